@@ -1,0 +1,43 @@
+# acctsec: application account security inside PostgreSQL (PGXS build)
+
+EXTENSION = acctsec
+# The control file is the single home of the version.
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = acctsec
+OBJS = \
+	src/acctsec.o \
+	src/otp.o \
+	src/otp_sql.o
+PGFILEDESC = "acctsec - application account security"
+
+# The install script is assembled from one part per capability, in order
+# (sql/install/NN_name.sql), so it reads top to bottom like a table of
+# contents.  Upgrade scripts are committed as they are.
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+# Test lists: one pg_regress file per feature, one isolation spec per race.
+# test/run reads these through "make print-tests".
+REGRESS = \
+	otp
+ISOLATION =
+
+PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
+SHLIB_LINK = -lsodium
+ifdef WERROR
+PG_CFLAGS += -Werror
+endif
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $(INSTALL_PARTS) > $@
+
+.PHONY: print-tests
+print-tests:
+	@echo "REGRESS=$(REGRESS)"
+	@echo "ISOLATION=$(ISOLATION)"

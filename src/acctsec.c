@@ -1,0 +1,30 @@
+/*
+ * acctsec.c
+ *		Module start-up: libsodium and the extension's settings.
+ *
+ * Nothing here needs shared_preload_libraries: the library loads on the
+ * first call of any acctsec function, and PostgreSQL then applies any
+ * acctsec.* values already set in postgresql.conf or by a privileged role.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "acctsec.h"
+
+PG_MODULE_MAGIC;
+
+void
+_PG_init(void)
+{
+	/* Every key, nonce, code and token comes from libsodium. */
+	if (sodium_init() < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("acctsec could not initialise libsodium")));
+
+	MarkGUCPrefixReserved("acctsec");
+}

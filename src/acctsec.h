@@ -1,0 +1,34 @@
+/*
+ * acctsec.h
+ *		Prototypes shared between acctsec's C files.  No code here.
+ */
+#ifndef ACCTSEC_H
+#define ACCTSEC_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "otp.h"
+
+/* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
+#define ACCTSEC_MAX_SECRET_BYTES	1024
+
+/* acctsec.c: module start-up */
+extern void _PG_init(void);
+
+/* otp_sql.c: argument checks and the HMAC step shared with stateful TOTP */
+extern OtpAlgorithm acctsec_algorithm_arg(text *name);
+extern void acctsec_check_digits(int digits, int min_digits, int max_digits);
+extern void acctsec_check_period(int period);
+extern void acctsec_check_secret(size_t len);
+extern int64 acctsec_unix_seconds(TimestampTz ts);
+extern void acctsec_otp_code(const uint8 *secret, size_t secret_len,
+							 uint64 counter, int digits, OtpAlgorithm alg,
+							 char *out);
+extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
+							   const char *code, size_t code_len,
+							   int64 unix_time, int window, int digits,
+							   int period, OtpAlgorithm alg,
+							   int64 after_step, int64 *matched_step);
+
+#endif							/* ACCTSEC_H */

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Benchmark: acctsec.totp_check (window 1) against the same check written in
+# PL/pgSQL over pgcrypto's hmac(), and against three bare hmac() calls, in the
+# same run.  Prints calls per second and the ratios.  Not a test.
+set -eu -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+DB=acctsec_bench_totp
+N=${BENCH_N:-100000}
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+"${PSQL[@]}" -d $DB <<'SQL'
+CREATE EXTENSION acctsec;
+CREATE EXTENSION pgcrypto;
+-- How applications check TOTP in SQL today: HOTP over pgcrypto, per step.
+CREATE FUNCTION plpgsql_hotp(secret bytea, counter bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  mac bytea := hmac(int8send(counter), secret, 'sha1');
+  o int := get_byte(mac, 19) & 15;
+  v bigint := ((get_byte(mac, o) & 127)::bigint << 24) | (get_byte(mac, o + 1) << 16)
+              | (get_byte(mac, o + 2) << 8) | get_byte(mac, o + 3);
+BEGIN
+  RETURN lpad((v % 1000000)::text, 6, '0');
+END $$;
+CREATE FUNCTION plpgsql_totp_check(secret bytea, code text, win int, at timestamptz) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  step bigint := floor(extract(epoch FROM at) / 30);
+BEGIN
+  FOR i IN -win .. win LOOP
+    IF plpgsql_hotp(secret, step + i) = code THEN RETURN true; END IF;
+  END LOOP;
+  RETURN false;
+END $$;
+-- What applications usually run: the secret stored as base32 text and
+-- decoded in PL/pgSQL on every check (as the common SQL TOTP snippets do).
+CREATE FUNCTION plpgsql_base32_decode(input text) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  alphabet text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  bits text := '';
+  result bytea := '';
+  ch text;
+BEGIN
+  FOREACH ch IN ARRAY regexp_split_to_array(upper(replace(input, '=', '')), '') LOOP
+    bits := bits || substr((position(ch IN alphabet) - 1)::bit(5)::text, 1, 5);
+  END LOOP;
+  FOR i IN 0 .. length(bits) / 8 - 1 LOOP
+    result := result || set_byte('\x00'::bytea, 0, substr(bits, i * 8 + 1, 8)::bit(8)::int);
+  END LOOP;
+  RETURN result;
+END $$;
+CREATE FUNCTION plpgsql_totp_check_b32(secret text, code text, win int, at timestamptz) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+BEGIN
+  RETURN plpgsql_totp_check(plpgsql_base32_decode(secret), code, win, at);
+END $$;
+SQL
+time_ms() { # run a query N times in one statement, print elapsed ms
+  "${PSQL[@]}" -d $DB -c "\\timing on" -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+}
+SECRET="'12345678901234567890'::bytea"
+# A code that never matches, so every variant computes all three steps.
+Q_ACCTSEC="SELECT count(*) FILTER (WHERE acctsec.totp_check($SECRET, '000000', 1, to_timestamp(1111111111 + i))) FROM generate_series(1, $N) i"
+Q_PLPGSQL="SELECT count(*) FILTER (WHERE plpgsql_totp_check($SECRET, '000000', 1, to_timestamp(1111111111 + i))) FROM generate_series(1, $N) i"
+B32=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.base32_encode($SECRET)")
+Q_ACCTSEC_B32="SELECT count(*) FILTER (WHERE acctsec.totp_check(acctsec.base32_decode(b.s), '000000', 1, to_timestamp(1111111111 + i))) FROM generate_series(1, $N) i, (SELECT '$B32'::text AS s OFFSET 0) b"
+Q_PLPGSQL_B32="SELECT count(*) FILTER (WHERE plpgsql_totp_check_b32(b.s, '000000', 1, to_timestamp(1111111111 + i))) FROM generate_series(1, $N / 10) i, (SELECT '$B32'::text AS s OFFSET 0) b"
+Q_HMAC3="SELECT count(*) FILTER (WHERE hmac(int8send(i), $SECRET, 'sha1') IS NULL OR hmac(int8send(i + 1), $SECRET, 'sha1') IS NULL OR hmac(int8send(i + 2), $SECRET, 'sha1') IS NULL) FROM generate_series(1, $N) i"
+Q_EMPTY="SELECT count(*) FILTER (WHERE i < 0) FROM generate_series(1, $N) i"
+time_ms "$Q_ACCTSEC" >/dev/null   # warm-up
+a=$(time_ms "$Q_ACCTSEC"); p=$(time_ms "$Q_PLPGSQL"); h=$(time_ms "$Q_HMAC3"); e=$(time_ms "$Q_EMPTY")
+ab=$(time_ms "$Q_ACCTSEC_B32"); pb=$(time_ms "$Q_PLPGSQL_B32")
+awk -v n=$N -v a=$a -v p=$p -v h=$h -v e=$e -v ab=$ab -v pb=$pb 'BEGIN {
+  printf "totp_check, window 1, %d calls (loop overhead %.1f ms subtracted)\n", n, e;
+  printf "  acctsec.totp_check            %9.0f calls/s  (%.2f us/call)\n", n/((a-e)/1000), (a-e)*1000/n;
+  printf "  PL/pgSQL + pgcrypto hmac()    %9.0f calls/s  (%.2f us/call)\n", n/((p-e)/1000), (p-e)*1000/n;
+  printf "  three bare pgcrypto hmac()    %9.0f calls/s  (%.2f us/call)\n", n/((h-e)/1000), (h-e)*1000/n;
+  printf "  ratio acctsec / PL/pgSQL: %.1fx faster; acctsec / 3 x hmac(): %.2fx faster\n", (p-e)/(a-e), (h-e)/(a-e);
+  printf "secret stored as base32 text (decoded on every check):\n";
+  printf "  acctsec base32_decode + totp_check %9.0f calls/s  (%.2f us/call)\n", n/((ab-e)/1000), (ab-e)*1000/n;
+  printf "  PL/pgSQL base32 + hmac()           %9.0f calls/s  (%.2f us/call)\n", (n/10)/(pb/1000), pb*1000/(n/10);
+  printf "  ratio: %.1fx faster\n", (pb*10)/(ab-e);
+}'
+"${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
