@@ -24,7 +24,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
-	lockout
+	lockout \
+	linked_tables
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

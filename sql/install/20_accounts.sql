@@ -167,7 +167,7 @@ BEGIN
     SELECT c.relkind INTO kind FROM pg_catalog.pg_class c
      WHERE c.oid OPERATOR(pg_catalog.=) tbl;
     IF kind OPERATOR(pg_catalog.<>) 'r' THEN
-        RAISE EXCEPTION '"%" is not a plain table', tbl
+        RAISE EXCEPTION '% is not a plain table', tbl
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'Link a users table; partitioned tables, views and foreign tables cannot be linked.';
     END IF;
@@ -186,7 +186,7 @@ BEGIN
        AND a.attname OPERATOR(pg_catalog.=) key_column
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" of table "%" does not exist', key_column, tbl
+        RAISE EXCEPTION 'column "%" of table % does not exist', key_column, tbl
             USING ERRCODE = 'undefined_column';
     END IF;
     -- a domain is as good as its base type
@@ -198,7 +198,7 @@ BEGIN
     IF NOT key_type OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.int2', 'pg_catalog.int4',
             'pg_catalog.int8', 'pg_catalog.uuid', 'pg_catalog.text',
             'pg_catalog.varchar']::pg_catalog.regtype[]::pg_catalog.oid[]) THEN
-        RAISE EXCEPTION 'key column "%" of table "%" has type %', key_column, tbl,
+        RAISE EXCEPTION 'key column "%" of table % has type %', key_column, tbl,
                 pg_catalog.format_type(key_type, NULL)
             USING ERRCODE = 'datatype_mismatch',
                   HINT = 'The key column must be of type smallint, integer, bigint, uuid, text or varchar.';
@@ -228,14 +228,33 @@ AS $$
 BEGIN
     DELETE FROM acctsec.linked_tables l WHERE l.tbl OPERATOR(pg_catalog.=) unlink_account_table.tbl;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'table "%" is not linked to acctsec accounts', tbl
+        RAISE EXCEPTION 'table % is not linked to acctsec accounts', tbl
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS acctsec_forget_account ON %s', tbl);
 END
 $$;
 
+-- A dropped table is unlinked (its trigger went with it).
+CREATE FUNCTION acctsec.unlink_dropped_tables()
+RETURNS event_trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM acctsec.linked_tables l
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.objsubid OPERATOR(pg_catalog.=) 0
+       AND l.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid;
+END
+$$;
+
+CREATE EVENT TRIGGER acctsec_unlink_dropped_tables ON sql_drop
+    EXECUTE FUNCTION acctsec.unlink_dropped_tables();
+
 REVOKE ALL ON FUNCTION
+    acctsec.unlink_dropped_tables(),
     acctsec.forget_linked_account(),
     acctsec.link_account_table(regclass, name, jsonb),
     acctsec.unlink_account_table(regclass)
