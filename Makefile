@@ -26,7 +26,8 @@ REGRESS = \
 	otp \
 	lockout \
 	linked_tables \
-	settings
+	settings \
+	security
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

@@ -193,4 +193,4 @@ FROM pg_proc p WHERE pronamespace = 'acctsec'::regnamespace
   AND proname IN ('login_attempt', 'account_status', 'unlock', 'forget_account',
                   'prune_login_attempts', 'link_account_table', 'unlink_account_table',
                   'forget_linked_account')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
