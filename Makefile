@@ -28,7 +28,10 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security
-ISOLATION =
+ISOLATION = \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium
