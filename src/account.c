@@ -170,7 +170,7 @@ typedef enum AccountPlanId
 	NUM_ACCOUNT_PLANS
 } AccountPlanId;
 
-#define MAX_PLAN_ARGS	8
+#define MAX_PLAN_ARGS	9
 
 typedef struct AccountPlanDef
 {
@@ -182,7 +182,10 @@ typedef struct AccountPlanDef
 
 /*
  * The columns read by PLAN_LOCK and PLAN_PEEK, in this order (see
- * row_from_tuple).
+ * row_from_tuple).  PLAN_LOCK also returns the ctid of the row version it
+ * locked: while we hold the lock nobody else can update the row, so the
+ * write plans find it by ctid (a TID scan) rather than through the index
+ * again.  $1 is still the account in every write plan, for the log row.
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
@@ -202,7 +205,7 @@ typedef struct AccountPlanDef
 
 static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[PLAN_LOCK] = {
-		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
+		"SELECT " ACCOUNT_COLUMNS ", ctid FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {TEXTOID}
 	},
@@ -225,8 +228,8 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		"UPDATE acctsec.accounts SET failed_attempts = $3, last_failed_at = $2,"
 		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
 		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		5, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID}
+		" WHERE ctid OPERATOR(pg_catalog.=) $6",
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
 	},
 	/*
 	 * A completed login at $2 from ip $3; when $4 (completion of a pending
@@ -238,14 +241,14 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END,"
 		" login_count = login_count OPERATOR(pg_catalog.+) 1,"
 		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+		" WHERE ctid OPERATOR(pg_catalog.=) $5",
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
 	},
 	/* a right password waiting for the second factor since $2, from $3 */
 	[PLAN_WRITE_PENDING] = {
 		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		3, {TEXTOID, TIMESTAMPTZOID, INETOID}
+		" WHERE ctid OPERATOR(pg_catalog.=) $4",
+		4, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID}
 	},
 	/* the same with the log row, in one statement (built by prepare_plan) */
 	[PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, PLAN_WRITE_FAILURE},
@@ -394,12 +397,12 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 }
 
 /*
- * Lock the account's row, creating it if needed, and read it.  SPI must be
- * connected.  A concurrent forget_account may delete the row between our
+ * Lock the account's row, creating it if needed, and read it and the ctid
+ * of the version locked.  SPI must be connected.  A concurrent forget_account may delete the row between our
  * insert and our lock; then we simply create it again.
  */
 static void
-lock_row(const text *account, AcctsecAccount *row)
+lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 {
 	Datum		values[1] = {PointerGetDatum(account)};
 
@@ -407,7 +410,13 @@ lock_row(const text *account, AcctsecAccount *row)
 	{
 		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 		{
-			row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+			HeapTuple	tuple = SPI_tuptable->vals[0];
+			bool		isnull;
+			Datum		ctid;
+
+			row_from_tuple(tuple, SPI_tuptable->tupdesc, row);
+			ctid = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 7, &isnull);
+			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), tid);
 			return;
 		}
 		run_plan(PLAN_CREATE, values, NULL, false, 0);
@@ -521,8 +530,8 @@ write_log(const text *account, TimestampTz now, const LoginLog *log,
  * log is given); returns true if this failure locked the account.
  */
 static bool
-count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
-			  const LoginLog *log)
+count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, const LoginLog *log)
 {
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
@@ -556,6 +565,7 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
 	if (!locks)
 		nulls[3] = 'n';
 	values[4] = Int32GetDatum(row->lockouts);
+	values[5] = PointerGetDatum(tid);
 	write_state(PLAN_WRITE_FAILURE, PLAN_LOGGED_FAILURE, values, nulls, log,
 				locks ? LOGIN_LOCKED : LOGIN_FAILED);
 	return locks;
@@ -566,8 +576,9 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
  * ip (or, completing a pending login, from the pending login's ip).
  */
 static void
-write_login(const text *account, AcctsecAccount *row, TimestampTz now,
-			Datum ip, bool ip_null, bool from_pending, const LoginLog *log)
+write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
+			TimestampTz now, Datum ip, bool ip_null, bool from_pending,
+			const LoginLog *log)
 {
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
@@ -578,6 +589,7 @@ write_login(const text *account, AcctsecAccount *row, TimestampTz now,
 	values[2] = ip;
 	nulls[2] = ip_null ? 'n' : ' ';
 	values[3] = BoolGetDatum(from_pending);
+	values[4] = PointerGetDatum(tid);
 	write_state(PLAN_WRITE_LOGIN, PLAN_LOGGED_LOGIN, values, nulls, log,
 				LOGIN_OK);
 
@@ -589,8 +601,8 @@ write_login(const text *account, AcctsecAccount *row, TimestampTz now,
 
 /* A right password on a TOTP account: the login waits for the second factor. */
 static void
-write_pending(const text *account, AcctsecAccount *row, TimestampTz now,
-			  const LoginLog *log)
+write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, const LoginLog *log)
 {
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
@@ -600,6 +612,7 @@ write_pending(const text *account, AcctsecAccount *row, TimestampTz now,
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = log->ip;
 	nulls[2] = log->ip_null ? 'n' : ' ';
+	values[3] = PointerGetDatum(tid);
 	write_state(PLAN_WRITE_PENDING, PLAN_LOGGED_PENDING, values, nulls, log,
 				LOGIN_SECOND_FACTOR);
 	row->pending_login_at = now;
@@ -614,10 +627,11 @@ void
 acctsec_account_lock(const text *account, AcctsecAccount *state)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	spi_finish();
 	if (state)
 		*state = row;
@@ -640,16 +654,17 @@ bool
 acctsec_account_second_factor_failed(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		locked;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	if (row_locked(&row, now))
 		locked = true;
 	else
-		locked = count_failure(account, &row, now, NULL);
+		locked = count_failure(account, &row, &tid, now, NULL);
 	spi_finish();
 	return locked;
 }
@@ -658,18 +673,19 @@ bool
 acctsec_account_complete_second_factor(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		completed = false;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	if (!row_locked(&row, now) &&
 		row.pending_login_at != DT_NOBEGIN &&
 		now - row.pending_login_at <=
 		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
 	{
-		write_login(account, &row, now, (Datum) 0, true, true, NULL);
+		write_login(account, &row, &tid, now, (Datum) 0, true, true, NULL);
 		completed = true;
 	}
 	spi_finish();
@@ -680,11 +696,12 @@ void
 acctsec_account_set_totp_enabled(const text *account, bool enabled)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	Datum		values[2];
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	run_plan(PLAN_WRITE_TOTP, values, NULL, false, 0);
@@ -731,6 +748,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	LoginLog	log;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	AcctsecAccount row;
+	ItemPointerData tid;
 	LoginStatus status;
 	TupleDesc	desc;
 	Datum		result[5];
@@ -759,7 +777,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 
 	/* lock, decide, and write the new state and the log row together */
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	if (row_locked(&row, now))
 	{
 		/* whatever success says; the lock is neither extended nor counted */
@@ -767,15 +785,15 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 		write_log(account, now, &log, status);
 	}
 	else if (!success)
-		status = count_failure(account, &row, now, &log) ? LOGIN_LOCKED : LOGIN_FAILED;
+		status = count_failure(account, &row, &tid, now, &log) ? LOGIN_LOCKED : LOGIN_FAILED;
 	else if (row.totp_enabled)
 	{
-		write_pending(account, &row, now, &log);
+		write_pending(account, &row, &tid, now, &log);
 		status = LOGIN_SECOND_FACTOR;
 	}
 	else
 	{
-		write_login(account, &row, now, log.ip, log.ip_null, false, &log);
+		write_login(account, &row, &tid, now, log.ip, log.ip_null, false, &log);
 		status = LOGIN_OK;
 	}
 	spi_finish();
