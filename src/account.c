@@ -13,9 +13,10 @@
  * and kept (SPI_keepplan).  The query texts name every object with its
  * schema; the SQL functions run with search_path = pg_catalog, pg_temp.
  *
- * The policy helpers (failure counting, lockout length) are pure C over an
- * AccountRow, so the SQL-callable functions and the helpers exported in
- * acctsec.h for the other capabilities share one implementation.
+ * The policy (failure window, lockout length with backoff) is C over an
+ * AcctsecAccount read from the locked row, and the SQL-callable functions
+ * and the helpers exported in acctsec.h for the other capabilities share
+ * it: a wrong TOTP code counts exactly as a wrong password does.
  */
 #include "postgres.h"
 
