@@ -7,6 +7,8 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/account.o \
+	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o
 PGFILEDESC = "acctsec - application account security"
@@ -21,7 +23,11 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # Test lists: one pg_regress file per feature, one isolation spec per race.
 # test/run reads these through "make print-tests".
 REGRESS = \
-	otp
+	otp \
+	lockout \
+	linked_tables \
+	settings \
+	security
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
