@@ -10,7 +10,8 @@ OBJS = \
 	src/account.o \
 	src/linked_tables.o \
 	src/otp.o \
-	src/otp_sql.o
+	src/otp_sql.o \
+	src/keys.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -27,7 +28,8 @@ REGRESS = \
 	lockout \
 	linked_tables \
 	settings \
-	security
+	security \
+	keys
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

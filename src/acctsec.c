@@ -27,6 +27,7 @@ _PG_init(void)
 				 errmsg("acctsec could not initialise libsodium")));
 
 	acctsec_define_account_gucs();
+	acctsec_define_keys_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }
