@@ -8,7 +8,8 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/otp.o \
-	src/otp_sql.o
+	src/otp_sql.o \
+	src/updated_at.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -21,7 +22,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # Test lists: one pg_regress file per feature, one isolation spec per race.
 # test/run reads these through "make print-tests".
 REGRESS = \
-	otp
+	otp \
+	updated_at
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

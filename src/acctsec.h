@@ -31,4 +31,7 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
 
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
+
 #endif							/* ACCTSEC_H */
