@@ -54,6 +54,27 @@ COMMIT;
 INSERT INTO camel (id, name) VALUES (3, 'c');
 SELECT "updatedAt" IS NOT NULL AS filled FROM camel WHERE id = 3;
 
+-- the value is written in place in a copy of the row: NULLs, short, long,
+-- compressed and out-of-line values before and after it stay intact
+CREATE TABLE layout (a int, b text, c smallint, d text, e text, updated_at timestamptz, f text, g int);
+INSERT INTO layout VALUES
+  (1, NULL, 2, 'short', repeat('compressible ', 1000), '2000-01-01+00', 'tail', NULL),
+  (2, repeat('x', 3), NULL, (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 5000) i), NULL, '2000-01-01+00', NULL, 7);
+CREATE TEMP TABLE layout_before AS SELECT a, b, c, md5(d) AS d, md5(e) AS e, f, g FROM layout;
+BEGIN;
+UPDATE layout SET g = g;
+SELECT l.a, l.updated_at = now() AS is_now,
+       (l.b, l.c, md5(l.d), md5(l.e), l.f, l.g) IS NOT DISTINCT FROM (o.b, o.c, o.d, o.e, o.f, o.g) AS rest_intact
+FROM layout l JOIN layout_before o USING (a) ORDER BY a;
+COMMIT;
+-- a column added after the rows were written (not in the stored tuple)
+ALTER TABLE layout ADD COLUMN "updatedAt" timestamptz;
+SELECT acctsec.track_updated_at('layout', 'updatedAt');
+BEGIN;
+UPDATE layout SET g = 1;
+SELECT a, "updatedAt" = now() AS is_now FROM layout ORDER BY a;
+COMMIT;
+
 -- 3. Precision: the column's typmod, exactly as a cast of now() gives
 CREATE TABLE prec (id int,
   updated_at timestamp(0), t3 timestamp(3), t6 timestamp(6), tz0 timestamptz(0), tz3 timestamptz(3), tz timestamptz);

@@ -430,6 +430,50 @@ current_value(UpdatedAtEntry *entry)
  * ---------------------------------------------------------------------------
  */
 
+/*
+ * The row with the column set to value.  When the column is present and not
+ * NULL in the tuple, its 8 bytes are overwritten in a copy (a memcpy and a
+ * walk over the preceding attributes) instead of deforming and re-forming
+ * the whole row as heap_modify_tuple_by_cols() does; the layout is the
+ * same, as timestamp and timestamptz are fixed-width.
+ */
+static HeapTuple
+tuple_with_value(HeapTuple tuple, TupleDesc tupdesc, int attnum, Datum value)
+{
+	HeapTupleHeader td = tuple->t_data;
+	bool		replace_null = false;
+
+	if (attnum <= HeapTupleHeaderGetNatts(td) &&
+		!(HeapTupleHasNulls(tuple) && att_isnull(attnum - 1, td->t_bits)))
+	{
+		char	   *tp = (char *) td + td->t_hoff;
+		bits8	   *bp = td->t_bits;
+		bool		hasnulls = HeapTupleHasNulls(tuple);
+		uint32		off = 0;
+		HeapTuple	copy;
+
+		for (int i = 0;; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+			if (hasnulls && att_isnull(i, bp))
+				continue;
+			off = att_align_pointer(off, att->attalign, att->attlen, tp + off);
+			if (i == attnum - 1)
+				break;
+			off = att_addlength_pointer(off, att->attlen, tp + off);
+		}
+		Assert(TupleDescAttr(tupdesc, attnum - 1)->attlen == sizeof(Timestamp));
+
+		copy = heap_copytuple(tuple);
+		store_att_byval((char *) copy->t_data + copy->t_data->t_hoff + off,
+						value, sizeof(Timestamp));
+		return copy;
+	}
+	return heap_modify_tuple_by_cols(tuple, tupdesc, 1, &attnum, &value,
+									 &replace_null);
+}
+
 Datum
 acctsec_set_updated_at(PG_FUNCTION_ARGS)
 {
@@ -440,8 +484,6 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
 	UpdatedAtEntry *entry;
 	Datum		value;
 	bool		isnull;
-	bool		replace_null = false;
-	int			attnum;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -491,11 +533,8 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
 		}
 	}
 
-	value = current_value(entry);
-	attnum = entry->attnum;
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 1,
-													 &attnum, &value,
-													 &replace_null));
+	return PointerGetDatum(tuple_with_value(tuple, tupdesc, entry->attnum,
+											current_value(entry)));
 }
 
 /* ---------------------------------------------------------------------------
