@@ -159,6 +159,17 @@ DROP TRIGGER acctsec_updated_at ON own_trigger;
 ALTER TABLE own_trigger ADD COLUMN x int;
 SELECT count(*) AS ours FROM pg_temp.tracked WHERE tbl = 'own_trigger';
 
+-- a trigger of the same name that is not acctsec's replaces ours, and is
+-- then left alone
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TABLE name_taken (id int, updated_at timestamptz);
+CREATE TRIGGER acctsec_updated_at BEFORE UPDATE ON name_taken FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE name_taken ADD COLUMN x int;
+ALTER TABLE name_taken DROP COLUMN updated_at;
+SELECT tgname, tgfoid::regproc FROM pg_trigger WHERE tgrelid = 'name_taken'::regclass;
+ALTER TABLE name_taken ADD COLUMN updated_at timestamptz;
+SELECT pg_temp.error_of($$SELECT acctsec.track_updated_at('name_taken')$$);
+
 -- 6. Partitioned tables: once on the parent, inherited by every partition
 CREATE TABLE events (id int, at date, updated_at timestamptz) PARTITION BY RANGE (at);
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');

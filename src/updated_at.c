@@ -64,6 +64,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "acctsec.h"
@@ -584,6 +585,7 @@ end_privileged(PrivilegedState *state)
 typedef struct OurTrigger
 {
 	bool		exists;
+	bool		name_taken;		/* a trigger of our name calls something else */
 	Oid			tgoid;
 	bool		isclone;		/* inherited from a partitioned table */
 	Form_pg_attribute column;	/* still usable column it maintains, or NULL */
@@ -592,19 +594,31 @@ typedef struct OurTrigger
 
 static Form_pg_attribute trigger_column_if_usable(Relation rel, Trigger *trigger);
 
+static Oid
+set_updated_at_oid(void)
+{
+	return LookupFuncName(list_make2(makeString("acctsec"),
+									 makeString("set_updated_at")),
+						  0, NULL, false);
+}
+
+/* Ours: the trigger of our name that calls set_updated_at(). */
 static void
 our_trigger(Relation rel, OurTrigger *ours)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
+	Oid			funcoid;
 
 	memset(ours, 0, sizeof(*ours));
 	if (trigdesc == NULL)
 		return;
+	funcoid = set_updated_at_oid();
 	for (int i = 0; i < trigdesc->numtriggers; i++)
 	{
 		Trigger    *trigger = &trigdesc->triggers[i];
 
-		if (strcmp(trigger->tgname, ACCTSEC_UPDATED_AT_TRIGGER) == 0)
+		if (strcmp(trigger->tgname, ACCTSEC_UPDATED_AT_TRIGGER) == 0 &&
+			trigger->tgfoid == funcoid)
 		{
 			ours->exists = true;
 			ours->tgoid = trigger->tgoid;
@@ -614,6 +628,8 @@ our_trigger(Relation rel, OurTrigger *ours)
 				ours->argument = pstrdup(trigger->tgargs[0]);
 			return;
 		}
+		if (strcmp(trigger->tgname, ACCTSEC_UPDATED_AT_TRIGGER) == 0)
+			ours->name_taken = true;
 	}
 }
 
@@ -623,14 +639,6 @@ our_trigger_maintains(OurTrigger *ours, const char *column)
 {
 	return ours->exists && ours->argument != NULL &&
 		strcmp(ours->argument, column) == 0;
-}
-
-static Oid
-set_updated_at_oid(void)
-{
-	return LookupFuncName(list_make2(makeString("acctsec"),
-									 makeString("set_updated_at")),
-						  0, NULL, false);
 }
 
 /* Does any other trigger on rel already call set_updated_at()? */
@@ -839,6 +847,11 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 	our_trigger(rel, &ours);
 	if (!our_trigger_maintains(&ours, column))
 		refuse_inherited(rel, &ours, "track");
+	if (ours.name_taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" already has a trigger named \"%s\" that does not call acctsec.set_updated_at()",
+						RelationGetRelationName(rel), ACCTSEC_UPDATED_AT_TRIGGER)));
 
 	begin_privileged(&priv);
 	SPI_connect();
@@ -951,7 +964,7 @@ reconcile_table(Oid relid, Oid funcoid)
 		ours.exists = false;
 	}
 
-	if (!ours.exists && auto_updated_at &&
+	if (!ours.exists && !ours.name_taken && auto_updated_at &&
 		!has_other_updated_at_trigger(rel, funcoid))
 	{
 		Form_pg_attribute att = first_usable_configured_column(RelationGetDescr(rel));
@@ -975,13 +988,16 @@ make_way_for(Oid relid, LOCKMODE lockmode)
 	OurTrigger	ours;
 	PrivilegedState priv;
 
-	if (!OidIsValid(relid))
+	/* Not even a lock on a table the caller does not own. */
+	if (!OidIsValid(relid) ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+		!pg_class_ownercheck(relid, GetUserId()))
 		return;
 	rel = try_relation_open(relid, lockmode);
 	if (rel == NULL)
 		return;
 	our_trigger(rel, &ours);
-	if (ours.exists && !ours.isclone && pg_class_ownercheck(relid, GetUserId()))
+	if (ours.exists && !ours.isclone)
 	{
 		begin_privileged(&priv);
 		drop_our_trigger(&ours);
@@ -1014,16 +1030,21 @@ updated_at_ddl_start(Node *parsetree)
 
 			if (cmd->subtype != AT_AttachPartition || stmt->relation == NULL)
 				continue;
-			parentid = RangeVarGetRelid(stmt->relation, ShareUpdateExclusiveLock, true);
-			if (!OidIsValid(parentid))
+			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
+			if (!OidIsValid(parentid) ||
+				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
+				!pg_class_ownercheck(parentid, GetUserId()))
 				continue;
-			parent = relation_open(parentid, NoLock);
+			/* the lock ATTACH PARTITION takes on the parent */
+			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);
+			if (parent == NULL)
+				continue;
 			our_trigger(parent, &parents);
 			relation_close(parent, NoLock);
 			if (parents.exists)
 				make_way_for(RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
-											  AccessExclusiveLock, true),
-							 NoLock);
+											  NoLock, true),
+							 AccessExclusiveLock);
 		}
 	}
 	else if (IsA(parsetree, CreateTrigStmt))
@@ -1032,8 +1053,8 @@ updated_at_ddl_start(Node *parsetree)
 
 		if (stmt->trigname != NULL && stmt->relation != NULL && !stmt->replace &&
 			strcmp(stmt->trigname, ACCTSEC_UPDATED_AT_TRIGGER) == 0)
-			make_way_for(RangeVarGetRelid(stmt->relation, ShareRowExclusiveLock, true),
-						 NoLock);
+			make_way_for(RangeVarGetRelid(stmt->relation, NoLock, true),
+						 AccessExclusiveLock);
 	}
 }
 
