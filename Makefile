@@ -11,7 +11,8 @@ OBJS = \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
-	src/keys.o
+	src/keys.o \
+	src/updated_at.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -29,7 +30,8 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
-	keys
+	keys \
+	updated_at
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

@@ -173,4 +173,7 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
+
 #endif							/* ACCTSEC_H */
