@@ -21,7 +21,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # Test lists: one pg_regress file per feature, one isolation spec per race.
 # test/run reads these through "make print-tests".
 REGRESS = \
-	otp
+	otp \
+	hostile
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
