@@ -5,7 +5,9 @@
 -- error (XX000).  Results are shown as their properties (kind and length),
 -- never as values.
 \set VERBOSITY terse
-CREATE EXTENSION acctsec;
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS acctsec;
+RESET client_min_messages;
 
 -- Run one expression; check its result is of the kind the function
 -- promises and describe it, or give the error's SQLSTATE and message.
