@@ -105,7 +105,8 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('timestamptz', 'earliest', $$'4714-11-24 00:00:00+00 BC'::timestamptz$$),
   ('timestamptz', 'just before 1970', $$'1969-12-31 23:59:59.999999+00'::timestamptz$$),
   ('timestamptz', '1970', $$'1970-01-01 00:00:00+00'::timestamptz$$),
-  ('timestamptz', '2038 (32-bit wrap)', $$'2038-01-19 03:14:08+00'::timestamptz$$);
+  ('timestamptz', '2038 (32-bit wrap)', $$'2038-01-19 03:14:08+00'::timestamptz$$),
+  ('timestamptz', 'latest', $$'294276-12-31 23:59:59.999999+00'::timestamptz$$);
 
 -- The public functions with a valid value for every argument; each hostile
 -- value of an argument's type replaces that one argument in turn.
@@ -173,3 +174,17 @@ FROM hostile_result;
 SELECT pg_temp.outcome($$acctsec.hotp(''::bytea, -1, 0, 'MD5')$$, 'code') AS all_bad_hotp,
        pg_temp.outcome($$acctsec.totp_check('k'::bytea, repeat('9', 1048576), -1, 'infinity', 99, 0, '')$$, 'boolean') AS all_bad_check,
        pg_temp.outcome($$acctsec.totp_uri(''::bytea, '', '', 0, 0, '')$$, 'uri') AS all_bad_uri;
+
+-- The ends of the timestamp range: TOTP at a time is HOTP at the time step
+-- counted from the Unix epoch, also at the last representable microsecond
+-- (the epoch shift once overflowed there and reported a time before 1970).
+SELECT at, p AS period,
+       acctsec.totp('12345678901234567890'::bytea, at::timestamptz, 8, p)
+         = acctsec.hotp('12345678901234567890'::bytea,
+                        extract(epoch FROM date_trunc('second', at::timestamptz))::bigint / p, 8) AS totp_is_hotp_of_step,
+       acctsec.totp_check('12345678901234567890'::bytea,
+         acctsec.totp('12345678901234567890'::bytea, at::timestamptz, 8, p), 0, at::timestamptz, 8, p) AS checks
+FROM unnest(ARRAY['1970-01-01 00:00:00+00', '1970-01-01 00:00:00.999999+00',
+                  '294276-12-31 23:59:59.999999+00']) AS at,
+     unnest(ARRAY[1, 30, 3600]) AS p
+ORDER BY at, p;

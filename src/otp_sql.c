@@ -99,7 +99,6 @@ check_window(int window)
 int64
 acctsec_unix_seconds(TimestampTz ts)
 {
-	int64		usecs;
 	int64		secs;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
@@ -107,10 +106,14 @@ acctsec_unix_seconds(TimestampTz ts)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("TOTP time must be finite")));
 
-	usecs = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-	secs = usecs / USECS_PER_SEC;
-	if (usecs < 0 && usecs % USECS_PER_SEC != 0)
+	/*
+	 * Whole seconds first, then the epoch shift: shifting the microseconds
+	 * overflows int64 for the last 30 millennia of the timestamp range.
+	 */
+	secs = ts / USECS_PER_SEC;
+	if (ts < 0 && ts % USECS_PER_SEC != 0)
 		secs--;
+	secs += (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 	if (secs < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
