@@ -74,6 +74,7 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('text', 'Arabic-Indic digits', $$'١٢٣٤٥٦'$$),
   ('text', 'fullwidth digits', $$'１２３４５６'$$),
   ('text', 'digits and spaces', $$' 1 2 3 4 5 6 '$$),
+  ('text', 'a base32 secret', $$'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'$$),
   ('text', 'NUL character', $$chr(0)$$),
   ('text', 'invalid UTF-8', $$convert_from('\xc3'::bytea, 'UTF8')$$),
   ('text', 'UTF-8 surrogate', $$convert_from('\xeda080'::bytea, 'UTF8')$$),
