@@ -22,7 +22,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
-	hostile
+	hostile \
+	attack
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
