@@ -31,7 +31,9 @@ REGRESS = \
 	settings \
 	security \
 	keys \
-	updated_at
+	updated_at \
+	hostile \
+	attack
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
