@@ -8,7 +8,8 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/otp.o \
-	src/otp_sql.o
+	src/otp_sql.o \
+	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -21,11 +22,12 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # Test lists: one pg_regress file per feature, one isolation spec per race.
 # test/run reads these through "make print-tests".
 REGRESS = \
-	otp
+	otp \
+	passwords
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypt
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

@@ -31,4 +31,11 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
 
+/* passwords.c: hashing and verification, shared with acctsec.login */
+extern void acctsec_define_password_gucs(void);
+extern char *acctsec_password_hash_cstring(const char *password, size_t len);
+extern bool acctsec_password_check(const char *password, size_t password_len,
+								   const char *hash, size_t hash_len);
+extern bool acctsec_password_is_current(const char *hash, size_t len);
+
 #endif							/* ACCTSEC_H */
