@@ -7,8 +7,11 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/account.o \
+	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
+	src/keys.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
@@ -23,6 +26,11 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
+	lockout \
+	linked_tables \
+	settings \
+	security \
+	keys \
 	passwords
 ISOLATION =
 
