@@ -7,6 +7,9 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/otp.o \
 	src/otp_sql.o
 PGFILEDESC = "acctsec - application account security"
@@ -21,8 +24,10 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # Test lists: one pg_regress file per feature, one isolation spec per race.
 # test/run reads these through "make print-tests".
 REGRESS = \
-	otp
-ISOLATION =
+	otp \
+	audit
+ISOLATION = \
+	audit_chain
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium
