@@ -286,3 +286,17 @@ DROP VIEW misuse_view;
 DROP TABLE users, tokens, misuse, app_owned;
 DROP OWNED BY regress_audit_app;
 DROP ROLE regress_audit_app;
+
+-- every row carries a 32-byte BLAKE2b chain hash
+SELECT bool_and(length(hash) = 32) AS hashes_32_bytes FROM acctsec.audit_log;
+
+-- a transaction that wrote audit rows and then dropped the extension commits
+BEGIN;
+CREATE TABLE last_table (id int PRIMARY KEY);
+SELECT acctsec.audit_table('last_table');
+INSERT INTO last_table VALUES (1);
+SET LOCAL client_min_messages = warning;
+DROP EXTENSION acctsec CASCADE;
+COMMIT;
+DROP TABLE last_table;
+CREATE EXTENSION acctsec;

@@ -31,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -68,6 +69,7 @@ typedef enum AuditJsonKind
 	AJ_DATETIME,
 	AJ_JSON,
 	AJ_JSONB,
+	AJ_TO_JSONB,				/* arrays and composites: to_jsonb() itself */
 	AJ_TEXT						/* anything else: its text output as a string */
 } AuditJsonKind;
 
@@ -80,7 +82,7 @@ typedef struct AuditColumn
 	Oid			typid;			/* base type */
 	int16		typlen;
 	bool		typbyval;
-	FmgrInfo	output;			/* for AJ_TEXT and AJ_FLOAT */
+	FmgrInfo	output;			/* AJ_TEXT, AJ_FLOAT: output; AJ_TO_JSONB: to_jsonb */
 	char	   *name;
 } AuditColumn;
 
@@ -304,7 +306,18 @@ audit_rel_info(Relation rel, Trigger *trigger)
 		col->typlen = att->attlen;
 		col->typbyval = att->attbyval;
 		col->kind = audit_json_kind(col->typid);
-		if (col->kind == AJ_TEXT || col->kind == AJ_FLOAT)
+		if (col->kind == AJ_TEXT && (type_is_array(col->typid) || type_is_rowtype(col->typid)))
+		{
+			/* to_jsonb(anyelement) learns its argument's type from fn_expr */
+			col->kind = AJ_TO_JSONB;
+			fmgr_info_cxt(F_TO_JSONB, &col->output, info->cxt);
+			col->output.fn_expr = (Node *)
+				makeFuncExpr(F_TO_JSONB, JSONBOID,
+							 list_make1(makeNullConst(att->atttypid, att->atttypmod,
+													  att->attcollation)),
+							 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		}
+		else if (col->kind == AJ_TEXT || col->kind == AJ_FLOAT)
 		{
 			Oid			outfn;
 			bool		varlena;
@@ -393,8 +406,10 @@ audit_value_to_jsonb(AuditColumn *col, Datum value, bool isnull, JsonbValue *jv)
 				return;
 			}
 		case AJ_JSONB:
+		case AJ_TO_JSONB:
 			{
-				Jsonb	   *jb = DatumGetJsonbP(value);
+				Jsonb	   *jb = col->kind == AJ_JSONB ? DatumGetJsonbP(value) :
+					DatumGetJsonbP(FunctionCall1(&col->output, value));
 
 				jv->type = jbvBinary;
 				jv->val.binary.data = &jb->root;

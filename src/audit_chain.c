@@ -223,6 +223,11 @@ lane_flush(void)
 	int			save_sec;
 	int			rc;
 
+	/* DROP EXTENSION in the same transaction took the lanes with it. */
+	if (!OidIsValid(get_namespace_oid("acctsec", true)) ||
+		!OidIsValid(get_relname_relid("audit_lanes", get_namespace_oid("acctsec", true))))
+		return;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (flush_plan == NULL)
