@@ -7,9 +7,11 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/account.o \
 	src/audit.o \
 	src/audit_chain.o \
 	src/events.o \
+	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o
 PGFILEDESC = "acctsec - application account security"
@@ -25,7 +27,12 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
-	audit
+	lockout \
+	linked_tables \
+	settings \
+	security \
+	audit \
+	audit_events
 ISOLATION = \
 	audit_chain
 
