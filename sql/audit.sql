@@ -140,7 +140,13 @@ DROP TRIGGER statement_audit ON misuse;
 CREATE VIEW misuse_view AS SELECT * FROM misuse;
 CREATE TRIGGER instead_audit INSTEAD OF INSERT ON misuse_view FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
 SELECT pg_temp.error_of($$INSERT INTO misuse_view VALUES (1)$$);
+-- on the log itself it refuses; the extension's own writes go straight into
+-- the table and its indexes and fire no row trigger
 CREATE TRIGGER self_audit AFTER INSERT ON acctsec.audit_log FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
+SELECT pg_temp.error_of($$INSERT INTO acctsec.audit_log
+  SELECT id + 1000000, logged_at, txid, db_user, actor, client_addr, relation, operation, account,
+         row_key, old_values, new_values, changed_columns, lane, seq + 1000000, hash
+  FROM acctsec.audit_log LIMIT 1$$);
 SELECT pg_temp.error_of($$SELECT acctsec.audit_event('app.test')$$);
 DROP TRIGGER self_audit ON acctsec.audit_log;
 SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
@@ -290,6 +296,18 @@ DROP ROLE regress_audit_app;
 
 -- every row carries a 32-byte BLAKE2b chain hash
 SELECT bool_and(length(hash) = 32) AS hashes_32_bytes FROM acctsec.audit_log;
+
+-- an index added to the log mid-transaction gets the rows written after it
+BEGIN;
+SELECT acctsec.audit_event('app.before_index') > 0 AS logged;
+CREATE INDEX audit_log_operation ON acctsec.audit_log (operation);
+SELECT acctsec.audit_event('app.after_index') > 0 AS logged;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT operation FROM acctsec.audit_log WHERE operation IN ('app.before_index', 'app.after_index') ORDER BY 1;
+SELECT operation FROM acctsec.audit_log WHERE operation IN ('app.before_index', 'app.after_index') ORDER BY 1;
+ROLLBACK;
 
 -- a transaction that wrote audit rows and then dropped the extension commits
 BEGIN;

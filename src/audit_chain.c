@@ -26,15 +26,19 @@
 
 #include <sodium.h>
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/backendid.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
@@ -42,6 +46,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -101,11 +106,32 @@ static LaneSave *lane_saves = NULL;
 /* Set only while audit_purge() deletes; read by the append-only guard. */
 static bool purge_in_progress = false;
 
+/*
+ * The audit log, opened once per transaction for writing: rows go in with
+ * table_tuple_insert() and ExecInsertIndexTuples(), as COPY does, rather
+ * than through an INSERT statement per row (whose executor start-up and
+ * shut-down cost more than the insert itself).  Owned by the top-level
+ * transaction's resource owner; closed before commit, and before any
+ * utility command (so that DDL on the log, DROP EXTENSION included, finds it
+ * closed); an abort simply forgets it.
+ */
+typedef struct AuditWriter
+{
+	Relation	rel;
+	ResultRelInfo *rri;
+	EState	   *estate;
+	TupleTableSlot *slot;
+} AuditWriter;
+
+static AuditWriter *writer = NULL;
+static bool writer_stale = false;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static bool utility_hook_installed = false;
+
 /* Per-backend facts, looked up once (reset when the audit log's relcache entry changes). */
 static Oid	audit_log_relid = InvalidOid;
 static Oid	audit_log_owner = InvalidOid;
 static Oid	audit_seq_relid = InvalidOid;
-static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr acquire_plan = NULL;
 static SPIPlanPtr wait_plan = NULL;
 static SPIPlanPtr create_lanes_plan = NULL;
@@ -128,6 +154,7 @@ audit_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == audit_log_relid || relid == audit_seq_relid)
 	{
+		writer_stale = true;	/* its index list may have changed */
 		audit_log_relid = InvalidOid;
 		audit_log_owner = InvalidOid;
 		audit_seq_relid = InvalidOid;
@@ -167,10 +194,75 @@ acctsec_audit_log_relid(void)
 }
 
 static void
+writer_close(void)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+
+	if (writer == NULL)
+		return;
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	ExecDropSingleTupleTableSlot(writer->slot);
+	ExecCloseIndices(writer->rri);
+	table_close(writer->rel, NoLock);	/* the lock is kept until commit */
+	FreeExecutorState(writer->estate);
+	CurrentResourceOwner = save_owner;
+	writer = NULL;
+}
+
+static void
+audit_process_utility(PlannedStmt *pstmt, const char *queryString,
+					  bool readOnlyTree, ProcessUtilityContext context,
+					  ParamListInfo params, QueryEnvironment *queryEnv,
+					  DestReceiver *dest, QueryCompletion *qc)
+{
+	writer_close();
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+static void
+writer_open(void)
+{
+	ResourceOwner save_owner = CurrentResourceOwner;
+	MemoryContext old;
+	AuditWriter *w;
+
+	if (writer != NULL && !writer_stale)
+		return;
+	writer_close();
+	audit_lookup_log();
+	writer_stale = false;
+	if (!utility_hook_installed)
+	{
+		prev_process_utility = ProcessUtility_hook;
+		ProcessUtility_hook = audit_process_utility;
+		utility_hook_installed = true;
+	}
+
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	w = palloc0(sizeof(AuditWriter));
+	w->rel = table_open(audit_log_relid, RowExclusiveLock);
+	w->estate = CreateExecutorState();
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	ExecOpenIndices(w->rri, false);
+	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), &TTSOpsHeapTuple);
+	CurrentResourceOwner = save_owner;
+	MemoryContextSwitchTo(old);
+	writer = w;
+}
+
+static void
 lane_reset(void)
 {
 	memset(&lane_state, 0, sizeof(lane_state));
 	lane_saves = NULL;			/* its memory goes with TopTransactionContext */
+	writer = NULL;				/* so does the writer; abort released its relations */
 }
 
 /* Remember the lane state before the current subtransaction first changes it. */
@@ -262,6 +354,7 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
+			writer_close();
 			if (lane_state.held && lane_state.dirty)
 				lane_flush();
 			break;
@@ -485,13 +578,12 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 {
 	Datum		values[AL_NCOLUMNS];
 	bool		nulls[AL_NCOLUMNS];
-	char		spi_nulls[AL_NCOLUMNS];
 	uint8		hash[ACCTSEC_AUDIT_HASH_BYTES];
 	Oid			save_userid;
 	int			save_sec;
 	int64		id;
 	const char *actor;
-	int			rc;
+	HeapTuple	tuple;
 
 	audit_register_callbacks();
 	audit_lookup_log();
@@ -522,17 +614,20 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	if (nulls[AL_OPERATION])
 		elog(ERROR, "audit row without an operation");
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/* Everything below runs as the audit log's owner, as RI triggers do. */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(audit_log_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
-
 	lane_save_for_subxact();
 	if (!lane_state.held)
+	{
+		/* Once per transaction: take a lane, as the audit log's owner. */
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(audit_log_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_NOFORCE_RLS);
 		lane_acquire();
+		SetUserIdAndSecContext(save_userid, save_sec);
+		SPI_finish();
+	}
+	writer_open();
 
 	id = nextval_internal(audit_seq_relid, false);
 	values[AL_ID] = Int64GetDatum(id);
@@ -541,21 +636,21 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	audit_row_hash(lane_state.head, lane_state.head_len, values, nulls, hash);
 	values[AL_HASH] = PointerGetDatum(cstring_to_text_with_len((char *) hash, sizeof(hash)));
 
-	if (insert_plan == NULL)
-		insert_plan = audit_keep_plan(
-			"INSERT INTO acctsec.audit_log (id, logged_at, txid, db_user, actor, "
-			"client_addr, relation, operation, account, row_key, old_values, "
-			"new_values, changed_columns, lane, seq, hash) VALUES "
-			"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-			AL_NCOLUMNS, (Oid *) audit_log_types);
-	for (int i = 0; i < AL_NCOLUMNS; i++)
-		spi_nulls[i] = nulls[i] ? 'n' : ' ';
-	rc = SPI_execute_plan(insert_plan, values, spi_nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not write the audit row: %s", SPI_result_code_string(rc));
-
-	SetUserIdAndSecContext(save_userid, save_sec);
-	SPI_finish();
+	/*
+	 * The row goes straight into the table and its indexes, as COPY puts
+	 * rows: no rewrite rules, row triggers, RLS or CHECK constraints apply
+	 * to the audit log (it has none; its guards are statement triggers on
+	 * UPDATE, DELETE and TRUNCATE).  The columns are NOT NULL where the
+	 * values above always are.
+	 */
+	tuple = heap_form_tuple(RelationGetDescr(writer->rel), values, nulls);
+	ExecStoreHeapTuple(tuple, writer->slot, true);
+	table_tuple_insert(writer->rel, writer->slot, GetCurrentCommandId(true), 0, NULL);
+	if (writer->rri->ri_NumIndices > 0)
+		list_free(ExecInsertIndexTuples(writer->rri, writer->slot, writer->estate,
+										false, false, NULL, NIL));
+	ExecClearTuple(writer->slot);
+	ResetPerTupleExprContext(writer->estate);
 
 	lane_state.seq++;
 	lane_state.head_len = ACCTSEC_AUDIT_HASH_BYTES;
