@@ -445,7 +445,8 @@ lane_acquire(void)
 			"ON CONFLICT DO NOTHING", 1, types);
 	}
 
-	start = Int32GetDatum(MyBackendId % ACCTSEC_AUDIT_LANES);
+	/* spread backends over the lane pages: 11 is prime to the lane count */
+	start = Int32GetDatum((MyBackendId * 11) % ACCTSEC_AUDIT_LANES);
 	rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)

@@ -16,7 +16,7 @@ CREATE TABLE acctsec.audit_lanes (
     head        bytea NOT NULL DEFAULT '\x'::bytea,
     base_seq    bigint NOT NULL DEFAULT 0,
     base_hash   bytea NOT NULL DEFAULT '\x'::bytea
-);
+) WITH (fillfactor = 10);   -- every commit updates its lane: room for HOT updates
 COMMENT ON TABLE acctsec.audit_lanes IS
   'hash-chain lanes of acctsec.audit_log: last sequence number and head hash per lane';
 -- The lanes (64 of them) are created by the first audit write, not here, so
