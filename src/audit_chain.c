@@ -27,7 +27,7 @@
 #include <sodium.h>
 
 #include "access/table.h"
-#include "access/tableam.h"
+#include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -103,6 +103,22 @@ typedef struct LaneSave
 static LaneState lane_state;
 static LaneSave *lane_saves = NULL;
 
+/*
+ * The audit log, its owner and its id sequence, looked up once and again
+ * after an invalidation.  Callers take a copy, so that an invalidation
+ * processed while they use it (any lock taken can process one) cannot pull
+ * the values from under them.
+ */
+typedef struct AuditLogFacts
+{
+	Oid			relid;
+	Oid			owner;
+	Oid			seqid;
+} AuditLogFacts;
+
+static AuditLogFacts log_facts;
+static bool log_facts_valid = false;
+
 /* Set only while audit_purge() deletes; read by the append-only guard. */
 static bool purge_in_progress = false;
 
@@ -117,6 +133,7 @@ static bool purge_in_progress = false;
  */
 typedef struct AuditWriter
 {
+	AuditLogFacts facts;		/* as when it was opened */
 	Relation	rel;
 	ResultRelInfo *rri;
 	EState	   *estate;
@@ -128,10 +145,6 @@ static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool utility_hook_installed = false;
 
-/* Per-backend facts, looked up once (reset when the audit log's relcache entry changes). */
-static Oid	audit_log_relid = InvalidOid;
-static Oid	audit_log_owner = InvalidOid;
-static Oid	audit_seq_relid = InvalidOid;
 static SPIPlanPtr acquire_plan = NULL;
 static SPIPlanPtr wait_plan = NULL;
 static SPIPlanPtr create_lanes_plan = NULL;
@@ -152,45 +165,42 @@ static SPIPlanPtr audit_keep_plan(const char *sql, int nargs, Oid *types);
 static void
 audit_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == audit_log_relid || relid == audit_seq_relid)
+	if (relid == InvalidOid || relid == log_facts.relid || relid == log_facts.seqid)
 	{
 		writer_stale = true;	/* its index list may have changed */
-		audit_log_relid = InvalidOid;
-		audit_log_owner = InvalidOid;
-		audit_seq_relid = InvalidOid;
+		log_facts_valid = false;
 	}
 }
 
-/* Find acctsec.audit_log, its owner and its id sequence. */
-static void
-audit_lookup_log(void)
+/* acctsec.audit_log, its owner and its id sequence. */
+static AuditLogFacts
+audit_log_facts(void)
 {
 	Oid			nsp;
-	Oid			relid;
-	Oid			seqid;
 	HeapTuple	tup;
+	AuditLogFacts facts;
 
-	if (OidIsValid(audit_log_relid))
-		return;
+	if (log_facts_valid)
+		return log_facts;
 	nsp = get_namespace_oid("acctsec", false);
-	relid = get_relname_relid("audit_log", nsp);
-	seqid = get_relname_relid("audit_log_id_seq", nsp);
-	if (!OidIsValid(relid) || !OidIsValid(seqid))
+	facts.relid = get_relname_relid("audit_log", nsp);
+	facts.seqid = get_relname_relid("audit_log_id_seq", nsp);
+	if (!OidIsValid(facts.relid) || !OidIsValid(facts.seqid))
 		elog(ERROR, "acctsec.audit_log or its sequence is missing");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(facts.relid));
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	audit_log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		elog(ERROR, "cache lookup failed for relation %u", facts.relid);
+	facts.owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
-	audit_seq_relid = seqid;
-	audit_log_relid = relid;
+	log_facts = facts;
+	log_facts_valid = true;
+	return facts;
 }
 
 Oid
 acctsec_audit_log_relid(void)
 {
-	audit_lookup_log();
-	return audit_log_relid;
+	return audit_log_facts().relid;
 }
 
 static void
@@ -230,11 +240,12 @@ writer_open(void)
 	ResourceOwner save_owner = CurrentResourceOwner;
 	MemoryContext old;
 	AuditWriter *w;
+	AuditLogFacts facts;
 
 	if (writer != NULL && !writer_stale)
 		return;
 	writer_close();
-	audit_lookup_log();
+	facts = audit_log_facts();
 	writer_stale = false;
 	if (!utility_hook_installed)
 	{
@@ -246,7 +257,8 @@ writer_open(void)
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	CurrentResourceOwner = TopTransactionResourceOwner;
 	w = palloc0(sizeof(AuditWriter));
-	w->rel = table_open(audit_log_relid, RowExclusiveLock);
+	w->facts = facts;
+	w->rel = table_open(facts.relid, RowExclusiveLock);
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
@@ -311,6 +323,7 @@ static void
 lane_flush(void)
 {
 	Datum		args[3];
+	Oid			owner;
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
@@ -334,9 +347,9 @@ lane_flush(void)
 	args[1] = Int64GetDatum(lane_state.seq);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) lane_state.head,
 													   lane_state.head_len));
-	audit_lookup_log();
+	owner = audit_log_facts().owner;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(audit_log_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
 	rc = SPI_execute_snapshot(flush_plan, args, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 0);
@@ -587,7 +600,6 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	HeapTuple	tuple;
 
 	audit_register_callbacks();
-	audit_lookup_log();
 
 	memset(nulls, 0, sizeof(nulls));
 	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
@@ -619,10 +631,13 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	if (!lane_state.held)
 	{
 		/* Once per transaction: take a lane, as the audit log's owner. */
+		Oid			owner = audit_log_facts().owner;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+
 		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(audit_log_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
 		lane_acquire();
 		SetUserIdAndSecContext(save_userid, save_sec);
@@ -630,7 +645,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	}
 	writer_open();
 
-	id = nextval_internal(audit_seq_relid, false);
+	id = nextval_internal(writer->facts.seqid, false);
 	values[AL_ID] = Int64GetDatum(id);
 	values[AL_LANE] = Int32GetDatum(lane_state.lane);
 	values[AL_SEQ] = Int64GetDatum(lane_state.seq + 1);
@@ -645,8 +660,9 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	 * values above always are.
 	 */
 	tuple = heap_form_tuple(RelationGetDescr(writer->rel), values, nulls);
-	ExecStoreHeapTuple(tuple, writer->slot, true);
-	table_tuple_insert(writer->rel, writer->slot, GetCurrentCommandId(true), 0, NULL);
+	heap_insert(writer->rel, tuple, GetCurrentCommandId(true), 0, NULL);
+	/* the slot only lends the tuple to the index code, never owns it */
+	ExecStoreHeapTuple(tuple, writer->slot, false);
 	if (writer->rri->ri_NumIndices > 0)
 		list_free(ExecInsertIndexTuples(writer->rri, writer->slot, writer->estate,
 										false, false, NULL, NIL));

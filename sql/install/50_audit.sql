@@ -41,7 +41,7 @@ CREATE TABLE acctsec.audit_log (
     hash            bytea NOT NULL,
     PRIMARY KEY (id),
     UNIQUE (lane, seq)
-);
+) USING heap;   -- written with heap_insert() by audit_chain.c
 COMMENT ON TABLE acctsec.audit_log IS
   'acctsec audit log: audited row changes and security events (append-only, hash-chained)';
 CREATE SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
