@@ -121,6 +121,19 @@ INSERT INTO users (id) VALUES (21);
 COMMIT;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 
+-- an audit write that fails inside a savepoint (here: the id sequence set
+-- back by hand) leaves the transaction's writer and lane usable
+BEGIN;
+INSERT INTO users (id) VALUES (22);
+SELECT last_value AS seq_was FROM acctsec.audit_log_id_seq \gset
+SELECT setval('acctsec.audit_log_id_seq', 1) AS set_back;
+SELECT pg_temp.error_of($$INSERT INTO users (id) VALUES (23)$$);
+SELECT setval('acctsec.audit_log_id_seq', :seq_was) = :seq_was AS restored;
+INSERT INTO users (id) VALUES (24);
+COMMIT;
+SELECT row_key FROM acctsec.audit_log WHERE row_key ->> 'id' IN ('22', '23', '24') ORDER BY id;
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
+
 -- unaudit_table detaches it: nothing more is logged
 SELECT acctsec.unaudit_table('users');
 SELECT acctsec.unaudit_table('users');   -- again: nothing to do, no error
