@@ -8,6 +8,9 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
@@ -35,8 +38,11 @@ REGRESS = \
 	updated_at \
 	hostile \
 	attack \
-	passwords
-ISOLATION =
+	passwords \
+	audit \
+	audit_events
+ISOLATION = \
+	audit_chain
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
