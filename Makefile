@@ -42,7 +42,10 @@ REGRESS = \
 	audit \
 	audit_events
 ISOLATION = \
-	audit_chain
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
