@@ -9,7 +9,8 @@ OBJS = \
 	src/acctsec.o \
 	src/otp.o \
 	src/otp_sql.o \
-	src/keys.o
+	src/keys.o \
+	src/totp.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -23,8 +24,10 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
-	keys
-ISOLATION =
+	keys \
+	totp
+ISOLATION = \
+	totp_replay
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium

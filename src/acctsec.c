@@ -27,6 +27,7 @@ _PG_init(void)
 				 errmsg("acctsec could not initialise libsodium")));
 
 	acctsec_define_keys_gucs();
+	acctsec_define_totp_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -55,6 +55,7 @@
 #include "acctsec.h"
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
+PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 
 #define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
 #define SEALED_VERSION		1
@@ -720,4 +721,23 @@ acctsec_key_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * SQL: acctsec.rotate_secrets() RETURNS bigint
+ * Re-encrypt every stored secret that is not under the current key, and say
+ * how many were.  Keyed hashes (backup codes, tokens) cannot be re-made
+ * without what they hash: they keep naming their key, which must stay
+ * configured (as acctsec.secret_key_previous) until they are replaced or
+ * expire.  Superuser only (EXECUTE revoked from PUBLIC).
+ */
+Datum
+acctsec_rotate_secrets(PG_FUNCTION_ARGS)
+{
+	int64		count = 0;
+
+	/* fail before touching anything if the current key is unusable */
+	(void) current_key();
+	count += acctsec_totp_reseal_all();
+	PG_RETURN_INT64(count);
 }
