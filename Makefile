@@ -10,7 +10,8 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
-	src/totp.o
+	src/totp.o \
+	src/backup_codes.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -25,9 +26,11 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 REGRESS = \
 	otp \
 	keys \
-	totp
+	totp \
+	backup_codes
 ISOLATION = \
-	totp_replay
+	totp_replay \
+	backup_code_replay
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium
