@@ -59,6 +59,8 @@ SET acctsec.totp_issuer = 'ACME Co';
 SELECT secret AS bob_secret, uri AS bob_uri FROM acctsec.totp_enroll('bob@example.com') \gset
 SELECT :'bob_uri' = 'otpauth://totp/ACME%20Co:bob%40example.com?secret=' || :'bob_secret'
                     || '&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30' AS uri_with_setting_issuer;
+SET acctsec.totp_issuer = 'ACME:Co';
+SELECT pg_temp.error_of($$SELECT acctsec.totp_enroll('erin')$$) AS colon_in_setting;
 RESET acctsec.totp_issuer;
 -- what people type: dashes and spaces inside the code do not matter
 SELECT acctsec.totp_confirm('bob@example.com', regexp_replace(pg_temp.code(:'bob_secret'), '(...)(...)', '\1-\2')) AS dashed_confirms;
@@ -156,6 +158,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.totp_enroll('erin', NULL, NULL, 6, 30, 'MD5')$$,
   $$SELECT acctsec.totp_enroll('erin', NULL, '')$$,
   $$SELECT acctsec.totp_enroll('erin', repeat('i', 1025))$$,
+  $$SELECT acctsec.totp_enroll('erin', 'ACME: Logins')$$,
   $$SELECT acctsec.totp_confirm('', '123456')$$,
   $$SELECT acctsec.totp_verify(repeat('x', 1025), '123456')$$,
   $$SELECT acctsec.totp_disable('')$$

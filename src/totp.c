@@ -272,6 +272,17 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	if (label == NULL)
 		label = account;
 
+	/*
+	 * The Key URI Format separates issuer and label with a colon, and
+	 * authenticator apps split the decoded path at the first one: an issuer
+	 * with a colon would show up as a different issuer and account.
+	 */
+	if (memchr(issuer_s, ':', issuer_len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("TOTP issuer must not contain a colon"),
+				 errdetail("Authenticator apps split \"issuer:account\" at the first colon.")));
+
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* A fresh secret of the RFC 6238 size for the algorithm. */
