@@ -7,6 +7,8 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/account.o \
+	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
@@ -25,6 +27,10 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
+	lockout \
+	linked_tables \
+	settings \
+	security \
 	keys \
 	totp \
 	backup_codes

@@ -26,6 +26,7 @@ _PG_init(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("acctsec could not initialise libsodium")));
 
+	acctsec_define_account_gucs();
 	acctsec_define_keys_gucs();
 	acctsec_define_totp_gucs();
 
