@@ -33,7 +33,8 @@ REGRESS = \
 	security \
 	keys \
 	totp \
-	backup_codes
+	backup_codes \
+	second_factor
 ISOLATION = \
 	totp_replay \
 	backup_code_replay

@@ -85,27 +85,11 @@ normalize_code(const char *in, size_t len, char *out)
 	return n == CODE_SYMBOLS;
 }
 
-static void
-check_account(const text *account)
-{
-	size_t		len = VARSIZE_ANY_EXHDR(account);
-
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account must not be empty")));
-	if (len > 1024)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account must be at most %d bytes", 1024)));
-}
-
 /*
  * backup_codes_generate(account text, how_many int) RETURNS SETOF text
  *
  * The new set replaces the old one row by row (upsert, then the rows beyond
- * the new count go), so that two concurrent generations leave exactly one
- * whole set: the second waits on the first's rows and overwrites them all.
+ * the new count go), under the account's row lock.
  */
 Datum
 acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
@@ -118,7 +102,6 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {TEXTOID, INT4OID, BYTEAOID};
 	int			rc;
 
-	check_account(account);
 	if (how_many < 1 || how_many > MAX_CODES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -126,6 +109,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 						MAX_CODES, how_many)));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -209,12 +193,20 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
 	char		symbols[CODE_SYMBOLS];
 	bool		well_formed;
+	bool		have_codes;
 	int32		matched = 0;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
 	int			rc;
 
-	check_account(account);
+	/*
+	 * The account's row lock first (see totp_verify); while the account is
+	 * locked the code is not even looked at.
+	 */
+	acctsec_account_lock(account, NULL);
+	if (acctsec_account_locked_now(account))
+		PG_RETURN_BOOL(false);
+
 	well_formed = normalize_code(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code),
 								 symbols);
 
@@ -271,7 +263,14 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "could not mark a backup code used");
 	}
+	have_codes = SPI_processed > 0;
 	SPI_finish();
+
+	/* an account without unused codes has nothing to guess: not counted */
+	if (matched > 0)
+		acctsec_account_complete_second_factor(account);
+	else if (have_codes)
+		acctsec_account_second_factor_failed(account);
 	PG_RETURN_BOOL(matched > 0);
 }
 
@@ -286,7 +285,7 @@ acctsec_backup_codes_remaining(PG_FUNCTION_ARGS)
 	int32		n;
 	int			rc;
 
-	check_account(account);
+	acctsec_check_account(account);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rc = SPI_execute_plan(keep_plan(&remaining_plan,

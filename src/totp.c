@@ -183,45 +183,13 @@ accept_step(text *account, int64 step, bool confirm)
 		elog(ERROR, "could not record the accepted TOTP step");
 }
 
-/* Until accounts exist (src/account.c): the same limits it will apply. */
-#define MAX_ACCOUNT_BYTES	1024
-
-static void
-check_account(const text *account)
-{
-	size_t		len = VARSIZE_ANY_EXHDR(account);
-
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account must not be empty")));
-	if (len > MAX_ACCOUNT_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account must be at most %d bytes", MAX_ACCOUNT_BYTES)));
-}
-
-static text *
-account_arg(FunctionCallInfo fcinfo, int argno)
-{
-	text	   *account;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("account must not be NULL")));
-	account = PG_GETARG_TEXT_PP(argno);
-	check_account(account);
-	return account;
-}
-
 static int32
 int_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be NULL", name)));
+				 errmsg("%s must not be null", name)));
 	return PG_GETARG_INT32(argno);
 }
 
@@ -233,7 +201,7 @@ Datum
 acctsec_totp_enroll(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	text	   *account = account_arg(fcinfo, 0);
+	text	   *account = acctsec_account_arg(fcinfo, 0);
 	text	   *issuer = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	text	   *label = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	int32		digits = int_arg(fcinfo, 3, "digits");
@@ -254,7 +222,7 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm must not be NULL")));
+				 errmsg("algorithm must not be null")));
 	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
 	acctsec_check_digits(digits, 6, 8);
 	acctsec_check_period(period);
@@ -302,9 +270,10 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 
 	/*
 	 * Insert, or replace a pending enrolment; an active credential stays and
-	 * the statement changes nothing.  ON CONFLICT makes concurrent first
-	 * enrolments of one account safe.
+	 * the statement changes nothing.  The account's row lock, taken first,
+	 * serialises this with every other change to the account.
 	 */
+	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	args[0] = PointerGetDatum(account);
@@ -359,7 +328,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	int64		step;
 	bool		ok = false;
 
-	check_account(account);
+	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (lock_credential(account, false, &cred) &&
@@ -369,6 +338,8 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 		ok = true;
 	}
 	SPI_finish();
+	if (ok)
+		acctsec_account_set_totp_enabled(account, true);
 	PG_RETURN_BOOL(ok);
 }
 
@@ -382,16 +353,32 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 	int64		step;
 	bool		ok = false;
 
-	check_account(account);
+	bool		found = false;
+
+	/*
+	 * The account's row lock first: it serialises this with login_attempt
+	 * and every other second-factor check of the account.  While the
+	 * account is locked the code is not even looked at.
+	 */
+	acctsec_account_lock(account, NULL);
+	if (acctsec_account_locked_now(account))
+		PG_RETURN_BOOL(false);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (lock_credential(account, true, &cred) &&
-		credential_matches(account, &cred, code, &step))
+	found = lock_credential(account, true, &cred);
+	if (found && credential_matches(account, &cred, code, &step))
 	{
 		accept_step(account, step, false);
 		ok = true;
 	}
 	SPI_finish();
+
+	/* no active credential: false, and nothing to count */
+	if (ok)
+		acctsec_account_complete_second_factor(account);
+	else if (found)
+		acctsec_account_second_factor_failed(account);
 	PG_RETURN_BOOL(ok);
 }
 
@@ -405,7 +392,7 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	int			rc;
 	bool		found;
 
-	check_account(account);
+	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rc = SPI_execute_plan(keep_plan(&disable_plan,
@@ -418,6 +405,8 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 			 SPI_result_code_string(rc));
 	found = SPI_processed > 0;
 	SPI_finish();
+	if (found)
+		acctsec_account_set_totp_enabled(account, false);
 	PG_RETURN_BOOL(found);
 }
 

@@ -2,11 +2,13 @@
 -- ---------------------------------------------------------------------------
 -- TOTP two-factor credentials (SPEC section 4, stateful; src/totp.c).  At
 -- most one per account; the secret only sealed by the key module, with the
--- account as associated data.
+-- account as associated data.  Each function takes the account's row lock
+-- (acctsec.accounts) first; forget_account's delete of that row cascades.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE acctsec.totp_credentials (
-    account      text PRIMARY KEY,
+    account      text PRIMARY KEY
+                 REFERENCES acctsec.accounts (account) ON DELETE CASCADE,
     secret       bytea NOT NULL,        -- sealed: version, key id, nonce, ciphertext, tag
     algorithm    text NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
     digits       int NOT NULL CHECK (digits BETWEEN 6 AND 8),

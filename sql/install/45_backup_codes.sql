@@ -5,7 +5,8 @@
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE acctsec.backup_codes (
-    account    text NOT NULL,
+    account    text NOT NULL
+               REFERENCES acctsec.accounts (account) ON DELETE CASCADE,
     code_no    int NOT NULL CHECK (code_no BETWEEN 1 AND 100),
     code_hash  bytea NOT NULL,          -- version, key id, keyed BLAKE2b-256
     created_at timestamptz NOT NULL DEFAULT now(),
