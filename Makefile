@@ -13,7 +13,9 @@ OBJS = \
 	src/otp_sql.o \
 	src/keys.o \
 	src/totp.o \
-	src/backup_codes.o
+	src/backup_codes.o \
+	src/updated_at.o \
+	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -34,13 +36,17 @@ REGRESS = \
 	keys \
 	totp \
 	backup_codes \
-	second_factor
+	second_factor \
+	updated_at \
+	hostile \
+	attack \
+	passwords
 ISOLATION = \
 	totp_replay \
 	backup_code_replay
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypt
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

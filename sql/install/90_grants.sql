@@ -26,7 +26,9 @@ AS $$
         -- backup codes (45_backup_codes.sql)
         'acctsec.backup_codes_generate(text, int)',
         'acctsec.backup_code_verify(text, text)',
-        'acctsec.backup_codes_remaining(text)'
+        'acctsec.backup_codes_remaining(text)',
+        -- passwords (70_passwords.sql)
+        'acctsec.password_verify(text, text)'
     ]) AS f
 $$;
 
