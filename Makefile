@@ -15,6 +15,8 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/totp.o \
+	src/backup_codes.o \
 	src/updated_at.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
@@ -35,6 +37,9 @@ REGRESS = \
 	settings \
 	security \
 	keys \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	hostile \
 	attack \
@@ -45,7 +50,9 @@ ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \
-	lockout_success_failure
+	lockout_success_failure \
+	totp_replay \
+	backup_code_replay
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
