@@ -9,6 +9,7 @@ OBJS = \
 	src/acctsec.o \
 	src/account.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
@@ -31,7 +32,8 @@ REGRESS = \
 	settings \
 	security \
 	keys \
-	passwords
+	passwords \
+	mirroring
 ISOLATION =
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

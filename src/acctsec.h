@@ -173,11 +173,17 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* linked_tables.c: the password column of the linked table, for login.c */
+extern bool acctsec_linked_password(const text *account, char **hash,
+									size_t *hash_len);
+extern void acctsec_linked_password_replace(const text *account,
+											const char *hash);
+
 /* passwords.c: hashing and verification, shared with acctsec.login */
 extern void acctsec_define_password_gucs(void);
-extern char *acctsec_password_hash_cstring(const char *password, size_t len);
-extern bool acctsec_password_check(const char *password, size_t password_len,
-								   const char *hash, size_t hash_len);
+extern char *acctsec_password_hash_datum(Datum password);
+extern bool acctsec_password_verify_datum(Datum password, const char *hash,
+										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
 
 #endif							/* ACCTSEC_H */

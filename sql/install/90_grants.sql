@@ -19,7 +19,9 @@ AS $$
         'acctsec.login_attempt(text, boolean, inet, text)',
         'acctsec.account_status(text)',
         -- passwords (70_passwords.sql)
-        'acctsec.password_verify(text, text)'
+        'acctsec.password_verify(text, text)',
+        -- existing applications (75_linked_tables.sql)
+        'acctsec.login(text, text, inet, text)'
     ]) AS f
 $$;
 
