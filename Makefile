@@ -13,6 +13,7 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/updated_at.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
@@ -32,6 +33,9 @@ REGRESS = \
 	settings \
 	security \
 	keys \
+	updated_at \
+	hostile \
+	attack \
 	passwords \
 	mirroring
 ISOLATION =

@@ -173,6 +173,9 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
+
 /* linked_tables.c: the password column of the linked table, for login.c */
 extern bool acctsec_linked_password(const text *account, char **hash,
 									size_t *hash_len);
