@@ -12,6 +12,7 @@ OBJS = \
 	src/audit_chain.o \
 	src/events.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
@@ -45,7 +46,8 @@ REGRESS = \
 	attack \
 	passwords \
 	audit \
-	audit_events
+	audit_events \
+	mirroring
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \

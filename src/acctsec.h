@@ -187,11 +187,17 @@ extern int64 acctsec_totp_reseal_all(void);
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
 
+/* linked_tables.c: the password column of the linked table, for login.c */
+extern bool acctsec_linked_password(const text *account, char **hash,
+									size_t *hash_len);
+extern void acctsec_linked_password_replace(const text *account,
+											const char *hash);
+
 /* passwords.c: hashing and verification, shared with acctsec.login */
 extern void acctsec_define_password_gucs(void);
-extern char *acctsec_password_hash_cstring(const char *password, size_t len);
-extern bool acctsec_password_check(const char *password, size_t password_len,
-								   const char *hash, size_t hash_len);
+extern char *acctsec_password_hash_datum(Datum password);
+extern bool acctsec_password_verify_datum(Datum password, const char *hash,
+										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
 
 /* audit.c: the audit trigger and its settings */

@@ -30,7 +30,9 @@ AS $$
         -- passwords (70_passwords.sql)
         'acctsec.password_verify(text, text)',
         -- audit log (50_audit.sql): the application's own "app." events
-        'acctsec.audit_event(text, text, jsonb)'
+        'acctsec.audit_event(text, text, jsonb)',
+        -- existing applications (75_linked_tables.sql)
+        'acctsec.login(text, text, inet, text)'
     ]) AS f
 $$;
 
