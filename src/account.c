@@ -280,11 +280,13 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		2, {TEXTOID, BOOLOID}
 	},
-	/* backup_codes_remaining: 0 until the backup-code module replaces it */
 	[PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
-		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining"
-		" FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		" last_failed_at, login_count, totp_enabled,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.backup_codes b"
+		"   WHERE b.account OPERATOR(pg_catalog.=) a.account AND b.used_at IS NULL)"
+		"   AS backup_codes_remaining"
+		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
 	[PLAN_FORGET_ACCOUNT] = {
@@ -607,6 +609,31 @@ write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
 	row->pending_login_at = DT_NOBEGIN;
 }
 
+/*
+ * Security events (events.c) for this file: the account's name, the client's
+ * address and the lock's end; never a password or anything derived from one.
+ */
+static char *
+event_ip(Datum ip, bool ip_null)
+{
+	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
+}
+
+static char *
+event_time(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
+static char *
+event_int(int64 n)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
+	return pstrdup(buf);
+}
+
 /* A right password on a TOTP account: the login waits for the second factor. */
 static void
 write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
@@ -672,7 +699,19 @@ acctsec_account_second_factor_failed(const text *account)
 	if (row_locked(&row, now))
 		locked = true;
 	else
+	{
 		locked = count_failure(account, &row, &tid, now, NULL);
+		if (locked)
+		{
+			spi_finish();
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "via", "second_factor",
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+			return true;
+		}
+	}
 	spi_finish();
 	return locked;
 }
@@ -758,6 +797,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	AcctsecAccount row;
 	ItemPointerData tid;
 	LoginStatus status;
+	bool		was_locked;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -786,7 +826,8 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	/* lock, decide, and write the new state and the log row together */
 	spi_connect();
 	lock_row(account, &row, &tid);
-	if (row_locked(&row, now))
+	was_locked = row_locked(&row, now);
+	if (was_locked)
 	{
 		/* whatever success says; the lock is neither extended nor counted */
 		status = LOGIN_LOCKED;
@@ -805,6 +846,29 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 		status = LOGIN_OK;
 	}
 	spi_finish();
+
+	/* a refused attempt on a locked account, a counted failure, a new lock */
+	if (was_locked)
+		acctsec_security_event("login.refused", text_to_cstring(account),
+							   "ip", event_ip(log.ip, log.ip_null),
+							   "locked_until", event_time(row.locked_until),
+							   NULL);
+	else if (status == LOGIN_FAILED || status == LOGIN_LOCKED)
+	{
+		/* a failure that locks restarts the counter: name the count reached */
+		acctsec_security_event("login.failed", text_to_cstring(account),
+							   "ip", event_ip(log.ip, log.ip_null),
+							   "failed_attempts",
+							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+										 row.failed_attempts),
+							   NULL);
+		if (status == LOGIN_LOCKED)
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "ip", event_ip(log.ip, log.ip_null),
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+	}
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
@@ -883,6 +947,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
 	bool		was_locked = false;
+	bool		known = false;
 
 	spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
@@ -891,8 +956,13 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+		known = true;
 	}
 	spi_finish();
+	if (known)
+		acctsec_security_event("account.unlocked", text_to_cstring(account),
+							   "was_locked", was_locked ? "true" : "false",
+							   NULL);
 	PG_RETURN_BOOL(was_locked);
 }
 
@@ -911,6 +981,10 @@ acctsec_account_forget(const text *account)
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
 	spi_finish();
+	/* the audit log keeps its rows about the account (SPEC section 2) */
+	acctsec_security_event("account.forgotten", text_to_cstring(account),
+						   "erased", erased > 0 ? "true" : "false",
+						   NULL);
 	return erased > 0;
 }
 

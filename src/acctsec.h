@@ -9,6 +9,8 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
 #include "otp.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
@@ -31,6 +33,10 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
+extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+									const char *label, size_t label_len,
+									const char *issuer, size_t issuer_len,
+									int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
@@ -109,5 +115,123 @@ extern bool acctsec_account_forget(const text *account);
 
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
+
+/*
+ * keys.c: the one key module behind every AEAD and keyed hash.
+ *
+ * Each purpose has its own subkey derived from the master key; never reuse
+ * a purpose number for something else (stored values name it implicitly).
+ * Stored values carry the fingerprint of the key they were made under, so
+ * they keep working after a rotation while that key is still configured.
+ */
+#define ACCTSEC_KEY_ID_BYTES	4
+
+typedef enum AcctsecKeyPurpose
+{
+	ACCTSEC_KEY_TOTP_SECRET = 1,	/* AEAD of TOTP secrets */
+	ACCTSEC_KEY_BACKUP_CODE = 2,	/* keyed hash of backup codes */
+	ACCTSEC_KEY_TOKEN = 3		/* keyed hash of session/one-time tokens */
+} AcctsecKeyPurpose;
+
+/*
+ * Plaintext handed out by acctsec_open: wiped by acctsec_secret_free, or
+ * when the memory context it was allocated in is reset or deleted (abort
+ * included).
+ */
+typedef struct AcctsecSecret
+{
+	uint8	   *data;
+	size_t		len;
+	MemoryContextCallback wipe;
+} AcctsecSecret;
+
+extern void acctsec_define_keys_gucs(void);
+extern AcctsecSecret *acctsec_secret_alloc(size_t len);
+extern void acctsec_secret_free(AcctsecSecret *s);
+/* Fingerprint of the current key (ACCTSEC_KEY_ID_BYTES bytes into id). */
+extern void acctsec_current_key_id(uint8 *id);
+/* Hex fingerprint of the key a sealed or hashed value names (palloc'd). */
+extern char *acctsec_key_id_text(const bytea *stored);
+/*
+ * AEAD (XChaCha20-Poly1305) under the current key; context (the account) is
+ * bound in as associated data.  acctsec_open raises one deliberately vague
+ * error (SQLSTATE 39000) for a missing key, a wrong key, a changed value or
+ * a different context.
+ */
+extern bytea *acctsec_seal(AcctsecKeyPurpose purpose, const uint8 *plain,
+						   size_t plain_len, const char *context,
+						   size_t context_len);
+extern AcctsecSecret *acctsec_open(AcctsecKeyPurpose purpose,
+								   const bytea *sealed, const char *context,
+								   size_t context_len);
+/* Was this sealed value made under the current key? */
+extern bool acctsec_sealed_is_current(const bytea *sealed);
+/*
+ * Keyed BLAKE2b-256 of (context, msg) under the current key, and its
+ * constant-time verification under the key the stored value names (a key
+ * that is not configured is the same error as acctsec_open's).
+ */
+extern bytea *acctsec_keyed_hash(AcctsecKeyPurpose purpose,
+								 const char *context, size_t context_len,
+								 const uint8 *msg, size_t msg_len);
+extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
+									  const bytea *stored,
+									  const char *context, size_t context_len,
+									  const uint8 *msg, size_t msg_len);
+
+/* totp.c: stateful TOTP credentials */
+extern void acctsec_define_totp_gucs(void);
+/* Re-seal every TOTP secret not under the current key; returns how many. */
+extern int64 acctsec_totp_reseal_all(void);
+
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
+
+/* linked_tables.c: the password column of the linked table, for login.c */
+extern bool acctsec_linked_password(const text *account, char **hash,
+									size_t *hash_len);
+extern void acctsec_linked_password_replace(const text *account,
+											const char *hash);
+
+/* passwords.c: hashing and verification, shared with acctsec.login */
+extern void acctsec_define_password_gucs(void);
+extern char *acctsec_password_hash_datum(Datum password);
+extern bool acctsec_password_verify_datum(Datum password, const char *hash,
+										  size_t hash_len);
+extern bool acctsec_password_is_current(const char *hash, size_t len);
+
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
 
 #endif							/* ACCTSEC_H */
