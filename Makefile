@@ -11,7 +11,9 @@ OBJS = \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
-	src/keys.o
+	src/keys.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -29,8 +31,12 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
-	keys
-ISOLATION =
+	keys \
+	tokens \
+	sessions
+ISOLATION = \
+	token_consume \
+	session_rotate
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium

@@ -441,6 +441,9 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
 		nulls[4] = 'n';
 	}
 	run_plan(PLAN_WRITE_FAILURE, values, nulls, false, 0);
+	/* a lockout ends every session and one-time token (sessions.c) */
+	if (locks)
+		acctsec_revoke_account_tokens(account);
 	return locks;
 }
 

@@ -17,7 +17,19 @@ AS $$
     SELECT f::pg_catalog.regprocedure FROM pg_catalog.unnest(ARRAY[
         -- accounts and lockout (20_accounts.sql)
         'acctsec.login_attempt(text, boolean, inet, text)',
-        'acctsec.account_status(text)'
+        'acctsec.account_status(text)',
+        -- sessions and one-time tokens (80_tokens.sql)
+        'acctsec.token_issue(text, text, interval)',
+        'acctsec.token_consume(text, text)',
+        'acctsec.token_peek(text, text)',
+        'acctsec.session_start(text, inet, text)',
+        'acctsec.session_check(text)',
+        'acctsec.session_rotate(text)',
+        'acctsec.session_end(text)',
+        'acctsec.sessions(text)',
+        'acctsec.session_revoke(text, bigint)',
+        'acctsec.sessions_revoke_all(text, text)',
+        'acctsec.credentials_changed(text, text)'
     ]) AS f
 $$;
 
