@@ -13,7 +13,8 @@ OBJS = \
 	src/otp_sql.o \
 	src/keys.o \
 	src/tokens.o \
-	src/sessions.o
+	src/sessions.o \
+	src/updated_at.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -33,7 +34,10 @@ REGRESS = \
 	security \
 	keys \
 	tokens \
-	sessions
+	sessions \
+	updated_at \
+	hostile \
+	attack
 ISOLATION = \
 	token_consume \
 	session_rotate

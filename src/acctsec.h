@@ -234,4 +234,7 @@ extern uint64 acctsec_tokens_prune(TimestampTz now);
 extern uint64 acctsec_revoke_account_tokens(const text *account);
 extern void acctsec_define_sessions_gucs(void);
 
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
+
 #endif							/* ACCTSEC_H */
