@@ -19,7 +19,9 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
-	src/passwords.o
+	src/passwords.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -47,14 +49,18 @@ REGRESS = \
 	passwords \
 	audit \
 	audit_events \
-	mirroring
+	mirroring \
+	tokens \
+	sessions
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \
 	lockout_success_failure \
 	totp_replay \
-	backup_code_replay
+	backup_code_replay \
+	token_consume \
+	session_rotate
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

@@ -186,7 +186,7 @@ tps() { # script-name [pgbench options...] -> tps
     | tee "$S/$f.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 reset_state() {
-  "${PSQL[@]}" -d $DB -c "TRUNCATE acctsec.accounts, acctsec.login_attempts, pl.accounts, pl.login_attempts" \
+  "${PSQL[@]}" -d $DB -c "TRUNCATE acctsec.accounts, acctsec.login_attempts, pl.accounts, pl.login_attempts CASCADE" \
                       -c "CHECKPOINT"
 }
 
