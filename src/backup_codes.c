@@ -8,9 +8,12 @@
  * hashes are stored (keys.c, purpose ACCTSEC_KEY_BACKUP_CODE, the account
  * bound in), one row per code in acctsec.backup_codes.
  *
- * Single use under concurrency: verification locks the account's unused
- * codes (FOR UPDATE); a second session presenting the same code waits, and
- * then no longer sees that code as unused.
+ * Single use under concurrency: verification takes the account's row lock
+ * (account.c) and then locks its unused codes (FOR UPDATE); a second session
+ * presenting the same code waits, and then no longer sees that code as
+ * unused.  A wrong code counts toward lockout (when the account has unused
+ * codes at all), a right one completes a pending second-factor login, and
+ * while the account is locked the code is not looked at.
  */
 #include "postgres.h"
 

@@ -5,10 +5,17 @@
  *
  * One credential per account in acctsec.totp_credentials.  The secret is
  * stored only sealed by the key module (keys.c), with the account as
- * associated data.  Verification takes the credential row's lock, so that
- * the replay guard (a code's time step must be after the last accepted one)
- * holds under concurrency: of two sessions presenting the same code, the
- * second waits for the first and then sees its accepted step.
+ * associated data.  Every function first takes the account's row lock
+ * (account.c), then the credential row's, so that the replay guard (a
+ * code's time step must be after the last accepted one) holds under
+ * concurrency: of two sessions presenting the same code, the second waits
+ * for the first and then sees its accepted step.
+ *
+ * With accounts and lockout: a wrong code at totp_verify counts toward
+ * lockout and a right one completes a login left at second_factor_required;
+ * while the account is locked the code is not looked at.  Confirmation sets
+ * accounts.totp_enabled (what login_attempt reads), disabling clears it; a
+ * wrong code at confirmation is not counted: the user is setting up.
  */
 #include "postgres.h"
 
