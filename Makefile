@@ -8,6 +8,9 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
@@ -40,8 +43,14 @@ REGRESS = \
 	updated_at \
 	hostile \
 	attack \
-	passwords
+	passwords \
+	audit \
+	audit_events
 ISOLATION = \
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure \
 	totp_replay \
 	backup_code_replay
 

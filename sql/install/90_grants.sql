@@ -28,7 +28,9 @@ AS $$
         'acctsec.backup_code_verify(text, text)',
         'acctsec.backup_codes_remaining(text)',
         -- passwords (70_passwords.sql)
-        'acctsec.password_verify(text, text)'
+        'acctsec.password_verify(text, text)',
+        -- audit log (50_audit.sql): the application's own "app." events
+        'acctsec.audit_event(text, text, jsonb)'
     ]) AS f
 $$;
 
