@@ -13,7 +13,9 @@ OBJS = \
 	src/events.o \
 	src/linked_tables.o \
 	src/otp.o \
-	src/otp_sql.o
+	src/otp_sql.o \
+	src/keys.o \
+	src/updated_at.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -32,7 +34,11 @@ REGRESS = \
 	settings \
 	security \
 	audit \
-	audit_events
+	audit_events \
+	keys \
+	updated_at \
+	hostile \
+	attack
 ISOLATION = \
 	audit_chain
 

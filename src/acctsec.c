@@ -28,6 +28,8 @@ _PG_init(void)
 
 	acctsec_define_account_gucs();
 	acctsec_define_audit_gucs();
+	acctsec_define_keys_gucs();
+	acctsec_define_updated_at_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }
