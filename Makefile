@@ -8,6 +8,9 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
 	src/login.o \
 	src/otp.o \
@@ -37,8 +40,14 @@ REGRESS = \
 	hostile \
 	attack \
 	passwords \
-	mirroring
-ISOLATION =
+	mirroring \
+	audit \
+	audit_events
+ISOLATION = \
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

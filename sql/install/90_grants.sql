@@ -21,7 +21,9 @@ AS $$
         -- passwords (70_passwords.sql)
         'acctsec.password_verify(text, text)',
         -- existing applications (75_linked_tables.sql)
-        'acctsec.login(text, text, inet, text)'
+        'acctsec.login(text, text, inet, text)',
+        -- audit log (50_audit.sql): the application's own "app." events
+        'acctsec.audit_event(text, text, jsonb)'
     ]) AS f
 $$;
 
