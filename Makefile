@@ -11,7 +11,8 @@ OBJS = \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
-	src/keys.o
+	src/keys.o \
+	src/throttle.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -29,8 +30,11 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
-	keys
-ISOLATION =
+	keys \
+	throttle \
+	smart_lockout
+ISOLATION = \
+	network_failures
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium

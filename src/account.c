@@ -154,7 +154,10 @@ typedef enum AccountPlanId
 	PLAN_CREATE,
 	PLAN_PEEK,
 	PLAN_WRITE_FAILURE,
+	PLAN_WRITE_FAILURE_FAMILIAR,
 	PLAN_WRITE_LOGIN,
+	PLAN_WRITE_LOGIN_FAMILIAR,
+	PLAN_PENDING_IP,
 	PLAN_WRITE_PENDING,
 	PLAN_WRITE_UNLOCK,
 	PLAN_WRITE_TOTP,
@@ -170,7 +173,7 @@ typedef struct AccountPlanDef
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[6];
+	Oid			argtypes[7];
 } AccountPlanDef;
 
 /*
@@ -179,7 +182,8 @@ typedef struct AccountPlanDef
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
-	"pending_login_at"
+	"pending_login_at, familiar_failed_attempts, familiar_last_failed_at, " \
+	"familiar_locked_until, familiar_lockouts, pending_login_familiar"
 
 static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[PLAN_LOCK] = {
@@ -205,27 +209,57 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
 	},
+	/* the same for a failure from a familiar network (smart lockout) */
+	[PLAN_WRITE_FAILURE_FAMILIAR] = {
+		"UPDATE acctsec.accounts SET familiar_failed_attempts = $2,"
+		" familiar_last_failed_at = $3, familiar_locked_until = $4,"
+		" locked_at = CASE WHEN $4 IS NULL THEN locked_at ELSE $5 END,"
+		" familiar_lockouts = $6,"
+		" pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+	},
 	/*
 	 * A completed login.  $3 is the login's ip; when NULL and $4 is true
-	 * (completion of a pending login) the pending login's ip is kept.
+	 * (completion of a pending login) the pending login's ip is kept.  It
+	 * resets the counters of its own kind only: a login from a familiar
+	 * network (PLAN_WRITE_LOGIN_FAMILIAR) leaves the lock and backoff
+	 * earned from other networks as they are, or an attacker elsewhere
+	 * would get a fresh count each time the user logs in.
 	 */
+#define WRITE_LOGIN_COMMON \
+		" last_login_at = $2," \
+		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END," \
+		" login_count = login_count OPERATOR(pg_catalog.+) 1," \
+		" pending_login_at = NULL, pending_login_ip = NULL" \
+		" WHERE account OPERATOR(pg_catalog.=) $1"
 	[PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0, last_login_at = $2,"
-		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END,"
-		" login_count = login_count OPERATOR(pg_catalog.+) 1,"
-		" pending_login_at = NULL, pending_login_ip = NULL"
+		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
+		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+	},
+	[PLAN_WRITE_LOGIN_FAMILIAR] = {
+		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
+		" familiar_locked_until = NULL, familiar_lockouts = 0,"
+		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
+		"  THEN locked_at END," WRITE_LOGIN_COMMON,
+		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+	},
+	[PLAN_PENDING_IP] = {
+		"SELECT pending_login_ip FROM acctsec.accounts"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_WRITE_PENDING] = {
+		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
+		" pending_login_familiar = $4"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
 	},
-	[PLAN_WRITE_PENDING] = {
-		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		3, {TEXTOID, TIMESTAMPTZOID, INETOID}
-	},
 	[PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0"
+		" locked_at = NULL, lockouts = 0, familiar_failed_attempts = 0,"
+		" familiar_locked_until = NULL, familiar_lockouts = 0"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
@@ -246,12 +280,19 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
 		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
 	},
-	/* backup_codes_remaining: 0 until the backup-code module replaces it */
+	/*
+	 * backup_codes_remaining: 0 until the backup-code module replaces it.
+	 * $2: the oldest last use of a network still familiar.
+	 */
 	[PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
-		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining"
-		" FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining,"
+		" familiar_failed_attempts, familiar_locked_until, familiar_lockouts,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.familiar_networks f"
+		"  WHERE f.account OPERATOR(pg_catalog.=) a.account"
+		"  AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
+		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
+		2, {TEXTOID, TIMESTAMPTZOID}
 	},
 	[PLAN_FORGET_ACCOUNT] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
@@ -338,6 +379,11 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 	row->lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
 	row->totp_enabled = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
 	row->pending_login_at = timestamp_column(tuple, desc, 6);
+	row->familiar_failed_attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
+	row->familiar_last_failed_at = timestamp_column(tuple, desc, 8);
+	row->familiar_locked_until = timestamp_column(tuple, desc, 9);
+	row->familiar_lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 10, &isnull));
+	row->pending_login_familiar = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
 }
 
 /*
@@ -374,10 +420,43 @@ peek_row(const text *account, AcctsecAccount *row)
 	return true;
 }
 
+/*
+ * Does a lock stop a login at now?  A lock earned from a familiar network
+ * stops every login; one earned from other networks does not stop a login
+ * from a familiar network (familiar is false when smart lockout is off or
+ * the call has no ip, and then either lock stops it).
+ */
 static inline bool
-row_locked(const AcctsecAccount *row, TimestampTz now)
+locked_for(const AcctsecAccount *row, bool familiar, TimestampTz now)
 {
-	return row->locked_until > now;
+	return row->familiar_locked_until > now ||
+		(row->locked_until > now && !familiar);
+}
+
+/* The end of the lock that stops a login (locked_for is true). */
+static inline TimestampTz
+lock_end(const AcctsecAccount *row, bool familiar, TimestampTz now)
+{
+	if (row->familiar_locked_until > now &&
+		(familiar || row->familiar_locked_until > row->locked_until))
+		return row->familiar_locked_until;
+	return row->locked_until;
+}
+
+/* Did the login now waiting for its second factor come from a familiar network? */
+static inline bool
+pending_familiar(const AcctsecAccount *row, TimestampTz now)
+{
+	return row->pending_login_familiar &&
+		row->pending_login_at != DT_NOBEGIN &&
+		now - row->pending_login_at <=
+		(int64) acctsec_second_factor_timeout * USECS_PER_SEC;
+}
+
+int
+acctsec_max_lockout_duration_secs(void)
+{
+	return acctsec_max_lockout_duration;
 }
 
 /* lockout_duration * lockout_backoff ^ lockouts, capped, in microseconds */
@@ -397,57 +476,67 @@ lockout_usecs(int32 lockouts)
  * Count a failure against an unlocked account at time now: the counter
  * restarts at 1 when the previous failure is more than failure_window old,
  * and reaching max_failed_attempts locks the account (the counter restarts,
- * the backoff level goes up).  Writes the new state; returns true if this
- * failure locked the account.
+ * the backoff level goes up).  A failure from a familiar network counts in
+ * the familiar_* set instead (smart lockout), by the same rules.  Writes the
+ * new state; returns true if this failure locked the account.
  */
 static bool
-count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
+count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
+			  bool familiar)
 {
+	int32	   *failed_attempts = familiar ? &row->familiar_failed_attempts : &row->failed_attempts;
+	TimestampTz *last_failed_at = familiar ? &row->familiar_last_failed_at : &row->last_failed_at;
+	TimestampTz *locked_until = familiar ? &row->familiar_locked_until : &row->locked_until;
+	int32	   *lockouts = familiar ? &row->familiar_lockouts : &row->lockouts;
 	Datum		values[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	bool		locks = false;
 	TimestampTz locked_at = DT_NOBEGIN;
 
-	if (row->failed_attempts > 0 &&
-		now - row->last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
-		row->failed_attempts++;
+	if (*failed_attempts > 0 &&
+		now - *last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
+		(*failed_attempts)++;
 	else
-		row->failed_attempts = 1;
-	row->last_failed_at = now;
+		*failed_attempts = 1;
+	*last_failed_at = now;
 	row->pending_login_at = DT_NOBEGIN;
 
 	if (acctsec_max_failed_attempts > 0 &&
-		row->failed_attempts >= acctsec_max_failed_attempts)
+		*failed_attempts >= acctsec_max_failed_attempts)
 	{
 		locks = true;
-		row->locked_until = now + lockout_usecs(row->lockouts);
+		*locked_until = now + lockout_usecs(*lockouts);
 		locked_at = now;
-		row->failed_attempts = 0;
-		if (row->lockouts < PG_INT32_MAX)
-			row->lockouts++;
+		*failed_attempts = 0;
+		if (*lockouts < PG_INT32_MAX)
+			(*lockouts)++;
 	}
 	else
-		row->locked_until = DT_NOBEGIN;	/* an expired lock is cleared */
+		*locked_until = DT_NOBEGIN; /* an expired lock is cleared */
 
 	values[0] = PointerGetDatum(account);
-	values[1] = Int32GetDatum(row->failed_attempts);
-	values[2] = TimestampTzGetDatum(row->last_failed_at);
-	values[3] = TimestampTzGetDatum(row->locked_until);
+	values[1] = Int32GetDatum(*failed_attempts);
+	values[2] = TimestampTzGetDatum(*last_failed_at);
+	values[3] = TimestampTzGetDatum(*locked_until);
 	values[4] = TimestampTzGetDatum(locked_at);
-	values[5] = Int32GetDatum(row->lockouts);
+	values[5] = Int32GetDatum(*lockouts);
 	if (!locks)
 	{
 		nulls[3] = 'n';
 		nulls[4] = 'n';
 	}
-	run_plan(PLAN_WRITE_FAILURE, values, nulls, false, 0);
+	run_plan(familiar ? PLAN_WRITE_FAILURE_FAMILIAR : PLAN_WRITE_FAILURE,
+			 values, nulls, false, 0);
 	return locks;
 }
 
-/* Record a completed login: counter and backoff reset, one more login. */
+/*
+ * Record a completed login: counter and backoff reset (of its own kind, see
+ * PLAN_WRITE_LOGIN), one more login.
+ */
 static void
 write_login(const text *account, AcctsecAccount *row, TimestampTz now,
-			Datum ip, bool ip_null, bool from_pending)
+			Datum ip, bool ip_null, bool from_pending, bool familiar)
 {
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
@@ -456,11 +545,21 @@ write_login(const text *account, AcctsecAccount *row, TimestampTz now,
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = ip;
 	values[3] = BoolGetDatum(from_pending);
-	run_plan(PLAN_WRITE_LOGIN, values, nulls, false, 0);
+	run_plan(familiar ? PLAN_WRITE_LOGIN_FAMILIAR : PLAN_WRITE_LOGIN,
+			 values, nulls, false, 0);
 
-	row->failed_attempts = 0;
-	row->locked_until = DT_NOBEGIN;
-	row->lockouts = 0;
+	if (familiar)
+	{
+		row->familiar_failed_attempts = 0;
+		row->familiar_locked_until = DT_NOBEGIN;
+		row->familiar_lockouts = 0;
+	}
+	else
+	{
+		row->failed_attempts = 0;
+		row->locked_until = DT_NOBEGIN;
+		row->lockouts = 0;
+	}
 	row->pending_login_at = DT_NOBEGIN;
 }
 
@@ -487,12 +586,14 @@ acctsec_account_locked_now(const text *account)
 {
 	AcctsecAccount row;
 	bool		found;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	acctsec_check_account(account);
 	spi_connect();
+
 	found = peek_row(account, &row);
 	spi_finish();
-	return found && row_locked(&row, GetCurrentTransactionStartTimestamp());
+	return found && locked_for(&row, pending_familiar(&row, now), now);
 }
 
 bool
@@ -502,13 +603,17 @@ acctsec_account_second_factor_failed(const text *account)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		locked;
 
+	bool		familiar;
+
 	acctsec_check_account(account);
 	spi_connect();
 	lock_row(account, &row);
-	if (row_locked(&row, now))
+	/* a wrong second factor counts where its password login came from */
+	familiar = pending_familiar(&row, now);
+	if (locked_for(&row, familiar, now))
 		locked = true;
 	else
-		locked = count_failure(account, &row, now);
+		locked = count_failure(account, &row, now, familiar);
 	spi_finish();
 	return locked;
 }
@@ -520,15 +625,35 @@ acctsec_account_complete_second_factor(const text *account)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		completed = false;
 
+	bool		familiar;
+
 	acctsec_check_account(account);
 	spi_connect();
 	lock_row(account, &row);
-	if (!row_locked(&row, now) &&
+	familiar = pending_familiar(&row, now);
+	if (!locked_for(&row, familiar, now) &&
 		row.pending_login_at != DT_NOBEGIN &&
 		now - row.pending_login_at <=
 		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
 	{
-		write_login(account, &row, now, (Datum) 0, true, true);
+		Datum		values[1] = {PointerGetDatum(account)};
+		bool		ip_null = true;
+		Datum		ip = (Datum) 0;
+
+		/* the login succeeded: its network becomes familiar */
+		if (run_plan(PLAN_PENDING_IP, values, NULL, true, 1) == 1)
+			ip = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   1, &ip_null);
+		if (!ip_null)
+		{
+			AcctsecNetwork net;
+			TimestampTz last_used;
+
+			acctsec_network_of(ip, false, &net);
+			acctsec_network_familiar(account, &net, now, &last_used);
+			acctsec_network_make_familiar(account, &net, now, last_used);
+		}
+		write_login(account, &row, now, (Datum) 0, true, true, familiar);
 		completed = true;
 	}
 	spi_finish();
@@ -604,7 +729,10 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	Datum		ip = ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
 	text	   *user_agent = NULL;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	AcctsecAccount row;
+	AcctsecAccount row = {0};
+	AcctsecNetwork net;
+	bool		familiar = false;
+	TimestampTz refused_until;
 	LoginStatus status;
 	TupleDesc	desc;
 	Datum		result[5];
@@ -628,26 +756,59 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "login_attempt must return a composite type");
 
+	acctsec_network_of(ip, ip_null, &net);
 	spi_connect();
-	lock_row(account, &row);
 
-	if (row_locked(&row, now))
-		status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
-	else if (!success)
-		status = count_failure(account, &row, now) ? LOGIN_LOCKED : LOGIN_FAILED;
-	else if (row.totp_enabled)
-	{
-		Datum		values[3] = {PointerGetDatum(account),
-		TimestampTzGetDatum(now), ip};
-		char		nulls[3] = {' ', ' ', ip_null ? 'n' : ' '};
-
-		run_plan(PLAN_WRITE_PENDING, values, nulls, false, 0);
-		status = LOGIN_SECOND_FACTOR;
-	}
+	/*
+	 * A throttled network is refused before the account row is touched, so
+	 * an attacker's refused calls never queue on a victim's row lock.
+	 */
+	refused_until = acctsec_network_throttled_until(&net, now);
+	if (refused_until != DT_NOBEGIN)
+		status = LOGIN_THROTTLED;
 	else
 	{
-		write_login(account, &row, now, ip, ip_null, false);
-		status = LOGIN_OK;
+		AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
+		TimestampTz last_used;
+
+		lock_row(account, &row);
+		familiar = acctsec_network_familiar(account, &net, now, &last_used);
+
+		/* every failure counts toward its network, the account locked or not */
+		if (!success)
+			verdict = acctsec_network_failure(&net, account, now, &refused_until);
+
+		if (verdict == NETWORK_THROTTLED)
+			status = LOGIN_THROTTLED;	/* throttled while we waited */
+		else if (locked_for(&row, familiar, now))
+			status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
+		else if (!success)
+		{
+			if (count_failure(account, &row, now, familiar))
+				status = LOGIN_LOCKED;
+			else if (verdict == NETWORK_THROTTLED_NOW)
+				status = LOGIN_THROTTLED;
+			else
+				status = LOGIN_FAILED;
+		}
+		else if (row.totp_enabled)
+		{
+			Datum		values[4] = {PointerGetDatum(account),
+				TimestampTzGetDatum(now), ip,
+			BoolGetDatum(familiar)};
+			char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
+
+			run_plan(PLAN_WRITE_PENDING, values, nulls, false, 0);
+			status = LOGIN_SECOND_FACTOR;
+		}
+		else
+		{
+			acctsec_network_make_familiar(account, &net, now, last_used);
+			write_login(account, &row, now, ip, ip_null, false, familiar);
+			status = LOGIN_OK;
+		}
+		if (status == LOGIN_LOCKED)
+			refused_until = lock_end(&row, familiar, now);
 	}
 
 	{
@@ -666,13 +827,19 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
-	result[2] = Int32GetDatum(row.failed_attempts);
-	if (row_locked(&row, now))
+
+	/*
+	 * The counter of the kind this login counts in (0 when a throttled
+	 * network was refused before the account was looked at).
+	 */
+	result[2] = Int32GetDatum(familiar ? row.familiar_failed_attempts :
+							  row.failed_attempts);
+	if (status == LOGIN_LOCKED || status == LOGIN_THROTTLED)
 	{
 		Interval   *retry = palloc0(sizeof(Interval));
 
-		retry->time = row.locked_until - now;
-		result[3] = TimestampTzGetDatum(row.locked_until);
+		retry->time = refused_until - now;
+		result[3] = TimestampTzGetDatum(refused_until);
 		result[4] = IntervalPGetDatum(retry);
 	}
 	else
@@ -685,15 +852,23 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, result, result_null)));
 }
 
-/* account_status(account text): one row; an unknown account is all zeros */
+/*
+ * account_status(account text): one row; an unknown account is all zeros.
+ * The columns after backup_codes_remaining are smart lockout's familiar
+ * set (SPEC section 11); the ones before count every other failure.
+ */
+#define STATUS_COLUMNS 13
+
 Datum
 acctsec_account_status(PG_FUNCTION_ARGS)
 {
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	TupleDesc	desc;
-	Datum		values[9];
-	bool		nulls[9];
-	Datum		args[1] = {PointerGetDatum(account)};
+	Datum		values[STATUS_COLUMNS];
+	bool		nulls[STATUS_COLUMNS];
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		args[2] = {PointerGetDatum(account),
+	TimestampTzGetDatum(acctsec_familiar_since(now))};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "account_status must return a composite type");
@@ -709,24 +884,20 @@ acctsec_account_status(PG_FUNCTION_ARGS)
 		TupleDesc	tdesc = SPI_tuptable->tupdesc;
 
 		/* copy out of SPI's memory: these are all by-value types */
-		for (int i = 1; i < 9; i++)
+		for (int i = 1; i < STATUS_COLUMNS; i++)
 			values[i] = SPI_getbinval(tuple, tdesc, i, &nulls[i]);
 	}
 	else
 	{
-		values[1] = Int32GetDatum(0);
-		nulls[1] = false;
-		nulls[2] = true;
-		values[3] = Int32GetDatum(0);
-		nulls[3] = false;
-		nulls[4] = true;
-		nulls[5] = true;
-		values[6] = Int64GetDatum(0);
-		nulls[6] = false;
-		values[7] = BoolGetDatum(false);
-		nulls[7] = false;
-		values[8] = Int32GetDatum(0);
-		nulls[8] = false;
+		/* counters 0, times NULL, totp_enabled false */
+		for (int i = 1; i < STATUS_COLUMNS; i++)
+		{
+			Oid			type = TupleDescAttr(desc, i)->atttypid;
+
+			nulls[i] = (type == TIMESTAMPTZOID);
+			values[i] = type == INT8OID ? Int64GetDatum(0) :
+				type == BOOLOID ? BoolGetDatum(false) : Int32GetDatum(0);
+		}
 	}
 	spi_finish();
 
@@ -747,7 +918,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 	{
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
-		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
+		was_locked = locked_for(&row, false, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
 	}
 	spi_finish();

@@ -28,6 +28,7 @@ _PG_init(void)
 
 	acctsec_define_account_gucs();
 	acctsec_define_keys_gucs();
+	acctsec_define_throttle_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -17,7 +17,9 @@ AS $$
     SELECT f::pg_catalog.regprocedure FROM pg_catalog.unnest(ARRAY[
         -- accounts and lockout (20_accounts.sql)
         'acctsec.login_attempt(text, boolean, inet, text)',
-        'acctsec.account_status(text)'
+        'acctsec.account_status(text)',
+        -- network throttling (25_throttle.sql)
+        'acctsec.network_status(inet)'
     ]) AS f
 $$;
 
