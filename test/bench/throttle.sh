@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark: acctsec.login_attempt throughput with network tracking and smart
+# lockout on (the defaults) against the same calls with both off
+# (acctsec.smart_lockout = off, every address trusted, so no network work),
+# in the same run, and, for reference, the same calls without an address
+# (section 3 alone).  pgbench, 8 clients, 10,000 accounts; 90% right
+# passwords; each account logs in from its home address (a pool of 2,000
+# addresses, 5 accounts each) 95% of the time, otherwise from a random
+# address of the pool.  Rounds alternate the variants; the best round of each
+# is kept.  Prints transactions per second and the ratio.  Not a test.
+set -eu -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+PGBENCH="$ACCTSEC_BIN/pgbench"
+DB=acctsec_bench_throttle
+SECS=${BENCH_SECS:-15}
+ROUNDS=${BENCH_ROUNDS:-2}
+W=$ACCTSEC_TMP/bench_throttle
+mkdir -p "$W"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+# every account has logged in from home once: its account row and (with
+# smart lockout) its familiar network exist, as in a running application
+"${PSQL[@]}" -d $DB -c "SELECT count(acctsec.login_attempt('user' || a, true, '10.1.0.0'::inet + (a % 2000))) FROM generate_series(1, 10000) a" >/dev/null
+
+cat >"$W/ip.sql" <<'SQL'
+\set a random(1, 10000)
+\set r random(1, 100)
+\set other random(0, 1999)
+SELECT acctsec.login_attempt('user' || :a, :r > 10, '10.1.0.0'::inet + CASE WHEN :r <= 95 THEN :a % 2000 ELSE :other END);
+SQL
+cat >"$W/noip.sql" <<'SQL'
+\set a random(1, 10000)
+\set r random(1, 100)
+SELECT acctsec.login_attempt('user' || :a, :r > 10);
+SQL
+
+settings() { # on|off: what new connections to the database get
+  if [ "$1" = on ]; then
+    "${PSQL[@]}" -d $DB -c "ALTER DATABASE $DB RESET acctsec.smart_lockout" \
+                        -c "ALTER DATABASE $DB RESET acctsec.trusted_networks"
+  else
+    "${PSQL[@]}" -d $DB -c "ALTER DATABASE $DB SET acctsec.smart_lockout = off" \
+                        -c "ALTER DATABASE $DB SET acctsec.trusted_networks = '0.0.0.0/0, ::/0'"
+  fi
+}
+run() { # script -> tps
+  "${PSQL[@]}" -d $DB -c "VACUUM ANALYZE" 2>/dev/null
+  "$PGBENCH" -n -c 8 -j 2 -T "$SECS" -f "$W/$1" $DB 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+best_on=0; best_off=0; best_null=0
+for round in $(seq 1 "$ROUNDS"); do
+  settings off; t=$(run ip.sql);   echo "round $round: off  $t tps"
+  awk -v a="$t" -v b="$best_off" 'BEGIN { exit !(a > b) }' && best_off=$t
+  settings on;  t=$(run ip.sql);   echo "round $round: on   $t tps"
+  awk -v a="$t" -v b="$best_on" 'BEGIN { exit !(a > b) }' && best_on=$t
+  t=$(run noip.sql); echo "round $round: no ip $t tps"
+  awk -v a="$t" -v b="$best_null" 'BEGIN { exit !(a > b) }' && best_null=$t
+done
+"${PSQL[@]}" -d $DB -c "SELECT 'networks rows ' || count(*) FROM acctsec.networks" \
+                    -c "SELECT 'familiar_networks rows ' || count(*) FROM acctsec.familiar_networks" \
+                    -c "SELECT 'throttled answers ' || count(*) FROM acctsec.login_attempts WHERE outcome = 'throttled'"
+awk -v on="$best_on" -v off="$best_off" -v nul="$best_null" -v s="$SECS" 'BEGIN {
+  printf "login_attempt, 8 clients, 10,000 accounts, %d s rounds (best round):\n", s;
+  printf "  network tracking + smart lockout on   %8.0f tps\n", on;
+  printf "  both off (smart_lockout off, all trusted) %4.0f tps\n", off;
+  printf "  no address (section 3 only)           %8.0f tps\n", nul;
+  printf "  on / off: %.2f (%.0f%% %s)\n", on / off, (on > off ? on / off - 1 : 1 - on / off) * 100, on > off ? "higher" : "lower";
+}'
+"${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
