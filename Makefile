@@ -12,7 +12,9 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
-	src/throttle.o
+	src/throttle.o \
+	src/updated_at.o \
+	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -32,12 +34,16 @@ REGRESS = \
 	security \
 	keys \
 	throttle \
-	smart_lockout
+	smart_lockout \
+	updated_at \
+	hostile \
+	attack \
+	passwords
 ISOLATION = \
 	network_failures
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypt
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

@@ -34,6 +34,26 @@ PG_FUNCTION_INFO_V1(acctsec_totp_uri);
 /* Longer than any code anyone types; longer input is simply not a match. */
 #define ACCTSEC_MAX_CODE_INPUT		64
 
+/*
+ * An unknown algorithm name is shown in the error only if it looks like a
+ * mistyped name: short printable ASCII.  Anything else is more likely some
+ * other value passed in the wrong position (a base32 secret of 20 bytes is
+ * 32 characters), and must not reach the log; nor may control characters
+ * that would forge log lines.
+ */
+#define ACCTSEC_MAX_SHOWN_ALGORITHM	12
+
+static const char *
+shown_algorithm_name(const char *s, size_t len)
+{
+	if (len > ACCTSEC_MAX_SHOWN_ALGORITHM)
+		return "(too long)";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) s[i] < ' ' || (unsigned char) s[i] > '~')
+			return "(not printable ASCII)";
+	return pnstrdup(s, len);
+}
+
 OtpAlgorithm
 acctsec_algorithm_arg(text *name)
 {
@@ -45,7 +65,7 @@ acctsec_algorithm_arg(text *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unsupported OTP algorithm \"%s\"",
-						len > 32 ? "(too long)" : text_to_cstring(name)),
+						shown_algorithm_name(s, len)),
 				 errhint("Use SHA1, SHA256 or SHA512.")));
 	return alg;
 }
@@ -99,7 +119,6 @@ check_window(int window)
 int64
 acctsec_unix_seconds(TimestampTz ts)
 {
-	int64		usecs;
 	int64		secs;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
@@ -107,10 +126,14 @@ acctsec_unix_seconds(TimestampTz ts)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("TOTP time must be finite")));
 
-	usecs = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-	secs = usecs / USECS_PER_SEC;
-	if (usecs < 0 && usecs % USECS_PER_SEC != 0)
+	/*
+	 * Whole seconds first, then the epoch shift: shifting the microseconds
+	 * overflows int64 for the last 30 millennia of the timestamp range.
+	 */
+	secs = ts / USECS_PER_SEC;
+	if (ts < 0 && ts % USECS_PER_SEC != 0)
 		secs--;
+	secs += (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 	if (secs < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

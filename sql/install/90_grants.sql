@@ -19,7 +19,9 @@ AS $$
         'acctsec.login_attempt(text, boolean, inet, text)',
         'acctsec.account_status(text)',
         -- network throttling (25_throttle.sql)
-        'acctsec.network_status(inet)'
+        'acctsec.network_status(inet)',
+        -- passwords (70_passwords.sql)
+        'acctsec.password_verify(text, text)'
     ]) AS f
 $$;
 

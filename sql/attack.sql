@@ -1,0 +1,163 @@
+-- Attacks by an unprivileged role: look-alike functions and operators ahead
+-- of pg_catalog in its search_path (and in its temporary schema) must not
+-- change what any acctsec function does, and it can neither change
+-- acctsec's objects nor reach what it is not granted.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS acctsec;
+DROP ROLE IF EXISTS regress_acctsec_attacker;
+RESET client_min_messages;
+CREATE ROLE regress_acctsec_attacker;
+GRANT CREATE ON DATABASE contrib_regression TO regress_acctsec_attacker;
+
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE statement;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $f$;
+
+-- ---------------------------------------------------------------------------
+-- Catalog invariants, for every function and table there is (so they hold
+-- for capabilities added later without editing this file): each lists the
+-- objects that break the rule, and must list none.
+-- ---------------------------------------------------------------------------
+
+-- every SECURITY DEFINER function pins search_path to pg_catalog, pg_temp
+SELECT p.oid::regprocedure AS definer_without_safe_search_path
+FROM pg_proc p
+WHERE p.pronamespace = 'acctsec'::regnamespace AND p.prosecdef
+  AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+
+-- no table, view or sequence of acctsec grants anything to PUBLIC
+SELECT c.oid::regclass AS relation_granted_to_public
+FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+WHERE c.relnamespace = 'acctsec'::regnamespace AND a.grantee = 0;
+
+-- functions PUBLIC may execute: only the pure functions of SPEC section 4
+SELECT p.oid::regprocedure AS executable_by_public
+FROM pg_proc p
+WHERE p.pronamespace = 'acctsec'::regnamespace
+  AND has_function_privilege('regress_acctsec_attacker', p.oid, 'EXECUTE')
+  AND p.proname NOT IN ('hotp', 'totp', 'totp_check', 'base32_encode',
+                        'base32_decode', 'totp_uri')
+ORDER BY 1;
+
+-- every table holding state is dumped (pg_extension_config_dump)
+SELECT c.oid::regclass AS table_not_in_dump
+FROM pg_class c
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'acctsec'
+WHERE c.relkind IN ('r', 'p', 'S')
+  AND c.oid <> ALL (coalesce(e.extconfig, '{}'));
+
+-- the schema: usable, but nobody but its owner creates anything in it
+SELECT has_schema_privilege('regress_acctsec_attacker', 'acctsec', 'USAGE') AS usage,
+       has_schema_privilege('regress_acctsec_attacker', 'acctsec', 'CREATE') AS create;
+
+-- ---------------------------------------------------------------------------
+-- The attacker's look-alikes: = on text and bytea that is always true,
+-- now() in the far future, lower()/upper() that return a constant,
+-- convert_to/decode/length/substr that lie, in a schema it puts ahead of
+-- pg_catalog.
+-- ---------------------------------------------------------------------------
+SET ROLE regress_acctsec_attacker;
+CREATE SCHEMA regress_evil;
+CREATE FUNCTION regress_evil.always(text, text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE FUNCTION regress_evil.always(bytea, bytea) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR regress_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_evil.always);
+CREATE OPERATOR regress_evil.= (LEFTARG = bytea, RIGHTARG = bytea, FUNCTION = regress_evil.always);
+CREATE OPERATOR regress_evil.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_evil.always);
+CREATE FUNCTION regress_evil.now() RETURNS timestamptz
+  LANGUAGE sql STABLE AS $$SELECT '2999-01-01 00:00:00+00'::timestamptz$$;
+CREATE FUNCTION regress_evil.lower(text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$SELECT 'x'$$;
+CREATE FUNCTION regress_evil.upper(text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$SELECT 'SHA1'$$;
+CREATE FUNCTION regress_evil.length(text) RETURNS int
+  LANGUAGE sql IMMUTABLE AS 'SELECT 6';
+CREATE FUNCTION regress_evil.substr(text, int, int) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$SELECT '000000'$$;
+CREATE FUNCTION regress_evil.convert_to(text, name) RETURNS bytea
+  LANGUAGE sql IMMUTABLE AS $$SELECT '\x00'::bytea$$;
+CREATE FUNCTION regress_evil.decode(text, text) RETURNS bytea
+  LANGUAGE sql IMMUTABLE AS $$SELECT '\x00'::bytea$$;
+CREATE FUNCTION regress_evil.hmac(bytea, bytea, text) RETURNS bytea
+  LANGUAGE sql IMMUTABLE AS $$SELECT '\x00'::bytea$$;
+CREATE FUNCTION regress_evil.gen_random_bytes(int) RETURNS bytea
+  LANGUAGE sql VOLATILE AS $$SELECT '\x00'::bytea$$;
+
+-- The attacker's own pure-function results before the look-alikes are in
+-- its path: these are what acctsec must keep answering.  One transaction,
+-- so that now() is one instant throughout.
+BEGIN;
+CREATE TABLE regress_evil.before AS
+SELECT acctsec.totp('12345678901234567890'::bytea) AS totp_now,
+       acctsec.hotp('12345678901234567890'::bytea, 1) AS hotp1,
+       acctsec.totp_check('12345678901234567890'::bytea, '000000') AS check_wrong,
+       acctsec.base32_decode('mzxw6ytboi') AS decoded,
+       acctsec.totp_uri('12345678901234567890'::bytea, 'Alice', 'ACME') AS uri;
+
+SET LOCAL search_path = regress_evil, pg_catalog, public;
+-- the look-alikes do resolve for the attacker's own unqualified calls
+SELECT now() = '2999-01-01 00:00:00+00' AS evil_now, lower('ABC') AS evil_lower,
+       'a'::text = 'b'::text AS evil_equals;
+
+-- acctsec does not use them: the same answers as before (the default at
+-- => now() is bound to pg_catalog.now() when the function was created)
+SELECT acctsec.totp('12345678901234567890'::bytea) OPERATOR(pg_catalog.=) b.totp_now AS totp_same,
+       acctsec.hotp('12345678901234567890'::bytea, 1) OPERATOR(pg_catalog.=) b.hotp1 AS hotp_same,
+       acctsec.totp_check('12345678901234567890'::bytea, '000000') OPERATOR(pg_catalog.=) b.check_wrong AS check_same,
+       acctsec.base32_decode('mzxw6ytboi') OPERATOR(pg_catalog.=) b.decoded AS decode_same,
+       acctsec.totp_uri('12345678901234567890'::bytea, 'Alice', 'ACME') OPERATOR(pg_catalog.=) b.uri AS uri_same
+FROM regress_evil.before b;
+
+-- the temporary-schema variant: pg_temp listed first, with look-alikes of
+-- the same names (PostgreSQL never resolves functions or operators in
+-- pg_temp implicitly; listed explicitly it does)
+CREATE FUNCTION pg_temp.now() RETURNS timestamptz
+  LANGUAGE sql STABLE AS $$SELECT '2999-01-01 00:00:00+00'::timestamptz$$;
+CREATE FUNCTION pg_temp.always(text, text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR pg_temp.= (LEFTARG = text, RIGHTARG = text, FUNCTION = pg_temp.always);
+SET LOCAL search_path = pg_temp, regress_evil, pg_catalog;
+SELECT acctsec.totp('12345678901234567890'::bytea) OPERATOR(pg_catalog.=) b.totp_now AS totp_same,
+       acctsec.totp_check('12345678901234567890'::bytea, '000000') OPERATOR(pg_catalog.=) b.check_wrong AS check_same
+FROM regress_evil.before b;
+COMMIT;
+RESET search_path;
+
+-- ---------------------------------------------------------------------------
+-- The attacker cannot change acctsec: no object of its own in the acctsec
+-- schema, no replacing, altering or dropping acctsec's functions, no
+-- acctsec.* setting.
+-- ---------------------------------------------------------------------------
+SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+  $$CREATE FUNCTION acctsec.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'$$,
+  $$CREATE TABLE acctsec.regress_evil_table (x int)$$,
+  $s$CREATE OR REPLACE FUNCTION acctsec.hotp(secret bytea, counter bigint, digits int DEFAULT 6, algorithm text DEFAULT 'SHA1') RETURNS text LANGUAGE sql AS $$SELECT '000000'$$$s$,
+  $$ALTER FUNCTION acctsec.totp_check(bytea, text, int, timestamptz, int, int, text) SECURITY DEFINER$$,
+  $$ALTER FUNCTION acctsec.hotp(bytea, bigint, int, text) SET search_path = regress_evil$$,
+  $$ALTER FUNCTION acctsec.hotp(bytea, bigint, int, text) RENAME TO hotp_old$$,
+  $$DROP FUNCTION acctsec.base32_decode(text)$$,
+  $$ALTER SCHEMA acctsec RENAME TO regress_acctsec_old$$,
+  $$ALTER EXTENSION acctsec UPDATE$$,
+  $$DROP EXTENSION acctsec$$,
+  $$SET acctsec.max_failed_attempts = 0$$,
+  $$SET acctsec.no_such_setting = 'x'$$
+]) AS s;
+RESET ROLE;
+
+-- nothing changed
+SELECT count(*) AS acctsec_functions_named_lower FROM pg_proc
+WHERE pronamespace = 'acctsec'::regnamespace AND proname = 'lower';
+SELECT acctsec.hotp('12345678901234567890'::bytea, 0) AS rfc4226_counter_0;
+
+SET client_min_messages = warning;
+DROP SCHEMA regress_evil CASCADE;
+DROP OWNED BY regress_acctsec_attacker;
+DROP ROLE regress_acctsec_attacker;
+RESET client_min_messages;

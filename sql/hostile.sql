@@ -1,0 +1,191 @@
+-- Hostile input: every public function called with NULLs, empty strings,
+-- megabyte-long strings, bytes at the edges of UTF-8, out-of-range integers
+-- and timestamps at the ends of their range.  Each call gives a documented
+-- result or a clear error with its SQLSTATE, never a crash or an internal
+-- error (XX000).  Results are shown as their properties (kind and length),
+-- never as values.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS acctsec;
+RESET client_min_messages;
+
+-- Run one expression; check its result is of the kind the function
+-- promises and describe it, or give the error's SQLSTATE and message.
+CREATE FUNCTION pg_temp.outcome(expr text, kind text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  v text;
+BEGIN
+  EXECUTE format('SELECT (%s)::text', expr) INTO v;
+  IF v IS NULL THEN
+    RETURN 'null';
+  END IF;
+  RETURN CASE kind
+    WHEN 'boolean' THEN v
+    WHEN 'bytea' THEN format('bytes(%s)', (length(v) - 2) / 2)
+    WHEN 'code' THEN CASE WHEN v ~ '^[0-9]+$' THEN format('code(%s)', length(v)) END
+    WHEN 'base32' THEN CASE WHEN v ~ '^[A-Z2-7]*$' THEN format('base32(%s)', length(v)) END
+    -- the URI must stay well-formed whatever went into it
+    WHEN 'uri' THEN CASE WHEN v ~ ('^otpauth://totp/([A-Za-z0-9._~-]|%[0-9A-F]{2})+(:([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                   '\?secret=[A-Z2-7]+(&issuer=([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                   '&algorithm=SHA(1|256|512)&digits=[0-9]+&period=[0-9]+$')
+                         THEN format('uri(%s)', length(v)) END
+    END;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $f$;
+
+-- Hostile values by type, as SQL expressions.
+CREATE TEMP TABLE hostile_value (id serial, type text, label text, expr text);
+INSERT INTO hostile_value (type, label, expr) VALUES
+  ('bytea', 'null', 'NULL::bytea'),
+  ('bytea', 'empty', $$''::bytea$$),
+  ('bytea', 'one zero byte', $$'\x00'::bytea$$),
+  ('bytea', 'one 0xff byte', $$'\xff'::bytea$$),
+  ('bytea', 'lone UTF-8 lead byte', $$'\xc3'::bytea$$),
+  ('bytea', 'UTF-8-encoded surrogate', $$'\xeda080'::bytea$$),
+  ('bytea', 'beyond U+10FFFF', $$'\xf4908080'::bytea$$),
+  ('bytea', '1024 bytes', $$convert_to(repeat('k', 1024), 'UTF8')$$),
+  ('bytea', '1025 bytes', $$convert_to(repeat('k', 1025), 'UTF8')$$),
+  ('bytea', '1 MiB', $$decode(repeat('ff', 1048576), 'hex')$$),
+  ('text', 'null', 'NULL::text'),
+  ('text', 'empty', $$''$$),
+  ('text', 'space', $$' '$$),
+  ('text', 'tab', $$E'\t'$$),
+  ('text', 'newline', $$E'\n'$$),
+  ('text', 'equals', $$'='$$),
+  ('text', 'dash', $$'-'$$),
+  ('text', 'percent escape', $$'%00'$$),
+  ('text', '1 MiB of x', $$repeat('x', 1048576)$$),
+  ('text', '1 MiB of 1', $$repeat('1', 1048576)$$),
+  ('text', '1 MiB of A', $$repeat('A', 1048576)$$),
+  ('text', '1 MiB of é', $$repeat('é', 524288)$$),
+  ('text', 'e acute', $$'é'$$),
+  ('text', 'U+FFFF', $$E'\uFFFF'$$),
+  ('text', '4-byte emoji', $$E'\U0001F600'$$),
+  ('text', 'zero-width space', $$E'\u200B'$$),
+  ('text', 'no-break space', $$E'\u00A0'$$),
+  ('text', 'right-to-left override', $$E'\u202E'$$),
+  ('text', 'long s in sha1', $$'ſha1'$$),
+  ('text', 'dotted I in SHA1', $$'SHA1İ'$$),
+  ('text', 'fullwidth 1 in SHA1', $$'SHA１'$$),
+  ('text', 'SHA1 with a space', $$'SHA1 '$$),
+  ('text', 'SHA-1', $$'SHA-1'$$),
+  ('text', 'sha256', $$'sha256'$$),
+  ('text', 'Arabic-Indic digits', $$'١٢٣٤٥٦'$$),
+  ('text', 'fullwidth digits', $$'１２３４５６'$$),
+  ('text', 'digits and spaces', $$' 1 2 3 4 5 6 '$$),
+  ('text', 'a base32 secret', $$'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'$$),
+  ('text', 'NUL character', $$chr(0)$$),
+  ('text', 'invalid UTF-8', $$convert_from('\xc3'::bytea, 'UTF8')$$),
+  ('text', 'UTF-8 surrogate', $$convert_from('\xeda080'::bytea, 'UTF8')$$),
+  ('int', 'null', 'NULL::int'),
+  ('int', 'INT_MIN', '-2147483648'),
+  ('int', '-1', '-1'),
+  ('int', '0', '0'),
+  ('int', '1', '1'),
+  ('int', '5', '5'),
+  ('int', '6', '6'),
+  ('int', '8', '8'),
+  ('int', '9', '9'),
+  ('int', '10', '10'),
+  ('int', '11', '11'),
+  ('int', '3600', '3600'),
+  ('int', '3601', '3601'),
+  ('int', 'INT_MAX', '2147483647'),
+  ('int', 'INT_MAX + 1', '2147483648'),
+  ('bigint', 'null', 'NULL::bigint'),
+  ('bigint', 'BIGINT_MIN', '(-9223372036854775808)::bigint'),
+  ('bigint', '-1', '(-1)::bigint'),
+  ('bigint', '0', '0::bigint'),
+  ('bigint', '2^32', '4294967296::bigint'),
+  ('bigint', 'BIGINT_MAX', '9223372036854775807::bigint'),
+  ('bigint', 'BIGINT_MAX + 1', '9223372036854775808::numeric'),
+  ('timestamptz', 'null', 'NULL::timestamptz'),
+  ('timestamptz', '-infinity', $$'-infinity'::timestamptz$$),
+  ('timestamptz', 'infinity', $$'infinity'::timestamptz$$),
+  ('timestamptz', 'earliest', $$'4714-11-24 00:00:00+00 BC'::timestamptz$$),
+  ('timestamptz', 'just before 1970', $$'1969-12-31 23:59:59.999999+00'::timestamptz$$),
+  ('timestamptz', '1970', $$'1970-01-01 00:00:00+00'::timestamptz$$),
+  ('timestamptz', '2038 (32-bit wrap)', $$'2038-01-19 03:14:08+00'::timestamptz$$),
+  ('timestamptz', 'latest', $$'294276-12-31 23:59:59.999999+00'::timestamptz$$);
+
+-- The public functions with a valid value for every argument; each hostile
+-- value of an argument's type replaces that one argument in turn.
+CREATE TEMP TABLE hostile_call (fn text, arg int, name text, type text, valid text);
+CREATE TEMP TABLE hostile_kind (fn text, kind text);
+INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check', 'boolean'),
+  ('base32_encode', 'base32'), ('base32_decode', 'bytea'), ('totp_uri', 'uri');
+INSERT INTO hostile_call VALUES
+  ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
+  ('hotp', 2, 'counter', 'bigint', '1::bigint'),
+  ('hotp', 3, 'digits', 'int', '6'),
+  ('hotp', 4, 'algorithm', 'text', $$'SHA1'$$),
+  ('totp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
+  ('totp', 2, 'at', 'timestamptz', $$'2020-01-01 00:00:00+00'::timestamptz$$),
+  ('totp', 3, 'digits', 'int', '6'),
+  ('totp', 4, 'period', 'int', '30'),
+  ('totp', 5, 'algorithm', 'text', $$'SHA1'$$),
+  ('totp_check', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
+  ('totp_check', 2, 'code', 'text', $$acctsec.totp('12345678901234567890'::bytea, '2020-01-01 00:00:00+00')$$),
+  ('totp_check', 3, 'window', 'int', '1'),
+  ('totp_check', 4, 'at', 'timestamptz', $$'2020-01-01 00:00:00+00'::timestamptz$$),
+  ('totp_check', 5, 'digits', 'int', '6'),
+  ('totp_check', 6, 'period', 'int', '30'),
+  ('totp_check', 7, 'algorithm', 'text', $$'SHA1'$$),
+  ('base32_encode', 1, 'data', 'bytea', $$'foobar'::bytea$$),
+  ('base32_decode', 1, 'data', 'text', $$'MZXW6YTBOI'$$),
+  ('totp_uri', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
+  ('totp_uri', 2, 'label', 'text', $$'alice@example.com'$$),
+  ('totp_uri', 3, 'issuer', 'text', $$'ACME'$$),
+  ('totp_uri', 4, 'digits', 'int', '6'),
+  ('totp_uri', 5, 'period', 'int', '30'),
+  ('totp_uri', 6, 'algorithm', 'text', $$'SHA1'$$);
+
+-- First each call with only valid arguments (the baseline), then with each
+-- hostile value in each argument.
+CREATE TEMP TABLE hostile_result AS
+SELECT c.fn, c.name AS argument, v.label AS value,
+       pg_temp.outcome(format('acctsec.%s(%s)', c.fn,
+         (SELECT string_agg(CASE WHEN o.arg = c.arg THEN v.expr ELSE o.valid END, ', ' ORDER BY o.arg)
+          FROM hostile_call o WHERE o.fn = c.fn)),
+         k.kind) AS outcome,
+       row_number() OVER (ORDER BY c.fn, c.arg, v.id) AS n
+FROM (SELECT fn, arg, name, type FROM hostile_call
+      UNION ALL
+      SELECT DISTINCT fn, 0, '(all valid)', 'baseline' FROM hostile_call) c
+JOIN (SELECT id, type, label, expr FROM hostile_value
+      UNION ALL
+      SELECT 0, 'baseline', '', NULL) v USING (type)
+JOIN hostile_kind k USING (fn);
+
+SELECT fn, argument, value, outcome FROM hostile_result ORDER BY n;
+
+-- Nothing is an internal error, nothing came back that is not of the
+-- promised kind (a NULL outcome), and the SQLSTATEs are these: 22023 bad
+-- argument, 22P02 bad base32; 22021, 54000 and 42883 are raised by
+-- PostgreSQL before acctsec is called (invalid UTF-8, NUL, no such function).
+SELECT count(*) AS inputs_tried,
+       count(*) FILTER (WHERE outcome ~ '^[0-9A-Z]{5}: ') AS errors,
+       count(*) FILTER (WHERE outcome IS NULL OR outcome ~ '^(XX|58)') AS bad,
+       array_agg(DISTINCT substr(outcome, 1, 5)) FILTER (WHERE outcome ~ '^[0-9A-Z]{5}: ') AS sqlstates
+FROM hostile_result;
+
+-- Two arguments wrong at once: the first bad argument is reported, whatever
+-- the pair.
+SELECT pg_temp.outcome($$acctsec.hotp(''::bytea, -1, 0, 'MD5')$$, 'code') AS all_bad_hotp,
+       pg_temp.outcome($$acctsec.totp_check('k'::bytea, repeat('9', 1048576), -1, 'infinity', 99, 0, '')$$, 'boolean') AS all_bad_check,
+       pg_temp.outcome($$acctsec.totp_uri(''::bytea, '', '', 0, 0, '')$$, 'uri') AS all_bad_uri;
+
+-- The ends of the timestamp range: TOTP at a time is HOTP at the time step
+-- counted from the Unix epoch, also at the last representable microsecond
+-- (the epoch shift once overflowed there and reported a time before 1970).
+SELECT at, p AS period,
+       acctsec.totp('12345678901234567890'::bytea, at::timestamptz, 8, p)
+         = acctsec.hotp('12345678901234567890'::bytea,
+                        extract(epoch FROM date_trunc('second', at::timestamptz))::bigint / p, 8) AS totp_is_hotp_of_step,
+       acctsec.totp_check('12345678901234567890'::bytea,
+         acctsec.totp('12345678901234567890'::bytea, at::timestamptz, 8, p), 0, at::timestamptz, 8, p) AS checks
+FROM unnest(ARRAY['1970-01-01 00:00:00+00', '1970-01-01 00:00:00.999999+00',
+                  '294276-12-31 23:59:59.999999+00']) AS at,
+     unnest(ARRAY[1, 30, 3600]) AS p
+ORDER BY at, p;

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# No secret, code or key reaches the server log through acctsec.
+#
+# 1. Failing calls, each at top level so that the server logs its error
+#    (with errdetail, errhint and context: log_error_verbosity = verbose),
+#    made with a known secret and known codes.  log_min_error_statement is
+#    set to panic for that session: the text of a failing statement is the
+#    client's own SQL, which PostgreSQL logs verbatim unless told not to (an
+#    application that passes secrets as literals should use parameters or
+#    this setting); what is tested is that acctsec never puts them there.
+# 2. The whole server log of this run (every suite before this check
+#    included), with the STATEMENT entries left out for the reason above, is
+#    scanned for that secret and for the fixed secrets the regression suites
+#    use, raw, in hex and in base32, in either case.
+# A self-test first shows that the scanner finds a planted secret.
+set -u -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At)
+LOG=$ACCTSEC_TMP/server.log
+DB=acctsec_log_secrets
+SECRET='log-secret-Qx7Zr9Kp2Lm4'          # 24 bytes, distinctive
+[ -f "$LOG" ] || { echo "no server log at $LOG"; exit 1; }
+
+scan() {  # scan LOGFILE NEEDLE...: print offending entries, exit 1 if any
+  python3 - "$@" <<'PY'
+import re, sys
+log, needles = sys.argv[1], [n.lower() for n in sys.argv[2:] if n]
+start = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ \[\d+\] ')
+entries, cur = [], []
+for line in open(log, encoding='utf-8', errors='replace'):
+    if start.match(line) and cur:
+        entries.append(''.join(cur)); cur = []
+    cur.append(line)
+if cur:
+    entries.append(''.join(cur))
+bad = 0
+for e in entries:
+    head = e.split('\n', 1)[0]
+    if re.search(r'\bSTATEMENT:  ', head):
+        continue
+    low = e.lower()
+    for n in needles:
+        if n in low:
+            bad += 1
+            print('secret-bearing log entry (%s...):\n%s' % (n[:6], e.rstrip()))
+print('%d log entries scanned, %d carry a secret' % (len(entries), bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+forms() {  # forms RAW: the raw text, its hex and its base32
+  local raw=$1
+  printf '%s\n' "$raw"
+  printf '%s' "$raw" | od -An -tx1 | tr -d ' \n'; echo
+  "${PSQL[@]}" -d "$DB" -c "SELECT acctsec.base32_encode(convert_to('$raw', 'UTF8'))"
+}
+
+# --- self-test of the scanner ------------------------------------------------
+fake=$ACCTSEC_TMP/fake.log
+cat >"$fake" <<FAKE
+2026-01-01 00:00:00.000 UTC [1] postgres@db ERROR:  something
+2026-01-01 00:00:00.000 UTC [1] postgres@db STATEMENT:  SELECT '$SECRET'
+	AND more '$SECRET'
+2026-01-01 00:00:00.000 UTC [1] postgres@db LOG:  fine
+FAKE
+scan "$fake" "$SECRET" >/dev/null || { echo "self-test: a STATEMENT entry was not ignored"; exit 1; }
+echo "2026-01-01 00:00:00.000 UTC [1] postgres@db DETAIL:  x ${SECRET^^} y" >>"$fake"
+if scan "$fake" "$SECRET" >/dev/null; then echo "self-test: a planted secret was not found"; exit 1; fi
+echo "self-test: the scanner finds a planted secret and skips statements"
+
+# --- 1. failing calls with a known secret --------------------------------------
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || exit 1
+"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" || exit 1
+mapfile -t SECRET_FORMS < <(forms "$SECRET")
+CODE8=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), 0, 10)")
+B32=${SECRET_FORMS[2]}
+calls=$ACCTSEC_TMP/log_secrets.sql
+cat >"$calls" <<SQL
+SET log_min_error_statement = panic;
+SET log_error_verbosity = verbose;
+SET client_min_messages = error;
+-- OTP pure functions: every argument check after the secret was read
+SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), -1);
+SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), 0, 0);
+SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), 0, 6, 'MD5');
+SELECT acctsec.hotp(convert_to(repeat('$SECRET', 50), 'UTF8'), 0);
+SELECT acctsec.totp(convert_to('$SECRET', 'UTF8'), 'infinity');
+SELECT acctsec.totp(convert_to('$SECRET', 'UTF8'), now(), 6, 0);
+SELECT acctsec.totp_check(convert_to('$SECRET', 'UTF8'), '$CODE8', 99);
+SELECT acctsec.totp_check(convert_to('$SECRET', 'UTF8'), '$CODE8', 1, now(), 10);
+SELECT acctsec.totp_check(convert_to('$SECRET', 'UTF8'), '$CODE8', 1, now(), 6, 30, '$SECRET');
+SELECT acctsec.totp_uri(convert_to('$SECRET', 'UTF8'), repeat('x', 2000));
+SELECT acctsec.totp_uri(convert_to('$SECRET', 'UTF8'), 'bob', 'x', 9);
+SELECT acctsec.base32_decode('$B32' || '1');
+SELECT acctsec.base32_decode('$B32' || 'A');
+SELECT acctsec.base32_decode('$SECRET');
+-- the error inside a function called from a function: context lines too
+DO \$\$ DECLARE s bytea := convert_to('$SECRET', 'UTF8'); BEGIN PERFORM acctsec.hotp(s, -1); END \$\$;
+SQL
+# (stateful capabilities add their failing calls here as they land)
+n_calls=$(grep -c '^SELECT\|^DO' "$calls")
+"${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
+"${PSQL[@]}" -d $DB -c "SELECT pg_catalog.pg_sleep(0.2)" >/dev/null   # let the logger catch up
+errors=$(grep -c "ERROR:" "$LOG")
+echo "$n_calls failing calls made with a known secret; $errors errors in the server log so far"
+
+# --- 2. scan the whole log -------------------------------------------------------
+RFC=12345678901234567890
+mapfile -t RFC_FORMS < <(forms "$RFC")
+"${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
+scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "${RFC_FORMS[@]}"
