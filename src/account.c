@@ -649,8 +649,11 @@ acctsec_account_complete_second_factor(const text *account)
 			AcctsecNetwork net;
 			TimestampTz last_used;
 
+			TimestampTz throttled_until;
+
 			acctsec_network_of(ip, false, &net);
-			acctsec_network_familiar(account, &net, now, &last_used);
+			acctsec_network_lookup(account, &net, now, &throttled_until,
+								   &last_used);
 			acctsec_network_make_familiar(account, &net, now, last_used);
 		}
 		write_login(account, &row, now, (Datum) 0, true, true, familiar);
@@ -733,6 +736,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	AcctsecNetwork net;
 	bool		familiar = false;
 	TimestampTz refused_until;
+	TimestampTz last_used;
 	LoginStatus status;
 	TupleDesc	desc;
 	Datum		result[5];
@@ -761,18 +765,23 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 
 	/*
 	 * A throttled network is refused before the account row is touched, so
-	 * an attacker's refused calls never queue on a victim's row lock.
+	 * an attacker's refused calls never queue on a victim's row lock.  The
+	 * same look tells whether the network is familiar to the account (a
+	 * network made familiar by a concurrent login of the account that
+	 * commits meanwhile counts as unfamiliar for this one call).
 	 */
-	refused_until = acctsec_network_throttled_until(&net, now);
+	familiar = acctsec_network_lookup(account, &net, now, &refused_until,
+									  &last_used);
 	if (refused_until != DT_NOBEGIN)
+	{
 		status = LOGIN_THROTTLED;
+		familiar = false;
+	}
 	else
 	{
 		AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
-		TimestampTz last_used;
 
 		lock_row(account, &row);
-		familiar = acctsec_network_familiar(account, &net, now, &last_used);
 
 		/* every failure counts toward its network, the account locked or not */
 		if (!success)

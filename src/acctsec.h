@@ -155,11 +155,17 @@ extern void acctsec_network_of(Datum ip, bool ip_null, AcctsecNetwork *net);
 extern bool acctsec_smart_lockout_applies(const AcctsecNetwork *net);
 
 /*
- * When the network is throttled at now, the end of the throttle; otherwise
- * DT_NOBEGIN.  Takes no lock.
+ * One look at the network of a login, before the account's row is locked
+ * (a throttled network is refused without touching the account): sets
+ * *throttled_until to the end of its throttle when it is throttled at now
+ * (else DT_NOBEGIN), *last_used to its last use by the account (DT_NOBEGIN
+ * when none, or smart lockout does not apply), and returns whether it is
+ * familiar to the account.
  */
-extern TimestampTz acctsec_network_throttled_until(const AcctsecNetwork *net,
-												   TimestampTz now);
+extern bool acctsec_network_lookup(const text *account,
+								   const AcctsecNetwork *net, TimestampTz now,
+								   TimestampTz *throttled_until,
+								   TimestampTz *last_used);
 
 /*
  * Count a failed login on account from net: locks the network's row
@@ -171,15 +177,6 @@ extern AcctsecNetworkVerdict acctsec_network_failure(const AcctsecNetwork *net,
 													 const text *account,
 													 TimestampTz now,
 													 TimestampTz *throttled_until);
-
-/*
- * Is net familiar to the account at now?  *last_used is the network's last
- * use by the account (DT_NOBEGIN when it has none, or smart lockout does not
- * apply), for acctsec_network_make_familiar.
- */
-extern bool acctsec_network_familiar(const text *account,
-									 const AcctsecNetwork *net,
-									 TimestampTz now, TimestampTz *last_used);
 
 /*
  * A login from net succeeded: make it familiar to the account (or note its

@@ -394,6 +394,7 @@ acctsec_smart_lockout_applies(const AcctsecNetwork *net)
 
 typedef enum ThrottlePlanId
 {
+	PLAN_LOOKUP,
 	PLAN_NET_PEEK,
 	PLAN_NET_LOCK,
 	PLAN_NET_CREATE,
@@ -421,6 +422,19 @@ typedef struct ThrottlePlanDef
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
 static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
+	/*
+	 * Everything login_attempt needs to know about a network, in one query:
+	 * its throttle (when $3, it is tracked) and its last use by the account
+	 * (when $4, smart lockout applies).
+	 */
+	[PLAN_LOOKUP] = {
+		"SELECT CASE WHEN $3 THEN (SELECT throttled_until FROM acctsec.networks"
+		"  WHERE network OPERATOR(pg_catalog.=) $2) END,"
+		" CASE WHEN $4 THEN (SELECT last_used_at FROM acctsec.familiar_networks"
+		"  WHERE account OPERATOR(pg_catalog.=) $1"
+		"  AND network OPERATOR(pg_catalog.=) $2) END",
+		4, {TEXTOID, CIDROID, BOOLOID, BOOLOID}
+	},
 	[PLAN_NET_PEEK] = {
 		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1",
@@ -644,21 +658,6 @@ throttle_usecs(int32 throttles)
 	return (int64) (secs * USECS_PER_SEC);
 }
 
-TimestampTz
-acctsec_network_throttled_until(const AcctsecNetwork *net, TimestampTz now)
-{
-	NetworkRow	row;
-	Datum		values[1];
-
-	if (!net->valid || net->trusted)
-		return DT_NOBEGIN;
-	values[0] = net->network;
-	if (run_plan(PLAN_NET_PEEK, values, NULL, true, 1) != 1)
-		return DT_NOBEGIN;
-	network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row, false);
-	return row.throttled_until > now ? row.throttled_until : DT_NOBEGIN;
-}
-
 /* Lock the network's row, creating it (and pruning a few) if needed. */
 static void
 lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row)
@@ -800,21 +799,34 @@ acctsec_familiar_since(TimestampTz now)
 }
 
 bool
-acctsec_network_familiar(const text *account, const AcctsecNetwork *net,
-						 TimestampTz now, TimestampTz *last_used)
+acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
+					   TimestampTz now, TimestampTz *throttled_until,
+					   TimestampTz *last_used)
 {
-	Datum		values[2] = {PointerGetDatum(account), net->network};
+	Datum		values[4];
 	bool		isnull;
+	Datum		d;
+	bool		smart = acctsec_smart_lockout_applies(net);
 
+	*throttled_until = DT_NOBEGIN;
 	*last_used = DT_NOBEGIN;
-	if (!acctsec_smart_lockout_applies(net))
+	if (!net->valid || (net->trusted && !smart))
 		return false;
-	if (run_plan(PLAN_FAM_GET, values, NULL, true, 1) != 1)
-		return false;
-	*last_used = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1,
-												   &isnull));
-	return *last_used >= familiar_since(now);
+
+	values[0] = PointerGetDatum(account);
+	values[1] = net->network;
+	values[2] = BoolGetDatum(!net->trusted);
+	values[3] = BoolGetDatum(smart);
+	if (run_plan(PLAN_LOOKUP, values, NULL, true, 1) != 1)
+		elog(ERROR, "network lookup returned no row");
+
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull && DatumGetTimestampTz(d) > now)
+		*throttled_until = DatumGetTimestampTz(d);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+		*last_used = DatumGetTimestampTz(d);
+	return *last_used != DT_NOBEGIN && *last_used >= familiar_since(now);
 }
 
 void
