@@ -8,11 +8,17 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
 	src/throttle.o \
+	src/totp.o \
+	src/backup_codes.o \
 	src/updated_at.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
@@ -35,11 +41,23 @@ REGRESS = \
 	keys \
 	throttle \
 	smart_lockout \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	hostile \
 	attack \
-	passwords
+	passwords \
+	audit \
+	audit_events \
+	mirroring
 ISOLATION = \
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure \
+	totp_replay \
+	backup_code_replay \
 	network_failures
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

@@ -199,6 +199,10 @@ SELECT (pg_temp.attempt('zed', true, '198.51.100.70')).status;
 RESET acctsec.trusted_networks;
 RESET acctsec.network_max_failures;
 
+-- Security events of the smart-lockout decisions, for sam (before forget)
+SELECT operation, new_values - ARRAY['locked_until', 'unfamiliar_locked_until'] AS details
+FROM acctsec.audit_log WHERE account = 'sam' AND operation LIKE 'login.%' ORDER BY id;
+
 -- forget_account erases the familiar networks with the account
 SELECT count(*) AS before FROM acctsec.familiar_networks WHERE account = 'sam';
 SELECT acctsec.forget_account('sam');

@@ -201,6 +201,14 @@ SELECT count(*) AS expired_rows FROM acctsec.networks WHERE expires_at <= now();
 SELECT acctsec.prune_networks() AS pruned, acctsec.prune_networks() AS again;
 SELECT count(*) = :live_rows + 1 AS live_rows_kept FROM acctsec.networks;
 
+-- Security events: each throttle, each refused call, each unthrottle
+SELECT operation, account, new_values - 'throttled_until' AS details,
+       round(extract(epoch FROM (new_values->>'throttled_until')::timestamptz - logged_at) / 60) AS throttled_min
+FROM acctsec.audit_log
+WHERE operation IN ('network.throttled', 'login.throttled', 'network.unthrottled')
+  AND new_values->>'network' = '192.0.2.10/32'
+ORDER BY id;
+
 -- network_status and unthrottle are STRICT; NULL gives NULL
 SELECT acctsec.network_status(NULL) IS NULL AS status_null, acctsec.unthrottle(NULL) IS NULL AS unthrottle_null;
 

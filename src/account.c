@@ -153,15 +153,21 @@ typedef enum AccountPlanId
 	PLAN_LOCK,
 	PLAN_CREATE,
 	PLAN_PEEK,
+	/* the three state changes of a login, each also with its log row */
 	PLAN_WRITE_FAILURE,
 	PLAN_WRITE_FAILURE_FAMILIAR,
 	PLAN_WRITE_LOGIN,
 	PLAN_WRITE_LOGIN_FAMILIAR,
-	PLAN_PENDING_IP,
 	PLAN_WRITE_PENDING,
+	PLAN_LOGGED_FAILURE,
+	PLAN_LOGGED_FAILURE_FAMILIAR,
+	PLAN_LOGGED_LOGIN,
+	PLAN_LOGGED_LOGIN_FAMILIAR,
+	PLAN_LOGGED_PENDING,
+	PLAN_LOG,
+	PLAN_PENDING_IP,
 	PLAN_WRITE_UNLOCK,
 	PLAN_WRITE_TOTP,
-	PLAN_LOG,
 	PLAN_STATUS,
 	PLAN_FORGET_ACCOUNT,
 	PLAN_FORGET_ATTEMPTS,
@@ -169,25 +175,44 @@ typedef enum AccountPlanId
 	NUM_ACCOUNT_PLANS
 } AccountPlanId;
 
+#define MAX_PLAN_ARGS	9
+
 typedef struct AccountPlanDef
 {
-	const char *sql;
+	const char *sql;			/* NULL: "logged" variant of plan "write" */
 	int			nargs;
-	Oid			argtypes[7];
+	Oid			argtypes[MAX_PLAN_ARGS];
+	AccountPlanId write;
 } AccountPlanDef;
 
 /*
  * The columns read by PLAN_LOCK and PLAN_PEEK, in this order (see
- * row_from_tuple).
+ * row_from_tuple).  PLAN_LOCK also returns the ctid of the row version it
+ * locked: while we hold the lock nobody else can update the row, so the
+ * write plans find it by ctid (a TID scan) rather than through the index
+ * again.  $1 is still the account in every write plan, for the log row.
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
 	"pending_login_at, familiar_failed_attempts, familiar_last_failed_at, " \
 	"familiar_locked_until, familiar_lockouts, pending_login_familiar"
+#define CTID_COLUMN		12		/* after ACCOUNT_COLUMNS in PLAN_LOCK */
+
+/*
+ * The log row of a login attempt.  $1 is the account and $2 the time in
+ * every write plan; the outcome, ip and user agent follow the write plan's
+ * own parameters.  The outcome is passed as text and cast, so that the saved
+ * plan names the enum type rather than holding its OID.
+ */
+#define LOG_INSERT \
+	"INSERT INTO acctsec.login_attempts" \
+	" (account, attempted_at, outcome, ip, user_agent)" \
+	" VALUES ($1, $2, $%d::acctsec.login_status, $%d, $%d)"
+#define LOG_NARGS	3
 
 static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[PLAN_LOCK] = {
-		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
+		"SELECT " ACCOUNT_COLUMNS ", ctid FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {TEXTOID}
 	},
@@ -201,60 +226,84 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
-	/* a counted failure; it also ends any pending second-factor login */
+	/*
+	 * A counted failure at $2: the counter $3, the lock $4 (NULL: none; an
+	 * expired one is cleared) and the backoff level $5.  It also ends any
+	 * pending second-factor login.
+	 */
 	[PLAN_WRITE_FAILURE] = {
-		"UPDATE acctsec.accounts SET failed_attempts = $2, last_failed_at = $3,"
-		" locked_until = $4, locked_at = $5, lockouts = $6,"
-		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
-	},
-	/* the same for a failure from a familiar network (smart lockout) */
-	[PLAN_WRITE_FAILURE_FAMILIAR] = {
-		"UPDATE acctsec.accounts SET familiar_failed_attempts = $2,"
-		" familiar_last_failed_at = $3, familiar_locked_until = $4,"
-		" locked_at = CASE WHEN $4 IS NULL THEN locked_at ELSE $5 END,"
-		" familiar_lockouts = $6,"
-		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+		"UPDATE acctsec.accounts SET failed_attempts = $3, last_failed_at = $2,"
+		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
+		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE ctid OPERATOR(pg_catalog.=) $6",
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
 	},
 	/*
-	 * A completed login.  $3 is the login's ip; when NULL and $4 is true
-	 * (completion of a pending login) the pending login's ip is kept.  It
-	 * resets the counters of its own kind only: a login from a familiar
-	 * network (PLAN_WRITE_LOGIN_FAMILIAR) leaves the lock and backoff
-	 * earned from other networks as they are, or an attacker elsewhere
-	 * would get a fresh count each time the user logs in.
+	 * The same for a failure from a familiar network (smart lockout, SPEC
+	 * section 11), in the familiar_* columns.
+	 */
+	[PLAN_WRITE_FAILURE_FAMILIAR] = {
+		"UPDATE acctsec.accounts SET familiar_failed_attempts = $3,"
+		" familiar_last_failed_at = $2, familiar_locked_until = $4,"
+		" locked_at = CASE WHEN $4 IS NOT NULL THEN $2 ELSE locked_at END,"
+		" familiar_lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE ctid OPERATOR(pg_catalog.=) $6",
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
+	},
+	/*
+	 * A completed login at $2 from ip $3; when $4 (completion of a pending
+	 * login) the pending login's ip is the login's.  It resets the counter,
+	 * lock and backoff of its own kind only: a login from a familiar network
+	 * (PLAN_WRITE_LOGIN_FAMILIAR) leaves those earned from other networks as
+	 * they are, or an attacker elsewhere would get a fresh count each time
+	 * the user logs in.
 	 */
 #define WRITE_LOGIN_COMMON \
-		" last_login_at = $2," \
-		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END," \
-		" login_count = login_count OPERATOR(pg_catalog.+) 1," \
-		" pending_login_at = NULL, pending_login_ip = NULL" \
-		" WHERE account OPERATOR(pg_catalog.=) $1"
+	" last_login_at = $2," \
+	" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END," \
+	" login_count = login_count OPERATOR(pg_catalog.+) 1," \
+	" pending_login_at = NULL, pending_login_ip = NULL" \
+	" WHERE ctid OPERATOR(pg_catalog.=) $5"
 	[PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
 		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
 	},
 	[PLAN_WRITE_LOGIN_FAMILIAR] = {
 		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
 		" familiar_locked_until = NULL, familiar_lockouts = 0,"
 		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
 		"  THEN locked_at END," WRITE_LOGIN_COMMON,
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
 	},
+	/*
+	 * A right password waiting for the second factor since $2, from $3, a
+	 * network familiar to the account or not ($5).
+	 */
+	[PLAN_WRITE_PENDING] = {
+		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
+		" pending_login_familiar = $5"
+		" WHERE ctid OPERATOR(pg_catalog.=) $4",
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID}
+	},
+	/* the same with the log row, in one statement (built by prepare_plan) */
+	[PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, PLAN_WRITE_FAILURE},
+	[PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, PLAN_WRITE_FAILURE_FAMILIAR},
+	[PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, PLAN_WRITE_LOGIN},
+	[PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, PLAN_WRITE_LOGIN_FAMILIAR},
+	[PLAN_LOGGED_PENDING] = {NULL, 0, {0}, PLAN_WRITE_PENDING},
+	/* the log row alone: a locked account's state does not change */
+	[PLAN_LOG] = {
+		"INSERT INTO acctsec.login_attempts"
+		" (account, attempted_at, outcome, ip, user_agent)"
+		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
+		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
+	},
+	/* the ip of the login waiting for its second factor (row locked) */
 	[PLAN_PENDING_IP] = {
 		"SELECT pending_login_ip FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
-	},
-	[PLAN_WRITE_PENDING] = {
-		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
-		" pending_login_familiar = $4"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
 	},
 	[PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
@@ -270,27 +319,17 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		2, {TEXTOID, BOOLOID}
 	},
-	/*
-	 * The outcome is passed as text and cast, so that the saved plan names
-	 * the enum type rather than holding its OID.
-	 */
-	[PLAN_LOG] = {
-		"INSERT INTO acctsec.login_attempts"
-		" (account, attempted_at, outcome, ip, user_agent)"
-		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
-		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
-	},
-	/*
-	 * backup_codes_remaining: 0 until the backup-code module replaces it.
-	 * $2: the oldest last use of a network still familiar.
-	 */
 	[PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
-		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining,"
+		" last_failed_at, login_count, totp_enabled,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.backup_codes b"
+		"   WHERE b.account OPERATOR(pg_catalog.=) a.account AND b.used_at IS NULL)"
+		"   AS backup_codes_remaining,"
+		/* smart lockout; $2: the oldest last use of a still familiar network */
 		" familiar_failed_attempts, familiar_locked_until, familiar_lockouts,"
 		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.familiar_networks f"
-		"  WHERE f.account OPERATOR(pg_catalog.=) a.account"
-		"  AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
+		"   WHERE f.account OPERATOR(pg_catalog.=) a.account"
+		"   AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
 		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
 		2, {TEXTOID, TIMESTAMPTZOID}
 	},
@@ -312,6 +351,46 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 
 static SPIPlanPtr account_plans[NUM_ACCOUNT_PLANS];
 
+/*
+ * Prepare and keep a plan.  A "logged" plan is its write plan and the log
+ * insert in one statement (WITH w AS (UPDATE ...) INSERT ...): one executor
+ * run instead of two on the hot path.
+ */
+static void
+prepare_plan(AccountPlanId id)
+{
+	const AccountPlanDef *def = &plan_defs[id];
+	const char *sql = def->sql;
+	int			nargs = def->nargs;
+	Oid			argtypes[MAX_PLAN_ARGS];
+	SPIPlanPtr	plan;
+
+	memcpy(argtypes, def->argtypes, sizeof(argtypes));
+	if (sql == NULL)
+	{
+		const AccountPlanDef *write = &plan_defs[def->write];
+		char		insert[256];
+
+		nargs = write->nargs;
+		Assert(nargs + LOG_NARGS <= MAX_PLAN_ARGS);
+		memcpy(argtypes, write->argtypes, sizeof(argtypes));
+		argtypes[nargs] = TEXTOID;
+		argtypes[nargs + 1] = INETOID;
+		argtypes[nargs + 2] = TEXTOID;
+		snprintf(insert, sizeof(insert), LOG_INSERT, nargs + 1, nargs + 2, nargs + 3);
+		sql = psprintf("WITH w AS (%s) %s", write->sql, insert);
+		nargs += LOG_NARGS;
+	}
+
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	account_plans[id] = plan;
+}
+
 /* Run a saved plan (preparing it on first use); returns SPI_processed. */
 static uint64
 run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
@@ -320,23 +399,11 @@ run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
 	int			rc;
 
 	if (account_plans[id] == NULL)
-	{
-		const AccountPlanDef *def = &plan_defs[id];
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 def->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		account_plans[id] = plan;
-	}
+		prepare_plan(id);
 
 	rc = SPI_execute_plan(account_plans[id], values, nulls, read_only, tcount);
 	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 plan_defs[id].sql, SPI_result_code_string(rc));
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
@@ -387,12 +454,12 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 }
 
 /*
- * Lock the account's row, creating it if needed, and read it.  SPI must be
- * connected.  A concurrent forget_account may delete the row between our
+ * Lock the account's row, creating it if needed, and read it and the ctid
+ * of the version locked.  SPI must be connected.  A concurrent forget_account may delete the row between our
  * insert and our lock; then we simply create it again.
  */
 static void
-lock_row(const text *account, AcctsecAccount *row)
+lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 {
 	Datum		values[1] = {PointerGetDatum(account)};
 
@@ -400,7 +467,13 @@ lock_row(const text *account, AcctsecAccount *row)
 	{
 		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 		{
-			row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+			HeapTuple	tuple = SPI_tuptable->vals[0];
+			bool		isnull;
+			Datum		ctid;
+
+			row_from_tuple(tuple, SPI_tuptable->tupdesc, row);
+			ctid = SPI_getbinval(tuple, SPI_tuptable->tupdesc, CTID_COLUMN, &isnull);
+			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), tid);
 			return;
 		}
 		run_plan(PLAN_CREATE, values, NULL, false, 0);
@@ -443,7 +516,10 @@ lock_end(const AcctsecAccount *row, bool familiar, TimestampTz now)
 	return row->locked_until;
 }
 
-/* Did the login now waiting for its second factor come from a familiar network? */
+/*
+ * Did the login now waiting for its second factor come from a network
+ * familiar to the account?
+ */
 static inline bool
 pending_familiar(const AcctsecAccount *row, TimestampTz now)
 {
@@ -473,25 +549,93 @@ lockout_usecs(int32 lockouts)
 }
 
 /*
+ * The outcome of a login_attempt call, as stored in acctsec.login_attempts
+ * and returned in acctsec.login_result (the labels of acctsec.login_status).
+ */
+typedef enum LoginStatus
+{
+	LOGIN_OK,
+	LOGIN_FAILED,
+	LOGIN_LOCKED,
+	LOGIN_SECOND_FACTOR,
+	LOGIN_THROTTLED
+} LoginStatus;
+
+static const char *const status_labels[] = {
+	"ok", "failed", "locked", "second_factor_required", "throttled"
+};
+
+/* What login_attempt logs besides the account, the time and the outcome. */
+typedef struct LoginLog
+{
+	Datum		ip;
+	bool		ip_null;
+	text	   *user_agent;		/* NULL when none */
+} LoginLog;
+
+/*
+ * Run write plan "write" with its nargs parameters in values/nulls, and
+ * when log is not NULL append the login_attempts row for "status" in the
+ * same statement.  values and nulls have room for MAX_PLAN_ARGS.
+ */
+static void
+write_state(AccountPlanId write, AccountPlanId logged, Datum *values,
+			char *nulls, const LoginLog *log, LoginStatus status)
+{
+	int			n = plan_defs[write].nargs;
+
+	if (log == NULL)
+	{
+		run_plan(write, values, nulls, false, 0);
+		return;
+	}
+	values[n] = CStringGetTextDatum(status_labels[status]);
+	nulls[n] = ' ';
+	values[n + 1] = log->ip;
+	nulls[n + 1] = log->ip_null ? 'n' : ' ';
+	values[n + 2] = PointerGetDatum(log->user_agent);
+	nulls[n + 2] = log->user_agent ? ' ' : 'n';
+	run_plan(logged, values, nulls, false, 0);
+}
+
+/* The log row alone, for an attempt that changes no state. */
+static void
+write_log(const text *account, TimestampTz now, const LoginLog *log,
+		  LoginStatus status)
+{
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', log->ip_null ? 'n' : ' ',
+	log->user_agent ? ' ' : 'n'};
+
+	values[0] = PointerGetDatum(account);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = CStringGetTextDatum(status_labels[status]);
+	values[3] = log->ip;
+	values[4] = PointerGetDatum(log->user_agent);
+	run_plan(PLAN_LOG, values, nulls, false, 0);
+}
+
+/*
  * Count a failure against an unlocked account at time now: the counter
  * restarts at 1 when the previous failure is more than failure_window old,
  * and reaching max_failed_attempts locks the account (the counter restarts,
  * the backoff level goes up).  A failure from a familiar network counts in
  * the familiar_* set instead (smart lockout), by the same rules.  Writes the
- * new state; returns true if this failure locked the account.
+ * new state (and the log row for status, or for the lock, when log is
+ * given); returns true if this failure locked the account.
  */
 static bool
-count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
-			  bool familiar)
+count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, bool familiar, const LoginLog *log,
+			  LoginStatus status)
 {
 	int32	   *failed_attempts = familiar ? &row->familiar_failed_attempts : &row->failed_attempts;
 	TimestampTz *last_failed_at = familiar ? &row->familiar_last_failed_at : &row->last_failed_at;
 	TimestampTz *locked_until = familiar ? &row->familiar_locked_until : &row->locked_until;
 	int32	   *lockouts = familiar ? &row->familiar_lockouts : &row->lockouts;
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
 	bool		locks = false;
-	TimestampTz locked_at = DT_NOBEGIN;
 
 	if (*failed_attempts > 0 &&
 		now - *last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
@@ -506,7 +650,6 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
 	{
 		locks = true;
 		*locked_until = now + lockout_usecs(*lockouts);
-		locked_at = now;
 		*failed_attempts = 0;
 		if (*lockouts < PG_INT32_MAX)
 			(*lockouts)++;
@@ -514,39 +657,44 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now,
 	else
 		*locked_until = DT_NOBEGIN; /* an expired lock is cleared */
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(account);
-	values[1] = Int32GetDatum(*failed_attempts);
-	values[2] = TimestampTzGetDatum(*last_failed_at);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = Int32GetDatum(*failed_attempts);
 	values[3] = TimestampTzGetDatum(*locked_until);
-	values[4] = TimestampTzGetDatum(locked_at);
-	values[5] = Int32GetDatum(*lockouts);
 	if (!locks)
-	{
 		nulls[3] = 'n';
-		nulls[4] = 'n';
-	}
-	run_plan(familiar ? PLAN_WRITE_FAILURE_FAMILIAR : PLAN_WRITE_FAILURE,
-			 values, nulls, false, 0);
+	values[4] = Int32GetDatum(*lockouts);
+	values[5] = PointerGetDatum(tid);
+	write_state(familiar ? PLAN_WRITE_FAILURE_FAMILIAR : PLAN_WRITE_FAILURE,
+				familiar ? PLAN_LOGGED_FAILURE_FAMILIAR : PLAN_LOGGED_FAILURE,
+				values, nulls, log, locks ? LOGIN_LOCKED : status);
 	return locks;
 }
 
 /*
  * Record a completed login: counter and backoff reset (of its own kind, see
- * PLAN_WRITE_LOGIN), one more login.
+ * PLAN_WRITE_LOGIN), one more login, from ip (or, completing a pending
+ * login, from the pending login's ip).
  */
 static void
-write_login(const text *account, AcctsecAccount *row, TimestampTz now,
-			Datum ip, bool ip_null, bool from_pending, bool familiar)
+write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
+			TimestampTz now, Datum ip, bool ip_null, bool from_pending,
+			bool familiar, const LoginLog *log)
 {
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(account);
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = ip;
+	nulls[2] = ip_null ? 'n' : ' ';
 	values[3] = BoolGetDatum(from_pending);
-	run_plan(familiar ? PLAN_WRITE_LOGIN_FAMILIAR : PLAN_WRITE_LOGIN,
-			 values, nulls, false, 0);
+	values[4] = PointerGetDatum(tid);
+	write_state(familiar ? PLAN_WRITE_LOGIN_FAMILIAR : PLAN_WRITE_LOGIN,
+				familiar ? PLAN_LOGGED_LOGIN_FAMILIAR : PLAN_LOGGED_LOGIN,
+				values, nulls, log, LOGIN_OK);
 
 	if (familiar)
 	{
@@ -563,6 +711,52 @@ write_login(const text *account, AcctsecAccount *row, TimestampTz now,
 	row->pending_login_at = DT_NOBEGIN;
 }
 
+/*
+ * Security events (events.c) for this file: the account's name, the client's
+ * address and the lock's end; never a password or anything derived from one.
+ */
+static char *
+event_ip(Datum ip, bool ip_null)
+{
+	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
+}
+
+static char *
+event_time(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
+static char *
+event_int(int64 n)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
+	return pstrdup(buf);
+}
+
+/* A right password on a TOTP account: the login waits for the second factor. */
+static void
+write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, bool familiar, const LoginLog *log)
+{
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = PointerGetDatum(account);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = log->ip;
+	nulls[2] = log->ip_null ? 'n' : ' ';
+	values[3] = PointerGetDatum(tid);
+	values[4] = BoolGetDatum(familiar);
+	write_state(PLAN_WRITE_PENDING, PLAN_LOGGED_PENDING, values, nulls, log,
+				LOGIN_SECOND_FACTOR);
+	row->pending_login_at = now;
+	row->pending_login_familiar = familiar;
+}
+
 /* ---------------------------------------------------------------------------
  * C API for the other capabilities (acctsec.h)
  * ---------------------------------------------------------------------------
@@ -572,10 +766,11 @@ void
 acctsec_account_lock(const text *account, AcctsecAccount *state)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	spi_finish();
 	if (state)
 		*state = row;
@@ -590,9 +785,9 @@ acctsec_account_locked_now(const text *account)
 
 	acctsec_check_account(account);
 	spi_connect();
-
 	found = peek_row(account, &row);
 	spi_finish();
+	/* a login waiting for its second factor is judged by where it came from */
 	return found && locked_for(&row, pending_familiar(&row, now), now);
 }
 
@@ -600,20 +795,36 @@ bool
 acctsec_account_second_factor_failed(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		locked;
-
 	bool		familiar;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	/* a wrong second factor counts where its password login came from */
 	familiar = pending_familiar(&row, now);
 	if (locked_for(&row, familiar, now))
 		locked = true;
 	else
-		locked = count_failure(account, &row, now, familiar);
+	{
+		locked = count_failure(account, &row, &tid, now, familiar, NULL,
+							   LOGIN_FAILED);
+		if (locked)
+		{
+			spi_finish();
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "via", "second_factor",
+								   "locked_until",
+								   event_time(lock_end(&row, familiar, now)),
+								   "lockouts",
+								   event_int(familiar ? row.familiar_lockouts : row.lockouts),
+								   familiar ? "networks" : NULL, "familiar",
+								   NULL);
+			return true;
+		}
+	}
 	spi_finish();
 	return locked;
 }
@@ -622,6 +833,7 @@ bool
 acctsec_account_complete_second_factor(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		completed = false;
 
@@ -629,7 +841,7 @@ acctsec_account_complete_second_factor(const text *account)
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	familiar = pending_familiar(&row, now);
 	if (!locked_for(&row, familiar, now) &&
 		row.pending_login_at != DT_NOBEGIN &&
@@ -640,23 +852,23 @@ acctsec_account_complete_second_factor(const text *account)
 		bool		ip_null = true;
 		Datum		ip = (Datum) 0;
 
-		/* the login succeeded: its network becomes familiar */
+		/* the login succeeded: its network becomes familiar (smart lockout) */
 		if (run_plan(PLAN_PENDING_IP, values, NULL, true, 1) == 1)
 			ip = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							   1, &ip_null);
 		if (!ip_null)
 		{
 			AcctsecNetwork net;
-			TimestampTz last_used;
-
 			TimestampTz throttled_until;
+			TimestampTz last_used;
 
 			acctsec_network_of(ip, false, &net);
 			acctsec_network_lookup(account, &net, now, &throttled_until,
 								   &last_used);
 			acctsec_network_make_familiar(account, &net, now, last_used);
 		}
-		write_login(account, &row, now, (Datum) 0, true, true, familiar);
+		write_login(account, &row, &tid, now, (Datum) 0, true, true, familiar,
+					NULL);
 		completed = true;
 	}
 	spi_finish();
@@ -667,11 +879,12 @@ void
 acctsec_account_set_totp_enabled(const text *account, bool enabled)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	Datum		values[2];
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	run_plan(PLAN_WRITE_TOTP, values, NULL, false, 0);
@@ -682,19 +895,6 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
  * SQL-callable functions
  * ---------------------------------------------------------------------------
  */
-
-static const char *const status_labels[] = {
-	"ok", "failed", "locked", "second_factor_required", "throttled"
-};
-
-typedef enum LoginStatus
-{
-	LOGIN_OK,
-	LOGIN_FAILED,
-	LOGIN_LOCKED,
-	LOGIN_SECOND_FACTOR,
-	LOGIN_THROTTLED
-} LoginStatus;
 
 /* The OID of an acctsec.login_status label (enum values are OIDs). */
 static Datum
@@ -720,24 +920,121 @@ status_datum(Oid enum_type, LoginStatus status)
 }
 
 /*
+ * The security events of one login_attempt call (SPEC sections 8 and 11),
+ * written once the state is: a refusal (locked, or from a throttled
+ * network), a counted failure, a new lock, a network throttled by this
+ * failure, a login let through from a familiar network despite a lock
+ * earned elsewhere, and a first login from a new network.
+ */
+static void
+login_events(const text *account, const LoginLog *log,
+			 const AcctsecNetwork *net, const AcctsecAccount *row,
+			 LoginStatus status, bool was_locked, AcctsecNetworkVerdict verdict,
+			 bool familiar, bool new_network, TimestampTz refused_until,
+			 TimestampTz throttled_until)
+{
+	char	   *acct = text_to_cstring(account);
+	char	   *ip = event_ip(log->ip, log->ip_null);
+	char	   *network = net->valid ?
+	DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		smart = acctsec_smart_lockout_applies(net);
+
+	if (verdict == NETWORK_THROTTLED_NOW)
+		acctsec_security_event("network.throttled", acct,
+							   "ip", ip, "network", network,
+							   "throttled_until", event_time(throttled_until),
+							   NULL);
+	if (status == LOGIN_THROTTLED && verdict != NETWORK_THROTTLED_NOW)
+	{
+		acctsec_security_event("login.throttled", acct,
+							   "ip", ip, "network", network,
+							   "throttled_until", event_time(refused_until),
+							   NULL);
+		return;
+	}
+	if (was_locked)
+	{
+		acctsec_security_event("login.refused", acct,
+							   "ip", ip,
+							   "locked_until", event_time(refused_until),
+							   NULL);
+		return;
+	}
+	if (status == LOGIN_FAILED || status == LOGIN_LOCKED ||
+		status == LOGIN_THROTTLED)
+	{
+		/* a failure that locks restarts the counter: name the count reached */
+		acctsec_security_event("login.failed", acct,
+							   "ip", ip,
+							   "failed_attempts",
+							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+										 familiar ? row->familiar_failed_attempts :
+										 row->failed_attempts),
+							   /* with smart lockout only: which count it went to */
+							   smart ? "networks" : NULL,
+							   familiar ? "familiar" : "unfamiliar",
+							   NULL);
+
+		/*
+		 * A lock earned from familiar networks (or with smart lockout not
+		 * applying) stops every login: login.locked.  One earned from other
+		 * networks stops those only: login.locked_unfamiliar.
+		 */
+		if (status == LOGIN_LOCKED)
+			acctsec_security_event(smart && !familiar ?
+								   "login.locked_unfamiliar" : "login.locked",
+								   acct,
+								   "ip", ip,
+								   "locked_until", event_time(refused_until),
+								   "lockouts",
+								   event_int(familiar ? row->familiar_lockouts : row->lockouts),
+								   NULL);
+		return;
+	}
+	if (status == LOGIN_OK || status == LOGIN_SECOND_FACTOR)
+	{
+		if (familiar && row->locked_until > now)
+			acctsec_security_event("login.allowed_familiar", acct,
+								   "ip", ip, "network", network,
+								   "unfamiliar_locked_until",
+								   event_time(row->locked_until),
+								   NULL);
+		if (new_network)
+			acctsec_security_event("login.new_network", acct,
+								   "ip", ip, "network", network,
+								   NULL);
+	}
+}
+
+/*
  * login_attempt(account text, success boolean, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
+ *
+ * With an ip, the network's throttle and smart lockout apply (SPEC section
+ * 11, throttle.c): a throttled network is refused before the account's row
+ * is touched; a failure is counted against the network (its row locked
+ * after the account's) and, from a network familiar to the account, in the
+ * account's familiar set.
  */
 Datum
 acctsec_login_attempt(PG_FUNCTION_ARGS)
 {
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	bool		success;
-	bool		ip_null = PG_ARGISNULL(2);
-	Datum		ip = ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
-	text	   *user_agent = NULL;
+	LoginLog	log;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	AcctsecAccount row = {0};
+	ItemPointerData tid;
 	AcctsecNetwork net;
-	bool		familiar = false;
+	AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
+	bool		familiar;
+	bool		new_network = false;
 	TimestampTz refused_until;
+	TimestampTz throttled_until = DT_NOBEGIN;
 	TimestampTz last_used;
 	LoginStatus status;
+	bool		was_locked = false;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -748,6 +1045,9 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 				 errmsg("login outcome must not be null"),
 				 errhint("Pass true when the password was right, false otherwise.")));
 	success = PG_GETARG_BOOL(1);
+	log.ip_null = PG_ARGISNULL(2);
+	log.ip = log.ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+	log.user_agent = NULL;
 	if (!PG_ARGISNULL(3))
 	{
 		text	   *ua = PG_GETARG_TEXT_PP(3);
@@ -755,12 +1055,12 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 
 		if (len > ACCTSEC_MAX_USER_AGENT_BYTES)
 			len = pg_mbcliplen(VARDATA_ANY(ua), len, ACCTSEC_MAX_USER_AGENT_BYTES);
-		user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
+		log.user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
 	}
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "login_attempt must return a composite type");
+	acctsec_network_of(log.ip, log.ip_null, &net);
 
-	acctsec_network_of(ip, ip_null, &net);
 	spi_connect();
 
 	/*
@@ -774,65 +1074,76 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 									  &last_used);
 	if (refused_until != DT_NOBEGIN)
 	{
+		/* whatever success says; nothing counts against the account */
 		status = LOGIN_THROTTLED;
 		familiar = false;
+		write_log(account, now, &log, status);
 	}
 	else
 	{
-		AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
-
-		lock_row(account, &row);
+		/* lock, decide, and write the new state and the log row together */
+		lock_row(account, &row, &tid);
 
 		/* every failure counts toward its network, the account locked or not */
 		if (!success)
-			verdict = acctsec_network_failure(&net, account, now, &refused_until);
+			verdict = acctsec_network_failure(&net, account, now,
+											  &throttled_until);
 
+		was_locked = locked_for(&row, familiar, now);
 		if (verdict == NETWORK_THROTTLED)
-			status = LOGIN_THROTTLED;	/* throttled while we waited */
-		else if (locked_for(&row, familiar, now))
-			status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
+		{
+			/* throttled while this call waited for the network's row */
+			status = LOGIN_THROTTLED;
+			refused_until = throttled_until;
+			write_log(account, now, &log, status);
+		}
+		else if (was_locked)
+		{
+			/* whatever success says; the lock is neither extended nor counted */
+			status = LOGIN_LOCKED;
+			refused_until = lock_end(&row, familiar, now);
+			write_log(account, now, &log, status);
+		}
 		else if (!success)
 		{
-			if (count_failure(account, &row, now, familiar))
-				status = LOGIN_LOCKED;
-			else if (verdict == NETWORK_THROTTLED_NOW)
-				status = LOGIN_THROTTLED;
-			else
-				status = LOGIN_FAILED;
-		}
-		else if (row.totp_enabled)
-		{
-			Datum		values[4] = {PointerGetDatum(account),
-				TimestampTzGetDatum(now), ip,
-			BoolGetDatum(familiar)};
-			char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
+			/* the failure that throttles its network answers throttled */
+			LoginStatus unlocked = verdict == NETWORK_THROTTLED_NOW ?
+				LOGIN_THROTTLED : LOGIN_FAILED;
 
-			run_plan(PLAN_WRITE_PENDING, values, nulls, false, 0);
-			status = LOGIN_SECOND_FACTOR;
+			if (count_failure(account, &row, &tid, now, familiar, &log, unlocked))
+			{
+				status = LOGIN_LOCKED;
+				refused_until = lock_end(&row, familiar, now);
+			}
+			else
+			{
+				status = unlocked;
+				refused_until = throttled_until;
+			}
 		}
 		else
 		{
-			acctsec_network_make_familiar(account, &net, now, last_used);
-			write_login(account, &row, now, ip, ip_null, false, familiar);
-			status = LOGIN_OK;
+			new_network = net.valid && last_used == DT_NOBEGIN &&
+				acctsec_smart_lockout_applies(&net);
+			if (row.totp_enabled)
+			{
+				write_pending(account, &row, &tid, now, familiar, &log);
+				status = LOGIN_SECOND_FACTOR;
+				new_network = false;	/* familiar once the login completes */
+			}
+			else
+			{
+				acctsec_network_make_familiar(account, &net, now, last_used);
+				write_login(account, &row, &tid, now, log.ip, log.ip_null,
+							false, familiar, &log);
+				status = LOGIN_OK;
+			}
 		}
-		if (status == LOGIN_LOCKED)
-			refused_until = lock_end(&row, familiar, now);
-	}
-
-	{
-		Datum		values[5];
-		char		nulls[5] = {' ', ' ', ' ', ip_null ? 'n' : ' ',
-		user_agent ? ' ' : 'n'};
-
-		values[0] = PointerGetDatum(account);
-		values[1] = TimestampTzGetDatum(now);
-		values[2] = CStringGetTextDatum(status_labels[status]);
-		values[3] = ip;
-		values[4] = PointerGetDatum(user_agent);
-		run_plan(PLAN_LOG, values, nulls, false, 0);
 	}
 	spi_finish();
+
+	login_events(account, &log, &net, &row, status, was_locked, verdict,
+				 familiar, new_network, refused_until, throttled_until);
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
@@ -921,6 +1232,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
 	bool		was_locked = false;
+	bool		known = false;
 
 	spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
@@ -929,8 +1241,13 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 		was_locked = locked_for(&row, false, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+		known = true;
 	}
 	spi_finish();
+	if (known)
+		acctsec_security_event("account.unlocked", text_to_cstring(account),
+							   "was_locked", was_locked ? "true" : "false",
+							   NULL);
 	PG_RETURN_BOOL(was_locked);
 }
 
@@ -949,6 +1266,10 @@ acctsec_account_forget(const text *account)
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
 	spi_finish();
+	/* the audit log keeps its rows about the account (SPEC section 2) */
+	acctsec_security_event("account.forgotten", text_to_cstring(account),
+						   "erased", erased > 0 ? "true" : "false",
+						   NULL);
 	return erased > 0;
 }
 

@@ -917,13 +917,24 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 	AcctsecNetwork net;
 	bool		was_throttled = false;
 
+	bool		known = false;
+
 	acctsec_network_of(PG_GETARG_DATUM(0), false, &net);
 	spi_connect();
 	if (run_plan(PLAN_NET_DELETE, &net.network, NULL, false, 0) == 1)
+	{
+		known = true;
 		was_throttled = timestamp_column(SPI_tuptable->vals[0],
 										 SPI_tuptable->tupdesc, 1) >
 			GetCurrentTransactionStartTimestamp();
+	}
 	spi_finish();
+	if (known)
+		acctsec_security_event("network.unthrottled", NULL,
+							   "network",
+							   DatumGetCString(DirectFunctionCall1(cidr_out, net.network)),
+							   "was_throttled", was_throttled ? "true" : "false",
+							   NULL);
 	PG_RETURN_BOOL(was_throttled);
 }
 
