@@ -16,6 +16,7 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/throttle.o \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
@@ -42,6 +43,8 @@ REGRESS = \
 	audit \
 	audit_events \
 	keys \
+	throttle \
+	smart_lockout \
 	totp \
 	backup_codes \
 	second_factor \
@@ -60,7 +63,8 @@ ISOLATION = \
 	totp_replay \
 	backup_code_replay \
 	token_consume \
-	session_rotate
+	session_rotate \
+	network_failures
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

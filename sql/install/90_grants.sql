@@ -27,6 +27,8 @@ AS $$
         'acctsec.backup_codes_generate(text, int)',
         'acctsec.backup_code_verify(text, text)',
         'acctsec.backup_codes_remaining(text)',
+        -- network throttling (25_throttle.sql)
+        'acctsec.network_status(inet)',
         -- passwords (70_passwords.sql)
         'acctsec.password_verify(text, text)',
         -- audit log (50_audit.sql): the application's own "app." events
