@@ -54,7 +54,8 @@ REGRESS = \
 	passwords \
 	mirroring \
 	tokens \
-	sessions
+	sessions \
+	lockout_revocation
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
