@@ -12,9 +12,12 @@ OBJS = \
 	src/audit_chain.o \
 	src/events.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/totp.o \
+	src/backup_codes.o \
 	src/updated_at.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
@@ -34,15 +37,24 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
-	audit \
-	audit_events \
 	keys \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	hostile \
 	attack \
-	passwords
+	passwords \
+	audit \
+	audit_events \
+	mirroring
 ISOLATION = \
-	audit_chain
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure \
+	totp_replay \
+	backup_code_replay
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

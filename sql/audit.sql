@@ -83,19 +83,19 @@ SELECT operation, old_values, new_values, changed_columns FROM acctsec.audit_log
 WHERE relation = 'public.tokens' ORDER BY id DESC LIMIT 1;
 
 -- a partitioned table: every partition is audited, rows name the partition
-CREATE TABLE events_p (id int, at date, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
-CREATE TABLE events_2024 PARTITION OF events_p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-SELECT acctsec.audit_table('events_p');
-CREATE TABLE events_2025 PARTITION OF events_p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
-INSERT INTO events_p VALUES (1, '2024-06-01', 'a'), (2, '2025-06-01', 'b');
-UPDATE events_p SET at = '2025-07-01' WHERE id = 1;   -- moves across partitions
-TRUNCATE events_p;
+CREATE TABLE aud_part (id int, at date, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE aud_part_2024 PARTITION OF aud_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+SELECT acctsec.audit_table('aud_part');
+CREATE TABLE aud_part_2025 PARTITION OF aud_part FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO aud_part VALUES (1, '2024-06-01', 'a'), (2, '2025-06-01', 'b');
+UPDATE aud_part SET at = '2025-07-01' WHERE id = 1;   -- moves across partitions
+TRUNCATE aud_part;
 SELECT relation, operation, row_key FROM acctsec.audit_log
-WHERE relation LIKE 'public.events%' ORDER BY id;
-SELECT acctsec.unaudit_table('events_p');
+WHERE relation LIKE 'public.aud_part%' ORDER BY id;
+SELECT acctsec.unaudit_table('aud_part');
 SELECT count(*) AS triggers_left FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-WHERE c.relname LIKE 'events%' AND t.tgname LIKE 'acctsec%';
-DROP TABLE events_p;
+WHERE c.relname LIKE 'aud_part%' AND t.tgname LIKE 'acctsec%';
+DROP TABLE aud_part;
 
 -- an unchanged toasted value is not a change; a changed one is
 INSERT INTO users (id, big) SELECT 4, string_agg(md5(i::text), '') FROM generate_series(1, 400) i;
@@ -164,17 +164,17 @@ SELECT count(*) AS before FROM acctsec.audit_log \gset
 INSERT INTO users (id) VALUES (30);
 SELECT count(*) - :before AS logged FROM acctsec.audit_log;
 
--- misuse of the trigger and of audit_table, with their SQLSTATEs
-CREATE TABLE misuse (id int PRIMARY KEY);
-CREATE TRIGGER before_audit BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO misuse VALUES (1)$$);
-DROP TRIGGER before_audit ON misuse;
-CREATE TRIGGER statement_audit AFTER INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO misuse VALUES (1)$$);
-DROP TRIGGER statement_audit ON misuse;
-CREATE VIEW misuse_view AS SELECT * FROM misuse;
-CREATE TRIGGER instead_audit INSTEAD OF INSERT ON misuse_view FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO misuse_view VALUES (1)$$);
+-- audit_misuse of the trigger and of audit_table, with their SQLSTATEs
+CREATE TABLE audit_misuse (id int PRIMARY KEY);
+CREATE TRIGGER before_audit BEFORE INSERT ON audit_misuse FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
+SELECT pg_temp.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
+DROP TRIGGER before_audit ON audit_misuse;
+CREATE TRIGGER statement_audit AFTER INSERT ON audit_misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit();
+SELECT pg_temp.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
+DROP TRIGGER statement_audit ON audit_misuse;
+CREATE VIEW audit_misuse_view AS SELECT * FROM audit_misuse;
+CREATE TRIGGER instead_audit INSTEAD OF INSERT ON audit_misuse_view FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
+SELECT pg_temp.error_of($$INSERT INTO audit_misuse_view VALUES (1)$$);
 -- on the log itself it refuses; the extension's own writes go straight into
 -- the table and its indexes and fire no row trigger
 CREATE TRIGGER self_audit AFTER INSERT ON acctsec.audit_log FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
@@ -187,11 +187,11 @@ DROP TRIGGER self_audit ON acctsec.audit_log;
 SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.audit()$$,
   $$SELECT acctsec.audit_table(NULL)$$,
-  $$SELECT acctsec.audit_table('misuse_view')$$,
-  $$SELECT acctsec.audit_table('misuse', ARRAY['nope'])$$,
-  $$SELECT acctsec.audit_table('misuse', ARRAY['ctid'])$$,
-  $$SELECT acctsec.audit_table('misuse', ARRAY[NULL])$$,
-  $$SELECT acctsec.audit_table('misuse', ARRAY[['id']])$$,
+  $$SELECT acctsec.audit_table('audit_misuse_view')$$,
+  $$SELECT acctsec.audit_table('audit_misuse', ARRAY['nope'])$$,
+  $$SELECT acctsec.audit_table('audit_misuse', ARRAY['ctid'])$$,
+  $$SELECT acctsec.audit_table('audit_misuse', ARRAY[NULL])$$,
+  $$SELECT acctsec.audit_table('audit_misuse', ARRAY[['id']])$$,
   $$SELECT acctsec.audit_table('acctsec.audit_log')$$,
   $$SELECT acctsec.unaudit_table('acctsec.audit_lanes')$$,
   $$SELECT acctsec.audit_table('no_such_table')$$
@@ -226,7 +226,7 @@ RESET session_replication_role;
 -- other roles: no access to the log, no purge, no verify
 CREATE ROLE regress_audit_app;
 GRANT USAGE ON SCHEMA public TO regress_audit_app;
-GRANT ALL ON misuse TO regress_audit_app;
+GRANT ALL ON audit_misuse TO regress_audit_app;
 SET ROLE regress_audit_app;
 SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT count(*) FROM acctsec.audit_log$$,
@@ -234,14 +234,14 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.audit_verify()$$,
   $$SELECT acctsec.audit_purge('1 day')$$,
   $$SELECT acctsec.audit_event('app.x')$$,
-  $$SELECT acctsec.audit_table('misuse')$$
+  $$SELECT acctsec.audit_table('audit_misuse')$$
 ]) AS s;
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION acctsec.audit_purge(interval), acctsec.audit_table(regclass, text[]),
   acctsec.audit() TO regress_audit_app;
 SET ROLE regress_audit_app;
 SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('1 day')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.audit_table('misuse')$$);   -- not its owner
+SELECT pg_temp.error_of($$SELECT acctsec.audit_table('audit_misuse')$$);   -- not its owner
 RESET ROLE;
 -- the owner of a table may audit it; the trigger writes as the log's owner
 CREATE TABLE app_owned (id int PRIMARY KEY, v text);
@@ -324,8 +324,8 @@ SELECT count(*) AS lanes_moved FROM acctsec.audit_lanes WHERE base_seq > 0;
 INSERT INTO app_owned VALUES (2, 'after the purge');
 SELECT ok, checked, first_bad_id FROM acctsec.audit_verify();
 
-DROP VIEW misuse_view;
-DROP TABLE users, tokens, misuse, app_owned;
+DROP VIEW audit_misuse_view;
+DROP TABLE users, tokens, audit_misuse, app_owned;
 DROP OWNED BY regress_audit_app;
 DROP ROLE regress_audit_app;
 
