@@ -738,20 +738,6 @@ event_ip(Datum ip, bool ip_null)
 	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
 }
 
-static char *
-event_time(TimestampTz t)
-{
-	return pstrdup(timestamptz_to_str(t));
-}
-
-static char *
-event_int(int64 n)
-{
-	char		buf[32];
-
-	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
-	return pstrdup(buf);
-}
 
 /* A right password on a TOTP account: the login waits for the second factor. */
 static void
@@ -834,9 +820,9 @@ acctsec_account_second_factor_failed(const text *account)
 			acctsec_security_event("login.locked", text_to_cstring(account),
 								   "via", "second_factor",
 								   "locked_until",
-								   event_time(lock_end(&row, familiar, now)),
+								   acctsec_event_time(lock_end(&row, familiar, now)),
 								   "lockouts",
-								   event_int(familiar ? row.familiar_lockouts : row.lockouts),
+								   acctsec_event_int(familiar ? row.familiar_lockouts : row.lockouts),
 								   familiar ? "networks" : NULL, "familiar",
 								   NULL);
 			return true;
@@ -960,13 +946,13 @@ login_events(const text *account, const LoginLog *log,
 	if (verdict == NETWORK_THROTTLED_NOW)
 		acctsec_security_event("network.throttled", acct,
 							   "ip", ip, "network", network,
-							   "throttled_until", event_time(throttled_until),
+							   "throttled_until", acctsec_event_time(throttled_until),
 							   NULL);
 	if (status == LOGIN_THROTTLED && verdict != NETWORK_THROTTLED_NOW)
 	{
 		acctsec_security_event("login.throttled", acct,
 							   "ip", ip, "network", network,
-							   "throttled_until", event_time(refused_until),
+							   "throttled_until", acctsec_event_time(refused_until),
 							   NULL);
 		return;
 	}
@@ -974,7 +960,7 @@ login_events(const text *account, const LoginLog *log,
 	{
 		acctsec_security_event("login.refused", acct,
 							   "ip", ip,
-							   "locked_until", event_time(refused_until),
+							   "locked_until", acctsec_event_time(refused_until),
 							   NULL);
 		return;
 	}
@@ -985,7 +971,7 @@ login_events(const text *account, const LoginLog *log,
 		acctsec_security_event("login.failed", acct,
 							   "ip", ip,
 							   "failed_attempts",
-							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+							   acctsec_event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
 										 familiar ? row->familiar_failed_attempts :
 										 row->failed_attempts),
 							   /* with smart lockout only: which count it went to */
@@ -1003,9 +989,9 @@ login_events(const text *account, const LoginLog *log,
 								   "login.locked_unfamiliar" : "login.locked",
 								   acct,
 								   "ip", ip,
-								   "locked_until", event_time(refused_until),
+								   "locked_until", acctsec_event_time(refused_until),
 								   "lockouts",
-								   event_int(familiar ? row->familiar_lockouts : row->lockouts),
+								   acctsec_event_int(familiar ? row->familiar_lockouts : row->lockouts),
 								   NULL);
 		return;
 	}
@@ -1015,7 +1001,7 @@ login_events(const text *account, const LoginLog *log,
 			acctsec_security_event("login.allowed_familiar", acct,
 								   "ip", ip, "network", network,
 								   "unfamiliar_locked_until",
-								   event_time(row->locked_until),
+								   acctsec_event_time(row->locked_until),
 								   NULL);
 		if (new_network)
 			acctsec_security_event("login.new_network", acct,

@@ -159,6 +159,9 @@ extern Oid	acctsec_audit_log_relid(void);
  */
 extern int64 acctsec_security_event(const char *event, const char *account,...)
 			acctsec_attribute_sentinel;
+/* Detail values: a number, a time (palloc'd strings). */
+extern char *acctsec_event_int(int64 n);
+extern char *acctsec_event_time(TimestampTz t);
 extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
 										  Jsonb *details);
 
