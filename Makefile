@@ -39,6 +39,8 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
+	audit \
+	audit_events \
 	keys \
 	totp \
 	backup_codes \
@@ -47,8 +49,6 @@ REGRESS = \
 	hostile \
 	attack \
 	passwords \
-	audit \
-	audit_events \
 	mirroring \
 	tokens \
 	sessions
