@@ -20,7 +20,9 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
-	src/passwords.o
+	src/passwords.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -38,6 +40,8 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
+	audit \
+	audit_events \
 	keys \
 	throttle \
 	smart_lockout \
@@ -48,9 +52,9 @@ REGRESS = \
 	hostile \
 	attack \
 	passwords \
-	audit \
-	audit_events \
-	mirroring
+	mirroring \
+	tokens \
+	sessions
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
@@ -58,6 +62,8 @@ ISOLATION = \
 	lockout_success_failure \
 	totp_replay \
 	backup_code_replay \
+	token_consume \
+	session_rotate \
 	network_failures
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
