@@ -179,14 +179,36 @@ SELECT (pg_temp.attempt('xan', true)).status;
 SELECT n, (pg_temp.attempt('xan', false)).* FROM generate_series(1, 5) AS n;
 SELECT * FROM pg_temp.split('xan');
 
--- A right password with TOTP active: the pending login remembers whether it
--- came from a familiar network (the second factor then counts there)
-SELECT (pg_temp.attempt('yul', true, '198.51.100.60')).status;
-UPDATE acctsec.accounts SET totp_enabled = true WHERE account = 'yul';
+-- TOTP with smart lockout: the second factor is judged by where its
+-- password login came from
+CREATE FUNCTION pg_temp.code(secret text, steps int DEFAULT 0) RETURNS text LANGUAGE sql AS $f$
+  SELECT acctsec.totp(acctsec.base32_decode(secret), now() + make_interval(secs => steps * 30))
+$f$;
+SET acctsec.totp_window = 2;   -- two logins here, each needs a later time step
+SELECT (pg_temp.attempt('yul', true, '198.51.100.60')).status AS from_home;
+SELECT secret AS yul FROM acctsec.totp_enroll('yul') \gset
+SELECT acctsec.totp_confirm('yul', pg_temp.code(:'yul')) AS confirmed;
 SELECT (pg_temp.attempt('yul', false, '203.0.113.9')).status FROM generate_series(1, 5);
+-- from home the password asks for the code, and the code completes the
+-- login although the account is locked for other networks
 SELECT * FROM pg_temp.attempt('yul', true, '198.51.100.60');
 SELECT pending_login_familiar, pending_login_ip FROM acctsec.accounts WHERE account = 'yul';
+SELECT acctsec.totp_verify('yul', pg_temp.code(:'yul', 1)) AS verified_at_home;
+SELECT failed, locked_min, fam_failed, login_count FROM pg_temp.split('yul');
+-- a wrong code after a password from home counts in the familiar set
+SELECT (pg_temp.attempt('yul', true, '198.51.100.60')).status;
+SELECT acctsec.totp_verify('yul', lpad(((pg_temp.code(:'yul', 2)::int + 1) % 1000000)::text, 6, '0')) AS wrong_code;
+SELECT failed, locked_min, fam_failed FROM pg_temp.split('yul');
+-- from elsewhere the lock holds, the right password included
 SELECT * FROM pg_temp.attempt('yul', true, '203.0.113.9');
+-- once unlocked, a login from a new network completed by its code makes
+-- that network familiar
+SELECT acctsec.unlock('yul') AS unlocked;
+SELECT (pg_temp.attempt('yul', true, '192.0.2.210')).status;
+SELECT familiar_networks FROM pg_temp.split('yul');
+SELECT acctsec.totp_verify('yul', pg_temp.code(:'yul', 2)) AS verified_on_the_road;
+SELECT * FROM pg_temp.familiar('yul');
+RESET acctsec.totp_window;
 
 -- A throttled network refuses even a user to whom it is familiar (an
 -- attacker sharing the network would otherwise go on): trust it instead

@@ -196,7 +196,7 @@ WHERE network IN ('192.0.2.20/32', '192.0.2.30/32', '192.0.2.40/32', '192.0.2.50
                   '192.0.2.80/32', '2001:db8:aa:1::/64');
 SELECT count(*) AS live_rows FROM acctsec.networks WHERE expires_at > now() \gset
 SELECT count(*) AS expired_rows FROM acctsec.networks WHERE expires_at <= now();
-SELECT (pg_temp.attempt('p', false, '198.51.100.199')).status;
+SELECT (pg_temp.attempt('p', false, '198.51.100.251')).status;
 SELECT count(*) AS expired_rows FROM acctsec.networks WHERE expires_at <= now();
 SELECT acctsec.prune_networks() AS pruned, acctsec.prune_networks() AS again;
 SELECT count(*) = :live_rows + 1 AS live_rows_kept FROM acctsec.networks;
