@@ -7,8 +7,12 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
+	src/account.o \
+	src/linked_tables.o \
 	src/otp.o \
-	src/otp_sql.o
+	src/otp_sql.o \
+	src/keys.o \
+	src/updated_at.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -22,6 +26,12 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 # test/run reads these through "make print-tests".
 REGRESS = \
 	otp \
+	lockout \
+	linked_tables \
+	settings \
+	security \
+	keys \
+	updated_at \
 	hostile \
 	attack
 ISOLATION =

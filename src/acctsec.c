@@ -26,5 +26,9 @@ _PG_init(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("acctsec could not initialise libsodium")));
 
+	acctsec_define_account_gucs();
+	acctsec_define_keys_gucs();
+	acctsec_define_updated_at_gucs();
+
 	MarkGUCPrefixReserved("acctsec");
 }

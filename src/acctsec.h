@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "otp.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
@@ -30,5 +31,149 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
+
+/*
+ * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
+ *
+ * One row of acctsec.accounts per account is the per-account serialisation
+ * point: every capability that changes an account's security state takes
+ * that row's lock first (acctsec_account_lock), inside the caller's
+ * transaction, and the lock is held until it ends.  Each helper below runs
+ * its own SPI connection, so callers may or may not be connected to SPI.
+ */
+
+/* Longest account accepted, in bytes; longer is error 22023. */
+#define ACCTSEC_MAX_ACCOUNT_BYTES	1024
+
+/* An account's lockout state, as read by acctsec_account_lock. */
+typedef struct AcctsecAccount
+{
+	int32		failed_attempts;	/* failures inside the window */
+	TimestampTz last_failed_at; /* DT_NOBEGIN when none */
+	TimestampTz locked_until;	/* DT_NOBEGIN when never locked */
+	int32		lockouts;		/* backoff level */
+	bool		totp_enabled;
+	TimestampTz pending_login_at;	/* DT_NOBEGIN when no login is pending */
+} AcctsecAccount;
+
+/*
+ * The account argument argno of a SQL-callable function, checked: NULL,
+ * empty and longer than ACCTSEC_MAX_ACCOUNT_BYTES are error 22023.
+ */
+extern text *acctsec_account_arg(FunctionCallInfo fcinfo, int argno);
+
+/* The same check for an account already in hand (not NULL). */
+extern void acctsec_check_account(const text *account);
+
+/*
+ * Lock the account's row (FOR NO KEY UPDATE), creating it first if it does
+ * not exist, and fill *state (may be NULL) with its state.  Checks the
+ * account.
+ */
+extern void acctsec_account_lock(const text *account, AcctsecAccount *state);
+
+/* Is the account locked now?  An unknown account is not.  Takes no lock. */
+extern bool acctsec_account_locked_now(const text *account);
+
+/*
+ * A failed second factor (wrong TOTP or backup code): lock the row and count
+ * a failure toward lockout exactly as a failed login_attempt does (window,
+ * max_failed_attempts, lockout_duration with backoff, cap), and clear any
+ * pending login.  Returns true if the account is locked afterwards (locked
+ * by this failure, or already locked, in which case nothing is counted).
+ */
+extern bool acctsec_account_second_factor_failed(const text *account);
+
+/*
+ * A correct second factor: if a login is pending (login_attempt answered
+ * second_factor_required less than acctsec.second_factor_timeout ago) and
+ * the account is not locked, complete it as a successful login does: reset
+ * the failure counter and backoff level, set last_login_at (and
+ * last_login_ip to the pending login's ip), add one to login_count.  Returns
+ * whether a login was completed; otherwise nothing changes.
+ */
+extern bool acctsec_account_complete_second_factor(const text *account);
+
+/*
+ * Set acctsec.accounts.totp_enabled (creating the row if needed); turning it
+ * off also drops a pending second-factor login.
+ */
+extern void acctsec_account_set_totp_enabled(const text *account, bool enabled);
+
+/*
+ * Erase the account's security state: its acctsec.accounts row (with every
+ * row of other capabilities that references it) and its login attempts.
+ * True if there was anything to erase.  Audit rows stay.
+ */
+extern bool acctsec_account_forget(const text *account);
+
+/* Define the acctsec.* lockout settings; called once from _PG_init. */
+extern void acctsec_define_account_gucs(void);
+
+/*
+ * keys.c: the one key module behind every AEAD and keyed hash.
+ *
+ * Each purpose has its own subkey derived from the master key; never reuse
+ * a purpose number for something else (stored values name it implicitly).
+ * Stored values carry the fingerprint of the key they were made under, so
+ * they keep working after a rotation while that key is still configured.
+ */
+#define ACCTSEC_KEY_ID_BYTES	4
+
+typedef enum AcctsecKeyPurpose
+{
+	ACCTSEC_KEY_TOTP_SECRET = 1,	/* AEAD of TOTP secrets */
+	ACCTSEC_KEY_BACKUP_CODE = 2,	/* keyed hash of backup codes */
+	ACCTSEC_KEY_TOKEN = 3		/* keyed hash of session/one-time tokens */
+} AcctsecKeyPurpose;
+
+/*
+ * Plaintext handed out by acctsec_open: wiped by acctsec_secret_free, or
+ * when the memory context it was allocated in is reset or deleted (abort
+ * included).
+ */
+typedef struct AcctsecSecret
+{
+	uint8	   *data;
+	size_t		len;
+	MemoryContextCallback wipe;
+} AcctsecSecret;
+
+extern void acctsec_define_keys_gucs(void);
+extern AcctsecSecret *acctsec_secret_alloc(size_t len);
+extern void acctsec_secret_free(AcctsecSecret *s);
+/* Fingerprint of the current key (ACCTSEC_KEY_ID_BYTES bytes into id). */
+extern void acctsec_current_key_id(uint8 *id);
+/* Hex fingerprint of the key a sealed or hashed value names (palloc'd). */
+extern char *acctsec_key_id_text(const bytea *stored);
+/*
+ * AEAD (XChaCha20-Poly1305) under the current key; context (the account) is
+ * bound in as associated data.  acctsec_open raises one deliberately vague
+ * error (SQLSTATE 39000) for a missing key, a wrong key, a changed value or
+ * a different context.
+ */
+extern bytea *acctsec_seal(AcctsecKeyPurpose purpose, const uint8 *plain,
+						   size_t plain_len, const char *context,
+						   size_t context_len);
+extern AcctsecSecret *acctsec_open(AcctsecKeyPurpose purpose,
+								   const bytea *sealed, const char *context,
+								   size_t context_len);
+/* Was this sealed value made under the current key? */
+extern bool acctsec_sealed_is_current(const bytea *sealed);
+/*
+ * Keyed BLAKE2b-256 of (context, msg) under the current key, and its
+ * constant-time verification under the key the stored value names (a key
+ * that is not configured is the same error as acctsec_open's).
+ */
+extern bytea *acctsec_keyed_hash(AcctsecKeyPurpose purpose,
+								 const char *context, size_t context_len,
+								 const uint8 *msg, size_t msg_len);
+extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
+									  const bytea *stored,
+									  const char *context, size_t context_len,
+									  const uint8 *msg, size_t msg_len);
+
+/* updated_at.c: settings of the updated_at trigger and its attachment */
+extern void acctsec_define_updated_at_gucs(void);
 
 #endif							/* ACCTSEC_H */

@@ -1,0 +1,59 @@
+
+-- ---------------------------------------------------------------------------
+-- Application roles (SPEC section 9).  Nothing above is granted to PUBLIC;
+-- grant_app_role gives an application's database role exactly the functions
+-- an application calls, and nothing administrative (unlock, forget_account,
+-- prune_login_attempts, link/unlink_account_table, ...): those stay with the
+-- extension's owner and whoever it grants them to by hand.
+--
+-- Each capability adds its application functions to app_functions below.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION acctsec.app_functions()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT f::pg_catalog.regprocedure FROM pg_catalog.unnest(ARRAY[
+        -- accounts and lockout (20_accounts.sql)
+        'acctsec.login_attempt(text, boolean, inet, text)',
+        'acctsec.account_status(text)'
+    ]) AS f
+$$;
+
+COMMENT ON FUNCTION acctsec.app_functions() IS
+    'acctsec: the functions grant_app_role grants to an application role';
+
+CREATE FUNCTION acctsec.grant_app_role(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN SELECT * FROM acctsec.app_functions() LOOP
+        -- regprocedure and regrole print schema-qualified and quoted here
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION acctsec.revoke_app_role(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN SELECT * FROM acctsec.app_functions() LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION
+    acctsec.grant_app_role(regrole),
+    acctsec.revoke_app_role(regrole)
+FROM PUBLIC;

@@ -1,0 +1,802 @@
+/*
+ * account.c
+ *		Accounts, login attempts and lockout (SPEC sections 2 and 3).
+ *
+ * One row of acctsec.accounts per account is the per-account serialisation
+ * point.  login_attempt locks it (SELECT ... FOR NO KEY UPDATE, creating it
+ * first on an account's first use), applies the policy in C and writes the
+ * new state and a row of acctsec.login_attempts, all in the caller's
+ * transaction: concurrent calls for one account queue on the row lock, and
+ * each sees the state the previous one committed, so no update is lost.
+ *
+ * Every query goes through SPI with parameters, prepared once per backend
+ * and kept (SPI_keepplan).  The query texts name every object with its
+ * schema; the SQL functions run with search_path = pg_catalog, pg_temp.
+ *
+ * The policy helpers (failure counting, lockout length) are pure C over an
+ * AccountRow, so the SQL-callable functions and the helpers exported in
+ * acctsec.h for the other capabilities share one implementation.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_login_attempt);
+PG_FUNCTION_INFO_V1(acctsec_account_status);
+PG_FUNCTION_INFO_V1(acctsec_unlock);
+PG_FUNCTION_INFO_V1(acctsec_forget_account);
+PG_FUNCTION_INFO_V1(acctsec_prune_login_attempts);
+
+/*
+ * A user agent is whatever the client sent; it is stored cut to this many
+ * bytes (at a character boundary) rather than refused, so that a login can
+ * never fail on it.
+ */
+#define ACCTSEC_MAX_USER_AGENT_BYTES	1024
+
+/* Upper bound of the duration settings: one year, in seconds. */
+#define ACCTSEC_MAX_DURATION_S			(365 * 24 * 3600)
+
+/* Settings (SPEC section 3); all PGC_SUSET. */
+static int	acctsec_max_failed_attempts = 5;
+static int	acctsec_lockout_duration = 15 * 60;
+static double acctsec_lockout_backoff = 2.0;
+static int	acctsec_max_lockout_duration = 24 * 3600;
+static int	acctsec_failure_window = 3600;
+static int	acctsec_second_factor_timeout = 10 * 60;
+
+void
+acctsec_define_account_gucs(void)
+{
+	DefineCustomIntVariable("acctsec.max_failed_attempts",
+							"Failed login attempts that lock an account (0 never locks).",
+							NULL,
+							&acctsec_max_failed_attempts,
+							5, 0, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.lockout_duration",
+							"Length of an account's first lockout.",
+							NULL,
+							&acctsec_lockout_duration,
+							15 * 60, 1, ACCTSEC_MAX_DURATION_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("acctsec.lockout_backoff",
+							 "Factor applied to the lockout length for each further consecutive lockout.",
+							 "1.0 keeps every lockout the same length.",
+							 &acctsec_lockout_backoff,
+							 2.0, 1.0, 100.0,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.max_lockout_duration",
+							"Longest lockout, whatever the backoff.",
+							NULL,
+							&acctsec_max_lockout_duration,
+							24 * 3600, 1, ACCTSEC_MAX_DURATION_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.failure_window",
+							"Failed attempts further apart than this do not add up.",
+							NULL,
+							&acctsec_failure_window,
+							3600, 1, ACCTSEC_MAX_DURATION_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.second_factor_timeout",
+							"Time a login answered second_factor_required waits for its second factor.",
+							NULL,
+							&acctsec_second_factor_timeout,
+							10 * 60, 1, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * Account arguments
+ * ---------------------------------------------------------------------------
+ */
+
+void
+acctsec_check_account(const text *account)
+{
+	size_t		len = VARSIZE_ANY_EXHDR(account);
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("account must not be empty")));
+	if (len > ACCTSEC_MAX_ACCOUNT_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("account is too long"),
+				 errdetail("The account has %zu bytes; at most %d are accepted.",
+						   len, ACCTSEC_MAX_ACCOUNT_BYTES)));
+}
+
+text *
+acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *account;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("account must not be null")));
+	account = PG_GETARG_TEXT_PP(argno);
+	acctsec_check_account(account);
+	return account;
+}
+
+/* ---------------------------------------------------------------------------
+ * Saved plans
+ * ---------------------------------------------------------------------------
+ */
+
+typedef enum AccountPlanId
+{
+	PLAN_LOCK,
+	PLAN_CREATE,
+	PLAN_PEEK,
+	PLAN_WRITE_FAILURE,
+	PLAN_WRITE_LOGIN,
+	PLAN_WRITE_PENDING,
+	PLAN_WRITE_UNLOCK,
+	PLAN_WRITE_TOTP,
+	PLAN_LOG,
+	PLAN_STATUS,
+	PLAN_FORGET_ACCOUNT,
+	PLAN_FORGET_ATTEMPTS,
+	PLAN_PRUNE,
+	NUM_ACCOUNT_PLANS
+} AccountPlanId;
+
+typedef struct AccountPlanDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[6];
+} AccountPlanDef;
+
+/*
+ * The columns read by PLAN_LOCK and PLAN_PEEK, in this order (see
+ * row_from_tuple).
+ */
+#define ACCOUNT_COLUMNS \
+	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
+	"pending_login_at"
+
+static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
+	[PLAN_LOCK] = {
+		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
+		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
+		1, {TEXTOID}
+	},
+	[PLAN_CREATE] = {
+		"INSERT INTO acctsec.accounts (account) VALUES ($1)"
+		" ON CONFLICT (account) DO NOTHING",
+		1, {TEXTOID}
+	},
+	[PLAN_PEEK] = {
+		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	/* a counted failure; it also ends any pending second-factor login */
+	[PLAN_WRITE_FAILURE] = {
+		"UPDATE acctsec.accounts SET failed_attempts = $2, last_failed_at = $3,"
+		" locked_until = $4, locked_at = $5, lockouts = $6,"
+		" pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+	},
+	/*
+	 * A completed login.  $3 is the login's ip; when NULL and $4 is true
+	 * (completion of a pending login) the pending login's ip is kept.
+	 */
+	[PLAN_WRITE_LOGIN] = {
+		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
+		" locked_at = NULL, lockouts = 0, last_login_at = $2,"
+		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END,"
+		" login_count = login_count OPERATOR(pg_catalog.+) 1,"
+		" pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+	},
+	[PLAN_WRITE_PENDING] = {
+		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		3, {TEXTOID, TIMESTAMPTZOID, INETOID}
+	},
+	[PLAN_WRITE_UNLOCK] = {
+		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
+		" locked_at = NULL, lockouts = 0"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_WRITE_TOTP] = {
+		"UPDATE acctsec.accounts SET totp_enabled = $2,"
+		" pending_login_at = CASE WHEN $2 THEN pending_login_at END,"
+		" pending_login_ip = CASE WHEN $2 THEN pending_login_ip END"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		2, {TEXTOID, BOOLOID}
+	},
+	/*
+	 * The outcome is passed as text and cast, so that the saved plan names
+	 * the enum type rather than holding its OID.
+	 */
+	[PLAN_LOG] = {
+		"INSERT INTO acctsec.login_attempts"
+		" (account, attempted_at, outcome, ip, user_agent)"
+		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
+		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
+	},
+	/* backup_codes_remaining: 0 until the backup-code module replaces it */
+	[PLAN_STATUS] = {
+		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
+		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining"
+		" FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_FORGET_ACCOUNT] = {
+		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_FORGET_ATTEMPTS] = {
+		"DELETE FROM acctsec.login_attempts WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_PRUNE] = {
+		"DELETE FROM acctsec.login_attempts"
+		" WHERE attempted_at OPERATOR(pg_catalog.<)"
+		" (pg_catalog.now() OPERATOR(pg_catalog.-) $1)",
+		1, {INTERVALOID}
+	},
+};
+
+static SPIPlanPtr account_plans[NUM_ACCOUNT_PLANS];
+
+/* Run a saved plan (preparing it on first use); returns SPI_processed. */
+static uint64
+run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
+		 long tcount)
+{
+	int			rc;
+
+	if (account_plans[id] == NULL)
+	{
+		const AccountPlanDef *def = &plan_defs[id];
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 def->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		account_plans[id] = plan;
+	}
+
+	rc = SPI_execute_plan(account_plans[id], values, nulls, read_only, tcount);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 plan_defs[id].sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+spi_finish(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* ---------------------------------------------------------------------------
+ * Row state and the policy
+ * ---------------------------------------------------------------------------
+ */
+
+static TimestampTz
+timestamp_column(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+}
+
+static void
+row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
+{
+	bool		isnull;
+
+	row->failed_attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+	row->last_failed_at = timestamp_column(tuple, desc, 2);
+	row->locked_until = timestamp_column(tuple, desc, 3);
+	row->lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
+	row->totp_enabled = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+	row->pending_login_at = timestamp_column(tuple, desc, 6);
+}
+
+/*
+ * Lock the account's row, creating it if needed, and read it.  SPI must be
+ * connected.  A concurrent forget_account may delete the row between our
+ * insert and our lock; then we simply create it again.
+ */
+static void
+lock_row(const text *account, AcctsecAccount *row)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+
+	for (int tries = 0; tries < 10; tries++)
+	{
+		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
+		{
+			row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+			return;
+		}
+		run_plan(PLAN_CREATE, values, NULL, false, 0);
+	}
+	elog(ERROR, "could not lock the account row after repeated concurrent deletions");
+}
+
+/* Read the account's row without locking it; false when there is none. */
+static bool
+peek_row(const text *account, AcctsecAccount *row)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+
+	if (run_plan(PLAN_PEEK, values, NULL, true, 1) != 1)
+		return false;
+	row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+	return true;
+}
+
+static inline bool
+row_locked(const AcctsecAccount *row, TimestampTz now)
+{
+	return row->locked_until > now;
+}
+
+/* lockout_duration * lockout_backoff ^ lockouts, capped, in microseconds */
+static int64
+lockout_usecs(int32 lockouts)
+{
+	double		secs;
+
+	secs = (double) acctsec_lockout_duration *
+		pow(acctsec_lockout_backoff, (double) lockouts);
+	if (isnan(secs) || secs > (double) acctsec_max_lockout_duration)
+		secs = (double) acctsec_max_lockout_duration;
+	return (int64) (secs * USECS_PER_SEC);
+}
+
+/*
+ * Count a failure against an unlocked account at time now: the counter
+ * restarts at 1 when the previous failure is more than failure_window old,
+ * and reaching max_failed_attempts locks the account (the counter restarts,
+ * the backoff level goes up).  Writes the new state; returns true if this
+ * failure locked the account.
+ */
+static bool
+count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
+{
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		locks = false;
+	TimestampTz locked_at = DT_NOBEGIN;
+
+	if (row->failed_attempts > 0 &&
+		now - row->last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
+		row->failed_attempts++;
+	else
+		row->failed_attempts = 1;
+	row->last_failed_at = now;
+	row->pending_login_at = DT_NOBEGIN;
+
+	if (acctsec_max_failed_attempts > 0 &&
+		row->failed_attempts >= acctsec_max_failed_attempts)
+	{
+		locks = true;
+		row->locked_until = now + lockout_usecs(row->lockouts);
+		locked_at = now;
+		row->failed_attempts = 0;
+		if (row->lockouts < PG_INT32_MAX)
+			row->lockouts++;
+	}
+	else
+		row->locked_until = DT_NOBEGIN;	/* an expired lock is cleared */
+
+	values[0] = PointerGetDatum(account);
+	values[1] = Int32GetDatum(row->failed_attempts);
+	values[2] = TimestampTzGetDatum(row->last_failed_at);
+	values[3] = TimestampTzGetDatum(row->locked_until);
+	values[4] = TimestampTzGetDatum(locked_at);
+	values[5] = Int32GetDatum(row->lockouts);
+	if (!locks)
+	{
+		nulls[3] = 'n';
+		nulls[4] = 'n';
+	}
+	run_plan(PLAN_WRITE_FAILURE, values, nulls, false, 0);
+	return locks;
+}
+
+/* Record a completed login: counter and backoff reset, one more login. */
+static void
+write_login(const text *account, AcctsecAccount *row, TimestampTz now,
+			Datum ip, bool ip_null, bool from_pending)
+{
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
+
+	values[0] = PointerGetDatum(account);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = ip;
+	values[3] = BoolGetDatum(from_pending);
+	run_plan(PLAN_WRITE_LOGIN, values, nulls, false, 0);
+
+	row->failed_attempts = 0;
+	row->locked_until = DT_NOBEGIN;
+	row->lockouts = 0;
+	row->pending_login_at = DT_NOBEGIN;
+}
+
+/* ---------------------------------------------------------------------------
+ * C API for the other capabilities (acctsec.h)
+ * ---------------------------------------------------------------------------
+ */
+
+void
+acctsec_account_lock(const text *account, AcctsecAccount *state)
+{
+	AcctsecAccount row;
+
+	acctsec_check_account(account);
+	spi_connect();
+	lock_row(account, &row);
+	spi_finish();
+	if (state)
+		*state = row;
+}
+
+bool
+acctsec_account_locked_now(const text *account)
+{
+	AcctsecAccount row;
+	bool		found;
+
+	acctsec_check_account(account);
+	spi_connect();
+	found = peek_row(account, &row);
+	spi_finish();
+	return found && row_locked(&row, GetCurrentTransactionStartTimestamp());
+}
+
+bool
+acctsec_account_second_factor_failed(const text *account)
+{
+	AcctsecAccount row;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		locked;
+
+	acctsec_check_account(account);
+	spi_connect();
+	lock_row(account, &row);
+	if (row_locked(&row, now))
+		locked = true;
+	else
+		locked = count_failure(account, &row, now);
+	spi_finish();
+	return locked;
+}
+
+bool
+acctsec_account_complete_second_factor(const text *account)
+{
+	AcctsecAccount row;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		completed = false;
+
+	acctsec_check_account(account);
+	spi_connect();
+	lock_row(account, &row);
+	if (!row_locked(&row, now) &&
+		row.pending_login_at != DT_NOBEGIN &&
+		now - row.pending_login_at <=
+		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
+	{
+		write_login(account, &row, now, (Datum) 0, true, true);
+		completed = true;
+	}
+	spi_finish();
+	return completed;
+}
+
+void
+acctsec_account_set_totp_enabled(const text *account, bool enabled)
+{
+	AcctsecAccount row;
+	Datum		values[2];
+
+	acctsec_check_account(account);
+	spi_connect();
+	lock_row(account, &row);
+	values[0] = PointerGetDatum(account);
+	values[1] = BoolGetDatum(enabled);
+	run_plan(PLAN_WRITE_TOTP, values, NULL, false, 0);
+	spi_finish();
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL-callable functions
+ * ---------------------------------------------------------------------------
+ */
+
+static const char *const status_labels[] = {
+	"ok", "failed", "locked", "second_factor_required", "throttled"
+};
+
+typedef enum LoginStatus
+{
+	LOGIN_OK,
+	LOGIN_FAILED,
+	LOGIN_LOCKED,
+	LOGIN_SECOND_FACTOR,
+	LOGIN_THROTTLED
+} LoginStatus;
+
+/* The OID of an acctsec.login_status label (enum values are OIDs). */
+static Datum
+status_datum(Oid enum_type, LoginStatus status)
+{
+	static Oid	cached_type = InvalidOid;
+	static Oid	cached_labels[lengthof(status_labels)];
+
+	if (cached_type != enum_type)
+	{
+		for (int i = 0; i < lengthof(status_labels); i++)
+		{
+			cached_labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+											   ObjectIdGetDatum(enum_type),
+											   CStringGetDatum(status_labels[i]));
+			if (!OidIsValid(cached_labels[i]))
+				elog(ERROR, "acctsec.login_status has no label \"%s\"",
+					 status_labels[i]);
+		}
+		cached_type = enum_type;
+	}
+	return ObjectIdGetDatum(cached_labels[status]);
+}
+
+/*
+ * login_attempt(account text, success boolean, ip inet, user_agent text)
+ *		RETURNS acctsec.login_result
+ */
+Datum
+acctsec_login_attempt(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	bool		success;
+	bool		ip_null = PG_ARGISNULL(2);
+	Datum		ip = ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+	text	   *user_agent = NULL;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	AcctsecAccount row;
+	LoginStatus status;
+	TupleDesc	desc;
+	Datum		result[5];
+	bool		result_null[5] = {false, false, false, false, false};
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("login outcome must not be null"),
+				 errhint("Pass true when the password was right, false otherwise.")));
+	success = PG_GETARG_BOOL(1);
+	if (!PG_ARGISNULL(3))
+	{
+		text	   *ua = PG_GETARG_TEXT_PP(3);
+		int			len = VARSIZE_ANY_EXHDR(ua);
+
+		if (len > ACCTSEC_MAX_USER_AGENT_BYTES)
+			len = pg_mbcliplen(VARDATA_ANY(ua), len, ACCTSEC_MAX_USER_AGENT_BYTES);
+		user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
+	}
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "login_attempt must return a composite type");
+
+	spi_connect();
+	lock_row(account, &row);
+
+	if (row_locked(&row, now))
+		status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
+	else if (!success)
+		status = count_failure(account, &row, now) ? LOGIN_LOCKED : LOGIN_FAILED;
+	else if (row.totp_enabled)
+	{
+		Datum		values[3] = {PointerGetDatum(account),
+		TimestampTzGetDatum(now), ip};
+		char		nulls[3] = {' ', ' ', ip_null ? 'n' : ' '};
+
+		run_plan(PLAN_WRITE_PENDING, values, nulls, false, 0);
+		status = LOGIN_SECOND_FACTOR;
+	}
+	else
+	{
+		write_login(account, &row, now, ip, ip_null, false);
+		status = LOGIN_OK;
+	}
+
+	{
+		Datum		values[5];
+		char		nulls[5] = {' ', ' ', ' ', ip_null ? 'n' : ' ',
+		user_agent ? ' ' : 'n'};
+
+		values[0] = PointerGetDatum(account);
+		values[1] = TimestampTzGetDatum(now);
+		values[2] = CStringGetTextDatum(status_labels[status]);
+		values[3] = ip;
+		values[4] = PointerGetDatum(user_agent);
+		run_plan(PLAN_LOG, values, nulls, false, 0);
+	}
+	spi_finish();
+
+	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
+	result[1] = BoolGetDatum(status == LOGIN_OK);
+	result[2] = Int32GetDatum(row.failed_attempts);
+	if (row_locked(&row, now))
+	{
+		Interval   *retry = palloc0(sizeof(Interval));
+
+		retry->time = row.locked_until - now;
+		result[3] = TimestampTzGetDatum(row.locked_until);
+		result[4] = IntervalPGetDatum(retry);
+	}
+	else
+	{
+		result_null[3] = true;
+		result_null[4] = true;
+	}
+
+	desc = BlessTupleDesc(desc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, result, result_null)));
+}
+
+/* account_status(account text): one row; an unknown account is all zeros */
+Datum
+acctsec_account_status(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	TupleDesc	desc;
+	Datum		values[9];
+	bool		nulls[9];
+	Datum		args[1] = {PointerGetDatum(account)};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "account_status must return a composite type");
+	desc = BlessTupleDesc(desc);
+
+	values[0] = PointerGetDatum(account);
+	nulls[0] = false;
+
+	spi_connect();
+	if (run_plan(PLAN_STATUS, args, NULL, true, 1) == 1)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[0];
+		TupleDesc	tdesc = SPI_tuptable->tupdesc;
+
+		/* copy out of SPI's memory: these are all by-value types */
+		for (int i = 1; i < 9; i++)
+			values[i] = SPI_getbinval(tuple, tdesc, i, &nulls[i]);
+	}
+	else
+	{
+		values[1] = Int32GetDatum(0);
+		nulls[1] = false;
+		nulls[2] = true;
+		values[3] = Int32GetDatum(0);
+		nulls[3] = false;
+		nulls[4] = true;
+		nulls[5] = true;
+		values[6] = Int64GetDatum(0);
+		nulls[6] = false;
+		values[7] = BoolGetDatum(false);
+		nulls[7] = false;
+		values[8] = Int32GetDatum(0);
+		nulls[8] = false;
+	}
+	spi_finish();
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* unlock(account text): true if the account was locked */
+Datum
+acctsec_unlock(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	Datum		values[1] = {PointerGetDatum(account)};
+	AcctsecAccount row;
+	bool		was_locked = false;
+
+	spi_connect();
+	/* lock the row if there is one; an unknown account is not created */
+	if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
+	{
+		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
+		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
+		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+	}
+	spi_finish();
+	PG_RETURN_BOOL(was_locked);
+}
+
+/*
+ * Erase the account's state: its row (the other capabilities' rows go with
+ * it, ON DELETE CASCADE) and its login attempts.
+ */
+bool
+acctsec_account_forget(const text *account)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+	uint64		erased;
+
+	acctsec_check_account(account);
+	spi_connect();
+	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
+	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
+	spi_finish();
+	return erased > 0;
+}
+
+/* forget_account(account text): true if there was anything to erase */
+Datum
+acctsec_forget_account(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(acctsec_account_forget(acctsec_account_arg(fcinfo, 0)));
+}
+
+/* prune_login_attempts(older_than interval): rows deleted */
+Datum
+acctsec_prune_login_attempts(PG_FUNCTION_ARGS)
+{
+	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
+	Datum		values[1] = {IntervalPGetDatum(older_than)};
+	Interval	zero = {0};
+	uint64		deleted;
+
+	if (DatumGetBool(DirectFunctionCall2(interval_lt,
+										 IntervalPGetDatum(older_than),
+										 IntervalPGetDatum(&zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("older_than must not be negative")));
+
+	spi_connect();
+	deleted = run_plan(PLAN_PRUNE, values, NULL, false, 0);
+	spi_finish();
+	PG_RETURN_INT64((int64) deleted);
+}

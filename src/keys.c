@@ -1,0 +1,723 @@
+/*
+ * keys.c
+ *		The one key module: every AEAD and every keyed hash in acctsec (TOTP
+ *		secrets, backup codes, session and one-time tokens) goes through here,
+ *		with one key ring and one rotation story (SPEC section 6).
+ *
+ * The key ring holds up to three 32-byte master keys:
+ *
+ *	- acctsec.secret_key: the configured key (64 hex digits, postgresql.conf
+ *	  or ALTER SYSTEM only, visible to superusers only).  When set, it is the
+ *	  current key: everything new is sealed or hashed under it.
+ *	- acctsec.secret_key_previous: the key before the last rotation; values
+ *	  made under it keep working until acctsec.rotate_secrets() re-encrypts
+ *	  them (keyed hashes cannot be re-made: they keep naming the old key).
+ *	- the database key: a random key kept in acctsec.database_key, a table
+ *	  no non-superuser can read.  It is the current key while no key is
+ *	  configured (the documented weaker default: a dump holds it), and stays
+ *	  usable for decryption after a key is configured.  It is generated on
+ *	  first use, not by the install script, so that a restored dump holds
+ *	  exactly one database key: the dumped one.
+ *
+ * No master key is used directly.  Each purpose has its own subkey, derived
+ * with libsodium's KDF (BLAKE2b), so the AEAD key of TOTP secrets, the hash
+ * key of backup codes and the hash key of tokens are independent.  A key is
+ * named by a 4-byte fingerprint (also KDF-derived, so it reveals nothing),
+ * which every stored value carries: decryption and verification pick the
+ * key the value names, which is what makes rotation work.
+ *
+ * Stored formats (bytea):
+ *	sealed:	version(1) key_id(4) nonce(24) ciphertext tag(16)
+ *			XChaCha20-Poly1305; associated data = version, key_id and the
+ *			caller's context (the account), so a value moved to another
+ *			account's row does not open.
+ *	hashed:	version(1) key_id(4) BLAKE2b-256(subkey; len(context) context msg)
+ *
+ * Key material lives in a memory context whose reset callback wipes it;
+ * derived subkeys live on the stack and are wiped before any error can be
+ * raised; decrypted plaintext is handed out in an AcctsecSecret, wiped when
+ * freed or when its memory context goes away (on abort too).
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_key_status);
+
+#define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
+#define SEALED_VERSION		1
+#define HASHED_VERSION		1
+#define HEADER_BYTES		(1 + ACCTSEC_KEY_ID_BYTES)
+#define NONCE_BYTES			crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES			crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define HASH_BYTES			32
+#define HASHED_BYTES		(HEADER_BYTES + HASH_BYTES)
+/* crypto_kdf contexts are exactly 8 characters */
+#define KDF_CONTEXT			"acctsec1"
+/* KDF subkey 0 is the key fingerprint; purposes are 1, 2, ... */
+#define KDF_ID_FINGERPRINT	0
+
+/* Settings */
+static char *secret_key_setting = NULL;
+static char *secret_key_previous_setting = NULL;
+
+/*
+ * A value for a key setting rejected from the configuration file leaves the
+ * setting at its previous value (empty, when the library loads).  Falling
+ * back to the database key without a word would silently weaken what the
+ * administrator asked for, so key use fails until the value is fixed.
+ * Only the values the configuration file actually applies count: when the
+ * library loads (defining_settings) and when a reload is processed (outside
+ * any transaction).  ALTER SYSTEM also validates with source PGC_S_FILE,
+ * but inside a transaction, and a value it refuses is never applied.
+ */
+static bool secret_key_rejected = false;
+static bool secret_key_previous_rejected = false;
+static bool defining_settings = false;
+
+typedef enum KeySlot
+{
+	KEY_CONFIGURED,
+	KEY_PREVIOUS,
+	KEY_DATABASE,
+	KEY_SLOTS
+} KeySlot;
+
+static const char *const key_slot_names[KEY_SLOTS] = {
+	"acctsec.secret_key", "acctsec.secret_key_previous", "database"
+};
+
+typedef struct KeyEntry
+{
+	bool		present;
+	uint8		id[ACCTSEC_KEY_ID_BYTES];
+	uint8		key[KEY_BYTES];
+} KeyEntry;
+
+typedef struct KeyRing
+{
+	KeyEntry	slot[KEY_SLOTS];
+	bool		settings_loaded;	/* slots 0 and 1 reflect the settings */
+	bool		database_loaded;	/* slot 2 was read in this transaction */
+} KeyRing;
+
+static MemoryContext key_context = NULL;
+static KeyRing *ring = NULL;
+static MemoryContextCallback ring_wipe_callback;
+static SPIPlanPtr select_database_key_plan = NULL;
+static SPIPlanPtr insert_database_key_plan = NULL;
+
+static void
+wipe_ring(void *arg)
+{
+	KeyRing    *r = (KeyRing *) arg;
+
+	sodium_memzero(r, sizeof(KeyRing));
+	if (r == ring)
+		ring = NULL;
+}
+
+static void
+wipe_secret(void *arg)
+{
+	AcctsecSecret *s = (AcctsecSecret *) arg;
+
+	if (s->data != NULL)
+		sodium_memzero(s->data, s->len);
+}
+
+/* ----------------------------------------------------------------------
+ * Settings
+ * ---------------------------------------------------------------------- */
+
+static bool
+key_text_valid(const char *value)
+{
+	size_t		len;
+
+	if (value == NULL || value[0] == '\0')
+		return true;			/* not set */
+	len = strlen(value);
+	if (len != 2 * KEY_BYTES)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char) value[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The error must not show the value: GUC_check_errmsg replaces the default
+ * "invalid value for parameter ...: <value>".
+ */
+static bool
+check_key_setting(const char *name, char **newval, GucSource source,
+				  bool *rejected)
+{
+	bool		ok = key_text_valid(*newval);
+
+	if (source == PGC_S_FILE && (defining_settings || !IsTransactionState()))
+		*rejected = !ok;
+	if (!ok)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("%s must be 64 hexadecimal digits", name);
+		GUC_check_errdetail("The value given is not shown.");
+		GUC_check_errhint("Generate a key with: openssl rand -hex 32");
+	}
+	return ok;
+}
+
+static bool
+check_secret_key(char **newval, void **extra, GucSource source)
+{
+	return check_key_setting("acctsec.secret_key", newval, source,
+							 &secret_key_rejected);
+}
+
+static bool
+check_secret_key_previous(char **newval, void **extra, GucSource source)
+{
+	return check_key_setting("acctsec.secret_key_previous", newval, source,
+							 &secret_key_previous_rejected);
+}
+
+static void
+assign_key_setting(const char *newval, void *extra)
+{
+	/* re-read the settings into the ring on next use */
+	if (ring != NULL)
+		ring->settings_loaded = false;
+}
+
+/* The database key is read again in every transaction: forget it at the end. */
+static void
+keys_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (ring != NULL && ring->database_loaded)
+			{
+				sodium_memzero(&ring->slot[KEY_DATABASE], sizeof(KeyEntry));
+				ring->database_loaded = false;
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+void
+acctsec_define_keys_gucs(void)
+{
+	defining_settings = true;
+	DefineCustomStringVariable("acctsec.secret_key",
+							   "Key that encrypts TOTP secrets and keys the hashes of codes and tokens (64 hex digits).",
+							   "Empty: a random key kept in acctsec.database_key serves.",
+							   &secret_key_setting,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   check_secret_key, assign_key_setting, NULL);
+	DefineCustomStringVariable("acctsec.secret_key_previous",
+							   "Previous value of acctsec.secret_key, still accepted for values made under it.",
+							   NULL,
+							   &secret_key_previous_setting,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   check_secret_key_previous, assign_key_setting, NULL);
+	defining_settings = false;
+	RegisterXactCallback(keys_xact_callback, NULL);
+}
+
+/* ----------------------------------------------------------------------
+ * The key ring
+ * ---------------------------------------------------------------------- */
+
+static void
+key_fingerprint(const uint8 *key, uint8 *id)
+{
+	uint8		fp[crypto_kdf_BYTES_MIN];
+
+	if (crypto_kdf_derive_from_key(fp, sizeof(fp), KDF_ID_FINGERPRINT,
+								   KDF_CONTEXT, key) != 0)
+		elog(ERROR, "could not derive key fingerprint");
+	memcpy(id, fp, ACCTSEC_KEY_ID_BYTES);
+	sodium_memzero(fp, sizeof(fp));
+}
+
+static void
+entry_set(KeyEntry *e, const uint8 *key)
+{
+	memcpy(e->key, key, KEY_BYTES);
+	key_fingerprint(e->key, e->id);
+	e->present = true;
+}
+
+static void
+entry_from_hex(KeyEntry *e, const char *hex)
+{
+	memset(e, 0, sizeof(KeyEntry));
+	if (hex == NULL || hex[0] == '\0')
+		return;
+	/* the check hook has vetted the text */
+	if (sodium_hex2bin(e->key, KEY_BYTES, hex, strlen(hex), NULL, NULL, NULL) != 0)
+	{
+		sodium_memzero(e, sizeof(KeyEntry));
+		elog(ERROR, "could not decode a key setting");
+	}
+	key_fingerprint(e->key, e->id);
+	e->present = true;
+}
+
+static KeyRing *
+get_ring(void)
+{
+	if (key_context == NULL)
+		key_context = AllocSetContextCreate(TopMemoryContext, "acctsec keys",
+											ALLOCSET_SMALL_SIZES);
+	if (ring == NULL)
+	{
+		ring = MemoryContextAllocZero(key_context, sizeof(KeyRing));
+		ring_wipe_callback.func = wipe_ring;
+		ring_wipe_callback.arg = ring;
+		MemoryContextRegisterResetCallback(key_context, &ring_wipe_callback);
+	}
+	if (!ring->settings_loaded)
+	{
+		entry_from_hex(&ring->slot[KEY_CONFIGURED], secret_key_setting);
+		entry_from_hex(&ring->slot[KEY_PREVIOUS], secret_key_previous_setting);
+		ring->settings_loaded = true;
+	}
+
+	if (secret_key_rejected || secret_key_previous_rejected)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is set to an invalid value",
+						secret_key_rejected ? "acctsec.secret_key" :
+						"acctsec.secret_key_previous"),
+				 errdetail("The server rejected the value in its configuration; acctsec does not fall back to another key."),
+				 errhint("Set it to 64 hexadecimal digits and reload the configuration.")));
+	return ring;
+}
+
+/*
+ * Read the database key into the ring; if there is none and create is true,
+ * generate one.  INSERT ... ON CONFLICT DO NOTHING and then read it again,
+ * so that concurrent first uses agree on one key.
+ */
+static void
+load_database_key(KeyRing *r, bool create)
+{
+	int			rc;
+	bool		found = false;
+
+	if (r->database_loaded)
+		return;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (select_database_key_plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT key FROM acctsec.database_key"
+						   " WHERE id OPERATOR(pg_catalog.=) 1", 0, NULL);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the database key query: %s",
+				 SPI_result_code_string(SPI_result));
+		select_database_key_plan = plan;
+	}
+
+	for (int attempt = 0; attempt < 2 && !found; attempt++)
+	{
+		rc = SPI_execute_plan(select_database_key_plan, NULL, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not read the database key: %s",
+				 SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+			bytea	   *key;
+
+			if (isnull)
+				elog(ERROR, "the database key is NULL");
+			key = DatumGetByteaPP(d);
+			if (VARSIZE_ANY_EXHDR(key) != KEY_BYTES)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("acctsec.database_key holds a key of the wrong length")));
+			entry_set(&r->slot[KEY_DATABASE], (uint8 *) VARDATA_ANY(key));
+			/* wipe the copies SPI made before its memory is freed */
+			sodium_memzero(VARDATA_ANY(key), KEY_BYTES);
+			if ((Pointer) key != DatumGetPointer(d))
+				sodium_memzero(VARDATA_ANY(DatumGetPointer(d)), KEY_BYTES);
+			found = true;
+		}
+		else if (create && attempt == 0)
+		{
+			bytea	   *fresh = palloc(VARHDRSZ + KEY_BYTES);
+			Datum		arg[1];
+
+			if (insert_database_key_plan == NULL)
+			{
+				SPIPlanPtr	plan;
+				Oid			argtypes[1] = {BYTEAOID};
+
+				plan = SPI_prepare("INSERT INTO acctsec.database_key (id, key)"
+								   " VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+								   1, argtypes);
+				if (plan == NULL || SPI_keepplan(plan) != 0)
+					elog(ERROR, "could not prepare the database key insert: %s",
+						 SPI_result_code_string(SPI_result));
+				insert_database_key_plan = plan;
+			}
+			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
+			randombytes_buf(VARDATA(fresh), KEY_BYTES);
+			arg[0] = PointerGetDatum(fresh);
+			PG_TRY();
+			{
+				rc = SPI_execute_plan(insert_database_key_plan, arg, NULL,
+									  false, 0);
+			}
+			PG_FINALLY();
+			{
+				sodium_memzero(VARDATA(fresh), KEY_BYTES);
+			}
+			PG_END_TRY();
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "could not store the database key: %s",
+					 SPI_result_code_string(rc));
+		}
+		else
+			break;
+	}
+
+	SPI_finish();
+	r->database_loaded = found;
+	if (!found && create)
+		elog(ERROR, "could not find or create the database key");
+}
+
+/* The key everything new is made under. */
+static KeyEntry *
+current_key(void)
+{
+	KeyRing    *r = get_ring();
+
+	if (r->slot[KEY_CONFIGURED].present)
+		return &r->slot[KEY_CONFIGURED];
+	load_database_key(r, true);
+	return &r->slot[KEY_DATABASE];
+}
+
+/* The key a stored value names, or NULL when it is not in the ring. */
+static KeyEntry *
+find_key(const uint8 *id)
+{
+	KeyRing    *r = get_ring();
+
+	for (int i = 0; i < KEY_SLOTS; i++)
+	{
+		if (i == KEY_DATABASE)
+			load_database_key(r, false);
+		if (r->slot[i].present &&
+			memcmp(r->slot[i].id, id, ACCTSEC_KEY_ID_BYTES) == 0)
+			return &r->slot[i];
+	}
+	return NULL;
+}
+
+static void
+derive_subkey(const KeyEntry *k, AcctsecKeyPurpose purpose, uint8 *subkey)
+{
+	if (crypto_kdf_derive_from_key(subkey, KEY_BYTES, (uint64) purpose,
+								   KDF_CONTEXT, k->key) != 0)
+		elog(ERROR, "could not derive a subkey");
+}
+
+/* One deliberately vague error for every way a stored value fails to open. */
+static void
+report_undecryptable(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+			 errmsg("could not decrypt a stored acctsec secret"),
+			 errdetail("The key it was made under is not configured, or the stored value was altered or moved to another account."),
+			 errhint("Check acctsec.secret_key and acctsec.secret_key_previous; acctsec.key_status() lists the keys in use.")));
+}
+
+/* ----------------------------------------------------------------------
+ * The C API (acctsec.h)
+ * ---------------------------------------------------------------------- */
+
+AcctsecSecret *
+acctsec_secret_alloc(size_t len)
+{
+	AcctsecSecret *s = palloc0(sizeof(AcctsecSecret));
+
+	s->data = palloc0(len > 0 ? len : 1);
+	s->len = len;
+	s->wipe.func = wipe_secret;
+	s->wipe.arg = s;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &s->wipe);
+	return s;
+}
+
+void
+acctsec_secret_free(AcctsecSecret *s)
+{
+	if (s == NULL || s->data == NULL)
+		return;
+	sodium_memzero(s->data, s->len);
+	pfree(s->data);
+	s->data = NULL;
+	s->len = 0;
+	/* the struct itself stays until its context goes: the callback names it */
+}
+
+void
+acctsec_current_key_id(uint8 *id)
+{
+	memcpy(id, current_key()->id, ACCTSEC_KEY_ID_BYTES);
+}
+
+static void
+build_ad(uint8 *ad, const uint8 *header, const char *context,
+		 size_t context_len)
+{
+	memcpy(ad, header, HEADER_BYTES);
+	if (context_len > 0)
+		memcpy(ad + HEADER_BYTES, context, context_len);
+}
+
+bytea *
+acctsec_seal(AcctsecKeyPurpose purpose, const uint8 *plain, size_t plain_len,
+			 const char *context, size_t context_len)
+{
+	KeyEntry   *k = current_key();
+	size_t		total = HEADER_BYTES + NONCE_BYTES + plain_len + TAG_BYTES;
+	bytea	   *out;
+	uint8	   *p;
+	uint8	   *ad;
+	uint8		subkey[KEY_BYTES];
+	unsigned long long clen;
+	int			rc;
+
+	if (plain_len > 1024 * 1024 || context_len > 1024 * 1024)
+		elog(ERROR, "value too long to seal");
+
+	out = palloc(VARHDRSZ + total);
+	SET_VARSIZE(out, VARHDRSZ + total);
+	p = (uint8 *) VARDATA(out);
+	p[0] = SEALED_VERSION;
+	memcpy(p + 1, k->id, ACCTSEC_KEY_ID_BYTES);
+	randombytes_buf(p + HEADER_BYTES, NONCE_BYTES);
+
+	ad = palloc(HEADER_BYTES + context_len);
+	build_ad(ad, p, context, context_len);
+
+	derive_subkey(k, purpose, subkey);
+	rc = crypto_aead_xchacha20poly1305_ietf_encrypt(p + HEADER_BYTES + NONCE_BYTES,
+													&clen, plain, plain_len,
+													ad, HEADER_BYTES + context_len,
+													NULL, p + HEADER_BYTES,
+													subkey);
+	sodium_memzero(subkey, sizeof(subkey));
+	pfree(ad);
+	if (rc != 0 || clen != plain_len + TAG_BYTES)
+		elog(ERROR, "could not encrypt a secret");
+	return out;
+}
+
+AcctsecSecret *
+acctsec_open(AcctsecKeyPurpose purpose, const bytea *sealed,
+			 const char *context, size_t context_len)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
+	size_t		len = VARSIZE_ANY_EXHDR(sealed);
+	size_t		plain_len;
+	KeyEntry   *k;
+	AcctsecSecret *s;
+	uint8	   *ad;
+	uint8		subkey[KEY_BYTES];
+	unsigned long long mlen;
+	int			rc;
+
+	if (len < HEADER_BYTES + NONCE_BYTES + TAG_BYTES || p[0] != SEALED_VERSION)
+		report_undecryptable();
+	k = find_key(p + 1);
+	if (k == NULL)
+		report_undecryptable();
+
+	plain_len = len - HEADER_BYTES - NONCE_BYTES - TAG_BYTES;
+	s = acctsec_secret_alloc(plain_len);
+	ad = palloc(HEADER_BYTES + context_len);
+	build_ad(ad, p, context, context_len);
+
+	derive_subkey(k, purpose, subkey);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(s->data, &mlen, NULL,
+													p + HEADER_BYTES + NONCE_BYTES,
+													len - HEADER_BYTES - NONCE_BYTES,
+													ad, HEADER_BYTES + context_len,
+													p + HEADER_BYTES, subkey);
+	sodium_memzero(subkey, sizeof(subkey));
+	pfree(ad);
+	if (rc != 0 || mlen != plain_len)
+	{
+		acctsec_secret_free(s);
+		report_undecryptable();
+	}
+	return s;
+}
+
+bool
+acctsec_sealed_is_current(const bytea *sealed)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
+	size_t		len = VARSIZE_ANY_EXHDR(sealed);
+	KeyEntry   *k = current_key();
+
+	return len >= HEADER_BYTES && p[0] == SEALED_VERSION &&
+		memcmp(p + 1, k->id, ACCTSEC_KEY_ID_BYTES) == 0;
+}
+
+static void
+keyed_hash(const KeyEntry *k, AcctsecKeyPurpose purpose,
+		   const char *context, size_t context_len,
+		   const uint8 *msg, size_t msg_len, uint8 *out)
+{
+	crypto_generichash_state st;
+	uint8		subkey[KEY_BYTES];
+	uint8		lenbuf[8];
+	uint64		n = (uint64) context_len;
+
+	/* the context is length-prefixed, so (context, msg) pairs cannot shift */
+	for (int i = 7; i >= 0; i--)
+	{
+		lenbuf[i] = (uint8) (n & 0xff);
+		n >>= 8;
+	}
+	derive_subkey(k, purpose, subkey);
+	if (crypto_generichash_init(&st, subkey, sizeof(subkey), HASH_BYTES) != 0 ||
+		crypto_generichash_update(&st, lenbuf, sizeof(lenbuf)) != 0 ||
+		(context_len > 0 &&
+		 crypto_generichash_update(&st, (const uint8 *) context, context_len) != 0) ||
+		crypto_generichash_update(&st, msg, msg_len) != 0 ||
+		crypto_generichash_final(&st, out, HASH_BYTES) != 0)
+	{
+		sodium_memzero(subkey, sizeof(subkey));
+		sodium_memzero(&st, sizeof(st));
+		elog(ERROR, "could not compute a keyed hash");
+	}
+	sodium_memzero(subkey, sizeof(subkey));
+	sodium_memzero(&st, sizeof(st));
+}
+
+bytea *
+acctsec_keyed_hash(AcctsecKeyPurpose purpose, const char *context,
+				   size_t context_len, const uint8 *msg, size_t msg_len)
+{
+	KeyEntry   *k = current_key();
+	bytea	   *out = palloc(VARHDRSZ + HASHED_BYTES);
+	uint8	   *p = (uint8 *) VARDATA(out);
+
+	SET_VARSIZE(out, VARHDRSZ + HASHED_BYTES);
+	p[0] = HASHED_VERSION;
+	memcpy(p + 1, k->id, ACCTSEC_KEY_ID_BYTES);
+	keyed_hash(k, purpose, context, context_len, msg, msg_len, p + HEADER_BYTES);
+	return out;
+}
+
+bool
+acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose, const bytea *stored,
+						  const char *context, size_t context_len,
+						  const uint8 *msg, size_t msg_len)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
+	KeyEntry   *k;
+	uint8		h[HASH_BYTES];
+	bool		equal;
+
+	if (VARSIZE_ANY_EXHDR(stored) != HASHED_BYTES || p[0] != HASHED_VERSION)
+		report_undecryptable();
+	k = find_key(p + 1);
+	if (k == NULL)
+		report_undecryptable();
+	keyed_hash(k, purpose, context, context_len, msg, msg_len, h);
+	equal = (sodium_memcmp(h, p + HEADER_BYTES, HASH_BYTES) == 0);
+	sodium_memzero(h, sizeof(h));
+	return equal;
+}
+
+char *
+acctsec_key_id_text(const bytea *stored)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
+	char	   *hex;
+
+	if (VARSIZE_ANY_EXHDR(stored) < HEADER_BYTES)
+		return NULL;
+	hex = palloc(2 * ACCTSEC_KEY_ID_BYTES + 1);
+	sodium_bin2hex(hex, 2 * ACCTSEC_KEY_ID_BYTES + 1, p + 1, ACCTSEC_KEY_ID_BYTES);
+	return hex;
+}
+
+/* ----------------------------------------------------------------------
+ * SQL: acctsec.key_status() RETURNS TABLE(key_id text, source text,
+ *									  is_current boolean)
+ * The keys in the ring, by fingerprint (never the key).  Reads the database
+ * key without creating it.  Superuser only (EXECUTE revoked from PUBLIC).
+ * ---------------------------------------------------------------------- */
+Datum
+acctsec_key_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KeyRing    *r;
+	int			current = -1;
+
+	InitMaterializedSRF(fcinfo, 0);
+	r = get_ring();
+	load_database_key(r, false);
+	if (r->slot[KEY_CONFIGURED].present)
+		current = KEY_CONFIGURED;
+	else if (r->slot[KEY_DATABASE].present)
+		current = KEY_DATABASE;
+
+	for (int i = 0; i < KEY_SLOTS; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		char		hex[2 * ACCTSEC_KEY_ID_BYTES + 1];
+
+		if (!r->slot[i].present)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), r->slot[i].id, ACCTSEC_KEY_ID_BYTES);
+		values[0] = CStringGetTextDatum(hex);
+		values[1] = CStringGetTextDatum(key_slot_names[i]);
+		values[2] = BoolGetDatum(i == current);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,1196 @@
+/*
+ * updated_at.c
+ *		A "last modified" column kept right for every writer (SPEC section 7).
+ *
+ * acctsec.set_updated_at() is a BEFORE INSERT OR UPDATE row trigger.  On
+ * INSERT it fills the column when it is NULL; on UPDATE it sets it to the
+ * transaction's timestamp (what now() returns) unless the statement itself
+ * put a different non-NULL value there.  The value is rounded to the
+ * column's declared precision exactly as now()::timestamp(3) would be.
+ *
+ * The column's number, type and typmod are resolved once per relation and
+ * trigger and kept in a backend-local hash, dropped on relcache invalidation
+ * of that relation (any ALTER TABLE, CREATE/DROP TRIGGER sends one) and when
+ * acctsec.updated_at_columns changes.  The value itself is computed once per
+ * transaction (and time zone) per cache entry, so a row costs a hash probe,
+ * two attribute fetches and the tuple rebuild.
+ *
+ * Attachment: acctsec.track_updated_at()/untrack_updated_at() for explicit
+ * choices, and an event trigger (ddl_command_end) that attaches the trigger
+ * to tables created or altered with one of the configured columns, and
+ * detaches one whose column was dropped, renamed away or retyped, so that
+ * writes never start failing after a migration.  The trigger is always
+ * created with the column name as its argument, so a later change of
+ * acctsec.updated_at_columns does not change what an existing trigger does.
+ *
+ * Privileges: the SQL functions here are SECURITY INVOKER on purpose.  They
+ * check that the calling role owns the table (as ALTER TABLE would) and only
+ * then switch to the bootstrap superuser, with a fixed search_path, for the
+ * two internal steps the caller may not be allowed to do itself: reading or
+ * writing acctsec.updated_at_optout, and creating or dropping the trigger
+ * named ACCTSEC_UPDATED_AT_TRIGGER.  A SECURITY DEFINER function could not
+ * see the caller's role to make that check.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "pgtime.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_set_updated_at);
+PG_FUNCTION_INFO_V1(acctsec_track_updated_at);
+PG_FUNCTION_INFO_V1(acctsec_untrack_updated_at);
+PG_FUNCTION_INFO_V1(acctsec_updated_at_ddl);
+PG_FUNCTION_INFO_V1(acctsec_updated_at_optout_added);
+
+/* The one name acctsec gives the trigger it attaches (documented). */
+#define ACCTSEC_UPDATED_AT_TRIGGER	"acctsec_updated_at"
+
+/* Settings */
+static char *updated_at_columns_setting = NULL;
+static bool auto_updated_at = true;
+
+/* Bumped whenever acctsec.updated_at_columns changes; see column_names(). */
+static uint64 columns_generation = 1;
+static uint64 parsed_generation = 0;
+static List *parsed_columns = NIL;	/* of char *, in TopMemoryContext */
+
+/* Per relation and trigger: where the column is and what it is. */
+typedef struct UpdatedAtKey
+{
+	Oid			relid;
+	Oid			tgoid;
+} UpdatedAtKey;
+
+typedef struct UpdatedAtEntry
+{
+	UpdatedAtKey key;			/* hash key: must be first */
+	uint64		generation;		/* columns_generation when resolved */
+	AttrNumber	attnum;
+	Oid			typid;			/* TIMESTAMPOID or TIMESTAMPTZOID */
+	int32		typmod;
+	/* the value for the current transaction, once computed */
+	bool		have_value;
+	TimestampTz value_xact_start;
+	pg_tz	   *value_tz;
+	Timestamp	value;
+} UpdatedAtEntry;
+
+static HTAB *updated_at_cache = NULL;
+
+/* ---------------------------------------------------------------------------
+ * Settings
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * Parse a comma-separated list of column names.  Names are taken exactly as
+ * written (case matters: "updatedAt" is not "updatedat"), surrounding blanks
+ * removed.  Returns false on an empty or over-long name.
+ */
+static bool
+parse_column_list(const char *value, List **names)
+{
+	const char *p = value;
+
+	*names = NIL;
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '\0')
+		return true;			/* the empty list: no default columns */
+
+	for (;;)
+	{
+		const char *start;
+		const char *end;
+		size_t		len;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		start = p;
+		while (*p != '\0' && *p != ',')
+			p++;
+		end = p;
+		while (end > start && isspace((unsigned char) end[-1]))
+			end--;
+		len = end - start;
+		if (len == 0 || len >= NAMEDATALEN)
+			return false;
+		*names = lappend(*names, pnstrdup(start, len));
+		if (*p == '\0')
+			break;
+		p++;					/* past the comma */
+	}
+	return true;
+}
+
+static bool
+check_updated_at_columns(char **newval, void **extra, GucSource source)
+{
+	List	   *names;
+
+	if (!parse_column_list(*newval, &names))
+	{
+		GUC_check_errdetail("Each comma-separated column name must be non-empty and shorter than %d bytes.",
+							NAMEDATALEN);
+		return false;
+	}
+	list_free_deep(names);
+	return true;
+}
+
+static void
+assign_updated_at_columns(const char *newval, void *extra)
+{
+	columns_generation++;
+}
+
+/* The configured names, parsed once per change of the setting. */
+static List *
+column_names(void)
+{
+	if (parsed_generation != columns_generation)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		List	   *names;
+
+		if (!parse_column_list(updated_at_columns_setting ? updated_at_columns_setting : "",
+							   &names))
+			names = NIL;		/* cannot happen: the check hook refused it */
+		MemoryContextSwitchTo(old);
+		list_free_deep(parsed_columns);
+		parsed_columns = names;
+		parsed_generation = columns_generation;
+	}
+	return parsed_columns;
+}
+
+void
+acctsec_define_updated_at_gucs(void)
+{
+	DefineCustomStringVariable("acctsec.updated_at_columns",
+							   "Column names that mean \"last modified\", comma-separated, in order of preference.",
+							   "Used by acctsec.set_updated_at() without an argument and by automatic attachment. Case-sensitive.",
+							   &updated_at_columns_setting,
+							   "updated_at, updatedAt",
+							   PGC_SUSET,
+							   0,
+							   check_updated_at_columns,
+							   assign_updated_at_columns,
+							   NULL);
+	DefineCustomBoolVariable("acctsec.auto_updated_at",
+							 "Attaches acctsec.set_updated_at() to tables created or altered with an updated_at column.",
+							 NULL,
+							 &auto_updated_at,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * Columns
+ * ---------------------------------------------------------------------------
+ */
+
+/* The live, non-system column called exactly name, or NULL. */
+static Form_pg_attribute
+find_column(TupleDesc tupdesc, const char *name)
+{
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att;
+	}
+	return NULL;
+}
+
+static bool
+column_usable(Form_pg_attribute att)
+{
+	return (att->atttypid == TIMESTAMPTZOID || att->atttypid == TIMESTAMPOID) &&
+		att->attgenerated == '\0';
+}
+
+/*
+ * The first configured name present as a usable column, or NULL.  Used by
+ * attachment, which leaves a column of another type alone.
+ */
+static Form_pg_attribute
+first_usable_configured_column(TupleDesc tupdesc)
+{
+	ListCell   *lc;
+
+	foreach(lc, column_names())
+	{
+		Form_pg_attribute att = find_column(tupdesc, (const char *) lfirst(lc));
+
+		if (att != NULL && column_usable(att))
+			return att;
+	}
+	return NULL;
+}
+
+/*
+ * The column a set_updated_at trigger on rel maintains: its argument, or
+ * else the first configured name present.  Errors name table and column.
+ */
+static Form_pg_attribute
+trigger_column(Relation rel, Trigger *trigger)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Form_pg_attribute att = NULL;
+	const char *name = NULL;
+
+	if (trigger->tgnargs > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" passes %d arguments to acctsec.set_updated_at()",
+						trigger->tgname, RelationGetRelationName(rel), trigger->tgnargs),
+				 errhint("Pass at most one argument: the name of the column to maintain.")));
+
+	if (trigger->tgnargs == 1)
+	{
+		name = trigger->tgargs[0];
+		att = find_column(tupdesc, name);
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, column_names())
+		{
+			att = find_column(tupdesc, (const char *) lfirst(lc));
+			if (att != NULL)
+			{
+				name = (const char *) lfirst(lc);
+				break;
+			}
+		}
+		if (att == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table \"%s\" has none of the columns named in acctsec.updated_at_columns",
+							RelationGetRelationName(rel)),
+					 errdetail("acctsec.updated_at_columns is \"%s\".",
+							   updated_at_columns_setting ? updated_at_columns_setting : ""),
+					 errhint("Name the column as the trigger's argument.")));
+	}
+
+	if (att == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" does not exist",
+						name, RelationGetRelationName(rel))));
+	if (att->atttypid != TIMESTAMPTZOID && att->atttypid != TIMESTAMPOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table \"%s\" is of type %s, not timestamp with or without time zone",
+						name, RelationGetRelationName(rel),
+						format_type_be(att->atttypid))));
+	if (att->attgenerated != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table \"%s\" is a generated column",
+						name, RelationGetRelationName(rel))));
+	return att;
+}
+
+/* ---------------------------------------------------------------------------
+ * The per-relation cache
+ * ---------------------------------------------------------------------------
+ */
+
+static void
+updated_at_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	UpdatedAtEntry *entry;
+
+	if (updated_at_cache == NULL)
+		return;
+	hash_seq_init(&status, updated_at_cache);
+	while ((entry = (UpdatedAtEntry *) hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->key.relid == relid)
+			(void) hash_search(updated_at_cache, &entry->key, HASH_REMOVE, NULL);
+	}
+}
+
+static UpdatedAtEntry *
+cache_lookup(Relation rel, Trigger *trigger)
+{
+	UpdatedAtKey key;
+	UpdatedAtEntry *entry;
+	bool		found;
+	Form_pg_attribute att;
+
+	if (updated_at_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(UpdatedAtKey);
+		ctl.entrysize = sizeof(UpdatedAtEntry);
+		updated_at_cache = hash_create("acctsec updated_at columns", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS);
+		CacheRegisterRelcacheCallback(updated_at_relcache_callback, (Datum) 0);
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.relid = RelationGetRelid(rel);
+	key.tgoid = trigger->tgoid;
+	entry = (UpdatedAtEntry *) hash_search(updated_at_cache, &key, HASH_FIND, NULL);
+	if (entry != NULL && entry->generation == columns_generation)
+		return entry;
+
+	/* Resolve before entering, so an error leaves no half-made entry. */
+	att = trigger_column(rel, trigger);
+
+	entry = (UpdatedAtEntry *) hash_search(updated_at_cache, &key, HASH_ENTER, &found);
+	entry->generation = columns_generation;
+	entry->attnum = att->attnum;
+	entry->typid = att->atttypid;
+	entry->typmod = att->atttypmod;
+	entry->have_value = false;
+	return entry;
+}
+
+/*
+ * now() as the column's type would store it: for timestamp, the local time
+ * in the session's time zone (as timestamptz::timestamp converts), then
+ * rounded to the declared precision by the type's own typmod coercion.
+ */
+static Datum
+current_value(UpdatedAtEntry *entry)
+{
+	TimestampTz xact_start = GetCurrentTransactionStartTimestamp();
+
+	if (!entry->have_value || entry->value_xact_start != xact_start ||
+		(entry->typid == TIMESTAMPOID && entry->value_tz != session_timezone))
+	{
+		Timestamp	value = xact_start;
+
+		if (entry->typid == TIMESTAMPOID)
+		{
+			struct pg_tm tm;
+			fsec_t		fsec;
+			int			tz;
+
+			if (timestamp2tm(xact_start, &tz, &tm, &fsec, NULL, NULL) != 0 ||
+				tm2timestamp(&tm, fsec, NULL, &value) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("timestamp out of range")));
+		}
+		AdjustTimestampForTypmod(&value, entry->typmod);
+
+		entry->value = value;
+		entry->value_xact_start = xact_start;
+		entry->value_tz = session_timezone;
+		entry->have_value = true;
+	}
+	return TimestampGetDatum(entry->value);
+}
+
+/* ---------------------------------------------------------------------------
+ * The trigger
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * The row with the column set to value.  When the column is present and not
+ * NULL in the tuple, its 8 bytes are overwritten in a copy (a memcpy and a
+ * walk over the preceding attributes) instead of deforming and re-forming
+ * the whole row as heap_modify_tuple_by_cols() does; the layout is the
+ * same, as timestamp and timestamptz are fixed-width.
+ */
+static HeapTuple
+tuple_with_value(HeapTuple tuple, TupleDesc tupdesc, int attnum, Datum value)
+{
+	HeapTupleHeader td = tuple->t_data;
+	bool		replace_null = false;
+
+	if (attnum <= HeapTupleHeaderGetNatts(td) &&
+		!(HeapTupleHasNulls(tuple) && att_isnull(attnum - 1, td->t_bits)))
+	{
+		char	   *tp = (char *) td + td->t_hoff;
+		bits8	   *bp = td->t_bits;
+		bool		hasnulls = HeapTupleHasNulls(tuple);
+		uint32		off = 0;
+		HeapTuple	copy;
+
+		for (int i = 0;; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+			if (hasnulls && att_isnull(i, bp))
+				continue;
+			off = att_align_pointer(off, att->attalign, att->attlen, tp + off);
+			if (i == attnum - 1)
+				break;
+			off = att_addlength_pointer(off, att->attlen, tp + off);
+		}
+		Assert(TupleDescAttr(tupdesc, attnum - 1)->attlen == sizeof(Timestamp));
+
+		copy = heap_copytuple(tuple);
+		store_att_byval((char *) copy->t_data + copy->t_data->t_hoff + off,
+						value, sizeof(Timestamp));
+		return copy;
+	}
+	return heap_modify_tuple_by_cols(tuple, tupdesc, 1, &attnum, &value,
+									 &replace_null);
+}
+
+Datum
+acctsec_set_updated_at(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	UpdatedAtEntry *entry;
+	Datum		value;
+	bool		isnull;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.set_updated_at() must be called as a trigger")));
+
+	rel = trigdata->tg_relation;
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must be FOR EACH ROW",
+						trigdata->tg_trigger->tgname, RelationGetRelationName(rel))));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must fire BEFORE INSERT OR UPDATE",
+						trigdata->tg_trigger->tgname, RelationGetRelationName(rel))));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		tuple = trigdata->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		tuple = trigdata->tg_newtuple;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must fire BEFORE INSERT OR UPDATE",
+						trigdata->tg_trigger->tgname, RelationGetRelationName(rel))));
+
+	entry = cache_lookup(rel, trigdata->tg_trigger);
+	tupdesc = RelationGetDescr(rel);
+
+	value = heap_getattr(tuple, entry->attnum, tupdesc, &isnull);
+	if (!isnull)
+	{
+		/* INSERT: an explicit value is kept. */
+		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+			return PointerGetDatum(tuple);
+		else
+		{
+			/* UPDATE: kept only if the statement changed it. */
+			bool		oldnull;
+			Datum		old = heap_getattr(trigdata->tg_trigtuple, entry->attnum,
+										   tupdesc, &oldnull);
+
+			if (oldnull || DatumGetTimestamp(old) != DatumGetTimestamp(value))
+				return PointerGetDatum(tuple);
+		}
+	}
+
+	return PointerGetDatum(tuple_with_value(tuple, tupdesc, entry->attnum,
+											current_value(entry)));
+}
+
+/* ---------------------------------------------------------------------------
+ * Attaching and detaching
+ * ---------------------------------------------------------------------------
+ */
+
+typedef struct PrivilegedState
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} PrivilegedState;
+
+/*
+ * Become the bootstrap superuser with a fixed search_path, in a restricted
+ * security context.  Callers have already checked that the calling role owns
+ * the table concerned.  An error on the way is undone by (sub)transaction
+ * abort, which restores both the user and the settings.
+ */
+static void
+begin_privileged(PrivilegedState *state)
+{
+	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   state->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	state->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+end_privileged(PrivilegedState *state)
+{
+	AtEOXact_GUC(false, state->save_nestlevel);
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+}
+
+/*
+ * What we need to know of our trigger on a table, copied out of the relcache
+ * entry, whose trigger list may be rebuilt under us by the next command
+ * counter increment.
+ */
+typedef struct OurTrigger
+{
+	bool		exists;
+	bool		name_taken;		/* a trigger of our name calls something else */
+	Oid			tgoid;
+	bool		isclone;		/* inherited from a partitioned table */
+	Form_pg_attribute column;	/* still usable column it maintains, or NULL */
+	char	   *argument;		/* its column argument, or NULL */
+} OurTrigger;
+
+static Form_pg_attribute trigger_column_if_usable(Relation rel, Trigger *trigger);
+
+static Oid
+set_updated_at_oid(void)
+{
+	return LookupFuncName(list_make2(makeString("acctsec"),
+									 makeString("set_updated_at")),
+						  0, NULL, false);
+}
+
+/* Ours: the trigger of our name that calls set_updated_at(). */
+static void
+our_trigger(Relation rel, OurTrigger *ours)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	Oid			funcoid;
+
+	memset(ours, 0, sizeof(*ours));
+	if (trigdesc == NULL)
+		return;
+	funcoid = set_updated_at_oid();
+	for (int i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+
+		if (strcmp(trigger->tgname, ACCTSEC_UPDATED_AT_TRIGGER) == 0 &&
+			trigger->tgfoid == funcoid)
+		{
+			ours->exists = true;
+			ours->tgoid = trigger->tgoid;
+			ours->isclone = trigger->tgisclone;
+			ours->column = trigger_column_if_usable(rel, trigger);
+			if (trigger->tgnargs == 1)
+				ours->argument = pstrdup(trigger->tgargs[0]);
+			return;
+		}
+		if (strcmp(trigger->tgname, ACCTSEC_UPDATED_AT_TRIGGER) == 0)
+			ours->name_taken = true;
+	}
+}
+
+/* Does our trigger maintain exactly this column, by name? */
+static bool
+our_trigger_maintains(OurTrigger *ours, const char *column)
+{
+	return ours->exists && ours->argument != NULL &&
+		strcmp(ours->argument, column) == 0;
+}
+
+/* Does any other trigger on rel already call set_updated_at()? */
+static bool
+has_other_updated_at_trigger(Relation rel, Oid funcoid)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+
+	if (trigdesc == NULL)
+		return false;
+	for (int i = 0; i < trigdesc->numtriggers; i++)
+	{
+		if (trigdesc->triggers[i].tgfoid == funcoid &&
+			strcmp(trigdesc->triggers[i].tgname, ACCTSEC_UPDATED_AT_TRIGGER) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The column our trigger maintains, if it still exists with a usable type;
+ * NULL otherwise (dropped, renamed away, retyped).  Never errors.
+ */
+static Form_pg_attribute
+trigger_column_if_usable(Relation rel, Trigger *trigger)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Form_pg_attribute att = NULL;
+
+	if (trigger->tgnargs == 1)
+		att = find_column(tupdesc, trigger->tgargs[0]);
+	else if (trigger->tgnargs == 0)
+	{
+		ListCell   *lc;
+
+		foreach(lc, column_names())
+		{
+			att = find_column(tupdesc, (const char *) lfirst(lc));
+			if (att != NULL)
+				break;
+		}
+	}
+	return (att != NULL && column_usable(att)) ? att : NULL;
+}
+
+/* Run as the privileged user. */
+static void
+create_our_trigger(Relation rel, const char *column)
+{
+	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+
+	stmt->replace = false;
+	stmt->isconstraint = false;
+	stmt->trigname = ACCTSEC_UPDATED_AT_TRIGGER;
+	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
+								  pstrdup(RelationGetRelationName(rel)), -1);
+	stmt->funcname = list_make2(makeString("acctsec"), makeString("set_updated_at"));
+	stmt->args = list_make1(makeString(pstrdup(column)));
+	stmt->row = true;
+	stmt->timing = TRIGGER_TYPE_BEFORE;
+	stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
+	stmt->columns = NIL;
+	stmt->whenClause = NULL;
+	stmt->transitionRels = NIL;
+	stmt->deferrable = false;
+	stmt->initdeferred = false;
+	stmt->constrrel = NULL;
+
+	(void) CreateTrigger(stmt, "-- acctsec: attach set_updated_at",
+						 RelationGetRelid(rel), InvalidOid, InvalidOid,
+						 InvalidOid, InvalidOid, InvalidOid, NULL,
+						 false, false);
+	CommandCounterIncrement();
+}
+
+/* Run as the privileged user.  Partition clones go with the parent's. */
+static void
+drop_our_trigger(OurTrigger *ours)
+{
+	ObjectAddress addr;
+
+	ObjectAddressSet(addr, TriggerRelationId, ours->tgoid);
+	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	CommandCounterIncrement();
+}
+
+/* Run as the privileged user, connected to SPI. */
+static bool
+is_opted_out(Oid relid)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+
+	if (SPI_execute_with_args("SELECT 1 FROM acctsec.updated_at_optout"
+							  " WHERE tbl OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read acctsec.updated_at_optout");
+	return SPI_processed > 0;
+}
+
+static void
+set_opted_out(Oid relid, bool opted_out)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	int			rc;
+
+	if (opted_out)
+		rc = SPI_execute_with_args("INSERT INTO acctsec.updated_at_optout (tbl) VALUES ($1)"
+								   " ON CONFLICT (tbl) DO NOTHING",
+								   1, argtypes, args, NULL, false, 0);
+	else
+		rc = SPI_execute_with_args("DELETE FROM acctsec.updated_at_optout"
+								   " WHERE tbl OPERATOR(pg_catalog.=) $1",
+								   1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT && rc != SPI_OK_DELETE)
+		elog(ERROR, "could not update acctsec.updated_at_optout");
+}
+
+/* Open a table the calling role must own; errors name it. */
+static Relation
+open_owned_table(Oid relid, const char *caller)
+{
+	Relation	rel = relation_open(relid, AccessExclusiveLock);
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
+				 errdetail("%s works on tables and partitioned tables.", caller)));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER,
+					   get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+	return rel;
+}
+
+static void
+refuse_inherited(Relation rel, OurTrigger *ours, const char *what)
+{
+	if (ours->exists && ours->isclone)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s partition \"%s\": its trigger \"%s\" belongs to its partitioned table",
+						what, RelationGetRelationName(rel), ACCTSEC_UPDATED_AT_TRIGGER),
+				 errhint("Call it on the partitioned table.")));
+}
+
+/*
+ * acctsec.track_updated_at(tbl regclass, column_name name DEFAULT NULL)
+ * Attaches the trigger for the column (or the first configured one of a
+ * timestamp type), replacing ours if it maintained another column, and
+ * clears an opt-out.  Idempotent.  The caller must own the table.
+ */
+Datum
+acctsec_track_updated_at(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	Form_pg_attribute att;
+	OurTrigger	ours;
+	const char *column;
+	PrivilegedState priv;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	rel = open_owned_table(relid, "acctsec.track_updated_at()");
+
+	if (PG_ARGISNULL(1))
+	{
+		att = first_usable_configured_column(RelationGetDescr(rel));
+		if (att == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table \"%s\" has no timestamp column named in acctsec.updated_at_columns",
+							RelationGetRelationName(rel)),
+					 errdetail("acctsec.updated_at_columns is \"%s\".",
+							   updated_at_columns_setting ? updated_at_columns_setting : ""),
+					 errhint("Pass the column name as the second argument.")));
+	}
+	else
+	{
+		const char *name = NameStr(*PG_GETARG_NAME(1));
+
+		att = find_column(RelationGetDescr(rel), name);
+		if (att == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of table \"%s\" does not exist",
+							name, RelationGetRelationName(rel))));
+		if (!column_usable(att))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of table \"%s\" is of type %s, not timestamp with or without time zone",
+							name, RelationGetRelationName(rel),
+							format_type_be(att->atttypid)),
+					 att->attgenerated != '\0' ?
+					 errdetail("It is a generated column.") : 0));
+	}
+	column = pstrdup(NameStr(att->attname));
+
+	our_trigger(rel, &ours);
+	if (!our_trigger_maintains(&ours, column))
+		refuse_inherited(rel, &ours, "track");
+	if (ours.name_taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" already has a trigger named \"%s\" that does not call acctsec.set_updated_at()",
+						RelationGetRelationName(rel), ACCTSEC_UPDATED_AT_TRIGGER)));
+
+	begin_privileged(&priv);
+	SPI_connect();
+	set_opted_out(relid, false);
+	SPI_finish();
+	if (!our_trigger_maintains(&ours, column))
+	{
+		if (ours.exists)
+			drop_our_trigger(&ours);
+		create_our_trigger(rel, column);
+	}
+	end_privileged(&priv);
+
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+/*
+ * acctsec.untrack_updated_at(tbl regclass)
+ * Removes our trigger and records the opt-out, so automatic attachment never
+ * puts it back.  Idempotent.  The caller must own the table.
+ */
+Datum
+acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	OurTrigger	ours;
+	PrivilegedState priv;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	rel = open_owned_table(relid, "acctsec.untrack_updated_at()");
+	our_trigger(rel, &ours);
+	refuse_inherited(rel, &ours, "untrack");
+
+	/*
+	 * A new row's trigger, acctsec_updated_at_optout_added(), drops ours; if
+	 * the row was there already, drop it here.
+	 */
+	begin_privileged(&priv);
+	SPI_connect();
+	set_opted_out(relid, true);
+	SPI_finish();
+	our_trigger(rel, &ours);
+	if (ours.exists)
+		drop_our_trigger(&ours);
+	end_privileged(&priv);
+
+	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------------------
+ * The event trigger
+ * ---------------------------------------------------------------------------
+ */
+
+static bool
+in_system_schema(Oid nspid)
+{
+	return IsCatalogNamespace(nspid) || IsToastNamespace(nspid) ||
+		nspid == get_namespace_oid("information_schema", true);
+}
+
+/*
+ * Bring one table created or altered by the current command in line:
+ * detach our trigger if its column is gone, attach it if a configured
+ * column is there and automatic attachment is on.  Called connected to SPI.
+ */
+static void
+reconcile_table(Oid relid, Oid funcoid)
+{
+	Relation	rel;
+	OurTrigger	ours;
+	PrivilegedState priv;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return;					/* dropped again by the same command */
+	if ((rel->rd_rel->relkind != RELKIND_RELATION &&
+		 rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) ||
+		rel->rd_rel->relispartition ||	/* inherits the parent's trigger */
+		in_system_schema(RelationGetNamespace(rel)) ||
+		!pg_class_ownercheck(relid, GetUserId()))
+	{
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+
+	our_trigger(rel, &ours);
+	begin_privileged(&priv);
+	if (is_opted_out(relid))
+	{
+		end_privileged(&priv);
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+
+	if (ours.exists && !ours.isclone && ours.column == NULL)
+	{
+		ereport(NOTICE,
+				(errmsg("trigger \"%s\" dropped from table \"%s\": column \"%s\" is gone or no longer a timestamp",
+						ACCTSEC_UPDATED_AT_TRIGGER, RelationGetRelationName(rel),
+						ours.argument ? ours.argument : "(default)")));
+		drop_our_trigger(&ours);
+		ours.exists = false;
+	}
+
+	if (!ours.exists && !ours.name_taken && auto_updated_at &&
+		!has_other_updated_at_trigger(rel, funcoid))
+	{
+		Form_pg_attribute att = first_usable_configured_column(RelationGetDescr(rel));
+
+		if (att != NULL)
+			create_our_trigger(rel, NameStr(att->attname));
+	}
+	end_privileged(&priv);
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * Drop our own (not inherited) trigger from relid, if it has one, when the
+ * calling role owns the table.  For ddl_command_start: a command is about to
+ * put another one in its place.
+ */
+static void
+make_way_for(Oid relid, LOCKMODE lockmode)
+{
+	Relation	rel;
+	OurTrigger	ours;
+	PrivilegedState priv;
+
+	/* Not even a lock on a table the caller does not own. */
+	if (!OidIsValid(relid) ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+		!pg_class_ownercheck(relid, GetUserId()))
+		return;
+	rel = try_relation_open(relid, lockmode);
+	if (rel == NULL)
+		return;
+	our_trigger(rel, &ours);
+	if (ours.exists && !ours.isclone)
+	{
+		begin_privileged(&priv);
+		drop_our_trigger(&ours);
+		end_privileged(&priv);
+	}
+	relation_close(rel, NoLock);
+}
+
+/*
+ * ddl_command_start: two commands would fail on a trigger we attached.
+ * ALTER TABLE ... ATTACH PARTITION clones the parent's trigger to the new
+ * partition, which must not already have one of that name; and CREATE
+ * TRIGGER acctsec_updated_at (as a restored dump issues after CREATE TABLE
+ * attached ours) replaces ours.
+ */
+static void
+updated_at_ddl_start(Node *parsetree)
+{
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+			Oid			parentid;
+			Relation	parent;
+			OurTrigger	parents;
+
+			if (cmd->subtype != AT_AttachPartition || stmt->relation == NULL)
+				continue;
+			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
+			if (!OidIsValid(parentid) ||
+				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
+				!pg_class_ownercheck(parentid, GetUserId()))
+				continue;
+			/* the lock ATTACH PARTITION takes on the parent */
+			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);
+			if (parent == NULL)
+				continue;
+			our_trigger(parent, &parents);
+			relation_close(parent, NoLock);
+			if (parents.exists)
+				make_way_for(RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+											  NoLock, true),
+							 AccessExclusiveLock);
+		}
+	}
+	else if (IsA(parsetree, CreateTrigStmt))
+	{
+		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+
+		if (stmt->trigname != NULL && stmt->relation != NULL && !stmt->replace &&
+			strcmp(stmt->trigname, ACCTSEC_UPDATED_AT_TRIGGER) == 0)
+			make_way_for(RangeVarGetRelid(stmt->relation, NoLock, true),
+						 AccessExclusiveLock);
+	}
+}
+
+/* Partitions a DETACH PARTITION command released (they lost the clone). */
+static List *
+detached_partitions(Node *parsetree, List *relids)
+{
+	AlterTableStmt *stmt;
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return relids;
+	stmt = (AlterTableStmt *) parsetree;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		if (cmd->subtype == AT_DetachPartition ||
+			cmd->subtype == AT_DetachPartitionFinalize)
+		{
+			Oid			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+												 NoLock, true);
+
+			if (OidIsValid(relid))
+				relids = list_append_unique_oid(relids, relid);
+		}
+	}
+	return relids;
+}
+
+/* Forget opt-outs of tables that no longer exist (so an OID reused later is not opted out). */
+static void
+forget_dropped_tables(void)
+{
+	PrivilegedState priv;
+
+	begin_privileged(&priv);
+	if (SPI_execute("DELETE FROM acctsec.updated_at_optout o WHERE NOT EXISTS"
+					" (SELECT FROM pg_catalog.pg_class c"
+					"  WHERE c.oid OPERATOR(pg_catalog.=) o.tbl::pg_catalog.oid)",
+					false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not update acctsec.updated_at_optout");
+	end_privileged(&priv);
+}
+
+Datum
+acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	List	   *relids = NIL;
+	ListCell   *lc;
+	Oid			funcoid;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.updated_at_ddl() must be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+
+	/* Other extensions' install and update scripts are theirs. */
+	if (creating_extension)
+		PG_RETURN_VOID();
+
+	if (strcmp(trigdata->event, "ddl_command_start") == 0)
+	{
+		updated_at_ddl_start(trigdata->parsetree);
+		PG_RETURN_VOID();
+	}
+
+	SPI_connect();
+	switch (trigdata->tag)
+	{
+		case CMDTAG_DROP_TABLE:
+		case CMDTAG_DROP_SCHEMA:
+		case CMDTAG_DROP_OWNED:
+			forget_dropped_tables();
+			break;
+		default:
+			if (SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+							" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
+							true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not read pg_event_trigger_ddl_commands()");
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+											  SPI_tuptable->tupdesc, 1, &isnull);
+
+				if (!isnull)
+					relids = lappend_oid(relids, DatumGetObjectId(d));
+			}
+			relids = detached_partitions(trigdata->parsetree, relids);
+			if (relids == NIL)
+				break;
+			funcoid = set_updated_at_oid();
+			foreach(lc, relids)
+				reconcile_table(lfirst_oid(lc), funcoid);
+			break;
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * AFTER INSERT trigger on acctsec.updated_at_optout: a table opted out loses
+ * our trigger.  untrack_updated_at() inserts the row; so does restoring a
+ * dump, whose CREATE TABLE had attached the trigger again before the row
+ * came back.  Only acctsec's own code and superusers can insert there.
+ */
+Datum
+acctsec_updated_at_optout_added(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Datum		tbl;
+	bool		isnull;
+	Relation	rel;
+	OurTrigger	ours;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.updated_at_optout_added() must be called as an AFTER INSERT row trigger")));
+
+	tbl = heap_getattr(trigdata->tg_trigtuple, 1,
+					   RelationGetDescr(trigdata->tg_relation), &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	rel = try_relation_open(DatumGetObjectId(tbl), AccessExclusiveLock);
+	if (rel == NULL)
+		return PointerGetDatum(NULL);
+	our_trigger(rel, &ours);
+	if (ours.exists && !ours.isclone)
+		drop_our_trigger(&ours);
+	relation_close(rel, NoLock);
+	return PointerGetDatum(NULL);
+}
