@@ -3,7 +3,9 @@
 -- and timestamps at the ends of their range.  Each call gives a documented
 -- result or a clear error with its SQLSTATE, never a crash or an internal
 -- error (XX000).  Results are shown as their properties (kind and length),
--- never as values.
+-- never as values.  Every call runs in its own subtransaction that is rolled
+-- back afterwards, so each starts from the same state; the sequences of
+-- calls in the wrong order come after.
 \set VERBOSITY terse
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS acctsec;
@@ -14,25 +16,59 @@ RESET client_min_messages;
 CREATE FUNCTION pg_temp.outcome(expr text, kind text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE
   v text;
+  d text;
 BEGIN
   EXECUTE format('SELECT (%s)::text', expr) INTO v;
   IF v IS NULL THEN
-    RETURN 'null';
+    d := 'null';
+  ELSE
+    d := CASE kind
+      WHEN 'boolean' THEN v
+      WHEN 'bytea' THEN format('bytes(%s)', (length(v) - 2) / 2)
+      WHEN 'code' THEN CASE WHEN v ~ '^[0-9]+$' THEN format('code(%s)', length(v)) END
+      WHEN 'base32' THEN CASE WHEN v ~ '^[A-Z2-7]*$' THEN format('base32(%s)', length(v)) END
+      -- the URI must stay well-formed whatever went into it
+      WHEN 'uri' THEN CASE WHEN v ~ ('^otpauth://totp/([A-Za-z0-9._~-]|%[0-9A-F]{2})+(:([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                     '\?secret=[A-Z2-7]+(&issuer=([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                     '&algorithm=SHA(1|256|512)&digits=[0-9]+&period=[0-9]+$')
+                           THEN format('uri(%s)', length(v)) END
+      -- login_result: the status
+      WHEN 'login' THEN substring(v FROM '^\(([a-z_]+),[tf],')
+      -- account_status: an unknown account is all zeros, NULLs and false
+      WHEN 'status' THEN CASE WHEN v ~ ',0,,0,,,0,f,0\)$' THEN 'row (no state)'
+                              WHEN v ~ '^\(' THEN 'row (state)' END
+      WHEN 'count' THEN CASE WHEN v ~ '^[0-9]+$' THEN 'count' END
+      WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
+      WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
+      WHEN 'text' THEN 'text'
+      END;
   END IF;
-  RETURN CASE kind
-    WHEN 'boolean' THEN v
-    WHEN 'bytea' THEN format('bytes(%s)', (length(v) - 2) / 2)
-    WHEN 'code' THEN CASE WHEN v ~ '^[0-9]+$' THEN format('code(%s)', length(v)) END
-    WHEN 'base32' THEN CASE WHEN v ~ '^[A-Z2-7]*$' THEN format('base32(%s)', length(v)) END
-    -- the URI must stay well-formed whatever went into it
-    WHEN 'uri' THEN CASE WHEN v ~ ('^otpauth://totp/([A-Za-z0-9._~-]|%[0-9A-F]{2})+(:([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
-                                   '\?secret=[A-Z2-7]+(&issuer=([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
-                                   '&algorithm=SHA(1|256|512)&digits=[0-9]+&period=[0-9]+$')
-                         THEN format('uri(%s)', length(v)) END
-    END;
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
+  -- undo whatever the call did, so that every call starts from one state
+  RAISE EXCEPTION USING ERRCODE = 'HR000';
+EXCEPTION
+  WHEN SQLSTATE 'HR000' THEN
+    RETURN d;
+  WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
 END $f$;
+
+-- What the valid arguments name: application tables of every kind, a
+-- linked table, an application role, a locked account.
+SET client_min_messages = warning;
+CREATE TABLE regress_hostile_users (id int PRIMARY KEY, email text, active boolean,
+                                    updated_at timestamptz);
+CREATE TABLE regress_hostile_linked (id int PRIMARY KEY);
+CREATE TABLE regress_hostile_bare (x int);
+CREATE VIEW regress_hostile_view AS SELECT * FROM regress_hostile_users;
+CREATE SEQUENCE regress_hostile_seq;
+CREATE TABLE regress_hostile_parted (id int, updated_at timestamptz) PARTITION BY RANGE (id);
+CREATE TEMP TABLE regress_hostile_temp (id int, updated_at timestamptz);
+DROP ROLE IF EXISTS regress_hostile_app;
+CREATE ROLE regress_hostile_app;
+RESET client_min_messages;
+SELECT acctsec.link_account_table('regress_hostile_linked', 'id');
+SELECT (acctsec.login_attempt('regress_hostile_locked', false)).status FROM generate_series(1, 5);
+SELECT locked_until > now() AS locked FROM acctsec.account_status('regress_hostile_locked');
 
 -- Hostile values by type, as SQL expressions.
 CREATE TEMP TABLE hostile_value (id serial, type text, label text, expr text);
@@ -107,14 +143,67 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('timestamptz', 'just before 1970', $$'1969-12-31 23:59:59.999999+00'::timestamptz$$),
   ('timestamptz', '1970', $$'1970-01-01 00:00:00+00'::timestamptz$$),
   ('timestamptz', '2038 (32-bit wrap)', $$'2038-01-19 03:14:08+00'::timestamptz$$),
-  ('timestamptz', 'latest', $$'294276-12-31 23:59:59.999999+00'::timestamptz$$);
+  ('timestamptz', 'latest', $$'294276-12-31 23:59:59.999999+00'::timestamptz$$),
+  ('boolean', 'null', 'NULL::boolean'),
+  ('boolean', 'true', 'true'),
+  ('boolean', 'false', 'false'),
+  ('inet', 'null', 'NULL::inet'),
+  ('inet', '0.0.0.0', $$'0.0.0.0'::inet$$),
+  ('inet', '255.255.255.255', $$'255.255.255.255'::inet$$),
+  ('inet', 'IPv4 network', $$'10.0.0.0/8'::inet$$),
+  ('inet', '::', $$'::'::inet$$),
+  ('inet', 'all-ones IPv6', $$'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'::inet$$),
+  ('inet', 'IPv4-mapped IPv6', $$'::ffff:192.0.2.1'::inet$$),
+  ('inet', 'IPv6 link-local /64', $$'fe80::1/64'::inet$$),
+  ('interval', 'null', 'NULL::interval'),
+  ('interval', 'zero', $$'0'::interval$$),
+  ('interval', 'negative', $$'-1 day'::interval$$),
+  ('interval', 'one microsecond', $$'1 microsecond'::interval$$),
+  ('interval', 'one month', $$'1 mon'::interval$$),
+  ('interval', 'largest', $$'178000000 years'::interval$$),
+  ('interval', 'most negative', $$'-178000000 years'::interval$$),
+  ('regclass', 'null', 'NULL::regclass'),
+  ('regclass', 'a system catalog', $$'pg_class'::regclass$$),
+  ('regclass', 'acctsec''s own table', $$'acctsec.accounts'::regclass$$),
+  ('regclass', 'a view', $$'regress_hostile_view'::regclass$$),
+  ('regclass', 'a sequence', $$'regress_hostile_seq'::regclass$$),
+  ('regclass', 'a partitioned table', $$'regress_hostile_parted'::regclass$$),
+  ('regclass', 'a temporary table', $$'regress_hostile_temp'::regclass$$),
+  ('regclass', 'a table without the column', $$'regress_hostile_bare'::regclass$$),
+  ('name', 'null', 'NULL::name'),
+  ('name', 'empty', $$''::name$$),
+  ('name', 'no such column', $$'no_such_column'::name$$),
+  ('name', '64 characters', $$repeat('c', 64)::name$$),
+  ('name', 'a system column', $$'ctid'::name$$),
+  ('name', 'a text column', $$'email'::name$$),
+  ('name', 'a boolean column', $$'active'::name$$),
+  ('jsonb', 'null', 'NULL::jsonb'),
+  ('jsonb', 'empty object', $$'{}'::jsonb$$),
+  ('jsonb', 'array', $$'[]'::jsonb$$),
+  ('jsonb', 'JSON null', $$'null'::jsonb$$),
+  ('jsonb', 'string', $$'"x"'::jsonb$$),
+  ('jsonb', 'unknown field', $$'{"no_such_field": "email"}'::jsonb$$),
+  ('jsonb', 'deep nesting', $$(repeat('[', 5000) || repeat(']', 5000))::jsonb$$),
+  ('regrole', 'null', 'NULL::regrole'),
+  ('regrole', 'a superuser', $$'postgres'::regrole$$),
+  ('regrole', 'a predefined role', $$'pg_read_all_data'::regrole$$),
+  ('regrole', 'PUBLIC', $$'public'::regrole$$);
 
 -- The public functions with a valid value for every argument; each hostile
 -- value of an argument's type replaces that one argument in turn.
 CREATE TEMP TABLE hostile_call (fn text, arg int, name text, type text, valid text);
 CREATE TEMP TABLE hostile_kind (fn text, kind text);
 INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check', 'boolean'),
-  ('base32_encode', 'base32'), ('base32_decode', 'bytea'), ('totp_uri', 'uri');
+  ('base32_encode', 'base32'), ('base32_decode', 'bytea'), ('totp_uri', 'uri'),
+  ('account_status', 'status'), ('login_attempt', 'login'), ('unlock', 'boolean'),
+  ('forget_account', 'boolean'), ('prune_login_attempts', 'count'),
+  ('link_account_table', 'void'), ('unlink_account_table', 'void'),
+  ('track_updated_at', 'void'), ('untrack_updated_at', 'void'),
+  ('grant_app_role', 'void'), ('revoke_app_role', 'void'),
+  ('key_status', 'row'), ('app_functions', 'text'),
+  ('set_updated_at', 'void'), ('forget_linked_account', 'void'),
+  ('unlink_dropped_tables', 'void'), ('updated_at_ddl', 'void'),
+  ('updated_at_optout_added', 'void');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -139,7 +228,32 @@ INSERT INTO hostile_call VALUES
   ('totp_uri', 3, 'issuer', 'text', $$'ACME'$$),
   ('totp_uri', 4, 'digits', 'int', '6'),
   ('totp_uri', 5, 'period', 'int', '30'),
-  ('totp_uri', 6, 'algorithm', 'text', $$'SHA1'$$);
+  ('totp_uri', 6, 'algorithm', 'text', $$'SHA1'$$),
+  ('account_status', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('login_attempt', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('login_attempt', 2, 'success', 'boolean', 'false'),
+  ('login_attempt', 3, 'ip', 'inet', $$'192.0.2.1'::inet$$),
+  ('login_attempt', 4, 'user_agent', 'text', $$'Mozilla/5.0'$$),
+  ('unlock', 1, 'account', 'text', $$'regress_hostile_locked'$$),
+  ('forget_account', 1, 'account', 'text', $$'regress_hostile_locked'$$),
+  ('prune_login_attempts', 1, 'older_than', 'interval', $$'1 day'::interval$$),
+  ('link_account_table', 1, 'tbl', 'regclass', $$'regress_hostile_users'::regclass$$),
+  ('link_account_table', 2, 'key_column', 'name', $$'id'::name$$),
+  ('link_account_table', 3, 'mirror', 'jsonb', 'NULL::jsonb'),
+  ('unlink_account_table', 1, 'tbl', 'regclass', $$'regress_hostile_linked'::regclass$$),
+  ('track_updated_at', 1, 'tbl', 'regclass', $$'regress_hostile_users'::regclass$$),
+  ('track_updated_at', 2, 'column_name', 'name', $$'updated_at'::name$$),
+  ('untrack_updated_at', 1, 'tbl', 'regclass', $$'regress_hostile_users'::regclass$$),
+  ('grant_app_role', 1, 'role', 'regrole', $$'regress_hostile_app'::regrole$$),
+  ('revoke_app_role', 1, 'role', 'regrole', $$'regress_hostile_app'::regrole$$),
+  -- no arguments: only the baseline call (trigger functions called directly)
+  ('key_status', 0, NULL, NULL, NULL),
+  ('app_functions', 0, NULL, NULL, NULL),
+  ('set_updated_at', 0, NULL, NULL, NULL),
+  ('forget_linked_account', 0, NULL, NULL, NULL),
+  ('unlink_dropped_tables', 0, NULL, NULL, NULL),
+  ('updated_at_ddl', 0, NULL, NULL, NULL),
+  ('updated_at_optout_added', 0, NULL, NULL, NULL);
 
 -- First each call with only valid arguments (the baseline), then with each
 -- hostile value in each argument.
@@ -147,10 +261,10 @@ CREATE TEMP TABLE hostile_result AS
 SELECT c.fn, c.name AS argument, v.label AS value,
        pg_temp.outcome(format('acctsec.%s(%s)', c.fn,
          (SELECT string_agg(CASE WHEN o.arg = c.arg THEN v.expr ELSE o.valid END, ', ' ORDER BY o.arg)
-          FROM hostile_call o WHERE o.fn = c.fn)),
+          FROM hostile_call o WHERE o.fn = c.fn AND o.arg > 0)),
          k.kind) AS outcome,
        row_number() OVER (ORDER BY c.fn, c.arg, v.id) AS n
-FROM (SELECT fn, arg, name, type FROM hostile_call
+FROM (SELECT fn, arg, name, type FROM hostile_call WHERE arg > 0
       UNION ALL
       SELECT DISTINCT fn, 0, '(all valid)', 'baseline' FROM hostile_call) c
 JOIN (SELECT id, type, label, expr FROM hostile_value
@@ -189,3 +303,72 @@ FROM unnest(ARRAY['1970-01-01 00:00:00+00', '1970-01-01 00:00:00.999999+00',
                   '294276-12-31 23:59:59.999999+00']) AS at,
      unnest(ARRAY[1, 30, 3600]) AS p
 ORDER BY at, p;
+
+-- Calls in the wrong order: each sequence runs from a clean account, and
+-- each step keeps what the previous ones did.
+CREATE FUNCTION pg_temp.step(expr text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+  v text;
+BEGIN
+  EXECUTE format('SELECT (%s)::text', expr) INTO v;
+  RETURN CASE WHEN v = '' THEN 'void'
+              ELSE coalesce(substring(v FROM '^\(([a-z_]+),[tf],'), v, 'null') END;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $f$;
+CREATE TEMP TABLE wrong_order (seq int, step int, expr text);
+INSERT INTO wrong_order VALUES
+  -- unlock and forget before the account ever existed, and twice
+  (1, 1, $$acctsec.unlock('regress_wo')$$),
+  (1, 2, $$acctsec.forget_account('regress_wo')$$),
+  (1, 3, $$acctsec.account_status('regress_wo')$$),
+  (1, 4, $$acctsec.login_attempt('regress_wo', false)$$),
+  (1, 5, $$acctsec.forget_account('regress_wo')$$),
+  (1, 6, $$acctsec.forget_account('regress_wo')$$),
+  (1, 7, $$acctsec.unlock('regress_wo')$$),
+  -- a correct password while locked, unlock twice, a login after unlock
+  (2, 1, $$(SELECT string_agg((acctsec.login_attempt('regress_wo', false)).status::text, ' ') FROM generate_series(1, 5))$$),
+  (2, 2, $$acctsec.login_attempt('regress_wo', true)$$),
+  (2, 3, $$(acctsec.account_status('regress_wo')).failed_attempts$$),
+  (2, 4, $$acctsec.unlock('regress_wo')$$),
+  (2, 5, $$acctsec.unlock('regress_wo')$$),
+  (2, 6, $$acctsec.login_attempt('regress_wo', true)$$),
+  (2, 7, $$(acctsec.account_status('regress_wo')).login_count$$),
+  -- forgotten while locked: it starts again from nothing
+  (3, 1, $$(SELECT string_agg((acctsec.login_attempt('regress_wo', false)).status::text, ' ') FROM generate_series(1, 5))$$),
+  (3, 2, $$acctsec.forget_account('regress_wo')$$),
+  (3, 3, $$acctsec.login_attempt('regress_wo', true)$$),
+  (3, 4, $$(acctsec.account_status('regress_wo')).lockouts$$),
+  -- linking: twice, unlinking twice, unlinking a dropped table's link
+  (4, 1, $$acctsec.link_account_table('regress_hostile_users', 'id')$$),
+  (4, 2, $$acctsec.link_account_table('regress_hostile_users', 'id')$$),
+  (4, 3, $$acctsec.unlink_account_table('regress_hostile_users')$$),
+  (4, 4, $$acctsec.unlink_account_table('regress_hostile_users')$$),
+  -- updated_at: untrack twice, track twice, untrack of a never-tracked table
+  (5, 1, $$acctsec.untrack_updated_at('regress_hostile_users')$$),
+  (5, 2, $$acctsec.untrack_updated_at('regress_hostile_users')$$),
+  (5, 3, $$acctsec.track_updated_at('regress_hostile_users')$$),
+  (5, 4, $$acctsec.track_updated_at('regress_hostile_users', 'updated_at')$$),
+  (5, 5, $$acctsec.untrack_updated_at('regress_hostile_bare')$$),
+  -- application roles: revoke before grant, grant twice
+  (6, 1, $$acctsec.revoke_app_role('regress_hostile_app')$$),
+  (6, 2, $$acctsec.grant_app_role('regress_hostile_app')$$),
+  (6, 3, $$acctsec.grant_app_role('regress_hostile_app')$$),
+  (6, 4, $$has_function_privilege('regress_hostile_app', 'acctsec.login_attempt(text, boolean, inet, text)', 'EXECUTE')$$),
+  (6, 5, $$acctsec.revoke_app_role('regress_hostile_app')$$),
+  (6, 6, $$has_function_privilege('regress_hostile_app', 'acctsec.login_attempt(text, boolean, inet, text)', 'EXECUTE')$$);
+SELECT seq, step, pg_temp.step(expr) AS result, expr FROM wrong_order ORDER BY seq, step;
+SELECT acctsec.forget_account('regress_wo');
+
+-- Inputs tried in all
+SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order) AS inputs_tried;
+
+-- Clean up what the valid arguments named.
+SELECT acctsec.unlink_account_table('regress_hostile_linked');
+SELECT acctsec.forget_account('regress_hostile_locked');
+SET client_min_messages = warning;
+DROP TABLE regress_hostile_users, regress_hostile_linked, regress_hostile_bare,
+  regress_hostile_parted, regress_hostile_temp CASCADE;
+DROP SEQUENCE regress_hostile_seq;
+DROP ROLE regress_hostile_app;
+RESET client_min_messages;

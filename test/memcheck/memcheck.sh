@@ -36,7 +36,7 @@ if [ $# -gt 0 ]; then TESTS="$*"; else
 
 T=$(mktemp -d /tmp/acctsec-memcheck.XXXXXX)
 chmod 755 "$T"
-RESULTS=$REPO/test/results/memcheck
+RESULTS=$REPO/test/memcheck/results
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 ROOT=$T/root
 mkdir -p "$ROOT$(dirname "$SYS_BIN")" "$ROOT$(dirname "$SYS_SHARE")"
