@@ -34,7 +34,8 @@ REGRESS = \
 	updated_at \
 	hostile \
 	attack
-ISOLATION =
+ISOLATION = \
+	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium

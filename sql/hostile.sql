@@ -163,6 +163,8 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('interval', 'largest', $$'178000000 years'::interval$$),
   ('interval', 'most negative', $$'-178000000 years'::interval$$),
   ('regclass', 'null', 'NULL::regclass'),
+  ('regclass', 'oid 0', '0::regclass'),
+  ('regclass', 'no such oid', '4294967295::regclass'),
   ('regclass', 'a system catalog', $$'pg_class'::regclass$$),
   ('regclass', 'acctsec''s own table', $$'acctsec.accounts'::regclass$$),
   ('regclass', 'a view', $$'regress_hostile_view'::regclass$$),
