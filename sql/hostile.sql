@@ -187,6 +187,8 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('jsonb', 'unknown field', $$'{"no_such_field": "email"}'::jsonb$$),
   ('jsonb', 'deep nesting', $$(repeat('[', 5000) || repeat(']', 5000))::jsonb$$),
   ('regrole', 'null', 'NULL::regrole'),
+  ('regrole', 'oid 0', '0::regrole'),
+  ('regrole', 'no such oid', '4294967295::regrole'),
   ('regrole', 'a superuser', $$'postgres'::regrole$$),
   ('regrole', 'a predefined role', $$'pg_read_all_data'::regrole$$),
   ('regrole', 'PUBLIC', $$'public'::regrole$$);
