@@ -67,6 +67,14 @@ SELECT l.a, l.updated_at = now() AS is_now,
        (l.b, l.c, md5(l.d), md5(l.e), l.f, l.g) IS NOT DISTINCT FROM (o.b, o.c, o.d, o.e, o.f, o.g) AS rest_intact
 FROM layout l JOIN layout_before o USING (a) ORDER BY a;
 COMMIT;
+-- a dropped column before it (still in the stored rows)
+ALTER TABLE layout DROP COLUMN d;
+BEGIN;
+UPDATE layout SET g = 2;
+SELECT l.a, l.updated_at = now() AS is_now,
+       (l.b, l.c, md5(l.e), l.f) IS NOT DISTINCT FROM (o.b, o.c, o.e, o.f) AS rest_intact
+FROM layout l JOIN layout_before o USING (a) ORDER BY a;
+COMMIT;
 -- a column added after the rows were written (not in the stored tuple)
 ALTER TABLE layout ADD COLUMN "updatedAt" timestamptz;
 SELECT acctsec.track_updated_at('layout', 'updatedAt');

@@ -22,6 +22,10 @@
  * writes never start failing after a migration.  The trigger is always
  * created with the column name as its argument, so a later change of
  * acctsec.updated_at_columns does not change what an existing trigger does.
+ * A second event trigger (ddl_command_start) makes way before ATTACH
+ * PARTITION and before a CREATE TRIGGER of our trigger's name (a restored
+ * dump), and a row trigger on acctsec.updated_at_optout detaches the trigger
+ * from a table whose opt-out is recorded (also by a restore).
  *
  * Privileges: the SQL functions here are SECURITY INVOKER on purpose.  They
  * check that the calling role owns the table (as ALTER TABLE would) and only
@@ -1138,8 +1142,11 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 				 errmsg("acctsec.updated_at_ddl() must be called as an event trigger")));
 	trigdata = (EventTriggerData *) fcinfo->context;
 
-	/* Other extensions' install and update scripts are theirs. */
-	if (creating_extension)
+	/*
+	 * Other extensions' install and update scripts are theirs; pg_upgrade
+	 * restores the triggers as they were.
+	 */
+	if (creating_extension || IsBinaryUpgrade)
 		PG_RETURN_VOID();
 
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
