@@ -50,6 +50,27 @@ INSERT INTO app_totp (id, secret)
 SQL
 kinds="otp-objects"
 
+# Accounts and lockout: a locked account (with a backoff level), one with
+# failures counting, one logged in from an address, attempts with every
+# outcome, ip and user agent.  A linked users table.  updated_at: a tracked
+# table and an untracked one (its opt-out).
+if has $SRC login_attempt; then
+  "${PSQL[@]}" -d $SRC >/dev/null <<'SQL' || fail "fill: accounts"
+SELECT count(acctsec.login_attempt('dump_locked', false, '192.0.2.7', 'curl/8')) FROM generate_series(1, 5);
+SELECT count(acctsec.login_attempt('dump_failing', false, '2001:db8::1')) FROM generate_series(1, 2);
+SELECT acctsec.login_attempt('dump_ok', true, '198.51.100.3', 'Mozilla/5.0');
+SELECT acctsec.login_attempt('dump_ok', true);
+SELECT count(acctsec.login_attempt('dump_user_' || i, i % 3 = 0)) FROM generate_series(1, 50) AS i;
+CREATE TABLE app_users (id int PRIMARY KEY, email text, updated_at timestamptz);
+INSERT INTO app_users VALUES (1, 'a@example.com', '2020-01-01'), (2, 'b@example.com', '2020-01-01');
+SELECT acctsec.link_account_table('app_users', 'id');
+SELECT acctsec.login_attempt('1', false), acctsec.login_attempt('2', false);
+CREATE TABLE app_untracked (id int PRIMARY KEY, updated_at timestamptz);
+SELECT acctsec.untrack_updated_at('app_untracked');
+SQL
+  kinds="$kinds accounts login-attempts linked-tables updated-at"
+fi
+
 # (each capability fills its state here as it lands)
 
 # --- digests of what must survive ------------------------------------------------
@@ -73,6 +94,9 @@ WHERE e.extname = 'acctsec' AND c.relkind = 'S'
 ORDER BY 1 \gexec
 SELECT 'app_totp ' || count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY id)) FROM app_totp t;
 SELECT 'app_totp_uri ' || count(*) || ' ' || md5(string_agg(v::text, '|' ORDER BY id)) FROM app_totp_uri v;
+SELECT 'trigger ' || tgrelid::regclass || ' ' || tgname || ' ' || tgenabled::text FROM pg_trigger
+WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+ORDER BY 1;
 SQL
 }
 digest $SRC >"$ACCTSEC_TMP/digest.src" || fail "digest of $SRC"
@@ -105,6 +129,44 @@ BEGIN
   END IF;
 END $$;
 SQL
+
+# Accounts: the lock holds, the counters go on from where they were, the
+# linked table still forgets, updated_at still maintains and the opt-out holds.
+if has $DST login_attempt; then
+  "${PSQL[@]}" -d $DST <<'SQL' || fail "restored accounts"
+DO $$
+DECLARE
+  r record;
+BEGIN
+  IF (acctsec.login_attempt('dump_locked', true)).status <> 'locked' THEN
+    RAISE EXCEPTION 'a restored lock does not hold';
+  END IF;
+  IF (acctsec.login_attempt('dump_failing', false)).failed_attempts <> 3 THEN
+    RAISE EXCEPTION 'a restored failure counter does not go on';
+  END IF;
+  SELECT * INTO r FROM acctsec.account_status('dump_ok');
+  IF r.login_count <> 2 OR r.last_login_at IS NULL THEN
+    RAISE EXCEPTION 'restored login history is wrong';
+  END IF;
+  IF NOT EXISTS (SELECT FROM acctsec.accounts WHERE account = '1') THEN
+    RAISE EXCEPTION 'account 1 missing';
+  END IF;
+  DELETE FROM app_users WHERE id = 1;
+  IF EXISTS (SELECT FROM acctsec.accounts WHERE account = '1') THEN
+    RAISE EXCEPTION 'the restored linked table does not forget a deleted user';
+  END IF;
+  UPDATE app_users SET email = 'c@example.com' WHERE id = 2;
+  IF (SELECT updated_at FROM app_users WHERE id = 2) <> now() THEN
+    RAISE EXCEPTION 'updated_at is not maintained after restore';
+  END IF;
+  INSERT INTO app_untracked VALUES (1, '2020-01-01');
+  UPDATE app_untracked SET id = 2;
+  IF (SELECT updated_at FROM app_untracked) <> '2020-01-01' THEN
+    RAISE EXCEPTION 'an untracked table is tracked again after restore';
+  END IF;
+END $$;
+SQL
+fi
 
 # (each capability checks its restored state here as it lands)
 
