@@ -73,6 +73,7 @@ echo "self-test: the scanner finds a planted secret and skips statements"
 mapfile -t SECRET_FORMS < <(forms "$SECRET")
 CODE8=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), 0, 10)")
 B32=${SECRET_FORMS[2]}
+KEY64=$(printf '%s' "$SECRET" | sha256sum | cut -c1-64)   # a well-formed key
 calls=$ACCTSEC_TMP/log_secrets.sql
 cat >"$calls" <<SQL
 SET log_min_error_statement = panic;
@@ -95,9 +96,15 @@ SELECT acctsec.base32_decode('$B32' || 'A');
 SELECT acctsec.base32_decode('$SECRET');
 -- the error inside a function called from a function: context lines too
 DO \$\$ DECLARE s bytea := convert_to('$SECRET', 'UTF8'); BEGIN PERFORM acctsec.hotp(s, -1); END \$\$;
+-- keys: a malformed key, a well-formed one where it cannot be set
+ALTER SYSTEM SET acctsec.secret_key = '${KEY64}zz';
+ALTER SYSTEM SET acctsec.secret_key = '${KEY64:0:63}';
+ALTER SYSTEM SET acctsec.secret_key_previous = '${KEY64}0';
+SET acctsec.secret_key = '$KEY64';
+SET acctsec.secret_key_previous = '$KEY64';
 SQL
 # (stateful capabilities add their failing calls here as they land)
-n_calls=$(grep -c '^SELECT\|^DO' "$calls")
+n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 "${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
 "${PSQL[@]}" -d $DB -c "SELECT pg_catalog.pg_sleep(0.2)" >/dev/null   # let the logger catch up
 errors=$(grep -c "ERROR:" "$LOG")
@@ -107,4 +114,4 @@ echo "$n_calls failing calls made with a known secret; $errors errors in the ser
 RFC=12345678901234567890
 mapfile -t RFC_FORMS < <(forms "$RFC")
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
-scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "${RFC_FORMS[@]}"
+scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}"
