@@ -12,7 +12,8 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
-	src/updated_at.o
+	src/updated_at.o \
+	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -32,13 +33,14 @@ REGRESS = \
 	security \
 	keys \
 	updated_at \
+	passwords \
 	hostile \
 	attack
 ISOLATION = \
 	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypt
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

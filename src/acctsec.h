@@ -176,4 +176,11 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
 
+/* passwords.c: hashing and verification, shared with acctsec.login */
+extern void acctsec_define_password_gucs(void);
+extern char *acctsec_password_hash_cstring(const char *password, size_t len);
+extern bool acctsec_password_check(const char *password, size_t password_len,
+								   const char *hash, size_t hash_len);
+extern bool acctsec_password_is_current(const char *hash, size_t len);
+
 #endif							/* ACCTSEC_H */

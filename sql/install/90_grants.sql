@@ -17,7 +17,9 @@ AS $$
     SELECT f::pg_catalog.regprocedure FROM pg_catalog.unnest(ARRAY[
         -- accounts and lockout (20_accounts.sql)
         'acctsec.login_attempt(text, boolean, inet, text)',
-        'acctsec.account_status(text)'
+        'acctsec.account_status(text)',
+        -- passwords (70_passwords.sql)
+        'acctsec.password_verify(text, text)'
     ]) AS f
 $$;
 
