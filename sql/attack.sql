@@ -42,9 +42,10 @@ SELECT c.oid::regclass AS relation_granted_to_public
 FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
 WHERE c.relnamespace = 'acctsec'::regnamespace AND a.grantee = 0;
 
--- functions PUBLIC may execute: the pure functions of SPEC section 4, the
--- updated_at trigger and its attach/detach functions (which check table
--- ownership themselves), and the list grant_app_role grants; nothing else
+-- functions the attacker may execute: the pure functions of SPEC section 4,
+-- the updated_at trigger and its attach/detach functions (which check table
+-- ownership themselves), password hashing and the rehash test, the list
+-- grant_app_role grants, and (listed) what grant_app_role gave it
 SELECT p.oid::regprocedure AS executable_by_public
 FROM pg_proc p
 WHERE p.pronamespace = 'acctsec'::regnamespace
@@ -52,7 +53,7 @@ WHERE p.pronamespace = 'acctsec'::regnamespace
   AND p.proname NOT IN ('hotp', 'totp', 'totp_check', 'base32_encode',
                         'base32_decode', 'totp_uri',
                         'set_updated_at', 'track_updated_at', 'untrack_updated_at',
-                        'app_functions')
+                        'password_hash', 'password_needs_rehash', 'app_functions')
 ORDER BY 1;
 
 -- tables the attacker can read or write in any way: none
@@ -200,6 +201,8 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.failure_window = 1$$,
   $$SET acctsec.auto_updated_at = off$$,
   $$SET acctsec.updated_at_columns = 'x'$$,
+  $$SET acctsec.password_max_memory_kib = '4GB'$$,
+  $$SET acctsec.password_memory_kib = '8kB'$$,
   $$SET acctsec.secret_key = '0000000000000000000000000000000000000000000000000000000000000000'$$,
   $$SHOW acctsec.secret_key$$,
   $$SET acctsec.no_such_setting = 'x'$$,
@@ -220,6 +223,9 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.grant_app_role('regress_acctsec_attacker')$$,
   $$SELECT acctsec.revoke_app_role('regress_acctsec_attacker')$$,
   $$SELECT * FROM acctsec.key_status()$$,
+  -- a planted hash asking for more work than allowed is refused, not run
+  $$SELECT acctsec.password_verify('x', '$argon2id$v=19$m=4194304,t=1000,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')$$,
+  $$SELECT acctsec.password_verify('x', '$2b$31$abcdefghijklmnopqrstuu5Wn0nX4XHxJwRB4aJg2JlC0q7IeRbK6')$$,
   -- updated_at on a table the attacker does not own
   $$SELECT acctsec.track_updated_at('regress_owned_by_postgres')$$,
   $$SELECT acctsec.untrack_updated_at('regress_owned_by_postgres')$$

@@ -41,6 +41,9 @@ BEGIN
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
       WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
       WHEN 'text' THEN 'text'
+      -- an Argon2id hash in the PHC string format, whatever the password
+      WHEN 'phc' THEN CASE WHEN v ~ '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'
+                           THEN 'argon2id hash' END
       END;
   END IF;
   -- undo whatever the call did, so that every call starts from one state
@@ -51,6 +54,10 @@ EXCEPTION
   WHEN OTHERS THEN
     RETURN SQLSTATE || ': ' || SQLERRM;
 END $f$;
+
+-- Cheap password hashes for this test (thousands of calls).
+SET acctsec.password_memory_kib = '64kB';
+SET acctsec.password_iterations = 1;
 
 -- What the valid arguments name: application tables of every kind, a
 -- linked table, an application role, a locked account.
@@ -69,6 +76,7 @@ RESET client_min_messages;
 SELECT acctsec.link_account_table('regress_hostile_linked', 'id');
 SELECT (acctsec.login_attempt('regress_hostile_locked', false)).status FROM generate_series(1, 5);
 SELECT locked_until > now() AS locked FROM acctsec.account_status('regress_hostile_locked');
+SELECT set_config('regress.hostile_hash', acctsec.password_hash('correct horse battery staple'), false) IS NOT NULL AS hash_made;
 
 -- Hostile values by type, as SQL expressions.
 CREATE TEMP TABLE hostile_value (id serial, type text, label text, expr text);
@@ -111,6 +119,11 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('text', 'fullwidth digits', $$'１２３４５６'$$),
   ('text', 'digits and spaces', $$' 1 2 3 4 5 6 '$$),
   ('text', 'a base32 secret', $$'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'$$),
+  ('text', 'argon2id hash asking for 4 GiB', $$'$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'$$),
+  ('text', 'argon2id hash asking for 2^32 passes', $$'$argon2id$v=19$m=64,t=4294967295,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'$$),
+  ('text', 'bcrypt hash of cost 31', $$'$2b$31$abcdefghijklmnopqrstuu5Wn0nX4XHxJwRB4aJg2JlC0q7IeRbK6'$$),
+  ('text', 'sha512-crypt with 999999999 rounds', $$'$6$rounds=999999999$salt$' || repeat('a', 86)$$),
+  ('text', 'truncated argon2id hash', $$'$argon2id$v=19$m=64,t=1,p=1$'$$),
   ('text', 'NUL character', $$chr(0)$$),
   ('text', 'invalid UTF-8', $$convert_from('\xc3'::bytea, 'UTF8')$$),
   ('text', 'UTF-8 surrogate', $$convert_from('\xeda080'::bytea, 'UTF8')$$),
@@ -207,7 +220,8 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('key_status', 'row'), ('app_functions', 'text'),
   ('set_updated_at', 'void'), ('forget_linked_account', 'void'),
   ('unlink_dropped_tables', 'void'), ('updated_at_ddl', 'void'),
-  ('updated_at_optout_added', 'void');
+  ('updated_at_optout_added', 'void'),
+  ('password_hash', 'phc'), ('password_verify', 'boolean'), ('password_needs_rehash', 'boolean');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -250,6 +264,10 @@ INSERT INTO hostile_call VALUES
   ('untrack_updated_at', 1, 'tbl', 'regclass', $$'regress_hostile_users'::regclass$$),
   ('grant_app_role', 1, 'role', 'regrole', $$'regress_hostile_app'::regrole$$),
   ('revoke_app_role', 1, 'role', 'regrole', $$'regress_hostile_app'::regrole$$),
+  ('password_hash', 1, 'password', 'text', $$'correct horse battery staple'$$),
+  ('password_verify', 1, 'password', 'text', $$'correct horse battery staple'$$),
+  ('password_verify', 2, 'hash', 'text', $$current_setting('regress.hostile_hash')$$),
+  ('password_needs_rehash', 1, 'hash', 'text', $$current_setting('regress.hostile_hash')$$),
   -- no arguments: only the baseline call (trigger functions called directly)
   ('key_status', 0, NULL, NULL, NULL),
   ('app_functions', 0, NULL, NULL, NULL),
@@ -370,6 +388,8 @@ SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order
 -- Clean up what the valid arguments named.
 SELECT acctsec.unlink_account_table('regress_hostile_linked');
 SELECT acctsec.forget_account('regress_hostile_locked');
+RESET acctsec.password_memory_kib;
+RESET acctsec.password_iterations;
 SET client_min_messages = warning;
 DROP TABLE regress_hostile_users, regress_hostile_linked, regress_hostile_bare,
   regress_hostile_parted, regress_hostile_temp CASCADE;

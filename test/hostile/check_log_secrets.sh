@@ -96,6 +96,13 @@ SELECT acctsec.base32_decode('$B32' || 'A');
 SELECT acctsec.base32_decode('$SECRET');
 -- the error inside a function called from a function: context lines too
 DO \$\$ DECLARE s bytea := convert_to('$SECRET', 'UTF8'); BEGIN PERFORM acctsec.hotp(s, -1); END \$\$;
+-- passwords: failing verifications and hashes carrying the secret
+SELECT acctsec.password_verify('$SECRET', 'not a hash');
+SELECT acctsec.password_verify('$SECRET', '\$2b\$31\$abcdefghijklmnopqrstuu5Wn0nX4XHxJwRB4aJg2JlC0q7IeRbK6');
+SELECT acctsec.password_verify('$SECRET', '\$argon2id\$v=19\$m=64,t=1,p=1\$');
+SELECT acctsec.password_verify(repeat('$SECRET', 100000), '\$argon2id\$v=19\$m=64,t=1,p=1\$c29tZXNhbHQ\$aGFzaA');
+SELECT acctsec.password_hash(repeat('$SECRET', 100000));
+SELECT acctsec.password_needs_rehash('$SECRET');
 -- keys: a malformed key, a well-formed one where it cannot be set
 ALTER SYSTEM SET acctsec.secret_key = '${KEY64}zz';
 ALTER SYSTEM SET acctsec.secret_key = '${KEY64:0:63}';
@@ -108,7 +115,7 @@ n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 "${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
 "${PSQL[@]}" -d $DB -c "SELECT pg_catalog.pg_sleep(0.2)" >/dev/null   # let the logger catch up
 errors=$(grep -c "ERROR:" "$LOG")
-echo "$n_calls failing calls made with a known secret; $errors errors in the server log so far"
+echo "$n_calls calls (nearly all failing) made with a known secret; $errors errors in the server log so far"
 
 # --- 2. scan the whole log -------------------------------------------------------
 RFC=12345678901234567890
