@@ -8,6 +8,9 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
 	src/otp.o \
 	src/otp_sql.o \
@@ -34,10 +37,13 @@ REGRESS = \
 	keys \
 	updated_at \
 	passwords \
+	audit \
+	audit_events \
 	hostile \
 	attack
 ISOLATION = \
-	attack_lock
+	attack_lock \
+	audit_chain
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

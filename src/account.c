@@ -464,6 +464,31 @@ write_login(const text *account, AcctsecAccount *row, TimestampTz now,
 	row->pending_login_at = DT_NOBEGIN;
 }
 
+/*
+ * Security events (events.c) for this file: the account's name, the client's
+ * address and the lock's end; never a password or anything derived from one.
+ */
+static char *
+event_ip(Datum ip, bool ip_null)
+{
+	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
+}
+
+static char *
+event_time(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
+static char *
+event_int(int64 n)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
+	return pstrdup(buf);
+}
+
 /* ---------------------------------------------------------------------------
  * C API for the other capabilities (acctsec.h)
  * ---------------------------------------------------------------------------
@@ -508,7 +533,19 @@ acctsec_account_second_factor_failed(const text *account)
 	if (row_locked(&row, now))
 		locked = true;
 	else
+	{
 		locked = count_failure(account, &row, now);
+		if (locked)
+		{
+			spi_finish();
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "via", "second_factor",
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+			return true;
+		}
+	}
 	spi_finish();
 	return locked;
 }
@@ -606,6 +643,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	AcctsecAccount row;
 	LoginStatus status;
+	bool		was_locked;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -631,7 +669,8 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	spi_connect();
 	lock_row(account, &row);
 
-	if (row_locked(&row, now))
+	was_locked = row_locked(&row, now);
+	if (was_locked)
 		status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
 	else if (!success)
 		status = count_failure(account, &row, now) ? LOGIN_LOCKED : LOGIN_FAILED;
@@ -663,6 +702,29 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 		run_plan(PLAN_LOG, values, nulls, false, 0);
 	}
 	spi_finish();
+
+	/* a refused attempt on a locked account, a counted failure, a new lock */
+	if (was_locked)
+		acctsec_security_event("login.refused", text_to_cstring(account),
+							   "ip", event_ip(ip, ip_null),
+							   "locked_until", event_time(row.locked_until),
+							   NULL);
+	else if (status == LOGIN_FAILED || status == LOGIN_LOCKED)
+	{
+		/* a failure that locks restarts the counter: name the count reached */
+		acctsec_security_event("login.failed", text_to_cstring(account),
+							   "ip", event_ip(ip, ip_null),
+							   "failed_attempts",
+							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+										 row.failed_attempts),
+							   NULL);
+		if (status == LOGIN_LOCKED)
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "ip", event_ip(ip, ip_null),
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+	}
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
@@ -741,6 +803,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
 	bool		was_locked = false;
+	bool		known = false;
 
 	spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
@@ -749,8 +812,13 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+		known = true;
 	}
 	spi_finish();
+	if (known)
+		acctsec_security_event("account.unlocked", text_to_cstring(account),
+							   "was_locked", was_locked ? "true" : "false",
+							   NULL);
 	PG_RETURN_BOOL(was_locked);
 }
 
@@ -769,6 +837,10 @@ acctsec_account_forget(const text *account)
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
 	spi_finish();
+	/* the audit log keeps its rows about the account (SPEC section 2) */
+	acctsec_security_event("account.forgotten", text_to_cstring(account),
+						   "erased", erased > 0 ? "true" : "false",
+						   NULL);
 	return erased > 0;
 }
 

@@ -9,6 +9,8 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
 #include "otp.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
@@ -182,5 +184,39 @@ extern char *acctsec_password_hash_cstring(const char *password, size_t len);
 extern bool acctsec_password_check(const char *password, size_t password_len,
 								   const char *hash, size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
+
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
 
 #endif							/* ACCTSEC_H */

@@ -19,7 +19,9 @@ AS $$
         'acctsec.login_attempt(text, boolean, inet, text)',
         'acctsec.account_status(text)',
         -- passwords (70_passwords.sql)
-        'acctsec.password_verify(text, text)'
+        'acctsec.password_verify(text, text)',
+        -- audit log (50_audit.sql): the application's own "app." events
+        'acctsec.audit_event(text, text, jsonb)'
     ]) AS f
 $$;
 
