@@ -41,6 +41,8 @@ BEGIN
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
       WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
       WHEN 'text' THEN 'text'
+      -- audit_verify: the chain must stay intact whatever was called
+      WHEN 'verify' THEN CASE WHEN v ~ '^\(t,[0-9]+,\)$' THEN 'chain intact' END
       -- an Argon2id hash in the PHC string format, whatever the password
       WHEN 'phc' THEN CASE WHEN v ~ '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$'
                            THEN 'argon2id hash' END
@@ -74,6 +76,7 @@ DROP ROLE IF EXISTS regress_hostile_app;
 CREATE ROLE regress_hostile_app;
 RESET client_min_messages;
 SELECT acctsec.link_account_table('regress_hostile_linked', 'id');
+SELECT acctsec.audit_table('regress_hostile_linked');
 SELECT (acctsec.login_attempt('regress_hostile_locked', false)).status FROM generate_series(1, 5);
 SELECT locked_until > now() AS locked FROM acctsec.account_status('regress_hostile_locked');
 SELECT set_config('regress.hostile_hash', acctsec.password_hash('correct horse battery staple'), false) IS NOT NULL AS hash_made;
@@ -199,6 +202,13 @@ INSERT INTO hostile_value (type, label, expr) VALUES
   ('jsonb', 'string', $$'"x"'::jsonb$$),
   ('jsonb', 'unknown field', $$'{"no_such_field": "email"}'::jsonb$$),
   ('jsonb', 'deep nesting', $$(repeat('[', 5000) || repeat(']', 5000))::jsonb$$),
+  ('text[]', 'null', 'NULL::text[]'),
+  ('text[]', 'empty array', $$'{}'::text[]$$),
+  ('text[]', 'a NULL element', $$'{NULL}'::text[]$$),
+  ('text[]', 'an empty name', $$'{""}'::text[]$$),
+  ('text[]', 'no such column', $$'{no_such_column}'::text[]$$),
+  ('text[]', '10000 names', $$array_fill('email'::text, ARRAY[10000])$$),
+  ('text[]', 'two dimensions', $$'{{email},{id}}'::text[]$$),
   ('regrole', 'null', 'NULL::regrole'),
   ('regrole', 'oid 0', '0::regrole'),
   ('regrole', 'no such oid', '4294967295::regrole'),
@@ -221,7 +231,10 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('set_updated_at', 'void'), ('forget_linked_account', 'void'),
   ('unlink_dropped_tables', 'void'), ('updated_at_ddl', 'void'),
   ('updated_at_optout_added', 'void'),
-  ('password_hash', 'phc'), ('password_verify', 'boolean'), ('password_needs_rehash', 'boolean');
+  ('password_hash', 'phc'), ('password_verify', 'boolean'), ('password_needs_rehash', 'boolean'),
+  ('audit_table', 'void'), ('unaudit_table', 'void'), ('audit_event', 'count'),
+  ('audit_verify', 'verify'), ('audit_purge', 'count'), ('audit', 'void'),
+  ('audit_log_guard', 'void');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -268,8 +281,18 @@ INSERT INTO hostile_call VALUES
   ('password_verify', 1, 'password', 'text', $$'correct horse battery staple'$$),
   ('password_verify', 2, 'hash', 'text', $$current_setting('regress.hostile_hash')$$),
   ('password_needs_rehash', 1, 'hash', 'text', $$current_setting('regress.hostile_hash')$$),
+  ('audit_table', 1, 'tbl', 'regclass', $$'regress_hostile_users'::regclass$$),
+  ('audit_table', 2, 'exclude', 'text[]', 'NULL::text[]'),
+  ('unaudit_table', 1, 'tbl', 'regclass', $$'regress_hostile_linked'::regclass$$),
+  ('audit_event', 1, 'event', 'text', $$'app.regress_hostile'$$),
+  ('audit_event', 2, 'account', 'text', $$'regress_hostile'$$),
+  ('audit_event', 3, 'details', 'jsonb', $$'{"k": 1}'::jsonb$$),
+  ('audit_purge', 1, 'older_than', 'interval', $$'1 day'::interval$$),
   -- no arguments: only the baseline call (trigger functions called directly)
   ('key_status', 0, NULL, NULL, NULL),
+  ('audit_verify', 0, NULL, NULL, NULL),
+  ('audit', 0, NULL, NULL, NULL),
+  ('audit_log_guard', 0, NULL, NULL, NULL),
   ('app_functions', 0, NULL, NULL, NULL),
   ('set_updated_at', 0, NULL, NULL, NULL),
   ('forget_linked_account', 0, NULL, NULL, NULL),
@@ -331,7 +354,13 @@ ORDER BY at, p;
 CREATE FUNCTION pg_temp.step(expr text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE
   v text;
+  n bigint;
 BEGIN
+  IF expr ~ '^INSERT ' THEN
+    EXECUTE expr;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN format('%s rows', n);
+  END IF;
   EXECUTE format('SELECT (%s)::text', expr) INTO v;
   RETURN CASE WHEN v = '' THEN 'void'
               ELSE coalesce(substring(v FROM '^\(([a-z_]+),[tf],'), v, 'null') END;
@@ -379,6 +408,19 @@ INSERT INTO wrong_order VALUES
   (6, 4, $$has_function_privilege('regress_hostile_app', 'acctsec.login_attempt(text, boolean, inet, text)', 'EXECUTE')$$),
   (6, 5, $$acctsec.revoke_app_role('regress_hostile_app')$$),
   (6, 6, $$has_function_privilege('regress_hostile_app', 'acctsec.login_attempt(text, boolean, inet, text)', 'EXECUTE')$$);
+INSERT INTO wrong_order VALUES
+  -- the audit log: unaudit before audit, audit twice, writes, a purge, and
+  -- the chain still verifies
+  (9, 1, $$acctsec.unaudit_table('regress_hostile_bare')$$),
+  (9, 2, $$acctsec.audit_table('regress_hostile_bare')$$),
+  (9, 3, $$acctsec.audit_table('regress_hostile_bare', '{x}')$$),
+  (9, 4, $$INSERT INTO regress_hostile_bare VALUES (1), (2)$$),
+  (9, 5, $$acctsec.unaudit_table('regress_hostile_bare')$$),
+  (9, 6, $$acctsec.unaudit_table('regress_hostile_bare')$$),
+  (9, 7, $$(acctsec.audit_event(NULL) IS NOT NULL)$$),
+  (9, 8, $$(acctsec.audit_event('app.regress_wo', 'regress_wo') > 0)$$),
+  (9, 9, $$(acctsec.audit_purge('0') > 0)$$),
+  (9, 10, $$(acctsec.audit_verify()).ok$$);
 SELECT seq, step, pg_temp.step(expr) AS result, expr FROM wrong_order ORDER BY seq, step;
 SELECT acctsec.forget_account('regress_wo');
 
@@ -387,6 +429,7 @@ SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order
 
 -- Clean up what the valid arguments named.
 SELECT acctsec.unlink_account_table('regress_hostile_linked');
+SELECT acctsec.unaudit_table('regress_hostile_linked');
 SELECT acctsec.forget_account('regress_hostile_locked');
 RESET acctsec.password_memory_kib;
 RESET acctsec.password_iterations;
