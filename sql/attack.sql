@@ -144,6 +144,7 @@ SELECT acctsec.totp('12345678901234567890'::bytea) OPERATOR(pg_catalog.=) b.totp
        acctsec.hotp('12345678901234567890'::bytea, 1) OPERATOR(pg_catalog.=) b.hotp1 AS hotp_same,
        (acctsec.login_attempt('regress_victim', true)).status AS victim_login,
        (acctsec.account_status('regress_victim')).locked_until OPERATOR(pg_catalog.>) pg_catalog.now() AS victim_still_locked,
+       acctsec.audit_event('app.regress_attack', 'regress_victim') OPERATOR(pg_catalog.>) 0 AS event_written,
        acctsec.totp_check('12345678901234567890'::bytea, '000000') OPERATOR(pg_catalog.=) b.check_wrong AS check_same,
        acctsec.base32_decode('mzxw6ytboi') OPERATOR(pg_catalog.=) b.decoded AS decode_same,
        acctsec.totp_uri('12345678901234567890'::bytea, 'Alice', 'ACME') OPERATOR(pg_catalog.=) b.uri AS uri_same
@@ -223,6 +224,17 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.grant_app_role('regress_acctsec_attacker')$$,
   $$SELECT acctsec.revoke_app_role('regress_acctsec_attacker')$$,
   $$SELECT * FROM acctsec.key_status()$$,
+  -- the audit log: no reading, rewriting, purging or (un)auditing
+  $$SELECT count(*) FROM acctsec.audit_log$$,
+  $$UPDATE acctsec.audit_log SET actor = 'someone else'$$,
+  $$DELETE FROM acctsec.audit_log$$,
+  $$TRUNCATE acctsec.audit_log$$,
+  $$UPDATE acctsec.audit_lanes SET head = '\x00'$$,
+  $$SELECT acctsec.audit_purge('0')$$,
+  $$SELECT acctsec.audit_table('regress_owned_by_postgres')$$,
+  $$SELECT acctsec.unaudit_table('regress_owned_by_postgres')$$,
+  $$SELECT * FROM acctsec.audit_verify()$$,
+  $$SELECT acctsec.audit_event('login.failed', 'regress_victim')$$,
   -- a planted hash asking for more work than allowed is refused, not run
   $$SELECT acctsec.password_verify('x', '$argon2id$v=19$m=4194304,t=1000,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')$$,
   $$SELECT acctsec.password_verify('x', '$2b$31$abcdefghijklmnopqrstuu5Wn0nX4XHxJwRB4aJg2JlC0q7IeRbK6')$$,
@@ -242,6 +254,22 @@ SELECT count(*) AS attacker_rows_in_accounts FROM acctsec.accounts
 WHERE account IN ('regress_attacker_own');
 SELECT count(*) AS settings_changed FROM pg_settings
 WHERE name LIKE 'acctsec.%' AND source NOT IN ('default', 'override');
+-- the audit log is append-only even for its owner, and its chain holds
+SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+  $$UPDATE acctsec.audit_log SET actor = 'someone else'$$,
+  $$DELETE FROM acctsec.audit_log$$,
+  $$TRUNCATE acctsec.audit_log$$
+]) AS s;
+SELECT ok, checked > 0 AS checked_some, first_bad_id FROM acctsec.audit_verify();
+SELECT count(*) AS attacker_events FROM acctsec.audit_log
+WHERE operation = 'app.regress_attack';
+-- a superuser can still write the chain's state behind acctsec's back: it is
+-- detected (and every later event on that lane refuses to write)
+BEGIN;
+UPDATE acctsec.audit_lanes SET head = '\x00';
+SELECT ok AS chain_ok_after_tampering FROM acctsec.audit_verify();
+ROLLBACK;
+SELECT ok AS chain_ok_again FROM acctsec.audit_verify();
 SELECT acctsec.unlock('regress_victim') AS unlocked_by_superuser;
 SELECT acctsec.forget_account('regress_victim') AS victim_forgotten,
        acctsec.forget_account('regress_attacker_own') AS attacker_forgotten;
