@@ -43,7 +43,10 @@ REGRESS = \
 	attack
 ISOLATION = \
 	attack_lock \
-	audit_chain
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

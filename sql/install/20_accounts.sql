@@ -21,9 +21,11 @@ CREATE TYPE acctsec.login_result AS (
     retry_after     interval
 );
 
+-- account is compared byte for byte (COLLATE "C"): an account key is an
+-- identifier, and the B-tree then needs no locale-aware comparison.  Its
+-- length (1 to 1024 bytes) is checked by every function that takes one.
 CREATE TABLE acctsec.accounts (
-    account             text PRIMARY KEY
-                        CHECK (octet_length(account) BETWEEN 1 AND 1024),
+    account             text COLLATE "C" PRIMARY KEY,
     failed_attempts     int NOT NULL DEFAULT 0,  -- failures inside the window
     last_failed_at      timestamptz,             -- the latest counted failure
     locked_until        timestamptz,             -- locked while > now()
@@ -48,7 +50,7 @@ COMMENT ON TABLE acctsec.accounts IS
 -- cost the hot path a trigger.
 CREATE TABLE acctsec.login_attempts (
     id              bigserial PRIMARY KEY,
-    account         text NOT NULL,
+    account         text COLLATE "C" NOT NULL,
     attempted_at    timestamptz NOT NULL DEFAULT now(),
     outcome         acctsec.login_status NOT NULL,
     ip              inet,
@@ -58,9 +60,10 @@ CREATE TABLE acctsec.login_attempts (
 -- an account's history (and forget_account), newest first
 CREATE INDEX login_attempts_account_idx
     ON acctsec.login_attempts (account, attempted_at);
--- prune_login_attempts
+-- prune_login_attempts: the log is appended in time order, so a BRIN index
+-- finds old rows for a fraction of a B-tree's upkeep on every login
 CREATE INDEX login_attempts_attempted_at_idx
-    ON acctsec.login_attempts (attempted_at);
+    ON acctsec.login_attempts USING brin (attempted_at) WITH (autosummarize = on);
 
 COMMENT ON TABLE acctsec.login_attempts IS
     'acctsec: every login_attempt call (account, time, outcome, ip, user agent)';
