@@ -117,6 +117,25 @@ n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 errors=$(grep -c "ERROR:" "$LOG")
 echo "$n_calls calls (nearly all failing) made with a known secret; $errors errors in the server log so far"
 
+# --- 1b. the audit log: secrets written to an audited table's secret-named
+# columns are redacted there (SPEC section 8), never stored
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
+  "${PSQL[@]}" -d $DB >/dev/null <<SQL || { echo "audit setup failed"; exit 1; }
+CREATE TABLE app_secrets (id int PRIMARY KEY, email text, password text, password_hash text,
+                          api_token text, totp_secret text, backup_codes text[]);
+SELECT acctsec.audit_table('app_secrets');
+INSERT INTO app_secrets VALUES (1, 'a@example.com', '$SECRET', '$B32', '$KEY64', '$B32', ARRAY['$SECRET']);
+UPDATE app_secrets SET password = '$SECRET!', api_token = '$SECRET' WHERE id = 1;
+DELETE FROM app_secrets WHERE id = 1;
+SQL
+  leaked=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log a
+                                    WHERE lower(a::text) LIKE lower('%$SECRET%') OR lower(a::text) LIKE lower('%$B32%')
+                                       OR lower(a::text) LIKE lower('%$KEY64%')")
+  rows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log WHERE relation = 'public.app_secrets'")
+  echo "audit log: $rows rows for an audited table written with the secret; $leaked carry it"
+  [ "$leaked" = 0 ] && [ "$rows" -ge 3 ] || { echo "FAILED: the audit log holds the secret"; exit 1; }
+fi
+
 # --- 2. scan the whole log -------------------------------------------------------
 RFC=12345678901234567890
 mapfile -t RFC_FORMS < <(forms "$RFC")
