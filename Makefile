@@ -42,11 +42,11 @@ REGRESS = \
 	hostile \
 	attack
 ISOLATION = \
-	attack_lock \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \
-	lockout_success_failure
+	lockout_success_failure \
+	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
