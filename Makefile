@@ -12,9 +12,12 @@ OBJS = \
 	src/audit_chain.o \
 	src/events.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/totp.o \
+	src/backup_codes.o \
 	src/updated_at.o \
 	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
@@ -35,10 +38,14 @@ REGRESS = \
 	settings \
 	security \
 	keys \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	passwords \
 	audit \
 	audit_events \
+	mirroring \
 	hostile \
 	attack
 ISOLATION = \
@@ -46,6 +53,8 @@ ISOLATION = \
 	lockout_concurrent_failures \
 	lockout_once \
 	lockout_success_failure \
+	totp_replay \
+	backup_code_replay \
 	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

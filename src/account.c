@@ -274,11 +274,13 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		2, {TEXTOID, BOOLOID}
 	},
-	/* backup_codes_remaining: 0 until the backup-code module replaces it */
 	[PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
-		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining"
-		" FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		" last_failed_at, login_count, totp_enabled,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.backup_codes b"
+		"   WHERE b.account OPERATOR(pg_catalog.=) a.account AND b.used_at IS NULL)"
+		"   AS backup_codes_remaining"
+		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
 	[PLAN_FORGET_ACCOUNT] = {

@@ -33,6 +33,10 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
+extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+									const char *label, size_t label_len,
+									const char *issuer, size_t issuer_len,
+									int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
@@ -175,14 +179,25 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* totp.c: stateful TOTP credentials */
+extern void acctsec_define_totp_gucs(void);
+/* Re-seal every TOTP secret not under the current key; returns how many. */
+extern int64 acctsec_totp_reseal_all(void);
+
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
 
+/* linked_tables.c: the password column of the linked table, for login.c */
+extern bool acctsec_linked_password(const text *account, char **hash,
+									size_t *hash_len);
+extern void acctsec_linked_password_replace(const text *account,
+											const char *hash);
+
 /* passwords.c: hashing and verification, shared with acctsec.login */
 extern void acctsec_define_password_gucs(void);
-extern char *acctsec_password_hash_cstring(const char *password, size_t len);
-extern bool acctsec_password_check(const char *password, size_t password_len,
-								   const char *hash, size_t hash_len);
+extern char *acctsec_password_hash_datum(Datum password);
+extern bool acctsec_password_verify_datum(Datum password, const char *hash,
+										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
 
 /* audit.c: the audit trigger and its settings */

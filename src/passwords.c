@@ -204,16 +204,6 @@ password_work_set_arg(PasswordWork *w, Datum arg)
 	w->password[w->password_len] = '\0';
 }
 
-static void
-password_work_set_cstring(PasswordWork *w, const char *password, size_t len)
-{
-	check_password_length(len);
-	w->password_len = len;
-	w->password = MemoryContextAlloc(w->cxt, len + 1);
-	memcpy(w->password, password, len);
-	w->password[len] = '\0';
-}
-
 /* ------------------------------------------------------------------------
  * Reading hash strings
  * ------------------------------------------------------------------------ */
@@ -570,27 +560,34 @@ verify_checked(PasswordWork *w, PasswordScheme s, const char *h, size_t len)
  * C API (acctsec.h), shared with acctsec.login
  * ------------------------------------------------------------------------ */
 
+/*
+ * A new Argon2id hash of a password argument (a text Datum), palloc'd.
+ * Every copy of the password is wiped.
+ */
 char *
-acctsec_password_hash_cstring(const char *password, size_t len)
+acctsec_password_hash_datum(Datum password)
 {
 	PasswordWork *w = password_work_begin();
 	char	   *result;
 
-	password_work_set_cstring(w, password, len);
+	password_work_set_arg(w, password);
 	result = argon2id_hash(w);
 	password_work_end(w);
 	return result;
 }
 
+/*
+ * Does a password argument (a text Datum) match hash?  The hash is checked
+ * (format, caps) before any work; every copy of the password is wiped.
+ */
 bool
-acctsec_password_check(const char *password, size_t password_len,
-					   const char *hash, size_t hash_len)
+acctsec_password_verify_datum(Datum password, const char *hash, size_t hash_len)
 {
 	PasswordScheme s = check_hash(hash, hash_len);
 	PasswordWork *w = password_work_begin();
 	bool		ok;
 
-	password_work_set_cstring(w, password, password_len);
+	password_work_set_arg(w, password);
 	ok = verify_checked(w, s, hash, hash_len);
 	password_work_end(w);
 	return ok;
@@ -640,17 +637,9 @@ acctsec_password_verify(PG_FUNCTION_ARGS)
 	text	   *hash = PG_GETARG_TEXT_PP(1);
 	const char *h = VARDATA_ANY(hash);
 	size_t		hlen = VARSIZE_ANY_EXHDR(hash);
-	PasswordScheme s;
-	PasswordWork *w;
-	bool		ok;
 
-	/* refuse an unknown or too costly hash before touching the password */
-	s = check_hash(h, hlen);
-	w = password_work_begin();
-	password_work_set_arg(w, PG_GETARG_DATUM(0));
-	ok = verify_checked(w, s, h, hlen);
-	password_work_end(w);
-	PG_RETURN_BOOL(ok);
+	/* the hash is checked before the password is touched */
+	PG_RETURN_BOOL(acctsec_password_verify_datum(PG_GETARG_DATUM(0), h, hlen));
 }
 
 /* password_needs_rehash(hash text) RETURNS boolean */

@@ -69,8 +69,8 @@ COMMENT ON TABLE acctsec.login_attempts IS
     'acctsec: every login_attempt call (account, time, outcome, ip, user agent)';
 
 -- Tables linked with link_account_table: deleting a row of tbl forgets the
--- account named by key_column.  mirror is kept for column mirroring
--- (SPEC section 12), which is not available yet.
+-- account named by key_column.  mirror is the resolved mapping of acctsec
+-- fields to columns of tbl ('{}': none), see 75_linked_tables.sql.
 CREATE TABLE acctsec.linked_tables (
     tbl             regclass PRIMARY KEY,
     key_column      name NOT NULL,
@@ -182,11 +182,6 @@ BEGIN
         RAISE EXCEPTION 'mirror must be a JSON object'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF mirror IS NOT NULL AND mirror OPERATOR(pg_catalog.<>) '{}'::jsonb THEN
-        RAISE EXCEPTION 'column mirroring is not available yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Pass NULL or ''{}'' to link the table without mirroring.';
-    END IF;
 
     SELECT a.atttypid INTO key_type FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
@@ -211,6 +206,9 @@ BEGIN
                   HINT = 'The key column must be of type smallint, integer, bigint, uuid, text or varchar.';
     END IF;
 
+    -- mirror checked, or detected when NULL (75_linked_tables.sql)
+    mirror := acctsec.resolve_mirror(tbl, key_column, mirror);
+
     INSERT INTO acctsec.linked_tables AS l (tbl, key_column, mirror)
     VALUES (tbl, key_column, mirror)
     ON CONFLICT ON CONSTRAINT linked_tables_pkey DO UPDATE
@@ -224,6 +222,8 @@ BEGIN
                                   ' AFTER DELETE ON %s FOR EACH ROW'
                                   ' EXECUTE FUNCTION acctsec.forget_linked_account()', tbl);
     END IF;
+    -- mirrored columns: adopt, synchronise, guard (75_linked_tables.sql)
+    PERFORM acctsec.mirror_attach(tbl);
 END
 $$;
 
@@ -239,6 +239,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS acctsec_forget_account ON %s', tbl);
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
+                WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+                  AND t.tgname OPERATOR(pg_catalog.=) 'zz_acctsec_mirror') THEN
+        EXECUTE pg_catalog.format('DROP TRIGGER zz_acctsec_mirror ON %s', tbl);
+    END IF;
 END
 $$;
 

@@ -36,4 +36,27 @@ awk -v n=$N -v a=$a -v p=$p -v a2=$a2 -v p2=$p2 -v h=$h -v v=$v 'BEGIN {
   printf "  acctsec.password_hash                 %7.2f hashes/s  (%.1f ms each)\n", n/(h/1000), h/n;
   printf "  acctsec.password_verify               %7.2f verifications/s  (%.1f ms each)\n", n/(v/1000), v/n;
 }'
+# acctsec.login on a linked table: a known account (wrong password, so the
+# row is not rewritten) and an unknown one, beside the two calls an
+# application would otherwise make (password_verify, then login_attempt)
+"${PSQL[@]}" -d $DB <<SQL2
+CREATE TABLE users (id serial PRIMARY KEY, password_hash text);
+INSERT INTO users (password_hash) VALUES ('$ARGON');
+SELECT acctsec.link_account_table('users', 'id', '{"password_hash": "password_hash"}');
+ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0;
+SQL2
+L_KNOWN="SELECT count((acctsec.login('1', 'wrong' || i)).status) FROM generate_series(1, $N) i"
+L_UNKNOWN="SELECT count((acctsec.login('424242', 'wrong' || i)).status) FROM generate_series(1, $N) i"
+L_TWO="SELECT count((acctsec.login_attempt('1', acctsec.password_verify('wrong' || i, u.password_hash))).status) FROM generate_series(1, $N) i, users u WHERE u.id = 1"
+time_ms "$L_KNOWN" >/dev/null
+k=$(time_ms "$L_KNOWN"); u=$(time_ms "$L_UNKNOWN"); t=$(time_ms "$L_TWO")
+k2=$(time_ms "$L_KNOWN"); u2=$(time_ms "$L_UNKNOWN"); t2=$(time_ms "$L_TWO")
+awk -v n=$N -v k=$k -v u=$u -v t=$t -v k2=$k2 -v u2=$u2 -v t2=$t2 'BEGIN {
+  k = (k + k2) / 2; u = (u + u2) / 2; t = (t + t2) / 2;
+  printf "acctsec.login at the defaults, %d calls each, two rounds interleaved\n", n;
+  printf "  known account, wrong password         %7.2f logins/s  (%.1f ms each)\n", n/(k/1000), k/n;
+  printf "  unknown account                       %7.2f logins/s  (%.1f ms each)\n", n/(u/1000), u/n;
+  printf "  password_verify + login_attempt       %7.2f logins/s  (%.1f ms each)\n", n/(t/1000), t/n;
+  printf "  ratio unknown / known: %.3f\n", u/k;
+}'
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
