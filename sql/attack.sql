@@ -14,6 +14,14 @@ SELECT acctsec.grant_app_role('regress_acctsec_attacker');
 -- a victim account, locked by five failures
 SELECT acctsec.forget_account('regress_victim') IS NOT NULL AS reset;
 SELECT (acctsec.login_attempt('regress_victim', false)).status FROM generate_series(1, 5);
+-- a second victim with TOTP and backup codes (secret kept in a setting)
+SELECT acctsec.forget_account('regress_victim2') IS NOT NULL AS reset;
+SELECT set_config('regress.victim2_secret', secret, false) IS NOT NULL AS enrolled
+FROM acctsec.totp_enroll('regress_victim2');
+SELECT acctsec.totp_confirm('regress_victim2',
+         acctsec.totp(acctsec.base32_decode(current_setting('regress.victim2_secret')))) AS confirmed;
+SELECT count(*) AS codes FROM acctsec.backup_codes_generate('regress_victim2', 3);
+SELECT set_config('regress.victim2_secret', '', false) = '' AS forgotten_here;
 -- a table the attacker does not own
 CREATE TABLE regress_owned_by_postgres (id int, updated_at timestamptz);
 
@@ -145,6 +153,8 @@ SELECT acctsec.totp('12345678901234567890'::bytea) OPERATOR(pg_catalog.=) b.totp
        (acctsec.login_attempt('regress_victim', true)).status AS victim_login,
        (acctsec.account_status('regress_victim')).locked_until OPERATOR(pg_catalog.>) pg_catalog.now() AS victim_still_locked,
        acctsec.audit_event('app.regress_attack', 'regress_victim') OPERATOR(pg_catalog.>) 0 AS event_written,
+       acctsec.totp_verify('regress_victim2', '000000') AS victim2_totp,
+       acctsec.backup_code_verify('regress_victim2', 'aaaaa-aaaaa') AS victim2_backup,
        acctsec.totp_check('12345678901234567890'::bytea, '000000') OPERATOR(pg_catalog.=) b.check_wrong AS check_same,
        acctsec.base32_decode('mzxw6ytboi') OPERATOR(pg_catalog.=) b.decoded AS decode_same,
        acctsec.totp_uri('12345678901234567890'::bytea, 'Alice', 'ACME') OPERATOR(pg_catalog.=) b.uri AS uri_same
@@ -224,6 +234,11 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.grant_app_role('regress_acctsec_attacker')$$,
   $$SELECT acctsec.revoke_app_role('regress_acctsec_attacker')$$,
   $$SELECT * FROM acctsec.key_status()$$,
+  $$SELECT acctsec.rotate_secrets()$$,
+  $$SELECT * FROM acctsec.totp_credentials$$,
+  $$SELECT * FROM acctsec.backup_codes$$,
+  $$UPDATE acctsec.totp_credentials SET account = 'regress_attacker_own'$$,
+  $$DELETE FROM acctsec.backup_codes$$,
   -- the audit log: no reading, rewriting, purging or (un)auditing
   $$SELECT count(*) FROM acctsec.audit_log$$,
   $$UPDATE acctsec.audit_log SET actor = 'someone else'$$,
@@ -271,6 +286,9 @@ SELECT ok AS chain_ok_after_tampering FROM acctsec.audit_verify();
 ROLLBACK;
 SELECT ok AS chain_ok_again FROM acctsec.audit_verify();
 SELECT acctsec.unlock('regress_victim') AS unlocked_by_superuser;
+SELECT acctsec.backup_codes_remaining('regress_victim2') AS victim2_codes_left,
+       (acctsec.account_status('regress_victim2')).totp_enabled AS victim2_totp_still_on;
+SELECT acctsec.forget_account('regress_victim2') AS victim2_forgotten;
 SELECT acctsec.forget_account('regress_victim') AS victim_forgotten,
        acctsec.forget_account('regress_attacker_own') AS attacker_forgotten;
 DROP TABLE regress_owned_by_postgres;

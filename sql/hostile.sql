@@ -41,6 +41,14 @@ BEGIN
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
       WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
       WHEN 'text' THEN 'text'
+      WHEN 'number' THEN CASE WHEN v ~ '^[0-9]+$' THEN v END
+      -- totp_enroll: a base32 secret and a well-formed URI that carries it
+      WHEN 'enrol' THEN CASE WHEN v ~ ('^\(([A-Z2-7]+),"?otpauth://totp/([A-Za-z0-9._~-]|%[0-9A-F]{2})+(:([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                       '\?secret=\1(&issuer=([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
+                                       '&algorithm=SHA(1|256|512)&digits=[0-9]+&period=[0-9]+"?\)$')
+                             THEN format('secret(%s) and its uri', length(substring(v FROM '^\(([A-Z2-7]+),'))) END
+      -- backup_codes_generate (its first code): two lower-case groups
+      WHEN 'backup' THEN CASE WHEN v ~ '^[a-z0-9]+-[a-z0-9]+$' THEN format('backup code(%s)', length(v)) END
       -- audit_verify: the chain must stay intact whatever was called
       WHEN 'verify' THEN CASE WHEN v ~ '^\(t,[0-9]+,\)$' THEN 'chain intact' END
       -- an Argon2id hash in the PHC string format, whatever the password
@@ -80,6 +88,16 @@ SELECT acctsec.audit_table('regress_hostile_linked');
 SELECT (acctsec.login_attempt('regress_hostile_locked', false)).status FROM generate_series(1, 5);
 SELECT locked_until > now() AS locked FROM acctsec.account_status('regress_hostile_locked');
 SELECT set_config('regress.hostile_hash', acctsec.password_hash('correct horse battery staple'), false) IS NOT NULL AS hash_made;
+-- an account with active TOTP and backup codes, one with a pending enrolment
+-- (their secrets and codes are kept in settings of this session, never shown)
+SELECT set_config('regress.totp_secret', secret, false) IS NOT NULL AS enrolled
+FROM acctsec.totp_enroll('regress_hostile_totp');
+SELECT acctsec.totp_confirm('regress_hostile_totp',
+         acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')))) AS confirmed;
+SELECT set_config('regress.backup_code', min(c), false) IS NOT NULL AS codes_made
+FROM acctsec.backup_codes_generate('regress_hostile_totp', 5) AS c;
+SELECT set_config('regress.pending_secret', secret, false) IS NOT NULL AS pending
+FROM acctsec.totp_enroll('regress_hostile_pending');
 
 -- Hostile values by type, as SQL expressions.
 CREATE TEMP TABLE hostile_value (id serial, type text, label text, expr text);
@@ -234,7 +252,11 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('password_hash', 'phc'), ('password_verify', 'boolean'), ('password_needs_rehash', 'boolean'),
   ('audit_table', 'void'), ('unaudit_table', 'void'), ('audit_event', 'count'),
   ('audit_verify', 'verify'), ('audit_purge', 'count'), ('audit', 'void'),
-  ('audit_log_guard', 'void');
+  ('audit_log_guard', 'void'),
+  ('totp_enroll', 'enrol'), ('totp_confirm', 'boolean'), ('totp_verify', 'boolean'),
+  ('totp_disable', 'boolean'), ('backup_codes_generate', 'backup'),
+  ('backup_code_verify', 'boolean'), ('backup_codes_remaining', 'number'),
+  ('rotate_secrets', 'number');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -288,8 +310,25 @@ INSERT INTO hostile_call VALUES
   ('audit_event', 2, 'account', 'text', $$'regress_hostile'$$),
   ('audit_event', 3, 'details', 'jsonb', $$'{"k": 1}'::jsonb$$),
   ('audit_purge', 1, 'older_than', 'interval', $$'1 day'::interval$$),
+  ('totp_enroll', 1, 'account', 'text', $$'regress_hostile_new'$$),
+  ('totp_enroll', 2, 'issuer', 'text', $$'ACME'$$),
+  ('totp_enroll', 3, 'label', 'text', 'NULL::text'),
+  ('totp_enroll', 4, 'digits', 'int', '6'),
+  ('totp_enroll', 5, 'period', 'int', '30'),
+  ('totp_enroll', 6, 'algorithm', 'text', $$'SHA1'$$),
+  ('totp_confirm', 1, 'account', 'text', $$'regress_hostile_pending'$$),
+  ('totp_confirm', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.pending_secret')))$$),
+  ('totp_verify', 1, 'account', 'text', $$'regress_hostile_totp'$$),
+  ('totp_verify', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')), now() + interval '30 seconds')$$),
+  ('totp_disable', 1, 'account', 'text', $$'regress_hostile_totp'$$),
+  ('backup_codes_generate', 1, 'account', 'text', $$'regress_hostile_totp'$$),
+  ('backup_codes_generate', 2, 'how_many', 'int', '10'),
+  ('backup_code_verify', 1, 'account', 'text', $$'regress_hostile_totp'$$),
+  ('backup_code_verify', 2, 'code', 'text', $$current_setting('regress.backup_code')$$),
+  ('backup_codes_remaining', 1, 'account', 'text', $$'regress_hostile_totp'$$),
   -- no arguments: only the baseline call (trigger functions called directly)
   ('key_status', 0, NULL, NULL, NULL),
+  ('rotate_secrets', 0, NULL, NULL, NULL),
   ('audit_verify', 0, NULL, NULL, NULL),
   ('audit', 0, NULL, NULL, NULL),
   ('audit_log_guard', 0, NULL, NULL, NULL),
@@ -409,6 +448,37 @@ INSERT INTO wrong_order VALUES
   (6, 5, $$acctsec.revoke_app_role('regress_hostile_app')$$),
   (6, 6, $$has_function_privilege('regress_hostile_app', 'acctsec.login_attempt(text, boolean, inet, text)', 'EXECUTE')$$);
 INSERT INTO wrong_order VALUES
+  -- TOTP before enrolment, while pending, confirmed twice, enrolled again
+  -- while active, disabled twice
+  (7, 1, $$acctsec.totp_verify('regress_wo', '123456')$$),
+  (7, 2, $$acctsec.totp_confirm('regress_wo', '123456')$$),
+  (7, 3, $$acctsec.totp_disable('regress_wo')$$),
+  (7, 4, $$(SELECT set_config('regress.wo_secret', secret, false) IS NOT NULL FROM acctsec.totp_enroll('regress_wo'))$$),
+  (7, 5, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 6, $$(acctsec.account_status('regress_wo')).totp_enabled$$),
+  (7, 7, $$acctsec.totp_confirm('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 8, $$acctsec.totp_confirm('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 9, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 10, $$(SELECT count(*) FROM acctsec.totp_enroll('regress_wo'))$$),
+  (7, 11, $$(acctsec.login_attempt('regress_wo', true)).status$$),
+  (7, 12, $$acctsec.totp_disable('regress_wo')$$),
+  (7, 13, $$acctsec.totp_disable('regress_wo')$$),
+  (7, 14, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret')), now() + interval '30 seconds'))$$),
+  (7, 15, $$(acctsec.login_attempt('regress_wo', true)).status$$),
+  -- backup codes before any were made, a code used twice, a new set
+  -- retiring the old one, codes of another account
+  (8, 1, $$acctsec.backup_code_verify('regress_wo', 'aaaaa-aaaaa')$$),
+  (8, 2, $$acctsec.backup_codes_remaining('regress_wo')$$),
+  (8, 3, $$(SELECT set_config('regress.wo_code', min(c), false) IS NOT NULL FROM acctsec.backup_codes_generate('regress_wo', 3) AS c)$$),
+  (8, 4, $$acctsec.backup_code_verify('regress_wo_other', current_setting('regress.wo_code'))$$),
+  (8, 5, $$acctsec.backup_code_verify('regress_wo', upper(current_setting('regress.wo_code')))$$),
+  (8, 6, $$acctsec.backup_code_verify('regress_wo', current_setting('regress.wo_code'))$$),
+  (8, 7, $$acctsec.backup_codes_remaining('regress_wo')$$),
+  (8, 8, $$(SELECT set_config('regress.wo_code2', min(c), false) IS NOT NULL FROM acctsec.backup_codes_generate('regress_wo', 3) AS c)$$),
+  (8, 9, $$(SELECT count(*) FROM acctsec.backup_codes_generate('regress_wo', 2))$$),
+  (8, 10, $$acctsec.backup_code_verify('regress_wo', current_setting('regress.wo_code2'))$$),
+  (8, 11, $$acctsec.forget_account('regress_wo')$$),
+  (8, 12, $$acctsec.backup_codes_remaining('regress_wo')$$),
   -- the audit log: unaudit before audit, audit twice, writes, a purge, and
   -- the chain still verifies
   (9, 1, $$acctsec.unaudit_table('regress_hostile_bare')$$),
@@ -430,7 +500,9 @@ SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order
 -- Clean up what the valid arguments named.
 SELECT acctsec.unlink_account_table('regress_hostile_linked');
 SELECT acctsec.unaudit_table('regress_hostile_linked');
-SELECT acctsec.forget_account('regress_hostile_locked');
+SELECT acctsec.forget_account('regress_hostile_locked'),
+       acctsec.forget_account('regress_hostile_totp'),
+       acctsec.forget_account('regress_hostile_pending');
 RESET acctsec.password_memory_kib;
 RESET acctsec.password_iterations;
 SET client_min_messages = warning;
