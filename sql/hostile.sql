@@ -41,6 +41,7 @@ BEGIN
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
       WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
       WHEN 'text' THEN 'text'
+      WHEN 'json' THEN CASE WHEN v::jsonb IS NOT NULL THEN format('json %s', jsonb_typeof(v::jsonb)) END
       WHEN 'number' THEN CASE WHEN v ~ '^[0-9]+$' THEN v END
       -- totp_enroll: a base32 secret and a well-formed URI that carries it
       WHEN 'enrol' THEN CASE WHEN v ~ ('^\(([A-Z2-7]+),"?otpauth://totp/([A-Za-z0-9._~-]|%[0-9A-F]{2})+(:([A-Za-z0-9._~-]|%[0-9A-F]{2})+)?'
@@ -84,6 +85,11 @@ DROP ROLE IF EXISTS regress_hostile_app;
 CREATE ROLE regress_hostile_app;
 RESET client_min_messages;
 SELECT acctsec.link_account_table('regress_hostile_linked', 'id');
+-- a users table with a password column, linked (for login)
+CREATE TABLE regress_hostile_login (id text PRIMARY KEY, password text);
+INSERT INTO regress_hostile_login
+  VALUES ('regress_hostile_user', acctsec.password_hash('correct horse battery staple'));
+SELECT acctsec.link_account_table('regress_hostile_login', 'id');
 SELECT acctsec.audit_table('regress_hostile_linked');
 SELECT (acctsec.login_attempt('regress_hostile_locked', false)).status FROM generate_series(1, 5);
 SELECT locked_until > now() AS locked FROM acctsec.account_status('regress_hostile_locked');
@@ -256,7 +262,9 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('totp_enroll', 'enrol'), ('totp_confirm', 'boolean'), ('totp_verify', 'boolean'),
   ('totp_disable', 'boolean'), ('backup_codes_generate', 'backup'),
   ('backup_code_verify', 'boolean'), ('backup_codes_remaining', 'number'),
-  ('rotate_secrets', 'number');
+  ('rotate_secrets', 'number'),
+  ('login', 'login'), ('resolve_mirror', 'json'), ('mirror_attach', 'void'),
+  ('mirror_guard', 'void'), ('mirror_account_state', 'void'), ('linked_tables_changed', 'void');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -326,12 +334,23 @@ INSERT INTO hostile_call VALUES
   ('backup_code_verify', 1, 'account', 'text', $$'regress_hostile_totp'$$),
   ('backup_code_verify', 2, 'code', 'text', $$current_setting('regress.backup_code')$$),
   ('backup_codes_remaining', 1, 'account', 'text', $$'regress_hostile_totp'$$),
+  ('login', 1, 'account', 'text', $$'regress_hostile_user'$$),
+  ('login', 2, 'password', 'text', $$'correct horse battery staple'$$),
+  ('login', 3, 'ip', 'inet', $$'192.0.2.1'::inet$$),
+  ('login', 4, 'user_agent', 'text', $$'Mozilla/5.0'$$),
+  ('resolve_mirror', 1, 'tbl', 'regclass', $$'regress_hostile_login'::regclass$$),
+  ('resolve_mirror', 2, 'key_column', 'name', $$'id'::name$$),
+  ('resolve_mirror', 3, 'mirror', 'jsonb', 'NULL::jsonb'),
+  ('mirror_attach', 1, 'tbl', 'regclass', $$'regress_hostile_login'::regclass$$),
   -- no arguments: only the baseline call (trigger functions called directly)
   ('key_status', 0, NULL, NULL, NULL),
   ('rotate_secrets', 0, NULL, NULL, NULL),
   ('audit_verify', 0, NULL, NULL, NULL),
   ('audit', 0, NULL, NULL, NULL),
   ('audit_log_guard', 0, NULL, NULL, NULL),
+  ('mirror_guard', 0, NULL, NULL, NULL),
+  ('mirror_account_state', 0, NULL, NULL, NULL),
+  ('linked_tables_changed', 0, NULL, NULL, NULL),
   ('app_functions', 0, NULL, NULL, NULL),
   ('set_updated_at', 0, NULL, NULL, NULL),
   ('forget_linked_account', 0, NULL, NULL, NULL),
@@ -499,6 +518,7 @@ SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order
 
 -- Clean up what the valid arguments named.
 SELECT acctsec.unlink_account_table('regress_hostile_linked');
+SELECT acctsec.unlink_account_table('regress_hostile_login');
 SELECT acctsec.unaudit_table('regress_hostile_linked');
 SELECT acctsec.forget_account('regress_hostile_locked'),
        acctsec.forget_account('regress_hostile_totp'),
@@ -506,7 +526,7 @@ SELECT acctsec.forget_account('regress_hostile_locked'),
 RESET acctsec.password_memory_kib;
 RESET acctsec.password_iterations;
 SET client_min_messages = warning;
-DROP TABLE regress_hostile_users, regress_hostile_linked, regress_hostile_bare,
+DROP TABLE regress_hostile_users, regress_hostile_linked, regress_hostile_login, regress_hostile_bare,
   regress_hostile_parted, regress_hostile_temp CASCADE;
 DROP SEQUENCE regress_hostile_seq;
 DROP ROLE regress_hostile_app;
