@@ -68,7 +68,37 @@ SELECT acctsec.login_attempt('1', false), acctsec.login_attempt('2', false);
 CREATE TABLE app_untracked (id int PRIMARY KEY, updated_at timestamptz);
 SELECT acctsec.untrack_updated_at('app_untracked');
 SQL
+  if has $SRC login; then
+    # a users table whose columns mirror the account state, with passwords
+    "${PSQL[@]}" -d $SRC >/dev/null <<'SQL' || fail "fill: mirroring"
+SET acctsec.password_memory_kib = '64kB';
+SET acctsec.password_iterations = 1;
+CREATE TABLE app_members (email text PRIMARY KEY, password text, failed_login_attempts int,
+                          locked_until timestamptz, last_login_at timestamptz, login_count int);
+INSERT INTO app_members (email, password)
+  VALUES ('m1@example.com', acctsec.password_hash('pw-one')), ('m2@example.com', acctsec.password_hash('pw-two'));
+SELECT acctsec.link_account_table('app_members', 'email');
+SELECT acctsec.login('m1@example.com', 'pw-one'), acctsec.login('m2@example.com', 'wrong');
+SQL
+    kinds="$kinds mirrored-table"
+  fi
   kinds="$kinds accounts login-attempts linked-tables updated-at"
+fi
+
+# TOTP and backup codes: an active credential (its secret kept in a file
+# only), a pending enrolment, a set of backup codes with one used.  This
+# also makes the database key.
+if has $SRC totp_enroll; then
+  W=$ACCTSEC_TMP/dump_secrets; mkdir -p "$W"; chmod 700 "$W"
+  "${PSQL[@]}" -d $SRC -c "SELECT secret FROM acctsec.totp_enroll('dump_ok')" >"$W/secret" || fail "enrol"
+  "${PSQL[@]}" -d $SRC -v s="$(cat "$W/secret")" >/dev/null <<'SQL' || fail "fill: TOTP"
+SELECT acctsec.totp_confirm('dump_ok', acctsec.totp(acctsec.base32_decode(:'s')));
+SELECT count(*) FROM acctsec.totp_enroll('dump_pending');
+SQL
+  "${PSQL[@]}" -d $SRC -c "SELECT c FROM acctsec.backup_codes_generate('dump_ok', 4) c" >"$W/codes" || fail "backup codes"
+  "${PSQL[@]}" -d $SRC -c "SELECT acctsec.backup_code_verify('dump_ok', '$(sed -n 1p "$W/codes")')" | grep -qx t \
+    || fail "a backup code does not work in the source"
+  kinds="$kinds totp-active totp-pending backup-codes database-key"
 fi
 
 # The audit log: an audited application table with inserts, updates and a
@@ -180,6 +210,51 @@ BEGIN
     RAISE EXCEPTION 'an untracked table is tracked again after restore';
   END IF;
 END $$;
+SQL
+  if has $DST login; then
+    "${PSQL[@]}" -d $DST >/dev/null <<'SQL' || fail "restored mirroring"
+DO $$
+BEGIN
+  IF (SELECT login_count FROM app_members WHERE email = 'm1@example.com') IS DISTINCT FROM 1
+     OR (SELECT failed_login_attempts FROM app_members WHERE email = 'm2@example.com') IS DISTINCT FROM 1 THEN
+    RAISE EXCEPTION 'mirrored columns lost in the restore';
+  END IF;
+  IF (acctsec.login('m2@example.com', 'wrong')).failed_attempts <> 2 THEN
+    RAISE EXCEPTION 'the restored failure counter does not go on';
+  END IF;
+  IF (SELECT failed_login_attempts FROM app_members WHERE email = 'm2@example.com') IS DISTINCT FROM 2 THEN
+    RAISE EXCEPTION 'mirroring does not go on after restore';
+  END IF;
+  IF (acctsec.login('m1@example.com', 'pw-one')).status <> 'ok' THEN
+    RAISE EXCEPTION 'a restored password does not verify';
+  END IF;
+END $$;
+SQL
+  fi
+fi
+
+# TOTP: the same key, the next code verifies, the used step and code stay
+# used, an unused code works, the pending enrolment is still pending.
+if has $DST totp_enroll; then
+  [ "$("${PSQL[@]}" -d $SRC -c "SELECT key_id FROM acctsec.key_status() WHERE is_current")" = \
+    "$("${PSQL[@]}" -d $DST -c "SELECT key_id FROM acctsec.key_status() WHERE is_current")" ] \
+    || fail "the restored database key differs"
+  "${PSQL[@]}" -d $DST -v s="$(cat "$W/secret")" -v used="$(sed -n 1p "$W/codes")" \
+      -v unused="$(sed -n 2p "$W/codes")" <<'SQL' >/dev/null || fail "restored TOTP"
+SELECT acctsec.totp_verify('dump_ok', acctsec.totp(acctsec.base32_decode(:'s'), to_timestamp(last_step * 30))) AS replay
+FROM acctsec.totp_credentials WHERE account = 'dump_ok' \gset
+SELECT acctsec.totp_verify('dump_ok', acctsec.totp(acctsec.base32_decode(:'s'), now() + interval '30 seconds')) AS next \gset
+SELECT acctsec.backup_code_verify('dump_ok', :'used') AS used_again \gset
+SELECT acctsec.backup_code_verify('dump_ok', :'unused') AS unused_works \gset
+SELECT acctsec.backup_codes_remaining('dump_ok') AS remaining \gset
+SELECT (acctsec.account_status('dump_pending')).totp_enabled AS pending_enabled \gset
+SELECT :'replay' = 'f' AND :'next' = 't' AND :'used_again' = 'f' AND :'unused_works' = 't'
+       AND :'remaining' = '2' AND :'pending_enabled' = 'f' AS all_ok \gset
+\if :all_ok
+\else
+\warn replay :replay next :next used_again :used_again unused_works :unused_works remaining :remaining pending_enabled :pending_enabled
+SELECT 1/0;
+\endif
 SQL
 fi
 
