@@ -110,6 +110,29 @@ ALTER SYSTEM SET acctsec.secret_key_previous = '${KEY64}0';
 SET acctsec.secret_key = '$KEY64';
 SET acctsec.secret_key_previous = '$KEY64';
 SQL
+# TOTP and backup codes: an enrolment's secret and codes, then failing calls
+# that handle them (secrets and codes stay in files)
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'totp_enroll'")" != 0 ]; then
+  "${PSQL[@]}" -d $DB -c "SELECT secret FROM acctsec.totp_enroll('log_user')" >"$ACCTSEC_TMP/log_totp_secret"
+  TOTP_SECRET=$(cat "$ACCTSEC_TMP/log_totp_secret")
+  "${PSQL[@]}" -d $DB -c "SELECT acctsec.totp_confirm('log_user', acctsec.totp(acctsec.base32_decode('$TOTP_SECRET')))" >/dev/null
+  "${PSQL[@]}" -d $DB -c "SELECT c FROM acctsec.backup_codes_generate('log_user', 3) c" >"$ACCTSEC_TMP/log_codes"
+  NEXT_CODE=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.totp(acctsec.base32_decode('$TOTP_SECRET'), now() + interval '30 seconds', 8)")
+  cat >>"$calls" <<SQL
+SELECT acctsec.totp_enroll('log_user');
+SELECT acctsec.totp_enroll('log_user2', '$TOTP_SECRET', repeat('x', 2000));
+SELECT acctsec.totp_enroll('log_user2', 'ACME', '$TOTP_SECRET', 6, 30, '$TOTP_SECRET');
+SELECT acctsec.totp_enroll('log_user2', 'ACME', '$TOTP_SECRET', 9);
+SELECT acctsec.totp_verify('', '$NEXT_CODE');
+SELECT acctsec.totp_verify(repeat('$TOTP_SECRET', 100), '$NEXT_CODE');
+SELECT acctsec.backup_code_verify('', '$(sed -n 1p "$ACCTSEC_TMP/log_codes")');
+SELECT acctsec.backup_codes_generate('log_user', 0);
+DO \$\$ DECLARE c text := '$(sed -n 2p "$ACCTSEC_TMP/log_codes")'; BEGIN PERFORM acctsec.backup_code_verify(repeat(c, 1000), c); END \$\$;
+SQL
+  TOTP_NEEDLES=("$TOTP_SECRET" "$NEXT_CODE" $(cat "$ACCTSEC_TMP/log_codes"))
+else
+  TOTP_NEEDLES=()
+fi
 # (stateful capabilities add their failing calls here as they land)
 n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 "${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
@@ -139,5 +162,14 @@ fi
 # --- 2. scan the whole log -------------------------------------------------------
 RFC=12345678901234567890
 mapfile -t RFC_FORMS < <(forms "$RFC")
+# the audit log of the test database holds none of them either
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
+  for n in "${SECRET_FORMS[@]}" "$KEY64" "${TOTP_NEEDLES[@]}"; do
+    c=$(echo "SELECT count(*) FROM acctsec.audit_log a WHERE strpos(lower(a::text), lower(:'n')) > 0" \
+        | "${PSQL[@]}" -d $DB -v n="$n")
+    [ "$c" = 0 ] || { echo "FAILED: $c audit rows carry a secret (${n:0:6}...)"; exit 1; }
+  done
+  echo "audit log: $("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log") rows, none carrying a secret, key or code"
+fi
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
-scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}"
+scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}" "${TOTP_NEEDLES[@]}"
