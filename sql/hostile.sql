@@ -99,7 +99,7 @@ SELECT set_config('regress.hostile_hash', acctsec.password_hash('correct horse b
 SELECT set_config('regress.totp_secret', secret, false) IS NOT NULL AS enrolled
 FROM acctsec.totp_enroll('regress_hostile_totp');
 SELECT acctsec.totp_confirm('regress_hostile_totp',
-         acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')))) AS confirmed;
+         acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')), clock_timestamp())) AS confirmed;
 SELECT set_config('regress.backup_code', min(c), false) IS NOT NULL AS codes_made
 FROM acctsec.backup_codes_generate('regress_hostile_totp', 5) AS c;
 SELECT set_config('regress.pending_secret', secret, false) IS NOT NULL AS pending
@@ -325,9 +325,9 @@ INSERT INTO hostile_call VALUES
   ('totp_enroll', 5, 'period', 'int', '30'),
   ('totp_enroll', 6, 'algorithm', 'text', $$'SHA1'$$),
   ('totp_confirm', 1, 'account', 'text', $$'regress_hostile_pending'$$),
-  ('totp_confirm', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.pending_secret')))$$),
+  ('totp_confirm', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.pending_secret')), clock_timestamp())$$),
   ('totp_verify', 1, 'account', 'text', $$'regress_hostile_totp'$$),
-  ('totp_verify', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')), now() + interval '30 seconds')$$),
+  ('totp_verify', 2, 'code', 'text', $$acctsec.totp(acctsec.base32_decode(current_setting('regress.totp_secret')), clock_timestamp() + interval '30 seconds')$$),
   ('totp_disable', 1, 'account', 'text', $$'regress_hostile_totp'$$),
   ('backup_codes_generate', 1, 'account', 'text', $$'regress_hostile_totp'$$),
   ('backup_codes_generate', 2, 'how_many', 'int', '10'),
@@ -408,7 +408,9 @@ FROM unnest(ARRAY['1970-01-01 00:00:00+00', '1970-01-01 00:00:00.999999+00',
 ORDER BY at, p;
 
 -- Calls in the wrong order: each sequence runs from a clean account, and
--- each step keeps what the previous ones did.
+-- each step keeps what the previous ones did.  (Codes are made for
+-- clock_timestamp(), the time the verifying function reads, so that a slow
+-- run, under valgrind say, still hands over current codes.)
 CREATE FUNCTION pg_temp.step(expr text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE
   v text;
@@ -473,16 +475,16 @@ INSERT INTO wrong_order VALUES
   (7, 2, $$acctsec.totp_confirm('regress_wo', '123456')$$),
   (7, 3, $$acctsec.totp_disable('regress_wo')$$),
   (7, 4, $$(SELECT set_config('regress.wo_secret', secret, false) IS NOT NULL FROM acctsec.totp_enroll('regress_wo'))$$),
-  (7, 5, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 5, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret')), clock_timestamp()))$$),
   (7, 6, $$(acctsec.account_status('regress_wo')).totp_enabled$$),
-  (7, 7, $$acctsec.totp_confirm('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
-  (7, 8, $$acctsec.totp_confirm('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
-  (7, 9, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret'))))$$),
+  (7, 7, $$acctsec.totp_confirm('regress_wo', set_config('regress.wo_used', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret')), clock_timestamp()), false))$$),
+  (7, 8, $$acctsec.totp_confirm('regress_wo', current_setting('regress.wo_used'))$$),
+  (7, 9, $$acctsec.totp_verify('regress_wo', current_setting('regress.wo_used'))$$),
   (7, 10, $$(SELECT count(*) FROM acctsec.totp_enroll('regress_wo'))$$),
   (7, 11, $$(acctsec.login_attempt('regress_wo', true)).status$$),
   (7, 12, $$acctsec.totp_disable('regress_wo')$$),
   (7, 13, $$acctsec.totp_disable('regress_wo')$$),
-  (7, 14, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret')), now() + interval '30 seconds'))$$),
+  (7, 14, $$acctsec.totp_verify('regress_wo', acctsec.totp(acctsec.base32_decode(current_setting('regress.wo_secret')), clock_timestamp() + interval '30 seconds'))$$),
   (7, 15, $$(acctsec.login_attempt('regress_wo', true)).status$$),
   -- backup codes before any were made, a code used twice, a new set
   -- retiring the old one, codes of another account
