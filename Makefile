@@ -19,7 +19,9 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
-	src/passwords.o
+	src/passwords.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -46,6 +48,8 @@ REGRESS = \
 	audit \
 	audit_events \
 	mirroring \
+	tokens \
+	sessions \
 	hostile \
 	attack
 ISOLATION = \
@@ -55,6 +59,8 @@ ISOLATION = \
 	lockout_success_failure \
 	totp_replay \
 	backup_code_replay \
+	token_consume \
+	session_rotate \
 	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"

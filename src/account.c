@@ -570,6 +570,9 @@ count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
 	values[5] = PointerGetDatum(tid);
 	write_state(PLAN_WRITE_FAILURE, PLAN_LOGGED_FAILURE, values, nulls, log,
 				locks ? LOGIN_LOCKED : LOGIN_FAILED);
+	/* a lockout ends every session and one-time token (sessions.c) */
+	if (locks)
+		acctsec_revoke_account_tokens(account);
 	return locks;
 }
 

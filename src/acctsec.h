@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
@@ -183,6 +184,66 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 extern void acctsec_define_totp_gucs(void);
 /* Re-seal every TOTP secret not under the current key; returns how many. */
 extern int64 acctsec_totp_reseal_all(void);
+
+/*
+ * keys.c: can this stored keyed hash be verified (well-formed, made under a
+ * key that is in the ring)?  Lets a caller treat a value made under a key
+ * no longer configured as simply not matching.
+ */
+extern bool acctsec_keyed_hash_usable(const bytea *stored);
+
+/*
+ * tokens.c: the token format shared by sessions and one-time tokens
+ * (SPEC section 13): prefix, selector (lookup key, stored in clear) and
+ * verifier (stored only as a keyed hash, purpose ACCTSEC_KEY_TOKEN).
+ */
+#define ACCTSEC_TOKEN_CHARS				60
+#define ACCTSEC_TOKEN_SELECTOR_BYTES	9
+#define ACCTSEC_TOKEN_VERIFIER_BYTES	33
+
+typedef enum AcctsecTokenKind
+{
+	ACCTSEC_TOKEN_SESSION,		/* "acs_" */
+	ACCTSEC_TOKEN_ONE_TIME		/* "act_" */
+} AcctsecTokenKind;
+
+/* A parsed token; wipe it with acctsec_token_wipe when done. */
+typedef struct AcctsecToken
+{
+	uint8		selector[ACCTSEC_TOKEN_SELECTOR_BYTES];
+	uint8		verifier[ACCTSEC_TOKEN_VERIFIER_BYTES];
+} AcctsecToken;
+
+/*
+ * A new random token of this kind: returns its text, fills tok's selector
+ * (the verifier is wiped) and *hash with the keyed hash to store.
+ */
+extern text *acctsec_token_new(AcctsecTokenKind kind, AcctsecToken *tok,
+							   bytea **hash);
+/* Parse a text datum (maybe huge, never detoasted then); false if malformed. */
+extern bool acctsec_token_parse(AcctsecTokenKind kind, Datum token,
+								AcctsecToken *tok);
+/* Constant-time check of a parsed token against its stored hash. */
+extern bool acctsec_token_verify(AcctsecTokenKind kind, const AcctsecToken *tok,
+								 const bytea *stored);
+extern bytea *acctsec_token_selector(const AcctsecToken *tok);
+extern void acctsec_token_wipe(AcctsecToken *tok);
+/* Run a plan prepared and kept on first use (SPI connected); SPI_processed. */
+extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
+									 int nargs, const Oid *argtypes,
+									 Datum *values, const char *nulls,
+									 bool read_only, long tcount);
+/* One-time tokens: revoke an account's, prune expired ones (counts). */
+extern uint64 acctsec_tokens_revoke_account(const text *account);
+extern uint64 acctsec_tokens_prune(TimestampTz now);
+
+/*
+ * sessions.c: sessions.  acctsec_revoke_account_tokens revokes every
+ * session and one-time token of the account (a lockout calls it, holding
+ * the account's row lock); returns how many.
+ */
+extern uint64 acctsec_revoke_account_tokens(const text *account);
+extern void acctsec_define_sessions_gucs(void);
 
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);

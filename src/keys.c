@@ -696,6 +696,15 @@ acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose, const bytea *stored,
 	return equal;
 }
 
+bool
+acctsec_keyed_hash_usable(const bytea *stored)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(stored);
+
+	return VARSIZE_ANY_EXHDR(stored) == HASHED_BYTES &&
+		p[0] == HASHED_VERSION && find_key(p + 1) != NULL;
+}
+
 char *
 acctsec_key_id_text(const bytea *stored)
 {

@@ -32,7 +32,19 @@ AS $$
         -- audit log (50_audit.sql): the application's own "app." events
         'acctsec.audit_event(text, text, jsonb)',
         -- existing applications (75_linked_tables.sql)
-        'acctsec.login(text, text, inet, text)'
+        'acctsec.login(text, text, inet, text)',
+        -- sessions and one-time tokens (80_tokens.sql)
+        'acctsec.token_issue(text, text, interval)',
+        'acctsec.token_consume(text, text)',
+        'acctsec.token_peek(text, text)',
+        'acctsec.session_start(text, inet, text)',
+        'acctsec.session_check(text)',
+        'acctsec.session_rotate(text)',
+        'acctsec.session_end(text)',
+        'acctsec.sessions(text)',
+        'acctsec.session_revoke(text, bigint)',
+        'acctsec.sessions_revoke_all(text, text)',
+        'acctsec.credentials_changed(text, text)'
     ]) AS f
 $$;
 
