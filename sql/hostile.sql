@@ -41,6 +41,8 @@ BEGIN
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END
       WHEN 'row' THEN CASE WHEN v ~ '^\(.*\)$' THEN 'row' END
       WHEN 'text' THEN 'text'
+      -- tokens: a type prefix and a URL-safe body
+      WHEN 'token' THEN CASE WHEN v ~ '^[a-z]+_[A-Za-z0-9_-]+$' THEN format('token(%s)', length(v)) END
       WHEN 'json' THEN CASE WHEN v::jsonb IS NOT NULL THEN format('json %s', jsonb_typeof(v::jsonb)) END
       WHEN 'number' THEN CASE WHEN v ~ '^[0-9]+$' THEN v END
       -- totp_enroll: a base32 secret and a well-formed URI that carries it
@@ -104,6 +106,11 @@ SELECT set_config('regress.backup_code', min(c), false) IS NOT NULL AS codes_mad
 FROM acctsec.backup_codes_generate('regress_hostile_totp', 5) AS c;
 SELECT set_config('regress.pending_secret', secret, false) IS NOT NULL AS pending
 FROM acctsec.totp_enroll('regress_hostile_pending');
+-- a one-time token and a session (tokens kept in settings, never shown)
+SELECT set_config('regress.token', acctsec.token_issue('regress_hostile', 'reset'), false) IS NOT NULL AS token_issued;
+SELECT set_config('regress.session_token', token, false) IS NOT NULL AS session_started,
+       set_config('regress.session_id', session_id::text, false) IS NOT NULL AS session_id_kept
+FROM acctsec.session_start('regress_hostile');
 
 -- Hostile values by type, as SQL expressions.
 CREATE TEMP TABLE hostile_value (id serial, type text, label text, expr text);
@@ -264,7 +271,11 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('backup_code_verify', 'boolean'), ('backup_codes_remaining', 'number'),
   ('rotate_secrets', 'number'),
   ('login', 'login'), ('resolve_mirror', 'json'), ('mirror_attach', 'void'),
-  ('mirror_guard', 'void'), ('mirror_account_state', 'void'), ('linked_tables_changed', 'void');
+  ('mirror_guard', 'void'), ('mirror_account_state', 'void'), ('linked_tables_changed', 'void'),
+  ('token_issue', 'token'), ('token_consume', 'text'), ('token_peek', 'text'),
+  ('session_start', 'row'), ('session_check', 'row'), ('session_rotate', 'token'),
+  ('session_end', 'boolean'), ('sessions', 'row'), ('session_revoke', 'boolean'),
+  ('sessions_revoke_all', 'number'), ('credentials_changed', 'number'), ('prune_expired', 'count');
 INSERT INTO hostile_call VALUES
   ('hotp', 1, 'secret', 'bytea', $$'12345678901234567890'::bytea$$),
   ('hotp', 2, 'counter', 'bigint', '1::bigint'),
@@ -342,9 +353,30 @@ INSERT INTO hostile_call VALUES
   ('resolve_mirror', 2, 'key_column', 'name', $$'id'::name$$),
   ('resolve_mirror', 3, 'mirror', 'jsonb', 'NULL::jsonb'),
   ('mirror_attach', 1, 'tbl', 'regclass', $$'regress_hostile_login'::regclass$$),
+  ('token_issue', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('token_issue', 2, 'purpose', 'text', $$'reset'$$),
+  ('token_issue', 3, 'ttl', 'interval', $$'1 hour'::interval$$),
+  ('token_consume', 1, 'token', 'text', $$current_setting('regress.token')$$),
+  ('token_consume', 2, 'purpose', 'text', $$'reset'$$),
+  ('token_peek', 1, 'token', 'text', $$current_setting('regress.token')$$),
+  ('token_peek', 2, 'purpose', 'text', $$'reset'$$),
+  ('session_start', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('session_start', 2, 'ip', 'inet', $$'192.0.2.1'::inet$$),
+  ('session_start', 3, 'user_agent', 'text', $$'Mozilla/5.0'$$),
+  ('session_check', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
+  ('session_rotate', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
+  ('session_end', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
+  ('sessions', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('session_revoke', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('session_revoke', 2, 'session_id', 'bigint', $$current_setting('regress.session_id')::bigint$$),
+  ('sessions_revoke_all', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('sessions_revoke_all', 2, 'except_token', 'text', 'NULL::text'),
+  ('credentials_changed', 1, 'account', 'text', $$'regress_hostile'$$),
+  ('credentials_changed', 2, 'keep_token', 'text', 'NULL::text'),
   -- no arguments: only the baseline call (trigger functions called directly)
   ('key_status', 0, NULL, NULL, NULL),
   ('rotate_secrets', 0, NULL, NULL, NULL),
+  ('prune_expired', 0, NULL, NULL, NULL),
   ('audit_verify', 0, NULL, NULL, NULL),
   ('audit', 0, NULL, NULL, NULL),
   ('audit_log_guard', 0, NULL, NULL, NULL),
@@ -500,6 +532,33 @@ INSERT INTO wrong_order VALUES
   (8, 10, $$acctsec.backup_code_verify('regress_wo', current_setting('regress.wo_code2'))$$),
   (8, 11, $$acctsec.forget_account('regress_wo')$$),
   (8, 12, $$acctsec.backup_codes_remaining('regress_wo')$$),
+  -- tokens: consumed twice, peeked after consumption, other purpose, issued
+  -- again (the first revoked); sessions: ended twice, rotated token reused,
+  -- checked after the account is forgotten
+  (10, 1, $$acctsec.token_consume('act_nosuchtoken', 'reset')$$),
+  (10, 2, $$set_config('regress.wo_token', acctsec.token_issue('regress_wo', 'reset'), false) IS NOT NULL$$),
+  (10, 3, $$acctsec.token_consume(current_setting('regress.wo_token'), 'verify_email')$$),
+  (10, 4, $$acctsec.token_peek(current_setting('regress.wo_token'), 'reset')$$),
+  (10, 5, $$acctsec.token_consume(current_setting('regress.wo_token'), 'reset')$$),
+  (10, 6, $$acctsec.token_consume(current_setting('regress.wo_token'), 'reset')$$),
+  (10, 7, $$acctsec.token_peek(current_setting('regress.wo_token'), 'reset')$$),
+  (10, 8, $$set_config('regress.wo_token', acctsec.token_issue('regress_wo', 'reset'), false) IS NOT NULL$$),
+  (10, 9, $$set_config('regress.wo_token2', acctsec.token_issue('regress_wo', 'reset'), false) IS NOT NULL$$),
+  (10, 10, $$acctsec.token_consume(current_setting('regress.wo_token'), 'reset')$$),
+  (10, 11, $$acctsec.token_consume(current_setting('regress.wo_token2'), 'reset')$$),
+  (11, 1, $$acctsec.session_end('acs_nosuchtoken')$$),
+  (11, 2, $$(SELECT set_config('regress.wo_session', token, false) IS NOT NULL FROM acctsec.session_start('regress_wo'))$$),
+  (11, 3, $$(SELECT account FROM acctsec.session_check(current_setting('regress.wo_session')))$$),
+  (11, 4, $$set_config('regress.wo_session2', acctsec.session_rotate(current_setting('regress.wo_session')), false) IS NOT NULL$$),
+  (11, 5, $$(SELECT count(*) FROM acctsec.session_check(current_setting('regress.wo_session')))$$),
+  (11, 6, $$(SELECT count(*) FROM acctsec.session_check(current_setting('regress.wo_session2')))$$),
+  (11, 7, $$acctsec.session_end(current_setting('regress.wo_session2'))$$),
+  (11, 8, $$acctsec.session_end(current_setting('regress.wo_session2'))$$),
+  (11, 9, $$acctsec.session_rotate(current_setting('regress.wo_session2')) IS NULL$$),
+  (11, 10, $$(SELECT set_config('regress.wo_session', token, false) IS NOT NULL FROM acctsec.session_start('regress_wo'))$$),
+  (11, 11, $$acctsec.forget_account('regress_wo')$$),
+  (11, 12, $$(SELECT count(*) FROM acctsec.session_check(current_setting('regress.wo_session')))$$),
+  (11, 13, $$acctsec.sessions_revoke_all('regress_wo')$$),
   -- the audit log: unaudit before audit, audit twice, writes, a purge, and
   -- the chain still verifies
   (9, 1, $$acctsec.unaudit_table('regress_hostile_bare')$$),
@@ -522,7 +581,8 @@ SELECT (SELECT count(*) FROM hostile_result) + (SELECT count(*) FROM wrong_order
 SELECT acctsec.unlink_account_table('regress_hostile_linked');
 SELECT acctsec.unlink_account_table('regress_hostile_login');
 SELECT acctsec.unaudit_table('regress_hostile_linked');
-SELECT acctsec.forget_account('regress_hostile_locked'),
+SELECT acctsec.forget_account('regress_hostile'),
+       acctsec.forget_account('regress_hostile_locked'),
        acctsec.forget_account('regress_hostile_totp'),
        acctsec.forget_account('regress_hostile_pending');
 RESET acctsec.password_memory_kib;
