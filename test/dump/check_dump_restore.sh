@@ -101,6 +101,20 @@ SQL
   kinds="$kinds totp-active totp-pending backup-codes database-key"
 fi
 
+# One-time tokens and sessions: an outstanding token, a consumed one, a live
+# session and a rotated one (tokens kept in files only).
+if has $SRC token_issue; then
+  W=${W:-$ACCTSEC_TMP/dump_secrets}; mkdir -p "$W"; chmod 700 "$W"
+  "${PSQL[@]}" -d $SRC -c "SELECT acctsec.token_issue('dump_ok', 'reset')" >"$W/token" || fail "token"
+  "${PSQL[@]}" -d $SRC -c "SELECT acctsec.token_issue('dump_ok', 'verify_email')" >"$W/used_token" || fail "token"
+  "${PSQL[@]}" -d $SRC -c "SELECT acctsec.token_consume('$(cat "$W/used_token")', 'verify_email')" | grep -qx dump_ok \
+    || fail "a token does not work in the source"
+  "${PSQL[@]}" -d $SRC -c "SELECT token FROM acctsec.session_start('dump_ok', '192.0.2.9', 'curl/8')" >"$W/session" || fail "session"
+  "${PSQL[@]}" -d $SRC -c "SELECT token FROM acctsec.session_start('dump_failing')" >"$W/old_session" || fail "session"
+  "${PSQL[@]}" -d $SRC -c "SELECT acctsec.session_rotate('$(cat "$W/old_session")')" >"$W/rotated_session" || fail "rotate"
+  kinds="$kinds tokens sessions"
+fi
+
 # The audit log: an audited application table with inserts, updates and a
 # delete, on top of the security events written above; its chain verifies.
 if has $SRC audit_table; then
@@ -256,6 +270,22 @@ SELECT :'replay' = 'f' AND :'next' = 't' AND :'used_again' = 'f' AND :'unused_wo
 SELECT 1/0;
 \endif
 SQL
+fi
+
+# Tokens and sessions: the outstanding token works once, the consumed one
+# stays consumed, the session and the rotated session check, the retired
+# token does not.
+if has $DST token_issue; then
+  got=$("${PSQL[@]}" -d $DST <<SQL
+SELECT coalesce(acctsec.token_consume('$(cat "$W/used_token")', 'verify_email'), '-');
+SELECT coalesce(acctsec.token_consume('$(cat "$W/token")', 'reset'), '-');
+SELECT coalesce(acctsec.token_consume('$(cat "$W/token")', 'reset'), '-');
+SELECT count(*) FROM acctsec.session_check('$(cat "$W/session")');
+SELECT count(*) FROM acctsec.session_check('$(cat "$W/rotated_session")');
+SELECT count(*) FROM acctsec.session_check('$(cat "$W/old_session")');
+SQL
+)
+  [ "$(echo $got)" = "- dump_ok - 1 1 0" ] || fail "restored tokens and sessions: got $(echo $got)"
 fi
 
 # The audit log: the restored chain verifies with as many rows, and goes on:
