@@ -235,6 +235,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.revoke_app_role('regress_acctsec_attacker')$$,
   $$SELECT * FROM acctsec.key_status()$$,
   $$SELECT acctsec.rotate_secrets()$$,
+  $$SELECT acctsec.prune_expired()$$,
   $$SELECT * FROM acctsec.totp_credentials$$,
   $$SELECT * FROM acctsec.backup_codes$$,
   $$UPDATE acctsec.totp_credentials SET account = 'regress_attacker_own'$$,
