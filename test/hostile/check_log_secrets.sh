@@ -133,6 +133,23 @@ SQL
 else
   TOTP_NEEDLES=()
 fi
+# One-time tokens and sessions: tokens handed to failing calls
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'token_issue'")" != 0 ]; then
+  TOKEN=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.token_issue('log_user', 'reset')")
+  SESSION=$("${PSQL[@]}" -d $DB -c "SELECT token FROM acctsec.session_start('log_user')")
+  cat >>"$calls" <<SQL
+SELECT acctsec.token_issue('log_user', '$TOKEN');
+SELECT acctsec.token_issue('log_user', 'reset', '-1 day');
+SELECT acctsec.token_consume('$TOKEN', repeat('p', 100));
+SELECT acctsec.token_consume('$TOKEN', NULL::text || repeat('$TOKEN', 100));
+SELECT acctsec.session_start(repeat('$SESSION', 100));
+SELECT acctsec.sessions_revoke_all(repeat('$TOKEN', 100), '$SESSION');
+SELECT acctsec.credentials_changed('', '$SESSION');
+SQL
+  TOKEN_NEEDLES=("$TOKEN" "$SESSION")
+else
+  TOKEN_NEEDLES=()
+fi
 # (stateful capabilities add their failing calls here as they land)
 n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 "${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
@@ -164,7 +181,7 @@ RFC=12345678901234567890
 mapfile -t RFC_FORMS < <(forms "$RFC")
 # the audit log of the test database holds none of them either
 if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
-  for n in "${SECRET_FORMS[@]}" "$KEY64" "${TOTP_NEEDLES[@]}"; do
+  for n in "${SECRET_FORMS[@]}" "$KEY64" "${TOTP_NEEDLES[@]}" "${TOKEN_NEEDLES[@]}"; do
     c=$(echo "SELECT count(*) FROM acctsec.audit_log a WHERE strpos(lower(a::text), lower(:'n')) > 0" \
         | "${PSQL[@]}" -d $DB -v n="$n")
     [ "$c" = 0 ] || { echo "FAILED: $c audit rows carry a secret (${n:0:6}...)"; exit 1; }
@@ -172,4 +189,4 @@ if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'au
   echo "audit log: $("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log") rows, none carrying a secret, key or code"
 fi
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
-scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}" "${TOTP_NEEDLES[@]}"
+scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}" "${TOTP_NEEDLES[@]}" "${TOKEN_NEEDLES[@]}"
