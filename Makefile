@@ -39,14 +39,14 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
+	audit \
+	audit_events \
 	keys \
 	totp \
 	backup_codes \
 	second_factor \
 	updated_at \
 	passwords \
-	audit \
-	audit_events \
 	mirroring \
 	tokens \
 	sessions \

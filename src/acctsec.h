@@ -117,6 +117,40 @@ extern bool acctsec_account_forget(const text *account);
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
+
 /*
  * keys.c: the one key module behind every AEAD and keyed hash.
  *
@@ -260,39 +294,5 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
-
-/* audit.c: the audit trigger and its settings */
-extern void acctsec_define_audit_gucs(void);
-extern const char *acctsec_audit_actor(void);
-
-/* audit_chain.c: the one writer of acctsec.audit_log rows */
-typedef struct AcctsecAuditRow
-{
-	const char *relation;		/* schema-qualified; NULL for security events */
-	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
-	const char *account;		/* security events: the account concerned */
-	Jsonb *row_key;
-	Jsonb *old_values;
-	Jsonb *new_values;	/* security events: the details */
-	ArrayType *changed_columns;
-} AcctsecAuditRow;
-extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
-extern Oid	acctsec_audit_log_relid(void);
-
-#if defined(__GNUC__) || defined(__clang__)
-#define acctsec_attribute_sentinel __attribute__((sentinel))
-#else
-#define acctsec_attribute_sentinel
-#endif
-
-/*
- * events.c: record a security event (see events.c for the calling
- * convention).  Details are key/value C string pairs ended by a NULL key;
- * never pass a secret.  Returns the audit row's id.
- */
-extern int64 acctsec_security_event(const char *event, const char *account,...)
-			acctsec_attribute_sentinel;
-extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
-										  Jsonb *details);
 
 #endif							/* ACCTSEC_H */

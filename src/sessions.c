@@ -33,16 +33,26 @@
 
 #include <sodium.h>
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "acctsec.h"
@@ -316,6 +326,101 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 }
 
 /*
+ * session_check's lookup, without SPI: one probe of the selector's unique
+ * index, as the backend reads its own catalogues.  A plan run through SPI
+ * costs an executor start-up per call, several times the probe itself; the
+ * writes (the touch) still go through SPI.  The columns are checked by name
+ * once per relation, so a changed table is an error rather than a misread.
+ */
+#define SESSIONS_TABLE			"account_sessions"
+#define SESSIONS_SELECTOR_INDEX	"account_sessions_selector_key"
+
+static const char *const session_attnames[] = {
+	"session_id", "account", "selector", "verifier_hash", "started_at",
+	"last_seen_at", "expires_at"
+};
+#define ATT_SESSION_ID		1
+#define ATT_ACCOUNT			2
+#define ATT_VERIFIER_HASH	4
+#define ATT_LAST_SEEN_AT	6
+#define ATT_EXPIRES_AT		7
+
+static void
+check_session_columns(Relation rel)
+{
+	static Oid	checked_relid = InvalidOid;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (RelationGetRelid(rel) == checked_relid)
+		return;
+	if (desc->natts < lengthof(session_attnames))
+		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
+	for (int i = 0; i < lengthof(session_attnames); i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped ||
+			strcmp(NameStr(att->attname), session_attnames[i]) != 0)
+			elog(ERROR, "acctsec.%s does not have the expected columns",
+				 SESSIONS_TABLE);
+	}
+	checked_relid = RelationGetRelid(rel);
+}
+
+static bool
+find_session_by_index(const AcctsecToken *tok, SessionRow *row)
+{
+	Oid			nsp = get_namespace_oid("acctsec", false);
+	Oid			relid = get_relname_relid(SESSIONS_TABLE, nsp);
+	Oid			indexid = get_relname_relid(SESSIONS_SELECTOR_INDEX, nsp);
+	bytea	   *selector = acctsec_token_selector(tok);
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+	Snapshot	snapshot;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		elog(ERROR, "acctsec's sessions table or its selector index is missing");
+	rel = table_open(relid, AccessShareLock);
+	index = index_open(indexid, AccessShareLock);
+	check_session_columns(rel);
+
+	/* what a volatile function's query would see (as SPI does it) */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(selector));
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		hash = slot_getattr(slot, ATT_VERIFIER_HASH, &isnull);
+
+		if (!isnull &&
+			acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(hash)))
+		{
+			row->session_id = DatumGetInt64(slot_getattr(slot, ATT_SESSION_ID, &isnull));
+			row->last_seen_at = DatumGetTimestampTz(slot_getattr(slot, ATT_LAST_SEEN_AT, &isnull));
+			row->expires_at = DatumGetTimestampTz(slot_getattr(slot, ATT_EXPIRES_AT, &isnull));
+			row->account = DatumGetTextPCopy(slot_getattr(slot, ATT_ACCOUNT, &isnull));
+			found = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
  * The live session of the token argument (a session token datum, maybe
  * malformed), or false.  SPI connected.  The parsed token is wiped whatever
  * happens.
@@ -475,15 +580,26 @@ Datum
 acctsec_session_check(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext outer = CurrentMemoryContext;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	SessionRow	row;
-	bool		found;
+	volatile bool found = false;
+
+	AcctsecToken tok;
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	spi_connect();
-	found = live_session_of(PG_GETARG_DATUM(0), false, outer, &row);
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
+		return (Datum) 0;
+	PG_TRY();
+	{
+		found = find_session_by_index(&tok, &row) && session_live(&row, now);
+	}
+	PG_FINALLY();
+	{
+		acctsec_token_wipe(&tok);
+	}
+	PG_END_TRY();
+
 	if (found)
 	{
 		TimestampTz seen = row.last_seen_at;
@@ -498,12 +614,13 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 			Datum		args[2] = {Int64GetDatum(row.session_id),
 			TimestampTzGetDatum(now)};
 
+			spi_connect();
 			run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+			spi_finish();
 			seen = now;
 		}
 		row.expires_at = session_ends_at(&row, seen);
 	}
-	spi_finish();
 
 	if (found)
 	{

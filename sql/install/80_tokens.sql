@@ -26,8 +26,11 @@ CREATE INDEX one_time_tokens_expires_at_idx ON acctsec.one_time_tokens (expires_
 COMMENT ON TABLE acctsec.one_time_tokens IS
     'acctsec: outstanding one-time tokens (selector and keyed hash of the verifier)';
 
--- One row per session, holding its current token.  last_seen_at is in no
--- index, so session_check's occasional touch is a HOT update.
+-- One row per session, holding its current token.  session_check reads it
+-- through the selector's unique index.  last_seen_at is in no index and
+-- pages keep room (fillfactor 90), so session_check's touch, at most once
+-- per session_touch_interval, is a HOT update; expires_at has no index
+-- either (prune_expired, an occasional administrative job, scans).
 CREATE TABLE acctsec.account_sessions (
     session_id      bigserial PRIMARY KEY,
     account         text NOT NULL
@@ -40,11 +43,9 @@ CREATE TABLE acctsec.account_sessions (
     rotated_at      timestamptz,
     ip              inet,
     user_agent      text
-);
+) WITH (fillfactor = 90);
 -- sessions(), revoke_all, credentials_changed, the cascade from accounts
 CREATE INDEX account_sessions_account_idx ON acctsec.account_sessions (account);
--- prune_expired
-CREATE INDEX account_sessions_expires_at_idx ON acctsec.account_sessions (expires_at);
 
 COMMENT ON TABLE acctsec.account_sessions IS
     'acctsec: sessions (selector and keyed hash of the current token''s verifier)';
