@@ -49,13 +49,13 @@ REGRESS = \
 	backup_codes \
 	second_factor \
 	updated_at \
-	hostile \
-	attack \
 	passwords \
 	mirroring \
 	tokens \
 	sessions \
-	lockout_revocation
+	lockout_revocation \
+	hostile \
+	attack
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
@@ -65,7 +65,8 @@ ISOLATION = \
 	backup_code_replay \
 	token_consume \
 	session_rotate \
-	network_failures
+	network_failures \
+	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

@@ -179,6 +179,10 @@ BEGIN
     END IF;
     SELECT c.relkind INTO kind FROM pg_catalog.pg_class c
      WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
     IF kind OPERATOR(pg_catalog.<>) 'r' THEN
         RAISE EXCEPTION '% is not a plain table', tbl
             USING ERRCODE = 'wrong_object_type',
