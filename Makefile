@@ -41,6 +41,7 @@ REGRESS = \
 	attack \
 	passwords \
 	mirroring \
+	notify \
 	audit \
 	audit_events
 ISOLATION = \

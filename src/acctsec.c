@@ -31,6 +31,7 @@ _PG_init(void)
 	acctsec_define_updated_at_gucs();
 	acctsec_define_password_gucs();
 	acctsec_define_audit_gucs();
+	acctsec_define_event_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -224,5 +224,7 @@ extern int64 acctsec_security_event(const char *event, const char *account,...)
 			acctsec_attribute_sentinel;
 extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
 										  Jsonb *details);
+/* Define acctsec.notify_channel; called once from _PG_init. */
+extern void acctsec_define_event_gucs(void);
 
 #endif							/* ACCTSEC_H */
