@@ -16,8 +16,12 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/totp.o \
+	src/backup_codes.o \
 	src/updated_at.o \
-	src/passwords.o
+	src/passwords.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -35,20 +39,29 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
+	audit \
+	audit_events \
 	keys \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	hostile \
 	attack \
 	passwords \
 	mirroring \
 	notify \
-	audit \
-	audit_events
+	tokens \
+	sessions
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \
-	lockout_success_failure
+	lockout_success_failure \
+	totp_replay \
+	backup_code_replay \
+	token_consume \
+	session_rotate
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

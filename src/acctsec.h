@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
@@ -33,6 +34,10 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
+extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+									const char *label, size_t label_len,
+									const char *issuer, size_t issuer_len,
+									int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
@@ -112,6 +117,42 @@ extern bool acctsec_account_forget(const text *account);
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
+/* Define acctsec.notify_channel; called once from _PG_init. */
+extern void acctsec_define_event_gucs(void);
+
 /*
  * keys.c: the one key module behind every AEAD and keyed hash.
  *
@@ -175,6 +216,71 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* totp.c: stateful TOTP credentials */
+extern void acctsec_define_totp_gucs(void);
+/* Re-seal every TOTP secret not under the current key; returns how many. */
+extern int64 acctsec_totp_reseal_all(void);
+
+/*
+ * keys.c: can this stored keyed hash be verified (well-formed, made under a
+ * key that is in the ring)?  Lets a caller treat a value made under a key
+ * no longer configured as simply not matching.
+ */
+extern bool acctsec_keyed_hash_usable(const bytea *stored);
+
+/*
+ * tokens.c: the token format shared by sessions and one-time tokens
+ * (SPEC section 13): prefix, selector (lookup key, stored in clear) and
+ * verifier (stored only as a keyed hash, purpose ACCTSEC_KEY_TOKEN).
+ */
+#define ACCTSEC_TOKEN_CHARS				60
+#define ACCTSEC_TOKEN_SELECTOR_BYTES	9
+#define ACCTSEC_TOKEN_VERIFIER_BYTES	33
+
+typedef enum AcctsecTokenKind
+{
+	ACCTSEC_TOKEN_SESSION,		/* "acs_" */
+	ACCTSEC_TOKEN_ONE_TIME		/* "act_" */
+} AcctsecTokenKind;
+
+/* A parsed token; wipe it with acctsec_token_wipe when done. */
+typedef struct AcctsecToken
+{
+	uint8		selector[ACCTSEC_TOKEN_SELECTOR_BYTES];
+	uint8		verifier[ACCTSEC_TOKEN_VERIFIER_BYTES];
+} AcctsecToken;
+
+/*
+ * A new random token of this kind: returns its text, fills tok's selector
+ * (the verifier is wiped) and *hash with the keyed hash to store.
+ */
+extern text *acctsec_token_new(AcctsecTokenKind kind, AcctsecToken *tok,
+							   bytea **hash);
+/* Parse a text datum (maybe huge, never detoasted then); false if malformed. */
+extern bool acctsec_token_parse(AcctsecTokenKind kind, Datum token,
+								AcctsecToken *tok);
+/* Constant-time check of a parsed token against its stored hash. */
+extern bool acctsec_token_verify(AcctsecTokenKind kind, const AcctsecToken *tok,
+								 const bytea *stored);
+extern bytea *acctsec_token_selector(const AcctsecToken *tok);
+extern void acctsec_token_wipe(AcctsecToken *tok);
+/* Run a plan prepared and kept on first use (SPI connected); SPI_processed. */
+extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
+									 int nargs, const Oid *argtypes,
+									 Datum *values, const char *nulls,
+									 bool read_only, long tcount);
+/* One-time tokens: revoke an account's, prune expired ones (counts). */
+extern uint64 acctsec_tokens_revoke_account(const text *account);
+extern uint64 acctsec_tokens_prune(TimestampTz now);
+
+/*
+ * sessions.c: sessions.  acctsec_revoke_account_tokens revokes every
+ * session and one-time token of the account (a lockout calls it, holding
+ * the account's row lock); returns how many.
+ */
+extern uint64 acctsec_revoke_account_tokens(const text *account);
+extern void acctsec_define_sessions_gucs(void);
+
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
 
@@ -190,41 +296,5 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
-
-/* audit.c: the audit trigger and its settings */
-extern void acctsec_define_audit_gucs(void);
-extern const char *acctsec_audit_actor(void);
-
-/* audit_chain.c: the one writer of acctsec.audit_log rows */
-typedef struct AcctsecAuditRow
-{
-	const char *relation;		/* schema-qualified; NULL for security events */
-	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
-	const char *account;		/* security events: the account concerned */
-	Jsonb *row_key;
-	Jsonb *old_values;
-	Jsonb *new_values;	/* security events: the details */
-	ArrayType *changed_columns;
-} AcctsecAuditRow;
-extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
-extern Oid	acctsec_audit_log_relid(void);
-
-#if defined(__GNUC__) || defined(__clang__)
-#define acctsec_attribute_sentinel __attribute__((sentinel))
-#else
-#define acctsec_attribute_sentinel
-#endif
-
-/*
- * events.c: record a security event (see events.c for the calling
- * convention).  Details are key/value C string pairs ended by a NULL key;
- * never pass a secret.  Returns the audit row's id.
- */
-extern int64 acctsec_security_event(const char *event, const char *account,...)
-			acctsec_attribute_sentinel;
-extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
-										  Jsonb *details);
-/* Define acctsec.notify_channel; called once from _PG_init. */
-extern void acctsec_define_event_gucs(void);
 
 #endif							/* ACCTSEC_H */

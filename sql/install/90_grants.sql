@@ -18,12 +18,33 @@ AS $$
         -- accounts and lockout (20_accounts.sql)
         'acctsec.login_attempt(text, boolean, inet, text)',
         'acctsec.account_status(text)',
+        -- TOTP (40_totp.sql); rotate_secrets and key_status stay administrative
+        'acctsec.totp_enroll(text, text, text, int, int, text)',
+        'acctsec.totp_confirm(text, text)',
+        'acctsec.totp_verify(text, text)',
+        'acctsec.totp_disable(text)',
+        -- backup codes (45_backup_codes.sql)
+        'acctsec.backup_codes_generate(text, int)',
+        'acctsec.backup_code_verify(text, text)',
+        'acctsec.backup_codes_remaining(text)',
         -- passwords (70_passwords.sql)
         'acctsec.password_verify(text, text)',
+        -- audit log (50_audit.sql): the application's own "app." events
+        'acctsec.audit_event(text, text, jsonb)',
         -- existing applications (75_linked_tables.sql)
         'acctsec.login(text, text, inet, text)',
-        -- audit log (50_audit.sql): the application's own "app." events
-        'acctsec.audit_event(text, text, jsonb)'
+        -- sessions and one-time tokens (80_tokens.sql)
+        'acctsec.token_issue(text, text, interval)',
+        'acctsec.token_consume(text, text)',
+        'acctsec.token_peek(text, text)',
+        'acctsec.session_start(text, inet, text)',
+        'acctsec.session_check(text)',
+        'acctsec.session_rotate(text)',
+        'acctsec.session_end(text)',
+        'acctsec.sessions(text)',
+        'acctsec.session_revoke(text, bigint)',
+        'acctsec.sessions_revoke_all(text, text)',
+        'acctsec.credentials_changed(text, text)'
     ]) AS f
 $$;
 

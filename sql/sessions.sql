@@ -1,0 +1,294 @@
+-- Sessions (SPEC section 13): start, check (lifetime, idle timeout, touch
+-- interval), rotation with reuse detection, end, listing, revocation,
+-- credentials_changed, lockout and forget_account, prune, key rotation.
+\set VERBOSITY terse
+CREATE EXTENSION IF NOT EXISTS acctsec;
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE statement;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $f$;
+CREATE TEMP TABLE s (name text PRIMARY KEY, session_id bigint, token text);
+-- move a session back in time, as if it had started "ago" earlier
+CREATE FUNCTION pg_temp.age_session(name text, ago interval) RETURNS void LANGUAGE sql AS $f$
+  UPDATE acctsec.account_sessions a
+     SET started_at = started_at - ago, last_seen_at = last_seen_at - ago,
+         expires_at = expires_at - ago
+    FROM s WHERE s.name = age_session.name AND a.session_id = s.session_id
+$f$;
+
+-- session_start: an id, an "acs_" token, the end of its lifetime (30 days)
+INSERT INTO s SELECT 'a1', session_id, token
+FROM acctsec.session_start('regress_alice', '192.0.2.1', 'Firefox');
+INSERT INTO s SELECT 'a2', session_id, token
+FROM acctsec.session_start('regress_alice', NULL, repeat('é', 1000));
+INSERT INTO s SELECT 'b1', session_id, token FROM acctsec.session_start('regress_bob');
+SELECT name, length(token) AS len, token ~ '^acs_[A-Za-z0-9_-]{56}$' AS url_safe_format
+FROM s ORDER BY name;
+SELECT expires_at - now() AS lifetime FROM acctsec.session_start('regress_carol');
+-- the user agent is kept up to 1024 bytes (at a character boundary)
+SELECT octet_length(user_agent) AS ua_bytes, ip FROM acctsec.sessions('regress_alice') ORDER BY session_id;
+
+-- session_check: the account and session of a live token
+SELECT c.account, c.session_id = s.session_id AS same_session,
+       c.expires_at - now() BETWEEN '6 days 23 hours' AND '7 days' AS expires_in_7_days_idle
+FROM s, acctsec.session_check(s.token) c WHERE s.name = 'a1';
+-- anything else is no row, never an error
+SELECT t AS case, count(c.*) AS rows
+FROM s, LATERAL (VALUES
+  ('one character changed', left(token, 59) || CASE WHEN right(token, 1) = 'A' THEN 'B' ELSE 'A' END),
+  ('verifier of another session', left(token, 16) || right((SELECT token FROM s WHERE name = 'b1'), 44)),
+  ('one-time prefix', 'act_' || substr(token, 5)),
+  ('one character short', left(token, 59)),
+  ('one character more', token || 'A'),
+  ('bad character', left(token, 30) || '.' || substr(token, 32)),
+  ('empty', ''),
+  ('huge', repeat(token, 100000)),
+  ('NULL', NULL)) AS v(t, tv)
+  LEFT JOIN LATERAL acctsec.session_check(tv) c ON true
+WHERE name = 'a1' GROUP BY t ORDER BY t;
+-- a one-time token is not a session token, and the other way round
+SELECT count(*) AS one_time_as_session
+FROM acctsec.session_check(acctsec.token_issue('regress_alice', 'password_reset'));
+SELECT acctsec.token_peek(token, 'password_reset') AS session_as_one_time FROM s WHERE name = 'a1';
+
+-- last_seen_at is written at most once per session_touch_interval (60 s)
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '30 seconds'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+SELECT count(*) AS checked FROM s, acctsec.session_check(token) WHERE name = 'a1';
+SELECT now() - last_seen_at >= '30 seconds' AS not_touched_within_interval
+FROM acctsec.account_sessions WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '61 seconds'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+SELECT count(*) AS checked FROM s, acctsec.session_check(token) WHERE name = 'a1';
+SELECT now() - last_seen_at < '1 second' AS touched_after_interval
+FROM acctsec.account_sessions WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+-- not in a read-only transaction (no error either)
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '2 minutes'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+BEGIN TRANSACTION READ ONLY;
+SELECT count(*) AS checked_read_only FROM s, acctsec.session_check(token) WHERE name = 'a1';
+COMMIT;
+SELECT now() - last_seen_at >= '2 minutes' AS untouched_read_only
+FROM acctsec.account_sessions WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
+
+-- idle timeout (7 days): idle for 6 days is fine, for 7 it is over
+INSERT INTO s SELECT 'idle', session_id, token FROM acctsec.session_start('regress_dave');
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '6 days 23 hours'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
+SELECT c.expires_at - now() AS idle_session_now_expires_in
+FROM s, acctsec.session_check(s.token) c WHERE s.name = 'idle';
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '7 days'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
+SELECT count(*) AS idle_rows FROM s, acctsec.session_check(token) WHERE name = 'idle';
+-- with the idle timeout off, it is live again; expires_at is then the lifetime's end
+SET acctsec.session_idle_timeout = 0;
+SELECT c.expires_at - now() BETWEEN '29 days 23 hours' AND '30 days' AS expires_at_lifetime_end
+FROM s, acctsec.session_check(s.token) c WHERE s.name = 'idle';
+RESET acctsec.session_idle_timeout;
+-- absolute lifetime: a session started 30 days ago is over, even if used now
+INSERT INTO s SELECT 'old', session_id, token FROM acctsec.session_start('regress_dave');
+SELECT pg_temp.age_session('old', '29 days 23 hours');
+UPDATE acctsec.account_sessions SET last_seen_at = now()
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'old');
+SELECT c.expires_at - now() BETWEEN '59 minutes' AND '1 hour' AS old_session_expires_within_the_hour
+FROM s, acctsec.session_check(s.token) c WHERE s.name = 'old';
+SELECT pg_temp.age_session('old', '1 hour');
+SELECT count(*) AS expired_rows FROM s, acctsec.session_check(token) WHERE name = 'old';
+SELECT acctsec.session_rotate(token) AS rotate_expired FROM s WHERE name = 'old';
+SELECT acctsec.session_end(token) AS end_expired FROM s WHERE name = 'old';
+-- sessions() lists live sessions only, oldest first
+SELECT session_id = (SELECT session_id FROM s WHERE name = 'old') AS is_old, count(*)
+FROM acctsec.sessions('regress_dave') GROUP BY 1;
+
+-- session_rotate: a new token for the same session; the old one is retired
+INSERT INTO s SELECT 'r1', session_id, acctsec.session_rotate(token) FROM s WHERE name = 'b1';
+SELECT token ~ '^acs_[A-Za-z0-9_-]{56}$' AS new_format,
+       token <> (SELECT token FROM s WHERE name = 'b1') AS new_token,
+       (SELECT c.session_id FROM acctsec.session_check(token) c) = session_id AS same_session
+FROM s WHERE name = 'r1';
+SELECT count(*) AS old_token_checks FROM s, acctsec.session_check(token) WHERE name = 'b1';
+-- the retired token within the grace (10 s): refused, the session lives on
+SELECT acctsec.session_rotate(token) AS within_grace FROM s WHERE name = 'b1';
+SELECT count(*) AS new_token_still_checks FROM s, acctsec.session_check(token) WHERE name = 'r1';
+-- rotate again (a chain of retired tokens)
+INSERT INTO s SELECT 'r2', session_id, acctsec.session_rotate(token) FROM s WHERE name = 'r1';
+SELECT count(*) AS retired_tokens FROM acctsec.retired_session_tokens
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'b1');
+-- a made-up or altered token is simply NULL, and revokes nothing
+SELECT acctsec.session_rotate(v) AS rotate_bad
+FROM s, LATERAL (VALUES (left(token, 59) || CASE WHEN right(token, 1) = 'A' THEN 'B' ELSE 'A' END),
+  ('act_' || substr(token, 5)), (''), (repeat(token, 100000))) AS v(v)
+WHERE name = 'b1';
+SELECT acctsec.session_rotate(NULL) AS rotate_null;
+-- the first retired token replayed after the grace: NULL, and the whole session is revoked
+UPDATE acctsec.retired_session_tokens SET retired_at = retired_at - interval '11 seconds'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'b1');
+SELECT acctsec.session_rotate(token) AS replay_after_grace FROM s WHERE name = 'b1';
+SELECT count(*) AS current_token_rows FROM s, acctsec.session_check(token) WHERE name = 'r2';
+SELECT count(*) AS sessions_left, (SELECT count(*) FROM acctsec.retired_session_tokens r
+  WHERE r.session_id = (SELECT session_id FROM s WHERE name = 'b1')) AS retired_left
+FROM acctsec.account_sessions WHERE account = 'regress_bob';
+-- the grace is a setting: with 0 a replay revokes at once
+SET acctsec.session_reuse_grace = 0;
+INSERT INTO s SELECT 'g1', session_id, token FROM acctsec.session_start('regress_bob');
+INSERT INTO s SELECT 'g2', session_id, acctsec.session_rotate(token) FROM s WHERE name = 'g1';
+SELECT acctsec.session_rotate(token) AS replay_no_grace FROM s WHERE name = 'g1';
+SELECT count(*) AS revoked_at_once FROM s, acctsec.session_check(token) WHERE name = 'g2';
+RESET acctsec.session_reuse_grace;
+
+-- session_end: true once for a live session, false for anything else
+INSERT INTO s SELECT 'e1', session_id, token FROM acctsec.session_start('regress_erin');
+SELECT acctsec.session_end(token) AS ended, acctsec.session_end(token) AS ended_again
+FROM s WHERE name = 'e1';
+SELECT count(*) AS rows_after_end FROM s, acctsec.session_check(token) WHERE name = 'e1';
+SELECT acctsec.session_end(NULL) AS end_null, acctsec.session_end('') AS end_empty,
+       acctsec.session_end(repeat('x', 1000000)) AS end_huge;
+
+-- sessions / session_revoke: only the account's own sessions
+INSERT INTO s SELECT 'f' || i, session_id, token
+FROM generate_series(1, 3) i, acctsec.session_start('regress_frank', ('198.51.100.' || i)::inet, 'agent ' || i);
+SELECT ip, user_agent, started_at = last_seen_at AS unused, expires_at - started_at AS lifetime
+FROM acctsec.sessions('regress_frank') ORDER BY session_id;
+SELECT acctsec.session_revoke('regress_alice', (SELECT session_id FROM s WHERE name = 'f1')) AS other_account,
+       acctsec.session_revoke('regress_frank', (SELECT session_id FROM s WHERE name = 'f1')) AS own,
+       acctsec.session_revoke('regress_frank', (SELECT session_id FROM s WHERE name = 'f1')) AS again,
+       acctsec.session_revoke('regress_frank', NULL) AS null_id,
+       acctsec.session_revoke('regress_frank', -1) AS unknown_id;
+SELECT count(*) AS frank_sessions FROM acctsec.sessions('regress_frank');
+SELECT count(*) AS unknown_account_sessions FROM acctsec.sessions('regress_nobody');
+
+-- sessions_revoke_all: everything, or everything but the caller's own session
+INSERT INTO s SELECT 'f4', session_id, token FROM acctsec.session_start('regress_frank');
+SELECT acctsec.sessions_revoke_all('regress_frank', token) AS revoked_but_own FROM s WHERE name = 'f2';
+SELECT name, count(c.*) AS rows FROM s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name LIKE 'f_' GROUP BY name ORDER BY name;
+-- another account's token keeps nothing; a bad one neither
+SELECT acctsec.sessions_revoke_all('regress_frank', token) AS foreign_token FROM s WHERE name = 'a1';
+SELECT count(*) AS frank_left FROM acctsec.sessions('regress_frank');
+INSERT INTO s SELECT 'f5', session_id, token FROM acctsec.session_start('regress_frank');
+SELECT acctsec.sessions_revoke_all('regress_frank', 'garbage') AS bad_keep,
+       acctsec.sessions_revoke_all('regress_frank') AS nothing_left,
+       acctsec.sessions_revoke_all('regress_unknown') AS unknown_account;
+
+-- credentials_changed: all sessions but the caller's, and all one-time tokens
+INSERT INTO s SELECT 'g' || i, session_id, token
+FROM generate_series(3, 5) i, acctsec.session_start('regress_gina', NULL, 'agent ' || i);
+INSERT INTO s VALUES ('g_reset', NULL, acctsec.token_issue('regress_gina', 'password_reset'));
+BEGIN;
+SELECT acctsec.credentials_changed('regress_gina', token) AS revoked FROM s WHERE name = 'g4';
+SELECT name, count(c.*) AS rows FROM s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name IN ('g3', 'g4', 'g5') GROUP BY name ORDER BY name;
+SELECT acctsec.token_peek(token, 'password_reset') AS reset_token FROM s WHERE name = 'g_reset';
+ROLLBACK;
+-- rolled back with the transaction it belongs to; without keep_token, all of it
+SELECT count(*) AS gina_sessions_after_rollback FROM acctsec.sessions('regress_gina');
+SELECT acctsec.credentials_changed('regress_gina') AS revoked;
+SELECT count(*) AS gina_left FROM acctsec.sessions('regress_gina');
+
+-- a lockout revokes every session of the account; forget_account erases them
+SET acctsec.max_failed_attempts = 2;
+INSERT INTO s SELECT 'h1', session_id, token FROM acctsec.session_start('regress_hal');
+SELECT (acctsec.login_attempt('regress_hal', false)).status;
+SELECT count(*) AS after_failure FROM s, acctsec.session_check(token) WHERE name = 'h1';
+SELECT (acctsec.login_attempt('regress_hal', false)).status;
+SELECT count(*) AS after_lockout FROM s, acctsec.session_check(token) WHERE name = 'h1';
+RESET acctsec.max_failed_attempts;
+INSERT INTO s SELECT 'i1', session_id, token FROM acctsec.session_start('regress_ivy');
+SELECT acctsec.forget_account('regress_ivy') AS forgotten;
+SELECT count(*) AS after_forget FROM s, acctsec.session_check(token) WHERE name = 'i1';
+
+-- errors: the account argument (22023); everything token-shaped is never an error
+SELECT pg_temp.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
+  $$SELECT acctsec.session_start(NULL)$$,
+  $$SELECT acctsec.session_start('')$$,
+  $$SELECT acctsec.session_start(repeat('a', 1025))$$,
+  $$SELECT acctsec.sessions(NULL)$$,
+  $$SELECT acctsec.session_revoke(NULL, 1)$$,
+  $$SELECT acctsec.sessions_revoke_all(NULL)$$,
+  $$SELECT acctsec.credentials_changed('')$$,
+  $$SELECT acctsec.session_check(NULL)$$,
+  $$SELECT acctsec.session_rotate('acs_')$$
+]) AS st;
+
+-- settings: PGC_SUSET, with units
+SELECT name, setting, unit, context, vartype, min_val, max_val
+FROM pg_settings WHERE name LIKE 'acctsec.session%' ORDER BY name;
+CREATE ROLE regress_sessions_app;
+SELECT acctsec.grant_app_role('regress_sessions_app');
+GRANT ALL ON s TO regress_sessions_app;
+SET ROLE regress_sessions_app;
+-- it cannot change the settings
+SET acctsec.session_reuse_grace = 3600;
+-- the application role can run the session functions, not read the tables
+INSERT INTO s SELECT 'app', session_id, token FROM acctsec.session_start('regress_jo');
+SELECT account FROM s, acctsec.session_check(token) WHERE name = 'app';
+SELECT pg_temp.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
+  $$SELECT * FROM acctsec.account_sessions$$,
+  $$SELECT * FROM acctsec.retired_session_tokens$$,
+  $$UPDATE acctsec.account_sessions SET expires_at = 'infinity'$$,
+  $$SELECT acctsec.prune_expired()$$
+]) AS st;
+RESET ROLE;
+SELECT acctsec.revoke_app_role('regress_sessions_app');
+REVOKE ALL ON s FROM regress_sessions_app;
+DROP ROLE regress_sessions_app;
+
+-- prune_expired: expired and idle sessions (their retired tokens with them)
+DELETE FROM acctsec.account_sessions;
+DELETE FROM s;
+INSERT INTO s SELECT 'p' || i, session_id, token
+FROM generate_series(1, 4) i, acctsec.session_start('regress_kim', NULL, 'agent ' || i);
+INSERT INTO s SELECT 'p1r', session_id, acctsec.session_rotate(token) FROM s WHERE name = 'p1';
+SELECT pg_temp.age_session('p1', '31 days');
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '8 days'
+WHERE session_id = (SELECT session_id FROM s WHERE name = 'p2');
+SELECT acctsec.prune_expired() AS pruned;
+SELECT (SELECT count(*) FROM acctsec.account_sessions) AS sessions_left,
+       (SELECT count(*) FROM acctsec.retired_session_tokens) AS retired_left;
+
+-- key rotation: a session made under one key keeps working while that key
+-- is the previous one, and is simply invalid (no error) once it is gone.
+-- A configured key needs acctsec preloaded (keys.c): session_preload_libraries
+-- takes effect for new connections after a reload.
+ALTER SYSTEM SET session_preload_libraries = 'acctsec';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+\c
+\set VERBOSITY terse
+CREATE TABLE sessions_keys (name text PRIMARY KEY, session_id bigint, token text);
+ALTER SYSTEM SET acctsec.secret_key = '1111111111111111111111111111111111111111111111111111111111111111';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('1', 64) AS key_applied;
+INSERT INTO sessions_keys SELECT 'k1', session_id, token FROM acctsec.session_start('regress_kim');
+ALTER SYSTEM SET acctsec.secret_key = '2222222222222222222222222222222222222222222222222222222222222222';
+ALTER SYSTEM SET acctsec.secret_key_previous = '1111111111111111111111111111111111111111111111111111111111111111';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('2', 64) AS key_applied;
+INSERT INTO sessions_keys SELECT 'k2', session_id, token FROM acctsec.session_start('regress_kim');
+SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
+SELECT count(DISTINCT substr(verifier_hash, 2, 4)) AS key_ids FROM acctsec.account_sessions
+WHERE session_id IN (SELECT session_id FROM sessions_keys s WHERE name IN ('k1', 'k2'));
+ALTER SYSTEM SET acctsec.secret_key = '3333333333333333333333333333333333333333333333333333333333333333';
+ALTER SYSTEM SET acctsec.secret_key_previous = '2222222222222222222222222222222222222222222222222222222222222222';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('3', 64) AS key_applied;
+SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
+SELECT acctsec.session_rotate(token) IS NULL AS rotate_old_key_null FROM sessions_keys s WHERE name = 'k1';
+ALTER SYSTEM RESET acctsec.secret_key;
+ALTER SYSTEM RESET acctsec.secret_key_previous;
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = '' AS key_applied;
+ALTER SYSTEM RESET session_preload_libraries;
+SELECT pg_reload_conf(), pg_sleep(0.5);
+DROP TABLE sessions_keys;
+
+-- the functions' declarations
+SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict,
+       p.prosecdef, p.proconfig
+FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace
+  AND (p.proname LIKE 'session%' OR p.proname IN ('credentials_changed', 'prune_expired'))
+ORDER BY p.oid::regprocedure::text;

@@ -1,0 +1,855 @@
+/*
+ * sessions.c
+ *		Sessions with refresh-token rotation and reuse detection, and the
+ *		revocation rules shared with one-time tokens (SPEC section 13).
+ *
+ * A session is a row of acctsec.account_sessions holding its current
+ * token's selector (unique index) and the keyed hash of its verifier, in the
+ * format of tokens.c ("acs_" prefix).  session_check is one index lookup, a
+ * keyed hash and a constant-time comparison; it writes last_seen_at only
+ * when the stored value is older than acctsec.session_touch_interval, so a
+ * read-heavy application does not write on every request (and the write is
+ * a HOT update: last_seen_at is in no index).
+ *
+ * session_rotate gives the session a new token and moves the old one to
+ * acctsec.retired_session_tokens.  A retired token presented to
+ * session_rotate again is a replay: within acctsec.session_reuse_grace of
+ * its retirement (two tabs refreshing at once) it is refused; later, the
+ * token was stolen or the client is broken, and the whole session is
+ * revoked.  session_rotate never raises an error for a token it refuses,
+ * since an error would roll that revocation back.  Concurrent rotations of
+ * one token queue on the session's row lock: the first rotates, the others
+ * find the token retired within the grace and get NULL.
+ *
+ * Revocation deletes the rows (a retired token of a revoked session is then
+ * simply unknown).  Every table references acctsec.accounts ON DELETE
+ * CASCADE, so forget_account erases everything; a lockout revokes
+ * everything through acctsec_revoke_account_tokens, called by account.c.
+ * Functions that revoke every session of an account (and session_start)
+ * take the account's row lock first, so a session started concurrently is
+ * either revoked too or starts after the revocation.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_session_start);
+PG_FUNCTION_INFO_V1(acctsec_session_check);
+PG_FUNCTION_INFO_V1(acctsec_session_rotate);
+PG_FUNCTION_INFO_V1(acctsec_session_end);
+PG_FUNCTION_INFO_V1(acctsec_sessions);
+PG_FUNCTION_INFO_V1(acctsec_session_revoke);
+PG_FUNCTION_INFO_V1(acctsec_sessions_revoke_all);
+PG_FUNCTION_INFO_V1(acctsec_credentials_changed);
+PG_FUNCTION_INFO_V1(acctsec_prune_expired);
+
+/* A user agent is stored cut to this many bytes, never refused. */
+#define MAX_USER_AGENT_BYTES	1024
+#define MAX_DURATION_S			(10 * 365 * 24 * 3600)
+
+/* Settings; all PGC_SUSET, in seconds. */
+static int	session_lifetime = 30 * 24 * 3600;
+static int	session_idle_timeout = 7 * 24 * 3600;
+static int	session_touch_interval = 60;
+static int	session_reuse_grace = 10;
+
+void
+acctsec_define_sessions_gucs(void)
+{
+	DefineCustomIntVariable("acctsec.session_lifetime",
+							"Absolute lifetime of a session, rotations included.",
+							NULL,
+							&session_lifetime,
+							30 * 24 * 3600, 1, MAX_DURATION_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.session_idle_timeout",
+							"A session unused for this long ends (0: never).",
+							NULL,
+							&session_idle_timeout,
+							7 * 24 * 3600, 0, MAX_DURATION_S,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.session_touch_interval",
+							"session_check writes a session's last-seen time at most this often.",
+							"0 writes it on every check.",
+							&session_touch_interval,
+							60, 0, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.session_reuse_grace",
+							"A rotated-out token presented again within this time is refused; later it revokes its session.",
+							NULL,
+							&session_reuse_grace,
+							10, 0, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * Saved plans
+ * ---------------------------------------------------------------------------
+ */
+
+typedef enum SessionPlanId
+{
+	PLAN_START,
+	PLAN_FIND,
+	PLAN_FIND_FOR_UPDATE,
+	PLAN_TOUCH,
+	PLAN_RETIRE,
+	PLAN_ROTATE,
+	PLAN_FIND_RETIRED,
+	PLAN_DELETE,
+	PLAN_LIST,
+	PLAN_REVOKE_ONE,
+	PLAN_REVOKE_ALL,
+	PLAN_PRUNE,
+	NUM_SESSION_PLANS
+} SessionPlanId;
+
+typedef struct SessionPlanDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+} SessionPlanDef;
+
+/* the columns PLAN_FIND and PLAN_FIND_FOR_UPDATE read, in this order */
+#define SESSION_COLUMNS \
+	"session_id, account, verifier_hash, last_seen_at, expires_at"
+
+static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
+	[PLAN_START] = {
+		"INSERT INTO acctsec.account_sessions"
+		" (account, selector, verifier_hash, started_at, last_seen_at,"
+		" expires_at, ip, user_agent)"
+		" VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING session_id",
+		7, {TEXTOID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		INETOID, TEXTOID}
+	},
+	[PLAN_FIND] = {
+		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
+		" WHERE selector OPERATOR(pg_catalog.=) $1",
+		1, {BYTEAOID}
+	},
+	/* the new selector is in a unique index: the update needs FOR UPDATE */
+	[PLAN_FIND_FOR_UPDATE] = {
+		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
+		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+		1, {BYTEAOID}
+	},
+	[PLAN_TOUCH] = {
+		"UPDATE acctsec.account_sessions SET last_seen_at = $2"
+		" WHERE session_id OPERATOR(pg_catalog.=) $1"
+		" AND last_seen_at OPERATOR(pg_catalog.<) $2",
+		2, {INT8OID, TIMESTAMPTZOID}
+	},
+	[PLAN_RETIRE] = {
+		"INSERT INTO acctsec.retired_session_tokens"
+		" (selector, session_id, verifier_hash, retired_at)"
+		" SELECT selector, session_id, verifier_hash, $2"
+		" FROM acctsec.account_sessions"
+		" WHERE session_id OPERATOR(pg_catalog.=) $1",
+		2, {INT8OID, TIMESTAMPTZOID}
+	},
+	[PLAN_ROTATE] = {
+		"UPDATE acctsec.account_sessions SET selector = $2,"
+		" verifier_hash = $3, last_seen_at = $4, rotated_at = $4"
+		" WHERE session_id OPERATOR(pg_catalog.=) $1",
+		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}
+	},
+	[PLAN_FIND_RETIRED] = {
+		"SELECT r.session_id, s.account, r.verifier_hash, r.retired_at"
+		" FROM acctsec.retired_session_tokens r"
+		" JOIN acctsec.account_sessions s"
+		" ON s.session_id OPERATOR(pg_catalog.=) r.session_id"
+		" WHERE r.selector OPERATOR(pg_catalog.=) $1 FOR UPDATE OF s",
+		1, {BYTEAOID}
+	},
+	[PLAN_DELETE] = {
+		"DELETE FROM acctsec.account_sessions"
+		" WHERE session_id OPERATOR(pg_catalog.=) $1",
+		1, {INT8OID}
+	},
+	/* live sessions: not past their lifetime, not idle ($3 is NULL: no idle timeout) */
+	[PLAN_LIST] = {
+		"SELECT session_id, started_at, last_seen_at, expires_at, ip, user_agent"
+		" FROM acctsec.account_sessions"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND expires_at OPERATOR(pg_catalog.>) $2"
+		" AND ($3::pg_catalog.timestamptz IS NULL"
+		" OR last_seen_at OPERATOR(pg_catalog.>) $3)"
+		" ORDER BY started_at, session_id",
+		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	},
+	[PLAN_REVOKE_ONE] = {
+		"DELETE FROM acctsec.account_sessions"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND session_id OPERATOR(pg_catalog.=) $2",
+		2, {TEXTOID, INT8OID}
+	},
+	/* $2: the session to keep, or NULL */
+	[PLAN_REVOKE_ALL] = {
+		"DELETE FROM acctsec.account_sessions"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND ($2::pg_catalog.int8 IS NULL"
+		" OR session_id OPERATOR(pg_catalog.<>) $2)",
+		2, {TEXTOID, INT8OID}
+	},
+	[PLAN_PRUNE] = {
+		"DELETE FROM acctsec.account_sessions"
+		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
+		" OR last_seen_at OPERATOR(pg_catalog.<=) $2",
+		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+	},
+};
+
+static SPIPlanPtr session_plans[NUM_SESSION_PLANS];
+
+static uint64
+run_session_plan(SessionPlanId id, Datum *values, const char *nulls,
+				 bool read_only, long tcount)
+{
+	const SessionPlanDef *def = &session_plan_defs[id];
+
+	return acctsec_run_saved_plan(&session_plans[id], def->sql, def->nargs,
+								  def->argtypes, values, nulls, read_only,
+								  tcount);
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+spi_finish(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* ---------------------------------------------------------------------------
+ * Looking a token up
+ * ---------------------------------------------------------------------------
+ */
+
+typedef struct SessionRow
+{
+	int64		session_id;
+	text	   *account;		/* in the caller's memory context */
+	TimestampTz last_seen_at;
+	TimestampTz expires_at;
+} SessionRow;
+
+/* The moment before which a session's last use makes it idle. */
+static inline bool
+session_live(const SessionRow *s, TimestampTz now)
+{
+	if (s->expires_at <= now)
+		return false;
+	if (session_idle_timeout > 0 &&
+		s->last_seen_at + (int64) session_idle_timeout * USECS_PER_SEC <= now)
+		return false;
+	return true;
+}
+
+/* When the session ends if it is not used again after last_seen. */
+static TimestampTz
+session_ends_at(const SessionRow *s, TimestampTz last_seen)
+{
+	TimestampTz idle_end;
+
+	if (session_idle_timeout == 0)
+		return s->expires_at;
+	idle_end = last_seen + (int64) session_idle_timeout * USECS_PER_SEC;
+	return Min(s->expires_at, idle_end);
+}
+
+/*
+ * Find the session whose current token this is (SPI connected; the parsed
+ * token in tok).  True and *row filled when the token's verifier matches;
+ * the session may be past its lifetime or idle (see session_live).
+ */
+static bool
+find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
+			 SessionRow *row)
+{
+	Datum		values[1] = {PointerGetDatum(acctsec_token_selector(tok))};
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	MemoryContext spi;
+
+	if (run_session_plan(for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
+						 values, NULL, !for_update, 1) != 1)
+		return false;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok,
+							  DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull))))
+		return false;
+	row->session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	row->last_seen_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
+	row->expires_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 5, &isnull));
+	spi = MemoryContextSwitchTo(outer);
+	row->account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+	MemoryContextSwitchTo(spi);
+	return true;
+}
+
+/*
+ * session_check's lookup, without SPI: one probe of the selector's unique
+ * index, as the backend reads its own catalogues.  A plan run through SPI
+ * costs an executor start-up per call, several times the probe itself; the
+ * writes (the touch) still go through SPI.  The columns are checked by name
+ * once per relation, so a changed table is an error rather than a misread.
+ */
+#define SESSIONS_TABLE			"account_sessions"
+#define SESSIONS_SELECTOR_INDEX	"account_sessions_selector_key"
+
+static const char *const session_attnames[] = {
+	"session_id", "account", "selector", "verifier_hash", "started_at",
+	"last_seen_at", "expires_at"
+};
+#define ATT_SESSION_ID		1
+#define ATT_ACCOUNT			2
+#define ATT_VERIFIER_HASH	4
+#define ATT_LAST_SEEN_AT	6
+#define ATT_EXPIRES_AT		7
+
+static void
+check_session_columns(Relation rel)
+{
+	static Oid	checked_relid = InvalidOid;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (RelationGetRelid(rel) == checked_relid)
+		return;
+	if (desc->natts < lengthof(session_attnames))
+		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
+	for (int i = 0; i < lengthof(session_attnames); i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped ||
+			strcmp(NameStr(att->attname), session_attnames[i]) != 0)
+			elog(ERROR, "acctsec.%s does not have the expected columns",
+				 SESSIONS_TABLE);
+	}
+	checked_relid = RelationGetRelid(rel);
+}
+
+static bool
+find_session_by_index(const AcctsecToken *tok, SessionRow *row)
+{
+	Oid			nsp = get_namespace_oid("acctsec", false);
+	Oid			relid = get_relname_relid(SESSIONS_TABLE, nsp);
+	Oid			indexid = get_relname_relid(SESSIONS_SELECTOR_INDEX, nsp);
+	bytea	   *selector = acctsec_token_selector(tok);
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+	Snapshot	snapshot;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		elog(ERROR, "acctsec's sessions table or its selector index is missing");
+	rel = table_open(relid, AccessShareLock);
+	index = index_open(indexid, AccessShareLock);
+	check_session_columns(rel);
+
+	/* what a volatile function's query would see (as SPI does it) */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(selector));
+	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		hash = slot_getattr(slot, ATT_VERIFIER_HASH, &isnull);
+
+		if (!isnull &&
+			acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(hash)))
+		{
+			row->session_id = DatumGetInt64(slot_getattr(slot, ATT_SESSION_ID, &isnull));
+			row->last_seen_at = DatumGetTimestampTz(slot_getattr(slot, ATT_LAST_SEEN_AT, &isnull));
+			row->expires_at = DatumGetTimestampTz(slot_getattr(slot, ATT_EXPIRES_AT, &isnull));
+			row->account = DatumGetTextPCopy(slot_getattr(slot, ATT_ACCOUNT, &isnull));
+			found = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
+ * The live session of the token argument (a session token datum, maybe
+ * malformed), or false.  SPI connected.  The parsed token is wiped whatever
+ * happens.
+ */
+static bool
+live_session_of(Datum token, bool for_update, MemoryContext outer,
+				SessionRow *row)
+{
+	AcctsecToken tok;
+	volatile bool found = false;
+
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, token, &tok))
+		return false;
+	PG_TRY();
+	{
+		found = find_session(&tok, for_update, outer, row) &&
+			session_live(row, GetCurrentTransactionStartTimestamp());
+	}
+	PG_FINALLY();
+	{
+		acctsec_token_wipe(&tok);
+	}
+	PG_END_TRY();
+	return found;
+}
+
+/* ---------------------------------------------------------------------------
+ * Revocation (acctsec.h)
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * Revoke every session of the account but keep_session (0: none), and with
+ * one_time_tokens every one-time token too.  The caller holds the account's
+ * row lock.  Returns the number of sessions and tokens revoked.
+ */
+static uint64
+revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
+{
+	Datum		values[2];
+	char		nulls[2] = {' ', keep_session == 0 ? 'n' : ' '};
+	uint64		n;
+
+	values[0] = PointerGetDatum(account);
+	values[1] = Int64GetDatum(keep_session);
+	spi_connect();
+	n = run_session_plan(PLAN_REVOKE_ALL, values, nulls, false, 0);
+	spi_finish();
+	if (one_time_tokens)
+		n += acctsec_tokens_revoke_account(account);
+	return n;
+}
+
+uint64
+acctsec_revoke_account_tokens(const text *account)
+{
+	return revoke_account(account, 0, true);
+}
+
+/* The session of token (a datum, may be NULL) if it is a live one of account. */
+static int64
+own_session(const text *account, bool isnull, Datum token)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	SessionRow	row;
+	int64		keep = 0;
+
+	if (isnull)
+		return 0;
+	spi_connect();
+	if (live_session_of(token, false, outer, &row) &&
+		VARSIZE_ANY_EXHDR(row.account) == VARSIZE_ANY_EXHDR(account) &&
+		memcmp(VARDATA_ANY(row.account), VARDATA_ANY(account),
+			   VARSIZE_ANY_EXHDR(account)) == 0)
+		keep = row.session_id;
+	spi_finish();
+	return keep;
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL-callable functions
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * session_start(account text, ip inet DEFAULT NULL, user_agent text DEFAULT NULL)
+ *		RETURNS TABLE(session_id bigint, token text, expires_at timestamptz)
+ */
+Datum
+acctsec_session_start(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	bool		ip_null = PG_ARGISNULL(1);
+	text	   *user_agent = NULL;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz expires = now + (int64) session_lifetime * USECS_PER_SEC;
+	AcctsecToken tok;
+	bytea	   *hash;
+	text	   *token;
+	Datum		args[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[3];
+	bool		result_nulls[3] = {false, false, false};
+	bool		isnull;
+	int64		session_id;
+
+	if (!PG_ARGISNULL(2))
+	{
+		text	   *ua = PG_GETARG_TEXT_PP(2);
+		int			len = VARSIZE_ANY_EXHDR(ua);
+
+		if (len > MAX_USER_AGENT_BYTES)
+			len = pg_mbcliplen(VARDATA_ANY(ua), len, MAX_USER_AGENT_BYTES);
+		user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
+	}
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* the account's row: it must exist, and revoke_all queues behind us */
+	acctsec_account_lock(account, NULL);
+
+	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &tok, &hash);
+	args[0] = PointerGetDatum(account);
+	args[1] = PointerGetDatum(acctsec_token_selector(&tok));
+	args[2] = PointerGetDatum(hash);
+	args[3] = TimestampTzGetDatum(now);
+	args[4] = TimestampTzGetDatum(expires);
+	args[5] = ip_null ? (Datum) 0 : PG_GETARG_DATUM(1);
+	args[6] = PointerGetDatum(user_agent);
+	nulls[5] = ip_null ? 'n' : ' ';
+	nulls[6] = user_agent ? ' ' : 'n';
+	acctsec_token_wipe(&tok);
+
+	spi_connect();
+	if (run_session_plan(PLAN_START, args, nulls, false, 1) != 1)
+		elog(ERROR, "could not store a new session");
+	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	spi_finish();
+
+	values[0] = Int64GetDatum(session_id);
+	values[1] = PointerGetDatum(token);
+	values[2] = TimestampTzGetDatum(expires);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, result_nulls);
+	return (Datum) 0;
+}
+
+/*
+ * session_check(token text)
+ *		RETURNS TABLE(account text, session_id bigint, expires_at timestamptz)
+ *
+ * No row for anything but the current token of a live session.  expires_at
+ * is when the session ends unless it is used again (its lifetime or its
+ * idle timeout, whichever comes first).
+ */
+Datum
+acctsec_session_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	SessionRow	row;
+	volatile bool found = false;
+
+	AcctsecToken tok;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
+		return (Datum) 0;
+	PG_TRY();
+	{
+		found = find_session_by_index(&tok, &row) && session_live(&row, now);
+	}
+	PG_FINALLY();
+	{
+		acctsec_token_wipe(&tok);
+	}
+	PG_END_TRY();
+
+	if (found)
+	{
+		TimestampTz seen = row.last_seen_at;
+
+		/*
+		 * Touch at most once per interval, and never where writing is
+		 * impossible (a read-only transaction, a standby).
+		 */
+		if (now - row.last_seen_at >= (int64) session_touch_interval * USECS_PER_SEC &&
+			!XactReadOnly && !RecoveryInProgress())
+		{
+			Datum		args[2] = {Int64GetDatum(row.session_id),
+			TimestampTzGetDatum(now)};
+
+			spi_connect();
+			run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+			spi_finish();
+			seen = now;
+		}
+		row.expires_at = session_ends_at(&row, seen);
+	}
+
+	if (found)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = PointerGetDatum(row.account);
+		values[1] = Int64GetDatum(row.session_id);
+		values[2] = TimestampTzGetDatum(row.expires_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * session_rotate(token text) RETURNS text
+ *
+ * The new token of the session whose current token this is, or NULL.  A
+ * retired token presented after the grace revokes its session.
+ */
+Datum
+acctsec_session_rotate(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	AcctsecToken tok;
+	SessionRow	row;
+	text	   *volatile result = NULL;
+
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
+		PG_RETURN_NULL();
+
+	spi_connect();
+	PG_TRY();
+	{
+		if (find_session(&tok, true, outer, &row))
+		{
+			if (session_live(&row, now))
+			{
+				AcctsecToken fresh;
+				bytea	   *hash;
+				text	   *token;
+				Datum		args[4];
+
+				args[0] = Int64GetDatum(row.session_id);
+				args[1] = TimestampTzGetDatum(now);
+				run_session_plan(PLAN_RETIRE, args, NULL, false, 0);
+
+				token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
+				args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
+				args[2] = PointerGetDatum(hash);
+				args[3] = TimestampTzGetDatum(now);
+				acctsec_token_wipe(&fresh);
+				run_session_plan(PLAN_ROTATE, args, NULL, false, 0);
+				result = token;
+			}
+		}
+		else
+		{
+			Datum		args[1] = {PointerGetDatum(acctsec_token_selector(&tok))};
+
+			/* a retired token?  Lock its session, then look at it */
+			if (run_session_plan(PLAN_FIND_RETIRED, args, NULL, false, 1) == 1)
+			{
+				HeapTuple	tuple = SPI_tuptable->vals[0];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				bool		isnull;
+				int64		session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+				bytea	   *hash = DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull));
+				TimestampTz retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
+
+				if (acctsec_token_verify(ACCTSEC_TOKEN_SESSION, &tok, hash) &&
+					now - retired_at >= (int64) session_reuse_grace * USECS_PER_SEC)
+				{
+					Datum		del[1] = {Int64GetDatum(session_id)};
+
+					/* replayed after the grace: the token was stolen */
+					run_session_plan(PLAN_DELETE, del, NULL, false, 0);
+				}
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		acctsec_token_wipe(&tok);
+	}
+	PG_END_TRY();
+	spi_finish();
+
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
+}
+
+/* session_end(token text) RETURNS boolean: true if a live session ended */
+Datum
+acctsec_session_end(PG_FUNCTION_ARGS)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	SessionRow	row;
+	bool		ended = false;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	spi_connect();
+	if (live_session_of(PG_GETARG_DATUM(0), true, outer, &row))
+	{
+		Datum		args[1] = {Int64GetDatum(row.session_id)};
+
+		ended = run_session_plan(PLAN_DELETE, args, NULL, false, 0) == 1;
+	}
+	spi_finish();
+	PG_RETURN_BOOL(ended);
+}
+
+/*
+ * sessions(account text) RETURNS TABLE(session_id bigint, started_at
+ *		timestamptz, last_seen_at timestamptz, expires_at timestamptz, ip inet,
+ *		user_agent text)
+ *
+ * The account's live sessions, oldest first, for a "your devices" page.
+ * expires_at is the session's absolute end; last_seen_at is exact to
+ * acctsec.session_touch_interval.
+ */
+Datum
+acctsec_sessions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	uint64		n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	args[0] = PointerGetDatum(account);
+	args[1] = TimestampTzGetDatum(now);
+	if (session_idle_timeout > 0)
+		args[2] = TimestampTzGetDatum(now - (int64) session_idle_timeout * USECS_PER_SEC);
+	else
+		nulls[2] = 'n';
+
+	spi_connect();
+	n = run_session_plan(PLAN_LIST, args, nulls, true, 0);
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		values[6];
+		bool		isnull[6];
+
+		for (int c = 0; c < 6; c++)
+			values[c] = SPI_getbinval(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, c + 1, &isnull[c]);
+		/* the tuplestore copies the values into its own memory */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	spi_finish();
+	return (Datum) 0;
+}
+
+/* session_revoke(account text, session_id bigint) RETURNS boolean */
+Datum
+acctsec_session_revoke(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	Datum		args[2];
+	bool		revoked;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	args[0] = PointerGetDatum(account);
+	args[1] = PG_GETARG_DATUM(1);
+	spi_connect();
+	revoked = run_session_plan(PLAN_REVOKE_ONE, args, NULL, false, 0) == 1;
+	spi_finish();
+	PG_RETURN_BOOL(revoked);
+}
+
+/*
+ * sessions_revoke_all(account text, except_token text DEFAULT NULL)
+ *		RETURNS int
+ *
+ * Every session of the account but the one except_token belongs to (when it
+ * is a live session of this account); the number revoked.
+ */
+Datum
+acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	int64		keep;
+
+	acctsec_account_lock(account, NULL);
+	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
+	PG_RETURN_INT32((int32) revoke_account(account, keep, false));
+}
+
+/*
+ * credentials_changed(account text, keep_token text DEFAULT NULL) RETURNS int
+ *
+ * After a password or e-mail change: every session but the caller's (the one
+ * keep_token belongs to) and every one-time token of the account; the
+ * number of sessions and tokens revoked.
+ */
+Datum
+acctsec_credentials_changed(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	int64		keep;
+
+	acctsec_account_lock(account, NULL);
+	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
+	PG_RETURN_INT32((int32) revoke_account(account, keep, true));
+}
+
+/* prune_expired() RETURNS bigint: expired sessions and one-time tokens deleted */
+Datum
+acctsec_prune_expired(PG_FUNCTION_ARGS)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		args[2];
+	uint64		n;
+
+	args[0] = TimestampTzGetDatum(now);
+	/* with no idle timeout, a time before every session */
+	args[1] = TimestampTzGetDatum(session_idle_timeout > 0 ?
+								  now - (int64) session_idle_timeout * USECS_PER_SEC :
+								  DT_NOBEGIN);
+	spi_connect();
+	n = run_session_plan(PLAN_PRUNE, args, NULL, false, 0);
+	spi_finish();
+	n += acctsec_tokens_prune(now);
+	PG_RETURN_INT64((int64) n);
+}

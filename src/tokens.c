@@ -1,0 +1,502 @@
+/*
+ * tokens.c
+ *		The token format shared by sessions and one-time tokens, and the
+ *		one-time tokens themselves (SPEC section 13).
+ *
+ * A token is an opaque, URL-safe string of 60 characters:
+ *
+ *		prefix(4)  selector(12)  verifier(44)
+ *
+ *	- the prefix names the kind, so that secret scanners can recognise a
+ *	  leaked token: "acs_" for a session, "act_" for a one-time token;
+ *	- the selector is 9 random bytes (base64url): the lookup key, stored in
+ *	  clear in a unique index;
+ *	- the verifier is 33 random bytes (264 bits, base64url; a multiple of
+ *	  three bytes, so each token has exactly one spelling).  Only a keyed
+ *	  hash of it is stored, made by the key module (keys.c, purpose
+ *	  ACCTSEC_KEY_TOKEN) over (prefix || selector, verifier), carrying the
+ *	  fingerprint of the key it was made under.
+ *
+ * A lookup finds the row by its selector and compares the keyed hash in
+ * constant time (acctsec_keyed_hash_verify).  The selector is not secret;
+ * the verifier never leaves the function that made it, and what is stored
+ * cannot be turned back into it, even by someone who has the key: nothing
+ * in a dump of the database works as a token.  Tokens made under a key that
+ * is no longer configured are invalid (rotating the key without keeping the
+ * previous one revokes every token).
+ *
+ * Every malformed token (wrong prefix or length, a character outside the
+ * alphabet, huge input) is simply invalid: the SQL functions answer NULL,
+ * no row or false, and never raise an error that tells anything.
+ *
+ * One-time tokens (password reset, e-mail verification, magic links) live
+ * in acctsec.one_time_tokens, at most one per account and purpose.  They
+ * are consumed by deleting their row, under the row's lock, so that one
+ * token gives its account exactly once however many transactions race.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/detoast.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_token_issue);
+PG_FUNCTION_INFO_V1(acctsec_token_consume);
+PG_FUNCTION_INFO_V1(acctsec_token_peek);
+
+#define TOKEN_PREFIX_CHARS		4
+#define TOKEN_SELECTOR_CHARS	12	/* 9 bytes in base64url */
+#define TOKEN_VERIFIER_CHARS	44	/* 33 bytes in base64url */
+#define TOKEN_CONTEXT_BYTES		(TOKEN_PREFIX_CHARS + ACCTSEC_TOKEN_SELECTOR_BYTES)
+
+StaticAssertDecl(ACCTSEC_TOKEN_CHARS ==
+				 TOKEN_PREFIX_CHARS + TOKEN_SELECTOR_CHARS + TOKEN_VERIFIER_CHARS,
+				 "token length does not add up");
+StaticAssertDecl(ACCTSEC_TOKEN_SELECTOR_BYTES % 3 == 0 &&
+				 ACCTSEC_TOKEN_VERIFIER_BYTES % 3 == 0,
+				 "token parts must be whole base64 groups");
+
+static const char *const token_prefixes[] = {
+	[ACCTSEC_TOKEN_SESSION] = "acs_",
+	[ACCTSEC_TOKEN_ONE_TIME] = "act_",
+};
+
+/* One-time tokens: purposes up to this many bytes, lifetimes up to 30 days */
+#define MAX_PURPOSE_BYTES		64
+#define MAX_TOKEN_TTL_USECS		(INT64CONST(30) * USECS_PER_DAY)
+
+/* ---------------------------------------------------------------------------
+ * Saved plans (shared with sessions.c)
+ * ---------------------------------------------------------------------------
+ */
+
+uint64
+acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs,
+					   const Oid *argtypes, Datum *values, const char *nulls,
+					   bool read_only, long tcount)
+{
+	int			rc;
+
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*slot = plan;
+	}
+	rc = SPI_execute_plan(*slot, values, nulls, read_only, tcount);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/* ---------------------------------------------------------------------------
+ * The token format
+ * ---------------------------------------------------------------------------
+ */
+
+static void
+token_context(AcctsecTokenKind kind, const AcctsecToken *tok, char *context)
+{
+	memcpy(context, token_prefixes[kind], TOKEN_PREFIX_CHARS);
+	memcpy(context + TOKEN_PREFIX_CHARS, tok->selector,
+		   ACCTSEC_TOKEN_SELECTOR_BYTES);
+}
+
+text *
+acctsec_token_new(AcctsecTokenKind kind, AcctsecToken *tok, bytea **hash)
+{
+	char		buf[ACCTSEC_TOKEN_CHARS + 1];
+	char		context[TOKEN_CONTEXT_BYTES];
+	text	   *result;
+
+	randombytes_buf(tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES);
+	randombytes_buf(tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+
+	memcpy(buf, token_prefixes[kind], TOKEN_PREFIX_CHARS);
+	sodium_bin2base64(buf + TOKEN_PREFIX_CHARS, TOKEN_SELECTOR_CHARS + 1,
+					  tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES,
+					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(buf + TOKEN_PREFIX_CHARS + TOKEN_SELECTOR_CHARS,
+					  TOKEN_VERIFIER_CHARS + 1,
+					  tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES,
+					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+
+	token_context(kind, tok, context);
+	PG_TRY();
+	{
+		*hash = acctsec_keyed_hash(ACCTSEC_KEY_TOKEN, context, sizeof(context),
+								   tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+	}
+	PG_CATCH();
+	{
+		sodium_memzero(buf, sizeof(buf));
+		sodium_memzero(tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	result = cstring_to_text_with_len(buf, ACCTSEC_TOKEN_CHARS);
+	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+	return result;
+}
+
+static bool
+decode_part(const char *in, size_t in_len, uint8 *out, size_t out_len)
+{
+	size_t		bin_len = 0;
+	const char *end = NULL;
+
+	return sodium_base642bin(out, out_len, in, in_len, NULL, &bin_len, &end,
+							 sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+		bin_len == out_len && end == in + in_len;
+}
+
+bool
+acctsec_token_parse(AcctsecTokenKind kind, Datum token, AcctsecToken *tok)
+{
+	text	   *t;
+	const char *p;
+	bool		ok;
+
+	/* the size before detoasting: a huge value is never read */
+	if (toast_raw_datum_size(token) != VARHDRSZ + ACCTSEC_TOKEN_CHARS)
+		return false;
+	t = DatumGetTextPP(token);
+	if (VARSIZE_ANY_EXHDR(t) != ACCTSEC_TOKEN_CHARS)
+		return false;
+	p = VARDATA_ANY(t);
+	if (memcmp(p, token_prefixes[kind], TOKEN_PREFIX_CHARS) != 0)
+		return false;
+	for (int i = TOKEN_PREFIX_CHARS; i < ACCTSEC_TOKEN_CHARS; i++)
+	{
+		char		c = p[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	ok = decode_part(p + TOKEN_PREFIX_CHARS, TOKEN_SELECTOR_CHARS,
+					 tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES) &&
+		decode_part(p + TOKEN_PREFIX_CHARS + TOKEN_SELECTOR_CHARS,
+					TOKEN_VERIFIER_CHARS,
+					tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+	if (!ok)
+		acctsec_token_wipe(tok);
+	return ok;
+}
+
+bool
+acctsec_token_verify(AcctsecTokenKind kind, const AcctsecToken *tok,
+					 const bytea *stored)
+{
+	char		context[TOKEN_CONTEXT_BYTES];
+
+	/* made under a key that is no longer configured: not a valid token */
+	if (!acctsec_keyed_hash_usable(stored))
+		return false;
+	token_context(kind, tok, context);
+	return acctsec_keyed_hash_verify(ACCTSEC_KEY_TOKEN, stored,
+									 context, sizeof(context),
+									 tok->verifier,
+									 ACCTSEC_TOKEN_VERIFIER_BYTES);
+}
+
+bytea *
+acctsec_token_selector(const AcctsecToken *tok)
+{
+	bytea	   *b = palloc(VARHDRSZ + ACCTSEC_TOKEN_SELECTOR_BYTES);
+
+	SET_VARSIZE(b, VARHDRSZ + ACCTSEC_TOKEN_SELECTOR_BYTES);
+	memcpy(VARDATA(b), tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES);
+	return b;
+}
+
+void
+acctsec_token_wipe(AcctsecToken *tok)
+{
+	sodium_memzero(tok, sizeof(AcctsecToken));
+}
+
+/* ---------------------------------------------------------------------------
+ * One-time tokens
+ * ---------------------------------------------------------------------------
+ */
+
+typedef enum TokenPlanId
+{
+	PLAN_ISSUE,
+	PLAN_FIND,
+	PLAN_FIND_FOR_UPDATE,
+	PLAN_CONSUME,
+	PLAN_REVOKE_ACCOUNT,
+	PLAN_PRUNE,
+	NUM_TOKEN_PLANS
+} TokenPlanId;
+
+typedef struct TokenPlanDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[6];
+} TokenPlanDef;
+
+static const TokenPlanDef token_plan_defs[NUM_TOKEN_PLANS] = {
+	/* issuing again for an account and purpose replaces the earlier token */
+	[PLAN_ISSUE] = {
+		"INSERT INTO acctsec.one_time_tokens AS t"
+		" (selector, account, purpose, verifier_hash, issued_at, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (account, purpose) DO UPDATE"
+		" SET selector = excluded.selector,"
+		" verifier_hash = excluded.verifier_hash,"
+		" issued_at = excluded.issued_at, expires_at = excluded.expires_at",
+		6, {BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	},
+	[PLAN_FIND] = {
+		"SELECT account, purpose, verifier_hash, expires_at"
+		" FROM acctsec.one_time_tokens"
+		" WHERE selector OPERATOR(pg_catalog.=) $1",
+		1, {BYTEAOID}
+	},
+	/*
+	 * Concurrent consumers queue on the row lock; when the first one has
+	 * deleted the row, the others find nothing (READ COMMITTED) or fail to
+	 * serialise (REPEATABLE READ and above).
+	 */
+	[PLAN_FIND_FOR_UPDATE] = {
+		"SELECT account, purpose, verifier_hash, expires_at"
+		" FROM acctsec.one_time_tokens"
+		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+		1, {BYTEAOID}
+	},
+	[PLAN_CONSUME] = {
+		"DELETE FROM acctsec.one_time_tokens"
+		" WHERE selector OPERATOR(pg_catalog.=) $1",
+		1, {BYTEAOID}
+	},
+	[PLAN_REVOKE_ACCOUNT] = {
+		"DELETE FROM acctsec.one_time_tokens"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_PRUNE] = {
+		"DELETE FROM acctsec.one_time_tokens"
+		" WHERE expires_at OPERATOR(pg_catalog.<=) $1",
+		1, {TIMESTAMPTZOID}
+	},
+};
+
+static SPIPlanPtr token_plans[NUM_TOKEN_PLANS];
+
+static uint64
+run_token_plan(TokenPlanId id, Datum *values, const char *nulls,
+			   bool read_only, long tcount)
+{
+	const TokenPlanDef *def = &token_plan_defs[id];
+
+	return acctsec_run_saved_plan(&token_plans[id], def->sql, def->nargs,
+								  def->argtypes, values, nulls, read_only,
+								  tcount);
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+spi_finish(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+static text *
+purpose_arg(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *purpose;
+	size_t		len;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purpose must not be null")));
+	purpose = PG_GETARG_TEXT_PP(argno);
+	len = VARSIZE_ANY_EXHDR(purpose);
+	if (len == 0 || len > MAX_PURPOSE_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purpose must have 1 to %d bytes", MAX_PURPOSE_BYTES),
+				 errhint("Name what the token is for, for example 'password_reset'.")));
+	return purpose;
+}
+
+/* Revoke every one-time token of the account; returns how many.  SPI free. */
+uint64
+acctsec_tokens_revoke_account(const text *account)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+	uint64		n;
+
+	spi_connect();
+	n = run_token_plan(PLAN_REVOKE_ACCOUNT, values, NULL, false, 0);
+	spi_finish();
+	return n;
+}
+
+/* Delete one-time tokens expired at now; returns how many.  SPI free. */
+uint64
+acctsec_tokens_prune(TimestampTz now)
+{
+	Datum		values[1] = {TimestampTzGetDatum(now)};
+	uint64		n;
+
+	spi_connect();
+	n = run_token_plan(PLAN_PRUNE, values, NULL, false, 0);
+	spi_finish();
+	return n;
+}
+
+/*
+ * token_issue(account text, purpose text, ttl interval DEFAULT '1 hour')
+ *		RETURNS text
+ */
+Datum
+acctsec_token_issue(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *purpose = purpose_arg(fcinfo, 1);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz expires;
+	AcctsecToken tok;
+	bytea	   *hash;
+	text	   *token;
+	Datum		values[6];
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must not be null")));
+	expires = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													  TimestampTzGetDatum(now),
+													  PG_GETARG_DATUM(2)));
+	if (expires <= now || TIMESTAMP_NOT_FINITE(expires) ||
+		expires - now > MAX_TOKEN_TTL_USECS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive and at most 30 days")));
+
+	/* the account's row lock serialises issuing with revocation */
+	acctsec_account_lock(account, NULL);
+
+	token = acctsec_token_new(ACCTSEC_TOKEN_ONE_TIME, &tok, &hash);
+	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
+	values[1] = PointerGetDatum(account);
+	values[2] = PointerGetDatum(purpose);
+	values[3] = PointerGetDatum(hash);
+	values[4] = TimestampTzGetDatum(now);
+	values[5] = TimestampTzGetDatum(expires);
+	acctsec_token_wipe(&tok);
+
+	spi_connect();
+	run_token_plan(PLAN_ISSUE, values, NULL, false, 0);
+	spi_finish();
+
+	PG_RETURN_TEXT_P(token);
+}
+
+/*
+ * The account of a live token of this purpose, or NULL; with consume, the
+ * token is deleted (under its row lock) when it matches.
+ */
+static text *
+check_token(Datum token, text *purpose, bool consume)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	AcctsecToken tok;
+	Datum		values[1];
+	text	   *volatile result = NULL;
+
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_ONE_TIME, token, &tok))
+		return NULL;
+	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
+
+	spi_connect();
+	PG_TRY();
+	{
+		if (run_token_plan(consume ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
+						   values, NULL, !consume, 1) == 1)
+		{
+			HeapTuple	row = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			text	   *row_account = DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull));
+			text	   *row_purpose = DatumGetTextPP(SPI_getbinval(row, desc, 2, &isnull));
+			bytea	   *row_hash = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
+			TimestampTz row_expires = DatumGetTimestampTz(SPI_getbinval(row, desc, 4, &isnull));
+
+			if (acctsec_token_verify(ACCTSEC_TOKEN_ONE_TIME, &tok, row_hash) &&
+				row_expires > GetCurrentTransactionStartTimestamp() &&
+				VARSIZE_ANY_EXHDR(row_purpose) == VARSIZE_ANY_EXHDR(purpose) &&
+				memcmp(VARDATA_ANY(row_purpose), VARDATA_ANY(purpose),
+					   VARSIZE_ANY_EXHDR(purpose)) == 0)
+			{
+				MemoryContext spi = MemoryContextSwitchTo(outer);
+
+				result = DatumGetTextPCopy(PointerGetDatum(row_account));
+				MemoryContextSwitchTo(spi);
+				if (consume)
+					run_token_plan(PLAN_CONSUME, values, NULL, false, 0);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		acctsec_token_wipe(&tok);
+	}
+	PG_END_TRY();
+	spi_finish();
+	return result;
+}
+
+/* token_consume(token text, purpose text) RETURNS text: the account, once */
+Datum
+acctsec_token_consume(PG_FUNCTION_ARGS)
+{
+	text	   *account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1),
+									  true);
+
+	if (account == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(account);
+}
+
+/* token_peek(token text, purpose text) RETURNS text: the same, not consumed */
+Datum
+acctsec_token_peek(PG_FUNCTION_ARGS)
+{
+	text	   *account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1),
+									  false);
+
+	if (account == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(account);
+}
