@@ -290,6 +290,15 @@ extern bool acctsec_linked_password(const text *account, char **hash,
 extern void acctsec_linked_password_replace(const text *account,
 											const char *hash);
 
+/*
+ * backup_codes.c: a typed or imported backup code as the symbols that are
+ * hashed (lower-case letters and digits, spaces and dashes dropped); out has
+ * room for ACCTSEC_BACKUP_CODE_MAX_INPUT bytes.  0: not a code.
+ */
+#define ACCTSEC_BACKUP_CODE_MAX_INPUT	64
+#define ACCTSEC_BACKUP_CODE_MIN_SYMBOLS	6
+extern int	acctsec_backup_code_normalize(const char *in, size_t len, char *out);
+
 /* passwords.c: hashing and verification, shared with acctsec.login */
 extern void acctsec_define_password_gucs(void);
 extern char *acctsec_password_hash_datum(Datum password);
