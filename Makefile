@@ -8,13 +8,20 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/audit.o \
+	src/audit_chain.o \
+	src/events.o \
 	src/linked_tables.o \
+	src/login.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
 	src/tokens.o \
 	src/sessions.o \
-	src/updated_at.o
+	src/totp.o \
+	src/backup_codes.o \
+	src/updated_at.o \
+	src/passwords.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -33,17 +40,30 @@ REGRESS = \
 	settings \
 	security \
 	keys \
-	tokens \
-	sessions \
+	totp \
+	backup_codes \
+	second_factor \
 	updated_at \
 	hostile \
-	attack
+	attack \
+	passwords \
+	audit \
+	audit_events \
+	mirroring \
+	tokens \
+	sessions
 ISOLATION = \
+	audit_chain \
+	lockout_concurrent_failures \
+	lockout_once \
+	lockout_success_failure \
+	totp_replay \
+	backup_code_replay \
 	token_consume \
 	session_rotate
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium
+SHLIB_LINK = -lsodium -lcrypt
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

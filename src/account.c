@@ -153,12 +153,16 @@ typedef enum AccountPlanId
 	PLAN_LOCK,
 	PLAN_CREATE,
 	PLAN_PEEK,
+	/* the three state changes of a login, each also with its log row */
 	PLAN_WRITE_FAILURE,
 	PLAN_WRITE_LOGIN,
 	PLAN_WRITE_PENDING,
+	PLAN_LOGGED_FAILURE,
+	PLAN_LOGGED_LOGIN,
+	PLAN_LOGGED_PENDING,
+	PLAN_LOG,
 	PLAN_WRITE_UNLOCK,
 	PLAN_WRITE_TOTP,
-	PLAN_LOG,
 	PLAN_STATUS,
 	PLAN_FORGET_ACCOUNT,
 	PLAN_FORGET_ATTEMPTS,
@@ -166,24 +170,42 @@ typedef enum AccountPlanId
 	NUM_ACCOUNT_PLANS
 } AccountPlanId;
 
+#define MAX_PLAN_ARGS	9
+
 typedef struct AccountPlanDef
 {
-	const char *sql;
+	const char *sql;			/* NULL: "logged" variant of plan "write" */
 	int			nargs;
-	Oid			argtypes[6];
+	Oid			argtypes[MAX_PLAN_ARGS];
+	AccountPlanId write;
 } AccountPlanDef;
 
 /*
  * The columns read by PLAN_LOCK and PLAN_PEEK, in this order (see
- * row_from_tuple).
+ * row_from_tuple).  PLAN_LOCK also returns the ctid of the row version it
+ * locked: while we hold the lock nobody else can update the row, so the
+ * write plans find it by ctid (a TID scan) rather than through the index
+ * again.  $1 is still the account in every write plan, for the log row.
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
 	"pending_login_at"
 
+/*
+ * The log row of a login attempt.  $1 is the account and $2 the time in
+ * every write plan; the outcome, ip and user agent follow the write plan's
+ * own parameters.  The outcome is passed as text and cast, so that the saved
+ * plan names the enum type rather than holding its OID.
+ */
+#define LOG_INSERT \
+	"INSERT INTO acctsec.login_attempts" \
+	" (account, attempted_at, outcome, ip, user_agent)" \
+	" VALUES ($1, $2, $%d::acctsec.login_status, $%d, $%d)"
+#define LOG_NARGS	3
+
 static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[PLAN_LOCK] = {
-		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
+		"SELECT " ACCOUNT_COLUMNS ", ctid FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {TEXTOID}
 	},
@@ -197,17 +219,21 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
-	/* a counted failure; it also ends any pending second-factor login */
+	/*
+	 * A counted failure at $2: the counter $3, the lock $4 (NULL: none; an
+	 * expired one is cleared) and the backoff level $5.  It also ends any
+	 * pending second-factor login.
+	 */
 	[PLAN_WRITE_FAILURE] = {
-		"UPDATE acctsec.accounts SET failed_attempts = $2, last_failed_at = $3,"
-		" locked_until = $4, locked_at = $5, lockouts = $6,"
-		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		6, {TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID}
+		"UPDATE acctsec.accounts SET failed_attempts = $3, last_failed_at = $2,"
+		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
+		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE ctid OPERATOR(pg_catalog.=) $6",
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
 	},
 	/*
-	 * A completed login.  $3 is the login's ip; when NULL and $4 is true
-	 * (completion of a pending login) the pending login's ip is kept.
+	 * A completed login at $2 from ip $3; when $4 (completion of a pending
+	 * login) the pending login's ip is the login's.
 	 */
 	[PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
@@ -215,13 +241,25 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END,"
 		" login_count = login_count OPERATOR(pg_catalog.+) 1,"
 		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID}
+		" WHERE ctid OPERATOR(pg_catalog.=) $5",
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
 	},
+	/* a right password waiting for the second factor since $2, from $3 */
 	[PLAN_WRITE_PENDING] = {
 		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		3, {TEXTOID, TIMESTAMPTZOID, INETOID}
+		" WHERE ctid OPERATOR(pg_catalog.=) $4",
+		4, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID}
+	},
+	/* the same with the log row, in one statement (built by prepare_plan) */
+	[PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, PLAN_WRITE_FAILURE},
+	[PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, PLAN_WRITE_LOGIN},
+	[PLAN_LOGGED_PENDING] = {NULL, 0, {0}, PLAN_WRITE_PENDING},
+	/* the log row alone: a locked account's state does not change */
+	[PLAN_LOG] = {
+		"INSERT INTO acctsec.login_attempts"
+		" (account, attempted_at, outcome, ip, user_agent)"
+		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
+		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
 	},
 	[PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
@@ -236,21 +274,13 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		2, {TEXTOID, BOOLOID}
 	},
-	/*
-	 * The outcome is passed as text and cast, so that the saved plan names
-	 * the enum type rather than holding its OID.
-	 */
-	[PLAN_LOG] = {
-		"INSERT INTO acctsec.login_attempts"
-		" (account, attempted_at, outcome, ip, user_agent)"
-		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
-		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
-	},
-	/* backup_codes_remaining: 0 until the backup-code module replaces it */
 	[PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
-		" last_failed_at, login_count, totp_enabled, 0 AS backup_codes_remaining"
-		" FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		" last_failed_at, login_count, totp_enabled,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.backup_codes b"
+		"   WHERE b.account OPERATOR(pg_catalog.=) a.account AND b.used_at IS NULL)"
+		"   AS backup_codes_remaining"
+		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
 	[PLAN_FORGET_ACCOUNT] = {
@@ -271,6 +301,46 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 
 static SPIPlanPtr account_plans[NUM_ACCOUNT_PLANS];
 
+/*
+ * Prepare and keep a plan.  A "logged" plan is its write plan and the log
+ * insert in one statement (WITH w AS (UPDATE ...) INSERT ...): one executor
+ * run instead of two on the hot path.
+ */
+static void
+prepare_plan(AccountPlanId id)
+{
+	const AccountPlanDef *def = &plan_defs[id];
+	const char *sql = def->sql;
+	int			nargs = def->nargs;
+	Oid			argtypes[MAX_PLAN_ARGS];
+	SPIPlanPtr	plan;
+
+	memcpy(argtypes, def->argtypes, sizeof(argtypes));
+	if (sql == NULL)
+	{
+		const AccountPlanDef *write = &plan_defs[def->write];
+		char		insert[256];
+
+		nargs = write->nargs;
+		Assert(nargs + LOG_NARGS <= MAX_PLAN_ARGS);
+		memcpy(argtypes, write->argtypes, sizeof(argtypes));
+		argtypes[nargs] = TEXTOID;
+		argtypes[nargs + 1] = INETOID;
+		argtypes[nargs + 2] = TEXTOID;
+		snprintf(insert, sizeof(insert), LOG_INSERT, nargs + 1, nargs + 2, nargs + 3);
+		sql = psprintf("WITH w AS (%s) %s", write->sql, insert);
+		nargs += LOG_NARGS;
+	}
+
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	account_plans[id] = plan;
+}
+
 /* Run a saved plan (preparing it on first use); returns SPI_processed. */
 static uint64
 run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
@@ -279,23 +349,11 @@ run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
 	int			rc;
 
 	if (account_plans[id] == NULL)
-	{
-		const AccountPlanDef *def = &plan_defs[id];
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 def->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		account_plans[id] = plan;
-	}
+		prepare_plan(id);
 
 	rc = SPI_execute_plan(account_plans[id], values, nulls, read_only, tcount);
 	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 plan_defs[id].sql, SPI_result_code_string(rc));
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
@@ -341,12 +399,12 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 }
 
 /*
- * Lock the account's row, creating it if needed, and read it.  SPI must be
- * connected.  A concurrent forget_account may delete the row between our
+ * Lock the account's row, creating it if needed, and read it and the ctid
+ * of the version locked.  SPI must be connected.  A concurrent forget_account may delete the row between our
  * insert and our lock; then we simply create it again.
  */
 static void
-lock_row(const text *account, AcctsecAccount *row)
+lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 {
 	Datum		values[1] = {PointerGetDatum(account)};
 
@@ -354,7 +412,13 @@ lock_row(const text *account, AcctsecAccount *row)
 	{
 		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 		{
-			row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+			HeapTuple	tuple = SPI_tuptable->vals[0];
+			bool		isnull;
+			Datum		ctid;
+
+			row_from_tuple(tuple, SPI_tuptable->tupdesc, row);
+			ctid = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 7, &isnull);
+			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), tid);
 			return;
 		}
 		run_plan(PLAN_CREATE, values, NULL, false, 0);
@@ -394,19 +458,86 @@ lockout_usecs(int32 lockouts)
 }
 
 /*
+ * The outcome of a login_attempt call, as stored in acctsec.login_attempts
+ * and returned in acctsec.login_result (the labels of acctsec.login_status).
+ */
+typedef enum LoginStatus
+{
+	LOGIN_OK,
+	LOGIN_FAILED,
+	LOGIN_LOCKED,
+	LOGIN_SECOND_FACTOR,
+	LOGIN_THROTTLED
+} LoginStatus;
+
+static const char *const status_labels[] = {
+	"ok", "failed", "locked", "second_factor_required", "throttled"
+};
+
+/* What login_attempt logs besides the account, the time and the outcome. */
+typedef struct LoginLog
+{
+	Datum		ip;
+	bool		ip_null;
+	text	   *user_agent;		/* NULL when none */
+} LoginLog;
+
+/*
+ * Run write plan "write" with its nargs parameters in values/nulls, and
+ * when log is not NULL append the login_attempts row for "status" in the
+ * same statement.  values and nulls have room for MAX_PLAN_ARGS.
+ */
+static void
+write_state(AccountPlanId write, AccountPlanId logged, Datum *values,
+			char *nulls, const LoginLog *log, LoginStatus status)
+{
+	int			n = plan_defs[write].nargs;
+
+	if (log == NULL)
+	{
+		run_plan(write, values, nulls, false, 0);
+		return;
+	}
+	values[n] = CStringGetTextDatum(status_labels[status]);
+	nulls[n] = ' ';
+	values[n + 1] = log->ip;
+	nulls[n + 1] = log->ip_null ? 'n' : ' ';
+	values[n + 2] = PointerGetDatum(log->user_agent);
+	nulls[n + 2] = log->user_agent ? ' ' : 'n';
+	run_plan(logged, values, nulls, false, 0);
+}
+
+/* The log row alone, for an attempt that changes no state. */
+static void
+write_log(const text *account, TimestampTz now, const LoginLog *log,
+		  LoginStatus status)
+{
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', log->ip_null ? 'n' : ' ',
+	log->user_agent ? ' ' : 'n'};
+
+	values[0] = PointerGetDatum(account);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = CStringGetTextDatum(status_labels[status]);
+	values[3] = log->ip;
+	values[4] = PointerGetDatum(log->user_agent);
+	run_plan(PLAN_LOG, values, nulls, false, 0);
+}
+
+/*
  * Count a failure against an unlocked account at time now: the counter
  * restarts at 1 when the previous failure is more than failure_window old,
  * and reaching max_failed_attempts locks the account (the counter restarts,
- * the backoff level goes up).  Writes the new state; returns true if this
- * failure locked the account.
+ * the backoff level goes up).  Writes the new state (and the log row, when
+ * log is given); returns true if this failure locked the account.
  */
 static bool
-count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
+count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, const LoginLog *log)
 {
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
 	bool		locks = false;
-	TimestampTz locked_at = DT_NOBEGIN;
 
 	if (row->failed_attempts > 0 &&
 		now - row->last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
@@ -421,7 +552,6 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
 	{
 		locks = true;
 		row->locked_until = now + lockout_usecs(row->lockouts);
-		locked_at = now;
 		row->failed_attempts = 0;
 		if (row->lockouts < PG_INT32_MAX)
 			row->lockouts++;
@@ -429,42 +559,93 @@ count_failure(const text *account, AcctsecAccount *row, TimestampTz now)
 	else
 		row->locked_until = DT_NOBEGIN;	/* an expired lock is cleared */
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(account);
-	values[1] = Int32GetDatum(row->failed_attempts);
-	values[2] = TimestampTzGetDatum(row->last_failed_at);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = Int32GetDatum(row->failed_attempts);
 	values[3] = TimestampTzGetDatum(row->locked_until);
-	values[4] = TimestampTzGetDatum(locked_at);
-	values[5] = Int32GetDatum(row->lockouts);
 	if (!locks)
-	{
 		nulls[3] = 'n';
-		nulls[4] = 'n';
-	}
-	run_plan(PLAN_WRITE_FAILURE, values, nulls, false, 0);
+	values[4] = Int32GetDatum(row->lockouts);
+	values[5] = PointerGetDatum(tid);
+	write_state(PLAN_WRITE_FAILURE, PLAN_LOGGED_FAILURE, values, nulls, log,
+				locks ? LOGIN_LOCKED : LOGIN_FAILED);
 	/* a lockout ends every session and one-time token (sessions.c) */
 	if (locks)
 		acctsec_revoke_account_tokens(account);
 	return locks;
 }
 
-/* Record a completed login: counter and backoff reset, one more login. */
+/*
+ * Record a completed login: counter and backoff reset, one more login, from
+ * ip (or, completing a pending login, from the pending login's ip).
+ */
 static void
-write_login(const text *account, AcctsecAccount *row, TimestampTz now,
-			Datum ip, bool ip_null, bool from_pending)
+write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
+			TimestampTz now, Datum ip, bool ip_null, bool from_pending,
+			const LoginLog *log)
 {
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ip_null ? 'n' : ' ', ' '};
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(account);
 	values[1] = TimestampTzGetDatum(now);
 	values[2] = ip;
+	nulls[2] = ip_null ? 'n' : ' ';
 	values[3] = BoolGetDatum(from_pending);
-	run_plan(PLAN_WRITE_LOGIN, values, nulls, false, 0);
+	values[4] = PointerGetDatum(tid);
+	write_state(PLAN_WRITE_LOGIN, PLAN_LOGGED_LOGIN, values, nulls, log,
+				LOGIN_OK);
 
 	row->failed_attempts = 0;
 	row->locked_until = DT_NOBEGIN;
 	row->lockouts = 0;
 	row->pending_login_at = DT_NOBEGIN;
+}
+
+/*
+ * Security events (events.c) for this file: the account's name, the client's
+ * address and the lock's end; never a password or anything derived from one.
+ */
+static char *
+event_ip(Datum ip, bool ip_null)
+{
+	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
+}
+
+static char *
+event_time(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
+static char *
+event_int(int64 n)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
+	return pstrdup(buf);
+}
+
+/* A right password on a TOTP account: the login waits for the second factor. */
+static void
+write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
+			  TimestampTz now, const LoginLog *log)
+{
+	Datum		values[MAX_PLAN_ARGS];
+	char		nulls[MAX_PLAN_ARGS];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = PointerGetDatum(account);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = log->ip;
+	nulls[2] = log->ip_null ? 'n' : ' ';
+	values[3] = PointerGetDatum(tid);
+	write_state(PLAN_WRITE_PENDING, PLAN_LOGGED_PENDING, values, nulls, log,
+				LOGIN_SECOND_FACTOR);
+	row->pending_login_at = now;
 }
 
 /* ---------------------------------------------------------------------------
@@ -476,10 +657,11 @@ void
 acctsec_account_lock(const text *account, AcctsecAccount *state)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	spi_finish();
 	if (state)
 		*state = row;
@@ -502,16 +684,29 @@ bool
 acctsec_account_second_factor_failed(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		locked;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	if (row_locked(&row, now))
 		locked = true;
 	else
-		locked = count_failure(account, &row, now);
+	{
+		locked = count_failure(account, &row, &tid, now, NULL);
+		if (locked)
+		{
+			spi_finish();
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "via", "second_factor",
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+			return true;
+		}
+	}
 	spi_finish();
 	return locked;
 }
@@ -520,18 +715,19 @@ bool
 acctsec_account_complete_second_factor(const text *account)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		completed = false;
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	if (!row_locked(&row, now) &&
 		row.pending_login_at != DT_NOBEGIN &&
 		now - row.pending_login_at <=
 		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
 	{
-		write_login(account, &row, now, (Datum) 0, true, true);
+		write_login(account, &row, &tid, now, (Datum) 0, true, true, NULL);
 		completed = true;
 	}
 	spi_finish();
@@ -542,11 +738,12 @@ void
 acctsec_account_set_totp_enabled(const text *account, bool enabled)
 {
 	AcctsecAccount row;
+	ItemPointerData tid;
 	Datum		values[2];
 
 	acctsec_check_account(account);
 	spi_connect();
-	lock_row(account, &row);
+	lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	run_plan(PLAN_WRITE_TOTP, values, NULL, false, 0);
@@ -557,19 +754,6 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
  * SQL-callable functions
  * ---------------------------------------------------------------------------
  */
-
-static const char *const status_labels[] = {
-	"ok", "failed", "locked", "second_factor_required", "throttled"
-};
-
-typedef enum LoginStatus
-{
-	LOGIN_OK,
-	LOGIN_FAILED,
-	LOGIN_LOCKED,
-	LOGIN_SECOND_FACTOR,
-	LOGIN_THROTTLED
-} LoginStatus;
 
 /* The OID of an acctsec.login_status label (enum values are OIDs). */
 static Datum
@@ -603,12 +787,12 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 {
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	bool		success;
-	bool		ip_null = PG_ARGISNULL(2);
-	Datum		ip = ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
-	text	   *user_agent = NULL;
+	LoginLog	log;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	AcctsecAccount row;
+	ItemPointerData tid;
 	LoginStatus status;
+	bool		was_locked;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -619,6 +803,9 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 				 errmsg("login outcome must not be null"),
 				 errhint("Pass true when the password was right, false otherwise.")));
 	success = PG_GETARG_BOOL(1);
+	log.ip_null = PG_ARGISNULL(2);
+	log.ip = log.ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+	log.user_agent = NULL;
 	if (!PG_ARGISNULL(3))
 	{
 		text	   *ua = PG_GETARG_TEXT_PP(3);
@@ -626,46 +813,57 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 
 		if (len > ACCTSEC_MAX_USER_AGENT_BYTES)
 			len = pg_mbcliplen(VARDATA_ANY(ua), len, ACCTSEC_MAX_USER_AGENT_BYTES);
-		user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
+		log.user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
 	}
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "login_attempt must return a composite type");
 
+	/* lock, decide, and write the new state and the log row together */
 	spi_connect();
-	lock_row(account, &row);
-
-	if (row_locked(&row, now))
-		status = LOGIN_LOCKED;	/* whatever success says; nothing changes */
+	lock_row(account, &row, &tid);
+	was_locked = row_locked(&row, now);
+	if (was_locked)
+	{
+		/* whatever success says; the lock is neither extended nor counted */
+		status = LOGIN_LOCKED;
+		write_log(account, now, &log, status);
+	}
 	else if (!success)
-		status = count_failure(account, &row, now) ? LOGIN_LOCKED : LOGIN_FAILED;
+		status = count_failure(account, &row, &tid, now, &log) ? LOGIN_LOCKED : LOGIN_FAILED;
 	else if (row.totp_enabled)
 	{
-		Datum		values[3] = {PointerGetDatum(account),
-		TimestampTzGetDatum(now), ip};
-		char		nulls[3] = {' ', ' ', ip_null ? 'n' : ' '};
-
-		run_plan(PLAN_WRITE_PENDING, values, nulls, false, 0);
+		write_pending(account, &row, &tid, now, &log);
 		status = LOGIN_SECOND_FACTOR;
 	}
 	else
 	{
-		write_login(account, &row, now, ip, ip_null, false);
+		write_login(account, &row, &tid, now, log.ip, log.ip_null, false, &log);
 		status = LOGIN_OK;
 	}
-
-	{
-		Datum		values[5];
-		char		nulls[5] = {' ', ' ', ' ', ip_null ? 'n' : ' ',
-		user_agent ? ' ' : 'n'};
-
-		values[0] = PointerGetDatum(account);
-		values[1] = TimestampTzGetDatum(now);
-		values[2] = CStringGetTextDatum(status_labels[status]);
-		values[3] = ip;
-		values[4] = PointerGetDatum(user_agent);
-		run_plan(PLAN_LOG, values, nulls, false, 0);
-	}
 	spi_finish();
+
+	/* a refused attempt on a locked account, a counted failure, a new lock */
+	if (was_locked)
+		acctsec_security_event("login.refused", text_to_cstring(account),
+							   "ip", event_ip(log.ip, log.ip_null),
+							   "locked_until", event_time(row.locked_until),
+							   NULL);
+	else if (status == LOGIN_FAILED || status == LOGIN_LOCKED)
+	{
+		/* a failure that locks restarts the counter: name the count reached */
+		acctsec_security_event("login.failed", text_to_cstring(account),
+							   "ip", event_ip(log.ip, log.ip_null),
+							   "failed_attempts",
+							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+										 row.failed_attempts),
+							   NULL);
+		if (status == LOGIN_LOCKED)
+			acctsec_security_event("login.locked", text_to_cstring(account),
+								   "ip", event_ip(log.ip, log.ip_null),
+								   "locked_until", event_time(row.locked_until),
+								   "lockouts", event_int(row.lockouts),
+								   NULL);
+	}
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
@@ -744,6 +942,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
 	bool		was_locked = false;
+	bool		known = false;
 
 	spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
@@ -752,8 +951,13 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+		known = true;
 	}
 	spi_finish();
+	if (known)
+		acctsec_security_event("account.unlocked", text_to_cstring(account),
+							   "was_locked", was_locked ? "true" : "false",
+							   NULL);
 	PG_RETURN_BOOL(was_locked);
 }
 
@@ -772,6 +976,10 @@ acctsec_account_forget(const text *account)
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
 	spi_finish();
+	/* the audit log keeps its rows about the account (SPEC section 2) */
+	acctsec_security_event("account.forgotten", text_to_cstring(account),
+						   "erased", erased > 0 ? "true" : "false",
+						   NULL);
 	return erased > 0;
 }
 

@@ -29,7 +29,10 @@ _PG_init(void)
 	acctsec_define_account_gucs();
 	acctsec_define_keys_gucs();
 	acctsec_define_sessions_gucs();
+	acctsec_define_totp_gucs();
 	acctsec_define_updated_at_gucs();
+	acctsec_define_password_gucs();
+	acctsec_define_audit_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -10,6 +10,8 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
 #include "otp.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
@@ -32,6 +34,10 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
+extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+									const char *label, size_t label_len,
+									const char *issuer, size_t issuer_len,
+									int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
@@ -234,7 +240,59 @@ extern uint64 acctsec_tokens_prune(TimestampTz now);
 extern uint64 acctsec_revoke_account_tokens(const text *account);
 extern void acctsec_define_sessions_gucs(void);
 
+/* totp.c: stateful TOTP credentials */
+extern void acctsec_define_totp_gucs(void);
+/* Re-seal every TOTP secret not under the current key; returns how many. */
+extern int64 acctsec_totp_reseal_all(void);
+
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
+
+/* linked_tables.c: the password column of the linked table, for login.c */
+extern bool acctsec_linked_password(const text *account, char **hash,
+									size_t *hash_len);
+extern void acctsec_linked_password_replace(const text *account,
+											const char *hash);
+
+/* passwords.c: hashing and verification, shared with acctsec.login */
+extern void acctsec_define_password_gucs(void);
+extern char *acctsec_password_hash_datum(Datum password);
+extern bool acctsec_password_verify_datum(Datum password, const char *hash,
+										  size_t hash_len);
+extern bool acctsec_password_is_current(const char *hash, size_t len);
+
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
 
 #endif							/* ACCTSEC_H */

@@ -48,6 +48,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -55,6 +56,7 @@
 #include "acctsec.h"
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
+PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 
 #define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
 #define SEALED_VERSION		1
@@ -86,6 +88,17 @@ static char *secret_key_previous_setting = NULL;
 static bool secret_key_rejected = false;
 static bool secret_key_previous_rejected = false;
 static bool defining_settings = false;
+
+/*
+ * Was the library loaded before this session ran any SQL (shared_preload_,
+ * session_preload_ or local_preload_libraries)?  Until a session loads
+ * acctsec, PostgreSQL knows acctsec.secret_key there only as a placeholder
+ * and shows its value to any role (SHOW, current_setting): a configured key
+ * is only secret when every session loads acctsec first.  So a configured
+ * key is refused unless this session preloaded the library, which makes the
+ * leaky configuration fail at once instead of working quietly.
+ */
+static bool preloaded = false;
 
 typedef enum KeySlot
 {
@@ -227,6 +240,11 @@ keys_xact_callback(XactEvent event, void *arg)
 void
 acctsec_define_keys_gucs(void)
 {
+	/*
+	 * Preloading runs before the session executes anything; LOAD and the
+	 * first call of an acctsec function run inside a statement's portal.
+	 */
+	preloaded = (ActivePortal == NULL);
 	defining_settings = true;
 	DefineCustomStringVariable("acctsec.secret_key",
 							   "Key that encrypts TOTP secrets and keys the hashes of codes and tokens (64 hex digits).",
@@ -316,6 +334,13 @@ get_ring(void)
 						"acctsec.secret_key_previous"),
 				 errdetail("The server rejected the value in its configuration; acctsec does not fall back to another key."),
 				 errhint("Set it to 64 hexadecimal digits and reload the configuration.")));
+	if ((ring->slot[KEY_CONFIGURED].present || ring->slot[KEY_PREVIOUS].present) &&
+		!preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("acctsec.secret_key is set but acctsec was not preloaded"),
+				 errdetail("In a session that has not loaded acctsec, PostgreSQL shows acctsec.* settings to any role, the key included."),
+				 errhint("Add acctsec to shared_preload_libraries (restart) or session_preload_libraries (reload), then reconnect.")));
 	return ring;
 }
 
@@ -729,4 +754,23 @@ acctsec_key_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * SQL: acctsec.rotate_secrets() RETURNS bigint
+ * Re-encrypt every stored secret that is not under the current key, and say
+ * how many were.  Keyed hashes (backup codes, tokens) cannot be re-made
+ * without what they hash: they keep naming their key, which must stay
+ * configured (as acctsec.secret_key_previous) until they are replaced or
+ * expire.  Superuser only (EXECUTE revoked from PUBLIC).
+ */
+Datum
+acctsec_rotate_secrets(PG_FUNCTION_ARGS)
+{
+	int64		count = 0;
+
+	/* fail before touching anything if the current key is unusable */
+	(void) current_key();
+	count += acctsec_totp_reseal_all();
+	PG_RETURN_INT64(count);
 }

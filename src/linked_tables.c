@@ -12,12 +12,21 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "acctsec.h"
@@ -121,4 +130,1168 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 		acctsec_account_forget(cstring_to_text(key));
 
 	return PointerGetDatum(trigdata->tg_trigtuple);
+}
+
+/* ===========================================================================
+ * Mirroring (SPEC section 12)
+ *
+ * link_account_table(tbl, key_column, mirror) maps acctsec fields to columns
+ * of the application's table.  Three pieces keep those columns true:
+ *
+ * - acctsec.mirror_account_state(), an AFTER row trigger on acctsec.accounts,
+ *   writes the mirrored fields into every linked table's row of the account
+ *   whenever one of them changes.  Every capability changes account state by
+ *   updating that row, so lockout, unlock, failures, logins and TOTP on/off
+ *   all reach the table in the same transaction without knowing about it.
+ * - acctsec.mirror_guard(), a BEFORE INSERT OR UPDATE row trigger on the
+ *   linked table, replaces whatever a statement writes into a mirrored
+ *   column with acctsec's current value, so an ORM saving a whole stale row
+ *   cannot make the columns lie.  An UPDATE that leaves every mirrored
+ *   column as it was costs no query.
+ * - a backend-local cache of the links (column numbers, types, saved
+ *   plans), dropped by a relcache callback when acctsec.linked_tables
+ *   changes (a statement trigger on it sends the invalidation) or a linked
+ *   table's definition does.
+ *
+ * The password_hash field is not state: it names the column acctsec.login
+ * reads the hash from and writes a rehash to; the guard leaves it alone.
+ * ===========================================================================
+ */
+
+typedef enum MirrorField
+{
+	MF_FAILED_ATTEMPTS,
+	MF_LOCKED_UNTIL,
+	MF_LOCKED_AT,
+	MF_LAST_LOGIN_AT,
+	MF_LAST_LOGIN_IP,
+	MF_LOGIN_COUNT,
+	MF_TOTP_ENABLED,
+	MF_PASSWORD_HASH,
+	NUM_MIRROR_FIELDS
+} MirrorField;
+
+typedef enum FieldKind
+{
+	FK_COUNT,					/* smallint, integer, bigint, numeric */
+	FK_TIME,					/* timestamptz, timestamp */
+	FK_IP,						/* inet, text, varchar */
+	FK_BOOL,					/* boolean */
+	FK_TEXT						/* text, varchar */
+} FieldKind;
+
+#define MAX_DETECT_NAMES 6
+
+typedef struct MirrorFieldDef
+{
+	const char *name;			/* key of the mirror object */
+	FieldKind	kind;
+	/* the value from acctsec.accounts a; the zero state when no row */
+	const char *source;
+	/* the usual column names, tried in order when mirror is NULL */
+	const char *detect[MAX_DETECT_NAMES];
+} MirrorFieldDef;
+
+static const MirrorFieldDef mirror_fields[NUM_MIRROR_FIELDS] = {
+	[MF_FAILED_ATTEMPTS] = {"failed_attempts", FK_COUNT,
+		"COALESCE(a.failed_attempts, 0)",
+	{"failed_login_attempts", "failed_attempts", "AccessFailedCount"}},
+	[MF_LOCKED_UNTIL] = {"locked_until", FK_TIME, "a.locked_until",
+	{"locked_until", "LockoutEnd"}},
+	[MF_LOCKED_AT] = {"locked_at", FK_TIME, "a.locked_at",
+	{"locked_at"}},
+	[MF_LAST_LOGIN_AT] = {"last_login_at", FK_TIME, "a.last_login_at",
+	{"last_login_at", "last_sign_in_at", "last_login"}},
+	[MF_LAST_LOGIN_IP] = {"last_login_ip", FK_IP, "a.last_login_ip",
+	{"last_login_ip", "last_sign_in_ip"}},
+	[MF_LOGIN_COUNT] = {"login_count", FK_COUNT,
+		"COALESCE(a.login_count, 0)",
+	{"login_count", "sign_in_count"}},
+	[MF_TOTP_ENABLED] = {"totp_enabled", FK_BOOL,
+		"COALESCE(a.totp_enabled, false)",
+	{"two_factor_enabled", "TwoFactorEnabled", "otp_required_for_login"}},
+	[MF_PASSWORD_HASH] = {"password_hash", FK_TEXT, NULL,
+	{"password_hash", "encrypted_password", "password_digest", "PasswordHash",
+	"password"}},
+};
+
+/* The acctsec.accounts columns whose change is pushed to linked tables. */
+static const char *const account_state_columns[] = {
+	"failed_attempts", "locked_until", "locked_at", "last_login_at",
+	"last_login_ip", "login_count", "totp_enabled"
+};
+
+typedef struct MirrorLink
+{
+	Oid			relid;
+	char	   *qualified_name; /* quoted, schema-qualified */
+	char	   *key_column;
+	AttrNumber	key_attnum;
+	Oid			key_type;		/* base type of the key column */
+	AttrNumber	attnum[NUM_MIRROR_FIELDS];	/* 0: not mirrored */
+	Oid			atttype[NUM_MIRROR_FIELDS];
+	int32		atttypmod[NUM_MIRROR_FIELDS];
+	int			nstate;			/* mirrored fields other than password_hash */
+	SPIPlanPtr	push_plan;
+	SPIPlanPtr	guard_plan;
+	SPIPlanPtr	password_plan;
+	SPIPlanPtr	rehash_plan;
+} MirrorLink;
+
+static MemoryContext mirror_cxt = NULL;
+static MirrorLink *mirror_links = NULL;
+static int	mirror_nlinks = 0;
+static bool mirror_valid = false;
+static Oid	mirror_registry_relid = InvalidOid;
+/* set while acctsec itself writes a linked table: the guard stands aside */
+static bool mirror_writing = false;
+
+PG_FUNCTION_INFO_V1(acctsec_resolve_mirror);
+PG_FUNCTION_INFO_V1(acctsec_mirror_attach);
+PG_FUNCTION_INFO_V1(acctsec_mirror_account_state);
+PG_FUNCTION_INFO_V1(acctsec_mirror_guard);
+PG_FUNCTION_INFO_V1(acctsec_linked_tables_changed);
+
+static void
+mirror_relcache_callback(Datum arg, Oid relid)
+{
+	if (!mirror_valid)
+		return;
+	if (!OidIsValid(relid) || relid == mirror_registry_relid)
+	{
+		mirror_valid = false;
+		return;
+	}
+	for (int i = 0; i < mirror_nlinks; i++)
+		if (mirror_links[i].relid == relid)
+		{
+			mirror_valid = false;
+			return;
+		}
+}
+
+/* The table's name, schema-qualified and quoted, for SQL and messages. */
+static char *
+table_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+static bool
+kind_fits(FieldKind kind, Oid type)
+{
+	switch (kind)
+	{
+		case FK_COUNT:
+			return type == INT2OID || type == INT4OID || type == INT8OID ||
+				type == NUMERICOID;
+		case FK_TIME:
+			return type == TIMESTAMPTZOID || type == TIMESTAMPOID;
+		case FK_IP:
+			return type == INETOID || type == TEXTOID || type == VARCHAROID;
+		case FK_BOOL:
+			return type == BOOLOID;
+		case FK_TEXT:
+			return type == TEXTOID || type == VARCHAROID;
+	}
+	return false;
+}
+
+static const char *
+kind_types(FieldKind kind)
+{
+	switch (kind)
+	{
+		case FK_COUNT:
+			return "smallint, integer, bigint or numeric";
+		case FK_TIME:
+			return "timestamp with time zone or timestamp";
+		case FK_IP:
+			return "inet, text or varchar";
+		case FK_BOOL:
+			return "boolean";
+		case FK_TEXT:
+			return "text or varchar";
+	}
+	return "";
+}
+
+static int
+mirror_field_by_name(const char *name)
+{
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		if (strcmp(mirror_fields[f].name, name) == 0)
+			return f;
+	return -1;
+}
+
+/* Forget the cached links and their plans. */
+static void
+mirror_reset_cache(void)
+{
+	for (int i = 0; i < mirror_nlinks; i++)
+	{
+		MirrorLink *l = &mirror_links[i];
+
+		if (l->push_plan)
+			SPI_freeplan(l->push_plan);
+		if (l->guard_plan)
+			SPI_freeplan(l->guard_plan);
+		if (l->password_plan)
+			SPI_freeplan(l->password_plan);
+		if (l->rehash_plan)
+			SPI_freeplan(l->rehash_plan);
+	}
+	mirror_links = NULL;
+	mirror_nlinks = 0;
+	if (mirror_cxt != NULL)
+		MemoryContextReset(mirror_cxt);
+}
+
+/*
+ * Load the links with a non-empty mirror from acctsec.linked_tables.  SPI
+ * must be connected.  A mapped column that no longer exists (dropped or
+ * renamed since linking) is an error: the columns would silently stop
+ * telling the truth otherwise.
+ */
+static void
+mirror_load(void)
+{
+	int			rc;
+	uint64		n;
+	MemoryContext old;
+
+	if (mirror_valid)
+		return;
+	if (mirror_cxt == NULL)
+	{
+		mirror_cxt = AllocSetContextCreate(CacheMemoryContext,
+										   "acctsec linked tables",
+										   ALLOCSET_SMALL_SIZES);
+		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
+	}
+	mirror_reset_cache();
+	mirror_registry_relid = get_relname_relid("linked_tables",
+											  get_namespace_oid("acctsec", false));
+
+	rc = SPI_execute("SELECT l.tbl::pg_catalog.oid, l.key_column::pg_catalog.text,"
+					 " e.key, e.value"
+					 " FROM acctsec.linked_tables l,"
+					 " pg_catalog.jsonb_each_text(l.mirror) e"
+					 " ORDER BY 1",
+					 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	n = SPI_processed;
+
+	old = MemoryContextSwitchTo(mirror_cxt);
+	mirror_links = palloc0(sizeof(MirrorLink) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *field = SPI_getvalue(tup, desc, 3);
+		char	   *column = SPI_getvalue(tup, desc, 4);
+		MirrorLink *l;
+		int			f;
+
+		if (mirror_nlinks == 0 || mirror_links[mirror_nlinks - 1].relid != relid)
+		{
+			char	   *relname = get_rel_name(relid);
+
+			if (relname == NULL)
+				continue;		/* dropped; the event trigger unlinks it */
+			l = &mirror_links[mirror_nlinks++];
+			l->relid = relid;
+			l->qualified_name = table_name(relid);
+			l->key_column = SPI_getvalue(tup, desc, 2);
+			l->key_attnum = get_attnum(relid, l->key_column);
+			if (l->key_attnum == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("key column \"%s\" of linked table %s does not exist",
+								l->key_column, l->qualified_name),
+						 errhint("Link the table again with acctsec.link_account_table().")));
+			l->key_type = getBaseType(get_atttype(relid, l->key_attnum));
+		}
+		l = &mirror_links[mirror_nlinks - 1];
+		f = mirror_field_by_name(field);
+		if (f < 0)
+			continue;			/* link_account_table never stores one */
+		l->attnum[f] = get_attnum(relid, column);
+		if (l->attnum[f] == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("mirrored column \"%s\" of linked table %s does not exist",
+							column, l->qualified_name),
+					 errhint("Link the table again with acctsec.link_account_table().")));
+		{
+			Oid			collid;
+
+			get_atttypetypmodcoll(relid, l->attnum[f], &l->atttype[f],
+								  &l->atttypmod[f], &collid);
+		}
+		if (f != MF_PASSWORD_HASH)
+			l->nstate++;
+	}
+	MemoryContextSwitchTo(old);
+	mirror_valid = true;
+}
+
+static MirrorLink *
+mirror_find(Oid relid)
+{
+	for (int i = 0; i < mirror_nlinks; i++)
+		if (mirror_links[i].relid == relid)
+			return &mirror_links[i];
+	return NULL;
+}
+
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* "SELECT <source> AS f0, ... FROM <the account's row or the zero state>" */
+static void
+append_sources(StringInfo sql, const MirrorLink *l, bool cast, const char *account_expr)
+{
+	bool		first = true;
+	const char *source;
+
+	appendStringInfoString(sql, "SELECT ");
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		if (!first)
+			appendStringInfoString(sql, ", ");
+		first = false;
+		/* an address into a text column: host(), without the /32 */
+		if (f == MF_LAST_LOGIN_IP && getBaseType(l->atttype[f]) != INETOID)
+			source = "pg_catalog.host(a.last_login_ip)";
+		else
+			source = mirror_fields[f].source;
+		if (cast)
+			appendStringInfo(sql, "CAST(%s AS %s)", source,
+							 format_type_extended(l->atttype[f], l->atttypmod[f],
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		else
+			appendStringInfoString(sql, source);
+		appendStringInfo(sql, " AS f%d", f);
+	}
+	appendStringInfo(sql, " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
+					 " ON a.account OPERATOR(pg_catalog.=) %s", account_expr);
+}
+
+/*
+ * The plan writing the account's current state into its row of the linked
+ * table: $1 the key (of the key column's base type), $2 the account.
+ */
+static SPIPlanPtr
+push_plan(MirrorLink *l)
+{
+	if (l->push_plan == NULL)
+	{
+		StringInfoData sql;
+		Oid			argtypes[2] = {l->key_type, TEXTOID};
+		bool		first = true;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		{
+			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+				continue;
+			appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ",
+							 quote_identifier(get_attname(l->relid, l->attnum[f], false)), f);
+			first = false;
+		}
+		appendStringInfoString(&sql, " FROM (");
+		append_sources(&sql, l, false, "$2");
+		appendStringInfo(&sql, ") AS s WHERE t.%s OPERATOR(pg_catalog.=) $1",
+						 quote_identifier(l->key_column));
+		l->push_plan = keep_plan(sql.data, 2, argtypes);
+	}
+	return l->push_plan;
+}
+
+/* The plan reading the account's current state as the columns' types. */
+static SPIPlanPtr
+guard_plan(MirrorLink *l)
+{
+	if (l->guard_plan == NULL)
+	{
+		StringInfoData sql;
+		Oid			argtypes[1] = {TEXTOID};
+
+		initStringInfo(&sql);
+		append_sources(&sql, l, true, "$1");
+		l->guard_plan = keep_plan(sql.data, 1, argtypes);
+	}
+	return l->guard_plan;
+}
+
+/*
+ * The key column's value for an account, if the account can be one: the
+ * account must be exactly the text form of a value of the key's type (so
+ * '007' is not the key 7: one key, one account, one failure counter).
+ */
+static bool
+account_key(const MirrorLink *l, const char *account, Datum *key)
+{
+	size_t		len = strlen(account);
+
+	switch (l->key_type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			{
+				const char *p = account;
+				int64		v = 0;
+				bool		neg = false;
+
+				if (*p == '-')
+				{
+					neg = true;
+					p++;
+				}
+				if (*p == '\0' || (*p == '0' && (p[1] != '\0' || neg)))
+					return false;
+				for (; *p; p++)
+				{
+					if (*p < '0' || *p > '9')
+						return false;
+					if (pg_mul_s64_overflow(v, 10, &v) ||
+						pg_sub_s64_overflow(v, *p - '0', &v))
+						return false;	/* accumulate negatively: INT64_MIN fits */
+				}
+				if (!neg)
+				{
+					if (v == PG_INT64_MIN)
+						return false;
+					v = -v;
+				}
+				if (l->key_type == INT2OID)
+				{
+					if (v < PG_INT16_MIN || v > PG_INT16_MAX)
+						return false;
+					*key = Int16GetDatum((int16) v);
+				}
+				else if (l->key_type == INT4OID)
+				{
+					if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+						return false;
+					*key = Int32GetDatum((int32) v);
+				}
+				else
+					*key = Int64GetDatum(v);
+				return true;
+			}
+		case UUIDOID:
+			{
+				if (len != 36)
+					return false;
+				for (size_t i = 0; i < len; i++)
+				{
+					char		c = account[i];
+
+					if (i == 8 || i == 13 || i == 18 || i == 23)
+					{
+						if (c != '-')
+							return false;
+					}
+					else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+						return false;
+				}
+				*key = DirectFunctionCall1(uuid_in, CStringGetDatum(account));
+				return true;
+			}
+		default:
+			*key = PointerGetDatum(cstring_to_text(account));
+			return true;
+	}
+}
+
+static bool
+account_state_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	for (int i = 0; i < lengthof(account_state_columns); i++)
+	{
+		int			attnum = SPI_fnumber(desc, account_state_columns[i]);
+		Form_pg_attribute att;
+		bool		n1,
+					n2;
+		Datum		d1,
+					d2;
+
+		if (attnum <= 0)
+			elog(ERROR, "acctsec.accounts has no column \"%s\"",
+				 account_state_columns[i]);
+		att = TupleDescAttr(desc, attnum - 1);
+		d1 = heap_getattr(oldtup, attnum, desc, &n1);
+		d2 = heap_getattr(newtup, attnum, desc, &n2);
+		if (n1 != n2 || (!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * acctsec.mirror_account_state(): AFTER INSERT OR UPDATE OR DELETE FOR EACH
+ * ROW on acctsec.accounts.  Writes the account's state (the zero state after
+ * a delete) into its row of every table that mirrors it.
+ */
+Datum
+acctsec_mirror_account_state(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	char	   *account;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.mirror_account_state() must be an AFTER FOR EACH ROW trigger on acctsec.accounts")));
+	desc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		if (!account_state_changed(trigdata->tg_trigtuple, trigdata->tg_newtuple, desc))
+			return PointerGetDatum(NULL);
+		tup = trigdata->tg_newtuple;
+	}
+	else
+		tup = trigdata->tg_trigtuple;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mirror_load();
+	if (mirror_nlinks > 0)
+	{
+		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
+		for (int i = 0; i < mirror_nlinks; i++)
+		{
+			MirrorLink *l = &mirror_links[i];
+			Datum		values[2];
+			int			rc;
+
+			if (l->nstate == 0 || account == NULL || !account_key(l, account, &values[0]))
+				continue;
+			values[1] = CStringGetTextDatum(account);
+			mirror_writing = true;
+			PG_TRY();
+			{
+				rc = SPI_execute_plan(push_plan(l), values, NULL, false, 0);
+			}
+			PG_FINALLY();
+			{
+				mirror_writing = false;
+			}
+			PG_END_TRY();
+			if (rc != SPI_OK_UPDATE)
+				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		}
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * acctsec.mirror_guard(): BEFORE INSERT OR UPDATE FOR EACH ROW on a table
+ * that mirrors account state.  Whatever the statement put into a mirrored
+ * column is replaced by acctsec's current value for the row's account.
+ */
+Datum
+acctsec_mirror_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	newtup;
+	MirrorLink *l;
+	char	   *account;
+	int			cols[NUM_MIRROR_FIELDS];
+	Datum		values[NUM_MIRROR_FIELDS];
+	bool		nulls[NUM_MIRROR_FIELDS];
+	int			ncols = 0;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.mirror_guard() must be called as a trigger")));
+	rel = trigdata->tg_relation;
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.mirror_guard() on table \"%s\" must be a BEFORE INSERT OR UPDATE FOR EACH ROW trigger",
+						RelationGetRelationName(rel)),
+				 errhint("Use acctsec.link_account_table() to attach it.")));
+	desc = RelationGetDescr(rel);
+	newtup = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	if (mirror_writing)
+		return PointerGetDatum(newtup);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mirror_load();
+	l = mirror_find(RelationGetRelid(rel));
+	if (l == NULL || l->nstate == 0)
+	{
+		SPI_finish();
+		return PointerGetDatum(newtup);
+	}
+
+	/* an UPDATE that leaves every mirrored column alone needs no query */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		bool		changed = false;
+
+		for (int f = 0; f < NUM_MIRROR_FIELDS && !changed; f++)
+		{
+			Form_pg_attribute att;
+			bool		n1,
+						n2;
+			Datum		d1,
+						d2;
+
+			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+				continue;
+			att = TupleDescAttr(desc, l->attnum[f] - 1);
+			d1 = heap_getattr(trigdata->tg_trigtuple, l->attnum[f], desc, &n1);
+			d2 = heap_getattr(newtup, l->attnum[f], desc, &n2);
+			changed = n1 != n2 ||
+				(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen));
+		}
+		if (!changed)
+		{
+			SPI_finish();
+			return PointerGetDatum(newtup);
+		}
+	}
+
+	account = SPI_getvalue(newtup, desc, l->key_attnum);
+	if (account == NULL)
+	{
+		SPI_finish();
+		return PointerGetDatum(newtup);
+	}
+	{
+		Datum		arg = CStringGetTextDatum(account);
+
+		rc = SPI_execute_plan(guard_plan(l), &arg, NULL, true, 1);
+	}
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		Form_pg_attribute att;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		att = TupleDescAttr(desc, l->attnum[f] - 1);
+		cols[ncols] = l->attnum[f];
+		values[ncols] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  ++i, &nulls[ncols]);
+		/* out of SPI's memory before SPI_finish frees it */
+		if (!nulls[ncols])
+			values[ncols] = SPI_datumTransfer(values[ncols], att->attbyval, att->attlen);
+		ncols++;
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
+													 values, nulls));
+}
+
+/*
+ * acctsec.linked_tables_changed(): AFTER statement trigger on
+ * acctsec.linked_tables.  Every backend's cache of links is dropped at the
+ * next transaction start (the relcache invalidation travels with commit).
+ */
+Datum
+acctsec_linked_tables_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.linked_tables_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/* ---------------------------------------------------------------------------
+ * Linking: the mapping and the table's first synchronisation
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * Check that column of relid can hold field f; errors name the table, the
+ * column and the field.
+ */
+static AttrNumber
+check_mirror_column(Oid relid, AttrNumber key_attnum, int f, const char *column,
+					const char *const *used)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Oid			type;
+
+	if (attnum == InvalidAttrNumber || attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table %s does not exist",
+						column, table_name(relid)),
+				 errdetail("It is mapped to acctsec field \"%s\".", mirror_fields[f].name)));
+	if (attnum == key_attnum)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the key column \"%s\" cannot mirror acctsec field \"%s\"",
+						column, mirror_fields[f].name)));
+	if (get_attgenerated(relid, attnum) != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("generated column \"%s\" cannot mirror acctsec field \"%s\"",
+						column, mirror_fields[f].name)));
+	type = getBaseType(get_atttype(relid, attnum));
+	if (!kind_fits(mirror_fields[f].kind, type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table %s has type %s, which cannot mirror acctsec field \"%s\"",
+						column, table_name(relid), format_type_be(type),
+						mirror_fields[f].name),
+				 errhint("Field \"%s\" needs a column of type %s.",
+						 mirror_fields[f].name, kind_types(mirror_fields[f].kind))));
+	for (int g = 0; g < NUM_MIRROR_FIELDS; g++)
+		if (used[g] != NULL && strcmp(used[g], column) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" is mapped to both \"%s\" and \"%s\"",
+							column, mirror_fields[g].name, mirror_fields[f].name)));
+	return attnum;
+}
+
+/* Would column of relid fit field f?  For detection: no errors. */
+static bool
+column_fits(Oid relid, AttrNumber key_attnum, int f, const char *column,
+			const char *const *used)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	if (attnum <= 0 || attnum == key_attnum ||
+		get_attgenerated(relid, attnum) != '\0' ||
+		!kind_fits(mirror_fields[f].kind, getBaseType(get_atttype(relid, attnum))))
+		return false;
+	for (int g = 0; g < NUM_MIRROR_FIELDS; g++)
+		if (used[g] != NULL && strcmp(used[g], column) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * resolve_mirror(tbl regclass, key_column name, mirror jsonb) RETURNS jsonb
+ *
+ * The mapping link_account_table stores: mirror checked (every field known,
+ * every column present, of a fitting type, neither the key nor generated,
+ * none used twice), or, when mirror is NULL, the columns found under their
+ * usual names.  Called by link_account_table.
+ */
+Datum
+acctsec_resolve_mirror(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	AttrNumber	key_attnum;
+	const char *used[NUM_MIRROR_FIELDS] = {0};
+	StringInfoData out;
+	bool		first = true;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table and key column must not be null")));
+	relid = PG_GETARG_OID(0);
+	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
+
+	if (PG_ARGISNULL(2))
+	{
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+				{
+					used[f] = mirror_fields[f].detect[c];
+					break;
+				}
+	}
+	else
+	{
+		Jsonb	   *m = PG_GETARG_JSONB_P(2);
+		JsonbIterator *it;
+		JsonbValue	v;
+		JsonbIteratorToken r;
+
+		if (!JB_ROOT_IS_OBJECT(m))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("mirror must be a JSON object")));
+		it = JsonbIteratorInit(&m->root);
+		while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			char	   *field;
+			int			f;
+
+			if (r != WJB_KEY)
+				continue;
+			field = pnstrdup(v.val.string.val, v.val.string.len);
+			f = mirror_field_by_name(field);
+			if (f < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown acctsec field \"%s\" in mirror", field),
+						 errhint("The fields are failed_attempts, locked_until, locked_at, last_login_at, last_login_ip, login_count, totp_enabled and password_hash.")));
+			r = JsonbIteratorNext(&it, &v, true);
+			if (r != WJB_VALUE || v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("mirror field \"%s\" must name a column as a JSON string",
+								field)));
+			{
+				char	   *column = pnstrdup(v.val.string.val, v.val.string.len);
+
+				used[f] = NULL; /* a repeated key: jsonb keeps the last */
+				(void) check_mirror_column(relid, key_attnum, f, column, used);
+				used[f] = column;
+			}
+		}
+	}
+
+	/*
+	 * One table holds the passwords acctsec.login reads: an explicit
+	 * password_hash for a second table is an error, a detected one is left
+	 * out.
+	 */
+	if (used[MF_PASSWORD_HASH] != NULL)
+	{
+		Datum		arg = ObjectIdGetDatum(relid);
+		Oid			argtype = OIDOID;
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args("SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
+								   " WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
+								   " AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
+								   1, &argtype, &arg, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0 && PG_ARGISNULL(2))
+			used[MF_PASSWORD_HASH] = NULL;
+		else if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s already holds the passwords acctsec.login reads",
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+					 errhint("Map password_hash in one linked table only.")));
+		SPI_finish();
+	}
+
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (used[f] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(&out, ", ");
+		first = false;
+		escape_json(&out, mirror_fields[f].name);
+		appendStringInfoString(&out, ": ");
+		escape_json(&out, used[f]);
+	}
+	appendStringInfoChar(&out, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+static void
+spi_run(const char *sql, int expect)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * mirror_attach(tbl regclass) RETURNS void
+ *
+ * After link_account_table stored the mapping: the table's values are
+ * adopted for accounts acctsec does not know yet (so linking loses no
+ * lockout or login history), acctsec's values are written into the table,
+ * and the guard trigger is attached.  Without mirrored state the guard is
+ * removed.  A table whose TOTP flag is set for an account with no TOTP
+ * credential in acctsec is refused: mirroring would switch the flag off.
+ */
+Datum
+acctsec_mirror_attach(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	MirrorLink *l;
+	StringInfoData sql;
+	const char *key;
+	char	   *col[NUM_MIRROR_FIELDS] = {0};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	mirror_valid = false;		/* linked_tables changed in this transaction */
+	mirror_load();
+	l = mirror_find(relid);
+	initStringInfo(&sql);
+	if (OidIsValid(get_trigger_oid(relid, "zz_acctsec_mirror", true)))
+	{
+		appendStringInfo(&sql, "DROP TRIGGER zz_acctsec_mirror ON %s", table_name(relid));
+		spi_run(sql.data, SPI_OK_UTILITY);
+	}
+	if (l == NULL || l->nstate == 0)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	key = quote_identifier(l->key_column);
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		if (l->attnum[f] != InvalidAttrNumber)
+			col[f] = psprintf("t.%s", quote_identifier(get_attname(relid, l->attnum[f], false)));
+
+	if (col[MF_TOTP_ENABLED] != NULL)
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT EXISTS"
+						 " (SELECT FROM acctsec.accounts a"
+						 " WHERE a.account OPERATOR(pg_catalog.=) t.%s::pg_catalog.text"
+						 " AND a.totp_enabled) LIMIT 1",
+						 l->qualified_name, col[MF_TOTP_ENABLED], key);
+		spi_run(sql.data, SPI_OK_SELECT);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
+							l->qualified_name, col[MF_TOTP_ENABLED] + 2),
+					 errhint("Import their secrets with acctsec.totp_import() first, or map totp_enabled to no column.")));
+	}
+
+	/* adopt the table's values where acctsec knows nothing yet */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO acctsec.accounts (account, failed_attempts, last_failed_at,"
+					 " locked_until, locked_at, last_login_at, last_login_ip, login_count)"
+					 " SELECT t.%s::pg_catalog.text, %s, %s, %s, %s, %s, %s, %s"
+					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
+					 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
+					 key,
+					 col[MF_FAILED_ATTEMPTS] ?
+					 psprintf("COALESCE(%s, 0)::pg_catalog.int4", col[MF_FAILED_ATTEMPTS]) : "0",
+					 col[MF_FAILED_ATTEMPTS] ?
+					 psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END", col[MF_FAILED_ATTEMPTS]) : "NULL",
+					 col[MF_LOCKED_UNTIL] ?
+					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_UNTIL]) :
+					 col[MF_LOCKED_AT] ?
+					 psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
+							  " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
+							  col[MF_LOCKED_AT]) : "NULL",
+					 col[MF_LOCKED_AT] ?
+					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_AT]) : "NULL",
+					 col[MF_LAST_LOGIN_AT] ?
+					 psprintf("%s::pg_catalog.timestamptz", col[MF_LAST_LOGIN_AT]) : "NULL",
+					 col[MF_LAST_LOGIN_IP] ?
+					 psprintf("NULLIF(%s::pg_catalog.text, '')::pg_catalog.inet", col[MF_LAST_LOGIN_IP]) : "NULL",
+					 col[MF_LOGIN_COUNT] ?
+					 psprintf("COALESCE(%s, 0)::pg_catalog.int8", col[MF_LOGIN_COUNT]) : "0",
+					 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
+	if (col[MF_FAILED_ATTEMPTS])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
+	if (col[MF_LOGIN_COUNT])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
+	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
+		if (col[f])
+			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
+	appendStringInfoString(&sql, ") ON CONFLICT (account) DO NOTHING");
+	spi_run(sql.data, SPI_OK_INSERT);
+
+	/* acctsec's values into the table, where they differ */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE ONLY %s AS t SET (", l->qualified_name);
+	{
+		bool		first = true;
+
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			if (f != MF_PASSWORD_HASH && col[f])
+			{
+				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f] + 2);
+				first = false;
+			}
+		appendStringInfoString(&sql, ") = (");
+		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
+		appendStringInfo(&sql, ") WHERE t.%s IS NOT NULL AND NOT EXISTS (SELECT FROM (", key);
+		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
+		appendStringInfoString(&sql, ") AS s WHERE ROW(");
+		first = true;
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			if (f != MF_PASSWORD_HASH && col[f])
+			{
+				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f]);
+				first = false;
+			}
+		appendStringInfoString(&sql, ") IS NOT DISTINCT FROM ROW(");
+		first = true;
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			if (f != MF_PASSWORD_HASH && col[f])
+			{
+				appendStringInfo(&sql, "%ss.f%d", first ? "" : ", ", f);
+				first = false;
+			}
+		appendStringInfoString(&sql, "))");
+	}
+	spi_run(sql.data, SPI_OK_UPDATE);
+
+	/*
+	 * The guard.  Triggers of one kind fire in name order: "zz_" puts it
+	 * after the application's own BEFORE triggers, so it has the last word.
+	 */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TRIGGER zz_acctsec_mirror BEFORE INSERT OR UPDATE ON %s"
+					 " FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard()",
+					 l->qualified_name);
+	spi_run(sql.data, SPI_OK_UTILITY);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------------------
+ * The password column, for acctsec.login (acctsec.h)
+ * ---------------------------------------------------------------------------
+ */
+
+static MirrorLink *
+password_link(void)
+{
+	mirror_load();
+	for (int i = 0; i < mirror_nlinks; i++)
+		if (mirror_links[i].attnum[MF_PASSWORD_HASH] != InvalidAttrNumber)
+			return &mirror_links[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("no linked table holds passwords"),
+			 errhint("Link the users table with acctsec.link_account_table(), mapping password_hash to its password column.")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/*
+ * The stored password hash of an account, palloc'd in the caller's context.
+ * False when the account is no row of the password table, or its hash is
+ * NULL or empty (no password: nothing can match).  An account matching two
+ * rows (a key column that is not unique) is an error.
+ */
+bool
+acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MirrorLink *l;
+	Datum		key;
+	char	   *account_str = text_to_cstring(account);
+	bool		found = false;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	l = password_link();
+	if (account_key(l, account_str, &key))
+	{
+		if (l->password_plan == NULL)
+		{
+			char	   *sql = psprintf("SELECT t.%s::pg_catalog.text FROM ONLY %s AS t"
+									   " WHERE t.%s OPERATOR(pg_catalog.=) $1 LIMIT 2",
+									   quote_identifier(get_attname(l->relid, l->attnum[MF_PASSWORD_HASH], false)),
+									   l->qualified_name, quote_identifier(l->key_column));
+
+			l->password_plan = keep_plan(sql, 1, &l->key_type);
+		}
+		rc = SPI_execute_plan(l->password_plan, &key, NULL, true, 2);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("account matches more than one row of %s", l->qualified_name),
+					 errhint("The key column of the password table must be unique.")));
+		if (SPI_processed == 1)
+		{
+			char	   *h = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			if (h != NULL && h[0] != '\0')
+			{
+				*hash = MemoryContextStrdup(caller, h);
+				*hash_len = strlen(h);
+				found = true;
+			}
+		}
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return found;
+}
+
+/* Replace an account's stored password hash (a rehash by acctsec.login). */
+void
+acctsec_linked_password_replace(const text *account, const char *hash)
+{
+	MirrorLink *l;
+	Datum		values[2];
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	l = password_link();
+	if (account_key(l, text_to_cstring(account), &values[0]))
+	{
+		if (l->rehash_plan == NULL)
+		{
+			Oid			argtypes[2] = {l->key_type, TEXTOID};
+			char	   *sql = psprintf("UPDATE ONLY %s AS t SET %s = $2"
+									   " WHERE t.%s OPERATOR(pg_catalog.=) $1",
+									   l->qualified_name,
+									   quote_identifier(get_attname(l->relid, l->attnum[MF_PASSWORD_HASH], false)),
+									   quote_identifier(l->key_column));
+
+			l->rehash_plan = keep_plan(sql, 2, argtypes);
+		}
+		values[1] = CStringGetTextDatum(hash);
+		rc = SPI_execute_plan(l->rehash_plan, values, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
 }

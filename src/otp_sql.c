@@ -458,52 +458,33 @@ acctsec_base32_decode(PG_FUNCTION_ARGS)
 }
 
 /*
- * totp_uri(secret bytea, label text, issuer text, digits int, period int,
- *			algorithm text): the Key URI Format that authenticator apps read,
+ * The Key URI Format that authenticator apps read,
  * otpauth://totp/Issuer:label?secret=...&issuer=Issuer&algorithm=...
- * Not strict (issuer may be NULL); a NULL secret or label gives NULL.
+ * with issuer and label percent-encoded; issuer may be NULL or empty (no
+ * issuer).  Returns a palloc'd string holding the secret in base32: the
+ * caller wipes it (sodium_memzero) once it has copied it out.
  */
-Datum
-acctsec_totp_uri(PG_FUNCTION_ARGS)
+char *
+acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+					   const char *label, size_t label_len,
+					   const char *issuer, size_t issuer_len,
+					   int digits, int period, OtpAlgorithm alg)
 {
-	bytea	   *secret;
-	text	   *label;
-	text	   *issuer = NULL;
-	int32		digits;
-	int32		period;
-	OtpAlgorithm alg;
 	StringInfoData uri;
 	char	   *secret_b32;
 	char	   *label_enc;
 	char	   *issuer_enc = NULL;
-	size_t		label_len;
-	size_t		issuer_len = 0;
-	size_t		secret_len;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3) ||
-		PG_ARGISNULL(4) || PG_ARGISNULL(5))
-		PG_RETURN_NULL();
-
-	secret = PG_GETARG_BYTEA_PP(0);
-	label = PG_GETARG_TEXT_PP(1);
-	if (!PG_ARGISNULL(2))
-		issuer = PG_GETARG_TEXT_PP(2);
-	digits = PG_GETARG_INT32(3);
-	period = PG_GETARG_INT32(4);
-	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
-
-	secret_len = VARSIZE_ANY_EXHDR(secret);
 	acctsec_check_secret(secret_len);
 	acctsec_check_digits(digits, 6, 8);
 	acctsec_check_period(period);
 
-	label_len = VARSIZE_ANY_EXHDR(label);
 	if (label_len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("TOTP label must not be empty")));
-	if (issuer != NULL)
-		issuer_len = VARSIZE_ANY_EXHDR(issuer);
+	if (issuer == NULL)
+		issuer_len = 0;
 	if (label_len > ACCTSEC_MAX_LABEL_BYTES || issuer_len > ACCTSEC_MAX_LABEL_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -511,13 +492,13 @@ acctsec_totp_uri(PG_FUNCTION_ARGS)
 						ACCTSEC_MAX_LABEL_BYTES)));
 
 	secret_b32 = palloc(base32_encoded_length(secret_len) + 1);
-	base32_encode((uint8 *) VARDATA_ANY(secret), secret_len, secret_b32);
+	base32_encode(secret, secret_len, secret_b32);
 	label_enc = palloc(3 * label_len + 1);
-	otp_percent_encode(VARDATA_ANY(label), label_len, label_enc);
+	otp_percent_encode(label, label_len, label_enc);
 	if (issuer_len > 0)
 	{
 		issuer_enc = palloc(3 * issuer_len + 1);
-		otp_percent_encode(VARDATA_ANY(issuer), issuer_len, issuer_enc);
+		otp_percent_encode(issuer, issuer_len, issuer_enc);
 	}
 
 	initStringInfo(&uri);
@@ -531,5 +512,42 @@ acctsec_totp_uri(PG_FUNCTION_ARGS)
 					 otp_algorithm_name(alg), digits, period);
 
 	sodium_memzero(secret_b32, strlen(secret_b32));
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(uri.data, uri.len));
+	pfree(secret_b32);
+	return uri.data;
+}
+
+/*
+ * totp_uri(secret bytea, label text, issuer text, digits int, period int,
+ *			algorithm text).
+ * Not strict (issuer may be NULL); a NULL secret or label gives NULL.
+ */
+Datum
+acctsec_totp_uri(PG_FUNCTION_ARGS)
+{
+	bytea	   *secret;
+	text	   *label;
+	text	   *issuer = NULL;
+	OtpAlgorithm alg;
+	char	   *uri;
+	text	   *result;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3) ||
+		PG_ARGISNULL(4) || PG_ARGISNULL(5))
+		PG_RETURN_NULL();
+
+	secret = PG_GETARG_BYTEA_PP(0);
+	label = PG_GETARG_TEXT_PP(1);
+	if (!PG_ARGISNULL(2))
+		issuer = PG_GETARG_TEXT_PP(2);
+	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
+
+	uri = acctsec_totp_uri_build((uint8 *) VARDATA_ANY(secret),
+								 VARSIZE_ANY_EXHDR(secret),
+								 VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label),
+								 issuer ? VARDATA_ANY(issuer) : NULL,
+								 issuer ? VARSIZE_ANY_EXHDR(issuer) : 0,
+								 PG_GETARG_INT32(3), PG_GETARG_INT32(4), alg);
+	result = cstring_to_text(uri);
+	sodium_memzero(uri, strlen(uri));
+	PG_RETURN_TEXT_P(result);
 }

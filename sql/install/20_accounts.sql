@@ -21,9 +21,11 @@ CREATE TYPE acctsec.login_result AS (
     retry_after     interval
 );
 
+-- account is compared byte for byte (COLLATE "C"): an account key is an
+-- identifier, and the B-tree then needs no locale-aware comparison.  Its
+-- length (1 to 1024 bytes) is checked by every function that takes one.
 CREATE TABLE acctsec.accounts (
-    account             text PRIMARY KEY
-                        CHECK (octet_length(account) BETWEEN 1 AND 1024),
+    account             text COLLATE "C" PRIMARY KEY,
     failed_attempts     int NOT NULL DEFAULT 0,  -- failures inside the window
     last_failed_at      timestamptz,             -- the latest counted failure
     locked_until        timestamptz,             -- locked while > now()
@@ -48,7 +50,7 @@ COMMENT ON TABLE acctsec.accounts IS
 -- cost the hot path a trigger.
 CREATE TABLE acctsec.login_attempts (
     id              bigserial PRIMARY KEY,
-    account         text NOT NULL,
+    account         text COLLATE "C" NOT NULL,
     attempted_at    timestamptz NOT NULL DEFAULT now(),
     outcome         acctsec.login_status NOT NULL,
     ip              inet,
@@ -58,16 +60,17 @@ CREATE TABLE acctsec.login_attempts (
 -- an account's history (and forget_account), newest first
 CREATE INDEX login_attempts_account_idx
     ON acctsec.login_attempts (account, attempted_at);
--- prune_login_attempts
+-- prune_login_attempts: the log is appended in time order, so a BRIN index
+-- finds old rows for a fraction of a B-tree's upkeep on every login
 CREATE INDEX login_attempts_attempted_at_idx
-    ON acctsec.login_attempts (attempted_at);
+    ON acctsec.login_attempts USING brin (attempted_at) WITH (autosummarize = on);
 
 COMMENT ON TABLE acctsec.login_attempts IS
     'acctsec: every login_attempt call (account, time, outcome, ip, user agent)';
 
 -- Tables linked with link_account_table: deleting a row of tbl forgets the
--- account named by key_column.  mirror is kept for column mirroring
--- (SPEC section 12), which is not available yet.
+-- account named by key_column.  mirror is the resolved mapping of acctsec
+-- fields to columns of tbl ('{}': none), see 75_linked_tables.sql.
 CREATE TABLE acctsec.linked_tables (
     tbl             regclass PRIMARY KEY,
     key_column      name NOT NULL,
@@ -175,11 +178,6 @@ BEGIN
         RAISE EXCEPTION 'mirror must be a JSON object'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF mirror IS NOT NULL AND mirror OPERATOR(pg_catalog.<>) '{}'::jsonb THEN
-        RAISE EXCEPTION 'column mirroring is not available yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Pass NULL or ''{}'' to link the table without mirroring.';
-    END IF;
 
     SELECT a.atttypid INTO key_type FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
@@ -204,6 +202,9 @@ BEGIN
                   HINT = 'The key column must be of type smallint, integer, bigint, uuid, text or varchar.';
     END IF;
 
+    -- mirror checked, or detected when NULL (75_linked_tables.sql)
+    mirror := acctsec.resolve_mirror(tbl, key_column, mirror);
+
     INSERT INTO acctsec.linked_tables AS l (tbl, key_column, mirror)
     VALUES (tbl, key_column, mirror)
     ON CONFLICT ON CONSTRAINT linked_tables_pkey DO UPDATE
@@ -217,6 +218,8 @@ BEGIN
                                   ' AFTER DELETE ON %s FOR EACH ROW'
                                   ' EXECUTE FUNCTION acctsec.forget_linked_account()', tbl);
     END IF;
+    -- mirrored columns: adopt, synchronise, guard (75_linked_tables.sql)
+    PERFORM acctsec.mirror_attach(tbl);
 END
 $$;
 
@@ -232,6 +235,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS acctsec_forget_account ON %s', tbl);
+    IF EXISTS (SELECT FROM pg_catalog.pg_trigger t
+                WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+                  AND t.tgname OPERATOR(pg_catalog.=) 'zz_acctsec_mirror') THEN
+        EXECUTE pg_catalog.format('DROP TRIGGER zz_acctsec_mirror ON %s', tbl);
+    END IF;
 END
 $$;
 

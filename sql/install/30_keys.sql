@@ -24,3 +24,12 @@ AS 'MODULE_PATHNAME', 'acctsec_key_status'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION acctsec.key_status() FROM PUBLIC;
+
+-- Re-encrypt every stored secret under the current key (after setting a new
+-- acctsec.secret_key and moving the old one to acctsec.secret_key_previous).
+CREATE FUNCTION acctsec.rotate_secrets()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'acctsec_rotate_secrets'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION acctsec.rotate_secrets() FROM PUBLIC;

@@ -18,6 +18,21 @@ AS $$
         -- accounts and lockout (20_accounts.sql)
         'acctsec.login_attempt(text, boolean, inet, text)',
         'acctsec.account_status(text)',
+        -- TOTP (40_totp.sql); rotate_secrets and key_status stay administrative
+        'acctsec.totp_enroll(text, text, text, int, int, text)',
+        'acctsec.totp_confirm(text, text)',
+        'acctsec.totp_verify(text, text)',
+        'acctsec.totp_disable(text)',
+        -- backup codes (45_backup_codes.sql)
+        'acctsec.backup_codes_generate(text, int)',
+        'acctsec.backup_code_verify(text, text)',
+        'acctsec.backup_codes_remaining(text)',
+        -- passwords (70_passwords.sql)
+        'acctsec.password_verify(text, text)',
+        -- audit log (50_audit.sql): the application's own "app." events
+        'acctsec.audit_event(text, text, jsonb)',
+        -- existing applications (75_linked_tables.sql)
+        'acctsec.login(text, text, inet, text)',
         -- sessions and one-time tokens (80_tokens.sql)
         'acctsec.token_issue(text, text, interval)',
         'acctsec.token_consume(text, text)',

@@ -1,0 +1,128 @@
+
+-- ---------------------------------------------------------------------------
+-- Audit log (SPEC section 8): row changes of audited tables and security
+-- events, append-only and hash-chained.
+--
+-- The chain runs in lanes: a writing transaction takes one free lane (row
+-- lock, SKIP LOCKED) for its lifetime and chains its rows into it, so
+-- concurrent writers never wait on one another.  audit_lanes holds, per
+-- lane, the last sequence number and hash (written once, at commit), and
+-- where the surviving chain starts after audit_purge().  See README.md.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE acctsec.audit_lanes (
+    lane        int PRIMARY KEY,
+    last_seq    bigint NOT NULL DEFAULT 0,
+    head        bytea NOT NULL DEFAULT '\x'::bytea,
+    base_seq    bigint NOT NULL DEFAULT 0,
+    base_hash   bytea NOT NULL DEFAULT '\x'::bytea
+) WITH (fillfactor = 10);   -- every commit updates its lane: room for HOT updates
+COMMENT ON TABLE acctsec.audit_lanes IS
+  'hash-chain lanes of acctsec.audit_log: last sequence number and head hash per lane';
+-- The lanes (64 of them) are created by the first audit write, not here, so
+-- that pg_restore's copy of this table does not collide with them.
+
+CREATE TABLE acctsec.audit_log (
+    id              bigint NOT NULL,
+    logged_at       timestamptz NOT NULL,
+    txid            xid8 NOT NULL,
+    db_user         text NOT NULL,
+    actor           text,
+    client_addr     inet,
+    relation        text,
+    operation       text NOT NULL,
+    account         text,
+    row_key         jsonb,
+    old_values      jsonb,
+    new_values      jsonb,
+    changed_columns text[],
+    lane            int NOT NULL,
+    seq             bigint NOT NULL,
+    hash            bytea NOT NULL,
+    PRIMARY KEY (id),
+    UNIQUE (lane, seq)
+) USING heap;   -- written with heap_insert() by audit_chain.c
+COMMENT ON TABLE acctsec.audit_log IS
+  'acctsec audit log: audited row changes and security events (append-only, hash-chained)';
+CREATE SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
+CREATE INDEX audit_log_relation_time ON acctsec.audit_log (relation, logged_at)
+  WHERE relation IS NOT NULL;
+CREATE INDEX audit_log_account_time ON acctsec.audit_log (account, logged_at)
+  WHERE account IS NOT NULL;
+CREATE INDEX audit_log_actor_time ON acctsec.audit_log (actor, logged_at)
+  WHERE actor IS NOT NULL;
+-- "the history of this row": WHERE relation = ... AND row_key = '{"id": 42}'
+-- (a hash index: no size limit on whole-row keys of tables without one)
+CREATE INDEX audit_log_row_key ON acctsec.audit_log USING hash (row_key)
+  WHERE row_key IS NOT NULL;
+CREATE INDEX audit_log_logged_at ON acctsec.audit_log USING brin (logged_at);
+
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_lanes', '');
+
+-- The trigger function: AFTER INSERT/UPDATE/DELETE FOR EACH ROW, and AFTER
+-- TRUNCATE FOR EACH STATEMENT.  Its arguments are the excluded columns.  It
+-- runs as the writer and switches to the audit log's owner only for its own
+-- insert (as PostgreSQL's foreign-key triggers do).
+CREATE FUNCTION acctsec.audit()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'acctsec_audit'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION acctsec.audit_table(tbl regclass, exclude text[] DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'acctsec_audit_table'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION acctsec.unaudit_table(tbl regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'acctsec_unaudit_table'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- Application events: the name must start with "app.", so that nothing an
+-- application writes can pass for an event of the extension's own.
+CREATE FUNCTION acctsec.audit_event(event text, account text DEFAULT NULL,
+                                    details jsonb DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'acctsec_audit_event'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION acctsec.audit_verify(OUT ok boolean, OUT checked bigint,
+                                     OUT first_bad_id bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'acctsec_audit_verify'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION acctsec.audit_purge(older_than interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- Append-only: no UPDATE, DELETE or TRUNCATE of audit rows, by anyone.
+-- ENABLE ALWAYS keeps the guard firing under session_replication_role =
+-- replica; a superuser who disables it outright is caught by audit_verify().
+CREATE FUNCTION acctsec.audit_log_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'acctsec_audit_log_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE TRIGGER audit_log_append_only
+  BEFORE UPDATE OR DELETE OR TRUNCATE ON acctsec.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
+ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
+CREATE TRIGGER audit_lanes_append_only
+  BEFORE DELETE OR TRUNCATE ON acctsec.audit_lanes
+  FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
+ALTER TABLE acctsec.audit_lanes ENABLE ALWAYS TRIGGER audit_lanes_append_only;
+
+REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
+  acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
+  acctsec.audit_verify(), acctsec.audit_purge(interval),
+  acctsec.audit_log_guard() FROM PUBLIC;

@@ -1,0 +1,304 @@
+/*
+ * backup_codes.c
+ *		Single-use backup codes (SPEC section 5).
+ *
+ * A code is 12 symbols from a 31-symbol alphabet with no look-alikes (no 0,
+ * 1, i, l, o), drawn with libsodium's randombytes_uniform: 12 * log2(31),
+ * about 59 bits, shown as two groups of six, "k7m2qp-x9dh4w".  Only keyed
+ * hashes are stored (keys.c, purpose ACCTSEC_KEY_BACKUP_CODE, the account
+ * bound in), one row per code in acctsec.backup_codes.
+ *
+ * Single use under concurrency: verification locks the account's unused
+ * codes (FOR UPDATE); a second session presenting the same code waits, and
+ * then no longer sees that code as unused.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_backup_codes_generate);
+PG_FUNCTION_INFO_V1(acctsec_backup_code_verify);
+PG_FUNCTION_INFO_V1(acctsec_backup_codes_remaining);
+
+static const char code_alphabet[] = "23456789abcdefghjkmnpqrstuvwxyz";
+#define ALPHABET_SIZE		((uint32) (sizeof(code_alphabet) - 1))	/* 31 */
+#define CODE_GROUP			6
+#define CODE_SYMBOLS		(2 * CODE_GROUP)
+#define CODE_TEXT_LEN		(CODE_SYMBOLS + 1)	/* with the dash */
+#define MAX_CODES			100
+/* Longer input than this is not a code anyone typed: no match. */
+#define MAX_CODE_INPUT		64
+
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr trim_plan = NULL;
+static SPIPlanPtr unused_plan = NULL;
+static SPIPlanPtr use_plan = NULL;
+static SPIPlanPtr remaining_plan = NULL;
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/*
+ * What the user typed, as the 12 symbols that were hashed: case, spaces and
+ * dashes do not matter.  Returns false if it cannot be a code.
+ */
+static bool
+normalize_code(const char *in, size_t len, char *out)
+{
+	int			n = 0;
+
+	if (len > MAX_CODE_INPUT)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = in[i];
+
+		if (c == ' ' || c == '-' || c == '\t')
+			continue;
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		if (n >= CODE_SYMBOLS || strchr(code_alphabet, c) == NULL || c == '\0')
+			return false;
+		out[n++] = c;
+	}
+	return n == CODE_SYMBOLS;
+}
+
+/*
+ * backup_codes_generate(account text, how_many int) RETURNS SETOF text
+ *
+ * The new set replaces the old one row by row (upsert, then the rows beyond
+ * the new count go), under the account's row lock.
+ */
+Datum
+acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	int32		how_many = PG_GETARG_INT32(1);
+	const char *acct = VARDATA_ANY(account);
+	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
+	Oid			argtypes[3] = {TEXTOID, INT4OID, BYTEAOID};
+	int			rc;
+
+	if (how_many < 1 || how_many > MAX_CODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("how_many must be between 1 and %d, not %d",
+						MAX_CODES, how_many)));
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	acctsec_account_lock(account, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	for (int i = 1; i <= how_many; i++)
+	{
+		char		symbols[CODE_SYMBOLS];
+		char		shown[CODE_TEXT_LEN + 1];
+		Datum		args[3];
+		Datum		value;
+		bool		isnull = false;
+		text	   *t;
+
+		for (int j = 0; j < CODE_SYMBOLS; j++)
+			symbols[j] = code_alphabet[randombytes_uniform(ALPHABET_SIZE)];
+
+		args[0] = PointerGetDatum(account);
+		args[1] = Int32GetDatum(i);
+		args[2] = PointerGetDatum(acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE,
+													 acct, acct_len,
+													 (uint8 *) symbols,
+													 CODE_SYMBOLS));
+		memcpy(shown, symbols, CODE_GROUP);
+		shown[CODE_GROUP] = '-';
+		memcpy(shown + CODE_GROUP + 1, symbols + CODE_GROUP, CODE_GROUP);
+		shown[CODE_TEXT_LEN] = '\0';
+		sodium_memzero(symbols, sizeof(symbols));
+
+		rc = SPI_execute_plan(keep_plan(&upsert_plan,
+										"INSERT INTO acctsec.backup_codes AS b"
+										" (account, code_no, code_hash)"
+										" VALUES ($1, $2, $3)"
+										" ON CONFLICT (account, code_no) DO UPDATE"
+										" SET code_hash = excluded.code_hash,"
+										" created_at = pg_catalog.now(),"
+										" used_at = NULL",
+										3, argtypes),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+		{
+			sodium_memzero(shown, sizeof(shown));
+			elog(ERROR, "could not store a backup code: %s",
+				 SPI_result_code_string(rc));
+		}
+
+		t = cstring_to_text_with_len(shown, CODE_TEXT_LEN);
+		sodium_memzero(shown, sizeof(shown));
+		value = PointerGetDatum(t);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		sodium_memzero(VARDATA(t), CODE_TEXT_LEN);
+	}
+
+	{
+		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(how_many)};
+
+		rc = SPI_execute_plan(keep_plan(&trim_plan,
+										"DELETE FROM acctsec.backup_codes"
+										" WHERE account OPERATOR(pg_catalog.=) $1"
+										" AND code_no OPERATOR(pg_catalog.>) $2",
+										2, argtypes),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "could not remove the previous backup codes: %s",
+				 SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * backup_code_verify(account text, code text) RETURNS boolean
+ *
+ * Every unused code of the account is compared (keyed hash, constant time),
+ * with no early exit; a match is marked used.
+ */
+Datum
+acctsec_backup_code_verify(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	const char *acct = VARDATA_ANY(account);
+	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
+	char		symbols[CODE_SYMBOLS];
+	bool		well_formed;
+	bool		have_codes;
+	int32		matched = 0;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+	int			rc;
+
+	/*
+	 * The account's row lock first (see totp_verify); while the account is
+	 * locked the code is not even looked at.
+	 */
+	acctsec_account_lock(account, NULL);
+	if (acctsec_account_locked_now(account))
+		PG_RETURN_BOOL(false);
+
+	well_formed = normalize_code(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code),
+								 symbols);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = PointerGetDatum(account);
+	rc = SPI_execute_plan(keep_plan(&unused_plan,
+									"SELECT code_no, code_hash"
+									" FROM acctsec.backup_codes"
+									" WHERE account OPERATOR(pg_catalog.=) $1"
+									" AND used_at IS NULL"
+									" ORDER BY code_no FOR UPDATE",
+									1, argtypes),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+	{
+		sodium_memzero(symbols, sizeof(symbols));
+		elog(ERROR, "could not read the backup codes: %s",
+			 SPI_result_code_string(rc));
+	}
+
+	if (well_formed)
+	{
+		SPITupleTable *rows = SPI_tuptable;
+
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			int32		code_no = DatumGetInt32(SPI_getbinval(rows->vals[i],
+															  rows->tupdesc, 1,
+															  &isnull));
+			bytea	   *hash = DatumGetByteaPP(SPI_getbinval(rows->vals[i],
+															 rows->tupdesc, 2,
+															 &isnull));
+
+			if (acctsec_keyed_hash_verify(ACCTSEC_KEY_BACKUP_CODE, hash,
+										  acct, acct_len,
+										  (uint8 *) symbols, CODE_SYMBOLS))
+				matched = code_no;
+		}
+	}
+	sodium_memzero(symbols, sizeof(symbols));
+
+	if (matched > 0)
+	{
+		args[1] = Int32GetDatum(matched);
+		rc = SPI_execute_plan(keep_plan(&use_plan,
+										"UPDATE acctsec.backup_codes"
+										" SET used_at = pg_catalog.now()"
+										" WHERE account OPERATOR(pg_catalog.=) $1"
+										" AND code_no OPERATOR(pg_catalog.=) $2",
+										2, argtypes),
+							  args, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not mark a backup code used");
+	}
+	have_codes = SPI_processed > 0;
+	SPI_finish();
+
+	/* an account without unused codes has nothing to guess: not counted */
+	if (matched > 0)
+		acctsec_account_complete_second_factor(account);
+	else if (have_codes)
+		acctsec_account_second_factor_failed(account);
+	PG_RETURN_BOOL(matched > 0);
+}
+
+/* backup_codes_remaining(account text) RETURNS int */
+Datum
+acctsec_backup_codes_remaining(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(account)};
+	bool		isnull;
+	int32		n;
+	int			rc;
+
+	acctsec_check_account(account);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_plan(keep_plan(&remaining_plan,
+									"SELECT pg_catalog.count(*)::int4"
+									" FROM acctsec.backup_codes"
+									" WHERE account OPERATOR(pg_catalog.=) $1"
+									" AND used_at IS NULL",
+									1, argtypes),
+						  args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the backup codes");
+	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_INT32(n);
+}

@@ -1,0 +1,128 @@
+/*
+ * login.c
+ *		acctsec.login: the one-call login (SPEC section 12).
+ *
+ * It reads the account's password hash from the linked table that maps
+ * password_hash, verifies the password (passwords.c), and applies the
+ * login_attempt policy with that outcome by calling acctsec.login_attempt
+ * itself through fmgr, so lockout, throttling and every later policy
+ * change apply unchanged.  On success an outdated hash is replaced by a
+ * current Argon2id hash in the same transaction.
+ *
+ * An unknown account (no row, or no password) costs what a known one costs:
+ * the password is verified against a dummy Argon2id hash made at the current
+ * settings, and the policy runs with success = false, so the answer is
+ * "failed" (and locks after as many failures) exactly as for a wrong
+ * password.  The dummy hash is made on the first call in a backend, before
+ * either path, and again whenever the settings change.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_login);
+
+static char dummy_hash[crypto_pwhash_STRBYTES];
+
+static void
+ensure_dummy_hash(void)
+{
+	uint8		random[32];
+	char		hex[sizeof(random) * 2 + 1];
+	char	   *h;
+
+	if (dummy_hash[0] != '\0' &&
+		acctsec_password_is_current(dummy_hash, strlen(dummy_hash)))
+		return;
+	randombytes_buf(random, sizeof(random));
+	sodium_bin2hex(hex, sizeof(hex), random, sizeof(random));
+	h = acctsec_password_hash_datum(PointerGetDatum(cstring_to_text(hex)));
+	strlcpy(dummy_hash, h, sizeof(dummy_hash));
+	sodium_memzero(random, sizeof(random));
+	sodium_memzero(hex, sizeof(hex));
+}
+
+/* acctsec.login_attempt(account, success, ip, user_agent), through fmgr. */
+static Datum
+call_login_attempt(text *account, bool success, FunctionCallInfo outer)
+{
+	Oid			fn;
+	FmgrInfo	flinfo;
+	LOCAL_FCINFO(fc, 4);
+	Datum		result;
+
+	fn = DatumGetObjectId(DirectFunctionCall1(regprocedurein,
+											  CStringGetDatum("acctsec.login_attempt(pg_catalog.text,pg_catalog.bool,pg_catalog.inet,pg_catalog.text)")));
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fc, &flinfo, 4, InvalidOid, NULL, NULL);
+	fc->args[0].value = PointerGetDatum(account);
+	fc->args[0].isnull = false;
+	fc->args[1].value = BoolGetDatum(success);
+	fc->args[1].isnull = false;
+	fc->args[2] = outer->args[2];
+	fc->args[3] = outer->args[3];
+	result = FunctionCallInvoke(fc);
+	if (fc->isnull)
+		elog(ERROR, "acctsec.login_attempt returned null");
+	return result;
+}
+
+/*
+ * login(account text, password text, ip inet, user_agent text)
+ *		RETURNS acctsec.login_result
+ */
+Datum
+acctsec_login(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	char	   *hash = NULL;
+	size_t		hash_len = 0;
+	bool		known;
+	bool		ok;
+	Datum		result;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password must not be null")));
+
+	ensure_dummy_hash();
+	known = acctsec_linked_password(account, &hash, &hash_len);
+	if (known)
+		ok = acctsec_password_verify_datum(PG_GETARG_DATUM(1), hash, hash_len);
+	else
+	{
+		(void) acctsec_password_verify_datum(PG_GETARG_DATUM(1), dummy_hash,
+											 strlen(dummy_hash));
+		ok = false;
+	}
+
+	result = call_login_attempt(account, ok, fcinfo);
+
+	/*
+	 * A right password under an outdated hash: store a current one, unless
+	 * the policy refused the login (locked, throttled), whose answer must
+	 * not depend on the password.
+	 */
+	if (ok && !acctsec_password_is_current(hash, hash_len))
+	{
+		HeapTupleHeader th = DatumGetHeapTupleHeader(result);
+		bool		isnull;
+		Datum		status = GetAttributeByNum(th, 1, &isnull);
+		char	   *label = isnull ? "" :
+			DatumGetCString(DirectFunctionCall1(enum_out, status));
+
+		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
+			acctsec_linked_password_replace(account,
+											acctsec_password_hash_datum(PG_GETARG_DATUM(1)));
+	}
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,484 @@
+/*
+ * totp.c
+ *		Stateful TOTP credentials (SPEC section 4): enrol, confirm, verify
+ *		with replay refusal, disable.
+ *
+ * One credential per account in acctsec.totp_credentials.  The secret is
+ * stored only sealed by the key module (keys.c), with the account as
+ * associated data.  Verification takes the credential row's lock, so that
+ * the replay guard (a code's time step must be after the last accepted one)
+ * holds under concurrency: of two sessions presenting the same code, the
+ * second waits for the first and then sees its accepted step.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "acctsec.h"
+
+PG_FUNCTION_INFO_V1(acctsec_totp_enroll);
+PG_FUNCTION_INFO_V1(acctsec_totp_confirm);
+PG_FUNCTION_INFO_V1(acctsec_totp_verify);
+PG_FUNCTION_INFO_V1(acctsec_totp_disable);
+
+/* Settings */
+static int	totp_window = 1;
+static char *totp_issuer = NULL;
+
+void
+acctsec_define_totp_gucs(void)
+{
+	DefineCustomIntVariable("acctsec.totp_window",
+							"Time steps either side of now in which a TOTP code is accepted.",
+							NULL,
+							&totp_window,
+							1, 0, 10,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("acctsec.totp_issuer",
+							   "Issuer named in enrolment URIs when totp_enroll is given none.",
+							   "Empty: no issuer.",
+							   &totp_issuer,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+}
+
+/* A credential as read for confirmation or verification. */
+typedef struct TotpCredential
+{
+	bytea	   *sealed;
+	OtpAlgorithm alg;
+	int			digits;
+	int			period;
+	int64		last_step;		/* PG_INT64_MIN when no code was accepted */
+} TotpCredential;
+
+static SPIPlanPtr enroll_plan = NULL;
+static SPIPlanPtr select_pending_plan = NULL;
+static SPIPlanPtr select_active_plan = NULL;
+static SPIPlanPtr accept_plan = NULL;
+static SPIPlanPtr disable_plan = NULL;
+static SPIPlanPtr reseal_select_plan = NULL;
+static SPIPlanPtr reseal_update_plan = NULL;
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/*
+ * Read the account's credential, pending or active, and lock its row.
+ * Returns false if there is none.  Caller is connected to SPI; the result
+ * is copied into the caller's memory context (upper executor context).
+ */
+static bool
+lock_credential(text *account, bool active, TotpCredential *cred)
+{
+	static const char *const sql[2] = {
+		"SELECT secret, algorithm, digits, period, last_step"
+		" FROM acctsec.totp_credentials"
+		" WHERE account OPERATOR(pg_catalog.=) $1 AND confirmed_at IS NULL"
+		" FOR UPDATE",
+		"SELECT secret, algorithm, digits, period, last_step"
+		" FROM acctsec.totp_credentials"
+		" WHERE account OPERATOR(pg_catalog.=) $1 AND confirmed_at IS NOT NULL"
+		" FOR UPDATE"
+	};
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(account)};
+	SPIPlanPtr	plan;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	char	   *alg_name;
+	int			rc;
+
+	plan = keep_plan(active ? &select_active_plan : &select_pending_plan,
+					 sql[active ? 1 : 0], 1, argtypes);
+	rc = SPI_execute_plan(plan, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the TOTP credential: %s",
+			 SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	cred->sealed = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 1, &isnull));
+	alg_name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+	if (!otp_parse_algorithm(alg_name, strlen(alg_name), &cred->alg))
+		elog(ERROR, "unexpected algorithm in acctsec.totp_credentials");
+	cred->digits = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+	cred->period = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+	cred->last_step = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+	if (isnull)
+		cred->last_step = PG_INT64_MIN;
+	return true;
+}
+
+/*
+ * Does code match the credential now, at a step after its last accepted
+ * one?  The secret is opened, used and wiped here.
+ */
+static bool
+credential_matches(text *account, TotpCredential *cred, text *code,
+				   int64 *matched_step)
+{
+	AcctsecSecret *secret;
+	bool		ok;
+
+	secret = acctsec_open(ACCTSEC_KEY_TOTP_SECRET, cred->sealed,
+						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
+	ok = acctsec_totp_match(secret->data, secret->len,
+							VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code),
+							acctsec_unix_seconds(GetCurrentTimestamp()),
+							totp_window, cred->digits, cred->period, cred->alg,
+							cred->last_step, matched_step);
+	acctsec_secret_free(secret);
+	return ok;
+}
+
+/* Record an accepted step; confirm activates a pending credential. */
+static void
+accept_step(text *account, int64 step, bool confirm)
+{
+	Oid			argtypes[3] = {TEXTOID, INT8OID, BOOLOID};
+	Datum		args[3] = {PointerGetDatum(account), Int64GetDatum(step),
+	BoolGetDatum(confirm)};
+	int			rc;
+
+	rc = SPI_execute_plan(keep_plan(&accept_plan,
+									"UPDATE acctsec.totp_credentials"
+									" SET last_step = $2,"
+									" last_used_at = pg_catalog.now(),"
+									" confirmed_at = CASE WHEN $3"
+									" THEN pg_catalog.now() ELSE confirmed_at END"
+									" WHERE account OPERATOR(pg_catalog.=) $1",
+									3, argtypes),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not record the accepted TOTP step");
+}
+
+static int32
+int_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be null", name)));
+	return PG_GETARG_INT32(argno);
+}
+
+/*
+ * totp_enroll(account text, issuer text, label text, digits int,
+ *			   period int, algorithm text) RETURNS TABLE(secret text, uri text)
+ */
+Datum
+acctsec_totp_enroll(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *issuer = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	text	   *label = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	int32		digits = int_arg(fcinfo, 3, "digits");
+	int32		period = int_arg(fcinfo, 4, "period");
+	OtpAlgorithm alg;
+	const char *issuer_s;
+	size_t		issuer_len;
+	AcctsecSecret *secret;
+	bytea	   *sealed;
+	char	   *secret_b32;
+	char	   *uri;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	Oid			argtypes[5] = {TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID};
+	Datum		args[5];
+	int			rc;
+
+	if (PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm must not be null")));
+	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
+	acctsec_check_digits(digits, 6, 8);
+	acctsec_check_period(period);
+
+	if (issuer != NULL)
+	{
+		issuer_s = VARDATA_ANY(issuer);
+		issuer_len = VARSIZE_ANY_EXHDR(issuer);
+	}
+	else
+	{
+		issuer_s = totp_issuer ? totp_issuer : "";
+		issuer_len = strlen(issuer_s);
+	}
+	if (label == NULL)
+		label = account;
+
+	/*
+	 * The Key URI Format separates issuer and label with a colon, and
+	 * authenticator apps split the decoded path at the first one: an issuer
+	 * with a colon would show up as a different issuer and account.
+	 */
+	if (memchr(issuer_s, ':', issuer_len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("TOTP issuer must not contain a colon"),
+				 errdetail("Authenticator apps split \"issuer:account\" at the first colon.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* A fresh secret of the RFC 6238 size for the algorithm. */
+	secret = acctsec_secret_alloc(otp_secret_length(alg));
+	randombytes_buf(secret->data, secret->len);
+
+	/* The URI first: it checks label and issuer before anything is stored. */
+	uri = acctsec_totp_uri_build(secret->data, secret->len,
+								 VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label),
+								 issuer_s, issuer_len, digits, period, alg);
+	secret_b32 = palloc(base32_encoded_length(secret->len) + 1);
+	base32_encode(secret->data, secret->len, secret_b32);
+
+	sealed = acctsec_seal(ACCTSEC_KEY_TOTP_SECRET, secret->data, secret->len,
+						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
+	acctsec_secret_free(secret);
+
+	/*
+	 * Insert, or replace a pending enrolment; an active credential stays and
+	 * the statement changes nothing.  The account's row lock, taken first,
+	 * serialises this with every other change to the account.
+	 */
+	acctsec_account_lock(account, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = PointerGetDatum(account);
+	args[1] = PointerGetDatum(sealed);
+	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
+	args[3] = Int32GetDatum(digits);
+	args[4] = Int32GetDatum(period);
+	rc = SPI_execute_plan(keep_plan(&enroll_plan,
+									"INSERT INTO acctsec.totp_credentials AS c"
+									" (account, secret, algorithm, digits, period)"
+									" VALUES ($1, $2, $3, $4, $5)"
+									" ON CONFLICT (account) DO UPDATE"
+									" SET secret = excluded.secret,"
+									" algorithm = excluded.algorithm,"
+									" digits = excluded.digits,"
+									" period = excluded.period,"
+									" created_at = pg_catalog.now(),"
+									" confirmed_at = NULL, last_step = NULL,"
+									" last_used_at = NULL"
+									" WHERE c.confirmed_at IS NULL",
+									5, argtypes),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not store the TOTP credential: %s",
+			 SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("account already has an active TOTP credential"),
+				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
+	SPI_finish();
+
+	values[0] = CStringGetTextDatum(secret_b32);
+	values[1] = CStringGetTextDatum(uri);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	sodium_memzero(secret_b32, strlen(secret_b32));
+	sodium_memzero(uri, strlen(uri));
+	sodium_memzero(VARDATA(DatumGetPointer(values[0])),
+				   VARSIZE(DatumGetPointer(values[0])) - VARHDRSZ);
+	sodium_memzero(VARDATA(DatumGetPointer(values[1])),
+				   VARSIZE(DatumGetPointer(values[1])) - VARHDRSZ);
+	return (Datum) 0;
+}
+
+/* totp_confirm(account text, code text) RETURNS boolean */
+Datum
+acctsec_totp_confirm(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	TotpCredential cred;
+	int64		step;
+	bool		ok = false;
+
+	acctsec_account_lock(account, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (lock_credential(account, false, &cred) &&
+		credential_matches(account, &cred, code, &step))
+	{
+		accept_step(account, step, true);
+		ok = true;
+	}
+	SPI_finish();
+	if (ok)
+		acctsec_account_set_totp_enabled(account, true);
+	PG_RETURN_BOOL(ok);
+}
+
+/* totp_verify(account text, code text) RETURNS boolean */
+Datum
+acctsec_totp_verify(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	TotpCredential cred;
+	int64		step;
+	bool		ok = false;
+
+	bool		found = false;
+
+	/*
+	 * The account's row lock first: it serialises this with login_attempt
+	 * and every other second-factor check of the account.  While the
+	 * account is locked the code is not even looked at.
+	 */
+	acctsec_account_lock(account, NULL);
+	if (acctsec_account_locked_now(account))
+		PG_RETURN_BOOL(false);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	found = lock_credential(account, true, &cred);
+	if (found && credential_matches(account, &cred, code, &step))
+	{
+		accept_step(account, step, false);
+		ok = true;
+	}
+	SPI_finish();
+
+	/* no active credential: false, and nothing to count */
+	if (ok)
+		acctsec_account_complete_second_factor(account);
+	else if (found)
+		acctsec_account_second_factor_failed(account);
+	PG_RETURN_BOOL(ok);
+}
+
+/* totp_disable(account text) RETURNS boolean: was there a credential? */
+Datum
+acctsec_totp_disable(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(account)};
+	int			rc;
+	bool		found;
+
+	acctsec_account_lock(account, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_plan(keep_plan(&disable_plan,
+									"DELETE FROM acctsec.totp_credentials"
+									" WHERE account OPERATOR(pg_catalog.=) $1",
+									1, argtypes),
+						  args, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "could not delete the TOTP credential: %s",
+			 SPI_result_code_string(rc));
+	found = SPI_processed > 0;
+	SPI_finish();
+	if (found)
+		acctsec_account_set_totp_enabled(account, false);
+	PG_RETURN_BOOL(found);
+}
+
+/*
+ * Re-seal every TOTP secret not sealed under the current key (for
+ * acctsec.rotate_secrets).  Returns how many were re-sealed.  Each row's
+ * plaintext lives in a per-row memory context, wiped when it is reset.
+ */
+int64
+acctsec_totp_reseal_all(void)
+{
+	MemoryContext row_context;
+	MemoryContext old;
+	SPITupleTable *rows;
+	uint64		nrows;
+	int64		count = 0;
+	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_plan(keep_plan(&reseal_select_plan,
+									"SELECT account, secret"
+									" FROM acctsec.totp_credentials"
+									" ORDER BY account FOR UPDATE",
+									0, NULL),
+						  NULL, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the TOTP credentials: %s",
+			 SPI_result_code_string(rc));
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+
+	row_context = AllocSetContextCreate(CurrentMemoryContext,
+										"acctsec reseal row",
+										ALLOCSET_SMALL_SIZES);
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+		text	   *account;
+		bytea	   *sealed;
+		AcctsecSecret *secret;
+		Datum		args[2];
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(row_context);
+		account = DatumGetTextPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		sealed = DatumGetByteaPP(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		if (!acctsec_sealed_is_current(sealed))
+		{
+			secret = acctsec_open(ACCTSEC_KEY_TOTP_SECRET, sealed,
+								  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
+			args[0] = PointerGetDatum(account);
+			args[1] = PointerGetDatum(acctsec_seal(ACCTSEC_KEY_TOTP_SECRET,
+												   secret->data, secret->len,
+												   VARDATA_ANY(account),
+												   VARSIZE_ANY_EXHDR(account)));
+			acctsec_secret_free(secret);
+			rc = SPI_execute_plan(keep_plan(&reseal_update_plan,
+											"UPDATE acctsec.totp_credentials"
+											" SET secret = $2"
+											" WHERE account OPERATOR(pg_catalog.=) $1",
+											2, argtypes),
+								  args, NULL, false, 0);
+			if (rc != SPI_OK_UPDATE)
+				elog(ERROR, "could not re-seal a TOTP secret: %s",
+					 SPI_result_code_string(rc));
+			count++;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(row_context);
+	}
+	SPI_finish();
+	return count;
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Benchmark: acctsec.login_attempt (C, SPI with saved plans) against the same
+# policy written in PL/pgSQL the two ways applications write it, in the same
+# run, with pgbench: 8 clients over 10,000 accounts.
+#
+#   plpgsql_upsert  an upserted counter (INSERT ... ON CONFLICT DO UPDATE with
+#                   the policy in CASE expressions) plus an attempts log
+#   plpgsql_lock    SELECT ... FOR UPDATE, the policy in PL/pgSQL, UPDATE,
+#                   plus an attempts log (the same steps as the C function)
+#
+# All three are SECURITY DEFINER with SET search_path, as acctsec's is, and
+# have the same tables and indexes (account COLLATE "C", a BRIN index on the
+# log's time).  Then a correctness check under the same
+# concurrency: with lockout off, the failures counted must equal the failing
+# calls made (no lost update), for every implementation.  Not a test: it
+# prints figures and ratios.
+set -eu -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+PGBENCH="$ACCTSEC_BIN/pgbench"
+DB=acctsec_bench_login
+CLIENTS=${BENCH_CLIENTS:-8}
+SECS=${BENCH_SECS:-5}
+ROUNDS=${BENCH_ROUNDS:-5}
+ACCOUNTS=10000
+CHECK_TX=${BENCH_CHECK_TX:-2000}     # per client, in the lost-count check
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+"${PSQL[@]}" -d $DB <<'SQL'
+CREATE EXTENSION acctsec;
+CREATE SCHEMA pl;
+CREATE TABLE pl.accounts (
+    account text COLLATE "C" PRIMARY KEY, failed_attempts int NOT NULL DEFAULT 0,
+    last_failed_at timestamptz, locked_until timestamptz, locked_at timestamptz,
+    lockouts int NOT NULL DEFAULT 0, last_login_at timestamptz, last_login_ip inet,
+    login_count bigint NOT NULL DEFAULT 0, totp_enabled boolean NOT NULL DEFAULT false,
+    pending_login_at timestamptz, pending_login_ip inet,
+    created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE pl.login_attempts (
+    id bigserial PRIMARY KEY, account text COLLATE "C" NOT NULL,
+    attempted_at timestamptz NOT NULL DEFAULT now(),
+    outcome acctsec.login_status NOT NULL, ip inet, user_agent text);
+CREATE INDEX ON pl.login_attempts (account, attempted_at);
+CREATE INDEX ON pl.login_attempts USING brin (attempted_at) WITH (autosummarize = on);
+
+-- 1. The upserted counter: one INSERT ... ON CONFLICT DO UPDATE applies the
+-- policy (a locked account is left alone; a failure counts inside the
+-- window; a success resets), a second UPDATE only when a failure reaches
+-- the limit, then the log row.
+CREATE FUNCTION pl.login_attempt_upsert(p_account text, p_success boolean,
+    p_ip inet DEFAULT NULL, p_ua text DEFAULT NULL, max_failed int DEFAULT 5,
+    lockout interval DEFAULT '15 min', backoff float8 DEFAULT 2.0,
+    max_lockout interval DEFAULT '24 h', win interval DEFAULT '1 h')
+RETURNS acctsec.login_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a pl.accounts;
+    st acctsec.login_status;
+BEGIN
+    INSERT INTO pl.accounts AS t (account, failed_attempts, last_failed_at,
+                                  last_login_at, last_login_ip, login_count)
+    VALUES (p_account, CASE WHEN p_success THEN 0 ELSE 1 END,
+            CASE WHEN NOT p_success THEN now() END, CASE WHEN p_success THEN now() END,
+            CASE WHEN p_success THEN p_ip END, CASE WHEN p_success THEN 1 ELSE 0 END)
+    ON CONFLICT (account) DO UPDATE SET
+        failed_attempts = CASE
+            WHEN t.locked_until > now() OR (p_success AND t.totp_enabled) THEN t.failed_attempts
+            WHEN p_success THEN 0
+            WHEN t.failed_attempts > 0 AND now() - t.last_failed_at <= win THEN t.failed_attempts + 1
+            ELSE 1 END,
+        last_failed_at = CASE WHEN t.locked_until > now() OR p_success THEN t.last_failed_at ELSE now() END,
+        locked_until = CASE WHEN t.locked_until > now() THEN t.locked_until END,
+        locked_at = CASE WHEN t.locked_until > now() THEN t.locked_at END,
+        lockouts = CASE WHEN p_success AND NOT t.totp_enabled AND NOT coalesce(t.locked_until > now(), false)
+                        THEN 0 ELSE t.lockouts END,
+        last_login_at = CASE WHEN p_success AND NOT t.totp_enabled AND NOT coalesce(t.locked_until > now(), false)
+                             THEN now() ELSE t.last_login_at END,
+        last_login_ip = CASE WHEN p_success AND NOT t.totp_enabled AND NOT coalesce(t.locked_until > now(), false)
+                             THEN p_ip ELSE t.last_login_ip END,
+        login_count = t.login_count + CASE WHEN p_success AND NOT t.totp_enabled
+                             AND NOT coalesce(t.locked_until > now(), false) THEN 1 ELSE 0 END,
+        pending_login_at = CASE WHEN t.locked_until > now() THEN t.pending_login_at
+                                WHEN p_success AND t.totp_enabled THEN now() END,
+        pending_login_ip = CASE WHEN t.locked_until > now() THEN t.pending_login_ip
+                                WHEN p_success AND t.totp_enabled THEN p_ip END
+    RETURNING t.* INTO a;
+
+    IF a.locked_until > now() THEN
+        st := 'locked';
+    ELSIF NOT p_success THEN
+        IF max_failed > 0 AND a.failed_attempts >= max_failed THEN
+            a.locked_until := now() + least(lockout * backoff ^ a.lockouts, max_lockout);
+            UPDATE pl.accounts SET failed_attempts = 0, locked_until = a.locked_until,
+                   locked_at = now(), lockouts = lockouts + 1
+             WHERE account = p_account;
+            a.failed_attempts := 0;
+            st := 'locked';
+        ELSE
+            st := 'failed';
+        END IF;
+    ELSIF a.totp_enabled THEN
+        st := 'second_factor_required';
+    ELSE
+        st := 'ok';
+    END IF;
+
+    INSERT INTO pl.login_attempts (account, attempted_at, outcome, ip, user_agent)
+    VALUES (p_account, now(), st, p_ip, left(p_ua, 1024));
+    RETURN ROW(st, st = 'ok', a.failed_attempts, a.locked_until,
+               CASE WHEN a.locked_until > now() THEN a.locked_until - now() END)::acctsec.login_result;
+END
+$$;
+
+-- 2. Lock, decide, update: the steps of the C function, in PL/pgSQL.
+CREATE FUNCTION pl.login_attempt_lock(p_account text, p_success boolean,
+    p_ip inet DEFAULT NULL, p_ua text DEFAULT NULL, max_failed int DEFAULT 5,
+    lockout interval DEFAULT '15 min', backoff float8 DEFAULT 2.0,
+    max_lockout interval DEFAULT '24 h', win interval DEFAULT '1 h')
+RETURNS acctsec.login_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a pl.accounts;
+    st acctsec.login_status;
+BEGIN
+    SELECT * INTO a FROM pl.accounts WHERE account = p_account FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO pl.accounts (account) VALUES (p_account) ON CONFLICT DO NOTHING;
+        SELECT * INTO a FROM pl.accounts WHERE account = p_account FOR NO KEY UPDATE;
+    END IF;
+
+    IF a.locked_until > now() THEN
+        st := 'locked';
+    ELSIF NOT p_success THEN
+        IF a.failed_attempts > 0 AND now() - a.last_failed_at <= win THEN
+            a.failed_attempts := a.failed_attempts + 1;
+        ELSE
+            a.failed_attempts := 1;
+        END IF;
+        IF max_failed > 0 AND a.failed_attempts >= max_failed THEN
+            a.locked_until := now() + least(lockout * backoff ^ a.lockouts, max_lockout);
+            a.failed_attempts := 0;
+            a.lockouts := a.lockouts + 1;
+            st := 'locked';
+        ELSE
+            a.locked_until := NULL;
+            st := 'failed';
+        END IF;
+        UPDATE pl.accounts SET failed_attempts = a.failed_attempts, last_failed_at = now(),
+               locked_until = a.locked_until,
+               locked_at = CASE WHEN st = 'locked' THEN now() END, lockouts = a.lockouts,
+               pending_login_at = NULL, pending_login_ip = NULL
+         WHERE account = p_account;
+    ELSIF a.totp_enabled THEN
+        UPDATE pl.accounts SET pending_login_at = now(), pending_login_ip = p_ip
+         WHERE account = p_account;
+        st := 'second_factor_required';
+    ELSE
+        a.failed_attempts := 0;
+        a.locked_until := NULL;
+        UPDATE pl.accounts SET failed_attempts = 0, locked_until = NULL, locked_at = NULL,
+               lockouts = 0, last_login_at = now(), last_login_ip = p_ip,
+               login_count = login_count + 1, pending_login_at = NULL, pending_login_ip = NULL
+         WHERE account = p_account;
+        st := 'ok';
+    END IF;
+
+    INSERT INTO pl.login_attempts (account, attempted_at, outcome, ip, user_agent)
+    VALUES (p_account, now(), st, p_ip, left(p_ua, 1024));
+    RETURN ROW(st, st = 'ok', a.failed_attempts, a.locked_until,
+               CASE WHEN a.locked_until > now() THEN a.locked_until - now() END)::acctsec.login_result;
+END
+$$;
+SQL
+
+S=$ACCTSEC_TMP/bench_login
+mkdir -p "$S"
+# call FN SUCCESS-EXPRESSION EXTRA-ARGS -> a pgbench script
+script() {
+  cat >"$S/$1.sql" <<EOF
+\\set a random(1, $ACCOUNTS)
+\\set r random(1, 100)
+SELECT $2('user' || :a, $3, '192.0.2.1', 'Mozilla/5.0 (pgbench)'$4);
+EOF
+}
+tps() { # script-name [pgbench options...] -> tps
+  local f=$1; shift
+  "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 "$@" -f "$S/$f.sql" $DB 2>&1 \
+    | tee "$S/$f.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+reset_state() {
+  "${PSQL[@]}" -d $DB -c "TRUNCATE acctsec.accounts, acctsec.login_attempts, pl.accounts, pl.login_attempts" \
+                      -c "CHECKPOINT"
+}
+
+IMPLS=(c:acctsec.login_attempt plpgsql_upsert:pl.login_attempt_upsert plpgsql_lock:pl.login_attempt_lock)
+# Two workloads: everyday traffic (80% right passwords, so accounts rarely
+# lock) and a guessing attack (every password wrong, so most accounts end up
+# locked and most calls take the "locked" path).  The machine is shared, so
+# the implementations take turns, ROUNDS times each from empty tables, and
+# the median of each is reported.
+declare -A RUNS
+for mix in normal:80 attack:0; do
+  name=${mix%%:*}; pct=${mix#*:}
+  for impl in "${IMPLS[@]}"; do
+    label=${impl%%:*}; fn=${impl#*:}
+    script "${name}_$label" "$fn" ":r <= $pct" ""
+    reset_state
+    tps "${name}_$label" -T 2 >/dev/null          # warm-up
+  done
+  for round in $(seq 1 "$ROUNDS"); do
+    for impl in "${IMPLS[@]}"; do
+      label=${impl%%:*}
+      reset_state
+      RUNS[${name}_$label]+=" $(tps "${name}_$label" -T "$SECS")"
+    done
+  done
+done
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "login_attempt, pgbench -M prepared, $CLIENTS clients, $ACCOUNTS accounts, median of $ROUNDS runs of ${SECS}s"
+for name in normal attack; do
+  c=$(median <<<"${RUNS[${name}_c]}"); u=$(median <<<"${RUNS[${name}_plpgsql_upsert]}")
+  l=$(median <<<"${RUNS[${name}_plpgsql_lock]}")
+  awk -v n=$name -v c=$c -v u=$u -v l=$l 'BEGIN {
+    printf "  %-6s  acctsec (C) %7.0f tps | PL/pgSQL upsert %7.0f tps | PL/pgSQL lock+update %7.0f tps | C/upsert %.2fx, C/lock %.2fx\n",
+           n, c, u, l, c / u, c / l }'
+  echo "          runs (tps): C${RUNS[${name}_c]} | upsert${RUNS[${name}_plpgsql_upsert]} | lock${RUNS[${name}_plpgsql_lock]}"
+done
+
+# The functions' own cost, without the client round trip: one session, N
+# calls in one statement (80% right passwords), the implementations taking
+# turns; the fastest of ROUNDS runs of each is the least disturbed by the
+# other work on the machine.
+N=${BENCH_N:-20000}
+time_ms() {
+  "${PSQL[@]}" -d $DB -c "\\timing on" -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+}
+declare -A BEST
+for round in $(seq 1 "$ROUNDS"); do
+  for impl in "${IMPLS[@]}"; do
+    label=${impl%%:*}; fn=${impl#*:}
+    reset_state
+    t=$(time_ms "SELECT count($fn('user' || (i % $ACCOUNTS), i % 5 <> 0, '192.0.2.1', 'Mozilla/5.0')) FROM generate_series(1, $N) i")
+    BEST[$label]=$(awk -v a="$t" -v b="${BEST[$label]:-$t}" 'BEGIN { print (a < b) ? a : b }')
+  done
+done
+echo "one session, $N calls in one statement, 80% right passwords, fastest of $ROUNDS runs:"
+awk -v n="$N" -v c="${BEST[c]}" -v u="${BEST[plpgsql_upsert]}" -v l="${BEST[plpgsql_lock]}" 'BEGIN {
+  printf "  acctsec (C) %.1f us/call | PL/pgSQL upsert %.1f us/call | PL/pgSQL lock+update %.1f us/call | C/upsert %.2fx, C/lock %.2fx\n",
+         c * 1000 / n, u * 1000 / n, l * 1000 / n, u / c, l / c }'
+
+# No lost counts: lockout off and a window of a year, every call a failure;
+# the failures counted and the attempts logged must both equal the calls.
+echo "lost-count check: $CLIENTS clients x $CHECK_TX failing calls over $ACCOUNTS accounts"
+"${PSQL[@]}" -d $DB -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0" \
+                    -c "ALTER DATABASE $DB SET acctsec.failure_window = '365d'"
+script check_c acctsec.login_attempt false ""
+script check_plpgsql_upsert pl.login_attempt_upsert false ", max_failed => 0, win => '365 days'"
+script check_plpgsql_lock pl.login_attempt_lock false ", max_failed => 0, win => '365 days'"
+rc=0
+for impl in c plpgsql_upsert plpgsql_lock; do
+  reset_state
+  tps check_$impl -t "$CHECK_TX" >/dev/null
+  done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$S/check_$impl.log")
+  failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$S/check_$impl.log")
+  case $impl in
+    c) q="SELECT sum(failed_attempts), (SELECT count(*) FROM acctsec.login_attempts) FROM acctsec.accounts" ;;
+    *) q="SELECT sum(failed_attempts), (SELECT count(*) FROM pl.login_attempts) FROM pl.accounts" ;;
+  esac
+  read -r counted logged < <("${PSQL[@]}" -d $DB -F ' ' -c "$q")
+  verdict=ok
+  [ "$counted" = "$done_tx" ] && [ "$logged" = "$done_tx" ] || { verdict=LOST; rc=1; }
+  printf '  %-15s calls %s (failed transactions: %s), failures counted %s, attempts logged %s: %s\n' \
+    "$impl" "$done_tx" "${failed_tx:-0}" "$counted" "$logged" "$verdict"
+done
+"${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
+exit $rc

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Benchmark: stateful second-factor checks under concurrency, with pgbench
+# (8 clients, many enrolled accounts), beside the PL/pgSQL + pgcrypto TOTP
+# check of totp_check.sh.  Every call presents a wrong code, so each one does
+# the whole work: acctsec.totp_verify locks the account, opens the sealed
+# secret (XChaCha20-Poly1305), computes every step of the window and counts
+# the failure; backup_code_verify compares against every unused code's keyed
+# hash.  The PL/pgSQL variants read a plain base32 secret; the second also
+# locks and counts failures, as an application doing the same job would.
+# Prints calls per second and ratios.  Not a test.
+set -eu -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+DB=acctsec_bench_verify
+ACCOUNTS=${BENCH_ACCOUNTS:-2000}
+SECONDS_EACH=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-8}
+W=$ACCTSEC_TMP/bench_verify
+mkdir -p "$W"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+# failures are counted but never lock, so every call keeps doing the full check
+"${PSQL[@]}" -d postgres -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0"
+"${PSQL[@]}" -d $DB -v accounts=$ACCOUNTS <<'SQL'
+CREATE EXTENSION acctsec;
+CREATE EXTENSION pgcrypto;
+-- acctsec: enrolled and confirmed accounts, ten backup codes each
+SELECT count(*) FILTER (WHERE acctsec.totp_confirm(e.account, acctsec.totp(acctsec.base32_decode(e.secret))))
+FROM (SELECT 'bench' || i AS account, (acctsec.totp_enroll('bench' || i)).secret
+      FROM generate_series(1, :accounts) i) e \gset
+SELECT count(*) FROM (SELECT acctsec.backup_codes_generate('bench' || i)
+                      FROM generate_series(1, :accounts) i) g \gset
+-- the PL/pgSQL + pgcrypto check of totp_check.sh, over a plain table of
+-- base32 secrets, as applications usually keep them
+CREATE FUNCTION plpgsql_hotp(secret bytea, counter bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  mac bytea := hmac(int8send(counter), secret, 'sha1');
+  o int := get_byte(mac, 19) & 15;
+  v bigint := ((get_byte(mac, o) & 127)::bigint << 24) | (get_byte(mac, o + 1) << 16)
+              | (get_byte(mac, o + 2) << 8) | get_byte(mac, o + 3);
+BEGIN
+  RETURN lpad((v % 1000000)::text, 6, '0');
+END $$;
+CREATE FUNCTION plpgsql_totp_check(secret bytea, code text, win int, at timestamptz) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  step bigint := floor(extract(epoch FROM at) / 30);
+BEGIN
+  FOR i IN -win .. win LOOP
+    IF plpgsql_hotp(secret, step + i) = code THEN RETURN true; END IF;
+  END LOOP;
+  RETURN false;
+END $$;
+CREATE FUNCTION plpgsql_base32_decode(input text) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+  alphabet text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  bits text := '';
+  result bytea := '';
+  ch text;
+BEGIN
+  FOREACH ch IN ARRAY regexp_split_to_array(upper(replace(input, '=', '')), '') LOOP
+    bits := bits || substr((position(ch IN alphabet) - 1)::bit(5)::text, 1, 5);
+  END LOOP;
+  FOR i IN 0 .. length(bits) / 8 - 1 LOOP
+    result := result || set_byte('\x00'::bytea, 0, substr(bits, i * 8 + 1, 8)::bit(8)::int);
+  END LOOP;
+  RETURN result;
+END $$;
+CREATE TABLE app_users (account text PRIMARY KEY, totp_secret text NOT NULL,
+                        failed_attempts int NOT NULL DEFAULT 0, last_step bigint);
+INSERT INTO app_users (account, totp_secret)
+SELECT 'bench' || i, acctsec.base32_encode(gen_random_bytes(20)) FROM generate_series(1, :accounts) i;
+-- the same job done by hand: lock the user's row, check, count the failure
+CREATE FUNCTION app_totp_verify(acct text, code text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT AS $$
+DECLARE
+  u app_users;
+  ok boolean;
+BEGIN
+  SELECT * INTO u FROM app_users WHERE account = acct FOR NO KEY UPDATE;
+  IF NOT FOUND THEN RETURN false; END IF;
+  ok := plpgsql_totp_check(plpgsql_base32_decode(u.totp_secret), code, 1, clock_timestamp());
+  IF ok THEN
+    UPDATE app_users SET failed_attempts = 0 WHERE account = acct;
+  ELSE
+    UPDATE app_users SET failed_attempts = failed_attempts + 1 WHERE account = acct;
+  END IF;
+  RETURN ok;
+END $$;
+VACUUM ANALYZE;
+SQL
+
+cat >"$W/acctsec_totp.sql" <<EOF
+\set i random(1, $ACCOUNTS)
+SELECT acctsec.totp_verify('bench' || :i, '000000');
+EOF
+cat >"$W/acctsec_backup.sql" <<EOF
+\set i random(1, $ACCOUNTS)
+SELECT acctsec.backup_code_verify('bench' || :i, 'aaaaaa-aaaaaa');
+EOF
+cat >"$W/plpgsql_check.sql" <<EOF
+\set i random(1, $ACCOUNTS)
+SELECT plpgsql_totp_check(plpgsql_base32_decode(totp_secret), '000000', 1, clock_timestamp()) FROM app_users WHERE account = 'bench' || :i;
+EOF
+cat >"$W/plpgsql_verify.sql" <<EOF
+\set i random(1, $ACCOUNTS)
+SELECT app_totp_verify('bench' || :i, '000000');
+EOF
+
+tps() { # script: transactions per second (one call each)
+  "$ACCTSEC_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -M prepared -f "$1" -d $DB 2>&1 \
+    | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
+}
+tps "$W/acctsec_totp.sql" >/dev/null   # warm-up
+at=$(tps "$W/acctsec_totp.sql")
+ab=$(tps "$W/acctsec_backup.sql")
+pc=$(tps "$W/plpgsql_check.sql")
+pv=$(tps "$W/plpgsql_verify.sql")
+counted=$("${PSQL[@]}" -d $DB -c "SELECT sum(failed_attempts) > 0 FROM acctsec.accounts")
+awk -v n=$ACCOUNTS -v c=$CLIENTS -v s=$SECONDS_EACH -v at=$at -v ab=$ab -v pc=$pc -v pv=$pv 'BEGIN {
+  printf "pgbench, %d clients, %d s each, %d enrolled accounts, a wrong code every call (full work)\n", c, s, n;
+  printf "  acctsec.totp_verify                  %9.0f calls/s  (lock, open sealed secret, window 1, count failure)\n", at;
+  printf "  acctsec.backup_code_verify           %9.0f calls/s  (lock, 10 keyed hashes, count failure)\n", ab;
+  printf "  PL/pgSQL + pgcrypto check (totp_check.sh), base32 secret in a plain table\n";
+  printf "    check only                         %9.0f calls/s\n", pc;
+  printf "    lock + check + count failure       %9.0f calls/s\n", pv;
+  printf "  ratio totp_verify / PL/pgSQL check only: %.1fx; / PL/pgSQL lock+check+count: %.1fx\n", at/pc, at/pv;
+}'
+echo "  (failures were counted in acctsec.accounts: $counted)"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
