@@ -16,12 +16,12 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
-	src/tokens.o \
-	src/sessions.o \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
-	src/passwords.o
+	src/passwords.o \
+	src/tokens.o \
+	src/sessions.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
@@ -39,6 +39,8 @@ REGRESS = \
 	linked_tables \
 	settings \
 	security \
+	audit \
+	audit_events \
 	keys \
 	totp \
 	backup_codes \
@@ -47,8 +49,6 @@ REGRESS = \
 	hostile \
 	attack \
 	passwords \
-	audit \
-	audit_events \
 	mirroring \
 	tokens \
 	sessions

@@ -92,3 +92,9 @@ SELECT * FROM acctsec.account_status('sf-bob');
 SELECT conrelid::regclass AS referencing, confdeltype AS on_delete
 FROM pg_constraint WHERE confrelid = 'acctsec.accounts'::regclass AND contype = 'f'
 ORDER BY 1;
+
+-- security events, in order: never a secret or a code in them (lock times vary)
+SELECT operation, account, new_values - 'locked_until' AS details
+FROM acctsec.audit_log
+WHERE account LIKE 'sf-%' AND relation IS NULL
+ORDER BY id;

@@ -249,8 +249,42 @@ SELECT acctsec.prune_expired() AS pruned;
 SELECT (SELECT count(*) FROM acctsec.account_sessions) AS sessions_left,
        (SELECT count(*) FROM acctsec.retired_session_tokens) AS retired_left;
 
--- key rotation (sessions and one-time tokens under a previous or removed
--- key): test/keys/check_token_key_rotation.sh, which needs preloading
+-- key rotation: a session made under one key keeps working while that key
+-- is the previous one, and is simply invalid (no error) once it is gone.
+-- A configured key needs acctsec preloaded (keys.c): session_preload_libraries
+-- takes effect for new connections after a reload.
+ALTER SYSTEM SET session_preload_libraries = 'acctsec';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+\c
+\set VERBOSITY terse
+CREATE TABLE sessions_keys (name text PRIMARY KEY, session_id bigint, token text);
+ALTER SYSTEM SET acctsec.secret_key = '1111111111111111111111111111111111111111111111111111111111111111';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('1', 64) AS key_applied;
+INSERT INTO sessions_keys SELECT 'k1', session_id, token FROM acctsec.session_start('regress_kim');
+ALTER SYSTEM SET acctsec.secret_key = '2222222222222222222222222222222222222222222222222222222222222222';
+ALTER SYSTEM SET acctsec.secret_key_previous = '1111111111111111111111111111111111111111111111111111111111111111';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('2', 64) AS key_applied;
+INSERT INTO sessions_keys SELECT 'k2', session_id, token FROM acctsec.session_start('regress_kim');
+SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
+SELECT count(DISTINCT substr(verifier_hash, 2, 4)) AS key_ids FROM acctsec.account_sessions
+WHERE session_id IN (SELECT session_id FROM sessions_keys s WHERE name IN ('k1', 'k2'));
+ALTER SYSTEM SET acctsec.secret_key = '3333333333333333333333333333333333333333333333333333333333333333';
+ALTER SYSTEM SET acctsec.secret_key_previous = '2222222222222222222222222222222222222222222222222222222222222222';
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = repeat('3', 64) AS key_applied;
+SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
+WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
+SELECT acctsec.session_rotate(token) IS NULL AS rotate_old_key_null FROM sessions_keys s WHERE name = 'k1';
+ALTER SYSTEM RESET acctsec.secret_key;
+ALTER SYSTEM RESET acctsec.secret_key_previous;
+SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key') = '' AS key_applied;
+ALTER SYSTEM RESET session_preload_libraries;
+SELECT pg_reload_conf(), pg_sleep(0.5);
+DROP TABLE sessions_keys;
 
 -- the functions' declarations
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict,

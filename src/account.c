@@ -13,9 +13,10 @@
  * and kept (SPI_keepplan).  The query texts name every object with its
  * schema; the SQL functions run with search_path = pg_catalog, pg_temp.
  *
- * The policy helpers (failure counting, lockout length) are pure C over an
- * AccountRow, so the SQL-callable functions and the helpers exported in
- * acctsec.h for the other capabilities share one implementation.
+ * The policy (failure window, lockout length with backoff) is C over an
+ * AcctsecAccount read from the locked row, and the SQL-callable functions
+ * and the helpers exported in acctsec.h for the other capabilities share
+ * it: a wrong TOTP code counts exactly as a wrong password does.
  */
 #include "postgres.h"
 
@@ -209,9 +210,14 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {TEXTOID}
 	},
+	/*
+	 * An account's first use.  The row we insert is ours until we commit:
+	 * a concurrent first use waits on it in the unique index, then finds it
+	 * with PLAN_LOCK.
+	 */
 	[PLAN_CREATE] = {
 		"INSERT INTO acctsec.accounts (account) VALUES ($1)"
-		" ON CONFLICT (account) DO NOTHING",
+		" ON CONFLICT (account) DO NOTHING RETURNING " ACCOUNT_COLUMNS ", ctid",
 		1, {TEXTOID}
 	},
 	[PLAN_PEEK] = {
@@ -400,8 +406,10 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 
 /*
  * Lock the account's row, creating it if needed, and read it and the ctid
- * of the version locked.  SPI must be connected.  A concurrent forget_account may delete the row between our
- * insert and our lock; then we simply create it again.
+ * of the version locked.  SPI must be connected.  Either the row exists and
+ * we lock it, or we insert it; when a concurrent first use inserted it
+ * first (our insert then does nothing), or a concurrent forget_account
+ * deleted it after we looked, we simply look again.
  */
 static void
 lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
@@ -410,7 +418,8 @@ lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 
 	for (int tries = 0; tries < 10; tries++)
 	{
-		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
+		if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1 ||
+			run_plan(PLAN_CREATE, values, NULL, false, 0) == 1)
 		{
 			HeapTuple	tuple = SPI_tuptable->vals[0];
 			bool		isnull;
@@ -421,7 +430,6 @@ lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), tid);
 			return;
 		}
-		run_plan(PLAN_CREATE, values, NULL, false, 0);
 	}
 	elog(ERROR, "could not lock the account row after repeated concurrent deletions");
 }

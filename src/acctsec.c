@@ -27,12 +27,12 @@ _PG_init(void)
 				 errmsg("acctsec could not initialise libsodium")));
 
 	acctsec_define_account_gucs();
+	acctsec_define_audit_gucs();
 	acctsec_define_keys_gucs();
-	acctsec_define_sessions_gucs();
 	acctsec_define_totp_gucs();
+	acctsec_define_sessions_gucs();
 	acctsec_define_updated_at_gucs();
 	acctsec_define_password_gucs();
-	acctsec_define_audit_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -117,6 +117,40 @@ extern bool acctsec_account_forget(const text *account);
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
+/* audit.c: the audit trigger and its settings */
+extern void acctsec_define_audit_gucs(void);
+extern const char *acctsec_audit_actor(void);
+
+/* audit_chain.c: the one writer of acctsec.audit_log rows */
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb *row_key;
+	Jsonb *old_values;
+	Jsonb *new_values;	/* security events: the details */
+	ArrayType *changed_columns;
+} AcctsecAuditRow;
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
+/*
+ * events.c: record a security event (see events.c for the calling
+ * convention).  Details are key/value C string pairs ended by a NULL key;
+ * never pass a secret.  Returns the audit row's id.
+ */
+extern int64 acctsec_security_event(const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
+										  Jsonb *details);
+
 /*
  * keys.c: the one key module behind every AEAD and keyed hash.
  *
@@ -180,6 +214,11 @@ extern bool acctsec_keyed_hash_verify(AcctsecKeyPurpose purpose,
 									  const char *context, size_t context_len,
 									  const uint8 *msg, size_t msg_len);
 
+/* totp.c: stateful TOTP credentials */
+extern void acctsec_define_totp_gucs(void);
+/* Re-seal every TOTP secret not under the current key; returns how many. */
+extern int64 acctsec_totp_reseal_all(void);
+
 /*
  * keys.c: can this stored keyed hash be verified (well-formed, made under a
  * key that is in the ring)?  Lets a caller treat a value made under a key
@@ -240,11 +279,6 @@ extern uint64 acctsec_tokens_prune(TimestampTz now);
 extern uint64 acctsec_revoke_account_tokens(const text *account);
 extern void acctsec_define_sessions_gucs(void);
 
-/* totp.c: stateful TOTP credentials */
-extern void acctsec_define_totp_gucs(void);
-/* Re-seal every TOTP secret not under the current key; returns how many. */
-extern int64 acctsec_totp_reseal_all(void);
-
 /* updated_at.c: settings of the updated_at trigger and its attachment */
 extern void acctsec_define_updated_at_gucs(void);
 
@@ -260,39 +294,5 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
-
-/* audit.c: the audit trigger and its settings */
-extern void acctsec_define_audit_gucs(void);
-extern const char *acctsec_audit_actor(void);
-
-/* audit_chain.c: the one writer of acctsec.audit_log rows */
-typedef struct AcctsecAuditRow
-{
-	const char *relation;		/* schema-qualified; NULL for security events */
-	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
-	const char *account;		/* security events: the account concerned */
-	Jsonb *row_key;
-	Jsonb *old_values;
-	Jsonb *new_values;	/* security events: the details */
-	ArrayType *changed_columns;
-} AcctsecAuditRow;
-extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
-extern Oid	acctsec_audit_log_relid(void);
-
-#if defined(__GNUC__) || defined(__clang__)
-#define acctsec_attribute_sentinel __attribute__((sentinel))
-#else
-#define acctsec_attribute_sentinel
-#endif
-
-/*
- * events.c: record a security event (see events.c for the calling
- * convention).  Details are key/value C string pairs ended by a NULL key;
- * never pass a secret.  Returns the audit row's id.
- */
-extern int64 acctsec_security_event(const char *event, const char *account,...)
-			acctsec_attribute_sentinel;
-extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
-										  Jsonb *details);
 
 #endif							/* ACCTSEC_H */

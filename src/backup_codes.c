@@ -8,9 +8,13 @@
  * hashes are stored (keys.c, purpose ACCTSEC_KEY_BACKUP_CODE, the account
  * bound in), one row per code in acctsec.backup_codes.
  *
- * Single use under concurrency: verification locks the account's unused
- * codes (FOR UPDATE); a second session presenting the same code waits, and
- * then no longer sees that code as unused.
+ * Single use under concurrency: verification takes the account's row lock
+ * (account.c) and then locks its unused codes (FOR UPDATE); a second session
+ * presenting the same code waits, and then no longer sees that code as
+ * unused.  A wrong code counts toward lockout (when the account has unused
+ * codes at all), a right one completes a pending second-factor login, and
+ * while the account is locked the code is not looked at.  Security events:
+ * backup_codes.generated, backup_codes.used, backup_codes.failed.
  */
 #include "postgres.h"
 
@@ -175,6 +179,14 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 				 SPI_result_code_string(rc));
 	}
 	SPI_finish();
+
+	{
+		char		count_s[16];
+
+		snprintf(count_s, sizeof(count_s), "%d", how_many);
+		acctsec_security_event("backup_codes.generated", text_to_cstring(account),
+							   "count", count_s, NULL);
+	}
 	return (Datum) 0;
 }
 
@@ -193,7 +205,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
 	char		symbols[CODE_SYMBOLS];
 	bool		well_formed;
-	bool		have_codes;
+	uint64		unused;
 	int32		matched = 0;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
@@ -228,11 +240,12 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 			 SPI_result_code_string(rc));
 	}
 
+	unused = SPI_processed;
 	if (well_formed)
 	{
 		SPITupleTable *rows = SPI_tuptable;
 
-		for (uint64 i = 0; i < SPI_processed; i++)
+		for (uint64 i = 0; i < unused; i++)
 		{
 			bool		isnull;
 			int32		code_no = DatumGetInt32(SPI_getbinval(rows->vals[i],
@@ -263,14 +276,25 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "could not mark a backup code used");
 	}
-	have_codes = SPI_processed > 0;
 	SPI_finish();
 
 	/* an account without unused codes has nothing to guess: not counted */
 	if (matched > 0)
+	{
+		char		remaining_s[24];
+
 		acctsec_account_complete_second_factor(account);
-	else if (have_codes)
-		acctsec_account_second_factor_failed(account);
+		snprintf(remaining_s, sizeof(remaining_s), "%d", (int) unused - 1);
+		acctsec_security_event("backup_codes.used", text_to_cstring(account),
+							   "remaining", remaining_s, NULL);
+	}
+	else if (unused > 0)
+	{
+		bool		locked = acctsec_account_second_factor_failed(account);
+
+		acctsec_security_event("backup_codes.failed", text_to_cstring(account),
+							   "locked", locked ? "true" : "false", NULL);
+	}
 	PG_RETURN_BOOL(matched > 0);
 }
 

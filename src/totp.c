@@ -5,10 +5,19 @@
  *
  * One credential per account in acctsec.totp_credentials.  The secret is
  * stored only sealed by the key module (keys.c), with the account as
- * associated data.  Verification takes the credential row's lock, so that
- * the replay guard (a code's time step must be after the last accepted one)
- * holds under concurrency: of two sessions presenting the same code, the
- * second waits for the first and then sees its accepted step.
+ * associated data.  Every function first takes the account's row lock
+ * (account.c), then the credential row's, so that the replay guard (a
+ * code's time step must be after the last accepted one) holds under
+ * concurrency: of two sessions presenting the same code, the second waits
+ * for the first and then sees its accepted step.
+ *
+ * With accounts and lockout: a wrong code at totp_verify counts toward
+ * lockout and a right one completes a login left at second_factor_required;
+ * while the account is locked the code is not looked at.  Confirmation sets
+ * accounts.totp_enabled (what login_attempt reads), disabling clears it; a
+ * wrong code at confirmation is not counted: the user is setting up.
+ * Security events: totp.enrolled, totp.confirmed, totp.failed (a counted
+ * wrong code), totp.disabled; never a secret or a code in them.
  */
 #include "postgres.h"
 
@@ -306,6 +315,17 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
 	SPI_finish();
 
+	{
+		char		digits_s[16];
+		char		period_s[16];
+
+		snprintf(digits_s, sizeof(digits_s), "%d", digits);
+		snprintf(period_s, sizeof(period_s), "%d", period);
+		acctsec_security_event("totp.enrolled", text_to_cstring(account),
+							   "algorithm", otp_algorithm_name(alg),
+							   "digits", digits_s, "period", period_s, NULL);
+	}
+
 	values[0] = CStringGetTextDatum(secret_b32);
 	values[1] = CStringGetTextDatum(uri);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -339,7 +359,10 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	if (ok)
+	{
 		acctsec_account_set_totp_enabled(account, true);
+		acctsec_security_event("totp.confirmed", text_to_cstring(account), NULL);
+	}
 	PG_RETURN_BOOL(ok);
 }
 
@@ -378,7 +401,12 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 	if (ok)
 		acctsec_account_complete_second_factor(account);
 	else if (found)
-		acctsec_account_second_factor_failed(account);
+	{
+		bool		locked = acctsec_account_second_factor_failed(account);
+
+		acctsec_security_event("totp.failed", text_to_cstring(account),
+							   "locked", locked ? "true" : "false", NULL);
+	}
 	PG_RETURN_BOOL(ok);
 }
 
@@ -406,7 +434,10 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	found = SPI_processed > 0;
 	SPI_finish();
 	if (found)
+	{
 		acctsec_account_set_totp_enabled(account, false);
+		acctsec_security_event("totp.disabled", text_to_cstring(account), NULL);
+	}
 	PG_RETURN_BOOL(found);
 }
 
