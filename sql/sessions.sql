@@ -11,6 +11,8 @@ EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $f$;
 CREATE TEMP TABLE s (name text PRIMARY KEY, session_id bigint, token text);
+-- this file's security events are the audit rows after this mark
+SELECT coalesce(max(id), 0) AS mark FROM acctsec.audit_log \gset
 -- move a session back in time, as if it had started "ago" earlier
 CREATE FUNCTION pg_temp.age_session(name text, ago interval) RETURNS void LANGUAGE sql AS $f$
   UPDATE acctsec.account_sessions a
@@ -235,6 +237,21 @@ RESET ROLE;
 SELECT acctsec.revoke_app_role('regress_sessions_app');
 REVOKE ALL ON s FROM regress_sessions_app;
 DROP ROLE regress_sessions_app;
+
+-- security events: started, rotated, ended, revoked (by whom and why) and
+-- reuse detected; session_check writes none (it is the hot path)
+SELECT operation, new_values->>'reason' AS reason, count(*) AS events
+FROM acctsec.audit_log WHERE id > :mark AND relation IS NULL AND operation LIKE 'session.%'
+GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT account, (new_values->>'session_id')::bigint = (SELECT session_id FROM s WHERE name = 'b1') AS the_replayed_session,
+       new_values->>'revoked' AS revoked
+FROM acctsec.audit_log WHERE id > :mark AND operation = 'session.reuse_detected' ORDER BY id;
+SELECT account, new_values - 'kept_session_id' AS details,
+       (new_values->>'kept_session_id')::bigint = (SELECT session_id FROM s WHERE name = 'f2') AS kept_f2
+FROM acctsec.audit_log WHERE id > :mark AND operation = 'session.revoked' AND new_values ? 'revoked' ORDER BY id;
+-- no token, nor any verifier, in the audit log
+SELECT count(*) AS audit_rows_with_a_token
+FROM acctsec.audit_log a, s WHERE s.token IS NOT NULL AND a::text LIKE '%' || right(s.token, 44) || '%';
 
 -- prune_expired: expired and idle sessions (their retired tokens with them)
 DELETE FROM acctsec.account_sessions;

@@ -145,6 +145,19 @@ WHERE account = 'regress_many' AND purpose IN ('p1', 'p2', 'p3');
 SELECT acctsec.prune_expired() AS pruned;
 SELECT count(*) AS many_left FROM acctsec.one_time_tokens WHERE account = 'regress_many';
 
+-- security events: issued and consumed (with the purpose), revoked in bulk
+-- with the reason; never a token
+SELECT operation, left(account, 20) AS account, new_values - 'expires_at' AS details,
+       (new_values->>'expires_at')::timestamptz > now() AS expires_later
+FROM acctsec.audit_log
+WHERE relation IS NULL AND (operation LIKE 'token.%' OR operation = 'session.revoked')
+  AND account <> 'regress_many'
+ORDER BY id;
+SELECT count(*) AS regress_many_issued FROM acctsec.audit_log
+WHERE operation = 'token.issued' AND account = 'regress_many';
+SELECT count(*) AS audit_rows_with_a_token
+FROM acctsec.audit_log a, tok WHERE a::text LIKE '%' || right(tok.token, 44) || '%';
+
 -- an application role: the functions, but not the table nor prune_expired
 CREATE ROLE regress_tokens_app;
 SELECT acctsec.grant_app_role('regress_tokens_app');

@@ -447,6 +447,33 @@ live_session_of(Datum token, bool for_update, MemoryContext outer,
 	return found;
 }
 
+/* A session event: the account, the session and any further details. */
+static void
+session_event(const char *event, const text *account, int64 session_id,
+			  const char *key, const char *value)
+{
+	char		id[32];
+
+	snprintf(id, sizeof(id), INT64_FORMAT, session_id);
+	acctsec_security_event(event, text_to_cstring(account),
+						   "session_id", id, key, value, NULL);
+}
+
+/* Sessions (and tokens) revoked in bulk, and why; nothing when none was. */
+static void
+revoked_event(const text *account, const char *reason, uint64 count,
+			  int64 kept)
+{
+	char		n[32];
+	char		keep[32];
+
+	snprintf(n, sizeof(n), UINT64_FORMAT, count);
+	snprintf(keep, sizeof(keep), INT64_FORMAT, kept);
+	acctsec_security_event("session.revoked", text_to_cstring(account),
+						   "reason", reason, "revoked", n,
+						   "kept_session_id", kept != 0 ? keep : NULL, NULL);
+}
+
 /* ---------------------------------------------------------------------------
  * Revocation (acctsec.h)
  * ---------------------------------------------------------------------------
@@ -477,7 +504,11 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 uint64
 acctsec_revoke_account_tokens(const text *account)
 {
-	return revoke_account(account, 0, true);
+	uint64		n = revoke_account(account, 0, true);
+
+	if (n > 0)
+		revoked_event(account, "lockout", n, 0);
+	return n;
 }
 
 /* The session of token (a datum, may be NULL) if it is a live one of account. */
@@ -560,6 +591,10 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
 	spi_finish();
+
+	session_event("session.started", account, session_id, "ip",
+				  ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out,
+																	   PG_GETARG_DATUM(1))));
 
 	values[0] = Int64GetDatum(session_id);
 	values[1] = PointerGetDatum(token);
@@ -649,6 +684,8 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 	AcctsecToken tok;
 	SessionRow	row;
 	text	   *volatile result = NULL;
+	text	   *volatile reused_account = NULL;
+	volatile int64 event_session = 0;
 
 	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
 		PG_RETURN_NULL();
@@ -675,7 +712,14 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 				args[3] = TimestampTzGetDatum(now);
 				acctsec_token_wipe(&fresh);
 				run_session_plan(PLAN_ROTATE, args, NULL, false, 0);
-				result = token;
+				/* out of SPI's memory, which goes at SPI_finish */
+				{
+					MemoryContext spi = MemoryContextSwitchTo(outer);
+
+					result = DatumGetTextPCopy(PointerGetDatum(token));
+					MemoryContextSwitchTo(spi);
+				}
+				event_session = row.session_id;
 			}
 		}
 		else
@@ -699,6 +743,13 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 
 					/* replayed after the grace: the token was stolen */
 					run_session_plan(PLAN_DELETE, del, NULL, false, 0);
+					event_session = session_id;
+					{
+						MemoryContext spi = MemoryContextSwitchTo(outer);
+
+						reused_account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+						MemoryContextSwitchTo(spi);
+					}
 				}
 			}
 		}
@@ -710,8 +761,12 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	spi_finish();
 
+	if (reused_account != NULL)
+		session_event("session.reuse_detected", reused_account, event_session,
+					  "revoked", "true");
 	if (result == NULL)
 		PG_RETURN_NULL();
+	session_event("session.rotated", row.account, event_session, NULL, NULL);
 	PG_RETURN_TEXT_P(result);
 }
 
@@ -733,6 +788,8 @@ acctsec_session_end(PG_FUNCTION_ARGS)
 		ended = run_session_plan(PLAN_DELETE, args, NULL, false, 0) == 1;
 	}
 	spi_finish();
+	if (ended)
+		session_event("session.ended", row.account, row.session_id, NULL, NULL);
 	PG_RETURN_BOOL(ended);
 }
 
@@ -795,6 +852,9 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 	spi_connect();
 	revoked = run_session_plan(PLAN_REVOKE_ONE, args, NULL, false, 0) == 1;
 	spi_finish();
+	if (revoked)
+		session_event("session.revoked", account, PG_GETARG_INT64(1),
+					  "reason", "session_revoke");
 	PG_RETURN_BOOL(revoked);
 }
 
@@ -811,9 +871,13 @@ acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	int64		keep;
 
+	uint64		n;
+
 	acctsec_account_lock(account, NULL);
 	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	PG_RETURN_INT32((int32) revoke_account(account, keep, false));
+	n = revoke_account(account, keep, false);
+	revoked_event(account, "sessions_revoke_all", n, keep);
+	PG_RETURN_INT32((int32) n);
 }
 
 /*
@@ -829,9 +893,13 @@ acctsec_credentials_changed(PG_FUNCTION_ARGS)
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	int64		keep;
 
+	uint64		n;
+
 	acctsec_account_lock(account, NULL);
 	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	PG_RETURN_INT32((int32) revoke_account(account, keep, true));
+	n = revoke_account(account, keep, true);
+	revoked_event(account, "credentials_changed", n, keep);
+	PG_RETURN_INT32((int32) n);
 }
 
 /* prune_expired() RETURNS bigint: expired sessions and one-time tokens deleted */

@@ -420,6 +420,10 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 	run_token_plan(PLAN_ISSUE, values, NULL, false, 0);
 	spi_finish();
 
+	acctsec_security_event("token.issued", text_to_cstring(account),
+						   "purpose", text_to_cstring(purpose),
+						   "expires_at", timestamptz_to_str(expires),
+						   NULL);
 	PG_RETURN_TEXT_P(token);
 }
 
@@ -481,11 +485,14 @@ check_token(Datum token, text *purpose, bool consume)
 Datum
 acctsec_token_consume(PG_FUNCTION_ARGS)
 {
-	text	   *account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1),
-									  true);
+	text	   *purpose = PG_GETARG_TEXT_PP(1);
+	text	   *account = check_token(PG_GETARG_DATUM(0), purpose, true);
 
 	if (account == NULL)
 		PG_RETURN_NULL();
+	acctsec_security_event("token.consumed", text_to_cstring(account),
+						   "purpose", text_to_cstring(purpose),
+						   NULL);
 	PG_RETURN_TEXT_P(account);
 }
 
