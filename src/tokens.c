@@ -346,6 +346,26 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("purpose must have 1 to %d bytes", MAX_PURPOSE_BYTES),
 				 errhint("Name what the token is for, for example 'password_reset'.")));
+
+	/*
+	 * A purpose is a name, written into security events: lower-case letters,
+	 * digits and _ . : - only.  That keeps a token or other secret passed in
+	 * the wrong position (tokens are mixed-case) out of the audit log, and
+	 * keeps control characters out of it too.  The text is not echoed.
+	 */
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = VARDATA_ANY(purpose)[i];
+
+		if (!((c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') ||
+													 c == '_' || c == '.' ||
+													 c == ':' || c == '-'))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("purpose must be a lower-case name"),
+					 errdetail("The character at position %zu is not allowed.", i + 1),
+					 errhint("Use lower-case letters, digits and _ . : -, starting with a letter, for example 'password_reset'.")));
+	}
 	return purpose;
 }
 
