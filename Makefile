@@ -16,6 +16,7 @@ OBJS = \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
+	src/throttle.o \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
@@ -42,16 +43,19 @@ REGRESS = \
 	audit \
 	audit_events \
 	keys \
+	throttle \
+	smart_lockout \
 	totp \
 	backup_codes \
 	second_factor \
 	updated_at \
-	hostile \
-	attack \
 	passwords \
 	mirroring \
 	tokens \
-	sessions
+	sessions \
+	lockout_revocation \
+	hostile \
+	attack
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
@@ -60,7 +64,9 @@ ISOLATION = \
 	totp_replay \
 	backup_code_replay \
 	token_consume \
-	session_rotate
+	session_rotate \
+	network_failures \
+	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

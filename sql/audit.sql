@@ -83,19 +83,19 @@ SELECT operation, old_values, new_values, changed_columns FROM acctsec.audit_log
 WHERE relation = 'public.tokens' ORDER BY id DESC LIMIT 1;
 
 -- a partitioned table: every partition is audited, rows name the partition
-CREATE TABLE events_p (id int, at date, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
-CREATE TABLE events_2024 PARTITION OF events_p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-SELECT acctsec.audit_table('events_p');
-CREATE TABLE events_2025 PARTITION OF events_p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
-INSERT INTO events_p VALUES (1, '2024-06-01', 'a'), (2, '2025-06-01', 'b');
-UPDATE events_p SET at = '2025-07-01' WHERE id = 1;   -- moves across partitions
-TRUNCATE events_p;
+CREATE TABLE aud_part (id int, at date, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE aud_part_2024 PARTITION OF aud_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+SELECT acctsec.audit_table('aud_part');
+CREATE TABLE aud_part_2025 PARTITION OF aud_part FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO aud_part VALUES (1, '2024-06-01', 'a'), (2, '2025-06-01', 'b');
+UPDATE aud_part SET at = '2025-07-01' WHERE id = 1;   -- moves across partitions
+TRUNCATE aud_part;
 SELECT relation, operation, row_key FROM acctsec.audit_log
-WHERE relation LIKE 'public.events%' ORDER BY id;
-SELECT acctsec.unaudit_table('events_p');
+WHERE relation LIKE 'public.aud_part%' ORDER BY id;
+SELECT acctsec.unaudit_table('aud_part');
 SELECT count(*) AS triggers_left FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-WHERE c.relname LIKE 'events%' AND t.tgname LIKE 'acctsec%';
-DROP TABLE events_p;
+WHERE c.relname LIKE 'aud_part%' AND t.tgname LIKE 'acctsec%';
+DROP TABLE aud_part;
 
 -- an unchanged toasted value is not a change; a changed one is
 INSERT INTO users (id, big) SELECT 4, string_agg(md5(i::text), '') FROM generate_series(1, 400) i;

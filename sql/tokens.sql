@@ -91,6 +91,8 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.token_issue('regress_err', NULL)$$,
   $$SELECT acctsec.token_issue('regress_err', '')$$,
   $$SELECT acctsec.token_issue('regress_err', repeat('p', 65))$$,
+  $$SELECT acctsec.token_issue('regress_err', 'act_' || repeat('A', 56))$$,
+  $$SELECT acctsec.token_issue('regress_err', 'acs_x')$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', NULL)$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', '0')$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', '-1 hour')$$,

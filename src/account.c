@@ -156,12 +156,17 @@ typedef enum AccountPlanId
 	PLAN_PEEK,
 	/* the three state changes of a login, each also with its log row */
 	PLAN_WRITE_FAILURE,
+	PLAN_WRITE_FAILURE_FAMILIAR,
 	PLAN_WRITE_LOGIN,
+	PLAN_WRITE_LOGIN_FAMILIAR,
 	PLAN_WRITE_PENDING,
 	PLAN_LOGGED_FAILURE,
+	PLAN_LOGGED_FAILURE_FAMILIAR,
 	PLAN_LOGGED_LOGIN,
+	PLAN_LOGGED_LOGIN_FAMILIAR,
 	PLAN_LOGGED_PENDING,
 	PLAN_LOG,
+	PLAN_PENDING_IP,
 	PLAN_WRITE_UNLOCK,
 	PLAN_WRITE_TOTP,
 	PLAN_STATUS,
@@ -190,7 +195,9 @@ typedef struct AccountPlanDef
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
-	"pending_login_at"
+	"pending_login_at, familiar_failed_attempts, familiar_last_failed_at, " \
+	"familiar_locked_until, familiar_lockouts, pending_login_familiar"
+#define CTID_COLUMN		12		/* after ACCOUNT_COLUMNS in PLAN_LOCK */
 
 /*
  * The log row of a login attempt.  $1 is the account and $2 the time in
@@ -238,27 +245,58 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
 	},
 	/*
-	 * A completed login at $2 from ip $3; when $4 (completion of a pending
-	 * login) the pending login's ip is the login's.
+	 * The same for a failure from a familiar network (smart lockout, SPEC
+	 * section 11), in the familiar_* columns.
 	 */
+	[PLAN_WRITE_FAILURE_FAMILIAR] = {
+		"UPDATE acctsec.accounts SET familiar_failed_attempts = $3,"
+		" familiar_last_failed_at = $2, familiar_locked_until = $4,"
+		" locked_at = CASE WHEN $4 IS NOT NULL THEN $2 ELSE locked_at END,"
+		" familiar_lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
+		" WHERE ctid OPERATOR(pg_catalog.=) $6",
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
+	},
+	/*
+	 * A completed login at $2 from ip $3; when $4 (completion of a pending
+	 * login) the pending login's ip is the login's.  It resets the counter,
+	 * lock and backoff of its own kind only: a login from a familiar network
+	 * (PLAN_WRITE_LOGIN_FAMILIAR) leaves those earned from other networks as
+	 * they are, or an attacker elsewhere would get a fresh count each time
+	 * the user logs in.
+	 */
+#define WRITE_LOGIN_COMMON \
+	" last_login_at = $2," \
+	" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END," \
+	" login_count = login_count OPERATOR(pg_catalog.+) 1," \
+	" pending_login_at = NULL, pending_login_ip = NULL" \
+	" WHERE ctid OPERATOR(pg_catalog.=) $5"
 	[PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0, last_login_at = $2,"
-		" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END,"
-		" login_count = login_count OPERATOR(pg_catalog.+) 1,"
-		" pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE ctid OPERATOR(pg_catalog.=) $5",
+		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
 		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
 	},
-	/* a right password waiting for the second factor since $2, from $3 */
+	[PLAN_WRITE_LOGIN_FAMILIAR] = {
+		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
+		" familiar_locked_until = NULL, familiar_lockouts = 0,"
+		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
+		"  THEN locked_at END," WRITE_LOGIN_COMMON,
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
+	},
+	/*
+	 * A right password waiting for the second factor since $2, from $3, a
+	 * network familiar to the account or not ($5).
+	 */
 	[PLAN_WRITE_PENDING] = {
-		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3"
+		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
+		" pending_login_familiar = $5"
 		" WHERE ctid OPERATOR(pg_catalog.=) $4",
-		4, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID}
 	},
 	/* the same with the log row, in one statement (built by prepare_plan) */
 	[PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, PLAN_WRITE_FAILURE},
+	[PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, PLAN_WRITE_FAILURE_FAMILIAR},
 	[PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, PLAN_WRITE_LOGIN},
+	[PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, PLAN_WRITE_LOGIN_FAMILIAR},
 	[PLAN_LOGGED_PENDING] = {NULL, 0, {0}, PLAN_WRITE_PENDING},
 	/* the log row alone: a locked account's state does not change */
 	[PLAN_LOG] = {
@@ -267,9 +305,16 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
 		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
 	},
+	/* the ip of the login waiting for its second factor (row locked) */
+	[PLAN_PENDING_IP] = {
+		"SELECT pending_login_ip FROM acctsec.accounts"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
 	[PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0"
+		" locked_at = NULL, lockouts = 0, familiar_failed_attempts = 0,"
+		" familiar_locked_until = NULL, familiar_lockouts = 0"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}
 	},
@@ -285,9 +330,14 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" last_failed_at, login_count, totp_enabled,"
 		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.backup_codes b"
 		"   WHERE b.account OPERATOR(pg_catalog.=) a.account AND b.used_at IS NULL)"
-		"   AS backup_codes_remaining"
+		"   AS backup_codes_remaining,"
+		/* smart lockout; $2: the oldest last use of a still familiar network */
+		" familiar_failed_attempts, familiar_locked_until, familiar_lockouts,"
+		" (SELECT pg_catalog.count(*)::pg_catalog.int4 FROM acctsec.familiar_networks f"
+		"   WHERE f.account OPERATOR(pg_catalog.=) a.account"
+		"   AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
 		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		2, {TEXTOID, TIMESTAMPTZOID}
 	},
 	[PLAN_FORGET_ACCOUNT] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
@@ -402,6 +452,11 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 	row->lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
 	row->totp_enabled = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
 	row->pending_login_at = timestamp_column(tuple, desc, 6);
+	row->familiar_failed_attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
+	row->familiar_last_failed_at = timestamp_column(tuple, desc, 8);
+	row->familiar_locked_until = timestamp_column(tuple, desc, 9);
+	row->familiar_lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 10, &isnull));
+	row->pending_login_familiar = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
 }
 
 /*
@@ -426,7 +481,7 @@ lock_row(const text *account, AcctsecAccount *row, ItemPointer tid)
 			Datum		ctid;
 
 			row_from_tuple(tuple, SPI_tuptable->tupdesc, row);
-			ctid = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 7, &isnull);
+			ctid = SPI_getbinval(tuple, SPI_tuptable->tupdesc, CTID_COLUMN, &isnull);
 			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), tid);
 			return;
 		}
@@ -446,10 +501,46 @@ peek_row(const text *account, AcctsecAccount *row)
 	return true;
 }
 
+/*
+ * Does a lock stop a login at now?  A lock earned from a familiar network
+ * stops every login; one earned from other networks does not stop a login
+ * from a familiar network (familiar is false when smart lockout is off or
+ * the call has no ip, and then either lock stops it).
+ */
 static inline bool
-row_locked(const AcctsecAccount *row, TimestampTz now)
+locked_for(const AcctsecAccount *row, bool familiar, TimestampTz now)
 {
-	return row->locked_until > now;
+	return row->familiar_locked_until > now ||
+		(row->locked_until > now && !familiar);
+}
+
+/* The end of the lock that stops a login (locked_for is true). */
+static inline TimestampTz
+lock_end(const AcctsecAccount *row, bool familiar, TimestampTz now)
+{
+	if (row->familiar_locked_until > now &&
+		(familiar || row->familiar_locked_until > row->locked_until))
+		return row->familiar_locked_until;
+	return row->locked_until;
+}
+
+/*
+ * Did the login now waiting for its second factor come from a network
+ * familiar to the account?
+ */
+static inline bool
+pending_familiar(const AcctsecAccount *row, TimestampTz now)
+{
+	return row->pending_login_familiar &&
+		row->pending_login_at != DT_NOBEGIN &&
+		now - row->pending_login_at <=
+		(int64) acctsec_second_factor_timeout * USECS_PER_SEC;
+}
+
+int
+acctsec_max_lockout_duration_secs(void)
+{
+	return acctsec_max_lockout_duration;
 }
 
 /* lockout_duration * lockout_backoff ^ lockouts, capped, in microseconds */
@@ -536,62 +627,77 @@ write_log(const text *account, TimestampTz now, const LoginLog *log,
  * Count a failure against an unlocked account at time now: the counter
  * restarts at 1 when the previous failure is more than failure_window old,
  * and reaching max_failed_attempts locks the account (the counter restarts,
- * the backoff level goes up).  Writes the new state (and the log row, when
- * log is given); returns true if this failure locked the account.
+ * the backoff level goes up).  A failure from a familiar network counts in
+ * the familiar_* set instead (smart lockout), by the same rules.  Writes the
+ * new state (and the log row for status, or for the lock, when log is
+ * given); returns true if this failure locked the account.
  */
 static bool
 count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
-			  TimestampTz now, const LoginLog *log)
+			  TimestampTz now, bool familiar, const LoginLog *log,
+			  LoginStatus status)
 {
+	int32	   *failed_attempts = familiar ? &row->familiar_failed_attempts : &row->failed_attempts;
+	TimestampTz *last_failed_at = familiar ? &row->familiar_last_failed_at : &row->last_failed_at;
+	TimestampTz *locked_until = familiar ? &row->familiar_locked_until : &row->locked_until;
+	int32	   *lockouts = familiar ? &row->familiar_lockouts : &row->lockouts;
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
 	bool		locks = false;
 
-	if (row->failed_attempts > 0 &&
-		now - row->last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
-		row->failed_attempts++;
+	if (*failed_attempts > 0 &&
+		now - *last_failed_at <= (int64) acctsec_failure_window * USECS_PER_SEC)
+		(*failed_attempts)++;
 	else
-		row->failed_attempts = 1;
-	row->last_failed_at = now;
+		*failed_attempts = 1;
+	*last_failed_at = now;
 	row->pending_login_at = DT_NOBEGIN;
 
 	if (acctsec_max_failed_attempts > 0 &&
-		row->failed_attempts >= acctsec_max_failed_attempts)
+		*failed_attempts >= acctsec_max_failed_attempts)
 	{
 		locks = true;
-		row->locked_until = now + lockout_usecs(row->lockouts);
-		row->failed_attempts = 0;
-		if (row->lockouts < PG_INT32_MAX)
-			row->lockouts++;
+		*locked_until = now + lockout_usecs(*lockouts);
+		*failed_attempts = 0;
+		if (*lockouts < PG_INT32_MAX)
+			(*lockouts)++;
 	}
 	else
-		row->locked_until = DT_NOBEGIN;	/* an expired lock is cleared */
+		*locked_until = DT_NOBEGIN; /* an expired lock is cleared */
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(account);
 	values[1] = TimestampTzGetDatum(now);
-	values[2] = Int32GetDatum(row->failed_attempts);
-	values[3] = TimestampTzGetDatum(row->locked_until);
+	values[2] = Int32GetDatum(*failed_attempts);
+	values[3] = TimestampTzGetDatum(*locked_until);
 	if (!locks)
 		nulls[3] = 'n';
-	values[4] = Int32GetDatum(row->lockouts);
+	values[4] = Int32GetDatum(*lockouts);
 	values[5] = PointerGetDatum(tid);
-	write_state(PLAN_WRITE_FAILURE, PLAN_LOGGED_FAILURE, values, nulls, log,
-				locks ? LOGIN_LOCKED : LOGIN_FAILED);
-	/* a lockout ends every session and one-time token (sessions.c) */
-	if (locks)
+	write_state(familiar ? PLAN_WRITE_FAILURE_FAMILIAR : PLAN_WRITE_FAILURE,
+				familiar ? PLAN_LOGGED_FAILURE_FAMILIAR : PLAN_LOGGED_FAILURE,
+				values, nulls, log, locks ? LOGIN_LOCKED : status);
+
+	/*
+	 * A lockout that stops every login ends every session and one-time token
+	 * (sessions.c).  Under smart lockout a lock earned from other networks
+	 * does not stop the real user on a familiar one, so it must not log them
+	 * out either: otherwise an attacker could end their sessions at will.
+	 */
+	if (locks && (familiar || !acctsec_familiar_login_possible(account, now)))
 		acctsec_revoke_account_tokens(account);
 	return locks;
 }
 
 /*
- * Record a completed login: counter and backoff reset, one more login, from
- * ip (or, completing a pending login, from the pending login's ip).
+ * Record a completed login: counter and backoff reset (of its own kind, see
+ * PLAN_WRITE_LOGIN), one more login, from ip (or, completing a pending
+ * login, from the pending login's ip).
  */
 static void
 write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
 			TimestampTz now, Datum ip, bool ip_null, bool from_pending,
-			const LoginLog *log)
+			bool familiar, const LoginLog *log)
 {
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
@@ -603,12 +709,22 @@ write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
 	nulls[2] = ip_null ? 'n' : ' ';
 	values[3] = BoolGetDatum(from_pending);
 	values[4] = PointerGetDatum(tid);
-	write_state(PLAN_WRITE_LOGIN, PLAN_LOGGED_LOGIN, values, nulls, log,
-				LOGIN_OK);
+	write_state(familiar ? PLAN_WRITE_LOGIN_FAMILIAR : PLAN_WRITE_LOGIN,
+				familiar ? PLAN_LOGGED_LOGIN_FAMILIAR : PLAN_LOGGED_LOGIN,
+				values, nulls, log, LOGIN_OK);
 
-	row->failed_attempts = 0;
-	row->locked_until = DT_NOBEGIN;
-	row->lockouts = 0;
+	if (familiar)
+	{
+		row->familiar_failed_attempts = 0;
+		row->familiar_locked_until = DT_NOBEGIN;
+		row->familiar_lockouts = 0;
+	}
+	else
+	{
+		row->failed_attempts = 0;
+		row->locked_until = DT_NOBEGIN;
+		row->lockouts = 0;
+	}
 	row->pending_login_at = DT_NOBEGIN;
 }
 
@@ -622,25 +738,11 @@ event_ip(Datum ip, bool ip_null)
 	return ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out, ip));
 }
 
-static char *
-event_time(TimestampTz t)
-{
-	return pstrdup(timestamptz_to_str(t));
-}
-
-static char *
-event_int(int64 n)
-{
-	char		buf[32];
-
-	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
-	return pstrdup(buf);
-}
 
 /* A right password on a TOTP account: the login waits for the second factor. */
 static void
 write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
-			  TimestampTz now, const LoginLog *log)
+			  TimestampTz now, bool familiar, const LoginLog *log)
 {
 	Datum		values[MAX_PLAN_ARGS];
 	char		nulls[MAX_PLAN_ARGS];
@@ -651,9 +753,11 @@ write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
 	values[2] = log->ip;
 	nulls[2] = log->ip_null ? 'n' : ' ';
 	values[3] = PointerGetDatum(tid);
+	values[4] = BoolGetDatum(familiar);
 	write_state(PLAN_WRITE_PENDING, PLAN_LOGGED_PENDING, values, nulls, log,
 				LOGIN_SECOND_FACTOR);
 	row->pending_login_at = now;
+	row->pending_login_familiar = familiar;
 }
 
 /* ---------------------------------------------------------------------------
@@ -680,12 +784,14 @@ acctsec_account_locked_now(const text *account)
 {
 	AcctsecAccount row;
 	bool		found;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	acctsec_check_account(account);
 	spi_connect();
 	found = peek_row(account, &row);
 	spi_finish();
-	return found && row_locked(&row, GetCurrentTransactionStartTimestamp());
+	/* a login waiting for its second factor is judged by where it came from */
+	return found && locked_for(&row, pending_familiar(&row, now), now);
 }
 
 bool
@@ -695,22 +801,29 @@ acctsec_account_second_factor_failed(const text *account)
 	ItemPointerData tid;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		locked;
+	bool		familiar;
 
 	acctsec_check_account(account);
 	spi_connect();
 	lock_row(account, &row, &tid);
-	if (row_locked(&row, now))
+	/* a wrong second factor counts where its password login came from */
+	familiar = pending_familiar(&row, now);
+	if (locked_for(&row, familiar, now))
 		locked = true;
 	else
 	{
-		locked = count_failure(account, &row, &tid, now, NULL);
+		locked = count_failure(account, &row, &tid, now, familiar, NULL,
+							   LOGIN_FAILED);
 		if (locked)
 		{
 			spi_finish();
 			acctsec_security_event("login.locked", text_to_cstring(account),
 								   "via", "second_factor",
-								   "locked_until", event_time(row.locked_until),
-								   "lockouts", event_int(row.lockouts),
+								   "locked_until",
+								   acctsec_event_time(lock_end(&row, familiar, now)),
+								   "lockouts",
+								   acctsec_event_int(familiar ? row.familiar_lockouts : row.lockouts),
+								   familiar ? "networks" : NULL, "familiar",
 								   NULL);
 			return true;
 		}
@@ -727,15 +840,38 @@ acctsec_account_complete_second_factor(const text *account)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		completed = false;
 
+	bool		familiar;
+
 	acctsec_check_account(account);
 	spi_connect();
 	lock_row(account, &row, &tid);
-	if (!row_locked(&row, now) &&
+	familiar = pending_familiar(&row, now);
+	if (!locked_for(&row, familiar, now) &&
 		row.pending_login_at != DT_NOBEGIN &&
 		now - row.pending_login_at <=
 		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
 	{
-		write_login(account, &row, &tid, now, (Datum) 0, true, true, NULL);
+		Datum		values[1] = {PointerGetDatum(account)};
+		bool		ip_null = true;
+		Datum		ip = (Datum) 0;
+
+		/* the login succeeded: its network becomes familiar (smart lockout) */
+		if (run_plan(PLAN_PENDING_IP, values, NULL, true, 1) == 1)
+			ip = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   1, &ip_null);
+		if (!ip_null)
+		{
+			AcctsecNetwork net;
+			TimestampTz throttled_until;
+			TimestampTz last_used;
+
+			acctsec_network_of(ip, false, &net);
+			acctsec_network_lookup(account, &net, now, &throttled_until,
+								   &last_used);
+			acctsec_network_make_familiar(account, &net, now, last_used);
+		}
+		write_login(account, &row, &tid, now, (Datum) 0, true, true, familiar,
+					NULL);
 		completed = true;
 	}
 	spi_finish();
@@ -787,8 +923,102 @@ status_datum(Oid enum_type, LoginStatus status)
 }
 
 /*
+ * The security events of one login_attempt call (SPEC sections 8 and 11),
+ * written once the state is: a refusal (locked, or from a throttled
+ * network), a counted failure, a new lock, a network throttled by this
+ * failure, a login let through from a familiar network despite a lock
+ * earned elsewhere, and a first login from a new network.
+ */
+static void
+login_events(const text *account, const LoginLog *log,
+			 const AcctsecNetwork *net, const AcctsecAccount *row,
+			 LoginStatus status, bool was_locked, AcctsecNetworkVerdict verdict,
+			 bool familiar, bool new_network, TimestampTz refused_until,
+			 TimestampTz throttled_until)
+{
+	char	   *acct = text_to_cstring(account);
+	char	   *ip = event_ip(log->ip, log->ip_null);
+	char	   *network = net->valid ?
+	DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		smart = acctsec_smart_lockout_applies(net);
+
+	if (verdict == NETWORK_THROTTLED_NOW)
+		acctsec_security_event("network.throttled", acct,
+							   "ip", ip, "network", network,
+							   "throttled_until", acctsec_event_time(throttled_until),
+							   NULL);
+	if (status == LOGIN_THROTTLED && verdict != NETWORK_THROTTLED_NOW)
+	{
+		acctsec_security_event("login.throttled", acct,
+							   "ip", ip, "network", network,
+							   "throttled_until", acctsec_event_time(refused_until),
+							   NULL);
+		return;
+	}
+	if (was_locked)
+	{
+		acctsec_security_event("login.refused", acct,
+							   "ip", ip,
+							   "locked_until", acctsec_event_time(refused_until),
+							   NULL);
+		return;
+	}
+	if (status == LOGIN_FAILED || status == LOGIN_LOCKED ||
+		status == LOGIN_THROTTLED)
+	{
+		/* a failure that locks restarts the counter: name the count reached */
+		acctsec_security_event("login.failed", acct,
+							   "ip", ip,
+							   "failed_attempts",
+							   acctsec_event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
+										 familiar ? row->familiar_failed_attempts :
+										 row->failed_attempts),
+							   /* with smart lockout only: which count it went to */
+							   smart ? "networks" : NULL,
+							   familiar ? "familiar" : "unfamiliar",
+							   NULL);
+
+		/*
+		 * A lock earned from familiar networks (or with smart lockout not
+		 * applying) stops every login: login.locked.  One earned from other
+		 * networks stops those only: login.locked_unfamiliar.
+		 */
+		if (status == LOGIN_LOCKED)
+			acctsec_security_event(smart && !familiar ?
+								   "login.locked_unfamiliar" : "login.locked",
+								   acct,
+								   "ip", ip,
+								   "locked_until", acctsec_event_time(refused_until),
+								   "lockouts",
+								   acctsec_event_int(familiar ? row->familiar_lockouts : row->lockouts),
+								   NULL);
+		return;
+	}
+	if (status == LOGIN_OK || status == LOGIN_SECOND_FACTOR)
+	{
+		if (familiar && row->locked_until > now)
+			acctsec_security_event("login.allowed_familiar", acct,
+								   "ip", ip, "network", network,
+								   "unfamiliar_locked_until",
+								   acctsec_event_time(row->locked_until),
+								   NULL);
+		if (new_network)
+			acctsec_security_event("login.new_network", acct,
+								   "ip", ip, "network", network,
+								   NULL);
+	}
+}
+
+/*
  * login_attempt(account text, success boolean, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
+ *
+ * With an ip, the network's throttle and smart lockout apply (SPEC section
+ * 11, throttle.c): a throttled network is refused before the account's row
+ * is touched; a failure is counted against the network (its row locked
+ * after the account's) and, from a network familiar to the account, in the
+ * account's familiar set.
  */
 Datum
 acctsec_login_attempt(PG_FUNCTION_ARGS)
@@ -797,10 +1027,17 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	bool		success;
 	LoginLog	log;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	AcctsecAccount row;
+	AcctsecAccount row = {0};
 	ItemPointerData tid;
+	AcctsecNetwork net;
+	AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
+	bool		familiar;
+	bool		new_network = false;
+	TimestampTz refused_until;
+	TimestampTz throttled_until = DT_NOBEGIN;
+	TimestampTz last_used;
 	LoginStatus status;
-	bool		was_locked;
+	bool		was_locked = false;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -825,63 +1062,107 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	}
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "login_attempt must return a composite type");
+	acctsec_network_of(log.ip, log.ip_null, &net);
 
-	/* lock, decide, and write the new state and the log row together */
 	spi_connect();
-	lock_row(account, &row, &tid);
-	was_locked = row_locked(&row, now);
-	if (was_locked)
+
+	/*
+	 * A throttled network is refused before the account row is touched, so
+	 * an attacker's refused calls never queue on a victim's row lock.  The
+	 * same look tells whether the network is familiar to the account (a
+	 * network made familiar by a concurrent login of the account that
+	 * commits meanwhile counts as unfamiliar for this one call).
+	 */
+	familiar = acctsec_network_lookup(account, &net, now, &refused_until,
+									  &last_used);
+	if (refused_until != DT_NOBEGIN)
 	{
-		/* whatever success says; the lock is neither extended nor counted */
-		status = LOGIN_LOCKED;
+		/* whatever success says; nothing counts against the account */
+		status = LOGIN_THROTTLED;
+		familiar = false;
 		write_log(account, now, &log, status);
-	}
-	else if (!success)
-		status = count_failure(account, &row, &tid, now, &log) ? LOGIN_LOCKED : LOGIN_FAILED;
-	else if (row.totp_enabled)
-	{
-		write_pending(account, &row, &tid, now, &log);
-		status = LOGIN_SECOND_FACTOR;
 	}
 	else
 	{
-		write_login(account, &row, &tid, now, log.ip, log.ip_null, false, &log);
-		status = LOGIN_OK;
+		/* lock, decide, and write the new state and the log row together */
+		lock_row(account, &row, &tid);
+
+		/* every failure counts toward its network, the account locked or not */
+		if (!success)
+			verdict = acctsec_network_failure(&net, account, now,
+											  &throttled_until);
+
+		was_locked = locked_for(&row, familiar, now);
+		if (verdict == NETWORK_THROTTLED)
+		{
+			/* throttled while this call waited for the network's row */
+			status = LOGIN_THROTTLED;
+			refused_until = throttled_until;
+			write_log(account, now, &log, status);
+		}
+		else if (was_locked)
+		{
+			/* whatever success says; the lock is neither extended nor counted */
+			status = LOGIN_LOCKED;
+			refused_until = lock_end(&row, familiar, now);
+			write_log(account, now, &log, status);
+		}
+		else if (!success)
+		{
+			/* the failure that throttles its network answers throttled */
+			LoginStatus unlocked = verdict == NETWORK_THROTTLED_NOW ?
+				LOGIN_THROTTLED : LOGIN_FAILED;
+
+			if (count_failure(account, &row, &tid, now, familiar, &log, unlocked))
+			{
+				status = LOGIN_LOCKED;
+				refused_until = lock_end(&row, familiar, now);
+			}
+			else
+			{
+				status = unlocked;
+				refused_until = throttled_until;
+			}
+		}
+		else
+		{
+			new_network = net.valid && last_used == DT_NOBEGIN &&
+				acctsec_smart_lockout_applies(&net);
+			if (row.totp_enabled)
+			{
+				write_pending(account, &row, &tid, now, familiar, &log);
+				status = LOGIN_SECOND_FACTOR;
+				new_network = false;	/* familiar once the login completes */
+			}
+			else
+			{
+				acctsec_network_make_familiar(account, &net, now, last_used);
+				write_login(account, &row, &tid, now, log.ip, log.ip_null,
+							false, familiar, &log);
+				status = LOGIN_OK;
+			}
+		}
 	}
 	spi_finish();
 
-	/* a refused attempt on a locked account, a counted failure, a new lock */
-	if (was_locked)
-		acctsec_security_event("login.refused", text_to_cstring(account),
-							   "ip", event_ip(log.ip, log.ip_null),
-							   "locked_until", event_time(row.locked_until),
-							   NULL);
-	else if (status == LOGIN_FAILED || status == LOGIN_LOCKED)
-	{
-		/* a failure that locks restarts the counter: name the count reached */
-		acctsec_security_event("login.failed", text_to_cstring(account),
-							   "ip", event_ip(log.ip, log.ip_null),
-							   "failed_attempts",
-							   event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
-										 row.failed_attempts),
-							   NULL);
-		if (status == LOGIN_LOCKED)
-			acctsec_security_event("login.locked", text_to_cstring(account),
-								   "ip", event_ip(log.ip, log.ip_null),
-								   "locked_until", event_time(row.locked_until),
-								   "lockouts", event_int(row.lockouts),
-								   NULL);
-	}
+	login_events(account, &log, &net, &row, status, was_locked, verdict,
+				 familiar, new_network, refused_until, throttled_until);
 
 	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
 	result[1] = BoolGetDatum(status == LOGIN_OK);
-	result[2] = Int32GetDatum(row.failed_attempts);
-	if (row_locked(&row, now))
+
+	/*
+	 * The counter of the kind this login counts in (0 when a throttled
+	 * network was refused before the account was looked at).
+	 */
+	result[2] = Int32GetDatum(familiar ? row.familiar_failed_attempts :
+							  row.failed_attempts);
+	if (status == LOGIN_LOCKED || status == LOGIN_THROTTLED)
 	{
 		Interval   *retry = palloc0(sizeof(Interval));
 
-		retry->time = row.locked_until - now;
-		result[3] = TimestampTzGetDatum(row.locked_until);
+		retry->time = refused_until - now;
+		result[3] = TimestampTzGetDatum(refused_until);
 		result[4] = IntervalPGetDatum(retry);
 	}
 	else
@@ -894,15 +1175,23 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, result, result_null)));
 }
 
-/* account_status(account text): one row; an unknown account is all zeros */
+/*
+ * account_status(account text): one row; an unknown account is all zeros.
+ * The columns after backup_codes_remaining are smart lockout's familiar
+ * set (SPEC section 11); the ones before count every other failure.
+ */
+#define STATUS_COLUMNS 13
+
 Datum
 acctsec_account_status(PG_FUNCTION_ARGS)
 {
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	TupleDesc	desc;
-	Datum		values[9];
-	bool		nulls[9];
-	Datum		args[1] = {PointerGetDatum(account)};
+	Datum		values[STATUS_COLUMNS];
+	bool		nulls[STATUS_COLUMNS];
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		args[2] = {PointerGetDatum(account),
+	TimestampTzGetDatum(acctsec_familiar_since(now))};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "account_status must return a composite type");
@@ -918,24 +1207,20 @@ acctsec_account_status(PG_FUNCTION_ARGS)
 		TupleDesc	tdesc = SPI_tuptable->tupdesc;
 
 		/* copy out of SPI's memory: these are all by-value types */
-		for (int i = 1; i < 9; i++)
+		for (int i = 1; i < STATUS_COLUMNS; i++)
 			values[i] = SPI_getbinval(tuple, tdesc, i, &nulls[i]);
 	}
 	else
 	{
-		values[1] = Int32GetDatum(0);
-		nulls[1] = false;
-		nulls[2] = true;
-		values[3] = Int32GetDatum(0);
-		nulls[3] = false;
-		nulls[4] = true;
-		nulls[5] = true;
-		values[6] = Int64GetDatum(0);
-		nulls[6] = false;
-		values[7] = BoolGetDatum(false);
-		nulls[7] = false;
-		values[8] = Int32GetDatum(0);
-		nulls[8] = false;
+		/* counters 0, times NULL, totp_enabled false */
+		for (int i = 1; i < STATUS_COLUMNS; i++)
+		{
+			Oid			type = TupleDescAttr(desc, i)->atttypid;
+
+			nulls[i] = (type == TIMESTAMPTZOID);
+			values[i] = type == INT8OID ? Int64GetDatum(0) :
+				type == BOOLOID ? BoolGetDatum(false) : Int32GetDatum(0);
+		}
 	}
 	spi_finish();
 
@@ -957,7 +1242,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 	{
 		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
-		was_locked = row_locked(&row, GetCurrentTransactionStartTimestamp());
+		was_locked = locked_for(&row, false, GetCurrentTransactionStartTimestamp());
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
 		known = true;
 	}

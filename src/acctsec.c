@@ -31,6 +31,7 @@ _PG_init(void)
 	acctsec_define_keys_gucs();
 	acctsec_define_totp_gucs();
 	acctsec_define_sessions_gucs();
+	acctsec_define_throttle_gucs();
 	acctsec_define_updated_at_gucs();
 	acctsec_define_password_gucs();
 

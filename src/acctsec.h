@@ -61,6 +61,17 @@ typedef struct AcctsecAccount
 	int32		lockouts;		/* backoff level */
 	bool		totp_enabled;
 	TimestampTz pending_login_at;	/* DT_NOBEGIN when no login is pending */
+
+	/*
+	 * Smart lockout (throttle.c): failures from the account's familiar
+	 * networks are counted and locked apart; the fields above then count
+	 * every other failure (NULL ip included).
+	 */
+	int32		familiar_failed_attempts;
+	TimestampTz familiar_last_failed_at;
+	TimestampTz familiar_locked_until;
+	int32		familiar_lockouts;
+	bool		pending_login_familiar; /* the pending login came from one */
 } AcctsecAccount;
 
 /*
@@ -148,8 +159,91 @@ extern Oid	acctsec_audit_log_relid(void);
  */
 extern int64 acctsec_security_event(const char *event, const char *account,...)
 			acctsec_attribute_sentinel;
+/* Detail values: a number, a time (palloc'd strings). */
+extern char *acctsec_event_int(int64 n);
+extern char *acctsec_event_time(TimestampTz t);
 extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
 										  Jsonb *details);
+
+/* acctsec.max_lockout_duration in seconds (it also caps network throttles). */
+extern int	acctsec_max_lockout_duration_secs(void);
+
+/*
+ * throttle.c: throttling across accounts and smart lockout (SPEC section
+ * 11).  The helpers that read or write tables run inside the caller's SPI
+ * connection.  Lock order: the account row first, then the network row.
+ */
+
+/* The network a login comes from. */
+typedef struct AcctsecNetwork
+{
+	bool		valid;			/* the call had an ip, so it has a network */
+	bool		trusted;		/* in acctsec.trusted_networks: never throttled */
+	Datum		network;		/* a cidr, when valid */
+} AcctsecNetwork;
+
+typedef enum AcctsecNetworkVerdict
+{
+	NETWORK_NOT_TRACKED,		/* no ip, or a trusted network */
+	NETWORK_COUNTED,			/* the failure was counted */
+	NETWORK_THROTTLED_NOW,		/* ... and it throttled the network */
+	NETWORK_THROTTLED			/* already throttled: nothing counted */
+} AcctsecNetworkVerdict;
+
+extern void acctsec_define_throttle_gucs(void);
+
+/* The network of an ip (IPv4: itself; IPv6: its prefix); no SPI needed. */
+extern void acctsec_network_of(Datum ip, bool ip_null, AcctsecNetwork *net);
+
+/* Is smart lockout on, and does the call have a network? */
+extern bool acctsec_smart_lockout_applies(const AcctsecNetwork *net);
+/*
+ * Could a login from a familiar network get past a lock earned elsewhere
+ * (smart lockout on, and a network still familiar to the account)?
+ */
+extern bool acctsec_familiar_login_possible(const text *account, TimestampTz now);
+
+/*
+ * One look at the network of a login, before the account's row is locked
+ * (a throttled network is refused without touching the account): sets
+ * *throttled_until to the end of its throttle when it is throttled at now
+ * (else DT_NOBEGIN), *last_used to its last use by the account (DT_NOBEGIN
+ * when none, or smart lockout does not apply), and returns whether it is
+ * familiar to the account.
+ */
+extern bool acctsec_network_lookup(const text *account,
+								   const AcctsecNetwork *net, TimestampTz now,
+								   TimestampTz *throttled_until,
+								   TimestampTz *last_used);
+
+/*
+ * Count a failed login on account from net: locks the network's row
+ * (creating it), counts the failure and the account, and throttles the
+ * network on reaching a limit.  Call with the account row locked already.
+ * *throttled_until is set when the network is throttled (now or before).
+ */
+extern AcctsecNetworkVerdict acctsec_network_failure(const AcctsecNetwork *net,
+													 const text *account,
+													 TimestampTz now,
+													 TimestampTz *throttled_until);
+
+/*
+ * A login from net succeeded: make it familiar to the account (or note its
+ * use), keeping at most acctsec.max_familiar_networks.  Account row locked.
+ */
+extern void acctsec_network_make_familiar(const text *account,
+										  const AcctsecNetwork *net,
+										  TimestampTz now,
+										  TimestampTz last_used);
+
+/* The oldest last use of a network still familiar at now. */
+extern TimestampTz acctsec_familiar_since(TimestampTz now);
+
+/*
+ * Delete expired network rows and familiar networks; returns how many.
+ * Runs its own SPI connection.
+ */
+extern int64 acctsec_prune_network_state(void);
 
 /*
  * keys.c: the one key module behind every AEAD and keyed hash.

@@ -602,13 +602,31 @@ acctsec_audit(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* The table audit_table()/unaudit_table() may act on, checked. */
+/*
+ * The table audit_table()/unaudit_table() may act on, checked.  A regclass
+ * may name no relation (an OID); ownership is checked before the lock is
+ * requested, as RangeVarGetRelidExtended()'s callbacks do, so that a role
+ * that may call these but does not own the table cannot queue a lock on it.
+ */
 static Relation
 audit_target(Oid relid)
 {
 	Relation	rel;
+	char		relkind = get_rel_relkind(relid);
+	char	   *relname = get_rel_name(relid);
 
-	rel = table_open(relid, ShareRowExclusiveLock);
+	if (relkind == '\0' || relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind), relname);
+
+	rel = try_table_open(relid, ShareRowExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,

@@ -26,6 +26,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 #include "acctsec.h"
 
@@ -108,6 +109,22 @@ acctsec_security_event(const char *event, const char *account,...)
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return acctsec_security_event_jsonb(event, account,
 										any ? JsonbValueToJsonb(res) : NULL);
+}
+
+/* Detail values for acctsec_security_event(): a number, a time (palloc'd). */
+char *
+acctsec_event_int(int64 n)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), INT64_FORMAT, n);
+	return pstrdup(buf);
+}
+
+char *
+acctsec_event_time(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
 }
 
 /*

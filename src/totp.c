@@ -314,6 +314,11 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 				 errmsg("account already has an active TOTP credential"),
 				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
 	SPI_finish();
+	acctsec_security_event("totp.enrolled", text_to_cstring(account),
+						   "algorithm", otp_algorithm_name(alg),
+						   "digits", acctsec_event_int(digits),
+						   "period", acctsec_event_int(period),
+						   NULL);
 
 	{
 		char		digits_s[16];
@@ -347,12 +352,13 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	TotpCredential cred;
 	int64		step;
 	bool		ok = false;
+	bool		found;
 
 	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (lock_credential(account, false, &cred) &&
-		credential_matches(account, &cred, code, &step))
+	found = lock_credential(account, false, &cred);
+	if (found && credential_matches(account, &cred, code, &step))
 	{
 		accept_step(account, step, true);
 		ok = true;

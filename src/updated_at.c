@@ -762,11 +762,35 @@ set_opted_out(Oid relid, bool opted_out)
 		elog(ERROR, "could not update acctsec.updated_at_optout");
 }
 
-/* Open a table the calling role must own; errors name it. */
+/*
+ * Open a table the calling role must own; errors name it.
+ *
+ * track_updated_at() and untrack_updated_at() are executable by PUBLIC, so
+ * ownership is checked before the lock is requested, as the callbacks of
+ * RangeVarGetRelidExtended() do: a role waiting for an AccessExclusiveLock
+ * on a table it does not own would queue every other user of the table
+ * behind it.  It is checked again once locked, in case the owner changed.
+ */
 static Relation
 open_owned_table(Oid relid, const char *caller)
 {
-	Relation	rel = relation_open(relid, AccessExclusiveLock);
+	Relation	rel;
+	char		relkind = get_rel_relkind(relid);
+	char	   *relname = get_rel_name(relid);
+
+	if (relkind == '\0' || relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
+					   relname);
+
+	rel = try_relation_open(relid, AccessExclusiveLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)

@@ -38,7 +38,14 @@ CREATE TABLE acctsec.accounts (
     -- a login left at second_factor_required: when and from where
     pending_login_at    timestamptz,
     pending_login_ip    inet,
-    created_at          timestamptz NOT NULL DEFAULT now()
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    -- smart lockout (25_throttle.sql): failures from the account's familiar
+    -- networks, counted and locked apart from the ones above
+    familiar_failed_attempts int NOT NULL DEFAULT 0,
+    familiar_last_failed_at  timestamptz,
+    familiar_locked_until    timestamptz,
+    familiar_lockouts        int NOT NULL DEFAULT 0,
+    pending_login_familiar   boolean NOT NULL DEFAULT false
 );
 
 COMMENT ON TABLE acctsec.accounts IS
@@ -110,7 +117,10 @@ CREATE FUNCTION acctsec.account_status(account text,
     OUT account text, OUT failed_attempts int, OUT locked_until timestamptz,
     OUT lockouts int, OUT last_login_at timestamptz,
     OUT last_failed_at timestamptz, OUT login_count bigint,
-    OUT totp_enabled boolean, OUT backup_codes_remaining int)
+    OUT totp_enabled boolean, OUT backup_codes_remaining int,
+    -- smart lockout (SPEC section 11): the familiar-network split
+    OUT familiar_failed_attempts int, OUT familiar_locked_until timestamptz,
+    OUT familiar_lockouts int, OUT familiar_networks int)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_account_status'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
@@ -169,6 +179,10 @@ BEGIN
     END IF;
     SELECT c.relkind INTO kind FROM pg_catalog.pg_class c
      WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::pg_catalog.oid
+            USING ERRCODE = 'undefined_table';
+    END IF;
     IF kind OPERATOR(pg_catalog.<>) 'r' THEN
         RAISE EXCEPTION '% is not a plain table', tbl
             USING ERRCODE = 'wrong_object_type',

@@ -27,6 +27,8 @@ AS $$
         'acctsec.backup_codes_generate(text, int)',
         'acctsec.backup_code_verify(text, text)',
         'acctsec.backup_codes_remaining(text)',
+        -- network throttling (25_throttle.sql)
+        'acctsec.network_status(inet)',
         -- passwords (70_passwords.sql)
         'acctsec.password_verify(text, text)',
         -- audit log (50_audit.sql): the application's own "app." events
@@ -59,6 +61,11 @@ AS $$
 DECLARE
     f pg_catalog.regprocedure;
 BEGIN
+    -- a regrole naming no role prints as its OID or "-"
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::pg_catalog.oid
+            USING ERRCODE = 'undefined_object';
+    END IF;
     FOR f IN SELECT * FROM acctsec.app_functions() LOOP
         -- regprocedure and regrole print schema-qualified and quoted here
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
@@ -74,6 +81,10 @@ AS $$
 DECLARE
     f pg_catalog.regprocedure;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::pg_catalog.oid
+            USING ERRCODE = 'undefined_object';
+    END IF;
     FOR f IN SELECT * FROM acctsec.app_functions() LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
     END LOOP;

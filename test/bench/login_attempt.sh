@@ -10,7 +10,10 @@
 #
 # All three are SECURITY DEFINER with SET search_path, as acctsec's is, and
 # have the same tables and indexes (account COLLATE "C", a BRIN index on the
-# log's time).  Then a correctness check under the same
+# log's time).  acctsec's login_attempt writes security events into the
+# audit log (login.refused, login.failed, login.locked); the PL/pgSQL
+# versions write the same events through acctsec.audit_event, so that all
+# three leave the same audit trail.  Then a correctness check under the same
 # concurrency: with lockout off, the failures counted must equal the failing
 # calls made (no lost update), for every implementation.  Not a test: it
 # prints figures and ratios.
@@ -85,15 +88,24 @@ BEGIN
 
     IF a.locked_until > now() THEN
         st := 'locked';
+        PERFORM acctsec.audit_event('app.login.refused', p_account,
+                jsonb_build_object('ip', p_ip, 'locked_until', a.locked_until));
     ELSIF NOT p_success THEN
         IF max_failed > 0 AND a.failed_attempts >= max_failed THEN
             a.locked_until := now() + least(lockout * backoff ^ a.lockouts, max_lockout);
             UPDATE pl.accounts SET failed_attempts = 0, locked_until = a.locked_until,
                    locked_at = now(), lockouts = lockouts + 1
              WHERE account = p_account;
+            PERFORM acctsec.audit_event('app.login.failed', p_account,
+                    jsonb_build_object('ip', p_ip, 'failed_attempts', a.failed_attempts));
+            PERFORM acctsec.audit_event('app.login.locked', p_account,
+                    jsonb_build_object('ip', p_ip, 'locked_until', a.locked_until,
+                                       'lockouts', a.lockouts + 1));
             a.failed_attempts := 0;
             st := 'locked';
         ELSE
+            PERFORM acctsec.audit_event('app.login.failed', p_account,
+                    jsonb_build_object('ip', p_ip, 'failed_attempts', a.failed_attempts));
             st := 'failed';
         END IF;
     ELSIF a.totp_enabled THEN
@@ -128,6 +140,8 @@ BEGIN
 
     IF a.locked_until > now() THEN
         st := 'locked';
+        PERFORM acctsec.audit_event('app.login.refused', p_account,
+                jsonb_build_object('ip', p_ip, 'locked_until', a.locked_until));
     ELSIF NOT p_success THEN
         IF a.failed_attempts > 0 AND now() - a.last_failed_at <= win THEN
             a.failed_attempts := a.failed_attempts + 1;
@@ -148,6 +162,14 @@ BEGIN
                locked_at = CASE WHEN st = 'locked' THEN now() END, lockouts = a.lockouts,
                pending_login_at = NULL, pending_login_ip = NULL
          WHERE account = p_account;
+        PERFORM acctsec.audit_event('app.login.failed', p_account,
+                jsonb_build_object('ip', p_ip, 'failed_attempts',
+                                   CASE WHEN st = 'locked' THEN max_failed ELSE a.failed_attempts END));
+        IF st = 'locked' THEN
+            PERFORM acctsec.audit_event('app.login.locked', p_account,
+                    jsonb_build_object('ip', p_ip, 'locked_until', a.locked_until,
+                                       'lockouts', a.lockouts));
+        END IF;
     ELSIF a.totp_enabled THEN
         UPDATE pl.accounts SET pending_login_at = now(), pending_login_ip = p_ip
          WHERE account = p_account;
@@ -186,7 +208,7 @@ tps() { # script-name [pgbench options...] -> tps
     | tee "$S/$f.log" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 reset_state() {
-  "${PSQL[@]}" -d $DB -c "TRUNCATE acctsec.accounts, acctsec.login_attempts, pl.accounts, pl.login_attempts CASCADE" \
+  "${PSQL[@]}" -d $DB -c "SET client_min_messages = warning" -c "TRUNCATE acctsec.accounts, acctsec.login_attempts, pl.accounts, pl.login_attempts CASCADE" \
                       -c "CHECKPOINT"
 }
 

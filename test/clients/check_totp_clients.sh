@@ -30,8 +30,17 @@ check() { # name expected actual
   if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1 (expected $2, got $3)"; fi
 }
 
+# Start each case early in a time step, so that oathtool, otpauth and the
+# server (seconds apart under load) all see the same current step.
+fresh_step() {
+  local p=$1 left
+  left=$(( p - $(date +%s) % p ))
+  if [ $left -lt $(( p / 2 )) ]; then sleep $(( left + 1 )); fi
+}
+
 for spec in "SHA1 6 30" "SHA256 8 60" "SHA512 7 30" "SHA1 8 15" "sha256 6 30"; do
   read -r alg digits period <<<"$spec"
+  fresh_step "$period"
   acct="client-$alg-$digits-$period@example.com"
   # The issuer and label take percent-encoding; the account goes in as a psql
   # variable, never pasted into SQL.

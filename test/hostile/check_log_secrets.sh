@@ -73,6 +73,7 @@ echo "self-test: the scanner finds a planted secret and skips statements"
 mapfile -t SECRET_FORMS < <(forms "$SECRET")
 CODE8=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.hotp(convert_to('$SECRET', 'UTF8'), 0, 10)")
 B32=${SECRET_FORMS[2]}
+KEY64=$(printf '%s' "$SECRET" | sha256sum | cut -c1-64)   # a well-formed key
 calls=$ACCTSEC_TMP/log_secrets.sql
 cat >"$calls" <<SQL
 SET log_min_error_statement = panic;
@@ -95,16 +96,97 @@ SELECT acctsec.base32_decode('$B32' || 'A');
 SELECT acctsec.base32_decode('$SECRET');
 -- the error inside a function called from a function: context lines too
 DO \$\$ DECLARE s bytea := convert_to('$SECRET', 'UTF8'); BEGIN PERFORM acctsec.hotp(s, -1); END \$\$;
+-- passwords: failing verifications and hashes carrying the secret
+SELECT acctsec.password_verify('$SECRET', 'not a hash');
+SELECT acctsec.password_verify('$SECRET', '\$2b\$31\$abcdefghijklmnopqrstuu5Wn0nX4XHxJwRB4aJg2JlC0q7IeRbK6');
+SELECT acctsec.password_verify('$SECRET', '\$argon2id\$v=19\$m=64,t=1,p=1\$');
+SELECT acctsec.password_verify(repeat('$SECRET', 100000), '\$argon2id\$v=19\$m=64,t=1,p=1\$c29tZXNhbHQ\$aGFzaA');
+SELECT acctsec.password_hash(repeat('$SECRET', 100000));
+SELECT acctsec.password_needs_rehash('$SECRET');
+-- keys: a malformed key, a well-formed one where it cannot be set
+ALTER SYSTEM SET acctsec.secret_key = '${KEY64}zz';
+ALTER SYSTEM SET acctsec.secret_key = '${KEY64:0:63}';
+ALTER SYSTEM SET acctsec.secret_key_previous = '${KEY64}0';
+SET acctsec.secret_key = '$KEY64';
+SET acctsec.secret_key_previous = '$KEY64';
 SQL
+# TOTP and backup codes: an enrolment's secret and codes, then failing calls
+# that handle them (secrets and codes stay in files)
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'totp_enroll'")" != 0 ]; then
+  "${PSQL[@]}" -d $DB -c "SELECT secret FROM acctsec.totp_enroll('log_user')" >"$ACCTSEC_TMP/log_totp_secret"
+  TOTP_SECRET=$(cat "$ACCTSEC_TMP/log_totp_secret")
+  "${PSQL[@]}" -d $DB -c "SELECT acctsec.totp_confirm('log_user', acctsec.totp(acctsec.base32_decode('$TOTP_SECRET')))" >/dev/null
+  "${PSQL[@]}" -d $DB -c "SELECT c FROM acctsec.backup_codes_generate('log_user', 3) c" >"$ACCTSEC_TMP/log_codes"
+  NEXT_CODE=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.totp(acctsec.base32_decode('$TOTP_SECRET'), now() + interval '30 seconds', 8)")
+  cat >>"$calls" <<SQL
+SELECT acctsec.totp_enroll('log_user');
+SELECT acctsec.totp_enroll('log_user2', '$TOTP_SECRET', repeat('x', 2000));
+SELECT acctsec.totp_enroll('log_user2', 'ACME', '$TOTP_SECRET', 6, 30, '$TOTP_SECRET');
+SELECT acctsec.totp_enroll('log_user2', 'ACME', '$TOTP_SECRET', 9);
+SELECT acctsec.totp_verify('', '$NEXT_CODE');
+SELECT acctsec.totp_verify(repeat('$TOTP_SECRET', 100), '$NEXT_CODE');
+SELECT acctsec.backup_code_verify('', '$(sed -n 1p "$ACCTSEC_TMP/log_codes")');
+SELECT acctsec.backup_codes_generate('log_user', 0);
+DO \$\$ DECLARE c text := '$(sed -n 2p "$ACCTSEC_TMP/log_codes")'; BEGIN PERFORM acctsec.backup_code_verify(repeat(c, 1000), c); END \$\$;
+SQL
+  TOTP_NEEDLES=("$TOTP_SECRET" "$NEXT_CODE" $(cat "$ACCTSEC_TMP/log_codes"))
+else
+  TOTP_NEEDLES=()
+fi
+# One-time tokens and sessions: tokens handed to failing calls
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'token_issue'")" != 0 ]; then
+  TOKEN=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.token_issue('log_user', 'reset')")
+  SESSION=$("${PSQL[@]}" -d $DB -c "SELECT token FROM acctsec.session_start('log_user')")
+  cat >>"$calls" <<SQL
+SELECT acctsec.token_issue('log_user', '$TOKEN');
+SELECT acctsec.token_issue('log_user', 'reset', '-1 day');
+SELECT acctsec.token_consume('$TOKEN', repeat('p', 100));
+SELECT acctsec.token_consume('$TOKEN', NULL::text || repeat('$TOKEN', 100));
+SELECT acctsec.session_start(repeat('$SESSION', 100));
+SELECT acctsec.sessions_revoke_all(repeat('$TOKEN', 100), '$SESSION');
+SELECT acctsec.credentials_changed('', '$SESSION');
+SQL
+  TOKEN_NEEDLES=("$TOKEN" "$SESSION")
+else
+  TOKEN_NEEDLES=()
+fi
 # (stateful capabilities add their failing calls here as they land)
-n_calls=$(grep -c '^SELECT\|^DO' "$calls")
+n_calls=$(grep -c '^SELECT\|^DO\|^ALTER SYSTEM\|^SET acctsec' "$calls")
 "${PSQL[@]}" -d $DB -f "$calls" >/dev/null 2>&1
 "${PSQL[@]}" -d $DB -c "SELECT pg_catalog.pg_sleep(0.2)" >/dev/null   # let the logger catch up
 errors=$(grep -c "ERROR:" "$LOG")
-echo "$n_calls failing calls made with a known secret; $errors errors in the server log so far"
+echo "$n_calls calls (nearly all failing) made with a known secret; $errors errors in the server log so far"
+
+# --- 1b. the audit log: secrets written to an audited table's secret-named
+# columns are redacted there (SPEC section 8), never stored
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
+  "${PSQL[@]}" -d $DB >/dev/null <<SQL || { echo "audit setup failed"; exit 1; }
+CREATE TABLE app_secrets (id int PRIMARY KEY, email text, password text, password_hash text,
+                          api_token text, totp_secret text, backup_codes text[]);
+SELECT acctsec.audit_table('app_secrets');
+INSERT INTO app_secrets VALUES (1, 'a@example.com', '$SECRET', '$B32', '$KEY64', '$B32', ARRAY['$SECRET']);
+UPDATE app_secrets SET password = '$SECRET!', api_token = '$SECRET' WHERE id = 1;
+DELETE FROM app_secrets WHERE id = 1;
+SQL
+  leaked=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log a
+                                    WHERE lower(a::text) LIKE lower('%$SECRET%') OR lower(a::text) LIKE lower('%$B32%')
+                                       OR lower(a::text) LIKE lower('%$KEY64%')")
+  rows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log WHERE relation = 'public.app_secrets'")
+  echo "audit log: $rows rows for an audited table written with the secret; $leaked carry it"
+  [ "$leaked" = 0 ] && [ "$rows" -ge 3 ] || { echo "FAILED: the audit log holds the secret"; exit 1; }
+fi
 
 # --- 2. scan the whole log -------------------------------------------------------
 RFC=12345678901234567890
 mapfile -t RFC_FORMS < <(forms "$RFC")
+# the audit log of the test database holds none of them either
+if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
+  for n in "${SECRET_FORMS[@]}" "$KEY64" "${TOTP_NEEDLES[@]}" "${TOKEN_NEEDLES[@]}"; do
+    c=$(echo "SELECT count(*) FROM acctsec.audit_log a WHERE strpos(lower(a::text), lower(:'n')) > 0" \
+        | "${PSQL[@]}" -d $DB -v n="$n")
+    [ "$c" = 0 ] || { echo "FAILED: $c audit rows carry a secret (${n:0:6}...)"; exit 1; }
+  done
+  echo "audit log: $("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log") rows, none carrying a secret, key or code"
+fi
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
-scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "${RFC_FORMS[@]}"
+scan "$LOG" "${SECRET_FORMS[@]}" "$CODE8" "$KEY64" "${KEY64:0:63}" "${RFC_FORMS[@]}" "${TOTP_NEEDLES[@]}" "${TOKEN_NEEDLES[@]}"
