@@ -13,6 +13,7 @@ OBJS = \
 	src/events.o \
 	src/linked_tables.o \
 	src/login.o \
+	src/import.o \
 	src/otp.o \
 	src/otp_sql.o \
 	src/keys.o \
@@ -51,6 +52,8 @@ REGRESS = \
 	updated_at \
 	passwords \
 	mirroring \
+	notify \
+	import \
 	tokens \
 	sessions \
 	lockout_revocation \

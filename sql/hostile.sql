@@ -35,7 +35,7 @@ BEGIN
       -- login_result: the status
       WHEN 'login' THEN substring(v FROM '^\(([a-z_]+),[tf],')
       -- account_status: an unknown account is all zeros, NULLs and false
-      WHEN 'status' THEN CASE WHEN v ~ ',0,,0,,,0,f,0\)$' THEN 'row (no state)'
+      WHEN 'status' THEN CASE WHEN v ~ ',0,,0,,,0,f,0,0,,0,0\)$' THEN 'row (no state)'
                               WHEN v ~ '^\(' THEN 'row (state)' END
       WHEN 'count' THEN CASE WHEN v ~ '^[0-9]+$' THEN 'count' END
       WHEN 'void' THEN CASE WHEN v = '' THEN 'void' END

@@ -34,6 +34,7 @@ _PG_init(void)
 	acctsec_define_throttle_gucs();
 	acctsec_define_updated_at_gucs();
 	acctsec_define_password_gucs();
+	acctsec_define_event_gucs();
 
 	MarkGUCPrefixReserved("acctsec");
 }

@@ -164,6 +164,8 @@ extern char *acctsec_event_int(int64 n);
 extern char *acctsec_event_time(TimestampTz t);
 extern int64 acctsec_security_event_jsonb(const char *event, const char *account,
 										  Jsonb *details);
+/* Define acctsec.notify_channel; called once from _PG_init. */
+extern void acctsec_define_event_gucs(void);
 
 /* acctsec.max_lockout_duration in seconds (it also caps network throttles). */
 extern int	acctsec_max_lockout_duration_secs(void);
@@ -381,6 +383,15 @@ extern bool acctsec_linked_password(const text *account, char **hash,
 									size_t *hash_len);
 extern void acctsec_linked_password_replace(const text *account,
 											const char *hash);
+
+/*
+ * backup_codes.c: a typed or imported backup code as the symbols that are
+ * hashed (lower-case letters and digits, spaces and dashes dropped); out has
+ * room for ACCTSEC_BACKUP_CODE_MAX_INPUT bytes.  0: not a code.
+ */
+#define ACCTSEC_BACKUP_CODE_MAX_INPUT	64
+#define ACCTSEC_BACKUP_CODE_MIN_SYMBOLS	6
+extern int	acctsec_backup_code_normalize(const char *in, size_t len, char *out);
 
 /* passwords.c: hashing and verification, shared with acctsec.login */
 extern void acctsec_define_password_gucs(void);

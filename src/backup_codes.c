@@ -40,7 +40,6 @@ static const char code_alphabet[] = "23456789abcdefghjkmnpqrstuvwxyz";
 #define CODE_TEXT_LEN		(CODE_SYMBOLS + 1)	/* with the dash */
 #define MAX_CODES			100
 /* Longer input than this is not a code anyone typed: no match. */
-#define MAX_CODE_INPUT		64
 
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr trim_plan = NULL;
@@ -64,16 +63,20 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 }
 
 /*
- * What the user typed, as the 12 symbols that were hashed: case, spaces and
- * dashes do not matter.  Returns false if it cannot be a code.
+ * What the user typed, as the symbols that were hashed: case, spaces and
+ * dashes do not matter.  Generated codes are 12 symbols of code_alphabet;
+ * codes imported from an application (backup_codes_import) are 6 to 64
+ * letters and digits, normalised the same way, so one rule serves both.
+ * out has room for ACCTSEC_BACKUP_CODE_MAX_INPUT symbols.  Returns the number of symbols,
+ * or 0 if the input cannot be a code.
  */
-static bool
-normalize_code(const char *in, size_t len, char *out)
+int
+acctsec_backup_code_normalize(const char *in, size_t len, char *out)
 {
 	int			n = 0;
 
-	if (len > MAX_CODE_INPUT)
-		return false;
+	if (len > ACCTSEC_BACKUP_CODE_MAX_INPUT)
+		return 0;
 	for (size_t i = 0; i < len; i++)
 	{
 		char		c = in[i];
@@ -82,11 +85,11 @@ normalize_code(const char *in, size_t len, char *out)
 			continue;
 		if (c >= 'A' && c <= 'Z')
 			c = c - 'A' + 'a';
-		if (n >= CODE_SYMBOLS || strchr(code_alphabet, c) == NULL || c == '\0')
-			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return 0;
 		out[n++] = c;
 	}
-	return n == CODE_SYMBOLS;
+	return n >= ACCTSEC_BACKUP_CODE_MIN_SYMBOLS ? n : 0;
 }
 
 /*
@@ -203,7 +206,8 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	text	   *code = PG_GETARG_TEXT_PP(1);
 	const char *acct = VARDATA_ANY(account);
 	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
-	char		symbols[CODE_SYMBOLS];
+	char		symbols[ACCTSEC_BACKUP_CODE_MAX_INPUT];
+	int			nsymbols;
 	bool		well_formed;
 	uint64		unused;
 	int32		matched = 0;
@@ -219,8 +223,9 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	if (acctsec_account_locked_now(account))
 		PG_RETURN_BOOL(false);
 
-	well_formed = normalize_code(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code),
-								 symbols);
+	nsymbols = acctsec_backup_code_normalize(VARDATA_ANY(code),
+											 VARSIZE_ANY_EXHDR(code), symbols);
+	well_formed = nsymbols > 0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -257,7 +262,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 
 			if (acctsec_keyed_hash_verify(ACCTSEC_KEY_BACKUP_CODE, hash,
 										  acct, acct_len,
-										  (uint8 *) symbols, CODE_SYMBOLS))
+										  (uint8 *) symbols, nsymbols))
 				matched = code_no;
 		}
 	}

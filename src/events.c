@@ -18,13 +18,34 @@
  *
  * Details are key/value C string pairs ended by a NULL key; a NULL value is
  * written as JSON null.  acctsec_security_event_jsonb() takes a ready jsonb.
+ *
+ * When acctsec.notify_channel is set, every event is also sent with NOTIFY
+ * on that channel (SPEC section 12), delivered when the transaction commits
+ * and dropped if it rolls back, as a JSON object:
+ *
+ *		{"event": "login.locked", "account": "42", "audit_id": 17,
+ *		 "time": "2026-11-24T03:15:00.1+00:00", "network": "203.0.113.9/32",
+ *		 "locked_until": "..."}
+ *
+ * network is the address the event names (its /64 for IPv6, as network
+ * throttling groups them), locked_until is there when the event has one;
+ * no other detail is sent, so nothing an event carries ever reaches a
+ * listener beyond these fields.
  */
 #include "postgres.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
 
+#include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -33,6 +54,99 @@
 PG_FUNCTION_INFO_V1(acctsec_audit_event);
 
 #define ACCTSEC_MAX_EVENT_NAME	63
+/* IPv6 addresses are reported by network, as network throttling groups them */
+#define ACCTSEC_NOTIFY_IPV6_PREFIX	64
+
+static char *acctsec_notify_channel = NULL;
+
+/* A channel is an identifier: LISTEN takes at most NAMEDATALEN - 1 bytes. */
+static bool
+check_notify_channel(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A channel name has at most %d bytes.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+void
+acctsec_define_event_gucs(void)
+{
+	DefineCustomStringVariable("acctsec.notify_channel",
+							   "Channel on which every security event is sent with NOTIFY at commit.",
+							   "Empty (the default) sends nothing.",
+							   &acctsec_notify_channel,
+							   "",
+							   PGC_SUSET, 0,
+							   check_notify_channel, NULL, NULL);
+}
+
+/* The network of an address given as text, as cidr text; NULL if none. */
+static char *
+event_network(const char *ip)
+{
+	Datum		addr;
+	inet	   *a;
+
+	if (ip == NULL || ip[0] == '\0')
+		return NULL;
+	addr = DirectFunctionCall1(inet_in, CStringGetDatum(ip));
+	a = DatumGetInetPP(addr);
+	if (ip_family(a) == PGSQL_AF_INET6 && ip_bits(a) > ACCTSEC_NOTIFY_IPV6_PREFIX)
+		addr = DirectFunctionCall2(inet_set_masklen, addr,
+								   Int32GetDatum(ACCTSEC_NOTIFY_IPV6_PREFIX));
+	return DatumGetCString(DirectFunctionCall1(cidr_out,
+											   DirectFunctionCall1(network_network, addr)));
+}
+
+/* A string detail of an event, or NULL. */
+static char *
+event_detail(Jsonb *details, const char *key)
+{
+	JsonbValue *v;
+
+	if (details == NULL || !JB_ROOT_IS_OBJECT(details))
+		return NULL;
+	v = getKeyJsonValueFromContainer(&details->root, key, strlen(key), NULL);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static void
+notify_event(const char *event, const char *account, Jsonb *details, int64 id)
+{
+	StringInfoData payload;
+	char		time[MAXDATELEN + 1];
+	char	   *network = event_network(event_detail(details, "ip"));
+	char	   *locked_until = event_detail(details, "locked_until");
+
+	initStringInfo(&payload);
+	appendStringInfoString(&payload, "{\"event\": ");
+	escape_json(&payload, event);
+	appendStringInfoString(&payload, ", \"account\": ");
+	if (account != NULL)
+		escape_json(&payload, account);
+	else
+		appendStringInfoString(&payload, "null");
+	appendStringInfo(&payload, ", \"audit_id\": " INT64_FORMAT ", \"time\": \"%s\"", id,
+					 JsonEncodeDateTime(time, TimestampTzGetDatum(GetCurrentTimestamp()),
+										TIMESTAMPTZOID, NULL));
+	appendStringInfoString(&payload, ", \"network\": ");
+	if (network != NULL)
+		escape_json(&payload, network);
+	else
+		appendStringInfoString(&payload, "null");
+	if (locked_until != NULL)
+	{
+		appendStringInfoString(&payload, ", \"locked_until\": ");
+		escape_json(&payload, locked_until);
+	}
+	appendStringInfoChar(&payload, '}');
+	Async_Notify(acctsec_notify_channel, payload.data);
+}
 
 /* Whether name is a dotted event name: [a-z0-9_] words joined by dots. */
 static bool
@@ -63,6 +177,7 @@ int64
 acctsec_security_event_jsonb(const char *event, const char *account, Jsonb *details)
 {
 	AcctsecAuditRow row;
+	int64		id;
 
 	if (!event_name_valid(event))
 		elog(ERROR, "invalid security event name \"%s\"", event);
@@ -70,7 +185,10 @@ acctsec_security_event_jsonb(const char *event, const char *account, Jsonb *deta
 	row.operation = event;
 	row.account = account;
 	row.new_values = details;
-	return acctsec_audit_write(&row);
+	id = acctsec_audit_write(&row);
+	if (acctsec_notify_channel != NULL && acctsec_notify_channel[0] != '\0')
+		notify_event(event, account, details, id);
+	return id;
 }
 
 int64

@@ -1047,7 +1047,7 @@ spi_run(const char *sql, int expect)
  * mirror_attach(tbl regclass) RETURNS void
  *
  * After link_account_table stored the mapping: the table's values are
- * adopted for accounts acctsec does not know yet (so linking loses no
+ * adopted for accounts acctsec has no history of yet (so linking loses no
  * lockout or login history), acctsec's values are written into the table,
  * and the guard trigger is attached.  Without mirrored state the guard is
  * removed.  A table whose TOTP flag is set for an account with no TOTP
@@ -1104,7 +1104,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	/* adopt the table's values where acctsec knows nothing yet */
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "INSERT INTO acctsec.accounts (account, failed_attempts, last_failed_at,"
+					 "INSERT INTO acctsec.accounts AS acc (account, failed_attempts, last_failed_at,"
 					 " locked_until, locked_at, last_login_at, last_login_ip, login_count)"
 					 " SELECT t.%s::pg_catalog.text, %s, %s, %s, %s, %s, %s, %s"
 					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
@@ -1136,7 +1136,24 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
 		if (col[f])
 			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
-	appendStringInfoString(&sql, ") ON CONFLICT (account) DO NOTHING");
+	/*
+	 * An account row with no history yet (made by totp_import or
+	 * backup_codes_import just before linking, as the migration does) takes
+	 * the table's values too; one with any history keeps its own.
+	 */
+	appendStringInfoString(&sql, ") ON CONFLICT (account) DO UPDATE SET"
+						   " failed_attempts = excluded.failed_attempts,"
+						   " last_failed_at = excluded.last_failed_at,"
+						   " locked_until = excluded.locked_until,"
+						   " locked_at = excluded.locked_at,"
+						   " last_login_at = excluded.last_login_at,"
+						   " last_login_ip = excluded.last_login_ip,"
+						   " login_count = excluded.login_count"
+						   " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+						   " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+						   " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+						   " AND acc.last_login_at IS NULL"
+						   " AND acc.login_count OPERATOR(pg_catalog.=) 0");
 	spi_run(sql.data, SPI_OK_INSERT);
 
 	/* acctsec's values into the table, where they differ */

@@ -70,3 +70,26 @@ REVOKE ALL ON FUNCTION
     acctsec.linked_tables_changed(),
     acctsec.login(text, text, inet, text)
 FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Importing existing second factors (src/import.c), into the TOTP and
+-- backup-code tables through the key module.  Administrative.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION acctsec.totp_import(account text, secret text, digits int DEFAULT 6,
+                                    period int DEFAULT 30, algorithm text DEFAULT 'SHA1')
+RETURNS void
+AS 'MODULE_PATHNAME', 'acctsec_totp_import'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION acctsec.backup_codes_import(account text, codes text[])
+RETURNS int
+AS 'MODULE_PATHNAME', 'acctsec_backup_codes_import'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+    acctsec.totp_import(text, text, int, int, text),
+    acctsec.backup_codes_import(text, text[])
+FROM PUBLIC;
