@@ -96,6 +96,8 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.token_issue('regress_err', 'password reset')$$,
   $$SELECT acctsec.token_issue('regress_err', E'reset\nforged log line')$$,
   $$SELECT acctsec.token_issue('regress_err', acctsec.token_issue('regress_err', 'p'))$$,
+  $$SELECT acctsec.token_issue('regress_err', 'act_' || repeat('A', 56))$$,
+  $$SELECT acctsec.token_issue('regress_err', 'acs_x')$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', NULL)$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', '0')$$,
   $$SELECT acctsec.token_issue('regress_err', 'p', '-1 hour')$$,

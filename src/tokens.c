@@ -366,6 +366,14 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 					 errdetail("The character at position %zu is not allowed.", i + 1),
 					 errhint("Use lower-case letters, digits and _ . : -, starting with a letter, for example 'password_reset'.")));
 	}
+	/* the purpose is recorded in security events: never a token there */
+	if (len >= TOKEN_PREFIX_CHARS &&
+		(memcmp(VARDATA_ANY(purpose), token_prefixes[ACCTSEC_TOKEN_ONE_TIME], TOKEN_PREFIX_CHARS) == 0 ||
+		 memcmp(VARDATA_ANY(purpose), token_prefixes[ACCTSEC_TOKEN_SESSION], TOKEN_PREFIX_CHARS) == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("purpose must not be a token"),
+				 errhint("Name what the token is for, for example 'password_reset'.")));
 	return purpose;
 }
 
