@@ -23,7 +23,8 @@ OBJS = \
 	src/updated_at.o \
 	src/passwords.o \
 	src/tokens.o \
-	src/sessions.o
+	src/sessions.o \
+	src/spi_util.o
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order

@@ -413,20 +413,6 @@ run_plan(AccountPlanId id, Datum *values, const char *nulls, bool read_only,
 	return SPI_processed;
 }
 
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-static void
-spi_finish(void)
-{
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-}
-
 /* ---------------------------------------------------------------------------
  * Row state and the policy
  * ---------------------------------------------------------------------------
@@ -772,9 +758,9 @@ acctsec_account_lock(const text *account, AcctsecAccount *state)
 	ItemPointerData tid;
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	lock_row(account, &row, &tid);
-	spi_finish();
+	acctsec_spi_finish();
 	if (state)
 		*state = row;
 }
@@ -787,9 +773,9 @@ acctsec_account_locked_now(const text *account)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	found = peek_row(account, &row);
-	spi_finish();
+	acctsec_spi_finish();
 	/* a login waiting for its second factor is judged by where it came from */
 	return found && locked_for(&row, pending_familiar(&row, now), now);
 }
@@ -804,7 +790,7 @@ acctsec_account_second_factor_failed(const text *account)
 	bool		familiar;
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	lock_row(account, &row, &tid);
 	/* a wrong second factor counts where its password login came from */
 	familiar = pending_familiar(&row, now);
@@ -816,7 +802,7 @@ acctsec_account_second_factor_failed(const text *account)
 							   LOGIN_FAILED);
 		if (locked)
 		{
-			spi_finish();
+			acctsec_spi_finish();
 			acctsec_security_event("login.locked", text_to_cstring(account),
 								   "via", "second_factor",
 								   "locked_until",
@@ -828,7 +814,7 @@ acctsec_account_second_factor_failed(const text *account)
 			return true;
 		}
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	return locked;
 }
 
@@ -843,7 +829,7 @@ acctsec_account_complete_second_factor(const text *account)
 	bool		familiar;
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	lock_row(account, &row, &tid);
 	familiar = pending_familiar(&row, now);
 	if (!locked_for(&row, familiar, now) &&
@@ -874,7 +860,7 @@ acctsec_account_complete_second_factor(const text *account)
 					NULL);
 		completed = true;
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	return completed;
 }
 
@@ -886,12 +872,12 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
 	Datum		values[2];
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	run_plan(PLAN_WRITE_TOTP, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 }
 
 /* ---------------------------------------------------------------------------
@@ -1064,7 +1050,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 		elog(ERROR, "login_attempt must return a composite type");
 	acctsec_network_of(log.ip, log.ip_null, &net);
 
-	spi_connect();
+	acctsec_spi_connect();
 
 	/*
 	 * A throttled network is refused before the account row is touched, so
@@ -1143,7 +1129,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	spi_finish();
+	acctsec_spi_finish();
 
 	login_events(account, &log, &net, &row, status, was_locked, verdict,
 				 familiar, new_network, refused_until, throttled_until);
@@ -1200,7 +1186,7 @@ acctsec_account_status(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(account);
 	nulls[0] = false;
 
-	spi_connect();
+	acctsec_spi_connect();
 	if (run_plan(PLAN_STATUS, args, NULL, true, 1) == 1)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[0];
@@ -1222,7 +1208,7 @@ acctsec_account_status(PG_FUNCTION_ARGS)
 				type == BOOLOID ? BoolGetDatum(false) : Int32GetDatum(0);
 		}
 	}
-	spi_finish();
+	acctsec_spi_finish();
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
@@ -1237,7 +1223,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	bool		was_locked = false;
 	bool		known = false;
 
-	spi_connect();
+	acctsec_spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
 	if (run_plan(PLAN_LOCK, values, NULL, false, 1) == 1)
 	{
@@ -1246,7 +1232,7 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 		run_plan(PLAN_WRITE_UNLOCK, values, NULL, false, 0);
 		known = true;
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	if (known)
 		acctsec_security_event("account.unlocked", text_to_cstring(account),
 							   "was_locked", was_locked ? "true" : "false",
@@ -1265,10 +1251,10 @@ acctsec_account_forget(const text *account)
 	uint64		erased;
 
 	acctsec_check_account(account);
-	spi_connect();
+	acctsec_spi_connect();
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	/* the audit log keeps its rows about the account (SPEC section 2) */
 	acctsec_security_event("account.forgotten", text_to_cstring(account),
 						   "erased", erased > 0 ? "true" : "false",
@@ -1299,8 +1285,8 @@ acctsec_prune_login_attempts(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("older_than must not be negative")));
 
-	spi_connect();
+	acctsec_spi_connect();
 	deleted = run_plan(PLAN_PRUNE, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	PG_RETURN_INT64((int64) deleted);
 }

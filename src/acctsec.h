@@ -358,11 +358,6 @@ extern bool acctsec_token_verify(AcctsecTokenKind kind, const AcctsecToken *tok,
 								 const bytea *stored);
 extern bytea *acctsec_token_selector(const AcctsecToken *tok);
 extern void acctsec_token_wipe(AcctsecToken *tok);
-/* Run a plan prepared and kept on first use (SPI connected); SPI_processed. */
-extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
-									 int nargs, const Oid *argtypes,
-									 Datum *values, const char *nulls,
-									 bool read_only, long tcount);
 /* One-time tokens: revoke an account's, prune expired ones (counts). */
 extern uint64 acctsec_tokens_revoke_account(const text *account);
 extern uint64 acctsec_tokens_prune(TimestampTz now);
@@ -399,5 +394,15 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
+
+/* spi_util.c: SPI plumbing shared by every capability */
+extern void acctsec_spi_connect(void);
+extern void acctsec_spi_finish(void);
+extern SPIPlanPtr acctsec_keep_plan(SPIPlanPtr *slot, const char *sql,
+									int nargs, const Oid *argtypes);
+extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
+									 int nargs, const Oid *argtypes,
+									 Datum *values, const char *nulls,
+									 bool read_only, long tcount);
 
 #endif							/* ACCTSEC_H */

@@ -47,21 +47,6 @@ static SPIPlanPtr unused_plan = NULL;
 static SPIPlanPtr use_plan = NULL;
 static SPIPlanPtr remaining_plan = NULL;
 
-static SPIPlanPtr
-keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /*
  * What the user typed, as the symbols that were hashed: case, spaces and
  * dashes do not matter.  Generated codes are 12 symbols of code_alphabet;
@@ -144,7 +129,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 		shown[CODE_TEXT_LEN] = '\0';
 		sodium_memzero(symbols, sizeof(symbols));
 
-		rc = SPI_execute_plan(keep_plan(&upsert_plan,
+		rc = SPI_execute_plan(acctsec_keep_plan(&upsert_plan,
 										"INSERT INTO acctsec.backup_codes AS b"
 										" (account, code_no, code_hash)"
 										" VALUES ($1, $2, $3)"
@@ -171,7 +156,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 	{
 		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(how_many)};
 
-		rc = SPI_execute_plan(keep_plan(&trim_plan,
+		rc = SPI_execute_plan(acctsec_keep_plan(&trim_plan,
 										"DELETE FROM acctsec.backup_codes"
 										" WHERE account OPERATOR(pg_catalog.=) $1"
 										" AND code_no OPERATOR(pg_catalog.>) $2",
@@ -230,7 +215,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	args[0] = PointerGetDatum(account);
-	rc = SPI_execute_plan(keep_plan(&unused_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&unused_plan,
 									"SELECT code_no, code_hash"
 									" FROM acctsec.backup_codes"
 									" WHERE account OPERATOR(pg_catalog.=) $1"
@@ -271,7 +256,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	if (matched > 0)
 	{
 		args[1] = Int32GetDatum(matched);
-		rc = SPI_execute_plan(keep_plan(&use_plan,
+		rc = SPI_execute_plan(acctsec_keep_plan(&use_plan,
 										"UPDATE acctsec.backup_codes"
 										" SET used_at = pg_catalog.now()"
 										" WHERE account OPERATOR(pg_catalog.=) $1"
@@ -317,7 +302,7 @@ acctsec_backup_codes_remaining(PG_FUNCTION_ARGS)
 	acctsec_check_account(account);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_plan(keep_plan(&remaining_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&remaining_plan,
 									"SELECT pg_catalog.count(*)::int4"
 									" FROM acctsec.backup_codes"
 									" WHERE account OPERATOR(pg_catalog.=) $1"

@@ -242,20 +242,6 @@ run_session_plan(SessionPlanId id, Datum *values, const char *nulls,
 								  tcount);
 }
 
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-static void
-spi_finish(void)
-{
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-}
-
 /* ---------------------------------------------------------------------------
  * Looking a token up
  * ---------------------------------------------------------------------------
@@ -493,9 +479,9 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 
 	values[0] = PointerGetDatum(account);
 	values[1] = Int64GetDatum(keep_session);
-	spi_connect();
+	acctsec_spi_connect();
 	n = run_session_plan(PLAN_REVOKE_ALL, values, nulls, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	if (one_time_tokens)
 		n += acctsec_tokens_revoke_account(account);
 	return n;
@@ -521,13 +507,13 @@ own_session(const text *account, bool isnull, Datum token)
 
 	if (isnull)
 		return 0;
-	spi_connect();
+	acctsec_spi_connect();
 	if (live_session_of(token, false, outer, &row) &&
 		VARSIZE_ANY_EXHDR(row.account) == VARSIZE_ANY_EXHDR(account) &&
 		memcmp(VARDATA_ANY(row.account), VARDATA_ANY(account),
 			   VARSIZE_ANY_EXHDR(account)) == 0)
 		keep = row.session_id;
-	spi_finish();
+	acctsec_spi_finish();
 	return keep;
 }
 
@@ -585,12 +571,12 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	nulls[6] = user_agent ? ' ' : 'n';
 	acctsec_token_wipe(&tok);
 
-	spi_connect();
+	acctsec_spi_connect();
 	if (run_session_plan(PLAN_START, args, nulls, false, 1) != 1)
 		elog(ERROR, "could not store a new session");
 	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
-	spi_finish();
+	acctsec_spi_finish();
 
 	session_event("session.started", account, session_id, "ip",
 				  ip_null ? NULL : DatumGetCString(DirectFunctionCall1(inet_out,
@@ -649,9 +635,9 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 			Datum		args[2] = {Int64GetDatum(row.session_id),
 			TimestampTzGetDatum(now)};
 
-			spi_connect();
+			acctsec_spi_connect();
 			run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
-			spi_finish();
+			acctsec_spi_finish();
 			seen = now;
 		}
 		row.expires_at = session_ends_at(&row, seen);
@@ -690,7 +676,7 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
 		PG_RETURN_NULL();
 
-	spi_connect();
+	acctsec_spi_connect();
 	PG_TRY();
 	{
 		if (find_session(&tok, true, outer, &row))
@@ -759,7 +745,7 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 		acctsec_token_wipe(&tok);
 	}
 	PG_END_TRY();
-	spi_finish();
+	acctsec_spi_finish();
 
 	if (reused_account != NULL)
 		session_event("session.reuse_detected", reused_account, event_session,
@@ -780,14 +766,14 @@ acctsec_session_end(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
-	spi_connect();
+	acctsec_spi_connect();
 	if (live_session_of(PG_GETARG_DATUM(0), true, outer, &row))
 	{
 		Datum		args[1] = {Int64GetDatum(row.session_id)};
 
 		ended = run_session_plan(PLAN_DELETE, args, NULL, false, 0) == 1;
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	if (ended)
 		session_event("session.ended", row.account, row.session_id, NULL, NULL);
 	PG_RETURN_BOOL(ended);
@@ -820,7 +806,7 @@ acctsec_sessions(PG_FUNCTION_ARGS)
 	else
 		nulls[2] = 'n';
 
-	spi_connect();
+	acctsec_spi_connect();
 	n = run_session_plan(PLAN_LIST, args, nulls, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -833,7 +819,7 @@ acctsec_sessions(PG_FUNCTION_ARGS)
 		/* the tuplestore copies the values into its own memory */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	return (Datum) 0;
 }
 
@@ -849,9 +835,9 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	args[0] = PointerGetDatum(account);
 	args[1] = PG_GETARG_DATUM(1);
-	spi_connect();
+	acctsec_spi_connect();
 	revoked = run_session_plan(PLAN_REVOKE_ONE, args, NULL, false, 0) == 1;
-	spi_finish();
+	acctsec_spi_finish();
 	if (revoked)
 		session_event("session.revoked", account, PG_GETARG_INT64(1),
 					  "reason", "session_revoke");
@@ -915,9 +901,9 @@ acctsec_prune_expired(PG_FUNCTION_ARGS)
 	args[1] = TimestampTzGetDatum(session_idle_timeout > 0 ?
 								  now - (int64) session_idle_timeout * USECS_PER_SEC :
 								  DT_NOBEGIN);
-	spi_connect();
+	acctsec_spi_connect();
 	n = run_session_plan(PLAN_PRUNE, args, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	n += acctsec_tokens_prune(now);
 	PG_RETURN_INT64((int64) n);
 }

@@ -532,41 +532,11 @@ static uint64
 run_plan(ThrottlePlanId id, Datum *values, const char *nulls, bool read_only,
 		 long tcount)
 {
-	int			rc;
+	const ThrottlePlanDef *def = &plan_defs[id];
 
-	if (throttle_plans[id] == NULL)
-	{
-		const ThrottlePlanDef *def = &plan_defs[id];
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 def->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		throttle_plans[id] = plan;
-	}
-
-	rc = SPI_execute_plan(throttle_plans[id], values, nulls, read_only, tcount);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 plan_defs[id].sql, SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-static void
-spi_finish(void)
-{
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	return acctsec_run_saved_plan(&throttle_plans[id], def->sql, def->nargs,
+								  def->argtypes, values, nulls, read_only,
+								  tcount);
 }
 
 /* ---------------------------------------------------------------------------
@@ -910,7 +880,7 @@ acctsec_network_status(PG_FUNCTION_ARGS)
 	values[1] = Int32GetDatum(0);
 	values[2] = Int32GetDatum(0);
 
-	spi_connect();
+	acctsec_spi_connect();
 	if (!net.trusted &&
 		run_plan(PLAN_NET_PEEK, &net.network, NULL, true, 1) == 1)
 	{
@@ -927,7 +897,7 @@ acctsec_network_status(PG_FUNCTION_ARGS)
 			nulls[3] = false;
 		}
 	}
-	spi_finish();
+	acctsec_spi_finish();
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
@@ -945,7 +915,7 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 	bool		known = false;
 
 	acctsec_network_of(PG_GETARG_DATUM(0), false, &net);
-	spi_connect();
+	acctsec_spi_connect();
 	if (run_plan(PLAN_NET_DELETE, &net.network, NULL, false, 0) == 1)
 	{
 		known = true;
@@ -953,7 +923,7 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 										 SPI_tuptable->tupdesc, 1) >
 			GetCurrentTransactionStartTimestamp();
 	}
-	spi_finish();
+	acctsec_spi_finish();
 	if (known)
 		acctsec_security_event("network.unthrottled", NULL,
 							   "network",
@@ -971,10 +941,10 @@ acctsec_prune_network_state(void)
 	Datum		fam_values[1] = {TimestampTzGetDatum(familiar_since(now))};
 	uint64		deleted;
 
-	spi_connect();
+	acctsec_spi_connect();
 	deleted = run_plan(PLAN_NET_PRUNE_ALL, net_values, NULL, false, 0);
 	deleted += run_plan(PLAN_FAM_PRUNE_ALL, fam_values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	return (int64) deleted;
 }
 

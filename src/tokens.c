@@ -75,36 +75,6 @@ static const char *const token_prefixes[] = {
 #define MAX_TOKEN_TTL_USECS		(INT64CONST(30) * USECS_PER_DAY)
 
 /* ---------------------------------------------------------------------------
- * Saved plans (shared with sessions.c)
- * ---------------------------------------------------------------------------
- */
-
-uint64
-acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs,
-					   const Oid *argtypes, Datum *values, const char *nulls,
-					   bool read_only, long tcount)
-{
-	int			rc;
-
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	rc = SPI_execute_plan(*slot, values, nulls, read_only, tcount);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 sql, SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-/* ---------------------------------------------------------------------------
  * The token format
  * ---------------------------------------------------------------------------
  */
@@ -315,20 +285,6 @@ run_token_plan(TokenPlanId id, Datum *values, const char *nulls,
 								  tcount);
 }
 
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-static void
-spi_finish(void)
-{
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-}
-
 static text *
 purpose_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -384,9 +340,9 @@ acctsec_tokens_revoke_account(const text *account)
 	Datum		values[1] = {PointerGetDatum(account)};
 	uint64		n;
 
-	spi_connect();
+	acctsec_spi_connect();
 	n = run_token_plan(PLAN_REVOKE_ACCOUNT, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	return n;
 }
 
@@ -397,9 +353,9 @@ acctsec_tokens_prune(TimestampTz now)
 	Datum		values[1] = {TimestampTzGetDatum(now)};
 	uint64		n;
 
-	spi_connect();
+	acctsec_spi_connect();
 	n = run_token_plan(PLAN_PRUNE, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 	return n;
 }
 
@@ -444,9 +400,9 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 	values[5] = TimestampTzGetDatum(expires);
 	acctsec_token_wipe(&tok);
 
-	spi_connect();
+	acctsec_spi_connect();
 	run_token_plan(PLAN_ISSUE, values, NULL, false, 0);
-	spi_finish();
+	acctsec_spi_finish();
 
 	acctsec_security_event("token.issued", text_to_cstring(account),
 						   "purpose", text_to_cstring(purpose),
@@ -471,7 +427,7 @@ check_token(Datum token, text *purpose, bool consume)
 		return NULL;
 	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
 
-	spi_connect();
+	acctsec_spi_connect();
 	PG_TRY();
 	{
 		if (run_token_plan(consume ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
@@ -505,7 +461,7 @@ check_token(Datum token, text *purpose, bool consume)
 		acctsec_token_wipe(&tok);
 	}
 	PG_END_TRY();
-	spi_finish();
+	acctsec_spi_finish();
 	return result;
 }
 

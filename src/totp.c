@@ -83,21 +83,6 @@ static SPIPlanPtr disable_plan = NULL;
 static SPIPlanPtr reseal_select_plan = NULL;
 static SPIPlanPtr reseal_update_plan = NULL;
 
-static SPIPlanPtr
-keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /*
  * Read the account's credential, pending or active, and lock its row.
  * Returns false if there is none.  Caller is connected to SPI; the result
@@ -125,7 +110,7 @@ lock_credential(text *account, bool active, TotpCredential *cred)
 	char	   *alg_name;
 	int			rc;
 
-	plan = keep_plan(active ? &select_active_plan : &select_pending_plan,
+	plan = acctsec_keep_plan(active ? &select_active_plan : &select_pending_plan,
 					 sql[active ? 1 : 0], 1, argtypes);
 	rc = SPI_execute_plan(plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
@@ -179,7 +164,7 @@ accept_step(text *account, int64 step, bool confirm)
 	BoolGetDatum(confirm)};
 	int			rc;
 
-	rc = SPI_execute_plan(keep_plan(&accept_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&accept_plan,
 									"UPDATE acctsec.totp_credentials"
 									" SET last_step = $2,"
 									" last_used_at = pg_catalog.now(),"
@@ -290,7 +275,7 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
 	args[3] = Int32GetDatum(digits);
 	args[4] = Int32GetDatum(period);
-	rc = SPI_execute_plan(keep_plan(&enroll_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&enroll_plan,
 									"INSERT INTO acctsec.totp_credentials AS c"
 									" (account, secret, algorithm, digits, period)"
 									" VALUES ($1, $2, $3, $4, $5)"
@@ -429,7 +414,7 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	acctsec_account_lock(account, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_plan(keep_plan(&disable_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&disable_plan,
 									"DELETE FROM acctsec.totp_credentials"
 									" WHERE account OPERATOR(pg_catalog.=) $1",
 									1, argtypes),
@@ -465,7 +450,7 @@ acctsec_totp_reseal_all(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_plan(keep_plan(&reseal_select_plan,
+	rc = SPI_execute_plan(acctsec_keep_plan(&reseal_select_plan,
 									"SELECT account, secret"
 									" FROM acctsec.totp_credentials"
 									" ORDER BY account FOR UPDATE",
@@ -502,7 +487,7 @@ acctsec_totp_reseal_all(void)
 												   VARDATA_ANY(account),
 												   VARSIZE_ANY_EXHDR(account)));
 			acctsec_secret_free(secret);
-			rc = SPI_execute_plan(keep_plan(&reseal_update_plan,
+			rc = SPI_execute_plan(acctsec_keep_plan(&reseal_update_plan,
 											"UPDATE acctsec.totp_credentials"
 											" SET secret = $2"
 											" WHERE account OPERATOR(pg_catalog.=) $1",
