@@ -19,7 +19,7 @@ mkdir -p "$W"
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
 # failures are counted but never lock, so every call keeps doing the full check
 "${PSQL[@]}" -d postgres -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0"
-"${PSQL[@]}" -d $DB -v accounts=$ACCOUNTS <<'SQL'
+"${PSQL[@]}" -d $DB -v accounts=$ACCOUNTS -v baseline="$ACCTSEC_REPO/test/bench/plpgsql_totp.sql" <<'SQL'
 CREATE EXTENSION acctsec;
 CREATE EXTENSION pgcrypto;
 -- acctsec: enrolled and confirmed accounts, ten backup codes each
@@ -30,42 +30,7 @@ SELECT count(*) FROM (SELECT acctsec.backup_codes_generate('bench' || i)
                       FROM generate_series(1, :accounts) i) g \gset
 -- the PL/pgSQL + pgcrypto check of totp_check.sh, over a plain table of
 -- base32 secrets, as applications usually keep them
-CREATE FUNCTION plpgsql_hotp(secret bytea, counter bigint) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-  mac bytea := hmac(int8send(counter), secret, 'sha1');
-  o int := get_byte(mac, 19) & 15;
-  v bigint := ((get_byte(mac, o) & 127)::bigint << 24) | (get_byte(mac, o + 1) << 16)
-              | (get_byte(mac, o + 2) << 8) | get_byte(mac, o + 3);
-BEGIN
-  RETURN lpad((v % 1000000)::text, 6, '0');
-END $$;
-CREATE FUNCTION plpgsql_totp_check(secret bytea, code text, win int, at timestamptz) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-  step bigint := floor(extract(epoch FROM at) / 30);
-BEGIN
-  FOR i IN -win .. win LOOP
-    IF plpgsql_hotp(secret, step + i) = code THEN RETURN true; END IF;
-  END LOOP;
-  RETURN false;
-END $$;
-CREATE FUNCTION plpgsql_base32_decode(input text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-  alphabet text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  bits text := '';
-  result bytea := '';
-  ch text;
-BEGIN
-  FOREACH ch IN ARRAY regexp_split_to_array(upper(replace(input, '=', '')), '') LOOP
-    bits := bits || substr((position(ch IN alphabet) - 1)::bit(5)::text, 1, 5);
-  END LOOP;
-  FOR i IN 0 .. length(bits) / 8 - 1 LOOP
-    result := result || set_byte('\x00'::bytea, 0, substr(bits, i * 8 + 1, 8)::bit(8)::int);
-  END LOOP;
-  RETURN result;
-END $$;
+\i :baseline
 CREATE TABLE app_users (account text PRIMARY KEY, totp_secret text NOT NULL,
                         failed_attempts int NOT NULL DEFAULT 0, last_step bigint);
 INSERT INTO app_users (account, totp_secret)
