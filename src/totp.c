@@ -305,17 +305,6 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 						   "period", acctsec_event_int(period),
 						   NULL);
 
-	{
-		char		digits_s[16];
-		char		period_s[16];
-
-		snprintf(digits_s, sizeof(digits_s), "%d", digits);
-		snprintf(period_s, sizeof(period_s), "%d", period);
-		acctsec_security_event("totp.enrolled", text_to_cstring(account),
-							   "algorithm", otp_algorithm_name(alg),
-							   "digits", digits_s, "period", period_s, NULL);
-	}
-
 	values[0] = CStringGetTextDatum(secret_b32);
 	values[1] = CStringGetTextDatum(uri);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
