@@ -333,8 +333,7 @@ lane_flush(void)
 		!OidIsValid(get_relname_relid("audit_lanes", get_namespace_oid("acctsec", true))))
 		return;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	if (flush_plan == NULL)
 	{
 		Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
@@ -633,8 +632,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 		/* Once per transaction: take a lane, as the audit log's owner. */
 		Oid			owner = audit_log_facts().owner;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		acctsec_spi_connect();
 
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
@@ -776,8 +774,7 @@ acctsec_audit_verify(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 
 	if (SPI_execute("SELECT lane, last_seq, head, base_seq, base_hash "
 					"FROM acctsec.audit_lanes ORDER BY lane", true, 0) != SPI_OK_SELECT)
@@ -979,8 +976,7 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 													 IntervalPGetDatum(older_than)));
 	arg = TimestampTzGetDatum(cutoff);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	/* Wait for writers holding lanes, and keep new ones out until we end. */
 	rc = SPI_execute("SELECT lane FROM acctsec.audit_lanes ORDER BY lane FOR UPDATE",
 					 false, 0);

@@ -102,8 +102,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 
 	for (int i = 1; i <= how_many; i++)
 	{
@@ -212,8 +211,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 											 VARSIZE_ANY_EXHDR(code), symbols);
 	well_formed = nsymbols > 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
 	rc = SPI_execute_plan(acctsec_keep_plan(&unused_plan,
 									"SELECT code_no, code_hash"
@@ -300,8 +298,7 @@ acctsec_backup_codes_remaining(PG_FUNCTION_ARGS)
 	int			rc;
 
 	acctsec_check_account(account);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	rc = SPI_execute_plan(acctsec_keep_plan(&remaining_plan,
 									"SELECT pg_catalog.count(*)::int4"
 									" FROM acctsec.backup_codes"

@@ -99,8 +99,7 @@ acctsec_totp_import(PG_FUNCTION_ARGS)
 	acctsec_secret_free(secret);
 
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
 	args[1] = PointerGetDatum(sealed);
 	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
@@ -169,8 +168,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 						ACCTSEC_MAX_IMPORTED_CODES, n)));
 
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	for (int i = 0; i < n; i++)
 	{
 		char		symbols[ACCTSEC_BACKUP_CODE_MAX_INPUT];

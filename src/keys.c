@@ -358,8 +358,7 @@ load_database_key(KeyRing *r, bool create)
 	if (r->database_loaded)
 		return;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 
 	if (select_database_key_plan == NULL)
 	{

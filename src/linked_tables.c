@@ -104,11 +104,9 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 						RelationGetRelationName(rel)),
 				 errhint("Use acctsec.link_account_table() to attach it.")));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	key_column = linked_key_column(RelationGetRelid(rel), CurrentMemoryContext);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 
 	if (key_column == NULL)
 		ereport(ERROR,
@@ -679,8 +677,7 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	else
 		tup = trigdata->tg_trigtuple;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	mirror_load();
 	if (mirror_nlinks > 0)
 	{
@@ -708,8 +705,7 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		}
 	}
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 	return PointerGetDatum(NULL);
 }
 
@@ -753,8 +749,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	if (mirror_writing)
 		return PointerGetDatum(newtup);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	mirror_load();
 	l = mirror_find(RelationGetRelid(rel));
 	if (l == NULL || l->nstate == 0)
@@ -819,8 +814,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 			values[ncols] = SPI_datumTransfer(values[ncols], att->attbyval, att->attlen);
 		ncols++;
 	}
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
 													 values, nulls));
@@ -998,8 +992,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		Oid			argtype = OIDOID;
 		int			rc;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		acctsec_spi_connect();
 		rc = SPI_execute_with_args("SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
 								   " WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
 								   " AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
@@ -1062,8 +1055,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	const char *key;
 	char	   *col[NUM_MIRROR_FIELDS] = {0};
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	mirror_valid = false;		/* linked_tables changed in this transaction */
 	mirror_load();
 	l = mirror_find(relid);
@@ -1201,8 +1193,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 					 " FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard()",
 					 l->qualified_name);
 	spi_run(sql.data, SPI_OK_UTILITY);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 	PG_RETURN_VOID();
 }
 
@@ -1241,8 +1232,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	bool		found = false;
 	int			rc;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, account_str, &key))
 	{
@@ -1275,8 +1265,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 			}
 		}
 	}
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 	return found;
 }
 
@@ -1288,8 +1277,7 @@ acctsec_linked_password_replace(const text *account, const char *hash)
 	Datum		values[2];
 	int			rc;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, text_to_cstring(account), &values[0]))
 	{
@@ -1309,6 +1297,5 @@ acctsec_linked_password_replace(const text *account, const char *hash)
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	}
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	acctsec_spi_finish();
 }

@@ -268,8 +268,7 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	 * serialises this with every other change to the account.
 	 */
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
 	args[1] = PointerGetDatum(sealed);
 	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
@@ -329,8 +328,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	bool		found;
 
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	found = lock_credential(account, false, &cred);
 	if (found && credential_matches(account, &cred, code, &step))
 	{
@@ -367,8 +365,7 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 	if (acctsec_account_locked_now(account))
 		PG_RETURN_BOOL(false);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	found = lock_credential(account, true, &cred);
 	if (found && credential_matches(account, &cred, code, &step))
 	{
@@ -401,8 +398,7 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	bool		found;
 
 	acctsec_account_lock(account, NULL);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	rc = SPI_execute_plan(acctsec_keep_plan(&disable_plan,
 									"DELETE FROM acctsec.totp_credentials"
 									" WHERE account OPERATOR(pg_catalog.=) $1",
@@ -437,8 +433,7 @@ acctsec_totp_reseal_all(void)
 	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
 	int			rc;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	acctsec_spi_connect();
 	rc = SPI_execute_plan(acctsec_keep_plan(&reseal_select_plan,
 									"SELECT account, secret"
 									" FROM acctsec.totp_credentials"

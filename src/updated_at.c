@@ -882,7 +882,7 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 						RelationGetRelationName(rel), ACCTSEC_UPDATED_AT_TRIGGER)));
 
 	begin_privileged(&priv);
-	SPI_connect();
+	acctsec_spi_connect();
 	set_opted_out(relid, false);
 	SPI_finish();
 	if (!our_trigger_maintains(&ours, column))
@@ -924,7 +924,7 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 	 * the row was there already, drop it here.
 	 */
 	begin_privileged(&priv);
-	SPI_connect();
+	acctsec_spi_connect();
 	set_opted_out(relid, true);
 	SPI_finish();
 	our_trigger(rel, &ours);
@@ -1155,7 +1155,7 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	}
 
-	SPI_connect();
+	acctsec_spi_connect();
 	switch (trigdata->tag)
 	{
 		case CMDTAG_DROP_TABLE:
