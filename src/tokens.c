@@ -72,7 +72,7 @@ static const char *const token_prefixes[] = {
 
 /* One-time tokens: purposes up to this many bytes, lifetimes up to 30 days */
 #define MAX_PURPOSE_BYTES		64
-#define MAX_TOKEN_TTL_USECS		(INT64CONST(30) * USECS_PER_DAY)
+#define MAX_TOKEN_TTL_DAYS		30
 
 /* ---------------------------------------------------------------------------
  * The token format
@@ -360,6 +360,26 @@ acctsec_tokens_prune(TimestampTz now)
 }
 
 /*
+ * The ttl is bounded as PostgreSQL compares intervals (a month is 30 days, a
+ * day 24 hours), so whether a ttl is accepted never depends on today's date;
+ * the expiry itself is calendar arithmetic (now() + ttl), as everywhere else.
+ */
+static bool
+token_ttl_in_range(Interval *ttl)
+{
+	Interval	zero = {0};
+	Interval	cap = {0};
+
+	cap.day = MAX_TOKEN_TTL_DAYS;
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
+											 IntervalPGetDatum(ttl),
+											 IntervalPGetDatum(&zero))) > 0 &&
+		DatumGetInt32(DirectFunctionCall2(interval_cmp,
+										  IntervalPGetDatum(ttl),
+										  IntervalPGetDatum(&cap))) <= 0;
+}
+
+/*
  * token_issue(account text, purpose text, ttl interval DEFAULT '1 hour')
  *		RETURNS text
  */
@@ -379,11 +399,15 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ttl must not be null")));
+	if (!token_ttl_in_range(PG_GETARG_INTERVAL_P(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive and at most 30 days"),
+				 errdetail("A month counts as 30 days, as when PostgreSQL compares intervals.")));
 	expires = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 													  TimestampTzGetDatum(now),
 													  PG_GETARG_DATUM(2)));
-	if (expires <= now || TIMESTAMP_NOT_FINITE(expires) ||
-		expires - now > MAX_TOKEN_TTL_USECS)
+	if (expires <= now || TIMESTAMP_NOT_FINITE(expires))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ttl must be positive and at most 30 days")));
