@@ -140,10 +140,13 @@ else:
 r = request()
 u = authenticate(r, username="alice", password=PW)
 check("backend: right password is a login", u is not None)
-login(r, u)
-django_last = User.objects.get(pk=alice.pk).last_login
-acct = one("SELECT last_login_at, login_count FROM acctsec.account_status(%s)", [str(alice.pk)])
-check("update_last_login() kept Django's value", django_last is not None and django_last > timezone.now() - datetime.timedelta(minutes=1))
+acctsec_last = one("SELECT last_login_at FROM acctsec.account_status(%s)", [str(alice.pk)])[0]
+login(r, u)                 # update_last_login(): last_login = timezone.now(), save(update_fields=...)
+django_last = u.last_login  # what Django wrote
+stored = User.objects.get(pk=alice.pk).last_login
+print("acctsec's login time, Django's write, stored:", acctsec_last, django_last, stored)
+check("update_last_login() kept Django's value", django_last > acctsec_last and stored == django_last)
+acct = one("SELECT last_login_at FROM acctsec.account_status(%s)", [str(alice.pk)])
 check("acctsec took Django's last_login over", acct[0] == django_last)
 sid = r.session.get("acctsec_session")
 check("an acctsec session was started", sid is not None)
