@@ -885,17 +885,27 @@ history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum 
 		Oid			argtypes[7] = {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID,
 		BOOLOID, BOOLOID, BOOLOID};
 
-		l->adopt_plan = keep_plan("INSERT INTO acctsec.accounts AS acc"
-								  " (account, last_login_at, last_login_ip, login_count)"
-								  " VALUES ($1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
-								  " CASE WHEN $7 THEN $4 ELSE 0 END)"
-								  " ON CONFLICT (account) DO UPDATE SET"
-								  " last_login_at = CASE WHEN $5 THEN excluded.last_login_at"
-								  " ELSE acc.last_login_at END,"
-								  " last_login_ip = CASE WHEN $6 THEN excluded.last_login_ip"
-								  " ELSE acc.last_login_ip END,"
-								  " login_count = CASE WHEN $7 THEN excluded.login_count"
-								  " ELSE acc.login_count END",
+		/*
+		 * The statement holds the linked row already; acctsec's own state
+		 * changes lock the account's row first and the linked row after
+		 * (the push).  Taking the account's row here could deadlock with
+		 * one of those, so a row another transaction holds is skipped
+		 * (SKIP LOCKED): that change is newer and its push will write the
+		 * row.  A missing row is inserted unless it exists by then.
+		 */
+		l->adopt_plan = keep_plan("WITH l AS (SELECT a.account FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED),"
+								  " u AS (UPDATE acctsec.accounts a SET"
+								  " last_login_at = CASE WHEN $5 THEN $2 ELSE a.last_login_at END,"
+								  " last_login_ip = CASE WHEN $6 THEN $3 ELSE a.last_login_ip END,"
+								  " login_count = CASE WHEN $7 THEN $4 ELSE a.login_count END"
+								  " FROM l WHERE a.account OPERATOR(pg_catalog.=) l.account)"
+								  " INSERT INTO acctsec.accounts (account, last_login_at, last_login_ip, login_count)"
+								  " SELECT $1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
+								  " CASE WHEN $7 THEN $4 ELSE 0 END"
+								  " WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1)"
+								  " ON CONFLICT (account) DO NOTHING",
 								  7, argtypes);
 	}
 	values[0] = CStringGetTextDatum(account);
