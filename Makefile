@@ -71,7 +71,8 @@ ISOLATION = \
 	token_consume \
 	session_rotate \
 	network_failures \
-	attack_lock
+	attack_lock \
+	mirror_history
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
