@@ -59,7 +59,9 @@ REGRESS = \
 	sessions \
 	lockout_revocation \
 	hostile \
-	attack
+	attack \
+	privileges \
+	linked_lock
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
