@@ -72,7 +72,8 @@ ISOLATION = \
 	token_consume \
 	session_rotate \
 	network_failures \
-	attack_lock
+	attack_lock \
+	password_change_rehash
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt
