@@ -99,7 +99,21 @@ SET ROLE regress_priv_app;
 SELECT * FROM regress_priv.seen();
 SELECT failed_login_attempts FROM regress_priv.users WHERE id = 7001;
 
--- 3. acctsec.login: the hash read, the policy's write, the rehash
+-- 3. an index expression over a mirrored column, calling the application's
+-- code (an immutable function may call a volatile one)
+CREATE FUNCTION regress_priv.index_spy(n int) RETURNS int
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  PERFORM regress_priv.spy('index expression');
+  RETURN n;
+END $$;
+CREATE INDEX ON regress_priv.users ((regress_priv.index_spy(failed_login_attempts)));
+RESET search_path;
+DELETE FROM regress_priv.seen;
+SELECT (acctsec.login_attempt('7002', false)).status;
+SELECT * FROM regress_priv.seen() WHERE what = 'index expression';
+
+-- 4. acctsec.login: the hash read, the policy's write, the rehash
 UPDATE regress_priv.users SET password_hash = :'outdated_hash' WHERE id = 7002;
 RESET search_path;
 SELECT acctsec.password_needs_rehash(password_hash) FROM regress_priv.users WHERE id = 7002;
@@ -121,7 +135,7 @@ SELECT current_user, current_setting('search_path') AS search_path;
 DELETE FROM regress_priv.seen;
 RESET ROLE;
 
--- 4. link_account_table: adopting the table's history and writing
+-- 5. link_account_table: adopting the table's history and writing
 -- acctsec's state into it, as the owner of the table
 CREATE TABLE regress_priv.members (id int PRIMARY KEY, failed_login_attempts int, locked_until timestamptz);
 ALTER TABLE regress_priv.members OWNER TO regress_priv_app;
