@@ -6,6 +6,7 @@
 # leaves the account locked.
 set -u -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X)
+export PGOPTIONS="-c client_min_messages=warning"
 DB=acctsec_security_doc
 DOC=$ACCTSEC_REPO/docs/security.md
 OUT=$ACCTSEC_RESULTS/security_doc.out
