@@ -6,18 +6,18 @@
 # leaves the account locked.
 set -u -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X)
-export PGOPTIONS="-c client_min_messages=warning"
+QUIET=(env PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -q)
 DB=acctsec_security_doc
 DOC=$ACCTSEC_REPO/docs/security.md
 OUT=$ACCTSEC_RESULTS/security_doc.out
 ROLE=webapp
 
-"${PSQL[@]}" -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null || exit 1
+"${QUIET[@]}" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null || exit 1
 cleanup() {
-  "${PSQL[@]}" -q -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
+  "${QUIET[@]}" -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 }
 trap cleanup EXIT
-"${PSQL[@]}" -q -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
+"${QUIET[@]}" -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 
 # every ```sql block, in order, after the extension is created
 {
