@@ -60,6 +60,7 @@ REGRESS = \
 	lockout_revocation \
 	hostile \
 	attack \
+	metrics \
 	privileges \
 	linked_lock
 ISOLATION = \
