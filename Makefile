@@ -60,7 +60,9 @@ REGRESS = \
 	lockout_revocation \
 	hostile \
 	attack \
-	metrics
+	metrics \
+	privileges \
+	linked_lock
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
@@ -72,7 +74,8 @@ ISOLATION = \
 	session_rotate \
 	network_failures \
 	attack_lock \
-	mirror_history
+	mirror_history \
+	password_change_rehash
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt

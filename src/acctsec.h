@@ -125,6 +125,13 @@ extern void acctsec_account_set_totp_enabled(const text *account, bool enabled);
  */
 extern bool acctsec_account_forget(const text *account);
 
+/*
+ * The same for a deleted row of a linked table (relation: its name, for the
+ * security event), except that a lock in force is kept until it expires.
+ */
+extern bool acctsec_account_forget_row(const text *account,
+									   const char *relation);
+
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
@@ -377,7 +384,8 @@ extern void acctsec_define_updated_at_gucs(void);
 /* linked_tables.c: the password column of the linked table, for login.c */
 extern bool acctsec_linked_password(const text *account, char **hash,
 									size_t *hash_len);
-extern void acctsec_linked_password_replace(const text *account,
+extern bool acctsec_linked_password_replace(const text *account,
+											const char *verified,
 											const char *hash);
 
 /*
@@ -405,5 +413,20 @@ extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
 									 int nargs, const Oid *argtypes,
 									 Datum *values, const char *nulls,
 									 bool read_only, long tcount);
+
+/*
+ * spi_util.c: the one privilege switch.  Between the two calls the backend
+ * acts as role, in a security-restricted operation with search_path
+ * pg_catalog, pg_temp; an error in between is undone by transaction abort.
+ */
+typedef struct AcctsecRoleSwitch
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} AcctsecRoleSwitch;
+
+extern void acctsec_become_role(Oid role, AcctsecRoleSwitch *sw);
+extern void acctsec_restore_role(AcctsecRoleSwitch *sw);
 
 #endif							/* ACCTSEC_H */

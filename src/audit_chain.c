@@ -323,9 +323,7 @@ static void
 lane_flush(void)
 {
 	Datum		args[3];
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
+	AcctsecRoleSwitch sw;
 	int			rc;
 
 	/* DROP EXTENSION in the same transaction took the lanes with it. */
@@ -346,13 +344,10 @@ lane_flush(void)
 	args[1] = Int64GetDatum(lane_state.seq);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) lane_state.head,
 													   lane_state.head_len));
-	owner = audit_log_facts().owner;
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
+	acctsec_become_role(audit_log_facts().owner, &sw);
 	rc = SPI_execute_snapshot(flush_plan, args, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	acctsec_restore_role(&sw);
 	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not update audit lane %d", lane_state.lane);
 	SPI_finish();
@@ -592,8 +587,6 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	Datum		values[AL_NCOLUMNS];
 	bool		nulls[AL_NCOLUMNS];
 	uint8		hash[ACCTSEC_AUDIT_HASH_BYTES];
-	Oid			save_userid;
-	int			save_sec;
 	int64		id;
 	const char *actor;
 	HeapTuple	tuple;
@@ -632,15 +625,12 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	if (!lane_state.held)
 	{
 		/* Once per transaction: take a lane, as the audit log's owner. */
-		Oid			owner = audit_log_facts().owner;
+		AcctsecRoleSwitch sw;
 
 		acctsec_spi_connect();
-
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_NOFORCE_RLS);
+		acctsec_become_role(audit_log_facts().owner, &sw);
 		lane_acquire();
-		SetUserIdAndSecContext(save_userid, save_sec);
+		acctsec_restore_role(&sw);
 		SPI_finish();
 	}
 	writer_open();

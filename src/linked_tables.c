@@ -6,7 +6,7 @@
  * acctsec.link_account_table (SQL, in 20_accounts.sql) records a table and
  * its key column in acctsec.linked_tables and attaches the AFTER DELETE row
  * trigger below, so that deleting a user through any ORM erases that
- * account's security state.  The trigger trusts only acctsec.linked_tables:
+ * account's security state (a lock in force excepted: it outlives the row).  The trigger trusts only acctsec.linked_tables:
  * the key column comes from there, not from trigger arguments, and a table
  * that is not linked is an error, so attaching the function by hand to some
  * other table can erase nothing.
@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/int.h"
@@ -30,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
@@ -43,6 +45,8 @@
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 
 static SPIPlanPtr key_column_plan = NULL;
+
+static char *table_name(Oid relid);
 
 /*
  * The key column recorded for relid, or NULL if the table is not linked.
@@ -134,7 +138,8 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 
 	key = SPI_getvalue(trigdata->tg_trigtuple, RelationGetDescr(rel), attnum);
 	if (key != NULL && key[0] != '\0' && strlen(key) <= ACCTSEC_MAX_ACCOUNT_BYTES)
-		acctsec_account_forget(cstring_to_text(key));
+		acctsec_account_forget_row(cstring_to_text(key),
+								   table_name(RelationGetRelid(rel)));
 
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
@@ -479,14 +484,171 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* "SELECT <source> AS f0, ... FROM <the account's row or the zero state>" */
+/*
+ * Whose rights a statement on a linked table runs with: its owner's, in a
+ * restricted security context (acctsec_become_role).  What acctsec needs
+ * from its own tables it reads first, with its own rights, and hands to
+ * those statements as parameters; no statement reads acctsec's tables and
+ * the application's at once, so neither role needs the other's privileges
+ * and no code of the application's ever runs with acctsec's.
+ */
+static Oid
+table_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* SPI_execute_plan as the owner of relid (SPI connected). */
+static int
+execute_plan_as_owner(Oid relid, SPIPlanPtr plan, Datum *values,
+					  const char *nulls, bool read_only, long tcount)
+{
+	AcctsecRoleSwitch sw;
+	int			rc;
+
+	acctsec_become_role(table_owner(relid), &sw);
+	rc = SPI_execute_plan(plan, values, nulls, read_only, tcount);
+	acctsec_restore_role(&sw);
+	return rc;
+}
+
+/* SPI_execute_with_args as the owner of relid (SPI connected). */
+static int
+execute_as_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
+				 Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	AcctsecRoleSwitch sw;
+	int			rc;
+
+	acctsec_become_role(table_owner(relid), &sw);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+							   read_only, tcount);
+	acctsec_restore_role(&sw);
+	return rc;
+}
+
+/*
+ * An account's mirrored state, read from acctsec.accounts with acctsec's
+ * rights: column f + 1 is field f (the zero state when there is no row)
+ * for every field before password_hash, and column STATE_HOST + 1 is the
+ * address as text, for a text column.
+ */
+#define STATE_HOST	MF_PASSWORD_HASH
+
+static SPIPlanPtr state_plan = NULL;
+
+/* The type a field's value is handed to the linked table's statements in. */
+static Oid
+field_param_type(const MirrorLink *l, int f)
+{
+	switch ((MirrorField) f)
+	{
+		case MF_FAILED_ATTEMPTS:
+			return INT4OID;
+		case MF_LOCKED_UNTIL:
+		case MF_LOCKED_AT:
+		case MF_LAST_LOGIN_AT:
+			return TIMESTAMPTZOID;
+		case MF_LAST_LOGIN_IP:
+			return getBaseType(l->atttype[f]) == INETOID ? INETOID : TEXTOID;
+		case MF_LOGIN_COUNT:
+			return INT8OID;
+		case MF_TOTP_ENABLED:
+			return BOOLOID;
+		case MF_PASSWORD_HASH:
+		case NUM_MIRROR_FIELDS:
+			break;
+	}
+	elog(ERROR, "unexpected mirror field %d", f);
+	return InvalidOid;
+}
+
+/*
+ * Read the account's state (SPI connected); latest: with a new snapshot
+ * (an AFTER trigger on acctsec.accounts must see the row it fired for).
+ * The values live in SPI's memory until the caller's SPI_finish.
+ */
 static void
-append_sources(StringInfo sql, const MirrorLink *l, bool cast, const char *account_expr)
+read_account_state(Datum account, bool latest, Datum *state, bool *isnull)
+{
+	if (state_plan == NULL)
+	{
+		StringInfoData sql;
+		Oid			argtypes[1] = {TEXTOID};
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int f = 0; f < MF_PASSWORD_HASH; f++)
+			appendStringInfo(&sql, "%s, ", mirror_fields[f].source);
+		appendStringInfoString(&sql, "pg_catalog.host(a.last_login_ip)"
+							   " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
+							   " ON a.account OPERATOR(pg_catalog.=) $1");
+		state_plan = keep_plan(sql.data, 1, argtypes);
+	}
+	if (SPI_execute_plan(state_plan, &account, NULL, !latest, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the account's state");
+	for (int c = 0; c <= STATE_HOST; c++)
+		state[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								 c + 1, &isnull[c]);
+}
+
+/*
+ * The link's mirrored fields, in field order, as parameters from the state
+ * read above; returns how many.  types may be NULL.
+ */
+static int
+link_state_params(const MirrorLink *l, const Datum *state, const bool *isnull,
+				  Datum *values, char *nulls, Oid *types)
+{
+	int			n = 0;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		int			c = f;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		if (field_param_type(l, f) == TEXTOID)
+			c = STATE_HOST;
+		if (values != NULL)
+		{
+			values[n] = state[c];
+			nulls[n] = isnull[c] ? 'n' : ' ';
+		}
+		if (types != NULL)
+			types[n] = field_param_type(l, f);
+		n++;
+	}
+	return n;
+}
+
+/* "CAST($first AS <column type>)", the column's type schema-qualified */
+static void
+append_cast(StringInfo sql, const MirrorLink *l, int f, const char *value)
+{
+	appendStringInfo(sql, "CAST(%s AS %s)", value,
+					 format_type_extended(l->atttype[f], l->atttypmod[f],
+										  FORMAT_TYPE_TYPEMOD_GIVEN |
+										  FORMAT_TYPE_FORCE_QUALIFY));
+}
+
+/*
+ * "<source> AS f0, ..." over an "a" with acctsec.accounts' columns, cast to
+ * the columns' types.
+ */
+static void
+append_sources(StringInfo sql, const MirrorLink *l)
 {
 	bool		first = true;
-	const char *source;
 
-	appendStringInfoString(sql, "SELECT ");
 	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 	{
 		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
@@ -495,26 +657,17 @@ append_sources(StringInfo sql, const MirrorLink *l, bool cast, const char *accou
 			appendStringInfoString(sql, ", ");
 		first = false;
 		/* an address into a text column: host(), without the /32 */
-		if (f == MF_LAST_LOGIN_IP && getBaseType(l->atttype[f]) != INETOID)
-			source = "pg_catalog.host(a.last_login_ip)";
-		else
-			source = mirror_fields[f].source;
-		if (cast)
-			appendStringInfo(sql, "CAST(%s AS %s)", source,
-							 format_type_extended(l->atttype[f], l->atttypmod[f],
-												  FORMAT_TYPE_TYPEMOD_GIVEN |
-												  FORMAT_TYPE_FORCE_QUALIFY));
-		else
-			appendStringInfoString(sql, source);
+		append_cast(sql, l, f,
+					field_param_type(l, f) == TEXTOID ?
+					"pg_catalog.host(a.last_login_ip)" : mirror_fields[f].source);
 		appendStringInfo(sql, " AS f%d", f);
 	}
-	appendStringInfo(sql, " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
-					 " ON a.account OPERATOR(pg_catalog.=) %s", account_expr);
 }
 
 /*
- * The plan writing the account's current state into its row of the linked
- * table: $1 the key (of the key column's base type), $2 the account.
+ * The plan writing the account's state into its row of the linked table,
+ * run as the table's owner: $1 the key (of the key column's base type),
+ * then the link's fields (link_state_params).
  */
 static SPIPlanPtr
 push_plan(MirrorLink *l)
@@ -522,40 +675,58 @@ push_plan(MirrorLink *l)
 	if (l->push_plan == NULL)
 	{
 		StringInfoData sql;
-		Oid			argtypes[2] = {l->key_type, TEXTOID};
+		Oid			argtypes[NUM_MIRROR_FIELDS + 1];
+		int			n;
+		int			p = 2;
 		bool		first = true;
 
+		argtypes[0] = l->key_type;
+		n = link_state_params(l, NULL, NULL, NULL, NULL, argtypes + 1);
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 		{
 			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
 				continue;
-			appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ",
-							 quote_identifier(get_attname(l->relid, l->attnum[f], false)), f);
+			appendStringInfo(&sql, "%s%s = ", first ? "" : ", ",
+							 quote_identifier(get_attname(l->relid, l->attnum[f], false)));
+			append_cast(&sql, l, f, psprintf("$%d", p++));
 			first = false;
 		}
-		appendStringInfoString(&sql, " FROM (");
-		append_sources(&sql, l, false, "$2");
-		appendStringInfo(&sql, ") AS s WHERE t.%s OPERATOR(pg_catalog.=) $1",
+		appendStringInfo(&sql, " WHERE t.%s OPERATOR(pg_catalog.=) $1",
 						 quote_identifier(l->key_column));
-		l->push_plan = keep_plan(sql.data, 2, argtypes);
+		l->push_plan = keep_plan(sql.data, n + 1, argtypes);
 	}
 	return l->push_plan;
 }
 
-/* The plan reading the account's current state as the columns' types. */
+/*
+ * The plan casting the account's state to the columns' types (domain
+ * CHECKs included), run as the table's owner: the link's fields as
+ * parameters (link_state_params).
+ */
 static SPIPlanPtr
 guard_plan(MirrorLink *l)
 {
 	if (l->guard_plan == NULL)
 	{
 		StringInfoData sql;
-		Oid			argtypes[1] = {TEXTOID};
+		Oid			argtypes[NUM_MIRROR_FIELDS];
+		int			n;
+		int			p = 1;
 
+		n = link_state_params(l, NULL, NULL, NULL, NULL, argtypes);
 		initStringInfo(&sql);
-		append_sources(&sql, l, true, "$1");
-		l->guard_plan = keep_plan(sql.data, 1, argtypes);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		{
+			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+				continue;
+			if (p > 1)
+				appendStringInfoString(&sql, ", ");
+			append_cast(&sql, l, f, psprintf("$%d", p++));
+		}
+		l->guard_plan = keep_plan(sql.data, n, argtypes);
 	}
 	return l->guard_plan;
 }
@@ -699,21 +870,34 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	mirror_load();
 	if (mirror_nlinks > 0)
 	{
+		Datum		state[STATE_HOST + 1];
+		bool		state_null[STATE_HOST + 1];
+		bool		state_read = false;
+
 		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
 		for (int i = 0; i < mirror_nlinks; i++)
 		{
 			MirrorLink *l = &mirror_links[i];
-			Datum		values[2];
+			Datum		values[NUM_MIRROR_FIELDS + 1];
+			char		nulls[NUM_MIRROR_FIELDS + 1];
 			int			rc;
 
 			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
 				!account_key(l, account, &values[0]))
 				continue;
-			values[1] = CStringGetTextDatum(account);
+			if (!state_read)
+			{
+				read_account_state(CStringGetTextDatum(account), true,
+								   state, state_null);
+				state_read = true;
+			}
+			nulls[0] = ' ';
+			(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
 			mirror_writing = true;
 			PG_TRY();
 			{
-				rc = SPI_execute_plan(push_plan(l), values, NULL, false, 0);
+				rc = execute_plan_as_owner(l->relid, push_plan(l), values, nulls,
+										   false, 0);
 			}
 			PG_FINALLY();
 			{
@@ -1028,9 +1212,14 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(newtup);
 	}
 	{
-		Datum		arg = CStringGetTextDatum(account);
+		Datum		state[STATE_HOST + 1];
+		bool		state_null[STATE_HOST + 1];
+		Datum		args[NUM_MIRROR_FIELDS];
+		char		argnulls[NUM_MIRROR_FIELDS];
 
-		rc = SPI_execute_plan(guard_plan(l), &arg, NULL, true, 1);
+		read_account_state(CStringGetTextDatum(account), false, state, state_null);
+		(void) link_state_params(l, state, state_null, args, argnulls, NULL);
+		rc = execute_plan_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1);
 	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -1327,16 +1516,29 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 		if (l->attnum[f] != InvalidAttrNumber)
 			col[f] = psprintf("t.%s", quote_identifier(get_attname(relid, l->attnum[f], false)));
 
+	/*
+	 * Each step below reads acctsec's tables with acctsec's rights and the
+	 * application's table as its owner (table_owner), the values passing
+	 * between the two as array parameters.
+	 */
 	if (col[MF_TOTP_ENABLED] != NULL)
 	{
+		Datum		enrolled;
+		bool		isnull;
+		Oid			argtype = TEXTARRAYOID;
+
+		spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
+				" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
+		enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT EXISTS"
-						 " (SELECT FROM acctsec.accounts a"
-						 " WHERE a.account OPERATOR(pg_catalog.=) t.%s::pg_catalog.text"
-						 " AND a.totp_enabled) LIMIT 1",
+						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
+						 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
+						 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
 						 l->qualified_name, col[MF_TOTP_ENABLED], key);
-		spi_run(sql.data, SPI_OK_SELECT);
+		if (execute_as_owner(relid, sql.data, 1, &argtype, &enrolled, NULL,
+							 true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read table %s", l->qualified_name);
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1346,77 +1548,146 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	}
 
 	/* adopt the table's values where acctsec knows nothing yet */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "INSERT INTO acctsec.accounts AS acc (account, failed_attempts, last_failed_at,"
-					 " locked_until, locked_at, last_login_at, last_login_ip, login_count)"
-					 " SELECT t.%s::pg_catalog.text, %s, %s, %s, %s, %s, %s, %s"
-					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
-					 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
-					 key,
-					 col[MF_FAILED_ATTEMPTS] ?
-					 psprintf("COALESCE(%s, 0)::pg_catalog.int4", col[MF_FAILED_ATTEMPTS]) : "0",
-					 col[MF_FAILED_ATTEMPTS] ?
-					 psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END", col[MF_FAILED_ATTEMPTS]) : "NULL",
-					 col[MF_LOCKED_UNTIL] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_UNTIL]) :
-					 col[MF_LOCKED_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
-							  " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
-							  col[MF_LOCKED_AT]) : "NULL",
-					 col[MF_LOCKED_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_AT]) : "NULL",
-					 col[MF_LAST_LOGIN_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LAST_LOGIN_AT]) : "NULL",
-					 col[MF_LAST_LOGIN_IP] ?
-					 psprintf("NULLIF(%s::pg_catalog.text, '')::pg_catalog.inet", col[MF_LAST_LOGIN_IP]) : "NULL",
-					 col[MF_LOGIN_COUNT] ?
-					 psprintf("COALESCE(%s, 0)::pg_catalog.int8", col[MF_LOGIN_COUNT]) : "0",
-					 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
-	if (col[MF_FAILED_ATTEMPTS])
-		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
-	if (col[MF_LOGIN_COUNT])
-		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
-	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
-		if (col[f])
-			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
-	/*
-	 * An account row with no history yet (made by totp_import or
-	 * backup_codes_import just before linking, as the migration does) takes
-	 * the table's values too; one with any history keeps its own.
-	 */
-	appendStringInfoString(&sql, ") ON CONFLICT (account) DO UPDATE SET"
-						   " failed_attempts = excluded.failed_attempts,"
-						   " last_failed_at = excluded.last_failed_at,"
-						   " locked_until = excluded.locked_until,"
-						   " locked_at = excluded.locked_at,"
-						   " last_login_at = excluded.last_login_at,"
-						   " last_login_ip = excluded.last_login_ip,"
-						   " login_count = excluded.login_count"
-						   " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
-						   " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
-						   " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
-						   " AND acc.last_login_at IS NULL"
-						   " AND acc.login_count OPERATOR(pg_catalog.=) 0");
-	spi_run(sql.data, SPI_OK_INSERT);
+	{
+		static const Oid adopt_types[] = {
+			TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+			TIMESTAMPTZOID, INETOID, INT8OID
+		};
+		const char *adopt[lengthof(adopt_types)];
+		Datum		arrays[lengthof(adopt_types)];
+		char		arraynulls[lengthof(adopt_types)];
+		Oid			arraytypes[lengthof(adopt_types)];
+
+		adopt[0] = psprintf("t.%s", key);
+		adopt[1] = col[MF_FAILED_ATTEMPTS] ?
+			psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
+		adopt[2] = col[MF_FAILED_ATTEMPTS] ?
+			psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
+					 col[MF_FAILED_ATTEMPTS]) : "NULL";
+		adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
+			col[MF_LOCKED_AT] ?
+			psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
+					 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
+					 col[MF_LOCKED_AT]) : "NULL";
+		adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
+		adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
+		adopt[6] = col[MF_LAST_LOGIN_IP] ?
+			psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
+		adopt[7] = col[MF_LOGIN_COUNT] ?
+			psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
+
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int i = 0; i < lengthof(adopt_types); i++)
+			appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
+							 i > 0 ? ", " : "", adopt[i],
+							 format_type_extended(adopt_types[i], -1,
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		appendStringInfo(&sql,
+						 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
+						 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
+						 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
+		if (col[MF_FAILED_ATTEMPTS])
+			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
+		if (col[MF_LOGIN_COUNT])
+			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
+		for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
+			if (col[f])
+				appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
+		appendStringInfoChar(&sql, ')');
+		if (execute_as_owner(relid, sql.data, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read table %s", l->qualified_name);
+		for (int i = 0; i < lengthof(adopt_types); i++)
+		{
+			bool		isnull;
+
+			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &isnull);
+			arraynulls[i] = isnull ? 'n' : ' ';
+			arraytypes[i] = get_array_type(adopt_types[i]);
+		}
+
+		/*
+		 * An account row with no history yet (made by totp_import or
+		 * backup_codes_import just before linking, as the migration does)
+		 * takes the table's values too; one with any history keeps its own.
+		 */
+		if (arraynulls[0] == ' ' &&
+			SPI_execute_with_args("INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
+								  " last_failed_at, locked_until, locked_at, last_login_at,"
+								  " last_login_ip, login_count)"
+								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								  " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+								  " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+								  " ON CONFLICT (account) DO UPDATE SET"
+								  " failed_attempts = excluded.failed_attempts,"
+								  " last_failed_at = excluded.last_failed_at,"
+								  " locked_until = excluded.locked_until,"
+								  " locked_at = excluded.locked_at,"
+								  " last_login_at = excluded.last_login_at,"
+								  " last_login_ip = excluded.last_login_ip,"
+								  " login_count = excluded.login_count"
+								  " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+								  " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+								  " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+								  " AND acc.last_login_at IS NULL"
+								  " AND acc.login_count OPERATOR(pg_catalog.=) 0",
+								  lengthof(adopt_types), arraytypes, arrays, arraynulls,
+								  false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not adopt the values of table %s", l->qualified_name);
+	}
 
 	/* acctsec's values into the table, where they differ */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "UPDATE ONLY %s AS t SET (", l->qualified_name);
 	{
+		static const char *const state_columns[] = {
+			"account", "failed_attempts", "locked_until", "locked_at",
+			"last_login_at", "last_login_ip", "login_count", "totp_enabled"
+		};
+		Datum		arrays[lengthof(state_columns)];
+		char		arraynulls[lengthof(state_columns)];
+		Oid			arraytypes[lengthof(state_columns)];
 		bool		first = true;
 
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int i = 0; i < lengthof(state_columns); i++)
+			appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
+							 state_columns[i]);
+		appendStringInfoString(&sql, " FROM acctsec.accounts a");
+		spi_run(sql.data, SPI_OK_SELECT);
+		for (int i = 0; i < lengthof(state_columns); i++)
+		{
+			bool		isnull;
+
+			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &isnull);
+			arraynulls[i] = isnull ? 'n' : ' ';
+			arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
+		}
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
 			{
-				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f] + 2);
+				appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ", col[f] + 2, f);
 				first = false;
 			}
-		appendStringInfoString(&sql, ") = (");
-		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
-		appendStringInfo(&sql, ") WHERE t.%s IS NOT NULL AND NOT EXISTS (SELECT FROM (", key);
-		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
-		appendStringInfoString(&sql, ") AS s WHERE ROW(");
+		appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
+		append_sources(&sql, l);
+		appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
+						 " WHERE x.%s IS NOT NULL) AS k"
+						 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+						 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
+						 key, l->qualified_name, key);
+		for (int i = 0; i < lengthof(state_columns); i++)
+			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
+		appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
+						 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
+						 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
+						 key, key, key);
 		first = true;
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
@@ -1424,7 +1695,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f]);
 				first = false;
 			}
-		appendStringInfoString(&sql, ") IS NOT DISTINCT FROM ROW(");
+		appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
 		first = true;
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
@@ -1432,9 +1703,11 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 				appendStringInfo(&sql, "%ss.f%d", first ? "" : ", ", f);
 				first = false;
 			}
-		appendStringInfoString(&sql, "))");
+		appendStringInfoChar(&sql, ')');
+		if (execute_as_owner(relid, sql.data, lengthof(state_columns), arraytypes,
+							 arrays, arraynulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update table %s", l->qualified_name);
 	}
-	spi_run(sql.data, SPI_OK_UPDATE);
 
 	/*
 	 * The guard.  Triggers of one kind fire in name order: "zz_" puts it
@@ -1497,7 +1770,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 
 			l->password_plan = keep_plan(sql, 1, &l->key_type);
 		}
-		rc = SPI_execute_plan(l->password_plan, &key, NULL, true, 2);
+		rc = execute_plan_as_owner(l->relid, l->password_plan, &key, NULL, true, 2);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed > 1)
@@ -1521,13 +1794,20 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	return found;
 }
 
-/* Replace an account's stored password hash (a rehash by acctsec.login). */
-void
-acctsec_linked_password_replace(const text *account, const char *hash)
+/*
+ * Replace an account's stored password hash (a rehash by acctsec.login), if
+ * it still is the hash verified: a password changed since it was read (by a
+ * transaction that committed while this one waited for the row) wins, and
+ * the answer is false.
+ */
+bool
+acctsec_linked_password_replace(const text *account, const char *verified,
+								const char *hash)
 {
 	MirrorLink *l;
-	Datum		values[2];
+	Datum		values[3];
 	int			rc;
+	bool		replaced = false;
 
 	acctsec_spi_connect();
 	l = password_link();
@@ -1535,19 +1815,25 @@ acctsec_linked_password_replace(const text *account, const char *hash)
 	{
 		if (l->rehash_plan == NULL)
 		{
-			Oid			argtypes[2] = {l->key_type, TEXTOID};
+			Oid			argtypes[3] = {l->key_type, TEXTOID, TEXTOID};
+			const char *column = quote_identifier(get_attname(l->relid,
+															  l->attnum[MF_PASSWORD_HASH],
+															  false));
 			char	   *sql = psprintf("UPDATE ONLY %s AS t SET %s = $2"
-									   " WHERE t.%s OPERATOR(pg_catalog.=) $1",
-									   l->qualified_name,
-									   quote_identifier(get_attname(l->relid, l->attnum[MF_PASSWORD_HASH], false)),
-									   quote_identifier(l->key_column));
+									   " WHERE t.%s OPERATOR(pg_catalog.=) $1"
+									   " AND t.%s::pg_catalog.text IS NOT DISTINCT FROM $3",
+									   l->qualified_name, column,
+									   quote_identifier(l->key_column), column);
 
-			l->rehash_plan = keep_plan(sql, 2, argtypes);
+			l->rehash_plan = keep_plan(sql, 3, argtypes);
 		}
 		values[1] = CStringGetTextDatum(hash);
-		rc = SPI_execute_plan(l->rehash_plan, values, NULL, false, 0);
+		values[2] = CStringGetTextDatum(verified);
+		rc = execute_plan_as_owner(l->relid, l->rehash_plan, values, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		replaced = SPI_processed > 0;
 	}
 	acctsec_spi_finish();
+	return replaced;
 }

@@ -7,7 +7,10 @@
  * login_attempt policy with that outcome by calling acctsec.login_attempt
  * itself through fmgr, so lockout, throttling and every later policy
  * change apply unchanged.  On success an outdated hash is replaced by a
- * current Argon2id hash in the same transaction.
+ * current Argon2id hash in the same transaction, if the column still holds
+ * the hash that was verified: a password changed meanwhile is never undone
+ * by a login with the old one.  The table is read and written as its owner
+ * (linked_tables.c).
  *
  * An unknown account (no row, or no password) costs what a known one costs:
  * the password is verified against a dummy Argon2id hash made at the current
@@ -124,8 +127,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 			DatumGetCString(DirectFunctionCall1(enum_out, status));
 
 		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
-			acctsec_linked_password_replace(account,
-											acctsec_password_hash_datum(PG_GETARG_DATUM(1)));
+			(void) acctsec_linked_password_replace(account, hash,
+												   acctsec_password_hash_datum(PG_GETARG_DATUM(1)));
 	}
 	PG_RETURN_DATUM(result);
 }

@@ -614,38 +614,25 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
-typedef struct PrivilegedState
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} PrivilegedState;
+typedef AcctsecRoleSwitch PrivilegedState;
 
 /*
  * Become the bootstrap superuser with a fixed search_path, in a restricted
- * security context.  Callers have already checked that the calling role owns
- * the table concerned.  An error on the way is undone by (sub)transaction
- * abort, which restores both the user and the settings.
+ * security context (spi_util.c).  Callers have already checked that the
+ * calling role owns the table concerned; what runs meanwhile is acctsec's
+ * own catalog work (CREATE/DROP TRIGGER, its opt-out table), no code of the
+ * table's.  An error on the way is undone by (sub)transaction abort.
  */
 static void
 begin_privileged(PrivilegedState *state)
 {
-	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   state->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	state->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	acctsec_become_role(BOOTSTRAP_SUPERUSERID, state);
 }
 
 static void
 end_privileged(PrivilegedState *state)
 {
-	AtEOXact_GUC(false, state->save_nestlevel);
-	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+	acctsec_restore_role(state);
 }
 
 /*
