@@ -40,6 +40,16 @@ host_mirror() {
     grep .
 }
 
+# debootstrap, on the host
+chroot_tools() {
+  command -v debootstrap >/dev/null && return 0
+  say "== installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+           apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
+    || die "could not install debootstrap"
+}
+
 chroot_ensure() {
   local v=$1 suite=${CHROOT_SUITE[$1]:-} mirror key pkgs tmp
   [ -n "$suite" ] || die "no Debian suite known for PostgreSQL $v (known: ${!CHROOT_SUITE[*]})"
@@ -49,11 +59,7 @@ chroot_ensure() {
   key=$( { echo "$suite $pkgs"; declare -f chroot_build; } | sha256sum | cut -c1-12)
   CHROOT=$CHROOT_CACHE/pg$v-$suite-$key
   [ -f "$CHROOT/.acctsec-ready" ] && return 0
-  command -v debootstrap >/dev/null || {
-    say "== installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
-      || die "could not install debootstrap"
-  }
+  chroot_tools
   mirror=$(host_mirror) || die "could not read the host's Debian mirror from its apt sources"
   mkdir -p "$CHROOT_CACHE"
   exec 9>"$CHROOT_CACHE/.lock-pg$v"
@@ -104,8 +110,11 @@ chroot_run_in() {
     mount -t proc proc "$dir/proc"
     mount --bind /dev "$dir/dev"
     mount -t tmpfs -o mode=1777,size=1g shm "$dir/dev/shm"
-    mount -t devpts -o newinstance,ptmxmode=0666 devpts "$dir/dev/pts" 2>/dev/null || true
-    cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+    # the host'"'"'s name resolution and the certificate authorities it trusts
+    # (npm reaches its registry through whatever the host does)
+    for f in /etc/resolv.conf /etc/ssl/certs/ca-certificates.crt; do
+      [ -f "$f" ] && [ -f "$dir$f" ] && mount --bind -o ro "$f" "$dir$f"
+    done
     exec chroot "$dir" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       HOME=/root LANG=C.UTF-8 "$@"' sh "$dir" "$@"
 }
