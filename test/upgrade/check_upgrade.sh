@@ -59,6 +59,10 @@ SELECT format('ALTER EXTENSION acctsec DROP %s', pg_describe_object(classid, obj
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'acctsec')
+  -- recent releases (17.x, 18) list a table's row type as a member too; it
+  -- leaves with its table
+  AND NOT (classid = 'pg_type'::regclass
+           AND objid IN (SELECT oid FROM pg_type WHERE typrelid <> 0))
 ORDER BY 1 \gexec
 SQL
   echo "== objects (pg_dump --schema-only)" >>"$f"
