@@ -11,14 +11,19 @@
 declare -A CHROOT_SUITE=([17]=trixie [18]=sid)
 CHROOT_CACHE=${ACCTSEC_CHROOT_CACHE:-/var/cache/acctsec-chroots}
 
-# The packages inside: the server and its headers, the build, and what the
-# script suites run (the same list as the host's PKGS, less the fuzzers'
-# clang, since the fuzz targets do not touch the server and run on the host).
+# The packages inside: the host's list (test/run's PKGS) with this version's
+# server and headers, less the fuzzers' clang (the fuzz targets do not touch
+# the server and run on the host only), plus what a minbase system lacks.
 chroot_packages() {
-  local v=$1
-  echo make gcc postgresql-$v postgresql-server-dev-$v libsodium-dev \
-       libcrypt-dev oathtool python3 python3-sqlalchemy python3-psycopg2 \
-       whois nodejs npm argon2 ca-certificates util-linux
+  local v=$1 p out
+  out=(postgresql-$v postgresql-server-dev-$v)
+  for p in "${PKGS[@]}"; do
+    case "$p" in
+      postgresql-*|clang|clang-*|libclang-rt-*) ;;
+      *) out+=("$p") ;;
+    esac
+  done
+  echo "${out[@]}" ca-certificates tzdata util-linux
 }
 
 # The host's Debian mirror, read from its apt sources (deb822 .sources files
