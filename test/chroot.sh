@@ -12,12 +12,16 @@ declare -A CHROOT_SUITE=([17]=trixie [18]=sid)
 CHROOT_CACHE=${ACCTSEC_CHROOT_CACHE:-/var/cache/acctsec-chroots}
 
 # The packages inside: the host's list (test/run's PKGS) with this version's
-# server and headers, less the fuzzers' clang (the fuzz targets do not touch
+# server, headers and server modules, less the fuzzers' clang (the fuzz targets do not touch
 # the server and run on the host only), plus what a minbase system lacks.
 chroot_packages() {
   local v=$1 p out
   out=(postgresql-$v postgresql-server-dev-$v)
   for p in "${PKGS[@]}"; do
+    if [[ $p =~ ^postgresql-[0-9]+-(.+)$ ]]; then
+      out+=("postgresql-$v-${BASH_REMATCH[1]}")     # a server module, for V
+      continue
+    fi
     case "$p" in
       postgresql-*|clang|clang-*|libclang-rt-*) ;;
       *) out+=("$p") ;;
