@@ -59,10 +59,14 @@ SELECT format('ALTER EXTENSION acctsec DROP %s', pg_describe_object(classid, obj
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'acctsec')
-  -- recent releases (17.x, 18) list a table's row type as a member too; it
-  -- leaves with its table
+  -- recent releases (17.x, 18) list a table's row type and its array type
+  -- as members too; they leave with the table
   AND NOT (classid = 'pg_type'::regclass
-           AND objid IN (SELECT oid FROM pg_type WHERE typrelid <> 0))
+           AND objid IN (SELECT t.oid FROM pg_type t
+                         LEFT JOIN pg_type e ON e.oid = t.typelem
+                         JOIN pg_class c ON c.oid = CASE WHEN t.typrelid <> 0
+                                                         THEN t.typrelid ELSE e.typrelid END
+                         WHERE c.relkind <> 'c'))
 ORDER BY 1 \gexec
 SQL
   echo "== objects (pg_dump --schema-only)" >>"$f"
