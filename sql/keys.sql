@@ -50,10 +50,11 @@ FROM acctsec.key_status();
 -- a role without privileges sees none of it
 CREATE ROLE regress_keys_nobody;
 SET ROLE regress_keys_nobody;
+-- (the message's wording changed in PostgreSQL 16: only its SQLSTATE shown)
+\set VERBOSITY sqlstate
 SHOW acctsec.secret_key;
-\echo :LAST_ERROR_SQLSTATE
 SELECT current_setting('acctsec.secret_key_previous');
-\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT count(*) FROM pg_settings WHERE name LIKE 'acctsec.secret%';
 SELECT key FROM acctsec.database_key;
 \echo :LAST_ERROR_SQLSTATE

@@ -13,6 +13,7 @@
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "otp.h"
+#include "compat.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
 #define ACCTSEC_MAX_SECRET_BYTES	1024

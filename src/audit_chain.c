@@ -37,7 +37,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/backendid.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -130,6 +129,13 @@ static bool purge_in_progress = false;
  * transaction's resource owner; closed before commit, and before any
  * utility command (so that DDL on the log, DROP EXTENSION included, finds it
  * closed); an abort simply forgets it.
+ *
+ * Everything the writer does runs under that one owner: opening, every
+ * insert and closing.  An index AM may keep resources between the inserts
+ * of one writer (BRIN keeps its revmap buffer pinned from PostgreSQL 17 on,
+ * until ExecCloseIndices() calls its aminsertcleanup); taken under the
+ * statement's owner they would be released with the statement, or found
+ * missing when the writer closes in a later one.
  */
 typedef struct AuditWriter
 {
@@ -453,7 +459,7 @@ lane_acquire(void)
 	}
 
 	/* spread backends over the lane pages: 11 is prime to the lane count */
-	start = Int32GetDatum((MyBackendId * 11) % ACCTSEC_AUDIT_LANES);
+	start = Int32GetDatum((MyProcNumber * 11) % ACCTSEC_AUDIT_LANES);
 	rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
@@ -590,6 +596,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	int64		id;
 	const char *actor;
 	HeapTuple	tuple;
+	ResourceOwner save_owner;
 
 	/* rows are stored with heap_insert, which does not check this itself */
 	PreventCommandIfReadOnly("INSERT INTO acctsec.audit_log");
@@ -650,14 +657,17 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	 * values above always are.
 	 */
 	tuple = heap_form_tuple(RelationGetDescr(writer->rel), values, nulls);
+	save_owner = CurrentResourceOwner;
+	CurrentResourceOwner = TopTransactionResourceOwner;
 	heap_insert(writer->rel, tuple, GetCurrentCommandId(true), 0, NULL);
 	/* the slot only lends the tuple to the index code, never owns it */
 	ExecStoreHeapTuple(tuple, writer->slot, false);
 	if (writer->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(writer->rri, writer->slot, writer->estate,
-										false, false, NULL, NIL));
+		list_free(acctsec_insert_index_tuples(writer->rri, writer->slot,
+											  writer->estate));
 	ExecClearTuple(writer->slot);
 	ResetPerTupleExprContext(writer->estate);
+	CurrentResourceOwner = save_owner;
 
 	lane_state.seq++;
 	lane_state.head_len = ACCTSEC_AUDIT_HASH_BYTES;

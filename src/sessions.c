@@ -381,7 +381,7 @@ find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(selector));
-	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))

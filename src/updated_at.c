@@ -479,7 +479,7 @@ current_value(UpdatedAtEntry *entry)
 						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 						 errmsg("timestamp out of range")));
 		}
-		AdjustTimestampForTypmod(&value, entry->typmod);
+		acctsec_adjust_timestamp(&value, entry->typmod);
 
 		entry->value = value;
 		entry->value_xact_start = xact_start;
@@ -836,7 +836,7 @@ open_owned_table(Oid relid, const char *caller)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
 					   relname);
 
@@ -852,7 +852,7 @@ open_owned_table(Oid relid, const char *caller)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
 				 errdetail("%s works on tables and partitioned tables.", caller)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER,
 					   get_relkind_objtype(rel->rd_rel->relkind),
 					   RelationGetRelationName(rel));
@@ -1027,7 +1027,7 @@ reconcile_table(Oid relid, Oid funcoid)
 		 rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) ||
 		rel->rd_rel->relispartition ||	/* inherits the parent's trigger */
 		in_system_schema(RelationGetNamespace(rel)) ||
-		!pg_class_ownercheck(relid, GetUserId()))
+		!object_ownercheck(RelationRelationId, relid, GetUserId()))
 	{
 		relation_close(rel, AccessShareLock);
 		return;
@@ -1079,7 +1079,7 @@ make_way_for(Oid relid, LOCKMODE lockmode)
 	/* Not even a lock on a table the caller does not own. */
 	if (!OidIsValid(relid) ||
 		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-		!pg_class_ownercheck(relid, GetUserId()))
+		!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		return;
 	rel = try_relation_open(relid, lockmode);
 	if (rel == NULL)
@@ -1121,7 +1121,7 @@ updated_at_ddl_start(Node *parsetree)
 			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
 			if (!OidIsValid(parentid) ||
 				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
-				!pg_class_ownercheck(parentid, GetUserId()))
+				!object_ownercheck(RelationRelationId, parentid, GetUserId()))
 				continue;
 			/* the lock ATTACH PARTITION takes on the parent */
 			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hashes made by outside tools, verified through acctsec.password_verify:
 # mkpasswd (libxcrypt: bcrypt $2a$/$2b$, SHA-crypt $5$/$6$ with random
-# rounds, yescrypt at several costs), Python's crypt module, and the Argon2
+# rounds, yescrypt at several costs), Python's crypt module (libcrypt through
+# ctypes where Python 3.13 no longer has it), and the Argon2
 # reference implementation's CLI (argon2: Argon2id and Argon2i with random
 # passes, memory, lanes, salt and hash lengths).  Each right password must
 # verify and a wrong one must not.  In the other direction, every hash
@@ -15,8 +16,34 @@ DB=acctsec_pwformats
 "${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
 
 PGDATABASE=$DB /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY'
-import base64, crypt, random, re, secrets, subprocess, sys
+import base64, random, re, secrets, subprocess, sys
 import psycopg2
+
+try:
+    import crypt as _crypt
+
+    def python_crypt(pw, scheme):
+        return _crypt.crypt(pw, _crypt.mksalt({"2b": _crypt.METHOD_BLOWFISH,
+                                               "5": _crypt.METHOD_SHA256,
+                                               "6": _crypt.METHOD_SHA512}[scheme]))
+except ImportError:
+    # Python 3.13 (Debian 13 on) removed the crypt module; call libcrypt's
+    # crypt_gensalt(3) and crypt(3) as the module did.
+    import ctypes
+    _lib = ctypes.CDLL("libcrypt.so.1")
+    _lib.crypt_gensalt.restype = ctypes.c_char_p
+    _lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    _lib.crypt.restype = ctypes.c_char_p
+    _lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+
+    def python_crypt(pw, scheme):
+        salt = _lib.crypt_gensalt(("$%s$" % scheme).encode(), 0, None, 0)
+        if salt is None:
+            raise OSError("crypt_gensalt failed for $%s$" % scheme)
+        out = _lib.crypt(pw.encode(), salt)
+        if out is None or out.startswith(b"*"):
+            raise OSError("crypt failed for $%s$" % scheme)
+        return out.decode()
 
 rng = random.SystemRandom()
 conn = psycopg2.connect("")
@@ -50,8 +77,7 @@ for _ in range(8):
     pw = password(); cases.append(("mkpasswd sha256crypt", pw, mkpasswd("sha256crypt", pw, rng.choice([None, rng.randint(1000, 20000)]))))
     pw = password(); cases.append(("mkpasswd sha512crypt", pw, mkpasswd("sha512crypt", pw, rng.choice([None, rng.randint(1000, 20000)]))))
     pw = password(); cases.append(("mkpasswd yescrypt", pw, mkpasswd("yescrypt", pw, rng.randint(1, 6))))
-    pw = password(); cases.append(("python crypt", pw, crypt.crypt(pw, crypt.mksalt(rng.choice(
-        [crypt.METHOD_BLOWFISH, crypt.METHOD_SHA256, crypt.METHOD_SHA512]), rounds=None))))
+    pw = password(); cases.append(("python crypt", pw, python_crypt(pw, rng.choice(["2b", "5", "6"]))))
     for variant in ("-id", "-i"):
         pw = password()
         salt = secrets.token_urlsafe(rng.randint(8, 24))
