@@ -61,6 +61,7 @@ REGRESS = \
 	hostile \
 	attack
 ISOLATION = \
+	audit_seal \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \

@@ -145,6 +145,8 @@ typedef struct AcctsecAuditRow
 } AcctsecAuditRow;
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
+/* Install the utility hook (closes the writer before DDL); from _PG_init. */
+extern void acctsec_audit_chain_init(void);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define acctsec_attribute_sentinel __attribute__((sentinel))
