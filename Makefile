@@ -44,6 +44,7 @@ REGRESS = \
 	security \
 	audit \
 	audit_events \
+	audit_checkpoint \
 	keys \
 	throttle \
 	smart_lockout \

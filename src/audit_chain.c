@@ -41,7 +41,9 @@
 #include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -53,6 +55,7 @@
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
@@ -68,6 +71,7 @@
 
 #include "acctsec.h"
 #include "audit_hash.h"
+#include "audit_checkpoint.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit_verify);
 PG_FUNCTION_INFO_V1(acctsec_audit_purge);
@@ -290,9 +294,12 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 	}
 }
 
+static void define_checkpoint_gucs(void);
+
 void
 acctsec_audit_chain_init(void)
 {
+	define_checkpoint_gucs();
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = audit_process_utility;
 }
@@ -1708,4 +1715,339 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 						   "deleted", countbuf,
 						   NULL);
 	PG_RETURN_INT64(deleted);
+}
+
+/* ----------------------------------------------------------------------
+ * Checkpoints (audit_checkpoint.h has the format)
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(acctsec_audit_checkpoint);
+PG_FUNCTION_INFO_V1(acctsec_audit_public_key);
+PG_FUNCTION_INFO_V1(acctsec_audit_verify_checkpoints);
+
+static bool checkpoint_log = false;
+static char *checkpoint_channel = NULL;
+
+static bool
+check_checkpoint_channel(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A channel name has at most %d bytes.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+static void
+define_checkpoint_gucs(void)
+{
+	DefineCustomBoolVariable("acctsec.audit_checkpoint_log",
+							 "Writes every audit checkpoint to the server log.",
+							 NULL,
+							 &checkpoint_log,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomStringVariable("acctsec.audit_checkpoint_channel",
+							   "Channel on which every audit checkpoint is sent with NOTIFY at commit.",
+							   "Empty (the default) sends nothing.",
+							   &checkpoint_channel,
+							   "",
+							   PGC_SUSET, 0,
+							   check_checkpoint_channel, NULL, NULL);
+}
+
+/* A timestamp as ISO 8601 in UTC with microseconds. */
+static void
+utc_text(TimestampTz ts, char *buf, size_t len)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int) fsec);
+}
+
+/*
+ * Take, sign, record and emit a checkpoint of the lanes as this statement
+ * sees them (SPI connected).  Returns the statement (palloc'd).
+ */
+static char *
+checkpoint_take(bool purge)
+{
+	StringInfoData buf;
+	char		at[40];
+	uint8		pk[crypto_sign_PUBLICKEYBYTES];
+	uint8		sig[crypto_sign_BYTES];
+	char		hex[2 * crypto_sign_BYTES + 1];
+	int64		no;
+	int			rc;
+	TimestampTz now = GetCurrentTimestamp();
+	Datum		args[3];
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	bool		isnull;
+
+	rc = SPI_execute("SELECT pg_catalog.nextval('acctsec.audit_checkpoint_no')", false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not number the audit checkpoint");
+	no = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	utc_text(now, at, sizeof(at));
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s no=" INT64_FORMAT " at=%s system=" UINT64_FORMAT " db=%u kind=%s lanes=",
+					 AUDIT_CHECKPOINT_MAGIC, no, at, GetSystemIdentifier(), MyDatabaseId,
+					 purge ? "purge" : "checkpoint");
+	rc = SPI_execute("SELECT lane, last_seq, head FROM acctsec.audit_lanes "
+					 "WHERE last_seq OPERATOR(pg_catalog.>) 0 ORDER BY lane", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit lanes");
+	if (SPI_processed == 0)
+		appendStringInfoChar(&buf, '-');
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		int32		lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		int64		seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		bytea	   *head = DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull));
+
+		if (lane < 0 || lane >= ACCTSEC_AUDIT_LANES || VARSIZE_ANY_EXHDR(head) != AUDIT_HASH_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("audit lane %d is damaged", lane),
+					 errhint("Run acctsec.audit_verify().")));
+		sodium_bin2hex(hex, sizeof(hex), (uint8 *) VARDATA_ANY(head), AUDIT_HASH_BYTES);
+		appendStringInfo(&buf, "%s%d:" INT64_FORMAT ":%s", i > 0 ? "," : "", lane, seq, hex);
+	}
+	acctsec_audit_signing_key(pk);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	appendStringInfo(&buf, " key=%s", hex);
+	acctsec_audit_sign((uint8 *) buf.data, buf.len, pk, sig);
+	sodium_bin2hex(hex, sizeof(hex), sig, sizeof(sig));
+	appendStringInfo(&buf, " sig=%s", hex);
+
+	args[0] = Int64GetDatum(no);
+	args[1] = TimestampTzGetDatum(now);
+	args[2] = CStringGetTextDatum(buf.data);
+	rc = SPI_execute_with_args("INSERT INTO acctsec.audit_checkpoints (no, taken_at, statement) "
+							   "VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not record the audit checkpoint");
+
+	if (checkpoint_log)
+		ereport(LOG,
+				(errmsg("acctsec audit checkpoint %s", buf.data),
+				 errhidestmt(true)));
+	if (checkpoint_channel != NULL && checkpoint_channel[0] != '\0')
+		Async_Notify(checkpoint_channel, buf.data);
+	return buf.data;
+}
+
+/* acctsec.audit_checkpoint() RETURNS text */
+Datum
+acctsec_audit_checkpoint(PG_FUNCTION_ARGS)
+{
+	char	   *statement;
+	text	   *result;
+
+	acctsec_spi_connect();
+	statement = checkpoint_take(false);
+	result = cstring_to_text(statement);	/* in the caller's context */
+	acctsec_spi_finish();
+	PG_RETURN_TEXT_P(result);
+}
+
+/* acctsec.audit_public_key() RETURNS text: hex of the current signing key */
+Datum
+acctsec_audit_public_key(PG_FUNCTION_ARGS)
+{
+	uint8		pk[crypto_sign_PUBLICKEYBYTES];
+	char		hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+
+	acctsec_audit_signing_key(pk);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/*
+ * acctsec.audit_verify(checkpoints text[]) RETURNS (ok, checked,
+ * first_bad_id, failed_checkpoint, detail)
+ *
+ * Every checkpoint must be well formed, signed by a key of this database's
+ * ring, and name this database; the chain of every lane must still pass
+ * through the seal each checkpoint names for it.  Each lane is walked from
+ * the oldest position a checkpoint gives for it (from its base when no
+ * checkpoint names it), and only the rows of the transactions sealed from
+ * there on are read: verification from the last good checkpoint costs the
+ * rows after it.  A position before a lane's purge point is accepted only
+ * when a later purge checkpoint is among those given.
+ */
+Datum
+acctsec_audit_verify_checkpoints(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	VerifyState vs = {true, 0, -1, 0, NULL, 0, false};
+	AuditCheckpoint *cps;
+	bool	   *cp_valid;
+	VerifyPoint *points;
+	int			npoints = 0;
+	VerifyLane *lanes;
+	int			nlanes;
+	int64		last_purge_no = -1;
+	Datum		result;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("checkpoints must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no checkpoint given"),
+				 errhint("acctsec.audit_verify() checks the whole log without checkpoints.")));
+	cps = palloc0(sizeof(AuditCheckpoint) * n);
+	cp_valid = palloc0(sizeof(bool) * n);
+	points = palloc0(sizeof(VerifyPoint) * n * AUDIT_CHECKPOINT_MAX_LANES);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *s;
+		const char *why;
+
+		if (elem_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("checkpoint %d is NULL", i + 1)));
+		s = TextDatumGetCString(elems[i]);
+		if (audit_checkpoint_parse(s, strlen(s), &cps[i], &why) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("checkpoint %d is not valid: %s", i + 1, why)));
+		if (!audit_checkpoint_signed(s, &cps[i]))
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = i + 1;
+			verify_fail(&vs, -1, "checkpoint %d: the signature does not match", i + 1);
+			continue;
+		}
+		if (!acctsec_audit_public_key_known(cps[i].key))
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = i + 1;
+			verify_fail(&vs, -1, "checkpoint %d is signed with a key this database does not hold", i + 1);
+			continue;
+		}
+		if (cps[i].system != GetSystemIdentifier() || cps[i].db != MyDatabaseId)
+		{
+			/* a restored copy has another system identifier: say so, but check */
+			ereport(NOTICE,
+					(errmsg("checkpoint %d was taken in another database (system %llu, database %u)",
+							i + 1, (unsigned long long) cps[i].system, cps[i].db)));
+		}
+		cp_valid[i] = true;
+		if (cps[i].purge && cps[i].no > last_purge_no)
+			last_purge_no = cps[i].no;
+		for (int l = 0; l < cps[i].nlanes; l++)
+		{
+			VerifyPoint *p = &points[npoints++];
+
+			p->lane = cps[i].lanes[l].lane;
+			p->seq = cps[i].lanes[l].seq;
+			memcpy(p->head, cps[i].lanes[l].head, AUDIT_HASH_BYTES);
+			p->head_len = AUDIT_HASH_BYTES;
+			p->checkpoint = i + 1;
+		}
+	}
+
+	acctsec_spi_connect();
+	lanes = verify_read_lanes(&vs, &nlanes);
+	for (int p = 0; p < npoints; p++)
+	{
+		VerifyLane *vl = NULL;
+
+		for (int i = 0; i < nlanes; i++)
+			if (lanes[i].lane == points[p].lane)
+				vl = &lanes[i];
+		if (vl == NULL)
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = points[p].checkpoint;
+			verify_fail(&vs, -1, "lane %d of checkpoint %d is gone", points[p].lane,
+						points[p].checkpoint);
+			continue;
+		}
+		if (points[p].seq < vl->base_seq ||
+			(points[p].seq == vl->base_seq &&
+			 (vl->base_len != AUDIT_HASH_BYTES ||
+			  memcmp(vl->base_hash, points[p].head, AUDIT_HASH_BYTES) != 0)))
+		{
+			/* before the purge point: only a later purge checkpoint vouches */
+			if (last_purge_no > cps[points[p].checkpoint - 1].no &&
+				points[p].seq < vl->base_seq)
+			{
+				points[p].lane = -1;	/* nothing left to check it against */
+				continue;
+			}
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = points[p].checkpoint;
+			verify_fail(&vs, -1, "lane %d now starts after seal %lld of checkpoint %d",
+						vl->lane, (long long) points[p].seq, points[p].checkpoint);
+			points[p].lane = -1;
+			continue;
+		}
+		if (points[p].seq == vl->base_seq)
+			continue;			/* the base itself: the walk starts there anyway */
+		if (!vl->start_from_seal || points[p].seq < vl->start_seq)
+		{
+			vl->start_from_seal = true;
+			vl->start_seq = points[p].seq;
+			memcpy(vl->start_hash, points[p].head, AUDIT_HASH_BYTES);
+			vl->start_len = AUDIT_HASH_BYTES;
+		}
+	}
+
+	/*
+	 * A lane a valid checkpoint does not list had no seals then: that
+	 * checkpoint's position for it is 0, so the lane is walked from its
+	 * base, and a base moved since (a purge) needs a later purge checkpoint.
+	 */
+	for (int i = 0; i < nlanes; i++)
+	{
+		VerifyLane *vl = &lanes[i];
+
+		for (int c = 0; c < n; c++)
+		{
+			bool		listed = false;
+
+			if (!cp_valid[c])
+				continue;
+			for (int l = 0; l < cps[c].nlanes; l++)
+				if (cps[c].lanes[l].lane == vl->lane)
+					listed = true;
+			if (listed)
+				continue;
+			vl->start_from_seal = false;
+			vl->start_seq = vl->base_seq;
+			vl->start_len = vl->base_len;
+			memcpy(vl->start_hash, vl->base_hash, vl->base_len);
+			if (vl->base_seq > 0 && !(last_purge_no > cps[c].no))
+			{
+				if (vs.failed_checkpoint == 0)
+					vs.failed_checkpoint = c + 1;
+				verify_fail(&vs, -1, "lane %d now starts after the start of checkpoint %d",
+							vl->lane, c + 1);
+			}
+		}
+	}
+	verify_run(&vs, points, npoints, lanes, nlanes, false);
+	acctsec_spi_finish();
+	result = verify_result(fcinfo, &vs, true);
+	PG_RETURN_DATUM(result);
 }

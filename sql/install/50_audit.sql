@@ -131,6 +131,30 @@ AS 'MODULE_PATHNAME', 'acctsec_audit_verify'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Verification that the log still extends every checkpoint given, walking
+-- each lane only from the oldest position they give for it.
+CREATE FUNCTION acctsec.audit_verify(checkpoints text[], OUT ok boolean,
+                                     OUT checked bigint, OUT first_bad_id bigint,
+                                     OUT failed_checkpoint int, OUT detail text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- A signed (Ed25519) statement of every lane's head, to keep elsewhere.
+CREATE FUNCTION acctsec.audit_checkpoint()
+RETURNS text
+AS 'MODULE_PATHNAME', 'acctsec_audit_checkpoint'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- The public key checkpoints are signed with (hex), for verifiers.
+CREATE FUNCTION acctsec.audit_public_key()
+RETURNS text
+AS 'MODULE_PATHNAME', 'acctsec_audit_public_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION acctsec.audit_purge(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
@@ -166,5 +190,6 @@ REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq,
   acctsec.audit_seals, acctsec.audit_checkpoints, acctsec.audit_checkpoint_no FROM PUBLIC;
 REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
   acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
-  acctsec.audit_verify(), acctsec.audit_purge(interval),
+  acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_checkpoint(),
+  acctsec.audit_public_key(), acctsec.audit_purge(interval),
   acctsec.audit_log_guard() FROM PUBLIC;
