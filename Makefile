@@ -45,6 +45,7 @@ REGRESS = \
 	audit \
 	audit_events \
 	audit_checkpoint \
+	audit_erase \
 	keys \
 	throttle \
 	smart_lockout \

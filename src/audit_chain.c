@@ -1303,6 +1303,9 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "acctsec verify row",
 												  ALLOCSET_DEFAULT_SIZES);
+	int64	   *erased = NULL;		/* pairs: erased row, its erasure event */
+	int			n_erased = 0;
+	int			cap_erased = 0;
 
 	rows_plan = SPI_prepare("SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log "
 							"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid, id",
@@ -1398,6 +1401,28 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 		g_last_id = id;
 		if (g_bad)
 			continue;
+		if (!nulls[AL_ERASED_BY])
+		{
+			int64		by = DatumGetInt64(values[AL_ERASED_BY]);
+
+			/* checked below: an audit.erased event written after the row */
+			if (by <= id)
+			{
+				verify_fail(vs, id, "audit row %lld names an erasure older than itself",
+							(long long) id);
+				g_bad = true;
+				continue;
+			}
+			if (n_erased == cap_erased)
+			{
+				cap_erased = cap_erased ? cap_erased * 2 : 64;
+				erased = erased ? repalloc(erased, sizeof(int64) * 2 * cap_erased) :
+					palloc(sizeof(int64) * 2 * cap_erased);
+			}
+			erased[2 * n_erased] = id;
+			erased[2 * n_erased + 1] = by;
+			n_erased++;
+		}
 		{
 			MemoryContext old = MemoryContextSwitchTo(row_cxt);
 			bool		well_formed = stored_row_hash(values, nulls, prev, prev_len, hash);
@@ -1422,6 +1447,39 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 	SPI_cursor_close(rows.portal);
 	SPI_cursor_close(seals.portal);
 	MemoryContextDelete(row_cxt);
+
+	/* every erased row names an audit.erased event that is still there */
+	if (n_erased > 0)
+	{
+		Oid			t[1] = {INT8ARRAYOID};
+		Datum	   *ids = palloc(sizeof(Datum) * n_erased);
+		Datum		a;
+
+		for (int i = 0; i < n_erased; i++)
+			ids[i] = Int64GetDatum(erased[2 * i + 1]);
+		a = PointerGetDatum(construct_array(ids, n_erased, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args("SELECT e FROM pg_catalog.unnest($1) AS e "
+								  "WHERE NOT EXISTS (SELECT FROM acctsec.audit_log l "
+								  "  WHERE l.id OPERATOR(pg_catalog.=) e "
+								  "    AND l.operation OPERATOR(pg_catalog.=) 'audit.erased') LIMIT 1",
+								  1, t, &a, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check the audit erasures");
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+			int64		missing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+
+			for (int i = 0; i < n_erased; i++)
+				if (erased[2 * i + 1] == missing)
+				{
+					verify_fail(vs, erased[2 * i],
+								"audit row %lld was erased, but its audit.erased event %lld is not in the log",
+								(long long) erased[2 * i], (long long) missing);
+					break;
+				}
+		}
+	}
 }
 
 /*
@@ -1640,7 +1698,7 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	char		countbuf[32];
 	char	   *interval_text;
 
-	if (!superuser())
+	if (!superuser_arg(GetOuterUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only a superuser may purge the audit log")));
@@ -2050,4 +2108,136 @@ acctsec_audit_verify_checkpoints(PG_FUNCTION_ARGS)
 	acctsec_spi_finish();
 	result = verify_result(fcinfo, &vs, true);
 	PG_RETURN_DATUM(result);
+}
+
+/* ----------------------------------------------------------------------
+ * Erasure
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(acctsec_audit_erase);
+
+/*
+ * acctsec.audit_erase(account text) RETURNS bigint
+ *
+ * Erases the personal data of an account from its audit rows: the rows
+ * naming it (security events) and the rows of linked tables whose key is
+ * it.  Their client address, account, row key and old and new values go,
+ * and the actor when it is that account; each row keeps its id, time,
+ * transaction, database user, relation, operation and changed columns, and
+ * in place of the values erased the commitments the chain hashed (keyed by
+ * the row's salt, which goes too, so they cannot be brute-forced back).
+ * The chain still verifies, and still detects any other change.  Logged
+ * as the event "audit.erased" (with the number of rows, not the account),
+ * which every erased row names.  Superuser only, judged by the session.
+ */
+Datum
+acctsec_audit_erase(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	char	   *account_c = text_to_cstring(account);
+	Oid			types[1] = {TEXTOID};
+	Datum		arg = PointerGetDatum(account);
+	SPIPlanPtr	update;
+	Oid			utypes[4] = {INT8OID, INT8OID, BYTEAOID, BOOLOID};
+	SPITupleTable *tt;
+	uint64		n;
+	int64		event_id;
+	char		countbuf[32];
+	int			rc;
+
+	/* the session's role, not the definer's (these functions are definers) */
+	if (!superuser_arg(GetOuterUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may erase audit rows")));
+	if (account_c[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("account must not be empty")));
+
+	acctsec_spi_connect();
+	rc = SPI_execute_with_args(
+		"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log a "
+		"WHERE a.salt IS NOT NULL AND (a.account OPERATOR(pg_catalog.=) $1 "
+		"  OR (a.row_key IS NOT NULL AND EXISTS (SELECT FROM acctsec.linked_tables l "
+		"        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.tbl "
+		"        JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace "
+		"      WHERE a.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', s.nspname, c.relname) "
+		"        AND a.row_key OPERATOR(pg_catalog.->>) l.key_column::text OPERATOR(pg_catalog.=) $1))) "
+		"ORDER BY a.id FOR UPDATE OF a",
+		1, types, &arg, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the account's audit rows");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+
+	snprintf(countbuf, sizeof(countbuf), UINT64_FORMAT, n);
+	event_id = acctsec_security_event("audit.erased", NULL, "rows", countbuf, NULL);
+
+	update = SPI_prepare("UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
+						 "client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
+						 "new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
+						 "WHERE id OPERATOR(pg_catalog.=) $1", 4, utypes);
+	if (update == NULL)
+		elog(ERROR, "could not prepare the erasure");
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		values[AL_NCOLUMNS];
+		bool		nulls[AL_NCOLUMNS];
+		AuditRowImage img;
+		bytea	   *salt;
+		uint8		p_actor[AUDIT_HASH_BYTES];
+		uint8		p_data[AUDIT_HASH_BYTES];
+		uint8		erasure[AUDIT_ERASURE_GONE_BYTES];
+		int			erasure_len;
+		bool		actor_gone;
+		Datum		args[4];
+
+		heap_deform_tuple(tt->vals[i], tt->tupdesc, values, nulls);
+		salt = DatumGetByteaPP(values[AL_SALT]);
+		if (VARSIZE_ANY_EXHDR(salt) != AUDIT_SALT_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("audit row " INT64_FORMAT " has a salt of the wrong length",
+							DatumGetInt64(values[AL_ID])),
+					 errhint("Run acctsec.audit_verify().")));
+		row_image(&img, values, nulls, NULL);
+		audit_commit_actor((uint8 *) VARDATA_ANY(salt), &img, p_actor);
+		audit_commit_data((uint8 *) VARDATA_ANY(salt) + AUDIT_SUBKEY_BYTES, &img, p_data);
+		actor_gone = !nulls[AL_ACTOR] &&
+			strcmp(TextDatumGetCString(values[AL_ACTOR]), account_c) == 0;
+		memcpy(erasure, p_data, AUDIT_HASH_BYTES);
+		if (actor_gone)
+		{
+			erasure[AUDIT_HASH_BYTES] = 1;
+			memcpy(erasure + AUDIT_HASH_BYTES + 1, p_actor, AUDIT_HASH_BYTES);
+			erasure_len = AUDIT_ERASURE_GONE_BYTES;
+		}
+		else
+		{
+			/* the actor stays: keep only the half of the salt that keys it */
+			erasure[AUDIT_HASH_BYTES] = 0;
+			memcpy(erasure + AUDIT_HASH_BYTES + 1, VARDATA_ANY(salt), AUDIT_SUBKEY_BYTES);
+			erasure_len = AUDIT_ERASURE_KEPT_BYTES;
+		}
+		args[0] = values[AL_ID];
+		args[1] = Int64GetDatum(event_id);
+		args[2] = PointerGetDatum(cstring_to_text_with_len((char *) erasure, erasure_len));
+		args[3] = BoolGetDatum(actor_gone);
+		guard_open = true;
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(update, args, NULL, false, 0);
+		}
+		PG_FINALLY();
+		{
+			guard_open = false;
+		}
+		PG_END_TRY();
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not erase audit row " INT64_FORMAT, DatumGetInt64(values[AL_ID]));
+		sodium_memzero(VARDATA_ANY(salt), AUDIT_SALT_BYTES);
+	}
+	acctsec_spi_finish();
+	PG_RETURN_INT64((int64) n);
 }

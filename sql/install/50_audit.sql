@@ -155,6 +155,14 @@ AS 'MODULE_PATHNAME', 'acctsec_audit_public_key'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Erase an account's personal data from its audit rows, keeping the proof.
+-- Superuser only (judged by the calling session).
+CREATE FUNCTION acctsec.audit_erase(account text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'acctsec_audit_erase'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION acctsec.audit_purge(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
@@ -191,5 +199,5 @@ REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq,
 REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
   acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
   acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_checkpoint(),
-  acctsec.audit_public_key(), acctsec.audit_purge(interval),
+  acctsec.audit_public_key(), acctsec.audit_erase(text), acctsec.audit_purge(interval),
   acctsec.audit_log_guard() FROM PUBLIC;

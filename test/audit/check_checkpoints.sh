@@ -126,5 +126,20 @@ sleep 0.5
 grep -qF "acctsec audit checkpoint $cp" "$ACCTSEC_TMP/server.log" || fail "the checkpoint is not in the server log"
 echo "checkpoint $(cut -d' ' -f2 <<<"$cp") sent with NOTIFY and written to the server log"
 
+# 6. an erased account: the export still verifies offline (the checkpoints
+#    no longer hold after the trimming above), a changed tombstone does not
+n=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.audit_erase('cp-user')")
+[ "$n" -gt 0 ] || fail "nothing erased"
+export_log "$T/erased"
+grep -q 'cp-user' "$T/erased/log.copy" && fail "the erased account is still in the export"
+[ "$("${PSQL[@]}" -d $DB -c "SELECT ok FROM acctsec.audit_verify()")" = t ] || fail "audit_verify() fails after an erasure"
+out=$(offline "$T/erased") || fail "the offline verifier rejects a log with erased rows: $out"
+echo "offline, $n rows erased: $out"
+awk -F'\t' 'BEGIN { OFS = "\t" } !done && $15 != "\\N" { $8 = "login.succeeded"; done = 1 } { print }' \
+  "$T/erased/log.copy" > "$T/erased/log.tampered"
+mv "$T/erased/log.tampered" "$T/erased/log.copy"
+if out=$(offline "$T/erased"); then fail "the offline verifier accepts a changed tombstone"; fi
+echo "offline, a tombstone changed: $out"
+
 for db in $DB $OTHER; do "${PSQL[@]}" -d postgres -c "DROP DATABASE $db"; done
 echo "ok"
