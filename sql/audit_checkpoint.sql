@@ -137,6 +137,21 @@ SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
 RESET ROLE;
 DROP ROLE regress_cp_app;
 
+-- a purge: its purge point is a checkpoint (kind=purge), which vouches for
+-- older checkpoints whose seals it removed
+SELECT acctsec.audit_checkpoint() AS cp3 \gset
+INSERT INTO cp_users VALUES (4, 'e@example.com');
+SELECT acctsec.audit_purge('0') > 0 AS purged;
+SELECT statement AS cp_purge FROM acctsec.audit_checkpoints ORDER BY no DESC LIMIT 1 \gset
+SELECT :'cp_purge' ~ ' kind=purge ' AS purge_checkpoint;
+INSERT INTO cp_users VALUES (5, 'f@example.com');
+SELECT ok, checked FROM acctsec.audit_verify();
+SELECT ok, failed_checkpoint, detail ~ 'now starts after' AS purged_past FROM acctsec.audit_verify(ARRAY[:'cp3']);
+SELECT ok, checked, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp3', :'cp_purge']);
+SELECT ok, checked, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge']);
+-- the order in the array does not matter (checkpoints are numbered)
+SELECT ok, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge', :'cp3']);
+
 -- the setting that writes each checkpoint to the server log is superuser-only
 SELECT name, context, setting FROM pg_settings WHERE name LIKE 'acctsec.audit_checkpoint%' ORDER BY 1;
 DROP TABLE cp_users;

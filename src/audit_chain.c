@@ -1676,6 +1676,8 @@ acctsec_audit_verify(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+static char *checkpoint_take(bool purge);
+
 /*
  * acctsec.audit_purge(older_than interval) RETURNS bigint
  *
@@ -1762,6 +1764,12 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 		deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	/*
+	 * The purge point is itself a checkpoint (kind=purge): kept, logged and
+	 * sent like any other, it is what vouches for older checkpoints whose
+	 * seals are gone.
+	 */
+	checkpoint_take(true);
 	acctsec_spi_finish();
 
 	snprintf(countbuf, sizeof(countbuf), INT64_FORMAT, deleted);
