@@ -889,6 +889,8 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	HeapTuple	tuple;
 	ResourceOwner save_owner;
 
+	/* rows are stored with heap_insert, which does not check this itself */
+	PreventCommandIfReadOnly("INSERT INTO acctsec.audit_log");
 	audit_register_callbacks();
 	if (tx_sealed)
 		elog(ERROR, "an audit row cannot be written after the transaction's seal");
