@@ -27,7 +27,7 @@ SELECT p.proname, p.prosecdef, p.provolatile, p.proparallel, p.proisstrict,
        p.proconfig
 FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.proname LIKE 'audit%'
    OR p.oid = 'acctsec.unaudit_table'::regproc
-ORDER BY 1;
+ORDER BY 1, p.proisstrict;
 SELECT c AS dumped FROM pg_extension, unnest(extconfig::regclass[]) AS c
 WHERE extname = 'acctsec' AND c::text LIKE 'acctsec.audit%' ORDER BY 1;
 SHOW acctsec.redact_columns;
