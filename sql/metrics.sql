@@ -7,7 +7,7 @@ RESET client_min_messages;
 
 -- nothing yet: every figure is there, at zero
 SELECT metric, label, value FROM acctsec.metrics()
-WHERE metric <> 'acctsec_audit_rows_estimate' ORDER BY metric, label;
+WHERE metric NOT LIKE '%\_estimate' ORDER BY metric, label;
 
 -- a lockout, a throttled network, a login, a session, a token
 SET acctsec.max_failed_attempts = 2;
@@ -18,8 +18,9 @@ SELECT (acctsec.login_attempt('m-ok', true)).status;
 SELECT count(*) FROM acctsec.session_start('m-ok');
 SELECT length(acctsec.token_issue('m-ok', 'password_reset'));
 SELECT metric, label, value FROM acctsec.metrics()
-WHERE metric <> 'acctsec_audit_rows_estimate' ORDER BY metric, label;
-SELECT value >= 0 AS estimate_is_a_count FROM acctsec.metrics() WHERE metric = 'acctsec_audit_rows_estimate';
+WHERE metric NOT LIKE '%\_estimate' ORDER BY metric, label;
+-- estimates (reltuples) move with ANALYZE: only their kind is fixed
+SELECT metric, value >= 0 AS is_a_count FROM acctsec.metrics() WHERE metric LIKE '%\_estimate' ORDER BY metric;
 -- older activity is outside a shorter window; gauges are not windowed
 UPDATE acctsec.login_attempts SET attempted_at = attempted_at - interval '10 minutes';
 SELECT metric, label, value FROM acctsec.metrics('1 minute')

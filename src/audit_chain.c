@@ -1,7 +1,7 @@
 /*
  * audit_chain.c
  *		The one writer of acctsec.audit_log rows, the hash chain that makes
- *		them tamper-evident, audit_verify() and audit_purge() (SPEC section 8).
+ *		them tamper-evident, audit_verify() and audit_purge() (docs/audit.md).
  *
  * Seal at commit.  A transaction's audit rows are written as it goes,
  * chained only to one another: each row's hash covers the previous row of

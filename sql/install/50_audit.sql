@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Audit log (SPEC section 8): row changes of audited tables and security
+-- Audit log (docs/audit.md): row changes of audited tables and security
 -- events, append-only and hash-chained.
 --
 -- Rows are written during the transaction, chained only to one another
