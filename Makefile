@@ -44,6 +44,8 @@ REGRESS = \
 	security \
 	audit \
 	audit_events \
+	audit_checkpoint \
+	audit_erase \
 	keys \
 	throttle \
 	smart_lockout \
@@ -64,6 +66,7 @@ REGRESS = \
 	privileges \
 	linked_lock
 ISOLATION = \
+	audit_seal \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \

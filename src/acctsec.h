@@ -153,6 +153,8 @@ typedef struct AcctsecAuditRow
 } AcctsecAuditRow;
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
+/* Install the utility hook (closes the writer before DDL); from _PG_init. */
+extern void acctsec_audit_chain_init(void);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define acctsec_attribute_sentinel __attribute__((sentinel))
@@ -270,7 +272,8 @@ typedef enum AcctsecKeyPurpose
 {
 	ACCTSEC_KEY_TOTP_SECRET = 1,	/* AEAD of TOTP secrets */
 	ACCTSEC_KEY_BACKUP_CODE = 2,	/* keyed hash of backup codes */
-	ACCTSEC_KEY_TOKEN = 3		/* keyed hash of session/one-time tokens */
+	ACCTSEC_KEY_TOKEN = 3,		/* keyed hash of session/one-time tokens */
+	ACCTSEC_KEY_AUDIT_SIGN = 4	/* seed of the Ed25519 key of audit checkpoints */
 } AcctsecKeyPurpose;
 
 /*
@@ -288,6 +291,15 @@ typedef struct AcctsecSecret
 extern void acctsec_define_keys_gucs(void);
 extern AcctsecSecret *acctsec_secret_alloc(size_t len);
 extern void acctsec_secret_free(AcctsecSecret *s);
+/*
+ * Audit checkpoints (audit_chain.c): Ed25519 signature of msg under the
+ * current key's signing key (its public key into pk, 32 bytes; the
+ * signature into sig, 64 bytes); the current public key; is pk the public
+ * key of a key in the ring?
+ */
+extern void acctsec_audit_sign(const uint8 *msg, size_t msg_len, uint8 *pk, uint8 *sig);
+extern void acctsec_audit_signing_key(uint8 *pk);
+extern bool acctsec_audit_public_key_known(const uint8 *pk);
 /* Fingerprint of the current key (ACCTSEC_KEY_ID_BYTES bytes into id). */
 extern void acctsec_current_key_id(uint8 *id);
 /* Hex fingerprint of the key a sealed or hashed value names (palloc'd). */

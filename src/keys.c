@@ -704,6 +704,69 @@ acctsec_keyed_hash_usable(const bytea *stored)
 		p[0] == HASHED_VERSION && find_key(p + 1) != NULL;
 }
 
+/*
+ * The Ed25519 key pair that signs audit checkpoints: its seed is the
+ * subkey of purpose ACCTSEC_KEY_AUDIT_SIGN of a master key, so it follows
+ * the key ring (the configured key, else the database key).
+ */
+static void
+signing_keypair(const KeyEntry *k, uint8 *pk, uint8 *sk)
+{
+	uint8		seed[KEY_BYTES];
+
+	derive_subkey(k, ACCTSEC_KEY_AUDIT_SIGN, seed);
+	if (crypto_sign_seed_keypair(pk, sk, seed) != 0)
+	{
+		sodium_memzero(seed, sizeof(seed));
+		sodium_memzero(sk, crypto_sign_SECRETKEYBYTES);
+		elog(ERROR, "could not derive the audit signing key");
+	}
+	sodium_memzero(seed, sizeof(seed));
+}
+
+void
+acctsec_audit_sign(const uint8 *msg, size_t msg_len, uint8 *pk, uint8 *sig)
+{
+	uint8		sk[crypto_sign_SECRETKEYBYTES];
+	int			rc;
+
+	signing_keypair(current_key(), pk, sk);
+	rc = crypto_sign_detached(sig, NULL, msg, msg_len, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		elog(ERROR, "could not sign an audit checkpoint");
+}
+
+void
+acctsec_audit_signing_key(uint8 *pk)
+{
+	uint8		sk[crypto_sign_SECRETKEYBYTES];
+
+	signing_keypair(current_key(), pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+bool
+acctsec_audit_public_key_known(const uint8 *pk)
+{
+	KeyRing    *r = get_ring();
+
+	load_database_key(r, false);
+	for (int i = 0; i < KEY_SLOTS; i++)
+	{
+		uint8		mine[crypto_sign_PUBLICKEYBYTES];
+		uint8		sk[crypto_sign_SECRETKEYBYTES];
+
+		if (!r->slot[i].present)
+			continue;
+		signing_keypair(&r->slot[i], mine, sk);
+		sodium_memzero(sk, sizeof(sk));
+		if (memcmp(mine, pk, sizeof(mine)) == 0)
+			return true;
+	}
+	return false;
+}
+
 char *
 acctsec_key_id_text(const bytea *stored)
 {
