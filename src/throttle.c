@@ -394,7 +394,6 @@ acctsec_smart_lockout_applies(const AcctsecNetwork *net)
 
 typedef enum ThrottlePlanId
 {
-	PLAN_LOOKUP,
 	PLAN_NET_PEEK,
 	PLAN_NET_LOCK,
 	PLAN_NET_CREATE,
@@ -423,26 +422,18 @@ typedef struct ThrottlePlanDef
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
 static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
-	/*
-	 * Everything login_attempt needs to know about a network, in one query:
-	 * its throttle (when $3, it is tracked) and its last use by the account
-	 * (when $4, smart lockout applies).
-	 */
-	[PLAN_LOOKUP] = {
-		"SELECT CASE WHEN $3 THEN (SELECT throttled_until FROM acctsec.networks"
-		"  WHERE network OPERATOR(pg_catalog.=) $2) END,"
-		" CASE WHEN $4 THEN (SELECT last_used_at FROM acctsec.familiar_networks"
-		"  WHERE account OPERATOR(pg_catalog.=) $1"
-		"  AND network OPERATOR(pg_catalog.=) $2) END",
-		4, {TEXTOID, CIDROID, BOOLOID, BOOLOID}
-	},
 	[PLAN_NET_PEEK] = {
 		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1",
 		1, {CIDROID}
 	},
+	/*
+	 * Also the ctid of the version locked: while we hold the lock nobody
+	 * else can update the row, so PLAN_NET_WRITE finds it by ctid (a TID
+	 * scan) instead of descending the index again.
+	 */
 	[PLAN_NET_LOCK] = {
-		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
+		"SELECT " NETWORK_COLUMNS ", ctid FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {CIDROID}
 	},
@@ -463,8 +454,8 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_WRITE] = {
 		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
 		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
-		" WHERE network OPERATOR(pg_catalog.=) $1",
-		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
+		" WHERE ctid OPERATOR(pg_catalog.=) $1",
+		7, {TIDOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
 		INT4OID, TIMESTAMPTZOID}
 	},
 	[PLAN_NET_DELETE] = {
@@ -553,6 +544,7 @@ typedef struct NetworkRow
 	TimestampTz throttled_until;	/* DT_NOBEGIN when never throttled */
 	int32		throttles;
 	TimestampTz expires_at;
+	ItemPointerData tid;		/* the version locked (lock_network) */
 } NetworkRow;
 
 static TimestampTz
@@ -649,8 +641,14 @@ lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row)
 	{
 		if (run_plan(PLAN_NET_LOCK, values, NULL, false, 1) == 1)
 		{
+			bool		isnull;
+			Datum		ctid;
+
 			network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 							   row, true);
+			ctid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								 7, &isnull);
+			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), &row->tid);
 			return;
 		}
 		/* each new row makes room first: up to PRUNE_BATCH expired ones go */
@@ -742,7 +740,7 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 	if (acctsec_network_max_accounts == 0)
 		nelems = 0;
 
-	values[0] = net->network;
+	values[0] = PointerGetDatum(&row.tid);
 	values[1] = TimestampTzGetDatum(row.window_started_at);
 	values[2] = Int32GetDatum(row.failures);
 	values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
@@ -798,7 +796,6 @@ acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
 					   TimestampTz now, TimestampTz *throttled_until,
 					   TimestampTz *last_used)
 {
-	Datum		values[4];
 	bool		isnull;
 	Datum		d;
 	bool		smart = acctsec_smart_lockout_applies(net);
@@ -808,19 +805,30 @@ acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
 	if (!net->valid || (net->trusted && !smart))
 		return false;
 
-	values[0] = PointerGetDatum(account);
-	values[1] = net->network;
-	values[2] = BoolGetDatum(!net->trusted);
-	values[3] = BoolGetDatum(smart);
-	if (run_plan(PLAN_LOOKUP, values, NULL, true, 1) != 1)
-		elog(ERROR, "network lookup returned no row");
+	/*
+	 * Two probes of primary keys, without the executor: the network's
+	 * throttle (when it is tracked) and the account's last use of it (when
+	 * smart lockout applies).
+	 */
+	if (!net->trusted)
+	{
+		static const char *const cols[] = {"throttled_until"};
 
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull && DatumGetTimestampTz(d) > now)
-		*throttled_until = DatumGetTimestampTz(d);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (!isnull)
-		*last_used = DatumGetTimestampTz(d);
+		if (acctsec_probe_unique("networks", "networks_pkey", 1, &net->network,
+								 1, cols, &d, &isnull) &&
+			!isnull && DatumGetTimestampTz(d) > now)
+			*throttled_until = DatumGetTimestampTz(d);
+	}
+	if (smart)
+	{
+		static const char *const cols[] = {"last_used_at"};
+		Datum		keys[2] = {PointerGetDatum(account), net->network};
+
+		if (acctsec_probe_unique("familiar_networks", "familiar_networks_pkey",
+								 2, keys, 1, cols, &d, &isnull) &&
+			!isnull)
+			*last_used = DatumGetTimestampTz(d);
+	}
 	return *last_used != DT_NOBEGIN && *last_used >= familiar_since(now);
 }
 
