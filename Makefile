@@ -59,7 +59,8 @@ REGRESS = \
 	sessions \
 	lockout_revocation \
 	hostile \
-	attack
+	attack \
+	hot_paths
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
