@@ -38,3 +38,24 @@ SELECT i, (acctsec.login_attempt('hp_s' || i, i > 4, '198.51.100.77')).status
   FROM generate_series(1, 5) i;
 SELECT acctsec.unthrottle('198.51.100.77');
 RESET acctsec.network_max_accounts;
+
+-- A session_check whose touch is its transaction's only write commits
+-- without waiting for the WAL flush; the setting does not outlive that
+-- commit, and the touch is committed like any write.
+SET synchronous_commit = on;
+SELECT (acctsec.session_start('hp_sess', '192.0.2.9', 'test')).token AS tok \gset
+UPDATE acctsec.account_sessions SET last_seen_at = last_seen_at - interval '1 hour'
+ WHERE account = 'hp_sess';
+SELECT account FROM acctsec.session_check(:'tok');
+SHOW synchronous_commit;
+SELECT now() - last_seen_at < interval '1 minute' AS touched
+  FROM acctsec.account_sessions WHERE account = 'hp_sess';
+-- with another write in the transaction, the commit stays synchronous
+BEGIN;
+UPDATE acctsec.account_sessions SET last_seen_at = last_seen_at - interval '1 hour'
+ WHERE account = 'hp_sess';
+SELECT account FROM acctsec.session_check(:'tok');
+COMMIT;
+SHOW synchronous_commit;
+SELECT acctsec.forget_account('hp_sess');
+RESET synchronous_commit;
