@@ -404,7 +404,6 @@ typedef enum ThrottlePlanId
 	PLAN_FAM_GET,
 	PLAN_FAM_ADD,
 	PLAN_FAM_TOUCH,
-	PLAN_FAM_TRIM,
 	PLAN_FAM_PRUNE_ALL,
 	PLAN_FAM_ANY,
 	NUM_THROTTLE_PLANS
@@ -475,31 +474,35 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		" AND network OPERATOR(pg_catalog.=) $2",
 		2, {TEXTOID, CIDROID}
 	},
+	/*
+	 * A new familiar network, and the account's others trimmed, in one
+	 * statement: its expired ones go ($4 is the oldest last use still
+	 * valid), and all but the $3 - 1 most recently used others, the new
+	 * one being the most recent.  (The DELETE sees the table as it was
+	 * before the INSERT, so it names the others only.)
+	 */
 	[PLAN_FAM_ADD] = {
+		"WITH add AS ("
 		"INSERT INTO acctsec.familiar_networks (account, network, first_used_at, last_used_at)"
-		" VALUES ($1, $2, $3, $3) ON CONFLICT (account, network)"
-		" DO UPDATE SET last_used_at = excluded.last_used_at",
-		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}
+		" VALUES ($1, $2, $5, $5) ON CONFLICT (account, network)"
+		" DO UPDATE SET last_used_at = excluded.last_used_at)"
+		" DELETE FROM acctsec.familiar_networks"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND network OPERATOR(pg_catalog.<>) $2"
+		" AND (last_used_at OPERATOR(pg_catalog.<) $4"
+		"  OR network OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"   SELECT network FROM acctsec.familiar_networks"
+		"   WHERE account OPERATOR(pg_catalog.=) $1"
+		"   AND network OPERATOR(pg_catalog.<>) $2"
+		"   ORDER BY last_used_at DESC, network"
+		"   OFFSET $3 OPERATOR(pg_catalog.-) 1)))",
+		5, {TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 	},
 	[PLAN_FAM_TOUCH] = {
 		"UPDATE acctsec.familiar_networks SET last_used_at = $3"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
 		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}
-	},
-	/*
-	 * After a new familiar network: drop the account's expired ones ($3 is
-	 * the oldest last use still valid) and all but the $2 most recently used.
-	 */
-	[PLAN_FAM_TRIM] = {
-		"DELETE FROM acctsec.familiar_networks"
-		" WHERE account OPERATOR(pg_catalog.=) $1"
-		" AND (last_used_at OPERATOR(pg_catalog.<) $3"
-		"  OR network OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"   SELECT network FROM acctsec.familiar_networks"
-		"   WHERE account OPERATOR(pg_catalog.=) $1"
-		"   ORDER BY last_used_at DESC, network OFFSET $2)))",
-		3, {TEXTOID, INT4OID, TIMESTAMPTZOID}
 	},
 	[PLAN_FAM_PRUNE_ALL] = {
 		"DELETE FROM acctsec.familiar_networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
@@ -851,13 +854,13 @@ acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 		return;
 	}
 
-	run_plan(PLAN_FAM_ADD, values, NULL, false, 0);
 	{
-		Datum		trim[3] = {PointerGetDatum(account),
+		Datum		add[5] = {PointerGetDatum(account), net->network,
 			Int32GetDatum(acctsec_max_familiar_networks),
-		TimestampTzGetDatum(familiar_since(now))};
+			TimestampTzGetDatum(familiar_since(now)),
+		TimestampTzGetDatum(now)};
 
-		run_plan(PLAN_FAM_TRIM, trim, NULL, false, 0);
+		run_plan(PLAN_FAM_ADD, add, NULL, false, 0);
 	}
 }
 
