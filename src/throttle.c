@@ -436,11 +436,19 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {CIDROID}
 	},
-	/* $3: the end of the window starting at $2 */
+	/*
+	 * A network's first failure: the row is inserted with that failure
+	 * already counted (the values PLAN_NET_WRITE would write), so a new
+	 * network costs one statement, not an insert, a lock and a write.  The
+	 * inserted row is ours until we commit; when a concurrent first failure
+	 * inserted it first, nothing is inserted and the caller locks it.
+	 */
 	[PLAN_NET_CREATE] = {
-		"INSERT INTO acctsec.networks (network, window_started_at, expires_at)"
-		" VALUES ($1, $2, $3) ON CONFLICT (network) DO NOTHING",
-		3, {CIDROID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		"INSERT INTO acctsec.networks (network, window_started_at, failures,"
+		" accounts, throttled_until, throttles, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
+		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
+		INT4OID, TIMESTAMPTZOID}
 	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
@@ -631,35 +639,37 @@ throttle_usecs(int32 throttles)
 	return (int64) (secs * USECS_PER_SEC);
 }
 
-/* Lock the network's row, creating it (and pruning a few) if needed. */
-static void
-lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row)
+/*
+ * Lock the network's row and read it; true when there is one.  When there
+ * is none, *row is the state of a new network at now (the caller inserts
+ * it with its first failure), and on the first miss up to PRUNE_BATCH
+ * expired rows go first: each new row makes room.
+ */
+static bool
+lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
+			 bool first_try)
 {
-	Datum		values[3] = {net->network, TimestampTzGetDatum(now),
-		TimestampTzGetDatum(now +
-	(int64) acctsec_network_failure_window * USECS_PER_SEC)};
 	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
 
-	for (int tries = 0; tries < 10; tries++)
+	if (run_plan(PLAN_NET_LOCK, (Datum *) &net->network, NULL, false, 1) == 1)
 	{
-		if (run_plan(PLAN_NET_LOCK, values, NULL, false, 1) == 1)
-		{
-			bool		isnull;
-			Datum		ctid;
+		bool		isnull;
+		Datum		ctid;
 
-			network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   row, true);
-			ctid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-								 7, &isnull);
-			ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), &row->tid);
-			return;
-		}
-		/* each new row makes room first: up to PRUNE_BATCH expired ones go */
-		if (tries == 0)
-			run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
-		run_plan(PLAN_NET_CREATE, values, NULL, false, 0);
+		network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+						   row, true);
+		ctid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							 7, &isnull);
+		ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), &row->tid);
+		return true;
 	}
-	elog(ERROR, "could not lock the network row after repeated concurrent deletions");
+	if (first_try)
+		run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
+	memset(row, 0, sizeof(*row));
+	row->window_started_at = now;
+	row->throttled_until = DT_NOBEGIN;
+	row->expires_at = now + (int64) acctsec_network_failure_window * USECS_PER_SEC;
+	return false;
 }
 
 static int64
@@ -675,7 +685,6 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 {
 	NetworkRow	row;
 	int64		h = account_hash(account);
-	bool		known = false;
 	bool		throttles = false;
 	Datum	   *elems;
 	Datum		values[7];
@@ -686,75 +695,92 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 	if (!net->valid || net->trusted)
 		return NETWORK_NOT_TRACKED;
 
-	lock_network(net, now, &row);
-	if (row.throttled_until > now)
+	for (int tries = 0;; tries++)
 	{
-		/* throttled while this call waited for the lock: nothing counts */
-		*throttled_until = row.throttled_until;
-		return NETWORK_THROTTLED;
+		bool		found;
+		bool		known = false;
+
+		if (tries >= 10)
+			elog(ERROR, "could not lock the network row after repeated concurrent deletions");
+		found = lock_network(net, now, &row, tries == 0);
+		if (found && row.throttled_until > now)
+		{
+			/* throttled while this call waited for the lock: nothing counts */
+			*throttled_until = row.throttled_until;
+			return NETWORK_THROTTLED;
+		}
+		network_current(&row, now);
+		throttles = false;
+		*throttled_until = DT_NOBEGIN;
+
+		if (row.failures < PG_INT32_MAX)
+			row.failures++;
+		for (int i = 0; i < row.naccounts && row.accounts; i++)
+			if (row.accounts[i] == h)
+				known = true;
+		nelems = row.naccounts;
+		elems = palloc(sizeof(Datum) * (nelems + 1));
+		for (int i = 0; i < row.naccounts && row.accounts; i++)
+			elems[i] = Int64GetDatum(row.accounts[i]);
+		if (!known && (acctsec_network_max_accounts == 0 ||
+					   nelems < acctsec_network_max_accounts))
+			elems[nelems++] = Int64GetDatum(h);
+
+		if ((acctsec_network_max_failures > 0 &&
+			 row.failures >= acctsec_network_max_failures) ||
+			(acctsec_network_max_accounts > 0 &&
+			 nelems >= acctsec_network_max_accounts))
+		{
+			int64		len = throttle_usecs(row.throttles);
+
+			throttles = true;
+			row.throttled_until = now + len;
+			if (row.throttles < PG_INT32_MAX)
+				row.throttles++;
+			/* counting starts afresh when the throttle ends */
+			row.window_started_at = row.throttled_until;
+			row.failures = 0;
+			nelems = 0;
+			/* the level is remembered for as long again as this throttle */
+			row.expires_at = row.throttled_until + len;
+			*throttled_until = row.throttled_until;
+		}
+		else
+		{
+			TimestampTz window_end = row.window_started_at +
+				(int64) acctsec_network_failure_window * USECS_PER_SEC;
+
+			if (row.expires_at < window_end)
+				row.expires_at = window_end;
+		}
+
+		/*
+		 * With network_max_accounts = 0 (distinct accounts never throttle)
+		 * the hashes are not kept: the list would have no bound.
+		 */
+		if (acctsec_network_max_accounts == 0)
+			nelems = 0;
+
+		/* the locked row by its ctid, or a new network's row */
+		values[0] = found ? PointerGetDatum(&row.tid) : net->network;
+		values[1] = TimestampTzGetDatum(row.window_started_at);
+		values[2] = Int32GetDatum(row.failures);
+		values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
+													sizeof(int64), FLOAT8PASSBYVAL,
+													TYPALIGN_DOUBLE));
+		values[4] = TimestampTzGetDatum(row.throttled_until);
+		values[5] = Int32GetDatum(row.throttles);
+		values[6] = TimestampTzGetDatum(row.expires_at);
+		nulls[4] = row.throttled_until == DT_NOBEGIN ? 'n' : ' ';
+		if (found)
+		{
+			run_plan(PLAN_NET_WRITE, values, nulls, false, 0);
+			break;
+		}
+		/* inserted with this failure counted, unless a concurrent first failure was first */
+		if (run_plan(PLAN_NET_CREATE, values, nulls, false, 0) == 1)
+			break;
 	}
-	network_current(&row, now);
-
-	if (row.failures < PG_INT32_MAX)
-		row.failures++;
-	for (int i = 0; i < row.naccounts && row.accounts; i++)
-		if (row.accounts[i] == h)
-			known = true;
-	nelems = row.naccounts;
-	elems = palloc(sizeof(Datum) * (nelems + 1));
-	for (int i = 0; i < row.naccounts && row.accounts; i++)
-		elems[i] = Int64GetDatum(row.accounts[i]);
-	if (!known && (acctsec_network_max_accounts == 0 ||
-				   nelems < acctsec_network_max_accounts))
-		elems[nelems++] = Int64GetDatum(h);
-
-	if ((acctsec_network_max_failures > 0 &&
-		 row.failures >= acctsec_network_max_failures) ||
-		(acctsec_network_max_accounts > 0 &&
-		 nelems >= acctsec_network_max_accounts))
-	{
-		int64		len = throttle_usecs(row.throttles);
-
-		throttles = true;
-		row.throttled_until = now + len;
-		if (row.throttles < PG_INT32_MAX)
-			row.throttles++;
-		/* counting starts afresh when the throttle ends */
-		row.window_started_at = row.throttled_until;
-		row.failures = 0;
-		nelems = 0;
-		/* the level is remembered for as long again as this throttle */
-		row.expires_at = row.throttled_until + len;
-		*throttled_until = row.throttled_until;
-	}
-	else
-	{
-		TimestampTz window_end = row.window_started_at +
-			(int64) acctsec_network_failure_window * USECS_PER_SEC;
-
-		if (row.expires_at < window_end)
-			row.expires_at = window_end;
-	}
-
-	/*
-	 * With network_max_accounts = 0 (distinct accounts never throttle) the
-	 * hashes are not kept: the list would have no bound.
-	 */
-	if (acctsec_network_max_accounts == 0)
-		nelems = 0;
-
-	values[0] = PointerGetDatum(&row.tid);
-	values[1] = TimestampTzGetDatum(row.window_started_at);
-	values[2] = Int32GetDatum(row.failures);
-	values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
-												sizeof(int64), FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[4] = TimestampTzGetDatum(row.throttled_until);
-	values[5] = Int32GetDatum(row.throttles);
-	values[6] = TimestampTzGetDatum(row.expires_at);
-	if (row.throttled_until == DT_NOBEGIN)
-		nulls[4] = 'n';
-	run_plan(PLAN_NET_WRITE, values, nulls, false, 0);
 
 	return throttles ? NETWORK_THROTTLED_NOW : NETWORK_COUNTED;
 }
