@@ -60,6 +60,7 @@ REGRESS = \
 	lockout_revocation \
 	hostile \
 	attack \
+	metrics \
 	hot_paths
 ISOLATION = \
 	audit_chain \
