@@ -64,7 +64,8 @@ REGRESS = \
 	attack \
 	metrics \
 	privileges \
-	linked_lock
+	linked_lock \
+	hot_paths
 ISOLATION = \
 	audit_seal \
 	audit_chain \

@@ -426,6 +426,10 @@ extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
 									 int nargs, const Oid *argtypes,
 									 Datum *values, const char *nulls,
 									 bool read_only, long tcount);
+extern bool acctsec_probe_unique(const char *table, const char *index,
+								 int nkeys, const Datum *keys, int natts,
+								 const char *const *attnames, Datum *values,
+								 bool *nulls);
 
 /*
  * spi_util.c: the one privilege switch.  Between the two calls the backend

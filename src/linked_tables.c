@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -31,6 +33,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 #if PG_VERSION_NUM >= 160000
@@ -268,12 +271,24 @@ static Oid	mirror_adopting_relid = InvalidOid;
 PG_FUNCTION_INFO_V1(acctsec_resolve_mirror);
 PG_FUNCTION_INFO_V1(acctsec_mirror_attach);
 PG_FUNCTION_INFO_V1(acctsec_mirror_account_state);
+PG_FUNCTION_INFO_V1(acctsec_mirror_wanted);
 PG_FUNCTION_INFO_V1(acctsec_mirror_guard);
 PG_FUNCTION_INFO_V1(acctsec_linked_tables_changed);
+
+/*
+ * Whether some linked table mirrors account state (acctsec_mirror_wanted),
+ * known while mirror_wanted_valid; dropped with the cache of links by any
+ * change to the registry.
+ */
+static bool mirror_wanted = false;
+static bool mirror_wanted_valid = false;
+static bool mirror_callback_registered = false;
 
 static void
 mirror_relcache_callback(Datum arg, Oid relid)
 {
+	if (!OidIsValid(relid) || relid == mirror_registry_relid)
+		mirror_wanted_valid = false;
 	if (!mirror_valid)
 		return;
 	if (!OidIsValid(relid) || relid == mirror_registry_relid)
@@ -386,11 +401,13 @@ mirror_load(void)
 	if (mirror_valid)
 		return;
 	if (mirror_cxt == NULL)
-	{
 		mirror_cxt = AllocSetContextCreate(CacheMemoryContext,
 										   "acctsec linked tables",
 										   ALLOCSET_SMALL_SIZES);
+	if (!mirror_callback_registered)
+	{
 		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
+		mirror_callback_registered = true;
 	}
 	mirror_reset_cache();
 	mirror_registry_relid = get_relname_relid("linked_tables",
@@ -1121,6 +1138,76 @@ history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum 
 	PG_END_TRY();
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * acctsec.mirror_wanted(): the WHEN condition of the trigger above, so that
+ * it fires (and its row is queued) only while some linked table mirrors
+ * account state: with no mirroring, a change of acctsec.accounts costs one
+ * call of this function, not a trigger.
+ *
+ * The answer is kept until the registry changes (every change to
+ * acctsec.linked_tables invalidates its relcache entry, see
+ * acctsec_linked_tables_changed).  It is found by scanning the registry
+ * directly, as the executor's caller may be any role that writes
+ * acctsec.accounts, and without SPI: a link mirrors account state when its
+ * mapping names a field other than password_hash.
+ */
+Datum
+acctsec_mirror_wanted(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	bool		wanted = false;
+
+	if (mirror_wanted_valid)
+		PG_RETURN_BOOL(mirror_wanted);
+	if (!mirror_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
+		mirror_callback_registered = true;
+	}
+	mirror_registry_relid = get_relname_relid("linked_tables",
+											  get_namespace_oid("acctsec", false));
+	if (!OidIsValid(mirror_registry_relid))
+		elog(ERROR, "acctsec.linked_tables is missing");
+
+	rel = table_open(mirror_registry_relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (!wanted && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int			attnum = get_attnum(mirror_registry_relid, "mirror");
+		Datum		d;
+
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "acctsec.linked_tables has no column mirror");
+		d = slot_getattr(slot, attnum, &isnull);
+		if (isnull)
+			continue;
+		for (int f = 0; f < NUM_MIRROR_FIELDS && !wanted; f++)
+		{
+			Jsonb	   *mirror = DatumGetJsonbP(d);
+
+			if (f != MF_PASSWORD_HASH &&
+				getKeyJsonValueFromContainer(&mirror->root, mirror_fields[f].name,
+											 strlen(mirror_fields[f].name),
+											 NULL) != NULL)
+				wanted = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+
+	mirror_wanted = wanted;
+	mirror_wanted_valid = true;
+	PG_RETURN_BOOL(wanted);
 }
 
 /*

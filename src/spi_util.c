@@ -8,12 +8,27 @@
  *
  * Also the one privilege switch (acctsec_become_role), used wherever acctsec
  * acts as a role other than the one its function runs as.
+ *
+ * And the one read that needs no executor: a row found by the values of a
+ * unique index (acctsec_probe_unique), for lookups on the hot path.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "acctsec.h"
 
@@ -105,4 +120,95 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
 {
 	AtEOXact_GUC(false, sw->save_nestlevel);
 	SetUserIdAndSecContext(sw->save_userid, sw->save_sec_context);
+
+ * Read columns of the row of acctsec.<table> whose unique index <index>
+ * holds the nkeys key values given (one per index column, in order), as a
+ * query of a volatile function would see it (a new snapshot after
+ * CommandCounterIncrement, as SPI takes one), with one probe of the index:
+ * no plan, so no executor start-up, and no plan that the planner could have
+ * made as a sequential scan while the table was empty.  The natts columns
+ * named in attnames are copied into values/nulls (in the caller's memory
+ * context).  Returns false, leaving values alone, when there is no row.
+ * Locks nothing but the relations (AccessShareLock, as a query would).
+ */
+bool
+acctsec_probe_unique(const char *table, const char *index, int nkeys,
+					 const Datum *keys, int natts, const char *const *attnames,
+					 Datum *values, bool *nulls)
+{
+	Oid			nsp = get_namespace_oid("acctsec", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			indexid = get_relname_relid(index, nsp);
+	Relation	rel;
+	Relation	irel;
+	ScanKeyData skeys[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	TupleDesc	desc;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		elog(ERROR, "acctsec.%s or its index %s is missing", table, index);
+	rel = table_open(relid, AccessShareLock);
+	irel = index_open(indexid, AccessShareLock);
+	if (irel->rd_index->indrelid != relid || !irel->rd_index->indisunique ||
+		IndexRelationGetNumberOfKeyAttributes(irel) != nkeys ||
+		nkeys > INDEX_MAX_KEYS)
+		elog(ERROR, "index %s is not a unique index of %d columns on acctsec.%s",
+			 index, nkeys, table);
+	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < nkeys; i++)
+	{
+		Oid			type = irel->rd_opcintype[i];
+		Oid			eq = get_opfamily_member(irel->rd_opfamily[i], type, type,
+											 BTEqualStrategyNumber);
+
+		if (!OidIsValid(eq))
+			elog(ERROR, "no equality operator for column %d of index %s", i + 1, index);
+		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
+							   InvalidOid, irel->rd_indcollation[i],
+							   get_opcode(eq), keys[i]);
+	}
+
+	/* what a volatile function's query would see (as SPI does it) */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	scan = index_beginscan(rel, irel, snapshot, nkeys, 0);
+	index_rescan(scan, skeys, nkeys, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		for (int c = 0; c < natts; c++)
+		{
+			int			attnum = 0;
+
+			for (int a = 0; a < desc->natts && attnum == 0; a++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, a);
+
+				if (!att->attisdropped &&
+					strcmp(NameStr(att->attname), attnames[c]) == 0)
+					attnum = a + 1;
+			}
+			if (attnum == 0)
+				elog(ERROR, "acctsec.%s has no column %s", table, attnames[c]);
+			values[c] = slot_getattr(slot, attnum, &nulls[c]);
+			if (!nulls[c])
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+
+				values[c] = datumCopy(values[c], att->attbyval, att->attlen);
+			}
+		}
+		found = true;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(irel, NoLock);
+	table_close(rel, NoLock);
+	return found;
 }
