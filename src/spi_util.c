@@ -120,7 +120,9 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
 {
 	AtEOXact_GUC(false, sw->save_nestlevel);
 	SetUserIdAndSecContext(sw->save_userid, sw->save_sec_context);
+}
 
+/*
  * Read columns of the row of acctsec.<table> whose unique index <index>
  * holds the nkeys key values given (one per index column, in order), as a
  * query of a volatile function would see it (a new snapshot after
@@ -176,7 +178,7 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
-	scan = index_beginscan(rel, irel, snapshot, nkeys, 0);
+	scan = acctsec_index_beginscan(rel, irel, snapshot, nkeys, 0);
 	index_rescan(scan, skeys, nkeys, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
