@@ -153,6 +153,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 	int			rc;
 	bytea	  **stored;
 	int			nstored = 0;
+	AcctsecSecret *typed;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -171,11 +172,13 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 						ACCTSEC_MAX_IMPORTED_CODES, n)));
 
 	stored = palloc(n * sizeof(bytea *));
+	/* the code being hashed: wiped when freed, or on an error by its context */
+	typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
 	for (int i = 0; i < n; i++)
 	{
-		char		symbols[ACCTSEC_BACKUP_CODE_MAX_INPUT];
+		char	   *symbols = (char *) typed->data;
 		int			nsymbols = 0;
 		text	   *code;
 		bytea	   *hash;
@@ -191,7 +194,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 		}
 		if (nsymbols == 0)
 		{
-			sodium_memzero(symbols, sizeof(symbols));
+			sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("backup code %d of %d is not a code", i + 1, n),
@@ -201,7 +204,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 		}
 		hash = acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE, acct, acct_len,
 								  (uint8 *) symbols, nsymbols);
-		sodium_memzero(symbols, sizeof(symbols));
+		sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
 
 		/*
 		 * Codes that normalise alike ('abcdef12', 'ABCD-EF12') are one code:
@@ -227,6 +230,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not store a backup code: %s", SPI_result_code_string(rc));
 	}
+	acctsec_secret_free(typed);
 	{
 		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(nstored)};
 
