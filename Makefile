@@ -21,6 +21,7 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
+	src/trigger_guard.o \
 	src/passwords.o \
 	src/tokens.o \
 	src/sessions.o \
@@ -44,6 +45,7 @@ REGRESS = \
 	security \
 	audit \
 	audit_events \
+	trigger_guard \
 	keys \
 	throttle \
 	smart_lockout \
