@@ -61,7 +61,8 @@ REGRESS = \
 	sessions \
 	lockout_revocation \
 	hostile \
-	attack
+	attack \
+	metrics
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \

@@ -1,6 +1,7 @@
 /*
  * linked_tables.c
- *		Application tables linked to acctsec accounts (SPEC sections 2 and 12).
+ *		Application tables linked to acctsec accounts (docs/accounts.md,
+ *		docs/linked_tables.md).
  *
  * acctsec.link_account_table (SQL, in 20_accounts.sql) records a table and
  * its key column in acctsec.linked_tables and attaches the AFTER DELETE row
@@ -131,7 +132,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 }
 
 /* ===========================================================================
- * Mirroring (SPEC section 12)
+ * Mirroring (docs/linked_tables.md)
  *
  * link_account_table(tbl, key_column, mirror) maps acctsec fields to columns
  * of the application's table.  Three pieces keep those columns true:

@@ -1,6 +1,6 @@
 /*
  * updated_at.c
- *		A "last modified" column kept right for every writer (SPEC section 7).
+ *		A "last modified" column kept right for every writer (docs/updated_at.md).
  *
  * acctsec.set_updated_at() is a BEFORE INSERT OR UPDATE row trigger.  On
  * INSERT it fills the column when it is NULL; on UPDATE it sets it to the

@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Passwords (SPEC section 12): Argon2id hashing, verification of Argon2 and
+-- Passwords (docs/passwords.md): Argon2id hashing, verification of Argon2 and
 -- the crypt(3) formats existing applications hold, and the rehash test.
 -- None reads or changes account state, so none is SECURITY DEFINER.
 -- COST tells the planner these are expensive (tens of milliseconds), so it

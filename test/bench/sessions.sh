@@ -14,7 +14,7 @@
 # durability (both on), where the peer's per-request write costs a WAL flush
 # at every commit.  session_check runs in the steady state of its touch (see
 # steady_state) and the share of checks that wrote is printed.
-# a key is configured (acctsec.secret_key_file), as the README recommends
+# a key is configured (acctsec.secret_key_file), as docs/keys.md recommends
 # (without one, the database key is read once per transaction; the key file
 # is read once per transaction too).
 # Prints transactions per second and the ratios.  Not a test.
