@@ -793,7 +793,7 @@ acctsec_unaudit_table(PG_FUNCTION_ARGS)
 			dropped = true;
 		}
 	}
-	/* auditing switched off is itself a security event (SPEC section 8) */
+	/* auditing switched off is itself a security event (docs/security.md) */
 	if (dropped)
 		acctsec_security_event("audit.table_unaudited", NULL,
 							   "table", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),

@@ -1,6 +1,6 @@
 /*
  * trigger_guard.c
- *		Switching acctsec's triggers off leaves a trace (SPEC section 8):
+ *		Switching acctsec's triggers off leaves a trace (docs/security.md):
  *		disabling, dropping or replacing the audit triggers or the updated_at
  *		trigger, and writes under session_replication_role = replica that
  *		skip the audit trigger, are security events.

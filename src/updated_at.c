@@ -938,7 +938,7 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 		drop_our_trigger(&ours);
 	end_privileged(&priv);
 
-	/* switching the trigger off is a security event (SPEC section 8) */
+	/* switching the trigger off is a security event (docs/security.md) */
 	acctsec_security_event("updated_at.untracked", NULL,
 						   "table", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 															   RelationGetRelationName(rel)),
