@@ -21,6 +21,7 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
+	src/trigger_guard.o \
 	src/passwords.o \
 	src/tokens.o \
 	src/sessions.o \
@@ -46,6 +47,7 @@ REGRESS = \
 	audit_events \
 	audit_checkpoint \
 	audit_erase \
+	trigger_guard \
 	keys \
 	throttle \
 	smart_lockout \

@@ -241,8 +241,16 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION acctsec.audit_purge(interval), acctsec.audit_table(regclass, text[]),
   acctsec.audit() TO regress_audit_app;
+-- EXECUTE granted or not, only a superuser purges (the function runs as its
+-- definer: the caller's role is what counts)
+CREATE TEMP TABLE audit_rows_before AS SELECT count(*) AS n FROM acctsec.audit_log;
+GRANT SELECT ON audit_rows_before TO regress_audit_app;
 SET ROLE regress_audit_app;
+SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('0')$$);
 SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('1 day')$$);
+RESET ROLE;
+SELECT (SELECT count(*) FROM acctsec.audit_log) = (SELECT n FROM audit_rows_before) AS nothing_purged;
+SET ROLE regress_audit_app;
 SELECT pg_temp.error_of($$SELECT acctsec.audit_table('audit_misuse')$$);   -- not its owner
 RESET ROLE;
 -- the owner of a table may audit it; the trigger writes as the log's owner

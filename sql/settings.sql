@@ -103,8 +103,10 @@ SET acctsec.max_failed_attempts = 1000;
 ALTER ROLE regress_acctsec_app SET acctsec.max_failed_attempts = 1000;
 \c - postgres
 \set VERBOSITY terse
-SELECT setdatabase = 0 AS any_db, setconfig FROM pg_db_role_setting
-WHERE setrole = 'regress_acctsec_app'::regrole;
+-- (grant_app_role's own settings, log_parameter_max_length*, are there)
+SELECT setdatabase = 0 AS any_db,
+       ARRAY(SELECT c FROM unnest(setconfig) c WHERE c LIKE 'acctsec.%') AS acctsec_settings
+FROM pg_db_role_setting WHERE setrole = 'regress_acctsec_app'::regrole;
 
 -- a superuser's values in a fresh session apply as usual
 SET acctsec.max_failed_attempts = 2;

@@ -35,10 +35,11 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
-extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
-									const char *label, size_t label_len,
-									const char *issuer, size_t issuer_len,
-									int digits, int period, OtpAlgorithm alg);
+struct AcctsecSecret;
+extern struct AcctsecSecret *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+													const char *label, size_t label_len,
+													const char *issuer, size_t issuer_len,
+													int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (docs/accounts.md).

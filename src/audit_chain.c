@@ -1699,6 +1699,11 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	char		countbuf[32];
 	char	   *interval_text;
 
+	/*
+	 * The function runs as its definer, so superuser() would only test the
+	 * extension owner: judge the role that called it (the session's current
+	 * role, as SET ROLE left it), whatever EXECUTE was granted to.
+	 */
 	if (!superuser_arg(GetOuterUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

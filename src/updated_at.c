@@ -992,6 +992,12 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 		drop_our_trigger(&ours);
 	end_privileged(&priv);
 
+	/* switching the trigger off is a security event (docs/security.md) */
+	acctsec_security_event("updated_at.untracked", NULL,
+						   "table", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+															   RelationGetRelationName(rel)),
+						   "role", GetUserNameFromId(GetUserId(), false),
+						   NULL);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
