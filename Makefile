@@ -22,6 +22,7 @@ OBJS = \
 	src/backup_codes.o \
 	src/updated_at.o \
 	src/passwords.o \
+	src/pwformat.o \
 	src/tokens.o \
 	src/sessions.o \
 	src/spi_util.o
@@ -52,6 +53,7 @@ REGRESS = \
 	second_factor \
 	updated_at \
 	passwords \
+	password_formats \
 	mirroring \
 	notify \
 	import \
@@ -73,7 +75,7 @@ ISOLATION = \
 	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium -lcrypt
+SHLIB_LINK = -lsodium -lcrypt -lcrypto
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

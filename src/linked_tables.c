@@ -234,6 +234,7 @@ typedef struct MirrorLink
 	SPIPlanPtr	guard_plan;
 	SPIPlanPtr	password_plan;
 	SPIPlanPtr	rehash_plan;
+	AcctsecRehashMode rehash_mode;	/* the mirror's password_rehash */
 } MirrorLink;
 
 static MemoryContext mirror_cxt = NULL;
@@ -313,6 +314,25 @@ kind_types(FieldKind kind)
 			return "text or varchar";
 	}
 	return "";
+}
+
+/* The values of the mirror's password_rehash key, by AcctsecRehashMode. */
+static const char *const rehash_mode_names[] = {
+	[ACCTSEC_REHASH_FRAMEWORK] = "framework",
+	[ACCTSEC_REHASH_ARGON2ID] = "argon2id",
+	[ACCTSEC_REHASH_NEVER] = "never",
+};
+
+static bool
+rehash_mode_by_name(const char *name, AcctsecRehashMode *mode)
+{
+	for (int m = 0; m < (int) lengthof(rehash_mode_names); m++)
+		if (strcmp(rehash_mode_names[m], name) == 0)
+		{
+			*mode = (AcctsecRehashMode) m;
+			return true;
+		}
+	return false;
 }
 
 static int
@@ -416,6 +436,11 @@ mirror_load(void)
 			l->key_type = getBaseType(get_atttype(relid, l->key_attnum));
 		}
 		l = &mirror_links[mirror_nlinks - 1];
+		if (strcmp(field, "password_rehash") == 0)
+		{
+			(void) rehash_mode_by_name(column, &l->rehash_mode);
+			continue;
+		}
 		f = mirror_field_by_name(field);
 		if (f < 0)
 			continue;			/* link_account_table never stores one */
@@ -921,6 +946,8 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	const char *used[NUM_MIRROR_FIELDS] = {0};
 	StringInfoData out;
 	bool		first = true;
+	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
+	bool		rehash_given = false;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -959,6 +986,19 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 			if (r != WJB_KEY)
 				continue;
 			field = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(field, "password_rehash") == 0)
+			{
+				/* not a column: how acctsec.login rewrites an outdated hash */
+				r = JsonbIteratorNext(&it, &v, true);
+				if (r != WJB_VALUE || v.type != jbvString ||
+					!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
+										 &rehash_mode))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
+				rehash_given = true;
+				continue;
+			}
 			f = mirror_field_by_name(field);
 			if (f < 0)
 				ereport(ERROR,
@@ -1022,6 +1062,13 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		escape_json(&out, mirror_fields[f].name);
 		appendStringInfoString(&out, ": ");
 		escape_json(&out, used[f]);
+	}
+	if (rehash_given)
+	{
+		if (!first)
+			appendStringInfoString(&out, ", ");
+		appendStringInfoString(&out, "\"password_rehash\": ");
+		escape_json(&out, rehash_mode_names[rehash_mode]);
 	}
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
@@ -1267,6 +1314,18 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	}
 	acctsec_spi_finish();
 	return found;
+}
+
+/* The password table's password_rehash option (default "framework"). */
+AcctsecRehashMode
+acctsec_linked_password_rehash_mode(void)
+{
+	AcctsecRehashMode mode;
+
+	acctsec_spi_connect();
+	mode = password_link()->rehash_mode;
+	acctsec_spi_finish();
+	return mode;
 }
 
 /* Replace an account's stored password hash (a rehash by acctsec.login). */

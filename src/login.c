@@ -97,7 +97,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 	ensure_dummy_hash();
 	known = acctsec_linked_password(account, &hash, &hash_len);
 	if (known)
-		ok = acctsec_password_verify_datum(PG_GETARG_DATUM(1), hash, hash_len);
+		ok = acctsec_password_verify_for(PG_GETARG_DATUM(1), hash, hash_len,
+										 text_to_cstring(account));
 	else
 	{
 		(void) acctsec_password_verify_datum(PG_GETARG_DATUM(1), dummy_hash,
@@ -112,7 +113,7 @@ acctsec_login(PG_FUNCTION_ARGS)
 	 * the policy refused the login (locked, throttled), whose answer must
 	 * not depend on the password.
 	 */
-	if (ok && !acctsec_password_is_current(hash, hash_len))
+	if (ok && acctsec_password_needs_rehash_str(hash, hash_len))
 	{
 		HeapTupleHeader th = DatumGetHeapTupleHeader(result);
 		bool		isnull;
@@ -120,9 +121,13 @@ acctsec_login(PG_FUNCTION_ARGS)
 		char	   *label = isnull ? "" :
 			DatumGetCString(DirectFunctionCall1(enum_out, status));
 
+		char	   *rehashed = NULL;
+
 		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
-			acctsec_linked_password_replace(account,
-											acctsec_password_hash_datum(PG_GETARG_DATUM(1)));
+			rehashed = acctsec_password_rehash_wrapped(PG_GETARG_DATUM(1), hash, hash_len,
+													   acctsec_linked_password_rehash_mode());
+		if (rehashed != NULL)
+			acctsec_linked_password_replace(account, rehashed);
 	}
 	PG_RETURN_DATUM(result);
 }
