@@ -1,6 +1,8 @@
 -- Audit log: the trigger, redaction, security events, append-only rows and
 -- the hash chain (tampering behind the extension's back is detected).
 \set VERBOSITY terse
+-- the output shows times: pin the zone, so the server's own zone does not matter
+SET TimeZone = 'PST8PDT';
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS acctsec CASCADE;
 RESET client_min_messages;

@@ -273,7 +273,7 @@ INSERT INTO hostile_kind VALUES ('hotp', 'code'), ('totp', 'code'), ('totp_check
   ('login', 'login'), ('resolve_mirror', 'json'), ('mirror_attach', 'void'),
   ('mirror_guard', 'void'), ('mirror_account_state', 'void'), ('linked_tables_changed', 'void'),
   ('token_issue', 'token'), ('token_consume', 'text'), ('token_peek', 'text'),
-  ('session_start', 'row'), ('session_check', 'row'), ('session_rotate', 'token'),
+  ('session_start', 'row'), ('session_check', 'row'), ('session_touch', 'boolean'), ('session_rotate', 'token'),
   ('session_end', 'boolean'), ('sessions', 'row'), ('session_revoke', 'boolean'),
   ('sessions_revoke_all', 'number'), ('credentials_changed', 'number'), ('prune_expired', 'count');
 INSERT INTO hostile_call VALUES
@@ -364,6 +364,7 @@ INSERT INTO hostile_call VALUES
   ('session_start', 2, 'ip', 'inet', $$'192.0.2.1'::inet$$),
   ('session_start', 3, 'user_agent', 'text', $$'Mozilla/5.0'$$),
   ('session_check', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
+  ('session_touch', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
   ('session_rotate', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
   ('session_end', 1, 'token', 'text', $$current_setting('regress.session_token')$$),
   ('sessions', 1, 'account', 'text', $$'regress_hostile'$$),

@@ -2,6 +2,8 @@
 -- application's users table, the guard against stale writes, and the
 -- one-call login with rehashing.
 \set VERBOSITY terse
+-- the output shows times: pin the zone, so the server's own zone does not matter
+SET TimeZone = 'PST8PDT';
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS acctsec;
 RESET client_min_messages;
@@ -141,7 +143,7 @@ SELECT acctsec.unlock('1010'), acctsec.unlock('5b0e2c9a-asp');
 SELECT (acctsec.login_attempt('1010', true, '203.0.113.5')).status;
 SELECT failed_attempts, locked_at, sign_in_count, last_sign_in_ip, last_sign_in_at IS NOT NULL AS signed_in
 FROM app.devise_users WHERE id = 1010;
-RESET TimeZone;
+SET TimeZone = 'PST8PDT';
 
 -- an explicit mapping, '{}' and relinking
 CREATE TABLE app.people (login text PRIMARY KEY, fails smallint, until timestamptz, n bigint, seen timestamptz, ip text);

@@ -303,6 +303,28 @@ ALTER SYSTEM RESET session_preload_libraries;
 SELECT pg_reload_conf(), pg_sleep(0.5);
 DROP TABLE sessions_keys;
 
+-- a standby (or a read-only transaction) cannot write the last-seen time:
+-- session_check says the touch is due, session_touch on the primary records it
+SET acctsec.session_touch_interval = 0;
+CREATE TEMP TABLE ro_session AS SELECT token FROM acctsec.session_start('regress_ro');
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '1 hour'
+WHERE account = 'regress_ro';
+BEGIN TRANSACTION READ ONLY;
+SELECT account, touch_due FROM acctsec.session_check((SELECT token FROM ro_session));
+SELECT acctsec.session_touch((SELECT token FROM ro_session));
+ROLLBACK;
+SELECT last_seen_at < now() - interval '59 minutes' AS not_touched_read_only
+FROM acctsec.account_sessions WHERE account = 'regress_ro';
+SELECT acctsec.session_touch((SELECT token FROM ro_session)) AS touched,
+       acctsec.session_touch('acs_not-a-token') AS unknown_token;
+SELECT last_seen_at > now() - interval '1 minute' AS touched_now FROM acctsec.account_sessions WHERE account = 'regress_ro';
+SELECT account, touch_due FROM acctsec.session_check((SELECT token FROM ro_session));
+RESET acctsec.session_touch_interval;
+BEGIN TRANSACTION READ ONLY;
+SELECT touch_due AS due_within_interval FROM acctsec.session_check((SELECT token FROM ro_session));
+COMMIT;
+DROP TABLE ro_session;
+
 -- the functions' declarations
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict,
        p.prosecdef, p.proconfig

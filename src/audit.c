@@ -686,6 +686,8 @@ acctsec_audit_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table must not be null")));
+	/* before any lock: a standby would refuse the lock with a stranger error */
+	PreventCommandIfReadOnly("audit_table()");
 	relid = PG_GETARG_OID(0);
 	rel = audit_target(relid);
 
@@ -735,8 +737,11 @@ Datum
 acctsec_unaudit_table(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Relation	rel = audit_target(relid);
+	Relation	rel;
 	const char *names[2] = {AUDIT_ROW_TRIGGER, AUDIT_TRUNCATE_TRIGGER};
+
+	PreventCommandIfReadOnly("unaudit_table()");
+	rel = audit_target(relid);
 
 	for (int i = 0; i < 2; i++)
 	{

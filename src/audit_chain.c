@@ -598,6 +598,8 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	const char *actor;
 	HeapTuple	tuple;
 
+	/* rows are stored with heap_insert, which does not check this itself */
+	PreventCommandIfReadOnly("INSERT INTO acctsec.audit_log");
 	audit_register_callbacks();
 
 	memset(nulls, 0, sizeof(nulls));

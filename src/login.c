@@ -23,6 +23,7 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 
@@ -93,6 +94,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("password must not be null")));
+	/* a login writes (state, audit, rehash): refuse it up front on a standby */
+	PreventCommandIfReadOnly("login()");
 
 	ensure_dummy_hash();
 	known = acctsec_linked_password(account, &hash, &hash_len);

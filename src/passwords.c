@@ -519,11 +519,17 @@ refuse(PwRefusal why, const PwParsed *h, const CapCheck *c, const char *account)
 	const char *family = h->format ? h->format->family : "unknown";
 	const char *format = h->format ? h->format->name : "unknown";
 
+	/*
+	 * The WARNING leaves out the statement and the context from the server
+	 * log (the client still gets them): either may quote the password, a
+	 * literal in a function's query or a parameter a client interpolated.
+	 */
 	switch (why)
 	{
 		case PWR_UNKNOWN:
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
 					 errmsg("stored password hash has a format acctsec does not know"),
 					 errdetail("The password is treated as wrong."),
 					 errhint("docs/passwords.md lists the formats acctsec verifies.")));
@@ -531,12 +537,14 @@ refuse(PwRefusal why, const PwParsed *h, const CapCheck *c, const char *account)
 		case PWR_MALFORMED:
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
 					 errmsg("stored %s password hash (%s) is malformed", family, format),
 					 errdetail("The password is treated as wrong.")));
 			break;
 		case PWR_UNSUPPORTED:
 			ereport(WARNING,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errhidestmt(true), errhidecontext(true),
 					 errmsg("stored %s password hash (%s) is a variant acctsec cannot verify",
 							family, format),
 					 errdetail("The password is treated as wrong.")));
@@ -544,6 +552,7 @@ refuse(PwRefusal why, const PwParsed *h, const CapCheck *c, const char *account)
 		case PWR_OVER_CAP:
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
 					 errmsg("stored %s password hash (%s) asks for more work than acctsec allows",
 							family, format),
 					 errdetail("The hash asks for %s " UINT64_FORMAT "; the limit is " UINT64_FORMAT ". The password is treated as wrong.",
@@ -655,6 +664,7 @@ acctsec_password_verify_for(Datum password, const char *hash, size_t hash_len,
 		/* no hash acctsec makes can match it; not an error (see above) */
 		ereport(WARNING,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errhidestmt(true), errhidecontext(true),
 				 errmsg("password longer than %d bytes is treated as wrong",
 						ACCTSEC_MAX_PASSWORD_BYTES)));
 		ok = false;

@@ -59,6 +59,7 @@
 
 PG_FUNCTION_INFO_V1(acctsec_session_start);
 PG_FUNCTION_INFO_V1(acctsec_session_check);
+PG_FUNCTION_INFO_V1(acctsec_session_touch);
 PG_FUNCTION_INFO_V1(acctsec_session_rotate);
 PG_FUNCTION_INFO_V1(acctsec_session_end);
 PG_FUNCTION_INFO_V1(acctsec_sessions);
@@ -590,49 +591,45 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 }
 
 /*
- * session_check(token text)
- *		RETURNS TABLE(account text, session_id bigint, expires_at timestamptz)
- *
- * No row for anything but the current token of a live session.  expires_at
- * is when the session ends unless it is used again (its lifetime or its
- * idle timeout, whichever comes first).
+ * Look up a session token and, when its last-seen time is due to be written
+ * (older than acctsec.session_touch_interval, or always with force), write
+ * it.  Where writing is impossible (a read-only transaction, a hot standby)
+ * nothing is written and *touch_due tells the caller that a touch is owed:
+ * an application reading from a standby calls session_touch on the primary,
+ * so the idle timeout stays right.  True when the token is the current one
+ * of a live session; row->expires_at is then when it ends unless used again.
  */
-Datum
-acctsec_session_check(PG_FUNCTION_ARGS)
+static bool
+check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	SessionRow	row;
 	volatile bool found = false;
-
+	TimestampTz seen;
 	AcctsecToken tok;
 
-	InitMaterializedSRF(fcinfo, 0);
-
-	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, PG_GETARG_DATUM(0), &tok))
-		return (Datum) 0;
+	*touch_due = false;
+	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, token, &tok))
+		return false;
 	PG_TRY();
 	{
-		found = find_session_by_index(&tok, &row) && session_live(&row, now);
+		found = find_session_by_index(&tok, row) && session_live(row, now);
 	}
 	PG_FINALLY();
 	{
 		acctsec_token_wipe(&tok);
 	}
 	PG_END_TRY();
+	if (!found)
+		return false;
 
-	if (found)
+	seen = row->last_seen_at;
+	if (force || now - row->last_seen_at >= (int64) session_touch_interval * USECS_PER_SEC)
 	{
-		TimestampTz seen = row.last_seen_at;
-
-		/*
-		 * Touch at most once per interval, and never where writing is
-		 * impossible (a read-only transaction, a standby).
-		 */
-		if (now - row.last_seen_at >= (int64) session_touch_interval * USECS_PER_SEC &&
-			!XactReadOnly && !RecoveryInProgress())
+		if (XactReadOnly || RecoveryInProgress())
+			*touch_due = true;
+		else
 		{
-			Datum		args[2] = {Int64GetDatum(row.session_id),
+			Datum		args[2] = {Int64GetDatum(row->session_id),
 			TimestampTzGetDatum(now)};
 
 			acctsec_spi_connect();
@@ -640,20 +637,59 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 			acctsec_spi_finish();
 			seen = now;
 		}
-		row.expires_at = session_ends_at(&row, seen);
 	}
+	row->expires_at = session_ends_at(row, seen);
+	return true;
+}
 
-	if (found)
+/*
+ * session_check(token text)
+ *		RETURNS TABLE(account text, session_id bigint, expires_at timestamptz,
+ *					  touch_due boolean)
+ *
+ * No row for anything but the current token of a live session.  expires_at
+ * is when the session ends unless it is used again (its lifetime or its
+ * idle timeout, whichever comes first).  touch_due is true where the
+ * last-seen time was due but could not be written here (docs/replication.md).
+ */
+Datum
+acctsec_session_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SessionRow	row;
+	bool		touch_due;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due))
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = PointerGetDatum(row.account);
 		values[1] = Int64GetDatum(row.session_id);
 		values[2] = TimestampTzGetDatum(row.expires_at);
+		values[3] = BoolGetDatum(touch_due);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * session_touch(token text) RETURNS boolean
+ *
+ * Records that a live session was just used, on the primary: what an
+ * application does when session_check on a standby answered touch_due.
+ * False for anything but the current token of a live session.  On a
+ * standby it fails with PostgreSQL's read-only error.
+ */
+Datum
+acctsec_session_touch(PG_FUNCTION_ARGS)
+{
+	SessionRow	row;
+	bool		touch_due;
+
+	PreventCommandIfReadOnly("session_touch()");
+	PG_RETURN_BOOL(check_session(PG_GETARG_DATUM(0), true, &row, &touch_due));
 }
 
 /*

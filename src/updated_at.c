@@ -832,6 +832,9 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 	const char *column;
 	PrivilegedState priv;
 
+	/* before any lock: a standby would refuse the lock with a stranger error */
+	PreventCommandIfReadOnly("track_updated_at()");
+
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -909,6 +912,9 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 	Relation	rel;
 	OurTrigger	ours;
 	PrivilegedState priv;
+
+	/* before any lock: a standby would refuse the lock with a stranger error */
+	PreventCommandIfReadOnly("untrack_updated_at()");
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,

@@ -103,10 +103,19 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- VOLATILE: it writes last_seen_at (at most once per session_touch_interval).
+-- touch_due: that write was due but impossible here (a hot standby, a
+-- read-only transaction); the application calls session_touch on the primary.
 CREATE FUNCTION acctsec.session_check(token text)
-RETURNS TABLE(account text, session_id bigint, expires_at timestamptz)
+RETURNS TABLE(account text, session_id bigint, expires_at timestamptz,
+              touch_due boolean)
 AS 'MODULE_PATHNAME', 'acctsec_session_check'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 1
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION acctsec.session_touch(token text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'acctsec_session_touch'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION acctsec.session_rotate(token text)
@@ -162,6 +171,7 @@ REVOKE ALL ON FUNCTION
     acctsec.token_peek(text, text),
     acctsec.session_start(text, inet, text),
     acctsec.session_check(text),
+    acctsec.session_touch(text),
     acctsec.session_rotate(text),
     acctsec.session_end(text),
     acctsec.sessions(text),

@@ -41,6 +41,7 @@ AS $$
         'acctsec.token_peek(text, text)',
         'acctsec.session_start(text, inet, text)',
         'acctsec.session_check(text)',
+        'acctsec.session_touch(text)',
         'acctsec.session_rotate(text)',
         'acctsec.session_end(text)',
         'acctsec.sessions(text)',

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# A streaming hot standby of a primary with acctsec state (docs/replication.md):
+#  - every function that only reads works on the standby and sees the
+#    primary's state (the pure OTP functions, account_status, network_status,
+#    token_peek, sessions, session_check, audit_verify, key_status, ...);
+#  - every function that changes state fails with PostgreSQL's read-only
+#    error, SQLSTATE 25006, and nothing stranger;
+#  - session_check on the standby validates without writing and answers
+#    touch_due once the last-seen time is owed; session_touch on the primary
+#    records it, so with the idle timeout shortened a session the application
+#    keeps using through the standby stays alive, and one it stops using
+#    expires.
+set -eu -o pipefail
+. "$(dirname "$0")/../lib/cluster.sh"
+fail=0
+expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected '$2', got '$3')"; fail=1; fi; }
+
+cluster_new primary
+cat >>"$ACCTSEC_TMP/primary/data/postgresql.conf" <<CONF
+wal_level = replica
+CONF
+cluster_start primary
+P() { cluster_psql primary -d postgres "$@"; }
+S() { cluster_psql standby -d postgres "$@"; }
+# a query with a token bound as :'t' (psql interpolates variables only in
+# what it reads, not in -c)
+Pt() { printf '%s\n' "$2" | P -v t="$1"; }
+St() { printf '%s\n' "$2" | S -v t="$1"; }
+
+P -q >/dev/null <<'SQL'
+CREATE EXTENSION acctsec;
+SET acctsec.max_failed_attempts = 2;
+SELECT acctsec.login_attempt('locked-user', false), acctsec.login_attempt('locked-user', false);
+SELECT acctsec.login_attempt('ok-user', true, '192.0.2.7');
+SELECT count(*) FROM acctsec.totp_enroll('totp-user');
+SELECT count(*) FROM acctsec.backup_codes_generate('totp-user', 3);
+CREATE TABLE standby_tokens (name text PRIMARY KEY, token text);
+INSERT INTO standby_tokens VALUES ('reset', acctsec.token_issue('ok-user', 'password_reset'));
+INSERT INTO standby_tokens SELECT 'kept', token FROM acctsec.session_start('ok-user');
+INSERT INTO standby_tokens SELECT 'abandoned', token FROM acctsec.session_start('ok-user');
+CREATE TABLE standby_audited (id int PRIMARY KEY, v text);
+SELECT acctsec.audit_table('standby_audited');
+INSERT INTO standby_audited VALUES (1, 'a'), (2, 'b');
+SQL
+
+# the standby: a base backup that follows the primary
+cluster_new standby --no-initdb
+"${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_basebackup" -h "$SOCK_primary" -p "$PORT_primary" -U postgres \
+  -D "$ACCTSEC_TMP/standby/data" -R -X stream --no-sync
+cluster_conf standby
+cluster_start standby
+expect "the standby is in recovery" t "$(S -c 'SELECT pg_is_in_recovery()')"
+wait_replay() { # until the standby has replayed everything the primary wrote so far
+  local lsn; lsn=$(P -c 'SELECT pg_current_wal_lsn()')
+  for _ in $(seq 1 100); do
+    [ "$(S -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0; sleep 0.1
+  done
+  echo "FAIL: the standby did not catch up"; fail=1
+}
+wait_replay
+
+tok() { P -c "SELECT token FROM standby_tokens WHERE name = '$1'"; }
+RESET=$(tok reset); KEPT=$(tok kept); ABANDONED=$(tok abandoned)
+
+echo "== reads on the standby"
+expect "hotp (RFC 4226 vector)" 755224 "$(S -c "SELECT acctsec.hotp('12345678901234567890'::bytea, 0)")"
+expect "totp_check" t "$(S -c "SELECT acctsec.totp_check('12345678901234567890'::bytea, acctsec.totp('12345678901234567890'::bytea))")"
+expect "base32 round trip" t "$(S -c "SELECT acctsec.base32_decode(acctsec.base32_encode('xyz')) = 'xyz'")"
+expect "totp_uri" t "$(S -c "SELECT acctsec.totp_uri('12345678901234567890'::bytea, 'a') LIKE 'otpauth://totp/%'")"
+expect "account_status sees the lock" t "$(S -c "SELECT locked_until > now() FROM acctsec.account_status('locked-user')")"
+expect "account_status sees TOTP and backup codes" "t|3" "$(S -c "SELECT totp_enabled IS NOT NULL, backup_codes_remaining FROM acctsec.account_status('totp-user')")"
+expect "backup_codes_remaining" 3 "$(S -c "SELECT acctsec.backup_codes_remaining('totp-user')")"
+expect "network_status" "192.0.2.7/32" "$(S -c "SELECT network FROM acctsec.network_status('192.0.2.7')")"
+expect "token_peek" ok-user "$(St "$RESET" "SELECT acctsec.token_peek(:'t', 'password_reset')")"
+expect "sessions" 2 "$(S -c "SELECT count(*) FROM acctsec.sessions('ok-user')")"
+expect "session_check validates" "ok-user|f" "$(St "$KEPT" "SELECT account, touch_due FROM acctsec.session_check(:'t')")"
+expect "audit_verify" t "$(S -c "SELECT ok FROM acctsec.audit_verify()")"
+expect "key_status" t "$(S -c "SELECT count(*) >= 0 FROM acctsec.key_status()")"
+expect "password_verify" t "$(S -c "SELECT acctsec.password_verify('pw', acctsec.password_hash('pw'))")"
+
+echo "== writes on the standby: 25006, nothing stranger"
+state_of() { # the SQLSTATE a statement ends with on the standby ("ok" if none)
+  printf '%s\n' '\set ON_ERROR_STOP 0' '\set VERBOSITY sqlstate' "$1" '\echo :LAST_ERROR_SQLSTATE' \
+    | cluster_psql standby -d postgres -v t="$KEPT" -v r="$RESET" 2>&1 | tail -n 1 | sed 's/^00000$/ok/'
+}
+while IFS= read -r st; do
+  [ -n "$st" ] || continue
+  expect "$st" 25006 "$(state_of "$st")"
+done <<'SQL'
+SELECT acctsec.login_attempt('ok-user', false);
+SELECT acctsec.login_attempt('new-user', true, '198.51.100.1');
+SELECT acctsec.unlock('locked-user');
+SELECT acctsec.forget_account('ok-user');
+SELECT * FROM acctsec.totp_enroll('another-user');
+SELECT acctsec.totp_confirm('totp-user', '000000');
+SELECT acctsec.totp_verify('totp-user', '000000');
+SELECT acctsec.totp_disable('totp-user');
+SELECT acctsec.backup_codes_generate('totp-user');
+SELECT acctsec.backup_code_verify('totp-user', 'aaaaaa-bbbbbb');
+SELECT acctsec.token_issue('ok-user', 'magic_link');
+SELECT acctsec.token_consume(:'r', 'password_reset');
+SELECT * FROM acctsec.session_start('ok-user');
+SELECT acctsec.session_rotate(:'t');
+SELECT acctsec.session_end(:'t');
+SELECT acctsec.session_touch(:'t');
+SELECT acctsec.session_revoke('ok-user', 1);
+SELECT acctsec.sessions_revoke_all('ok-user');
+SELECT acctsec.credentials_changed('ok-user');
+SELECT acctsec.prune_expired();
+SELECT acctsec.prune_login_attempts('1 day');
+SELECT acctsec.audit_event('app.exported', 'ok-user', '{}');
+SELECT acctsec.audit_purge('1 day');
+SELECT acctsec.unthrottle('192.0.2.7');
+SELECT acctsec.rotate_secrets();
+SELECT acctsec.audit_table('standby_audited');
+SELECT acctsec.unaudit_table('standby_audited');
+SELECT acctsec.track_updated_at('standby_audited');
+SELECT acctsec.untrack_updated_at('standby_audited');
+SELECT acctsec.link_account_table('standby_audited', 'id');
+SELECT acctsec.unlink_account_table('standby_audited');
+SELECT acctsec.grant_app_role('pg_monitor');
+SELECT acctsec.totp_import('imported-user', 'JBSWY3DPEHPK3PXP');
+SELECT acctsec.backup_codes_import('imported-user', ARRAY['abcdef12']);
+SELECT (acctsec.login('ok-user', 'pw')).status;
+SQL
+
+echo "== the idle timeout through the standby (touch interval 2 s, idle timeout 6 s)"
+for c in primary standby; do
+  printf '%s\n' "acctsec.session_touch_interval = 2" "acctsec.session_idle_timeout = 6" \
+    >>"$ACCTSEC_TMP/$c/data/postgresql.conf"
+  cluster_psql $c -d postgres -c "SELECT pg_reload_conf()" >/dev/null
+done
+sleep 0.5
+P -q -c "INSERT INTO standby_tokens SELECT 'kept2', token FROM acctsec.session_start('idle-user')" \
+  -c "INSERT INTO standby_tokens SELECT 'abandoned2', token FROM acctsec.session_start('idle-user')"
+KEPT=$(tok kept2); ABANDONED=$(tok abandoned2)
+wait_replay
+# Both sessions were last seen at their start.  For 9 s the application
+# checks "kept" on the standby every second and, whenever the answer says a
+# touch is due, touches it on the primary; "abandoned" is not used at all.
+touches=0
+for _ in $(seq 1 9); do
+  due=$(St "$KEPT" "SELECT touch_due FROM acctsec.session_check(:'t')")
+  if [ "$due" = t ]; then
+    [ "$(Pt "$KEPT" "SELECT acctsec.session_touch(:'t')")" = t ] && touches=$((touches + 1))
+    wait_replay
+  elif [ "$due" != f ]; then
+    echo "FAIL: the kept session stopped validating on the standby ('$due')"; fail=1; break
+  fi
+  sleep 1
+done
+expect "touches were asked for and made (at least 2 in 9 s)" t "$([ $touches -ge 2 ] && echo t || echo f)"
+expect "the session used through the standby is alive after 9 s" idle-user \
+  "$(St "$KEPT" "SELECT account FROM acctsec.session_check(:'t')")"
+expect "the abandoned session has expired on the standby" 0 \
+  "$(St "$ABANDONED" "SELECT count(*) FROM acctsec.session_check(:'t')")"
+expect "and on the primary" 0 \
+  "$(Pt "$ABANDONED" "SELECT count(*) FROM acctsec.session_check(:'t')")"
+
+grep -E 'terminated by signal|PANIC' "$ACCTSEC_TMP"/primary/server.log "$ACCTSEC_TMP"/standby/server.log && { echo "FAIL: a server crashed"; fail=1; }
+exit $fail
