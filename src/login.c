@@ -6,8 +6,11 @@
  * password_hash, verifies the password (passwords.c), and applies the
  * login_attempt policy with that outcome by calling acctsec.login_attempt
  * itself through fmgr, so lockout, throttling and every later policy
- * change apply unchanged.  On success an outdated hash is replaced by a
- * current Argon2id hash in the same transaction.
+ * change apply unchanged.  On success an outdated hash is replaced in the
+ * same transaction by Argon2id in the framework's own wrapping, or left
+ * alone, as the link's password_rehash option says
+ * (acctsec_password_rehash_wrapped in passwords.c).  A stored hash that
+ * cannot be verified answers "failed" (passwords.c), never an error.
  *
  * An unknown account (no row, or no password) costs what a known one costs:
  * the password is verified against a dummy Argon2id hash made at the current
@@ -123,7 +126,6 @@ acctsec_login(PG_FUNCTION_ARGS)
 		Datum		status = GetAttributeByNum(th, 1, &isnull);
 		char	   *label = isnull ? "" :
 			DatumGetCString(DirectFunctionCall1(enum_out, status));
-
 		char	   *rehashed = NULL;
 
 		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
