@@ -213,6 +213,9 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.link_account_table('pwf_users', 'id', '{"password_hash": "password", "password_rehash": "sometimes"}')$$,
   $$SELECT acctsec.link_account_table('pwf_users', 'id', '{"password_hash": "password", "password_rehash": true}')$$
 ]) AS s;
+-- options only: the columns are detected as for NULL
+SELECT acctsec.link_account_table('pwf_users', 'id', '{"password_rehash": "never"}');
+SELECT mirror FROM acctsec.linked_tables WHERE tbl = 'pwf_users'::regclass;
 SELECT acctsec.unlink_account_table('pwf_users');
 SELECT count(*) FILTER (WHERE acctsec.forget_account(id::text)) AS forgotten FROM before;
 DROP TABLE pwf_users;

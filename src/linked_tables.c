@@ -948,6 +948,8 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	bool		first = true;
 	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
 	bool		rehash_given = false;
+	int			nfields = 0;
+	bool		detect;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -956,17 +958,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 
-	if (PG_ARGISNULL(2))
-	{
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
-				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
-				{
-					used[f] = mirror_fields[f].detect[c];
-					break;
-				}
-	}
-	else
+	if (!PG_ARGISNULL(2))
 	{
 		Jsonb	   *m = PG_GETARG_JSONB_P(2);
 		JsonbIterator *it;
@@ -1017,8 +1009,25 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 				used[f] = NULL; /* a repeated key: jsonb keeps the last */
 				(void) check_mirror_column(relid, key_attnum, f, column, used);
 				used[f] = column;
+				nfields++;
 			}
 		}
+	}
+
+	/*
+	 * NULL, or an object with options only ({"password_rehash": ...}):
+	 * detect the columns by their usual names.
+	 */
+	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
+	if (detect)
+	{
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+				{
+					used[f] = mirror_fields[f].detect[c];
+					break;
+				}
 	}
 
 	/*
@@ -1039,7 +1048,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 								   1, &argtype, &arg, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 0 && PG_ARGISNULL(2))
+		if (SPI_processed > 0 && detect)
 			used[MF_PASSWORD_HASH] = NULL;
 		else if (SPI_processed > 0)
 			ereport(ERROR,
