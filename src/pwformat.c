@@ -356,6 +356,9 @@ parse_argon2_at(const char *s, size_t len, PwParsed *out)
 	out->setting_len = (size_t) n;
 	out->salt_len = salt_n * 3 / 4;
 	out->expected_len = hash_n * 3 / 4;
+	/* far beyond any library's output (16-byte salts, 32-byte hashes) */
+	if (out->salt_len > PW_MAX_SALT_BYTES || out->expected_len > PW_MAX_DIGEST_BYTES)
+		return PWP_MALFORMED;
 	return PWP_OK;
 }
 
