@@ -61,7 +61,8 @@ REGRESS = \
 	sessions \
 	lockout_revocation \
 	hostile \
-	attack
+	attack \
+	metrics
 ISOLATION = \
 	audit_chain \
 	lockout_concurrent_failures \
@@ -72,7 +73,8 @@ ISOLATION = \
 	token_consume \
 	session_rotate \
 	network_failures \
-	attack_lock
+	attack_lock \
+	mirror_history
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt -lcrypto

@@ -76,13 +76,15 @@ COMMIT;
 SELECT now() - last_seen_at >= '2 minutes' AS untouched_read_only
 FROM acctsec.account_sessions WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
 
--- idle timeout (7 days): idle for 6 days is fine, for 7 it is over
+-- idle timeout (7 days): idle for 6 days is fine, for 7 it is over (the
+-- timeout is counted in seconds, so the ages are hours, not calendar days,
+-- which a daylight-saving change makes 23 or 25 hours long)
 INSERT INTO s SELECT 'idle', session_id, token FROM acctsec.session_start('regress_dave');
-UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '6 days 23 hours'
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '167 hours'
 WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
 SELECT c.expires_at - now() AS idle_session_now_expires_in
 FROM s, acctsec.session_check(s.token) c WHERE s.name = 'idle';
-UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '7 days'
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '168 hours'
 WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
 SELECT count(*) AS idle_rows FROM s, acctsec.session_check(token) WHERE name = 'idle';
 -- with the idle timeout off, it is live again; expires_at is then the lifetime's end

@@ -1,6 +1,6 @@
 /*
  * account.c
- *		Accounts, login attempts and lockout (SPEC sections 2 and 3).
+ *		Accounts, login attempts and lockout (docs/accounts.md).
  *
  * One row of acctsec.accounts per account is the per-account serialisation
  * point.  login_attempt locks it (SELECT ... FOR NO KEY UPDATE, creating it
@@ -53,7 +53,7 @@ PG_FUNCTION_INFO_V1(acctsec_prune_login_attempts);
 /* Upper bound of the duration settings: one year, in seconds. */
 #define ACCTSEC_MAX_DURATION_S			(365 * 24 * 3600)
 
-/* Settings (SPEC section 3); all PGC_SUSET. */
+/* Settings (docs/accounts.md); all PGC_SUSET. */
 static int	acctsec_max_failed_attempts = 5;
 static int	acctsec_lockout_duration = 15 * 60;
 static double acctsec_lockout_backoff = 2.0;
@@ -245,8 +245,8 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
 	},
 	/*
-	 * The same for a failure from a familiar network (smart lockout, SPEC
-	 * section 11), in the familiar_* columns.
+	 * The same for a failure from a familiar network (smart lockout,
+	 * docs/throttling.md), in the familiar_* columns.
 	 */
 	[PLAN_WRITE_FAILURE_FAMILIAR] = {
 		"UPDATE acctsec.accounts SET familiar_failed_attempts = $3,"
@@ -909,10 +909,10 @@ status_datum(Oid enum_type, LoginStatus status)
 }
 
 /*
- * The security events of one login_attempt call (SPEC sections 8 and 11),
- * written once the state is: a refusal (locked, or from a throttled
- * network), a counted failure, a new lock, a network throttled by this
- * failure, a login let through from a familiar network despite a lock
+ * The security events of one login_attempt call (docs/audit.md,
+ * docs/throttling.md), written once the state is: a refusal (locked, or from a
+ * throttled network), a counted failure, a new lock, a network throttled by
+ * this failure, a login let through from a familiar network despite a lock
  * earned elsewhere, and a first login from a new network.
  */
 static void
@@ -1000,11 +1000,11 @@ login_events(const text *account, const LoginLog *log,
  * login_attempt(account text, success boolean, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
  *
- * With an ip, the network's throttle and smart lockout apply (SPEC section
- * 11, throttle.c): a throttled network is refused before the account's row
- * is touched; a failure is counted against the network (its row locked
- * after the account's) and, from a network familiar to the account, in the
- * account's familiar set.
+ * With an ip, the network's throttle and smart lockout apply
+ * (docs/throttling.md, throttle.c): a throttled network is refused before the
+ * account's row is touched; a failure is counted against the network (its row
+ * locked after the account's) and, from a network familiar to the account, in
+ * the account's familiar set.
  */
 Datum
 acctsec_login_attempt(PG_FUNCTION_ARGS)
@@ -1164,7 +1164,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 /*
  * account_status(account text): one row; an unknown account is all zeros.
  * The columns after backup_codes_remaining are smart lockout's familiar
- * set (SPEC section 11); the ones before count every other failure.
+ * set (docs/throttling.md); the ones before count every other failure.
  */
 #define STATUS_COLUMNS 13
 
@@ -1255,7 +1255,7 @@ acctsec_account_forget(const text *account)
 	erased = run_plan(PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
 	acctsec_spi_finish();
-	/* the audit log keeps its rows about the account (SPEC section 2) */
+	/* the audit log keeps its rows about the account (docs/accounts.md) */
 	acctsec_security_event("account.forgotten", text_to_cstring(account),
 						   "erased", erased > 0 ? "true" : "false",
 						   NULL);

@@ -40,7 +40,7 @@ extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
 									int digits, int period, OtpAlgorithm alg);
 
 /*
- * account.c: accounts, login attempts and lockout (SPEC sections 2 and 3).
+ * account.c: accounts, login attempts and lockout (docs/accounts.md).
  *
  * One row of acctsec.accounts per account is the per-account serialisation
  * point: every capability that changes an account's security state takes
@@ -171,9 +171,10 @@ extern void acctsec_define_event_gucs(void);
 extern int	acctsec_max_lockout_duration_secs(void);
 
 /*
- * throttle.c: throttling across accounts and smart lockout (SPEC section
- * 11).  The helpers that read or write tables run inside the caller's SPI
- * connection.  Lock order: the account row first, then the network row.
+ * throttle.c: throttling across accounts and smart lockout
+ * (docs/throttling.md).  The helpers that read or write tables run inside the
+ * caller's SPI connection.  Lock order: the account row first, then the
+ * network row.
  */
 
 /* The network a login comes from. */
@@ -324,7 +325,7 @@ extern bool acctsec_keyed_hash_usable(const bytea *stored);
 
 /*
  * tokens.c: the token format shared by sessions and one-time tokens
- * (SPEC section 13): prefix, selector (lookup key, stored in clear) and
+ * (docs/sessions.md): prefix, selector (lookup key, stored in clear) and
  * verifier (stored only as a keyed hash, purpose ACCTSEC_KEY_TOKEN).
  */
 #define ACCTSEC_TOKEN_CHARS				60

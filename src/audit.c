@@ -1,7 +1,7 @@
 /*
  * audit.c
  *		The audit trigger acctsec.audit(), audit_table()/unaudit_table(),
- *		redaction and the audit settings (SPEC section 8).
+ *		redaction and the audit settings (docs/audit.md).
  *
  * The trigger turns each changed row into jsonb (row_key, old_values,
  * new_values) and the list of changed columns, and hands it to

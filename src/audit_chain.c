@@ -1,7 +1,7 @@
 /*
  * audit_chain.c
  *		The one writer of acctsec.audit_log rows, the hash chain that makes
- *		them tamper-evident, audit_verify() and audit_purge() (SPEC section 8).
+ *		them tamper-evident, audit_verify() and audit_purge() (docs/audit.md).
  *
  * The chain runs in lanes so that concurrent writers never wait on one
  * another.  A transaction that writes its first audit row takes a free lane

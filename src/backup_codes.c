@@ -1,6 +1,6 @@
 /*
  * backup_codes.c
- *		Single-use backup codes (SPEC section 5).
+ *		Single-use backup codes (docs/backup_codes.md).
  *
  * A code is 12 symbols from a 31-symbol alphabet with no look-alikes (no 0,
  * 1, i, l, o), drawn with libsodium's randombytes_uniform: 12 * log2(31),

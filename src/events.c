@@ -1,7 +1,7 @@
 /*
  * events.c
  *		Security events: the one function every capability calls to record
- *		one (SPEC section 8), and acctsec.audit_event() for applications.
+ *		one (docs/audit.md), and acctsec.audit_event() for applications.
  *
  * An event is an audit row with relation NULL, operation the event's dotted
  * name (login.failed, login.locked, account.unlocked, totp.enrolled, ...),
@@ -20,8 +20,8 @@
  * written as JSON null.  acctsec_security_event_jsonb() takes a ready jsonb.
  *
  * When acctsec.notify_channel is set, every event is also sent with NOTIFY
- * on that channel (SPEC section 12), delivered when the transaction commits
- * and dropped if it rolls back, as a JSON object:
+ * on that channel (docs/linked_tables.md), delivered when the transaction
+ * commits and dropped if it rolls back, as a JSON object:
  *
  *		{"event": "login.locked", "account": "42", "audit_id": 17,
  *		 "time": "2026-11-24T03:15:00.1+00:00", "network": "203.0.113.9/32",

@@ -1,7 +1,7 @@
 /*
  * import.c
- *		Moving an application's existing second factors into acctsec (SPEC
- *		section 12): totp_import and backup_codes_import.
+ *		Moving an application's existing second factors into acctsec
+ *		(docs/linked_tables.md): totp_import and backup_codes_import.
  *
  * Both store exactly what the TOTP and backup-code capabilities store for
  * credentials made in acctsec, through the same key module: a TOTP secret

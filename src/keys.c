@@ -2,7 +2,7 @@
  * keys.c
  *		The one key module: every AEAD and every keyed hash in acctsec (TOTP
  *		secrets, backup codes, session and one-time tokens) goes through here,
- *		with one key ring and one rotation story (SPEC section 6).
+ *		with one key ring and one rotation story (docs/keys.md).
  *
  * The key ring holds up to three 32-byte master keys:
  *

@@ -1,6 +1,7 @@
 /*
  * linked_tables.c
- *		Application tables linked to acctsec accounts (SPEC sections 2 and 12).
+ *		Application tables linked to acctsec accounts (docs/accounts.md,
+ *		docs/linked_tables.md).
  *
  * acctsec.link_account_table (SQL, in 20_accounts.sql) records a table and
  * its key column in acctsec.linked_tables and attaches the AFTER DELETE row
@@ -27,7 +28,15 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#else
+#include "access/xact.h"
+#include "utils/resowner.h"
+#endif
 
 #include "acctsec.h"
 
@@ -131,7 +140,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 }
 
 /* ===========================================================================
- * Mirroring (SPEC section 12)
+ * Mirroring (docs/linked_tables.md)
  *
  * link_account_table(tbl, key_column, mirror) maps acctsec fields to columns
  * of the application's table.  Three pieces keep those columns true:
@@ -143,9 +152,13 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
  *   all reach the table in the same transaction without knowing about it.
  * - acctsec.mirror_guard(), a BEFORE INSERT OR UPDATE row trigger on the
  *   linked table, replaces whatever a statement writes into a mirrored
- *   column with acctsec's current value, so an ORM saving a whole stale row
- *   cannot make the columns lie.  An UPDATE that leaves every mirrored
- *   column as it was costs no query.
+ *   column of security state (failures, lock, 2FA flag) with acctsec's
+ *   current value, so an ORM saving a whole stale row cannot make the
+ *   columns lie.  A column that only records history (last login time and
+ *   address, login count) keeps the application's own newer write, as
+ *   Django's update_last_login() makes one, and acctsec's state takes it
+ *   over; an older one (a stale row) is replaced too.  An UPDATE that leaves
+ *   every mirrored column as it was costs no query.
  * - a backend-local cache of the links (column numbers, types, saved
  *   plans), dropped by a relcache callback when acctsec.linked_tables
  *   changes (a statement trigger on it sends the invalidation) or a linked
@@ -234,6 +247,7 @@ typedef struct MirrorLink
 	SPIPlanPtr	guard_plan;
 	SPIPlanPtr	password_plan;
 	SPIPlanPtr	rehash_plan;
+	SPIPlanPtr	adopt_plan;
 	AcctsecRehashMode rehash_mode;	/* the mirror's password_rehash */
 } MirrorLink;
 
@@ -244,6 +258,8 @@ static bool mirror_valid = false;
 static Oid	mirror_registry_relid = InvalidOid;
 /* set while acctsec itself writes a linked table: the guard stands aside */
 static bool mirror_writing = false;
+/* set while the guard hands a row's history to acctsec: no push back to it */
+static Oid	mirror_adopting_relid = InvalidOid;
 
 PG_FUNCTION_INFO_V1(acctsec_resolve_mirror);
 PG_FUNCTION_INFO_V1(acctsec_mirror_attach);
@@ -360,6 +376,8 @@ mirror_reset_cache(void)
 			SPI_freeplan(l->password_plan);
 		if (l->rehash_plan)
 			SPI_freeplan(l->rehash_plan);
+		if (l->adopt_plan)
+			SPI_freeplan(l->adopt_plan);
 	}
 	mirror_links = NULL;
 	mirror_nlinks = 0;
@@ -713,7 +731,8 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 			Datum		values[2];
 			int			rc;
 
-			if (l->nstate == 0 || account == NULL || !account_key(l, account, &values[0]))
+			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
+				!account_key(l, account, &values[0]))
 				continue;
 			values[1] = CStringGetTextDatum(account);
 			mirror_writing = true;
@@ -734,10 +753,222 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* ---------------------------------------------------------------------------
+ * History columns: the application's newer write is kept and adopted
+ * ---------------------------------------------------------------------------
+ */
+
+static bool
+is_history_field(int f)
+{
+	return f == MF_LAST_LOGIN_AT || f == MF_LAST_LOGIN_IP || f == MF_LOGIN_COUNT;
+}
+
+/* a < b: -1, a = b: 0, a > b: 1, by the type's default B-tree order */
+static int
+history_compare(Oid type, Datum a, Datum b)
+{
+	TypeCacheEntry *tc = lookup_type_cache(getBaseType(type), TYPECACHE_CMP_PROC_FINFO);
+
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		elog(ERROR, "no comparison function for type %u", type);
+	return DatumGetInt32(FunctionCall2Coll(&tc->cmp_proc_finfo, InvalidOid, a, b));
+}
+
+/*
+ * The address in a text column as inet, or false when it is none (an
+ * application's own garbage is not taken into acctsec's state).
+ */
+static bool
+text_as_inet(Datum d, Datum *inet)
+{
+	char	   *str = TextDatumGetCString(d);
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+
+	return DirectInputFunctionCallSafe(inet_in, str, InvalidOid, -1,
+									   (Node *) &escontext, inet);
+#else
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*inet = DirectFunctionCall1(inet_in, CStringGetDatum(str));
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+#endif
+}
+
+/*
+ * Which history columns of the row keep the statement's value: a last login
+ * time or login count later or larger than acctsec's, and a last login
+ * address the statement changed, together with a kept login time where that
+ * is mirrored too (an address on its own could be a stale row's).  cur and
+ * curnull are acctsec's values by field; the values acctsec adopts are put
+ * in adopt (timestamptz, inet, int8).
+ */
+static void
+history_kept(const MirrorLink *l, TriggerData *trigdata, TupleDesc desc,
+			 HeapTuple newtup, const Datum *cur, const bool *curnull,
+			 bool *keep, Datum *adopt)
+{
+	static const int order[] = {MF_LAST_LOGIN_AT, MF_LOGIN_COUNT, MF_LAST_LOGIN_IP};
+
+	for (int i = 0; i < lengthof(order); i++)
+	{
+		int			f = order[i];
+		Oid			type;
+		bool		isnull;
+		Datum		v;
+
+		keep[f] = false;
+		if (l->attnum[f] == InvalidAttrNumber)
+			continue;
+		v = heap_getattr(newtup, l->attnum[f], desc, &isnull);
+		if (isnull)
+			continue;			/* NULL is no newer history */
+		type = getBaseType(l->atttype[f]);
+
+		if (f == MF_LAST_LOGIN_AT || f == MF_LOGIN_COUNT)
+		{
+			if (!curnull[f] && history_compare(type, v, cur[f]) <= 0)
+				continue;
+			if (f == MF_LAST_LOGIN_AT)
+				adopt[f] = type == TIMESTAMPOID ?
+					DirectFunctionCall1(timestamp_timestamptz, v) : v;
+			else if (type == INT2OID)
+				adopt[f] = Int64GetDatum((int64) DatumGetInt16(v));
+			else if (type == INT4OID)
+				adopt[f] = Int64GetDatum((int64) DatumGetInt32(v));
+			else if (type == INT8OID)
+				adopt[f] = v;
+			else
+			{
+				/*
+				 * Only a count acctsec can hold: 0 to below the bigint
+				 * maximum (NaN and infinity sort above it), so the rounding
+				 * cast cannot fail.
+				 */
+				if (history_compare(NUMERICOID, v,
+									NumericGetDatum(int64_to_numeric(0))) < 0 ||
+					history_compare(NUMERICOID, v,
+									NumericGetDatum(int64_to_numeric(PG_INT64_MAX - 1))) > 0)
+					continue;
+				adopt[f] = DirectFunctionCall1(numeric_int8, v);
+			}
+			keep[f] = true;
+		}
+		else
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, l->attnum[f] - 1);
+
+			if (l->attnum[MF_LAST_LOGIN_AT] != InvalidAttrNumber &&
+				!keep[MF_LAST_LOGIN_AT])
+				continue;
+			if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+			{
+				bool		oldnull;
+				Datum		old = heap_getattr(trigdata->tg_trigtuple, l->attnum[f],
+											   desc, &oldnull);
+
+				if (!oldnull && datumIsEqual(old, v, att->attbyval, att->attlen))
+					continue;	/* not written by this statement */
+			}
+			if (type == INETOID)
+				adopt[f] = v;
+			else if (!text_as_inet(v, &adopt[f]))
+				continue;
+			keep[f] = true;
+		}
+	}
+}
+
+/* acctsec.accounts takes over the kept history values of the account. */
+static void
+history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum *adopt)
+{
+	Datum		values[7];
+	char		nulls[7] = "       ";
+	int			rc;
+
+	if (l->adopt_plan == NULL)
+	{
+		Oid			argtypes[7] = {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID,
+		BOOLOID, BOOLOID, BOOLOID};
+
+		/*
+		 * The statement holds the linked row already; acctsec's own state
+		 * changes lock the account's row first and the linked row after
+		 * (the push).  Taking the account's row here could deadlock with
+		 * one of those, so a row another transaction holds is skipped
+		 * (SKIP LOCKED): that change is newer and its push will write the
+		 * row.  A missing row is inserted unless it exists by then.
+		 */
+		l->adopt_plan = keep_plan("WITH l AS (SELECT a.account FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED),"
+								  " u AS (UPDATE acctsec.accounts a SET"
+								  " last_login_at = CASE WHEN $5 THEN $2 ELSE a.last_login_at END,"
+								  " last_login_ip = CASE WHEN $6 THEN $3 ELSE a.last_login_ip END,"
+								  " login_count = CASE WHEN $7 THEN $4 ELSE a.login_count END"
+								  " FROM l WHERE a.account OPERATOR(pg_catalog.=) l.account)"
+								  " INSERT INTO acctsec.accounts (account, last_login_at, last_login_ip, login_count)"
+								  " SELECT $1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
+								  " CASE WHEN $7 THEN $4 ELSE 0 END"
+								  " WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1)"
+								  " ON CONFLICT (account) DO NOTHING",
+								  7, argtypes);
+	}
+	values[0] = CStringGetTextDatum(account);
+	values[1] = keep[MF_LAST_LOGIN_AT] ? adopt[MF_LAST_LOGIN_AT] : (Datum) 0;
+	values[2] = keep[MF_LAST_LOGIN_IP] ? adopt[MF_LAST_LOGIN_IP] : (Datum) 0;
+	values[3] = keep[MF_LOGIN_COUNT] ? adopt[MF_LOGIN_COUNT] : (Datum) 0;
+	nulls[1] = keep[MF_LAST_LOGIN_AT] ? ' ' : 'n';
+	nulls[2] = keep[MF_LAST_LOGIN_IP] ? ' ' : 'n';
+	nulls[3] = keep[MF_LOGIN_COUNT] ? ' ' : 'n';
+	values[4] = BoolGetDatum(keep[MF_LAST_LOGIN_AT]);
+	values[5] = BoolGetDatum(keep[MF_LAST_LOGIN_IP]);
+	values[6] = BoolGetDatum(keep[MF_LOGIN_COUNT]);
+
+	/*
+	 * The change reaches every other linked table through
+	 * mirror_account_state(); not this one, whose row is the one being
+	 * written (it already holds the values).
+	 */
+	mirror_adopting_relid = l->relid;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(l->adopt_plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		mirror_adopting_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
 /*
  * acctsec.mirror_guard(): BEFORE INSERT OR UPDATE FOR EACH ROW on a table
  * that mirrors account state.  Whatever the statement put into a mirrored
- * column is replaced by acctsec's current value for the row's account.
+ * column of security state is replaced by acctsec's current value for the
+ * row's account; a history column keeps a newer value (history_kept()).
  */
 Datum
 acctsec_mirror_guard(PG_FUNCTION_ARGS)
@@ -751,6 +982,10 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	int			cols[NUM_MIRROR_FIELDS];
 	Datum		values[NUM_MIRROR_FIELDS];
 	bool		nulls[NUM_MIRROR_FIELDS];
+	Datum		cur[NUM_MIRROR_FIELDS];
+	bool		curnull[NUM_MIRROR_FIELDS];
+	bool		keep[NUM_MIRROR_FIELDS] = {0};
+	Datum		adopt[NUM_MIRROR_FIELDS];
 	int			ncols = 0;
 	int			rc;
 
@@ -831,15 +1066,32 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
 			continue;
 		att = TupleDescAttr(desc, l->attnum[f] - 1);
-		cols[ncols] = l->attnum[f];
-		values[ncols] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  ++i, &nulls[ncols]);
+		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   ++i, &curnull[f]);
 		/* out of SPI's memory before SPI_finish frees it */
-		if (!nulls[ncols])
-			values[ncols] = SPI_datumTransfer(values[ncols], att->attbyval, att->attlen);
+		if (!curnull[f])
+			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
+	}
+
+	/* history the statement wrote newer than acctsec's: kept, and adopted */
+	history_kept(l, trigdata, desc, newtup, cur, curnull, keep, adopt);
+	if ((keep[MF_LAST_LOGIN_AT] || keep[MF_LAST_LOGIN_IP] || keep[MF_LOGIN_COUNT]) &&
+		account[0] != '\0' && strlen(account) <= ACCTSEC_MAX_ACCOUNT_BYTES)
+		history_adopt(l, account, keep, adopt);
+	acctsec_spi_finish();
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
+			(is_history_field(f) && keep[f]))
+			continue;
+		cols[ncols] = l->attnum[f];
+		values[ncols] = cur[f];
+		nulls[ncols] = curnull[f];
 		ncols++;
 	}
-	acctsec_spi_finish();
+	if (ncols == 0)
+		return PointerGetDatum(newtup);
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
 													 values, nulls));

@@ -1,6 +1,6 @@
 /*
  * login.c
- *		acctsec.login: the one-call login (SPEC section 12).
+ *		acctsec.login: the one-call login (docs/linked_tables.md).
  *
  * It reads the account's password hash from the linked table that maps
  * password_hash, verifies the password (passwords.c), and applies the

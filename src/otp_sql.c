@@ -1,6 +1,6 @@
 /*
  * otp_sql.c
- *		SQL-callable one-time-password functions (SPEC section 4, "pure
+ *		SQL-callable one-time-password functions (docs/totp.md, "pure
  *		functions") and the HMAC step shared with stateful TOTP.
  *
  * The HMAC is PostgreSQL's own common/hmac.h (OpenSSL underneath in a

@@ -1,6 +1,6 @@
 /*
  * passwords.c
- *		Password hashing and verification (SPEC section 12, "Passwords").
+ *		Password hashing and verification (docs/passwords.md).
  *
  * New hashes are Argon2id from libsodium, in the standard PHC string form
  * $argon2id$v=19$m=<KiB>,t=<passes>,p=1$<salt>$<hash>.  Verification

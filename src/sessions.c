@@ -1,7 +1,7 @@
 /*
  * sessions.c
  *		Sessions with refresh-token rotation and reuse detection, and the
- *		revocation rules shared with one-time tokens (SPEC section 13).
+ *		revocation rules shared with one-time tokens (docs/sessions.md).
  *
  * A session is a row of acctsec.account_sessions holding its current
  * token's selector (unique index) and the keyed hash of its verifier, in the

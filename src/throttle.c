@@ -1,6 +1,6 @@
 /*
  * throttle.c
- *		Throttling across accounts, and smart lockout (SPEC section 11).
+ *		Throttling across accounts, and smart lockout (docs/throttling.md).
  *
  * Networks.  An IPv4 address is its own network (a /32); an IPv6 address
  * belongs to its acctsec.ipv6_prefix_length prefix (a /64 by default), and
@@ -74,7 +74,7 @@ PG_FUNCTION_INFO_V1(acctsec_prune_networks);
  */
 #define FAMILIAR_TOUCH_S			3600
 
-/* Settings (SPEC section 11); all PGC_SUSET. */
+/* Settings (docs/throttling.md); all PGC_SUSET. */
 static int	acctsec_ipv6_prefix_length = 64;
 static int	acctsec_network_failure_window = 15 * 60;
 static int	acctsec_network_max_failures = 50;

@@ -1,7 +1,7 @@
 /*
  * tokens.c
  *		The token format shared by sessions and one-time tokens, and the
- *		one-time tokens themselves (SPEC section 13).
+ *		one-time tokens themselves (docs/sessions.md).
  *
  * A token is an opaque, URL-safe string of 60 characters:
  *

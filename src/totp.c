@@ -1,6 +1,6 @@
 /*
  * totp.c
- *		Stateful TOTP credentials (SPEC section 4): enrol, confirm, verify
+ *		Stateful TOTP credentials (docs/totp.md): enrol, confirm, verify
  *		with replay refusal, disable.
  *
  * One credential per account in acctsec.totp_credentials.  The secret is

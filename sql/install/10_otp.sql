@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- One-time passwords: pure functions (SPEC section 4).  No state, so they are
+-- One-time passwords: pure functions (docs/totp.md).  No state, so they are
 -- IMMUTABLE and usable by anyone; the defaults such as now() are evaluated
 -- by the caller.
 -- ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Accounts, login attempts and lockout (SPEC sections 2, 3 and 9).
+-- Accounts, login attempts and lockout (docs/accounts.md, docs/security.md).
 --
 -- acctsec.accounts holds one row per account: the single per-account
 -- serialisation point.  Every capability that changes an account's security
@@ -118,7 +118,7 @@ CREATE FUNCTION acctsec.account_status(account text,
     OUT lockouts int, OUT last_login_at timestamptz,
     OUT last_failed_at timestamptz, OUT login_count bigint,
     OUT totp_enabled boolean, OUT backup_codes_remaining int,
-    -- smart lockout (SPEC section 11): the familiar-network split
+    -- smart lockout (docs/throttling.md): the familiar-network split
     OUT familiar_failed_attempts int, OUT familiar_locked_until timestamptz,
     OUT familiar_lockouts int, OUT familiar_networks int)
 RETURNS record

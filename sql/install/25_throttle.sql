@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Throttling across accounts, and smart lockout (SPEC section 11;
+-- Throttling across accounts, and smart lockout (docs/throttling.md;
 -- src/throttle.c).  login_attempt consults both; the tables below are
 -- written only through it.
 --

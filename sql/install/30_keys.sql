@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Secrets at rest and keys (SPEC section 6; src/keys.c).  One key module
+-- Secrets at rest and keys (docs/keys.md; src/keys.c).  One key module
 -- behind every AEAD and keyed hash: TOTP secrets, backup codes, tokens.
 -- ---------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- TOTP two-factor credentials (SPEC section 4, stateful; src/totp.c).  At
+-- TOTP two-factor credentials (docs/totp.md, stateful; src/totp.c).  At
 -- most one per account; the secret only sealed by the key module, with the
 -- account as associated data.  Each function takes the account's row lock
 -- (acctsec.accounts) first; forget_account's delete of that row cascades.

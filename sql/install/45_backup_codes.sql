@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Backup codes (SPEC section 5; src/backup_codes.c).  Single use; stored
+-- Backup codes (docs/backup_codes.md; src/backup_codes.c).  Single use; stored
 -- only as keyed hashes (key module purpose "backup code", account bound in).
 -- ---------------------------------------------------------------------------
 

@@ -1,13 +1,13 @@
 
 -- ---------------------------------------------------------------------------
--- Audit log (SPEC section 8): row changes of audited tables and security
+-- Audit log (docs/audit.md): row changes of audited tables and security
 -- events, append-only and hash-chained.
 --
 -- The chain runs in lanes: a writing transaction takes one free lane (row
 -- lock, SKIP LOCKED) for its lifetime and chains its rows into it, so
 -- concurrent writers never wait on one another.  audit_lanes holds, per
 -- lane, the last sequence number and hash (written once, at commit), and
--- where the surviving chain starts after audit_purge().  See README.md.
+-- where the surviving chain starts after audit_purge().  See docs/audit.md.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE acctsec.audit_lanes (

@@ -1,8 +1,9 @@
 
 -- ---------------------------------------------------------------------------
--- updated_at (SPEC section 7): a "last modified" column kept right for every
--- writer.  The trigger function, explicit attach/detach, the opt-out list and
--- the event trigger that attaches it to tables as migrations create them.
+-- updated_at (docs/updated_at.md): a "last modified" column kept right for
+-- every writer.  The trigger function, explicit attach/detach, the opt-out
+-- list and the event trigger that attaches it to tables as migrations create
+-- them.
 -- ---------------------------------------------------------------------------
 
 -- Tables whose owner called untrack_updated_at(): automatic attachment never

@@ -1,7 +1,7 @@
 
 -- ---------------------------------------------------------------------------
--- Passwords (SPEC section 12): Argon2id hashing, verification of the formats
--- existing applications hold (docs/passwords.md), and the rehash test.
+-- Passwords (docs/passwords.md): Argon2id hashing, verification of the formats
+-- existing applications hold, and the rehash test.
 -- None reads or changes account state, so none is SECURITY DEFINER.
 -- COST tells the planner these are expensive (tens of milliseconds), so it
 -- evaluates them after every cheaper condition.

@@ -1,7 +1,7 @@
 
 -- ---------------------------------------------------------------------------
--- Existing applications (SPEC section 12): mirroring account state into the
--- linked table's own columns, and the one-call login.  link_account_table
+-- Existing applications (docs/linked_tables.md): mirroring account state into
+-- the linked table's own columns, and the one-call login.  link_account_table
 -- (20_accounts.sql) resolves the mapping with resolve_mirror and then calls
 -- mirror_attach; the triggers and the cache are in src/linked_tables.c.
 -- ---------------------------------------------------------------------------

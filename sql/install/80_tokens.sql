@@ -1,5 +1,6 @@
 -- ---------------------------------------------------------------------------
--- Sessions and one-time tokens (SPEC section 13; src/tokens.c, src/sessions.c).
+-- Sessions and one-time tokens (docs/sessions.md; src/tokens.c,
+-- src/sessions.c).
 --
 -- Tokens are "acs_" (sessions) or "act_" (one-time) followed by a selector,
 -- the lookup key stored here in clear, and a 264-bit verifier of which only

@@ -1,6 +1,6 @@
 
 -- ---------------------------------------------------------------------------
--- Application roles (SPEC section 9).  Nothing above is granted to PUBLIC;
+-- Application roles (docs/security.md).  Nothing above is granted to PUBLIC;
 -- grant_app_role gives an application's database role exactly the functions
 -- an application calls, and nothing administrative (unlock, forget_account,
 -- prune_login_attempts, link/unlink_account_table, ...): those stay with the

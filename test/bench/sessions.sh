@@ -14,7 +14,7 @@
 # durability (both on), where the peer's per-request write costs a WAL flush
 # at every commit.  session_check runs in the steady state of its touch (see
 # steady_state) and the share of checks that wrote is printed.
-# acctsec.secret_key is configured, as the README
+# acctsec.secret_key is configured, as docs/keys.md
 # recommends, with acctsec preloaded as a configured key requires (without
 # a key, the database key is read once per transaction).
 # Prints transactions per second and the ratios.  Not a test.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_dump / pg_restore keep every piece of account state (SPEC section 10):
+# pg_dump / pg_restore keep every piece of account state (docs/operations.md):
 # acctsec.accounts, acctsec.login_attempts and its id sequence,
 # acctsec.linked_tables, and the trigger a linked table carries, which must
 # still erase an account after the restore.

@@ -101,7 +101,7 @@ run_case "database key (default)"
 # with a configured key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/key"
 # (ALTER SYSTEM knows the setting, and checks the value, once the library is loaded)
-# (a configured key needs every session to load acctsec first: README)
+# (a configured key needs every session to load acctsec first: docs/keys.md)
 printf '%s\n' "LOAD 'acctsec';" "ALTER SYSTEM SET acctsec.secret_key = :'k';" \
   "ALTER SYSTEM SET session_preload_libraries = 'acctsec';" | "${PSQL[@]}" -d postgres -v k="$(cat "$W/key")"
 "${PSQL[@]}" -d postgres -c "SELECT pg_reload_conf()" >/dev/null

@@ -158,7 +158,7 @@ errors=$(grep -c "ERROR:" "$LOG")
 echo "$n_calls calls (nearly all failing) made with a known secret; $errors errors in the server log so far"
 
 # --- 1b. the audit log: secrets written to an audited table's secret-named
-# columns are redacted there (SPEC section 8), never stored
+# columns are redacted there (docs/audit.md), never stored
 if [ "$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM pg_proc WHERE proname = 'audit_table'")" != 0 ]; then
   "${PSQL[@]}" -d $DB >/dev/null <<SQL || { echo "audit setup failed"; exit 1; }
 CREATE TABLE app_secrets (id int PRIMARY KEY, email text, password text, password_hash text,

@@ -154,7 +154,7 @@ expect "preloaded again, acctsec works as before" t "$(next_code_ok rot-a "$W/sa
 
 echo "== 8. no key in the server log"
 # PostgreSQL's own reload message "parameter ... changed to ..." (postmaster,
-# level LOG) carries any setting's new value: that is why the README says to
+# level LOG) carries any setting's new value: that is why docs/keys.md says to
 # change the key with a restart or to keep the server log as secret as the
 # key.  Everything else must be free of keys.
 changed=$(grep -c 'parameter "acctsec.secret_key[a-z_]*" changed to' "$ACCTSEC_TMP/server.log" || true)

@@ -1,0 +1,76 @@
+
+-- ---------------------------------------------------------------------------
+-- Monitoring (docs/operations.md).  One row per figure, for a scraper
+-- (postgres_exporter custom queries, or any SQL client): a metric name, an
+-- optional label, a value.  Gauges are read from the state tables; activity
+-- counts the last `recent` (default 5 minutes) of the attempts log and of
+-- the audit log, which both have BRIN indexes on their time, so a scrape
+-- reads only the newest block ranges.  Counts and ages only: no account,
+-- address or secret is ever part of a row.
+-- ---------------------------------------------------------------------------
+-- metrics() counts locked accounts through these; a lock or an unlock is rare,
+-- so the indexes cost the hot path nothing (other writes stay HOT-eligible)
+CREATE INDEX accounts_locked_until_idx ON acctsec.accounts (locked_until)
+    WHERE locked_until IS NOT NULL;
+CREATE INDEX accounts_familiar_locked_until_idx ON acctsec.accounts (familiar_locked_until)
+    WHERE familiar_locked_until IS NOT NULL;
+
+CREATE FUNCTION acctsec.metrics(recent interval DEFAULT '5 minutes')
+RETURNS TABLE(metric text, label text, value bigint)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    -- login attempts in the last `recent`, by status (every status shown)
+    SELECT 'acctsec_login_attempts_recent', s::text, count(a.outcome)
+    FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::acctsec.login_status)) s
+    LEFT JOIN acctsec.login_attempts a
+      ON a.outcome OPERATOR(pg_catalog.=) s
+     AND a.attempted_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)
+    GROUP BY s
+    UNION ALL
+    -- lockouts that began in the last `recent` (security events)
+    SELECT 'acctsec_lockouts_recent', NULL, count(*)
+    FROM acctsec.audit_log
+    WHERE operation OPERATOR(pg_catalog.=) 'login.locked'
+      AND logged_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)
+    UNION ALL
+    -- the planner's estimates where an exact count would scan a large table
+    SELECT 'acctsec_accounts_estimate', NULL,
+           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
+    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.accounts'::pg_catalog.regclass
+    UNION ALL
+    -- exact: the partial indexes on the lock columns hold only accounts ever locked
+    SELECT 'acctsec_accounts_locked', NULL, count(*) FROM acctsec.accounts
+    WHERE locked_until OPERATOR(pg_catalog.>) pg_catalog.now()
+       OR familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()
+    UNION ALL
+    SELECT 'acctsec_networks_throttled', NULL, count(*) FROM acctsec.networks
+    WHERE throttled_until OPERATOR(pg_catalog.>) pg_catalog.now()
+    UNION ALL
+    -- sessions kept (prune_expired removes ended ones): an estimate, since
+    -- session rows carry no index on their times, which keeps touches HOT
+    SELECT 'acctsec_sessions_estimate', NULL,
+           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
+    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.account_sessions'::pg_catalog.regclass
+    UNION ALL
+    SELECT 'acctsec_one_time_tokens_live', NULL, count(*) FROM acctsec.one_time_tokens
+    WHERE expires_at OPERATOR(pg_catalog.>) pg_catalog.now()
+    UNION ALL
+    -- the audit log: rows (the planner's estimate: exact counts would scan
+    -- it), rows written in the last `recent`, the chain's lanes, and the age
+    -- in seconds of its newest row
+    SELECT 'acctsec_audit_rows_estimate', NULL,
+           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
+    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.audit_log'::pg_catalog.regclass
+    UNION ALL
+    SELECT 'acctsec_audit_rows_recent', NULL, count(*) FROM acctsec.audit_log
+    WHERE logged_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)
+    UNION ALL
+    SELECT 'acctsec_audit_lanes', NULL, count(*) FROM acctsec.audit_lanes
+$$;
+
+REVOKE ALL ON FUNCTION acctsec.metrics(interval) FROM PUBLIC;
+-- monitoring roles read counts, as PostgreSQL's own statistics views allow them
+GRANT EXECUTE ON FUNCTION acctsec.metrics(interval) TO pg_monitor;
+COMMENT ON FUNCTION acctsec.metrics(interval) IS
+    'acctsec: counters for monitoring (metric, label, value)';
