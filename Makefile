@@ -23,6 +23,7 @@ OBJS = \
 	src/updated_at.o \
 	src/trigger_guard.o \
 	src/passwords.o \
+	src/pwformat.o \
 	src/tokens.o \
 	src/sessions.o \
 	src/spi_util.o
@@ -56,6 +57,7 @@ REGRESS = \
 	second_factor \
 	updated_at \
 	passwords \
+	password_formats \
 	mirroring \
 	notify \
 	import \
@@ -84,7 +86,7 @@ ISOLATION = \
 	password_change_rehash
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium -lcrypt
+SHLIB_LINK = -lsodium -lcrypt -lcrypto
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

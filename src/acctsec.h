@@ -417,6 +417,20 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
+extern bool acctsec_password_verify_for(Datum password, const char *hash,
+										size_t hash_len, const char *account);
+extern bool acctsec_password_needs_rehash_str(const char *hash, size_t len);
+
+/* How acctsec.login rewrites an outdated hash (passwords.c) */
+typedef enum AcctsecRehashMode
+{
+	ACCTSEC_REHASH_FRAMEWORK,	/* in the framework's wrapping, if it reads Argon2id */
+	ACCTSEC_REHASH_ARGON2ID,	/* also bare $argon2id$ for every other format */
+	ACCTSEC_REHASH_NEVER
+} AcctsecRehashMode;
+extern char *acctsec_password_rehash_wrapped(Datum password, const char *stored,
+											 size_t len, AcctsecRehashMode mode);
+extern AcctsecRehashMode acctsec_linked_password_rehash_mode(void);
 
 /* spi_util.c: SPI plumbing shared by every capability */
 extern void acctsec_spi_connect(void);

@@ -256,6 +256,7 @@ typedef struct MirrorLink
 	SPIPlanPtr	password_plan;
 	SPIPlanPtr	rehash_plan;
 	SPIPlanPtr	adopt_plan;
+	AcctsecRehashMode rehash_mode;	/* the mirror's password_rehash */
 } MirrorLink;
 
 static MemoryContext mirror_cxt = NULL;
@@ -349,6 +350,25 @@ kind_types(FieldKind kind)
 			return "text or varchar";
 	}
 	return "";
+}
+
+/* The values of the mirror's password_rehash key, by AcctsecRehashMode. */
+static const char *const rehash_mode_names[] = {
+	[ACCTSEC_REHASH_FRAMEWORK] = "framework",
+	[ACCTSEC_REHASH_ARGON2ID] = "argon2id",
+	[ACCTSEC_REHASH_NEVER] = "never",
+};
+
+static bool
+rehash_mode_by_name(const char *name, AcctsecRehashMode *mode)
+{
+	for (int m = 0; m < (int) lengthof(rehash_mode_names); m++)
+		if (strcmp(rehash_mode_names[m], name) == 0)
+		{
+			*mode = (AcctsecRehashMode) m;
+			return true;
+		}
+	return false;
 }
 
 static int
@@ -456,6 +476,11 @@ mirror_load(void)
 			l->key_type = getBaseType(get_atttype(relid, l->key_attnum));
 		}
 		l = &mirror_links[mirror_nlinks - 1];
+		if (strcmp(field, "password_rehash") == 0)
+		{
+			(void) rehash_mode_by_name(column, &l->rehash_mode);
+			continue;
+		}
 		f = mirror_field_by_name(field);
 		if (f < 0)
 			continue;			/* link_account_table never stores one */
@@ -1449,6 +1474,10 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	const char *used[NUM_MIRROR_FIELDS] = {0};
 	StringInfoData out;
 	bool		first = true;
+	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
+	bool		rehash_given = false;
+	int			nfields = 0;
+	bool		detect;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -1457,17 +1486,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 
-	if (PG_ARGISNULL(2))
-	{
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
-				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
-				{
-					used[f] = mirror_fields[f].detect[c];
-					break;
-				}
-	}
-	else
+	if (!PG_ARGISNULL(2))
 	{
 		Jsonb	   *m = PG_GETARG_JSONB_P(2);
 		JsonbIterator *it;
@@ -1487,6 +1506,19 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 			if (r != WJB_KEY)
 				continue;
 			field = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(field, "password_rehash") == 0)
+			{
+				/* not a column: how acctsec.login rewrites an outdated hash */
+				r = JsonbIteratorNext(&it, &v, true);
+				if (r != WJB_VALUE || v.type != jbvString ||
+					!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
+										 &rehash_mode))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
+				rehash_given = true;
+				continue;
+			}
 			f = mirror_field_by_name(field);
 			if (f < 0)
 				ereport(ERROR,
@@ -1505,8 +1537,25 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 				used[f] = NULL; /* a repeated key: jsonb keeps the last */
 				(void) check_mirror_column(relid, key_attnum, f, column, used);
 				used[f] = column;
+				nfields++;
 			}
 		}
+	}
+
+	/*
+	 * NULL, or an object with options only ({"password_rehash": ...}):
+	 * detect the columns by their usual names.
+	 */
+	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
+	if (detect)
+	{
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+				{
+					used[f] = mirror_fields[f].detect[c];
+					break;
+				}
 	}
 
 	/*
@@ -1527,7 +1576,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 								   1, &argtype, &arg, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 0 && PG_ARGISNULL(2))
+		if (SPI_processed > 0 && detect)
 			used[MF_PASSWORD_HASH] = NULL;
 		else if (SPI_processed > 0)
 			ereport(ERROR,
@@ -1550,6 +1599,13 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		escape_json(&out, mirror_fields[f].name);
 		appendStringInfoString(&out, ": ");
 		escape_json(&out, used[f]);
+	}
+	if (rehash_given)
+	{
+		if (!first)
+			appendStringInfoString(&out, ", ");
+		appendStringInfoString(&out, "\"password_rehash\": ");
+		escape_json(&out, rehash_mode_names[rehash_mode]);
 	}
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
@@ -1879,6 +1935,18 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	}
 	acctsec_spi_finish();
 	return found;
+}
+
+/* The password table's password_rehash option (default "framework"). */
+AcctsecRehashMode
+acctsec_linked_password_rehash_mode(void)
+{
+	AcctsecRehashMode mode;
+
+	acctsec_spi_connect();
+	mode = password_link()->rehash_mode;
+	acctsec_spi_finish();
+	return mode;
 }
 
 /*

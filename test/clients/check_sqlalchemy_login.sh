@@ -5,7 +5,9 @@
 # The model must read acctsec's failed_login_attempts, locked_until,
 # last_login_at and login_count, also after the ORM saved a stale object
 # (every column written back), and an old bcrypt hash must come back as
-# Argon2id after a successful login.
+# Argon2id after a successful login (the application reads only
+# acctsec.login, so the link says password_rehash = argon2id: bare bcrypt
+# strings are otherwise left as they are, for readers like bcryptjs).
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
 DB=acctsec_sqlalchemy
@@ -92,12 +94,13 @@ with Session(app, expire_on_commit=False) as s:
 
 # the administrator links the table (mirroring detected from the column names)
 with admin.begin() as c:
-    c.execute(text("SELECT acctsec.link_account_table('users', 'id')"))
+    c.execute(text("""SELECT acctsec.link_account_table('users', 'id', '{"password_rehash": "argon2id"}')"""))
     mirror = c.execute(text("SELECT mirror FROM acctsec.linked_tables")).scalar_one()
 check("detected mapping %s" % sorted(mirror.items()),
       mirror == {"failed_attempts": "failed_login_attempts", "locked_until": "locked_until",
                  "last_login_at": "last_login_at", "login_count": "login_count",
-                 "totp_enabled": "two_factor_enabled", "password_hash": "password_hash"})
+                 "totp_enabled": "two_factor_enabled", "password_hash": "password_hash",
+                 "password_rehash": "argon2id"})
 
 def login(account, password):
     with Session(app) as s:
