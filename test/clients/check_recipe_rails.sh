@@ -39,6 +39,22 @@ if ActiveRecord.respond_to?(:default_timezone=)
 else
   ActiveRecord::Base.default_timezone = :utc
 end
+# schema_migrations as a migration run records it: a model class up to
+# ActiveRecord 7.0, an object of the connection (7.1) or of its pool (7.2)
+def record_migration(version)
+  pool = ActiveRecord::Base.connection_pool
+  conn = ActiveRecord::Base.connection
+  sm = if pool.respond_to?(:schema_migration) then pool.schema_migration
+       elsif conn.respond_to?(:schema_migration) then conn.schema_migration
+       end
+  if sm.respond_to?(:create_version)
+    sm.create_table
+    sm.create_version(version)
+  else
+    ActiveRecord::SchemaMigration.create_table
+    ActiveRecord::SchemaMigration.create!(version: version)
+  end
+end
 require_relative "app/models/application_record"
 require_relative "app/models/concerns/acctsec_authenticatable"
 require_relative "app/models/user"
@@ -67,12 +83,11 @@ RBEOF
 
 cd "$DIR"
 ruby -e 'require_relative "boot"; ActiveRecord::Migration.verbose = false
-ActiveRecord::SchemaMigration.create_table; CreateUsers.migrate(:up)
-ActiveRecord::SchemaMigration.create!(version: "1"); puts "migration 1: ok"'
+CreateUsers.migrate(:up); record_migration("1"); puts "migration 1: ok"'
 "${PSQL[@]}" -d $DB -c "SELECT acctsec.link_account_table('users', 'id')"
 echo "users mirror: $("${PSQL[@]}" -d $DB -c "SELECT mirror FROM acctsec.linked_tables")"
 ruby -e 'require_relative "boot"; ActiveRecord::Migration.verbose = false
-AddLockableToUsers.migrate(:up); ActiveRecord::SchemaMigration.create!(version: "2")
+AddLockableToUsers.migrate(:up); record_migration("2")
 puts "migration 2 on the linked table: ok"'
 
 rc=0

@@ -17,23 +17,33 @@ expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected
 W=$ACCTSEC_TMP/autofailover
 mkdir -p "$W/xdg-config" "$W/xdg-data" "$W/sock"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$W"
-# pg_autoctl keeps its state under XDG directories: keep them in the scratch dir
+# pg_autoctl keeps its state under XDG directories: keep them in the scratch dir.
+# Each keeper runs in a session of its own (setsid), so that killing its
+# process group ends every service it started.
 AUTOCTL=("${CLUSTER_RUNAS[@]}" env -u PGPORT -u PGDATABASE PGHOST="$W/sock" XDG_CONFIG_HOME="$W/xdg-config" XDG_DATA_HOME="$W/xdg-data"
          XDG_RUNTIME_DIR="$W/xdg-data" PATH="$ACCTSEC_BIN:$PATH" pg_autoctl)
 KEEPERS=()
 stop_all() {
-  local p
-  for p in "${KEEPERS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  local rc=$? p n
+  set +e   # nothing here may change the script's own exit status
+  # each keeper leads a process group of its own (setsid), with the
+  # services it started (which would restart their server): all of it goes
+  for p in "${KEEPERS[@]}"; do kill -9 -- "-$p" 2>/dev/null; done
+  sleep 0.5
   for n in monitor node1 node2; do
-    [ -f "$W/$n/postmaster.pid" ] && "${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_ctl" -D "$W/$n" -m immediate stop >/dev/null 2>&1
+    if [ -f "$W/$n/postmaster.pid" ]; then
+      "${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_ctl" -D "$W/$n" -m immediate stop >/dev/null 2>&1
+    fi
   done
-  return 0
+  exit $rc
 }
 trap stop_all EXIT
 free_port() { local p=$((20000 + RANDOM % 20000)); while ! cluster_port_free $p; do p=$((p + 1)); done; echo $p; }
 PM=$(free_port); P1=$(free_port); P2=$(free_port)
 while [ "$P1" = "$PM" ]; do P1=$(free_port); done
 while [ "$P2" = "$PM" ] || [ "$P2" = "$P1" ]; do P2=$(free_port); done
+# a server that is gone answers at once, never hangs a check
+export PGCONNECT_TIMEOUT=5
 psql_at() { "$ACCTSEC_BIN/psql" -X -At -v ON_ERROR_STOP=1 -h "$W/sock" -p "$1" -U postgres -d "${2:-postgres}" "${@:3}"; }
 KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
@@ -54,7 +64,7 @@ initdb_node monitor
 "${AUTOCTL[@]}" create monitor --pgdata "$W/monitor" --pgport "$PM" --hostname 127.0.0.1 \
   --auth trust --no-ssl --pgctl "$ACCTSEC_BIN/pg_ctl" >"$W/monitor.create.log" 2>&1 \
   || { cat "$W/monitor.create.log"; exit 1; }
-"${AUTOCTL[@]}" run --pgdata "$W/monitor" >"$W/monitor.log" 2>&1 & KEEPERS+=($!)
+setsid "${AUTOCTL[@]}" run --pgdata "$W/monitor" >"$W/monitor.log" 2>&1 & KEEPERS+=($!)
 for _ in $(seq 1 100); do psql_at "$PM" pg_auto_failover -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
 # notice a dead primary within seconds, not the default half minute
 psql_at "$PM" postgres -q \
@@ -78,7 +88,7 @@ create_node() { # name port
   "${AUTOCTL[@]}" create postgres --pgdata "$W/$1" --pgport "$2" --pghost "$W/sock" --hostname 127.0.0.1 \
     --name "$1" --auth trust --no-ssl --pgctl "$ACCTSEC_BIN/pg_ctl" --monitor "$MONITOR" \
     --dbname postgres >"$W/$1.create.log" 2>&1 || { cat "$W/$1.create.log"; exit 1; }
-  "${AUTOCTL[@]}" run --pgdata "$W/$1" >"$W/$1.log" 2>&1 & KEEPERS+=($!)
+  setsid "${AUTOCTL[@]}" run --pgdata "$W/$1" >"$W/$1.log" 2>&1 & KEEPERS+=($!)
 }
 state_of() { psql_at "$PM" pg_auto_failover -c "SELECT reportedstate FROM pgautofailover.node WHERE nodename = '$1'" 2>/dev/null; }
 wait_state() { # node state seconds
@@ -147,7 +157,7 @@ load 2 & L2=$!
 sleep 4
 
 echo "== failing node1 (keeper killed, server stopped -m immediate)"
-kill -9 "${KEEPERS[1]}"
+kill -9 -- "-${KEEPERS[1]}"
 "${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_ctl" -D "$W/node1" -m immediate stop >/dev/null 2>&1 || true
 touch "$W/stop-load"; wait $L1 $L2 || true
 wait_state node2 wait_primary 60
