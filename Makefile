@@ -24,6 +24,8 @@ OBJS = \
 	src/passwords.o \
 	src/tokens.o \
 	src/sessions.o \
+	src/passkeys.o \
+	src/webauthn.o \
 	src/spi_util.o
 PGFILEDESC = "acctsec - application account security"
 
@@ -58,6 +60,7 @@ REGRESS = \
 	tokens \
 	sessions \
 	lockout_revocation \
+	passkeys \
 	hostile \
 	attack \
 	metrics
@@ -74,7 +77,7 @@ ISOLATION = \
 	attack_lock
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium -lcrypt
+SHLIB_LINK = -lsodium -lcrypt -lcbor -lcrypto
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
