@@ -72,6 +72,19 @@ wa_base64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
 	/* one base64 character carries 6 bits; refuse before decoding */
 	if (in_len > (cap / 3) * 4 + 3)
 		return false;
+
+	/*
+	 * The alphabet is checked here: libsodium maps some bytes above 0x7f to
+	 * digits (found by test/fuzz/fuzz_webauthn_auth_data.c).
+	 */
+	for (size_t i = 0; i < in_len; i++)
+	{
+		char		c = in[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
 	if (sodium_base642bin(out, cap, in, in_len, NULL, out_len, &end,
 						  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return false;
@@ -118,16 +131,130 @@ cbor_text_is(const cbor_item_t *item, const char *s)
 		memcmp(cbor_string_handle(item), s, n) == 0;
 }
 
+/*
+ * The structure of one CBOR item, checked before libcbor builds it.
+ *
+ * cbor_load allocates a definite array or map of the size its header
+ * declares before reading the elements, so a few bytes declaring 2^32
+ * elements would make it ask for gigabytes.  This pass walks the headers
+ * with libcbor's streaming decoder (which allocates nothing) and keeps the
+ * number of elements still owed by every open container: as each needs at
+ * least one byte, a header that makes them outnumber the bytes left is
+ * refused, which bounds what cbor_load will allocate by the input's length.
+ * Indefinite lengths and tags, which WebAuthn's CTAP2 canonical CBOR never
+ * uses, are refused; so is nesting deeper than WA_MAX_CBOR_DEPTH.
+ */
+#define WA_MAX_CBOR_DEPTH	16
+
+typedef struct CborScan
+{
+	size_t		owed[WA_MAX_CBOR_DEPTH];	/* elements owed per open container */
+	int			depth;
+	size_t		total_owed;
+	bool		bad;
+	bool		done;			/* the top-level item is complete */
+} CborScan;
+
+static void
+scan_item(CborScan *sc, size_t children)
+{
+	if (sc->done)
+	{
+		sc->bad = true;
+		return;
+	}
+	if (sc->depth > 0)
+	{
+		sc->owed[sc->depth - 1]--;
+		sc->total_owed--;
+	}
+	if (children > 0)
+	{
+		if (sc->depth == WA_MAX_CBOR_DEPTH || children > SIZE_MAX / 2)
+		{
+			sc->bad = true;
+			return;
+		}
+		sc->owed[sc->depth++] = children;
+		sc->total_owed += children;
+	}
+	while (sc->depth > 0 && sc->owed[sc->depth - 1] == 0)
+		sc->depth--;
+	if (sc->depth == 0)
+		sc->done = true;
+}
+
+static void scan_u8(void *c, uint8_t v) { (void) v; scan_item(c, 0); }
+static void scan_u16(void *c, uint16_t v) { (void) v; scan_item(c, 0); }
+static void scan_u32(void *c, uint32_t v) { (void) v; scan_item(c, 0); }
+static void scan_u64(void *c, uint64_t v) { (void) v; scan_item(c, 0); }
+static void scan_str(void *c, cbor_data d, size_t n) { (void) d; (void) n; scan_item(c, 0); }
+static void scan_f4(void *c, float v) { (void) v; scan_item(c, 0); }
+static void scan_f8(void *c, double v) { (void) v; scan_item(c, 0); }
+static void scan_simple(void *c) { scan_item(c, 0); }
+static void scan_bool(void *c, bool v) { (void) v; scan_item(c, 0); }
+static void scan_array(void *c, size_t n) { scan_item(c, n); }
+static void scan_map(void *c, size_t n)
+{
+	if (n > SIZE_MAX / 2)
+		((CborScan *) c)->bad = true;
+	else
+		scan_item(c, 2 * n);
+}
+static void scan_refuse(void *c) { ((CborScan *) c)->bad = true; }
+static void scan_refuse_tag(void *c, uint64_t v) { (void) v; ((CborScan *) c)->bad = true; }
+
+static const struct cbor_callbacks scan_callbacks = {
+	.uint8 = scan_u8, .uint16 = scan_u16, .uint32 = scan_u32, .uint64 = scan_u64,
+	.negint8 = scan_u8, .negint16 = scan_u16, .negint32 = scan_u32, .negint64 = scan_u64,
+	.byte_string_start = scan_refuse, .byte_string = scan_str,
+	.string = scan_str, .string_start = scan_refuse,
+	.indef_array_start = scan_refuse, .array_start = scan_array,
+	.indef_map_start = scan_refuse, .map_start = scan_map,
+	.tag = scan_refuse_tag,
+	.float2 = scan_f4, .float4 = scan_f4, .float8 = scan_f8,
+	.undefined = scan_simple, .null = scan_simple, .boolean = scan_bool,
+	.indef_break = scan_refuse,
+};
+
+/* The length of the first CBOR item of p, if it is well formed; else 0. */
+static size_t
+cbor_scan(const uint8_t *p, size_t len)
+{
+	CborScan	sc;
+	size_t		off = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	while (!sc.done)
+	{
+		struct cbor_decoder_result r;
+
+		if (off >= len)
+			return 0;
+		r = cbor_stream_decode(p + off, len - off, &scan_callbacks, &sc);
+		if (r.status != CBOR_DECODER_FINISHED || r.read == 0 || sc.bad)
+			return 0;
+		off += r.read;
+		if (sc.total_owed > len - off)
+			return 0;
+	}
+	return off;
+}
+
 /* Decode exactly one CBOR item that spans len bytes; NULL otherwise. */
 static cbor_item_t *
 cbor_load_exact(const uint8_t *p, size_t len, size_t *read)
 {
 	struct cbor_load_result res;
 	cbor_item_t *item;
+	size_t		item_len;
 
 	if (len == 0)
 		return NULL;
-	item = cbor_load(p, len, &res);
+	item_len = cbor_scan(p, len);
+	if (item_len == 0 || (read == NULL && item_len != len))
+		return NULL;
+	item = cbor_load(p, item_len, &res);
 	if (item == NULL)
 		return NULL;
 	if (res.error.code != CBOR_ERR_NONE)

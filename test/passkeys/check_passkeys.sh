@@ -165,6 +165,16 @@ reg_refused("attestationObject truncated",
             lambda a, o: mutate_att(a, o, lambda b: b[:len(b) // 2]), needle="CBOR")
 reg_refused("attestationObject with a trailing byte",
             lambda a, o: mutate_att(a, o, lambda b: b + b"\x00"), needle="CBOR")
+reg_refused("attestationObject declaring 2^32 elements",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\x9b\x00\x00\x00\x01\x00\x00\x00\x00\x00")),
+            needle="CBOR")
+reg_refused("attestationObject nested 20 deep",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\x81" * 20 + b"\x00")), needle="CBOR")
+reg_refused("attestationObject with indefinite lengths",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\xbf\x63fmt\x64none\xff")), needle="CBOR")
+reg_refused("attestationObject in non-ASCII base64",
+            lambda a, o: dict(a.register(o), response=dict(a.register(o)["response"],
+                              attestationObject="o2Nm\u0088\u008e")), needle="base64url")
 reg_refused("fmt unknown", lambda a, o: mutate_att(a, o, lambda b: b.replace(b"none", b"nonf")), needle="format")
 
 # a credential registered twice (23505), also by another account
