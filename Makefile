@@ -21,7 +21,9 @@ OBJS = \
 	src/totp.o \
 	src/backup_codes.o \
 	src/updated_at.o \
+	src/trigger_guard.o \
 	src/passwords.o \
+	src/pwformat.o \
 	src/tokens.o \
 	src/sessions.o \
 	src/passkeys.o \
@@ -46,6 +48,9 @@ REGRESS = \
 	security \
 	audit \
 	audit_events \
+	audit_checkpoint \
+	audit_erase \
+	trigger_guard \
 	keys \
 	throttle \
 	smart_lockout \
@@ -54,6 +59,7 @@ REGRESS = \
 	second_factor \
 	updated_at \
 	passwords \
+	password_formats \
 	mirroring \
 	notify \
 	import \
@@ -63,8 +69,12 @@ REGRESS = \
 	passkeys \
 	hostile \
 	attack \
-	metrics
+	metrics \
+	privileges \
+	linked_lock \
+	hot_paths
 ISOLATION = \
+	audit_seal \
 	audit_chain \
 	lockout_concurrent_failures \
 	lockout_once \
@@ -74,7 +84,9 @@ ISOLATION = \
 	token_consume \
 	session_rotate \
 	network_failures \
-	attack_lock
+	attack_lock \
+	mirror_history \
+	password_change_rehash
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt -lcbor -lcrypto

@@ -27,7 +27,7 @@ SELECT p.proname, p.prosecdef, p.provolatile, p.proparallel, p.proisstrict,
        p.proconfig
 FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.proname LIKE 'audit%'
    OR p.oid = 'acctsec.unaudit_table'::regproc
-ORDER BY 1;
+ORDER BY 1, p.proisstrict;
 SELECT c AS dumped FROM pg_extension, unnest(extconfig::regclass[]) AS c
 WHERE extname = 'acctsec' AND c::text LIKE 'acctsec.audit%' ORDER BY 1;
 SHOW acctsec.redact_columns;
@@ -182,7 +182,7 @@ SELECT pg_temp.error_of($$INSERT INTO audit_misuse_view VALUES (1)$$);
 CREATE TRIGGER self_audit AFTER INSERT ON acctsec.audit_log FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
 SELECT pg_temp.error_of($$INSERT INTO acctsec.audit_log
   SELECT id + 1000000, logged_at, txid, db_user, actor, client_addr, relation, operation, account,
-         row_key, old_values, new_values, changed_columns, lane, seq + 1000000, hash
+         row_key, old_values, new_values, changed_columns, salt, erased_by, erasure, hash
   FROM acctsec.audit_log LIMIT 1$$);
 SELECT pg_temp.error_of($$SELECT acctsec.audit_event('app.test')$$);
 DROP TRIGGER self_audit ON acctsec.audit_log;
@@ -241,8 +241,16 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION acctsec.audit_purge(interval), acctsec.audit_table(regclass, text[]),
   acctsec.audit() TO regress_audit_app;
+-- EXECUTE granted or not, only a superuser purges (the function runs as its
+-- definer: the caller's role is what counts)
+CREATE TEMP TABLE audit_rows_before AS SELECT count(*) AS n FROM acctsec.audit_log;
+GRANT SELECT ON audit_rows_before TO regress_audit_app;
 SET ROLE regress_audit_app;
+SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('0')$$);
 SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('1 day')$$);
+RESET ROLE;
+SELECT (SELECT count(*) FROM acctsec.audit_log) = (SELECT n FROM audit_rows_before) AS nothing_purged;
+SET ROLE regress_audit_app;
 SELECT pg_temp.error_of($$SELECT acctsec.audit_table('audit_misuse')$$);   -- not its owner
 RESET ROLE;
 -- the owner of a table may audit it; the trigger writes as the log's owner
@@ -271,10 +279,15 @@ UPDATE acctsec.audit_log SET new_values = jsonb_set(new_values, '{email}', '"x@e
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 UPDATE acctsec.audit_log a SET new_values = s.new_values FROM saved s WHERE a.id = 2 AND s.id = 2;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
--- a deleted row in the middle: the next row of its lane is named
-DELETE FROM acctsec.audit_log WHERE id = 4;
-SELECT ok, first_bad_id FROM acctsec.audit_verify();
-INSERT INTO acctsec.audit_log SELECT * FROM saved WHERE id = 4;
+-- a deleted row in the middle of a transaction: the next row is named
+SELECT min(id) AS mid_id FROM acctsec.audit_log a
+WHERE (SELECT count(*) FROM acctsec.audit_log b WHERE b.txid = a.txid AND b.id > a.id) > 0
+  AND (SELECT count(*) FROM acctsec.audit_log b WHERE b.txid = a.txid AND b.id < a.id) > 0 \gset
+DELETE FROM acctsec.audit_log WHERE id = :mid_id;
+SELECT ok, first_bad_id = (SELECT min(id) FROM acctsec.audit_log WHERE id > :mid_id
+  AND txid = (SELECT txid FROM saved WHERE id = :mid_id)) AS next_row_named
+FROM acctsec.audit_verify();
+INSERT INTO acctsec.audit_log SELECT * FROM saved WHERE id = :mid_id;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 -- a deleted last row: nothing left to name, but not ok
 SELECT max(id) AS last_id FROM acctsec.audit_log \gset
@@ -282,33 +295,56 @@ DELETE FROM acctsec.audit_log WHERE id = :last_id;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 INSERT INTO acctsec.audit_log SELECT * FROM saved WHERE id = :last_id;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
--- an inserted row, even one chained correctly to the lane's last row
+-- an inserted row, even one chained correctly to its transaction's last row
 INSERT INTO acctsec.audit_log
 SELECT id + 1000, logged_at, txid, db_user, 'mallory', client_addr, relation, operation, account,
-       row_key, old_values, new_values, changed_columns, lane, seq + 1, hash
+       row_key, old_values, new_values, changed_columns, salt, erased_by, erasure, hash
 FROM saved WHERE id = :last_id;
 SELECT ok, first_bad_id - :last_id AS first_bad_after_last FROM acctsec.audit_verify();
 DELETE FROM acctsec.audit_log WHERE id = :last_id + 1000;
--- a row moved to a lane that does not exist
-UPDATE acctsec.audit_log SET lane = 1000 WHERE id = 5;
+-- a row moved to a transaction that has no seal, or to another one
+UPDATE acctsec.audit_log SET txid = '999999999' WHERE id = 5;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
-UPDATE acctsec.audit_log a SET lane = s.lane FROM saved s WHERE a.id = 5 AND s.id = 5;
+UPDATE acctsec.audit_log SET txid = (SELECT txid FROM saved WHERE id = 3) WHERE id = 5;
+SELECT ok, first_bad_id IN (3, 5) AS named FROM acctsec.audit_verify();
+UPDATE acctsec.audit_log a SET txid = s.txid FROM saved s WHERE a.id = 5 AND s.id = 5;
+-- the salt of a row changed (it keys the commitment of its personal data)
+UPDATE acctsec.audit_log SET salt = '\x00'::bytea || substr(salt, 2) WHERE id = 5;
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
+UPDATE acctsec.audit_log a SET salt = s.salt FROM saved s WHERE a.id = 5 AND s.id = 5;
+ALTER TABLE acctsec.audit_seals DISABLE TRIGGER audit_seals_append_only;
+CREATE TEMP TABLE saved_seals AS SELECT * FROM acctsec.audit_seals;
+-- a seal's row count changed: the seal no longer chains, and its rows do not add up
+UPDATE acctsec.audit_seals SET nrows = nrows + 1 WHERE txid = (SELECT txid FROM saved WHERE id = 5);
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
+UPDATE acctsec.audit_seals a SET nrows = s.nrows FROM saved_seals s WHERE a.txid = s.txid;
+-- a whole transaction removed, rows and seal: its lane has a gap
+DELETE FROM acctsec.audit_log WHERE txid = (SELECT txid FROM saved WHERE id = 3);
+DELETE FROM acctsec.audit_seals WHERE txid = (SELECT txid FROM saved WHERE id = 3);
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
+INSERT INTO acctsec.audit_log SELECT * FROM saved WHERE txid = (SELECT txid FROM saved WHERE id = 3);
+INSERT INTO acctsec.audit_seals SELECT * FROM saved_seals WHERE txid = (SELECT txid FROM saved WHERE id = 3);
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
 -- a lane's head rewound
 ALTER TABLE acctsec.audit_lanes DISABLE TRIGGER audit_lanes_append_only;
 CREATE TEMP TABLE saved_lanes AS SELECT * FROM acctsec.audit_lanes;
 UPDATE acctsec.audit_lanes SET last_seq = last_seq - 1 WHERE last_seq > 0;
-SELECT ok, first_bad_id - :last_id AS first_bad_after_last FROM acctsec.audit_verify();
+SELECT ok, first_bad_id FROM acctsec.audit_verify();
 UPDATE acctsec.audit_lanes l SET last_seq = s.last_seq FROM saved_lanes s WHERE l.lane = s.lane;
--- a whole lane deleted with its rows
+-- every row deleted
 DELETE FROM acctsec.audit_log;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 INSERT INTO acctsec.audit_log SELECT * FROM saved;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
-DELETE FROM acctsec.audit_lanes WHERE last_seq > 0;
+-- everything deleted, lanes, seals and rows
+DELETE FROM acctsec.audit_lanes;
+DELETE FROM acctsec.audit_seals;
 DELETE FROM acctsec.audit_log;
 SELECT ok, checked, first_bad_id FROM acctsec.audit_verify();
-INSERT INTO acctsec.audit_lanes SELECT * FROM saved_lanes WHERE last_seq > 0;
+INSERT INTO acctsec.audit_lanes SELECT * FROM saved_lanes;
+INSERT INTO acctsec.audit_seals SELECT * FROM saved_seals;
 INSERT INTO acctsec.audit_log SELECT * FROM saved;
+ALTER TABLE acctsec.audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only;
 ALTER TABLE acctsec.audit_lanes ENABLE ALWAYS TRIGGER audit_lanes_append_only;
 ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
@@ -323,6 +359,7 @@ SELECT operation, account, relation, new_values - 'before' AS details,
 FROM acctsec.audit_log ORDER BY id;
 SELECT ok, checked, first_bad_id FROM acctsec.audit_verify();
 SELECT count(*) AS lanes_moved FROM acctsec.audit_lanes WHERE base_seq > 0;
+SELECT count(*) AS seals_left FROM acctsec.audit_seals;
 INSERT INTO app_owned VALUES (2, 'after the purge');
 SELECT ok, checked, first_bad_id FROM acctsec.audit_verify();
 
@@ -331,8 +368,9 @@ DROP TABLE users, tokens, audit_misuse, app_owned;
 DROP OWNED BY regress_audit_app;
 DROP ROLE regress_audit_app;
 
--- every row carries a 32-byte BLAKE2b chain hash
-SELECT bool_and(length(hash) = 32) AS hashes_32_bytes FROM acctsec.audit_log;
+-- every row carries a 32-byte BLAKE2b chain hash and a 32-byte salt
+SELECT bool_and(length(hash) = 32) AS hashes_32_bytes, bool_and(length(salt) = 32) AS salts_32_bytes
+FROM acctsec.audit_log;
 
 -- an index added to the log mid-transaction gets the rows written after it
 BEGIN;

@@ -46,6 +46,15 @@ SELECT acctsec.backup_codes_import('regress_imp_1', ARRAY['zzzzzz']);
 SELECT acctsec.backup_code_verify('regress_imp_1', '12345678') AS old_set;
 SELECT acctsec.backup_code_verify('regress_imp_1', c) AS generated_ok
 FROM acctsec.backup_codes_generate('regress_imp_1', 1) AS c;
+-- codes that normalise alike are one code, stored once: it works once
+SELECT acctsec.backup_codes_import('regress_imp_dup',
+  ARRAY['abcdef12', 'ABCD-EF12', 'abcd ef12', '87654321']) AS imported;
+SELECT acctsec.backup_codes_remaining('regress_imp_dup');
+SELECT acctsec.backup_code_verify('regress_imp_dup', 'abcdef12') AS first_use;
+SELECT acctsec.backup_code_verify('regress_imp_dup', 'abcdef12') AS second_use;
+SELECT acctsec.backup_code_verify('regress_imp_dup', 'ABCD-EF12') AS other_spelling;
+SELECT acctsec.backup_code_verify('regress_imp_dup', '8765-4321') AS the_other_code;
+SELECT code_no FROM acctsec.backup_codes WHERE account = 'regress_imp_dup' ORDER BY code_no;
 
 -- errors
 SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[

@@ -30,8 +30,9 @@ ALTER SYSTEM SET acctsec.secret_key_previous = 'deadbeef';
 SELECT count(*) AS keys_in_auto_conf
 FROM pg_file_settings WHERE name LIKE 'acctsec.%';
 
--- the settings are hidden from SHOW ALL and pg_settings
-SELECT count(*) AS listed FROM pg_settings WHERE name LIKE 'acctsec.secret%';
+-- the settings are hidden from SHOW ALL and pg_settings; only the key file's
+-- path is listed (a path is no secret)
+SELECT name FROM pg_settings WHERE name LIKE 'acctsec.secret%';
 
 -- the database key table and its catalogue of keys
 SELECT c.relname, c.relacl IS NULL OR NOT EXISTS (
@@ -50,11 +51,13 @@ FROM acctsec.key_status();
 -- a role without privileges sees none of it
 CREATE ROLE regress_keys_nobody;
 SET ROLE regress_keys_nobody;
+-- (the message's wording changed in PostgreSQL 16: only its SQLSTATE shown)
+\set VERBOSITY sqlstate
 SHOW acctsec.secret_key;
-\echo :LAST_ERROR_SQLSTATE
 SELECT current_setting('acctsec.secret_key_previous');
-\echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM pg_settings WHERE name LIKE 'acctsec.secret%';
+\set VERBOSITY default
+SELECT name FROM pg_settings WHERE name LIKE 'acctsec.secret%';
+SHOW acctsec.secret_key_file;
 SELECT key FROM acctsec.database_key;
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM acctsec.key_status();

@@ -70,14 +70,18 @@ SELECT tfa FROM pg_temp.u WHERE id = 101;
 UPDATE acctsec.accounts SET totp_enabled = false WHERE account = '101';
 SELECT tfa FROM pg_temp.u WHERE id = 101;
 
--- an ORM saving a whole stale row cannot overwrite the mirrored columns ...
-UPDATE app.users SET failed_login_attempts = 0, locked_until = NULL, login_count = 999,
+-- an ORM saving a whole stale row cannot overwrite the mirrored columns
+-- (a stale row's history is older: a lower count, no last login) ...
+UPDATE app.users SET failed_login_attempts = 0, locked_until = NULL, login_count = 40,
   last_login_at = NULL, two_factor_enabled = true, email = 'ben@example.org' WHERE id = 102;
 SELECT * FROM pg_temp.u WHERE id = 102;
 SELECT email FROM app.users WHERE id = 102;
--- ... nor can an INSERT, and other columns are the application's own
+-- ... nor can an INSERT, and other columns are the application's own; a
+-- history value it brings (login_count 5, above acctsec's nothing) is kept
+-- and becomes acctsec's
 INSERT INTO app.users (email, failed_login_attempts, login_count, two_factor_enabled)
   VALUES ('dan@example.com', 7, 5, true) RETURNING id, failed_login_attempts, login_count, two_factor_enabled;
+SELECT failed_attempts, login_count FROM acctsec.account_status('104');
 UPDATE app.users SET status = 'suspended', timezone = 'Europe/Paris' WHERE id = 101 RETURNING status, failed_login_attempts;
 -- forget_account: the row shows the zero state
 SELECT acctsec.forget_account('102');
@@ -191,6 +195,78 @@ SELECT tgname FROM pg_trigger WHERE tgrelid = 'app.users'::regclass;
 SELECT (acctsec.login_attempt('101', false)).failed_attempts AS acctsec_count;
 SELECT failed_login_attempts AS table_count FROM app.users WHERE id = 101;
 SELECT pg_temp.error_of($$SELECT acctsec.login('101', 'ann-pass')$$) AS login_without_password_table;
+
+-- History columns keep the application's own newer write and acctsec takes
+-- it over; security state is still acctsec's.  Django's auth_user, as its
+-- migrations create it, with a second table mirroring the last login.
+CREATE TABLE app.auth_user (id serial PRIMARY KEY, password varchar(128) NOT NULL,
+  last_login timestamptz, is_superuser boolean NOT NULL DEFAULT false,
+  username varchar(150) NOT NULL UNIQUE, email varchar(254) NOT NULL DEFAULT '');
+CREATE TABLE app.profile (user_id int PRIMARY KEY, seen timestamptz);
+INSERT INTO app.auth_user (id, password, username) VALUES (201, '', 'django');
+INSERT INTO app.profile VALUES (201, NULL);
+SELECT acctsec.link_account_table('app.auth_user', 'id');
+SELECT mirror FROM acctsec.linked_tables WHERE tbl = 'app.auth_user'::regclass;
+SELECT acctsec.link_account_table('app.profile', 'user_id', '{"last_login_at": "seen"}');
+SELECT (acctsec.login_attempt('201', false)).status;
+BEGIN;
+-- update_last_login(): UPDATE "auth_user" SET "last_login" = <now> WHERE id = ...
+UPDATE app.auth_user SET last_login = now() + interval '1 second' WHERE id = 201;
+SELECT u.last_login = now() + interval '1 second' AS kept,
+       a.last_login_at = u.last_login AS acctsec_took_it,
+       p.seen = u.last_login AS other_table_too,
+       a.failed_attempts AS acctsec_failures
+FROM app.auth_user u, app.profile p, acctsec.accounts a
+WHERE u.id = 201 AND p.user_id = 201 AND a.account = '201';
+-- an older value (a stale row saved whole) and NULL are replaced
+UPDATE app.auth_user SET last_login = now() - interval '1 day' WHERE id = 201;
+SELECT last_login = now() + interval '1 second' AS stale_replaced FROM app.auth_user WHERE id = 201;
+UPDATE app.auth_user SET last_login = NULL WHERE id = 201;
+SELECT last_login = now() + interval '1 second' AS null_replaced FROM app.auth_user WHERE id = 201;
+-- a login by acctsec moves it on as before
+SELECT (acctsec.login_attempt('201', true)).status;
+SELECT u.last_login = a.last_login_at AS mirrored FROM app.auth_user u, acctsec.accounts a
+WHERE u.id = 201 AND a.account = '201';
+COMMIT;
+-- an INSERT with a last login creates acctsec's row for it
+BEGIN;
+INSERT INTO app.auth_user (id, password, username, last_login) VALUES (202, '', 'new', now());
+SELECT last_login_at = now() AS adopted, login_count, failed_attempts FROM acctsec.accounts WHERE account = '202';
+COMMIT;
+-- Devise: sign_in_count, last_sign_in_at and last_sign_in_ip written together
+-- by Devise's trackable are kept; an address alone, without a newer time, is
+-- a stale row's and replaced; security columns in the same statement are not
+-- the application's
+SET TimeZone = 'UTC';
+SELECT (acctsec.login_attempt('1010', false)).status;
+BEGIN;
+UPDATE app.devise_users SET sign_in_count = sign_in_count + 1,
+  last_sign_in_at = (now() AT TIME ZONE 'UTC') + interval '1 second',
+  last_sign_in_ip = '203.0.113.77', failed_attempts = 0 WHERE id = 1010;
+SELECT d.sign_in_count = a.login_count AS count_adopted,
+       d.last_sign_in_at = (now() AT TIME ZONE 'UTC') + interval '1 second' AS at_kept,
+       a.last_login_at = now() + interval '1 second' AS at_adopted,
+       d.last_sign_in_ip, a.last_login_ip, d.failed_attempts, a.failed_attempts AS acctsec_failures
+FROM app.devise_users d, acctsec.accounts a WHERE d.id = 1010 AND a.account = '1010';
+UPDATE app.devise_users SET last_sign_in_ip = '10.9.9.9', sign_in_count = 1 WHERE id = 1010;
+SELECT d.last_sign_in_ip, d.sign_in_count = a.login_count AS count_is_acctsecs
+FROM app.devise_users d, acctsec.accounts a WHERE d.id = 1010 AND a.account = '1010';
+COMMIT;
+RESET TimeZone;
+-- an address in a text column is taken only if it is one; a count only if
+-- acctsec can hold it
+CREATE TABLE app.ip_users (id int PRIMARY KEY, ip text, n numeric);
+INSERT INTO app.ip_users VALUES (301, NULL, 0);
+SELECT acctsec.link_account_table('app.ip_users', 'id', '{"last_login_ip": "ip", "login_count": "n"}');
+UPDATE app.ip_users SET ip = '192.0.2.44', n = 3 WHERE id = 301;
+SELECT u.ip, u.n, a.last_login_ip, a.login_count FROM app.ip_users u, acctsec.accounts a
+WHERE u.id = 301 AND a.account = '301';
+UPDATE app.ip_users SET ip = 'not an address' WHERE id = 301;
+UPDATE app.ip_users SET n = 1e30 WHERE id = 301;
+UPDATE app.ip_users SET n = 'NaN' WHERE id = 301;
+UPDATE app.ip_users SET n = -1 WHERE id = 301;
+SELECT u.ip, u.n, a.last_login_ip, a.login_count FROM app.ip_users u, acctsec.accounts a
+WHERE u.id = 301 AND a.account = '301';
 
 -- privileges: login is for application roles, the mapping helpers for nobody
 CREATE ROLE regress_mirror_app;

@@ -35,6 +35,18 @@ ORDER BY p.oid::regprocedure::text;
 -- grant_app_role: exactly the application functions (role names quoted right)
 SELECT acctsec.grant_app_role('"regress Acctsec App"');
 SELECT acctsec.grant_app_role('"regress Acctsec App"');   -- again: harmless
+-- and, by default, the role's sessions log no bind parameter values (its
+-- passwords and codes): log_parameter_max_length and ..._on_error are 0
+SELECT d.setdatabase = 0 AS every_database, d.setconfig
+FROM pg_db_role_setting d WHERE d.setrole = '"regress Acctsec App"'::regrole;
+CREATE ROLE regress_acctsec_shown;
+SELECT acctsec.grant_app_role('regress_acctsec_shown', hide_parameters => false);
+SELECT count(*) AS settings_left_alone FROM pg_db_role_setting
+WHERE setrole = 'regress_acctsec_shown'::regrole;
+SELECT has_function_privilege('regress_acctsec_shown', 'acctsec.login(text, text, inet, text)', 'EXECUTE')
+  AS granted_all_the_same;
+SELECT acctsec.revoke_app_role('regress_acctsec_shown');
+DROP ROLE regress_acctsec_shown;
 SELECT f AS app_function FROM acctsec.app_functions() AS f ORDER BY f::text;
 SELECT p.oid::regprocedure AS app_may_run
 FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace

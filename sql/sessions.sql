@@ -76,13 +76,14 @@ COMMIT;
 SELECT now() - last_seen_at >= '2 minutes' AS untouched_read_only
 FROM acctsec.account_sessions WHERE session_id = (SELECT session_id FROM s WHERE name = 'a1');
 
--- idle timeout (7 days): idle for 6 days is fine, for 7 it is over
+-- idle timeout (7 days, counted in seconds: 168 hours whatever the calendar
+-- does, daylight-saving changes included): idle 167 hours is fine, 168 is over
 INSERT INTO s SELECT 'idle', session_id, token FROM acctsec.session_start('regress_dave');
-UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '6 days 23 hours'
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '167 hours'
 WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
 SELECT c.expires_at - now() AS idle_session_now_expires_in
 FROM s, acctsec.session_check(s.token) c WHERE s.name = 'idle';
-UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '7 days'
+UPDATE acctsec.account_sessions SET last_seen_at = now() - interval '168 hours'
 WHERE session_id = (SELECT session_id FROM s WHERE name = 'idle');
 SELECT count(*) AS idle_rows FROM s, acctsec.session_check(token) WHERE name = 'idle';
 -- with the idle timeout off, it is live again; expires_at is then the lifetime's end
@@ -268,39 +269,38 @@ SELECT (SELECT count(*) FROM acctsec.account_sessions) AS sessions_left,
 
 -- key rotation: a session made under one key keeps working while that key
 -- is the previous one, and is simply invalid (no error) once it is gone.
--- A configured key needs acctsec preloaded (keys.c): session_preload_libraries
--- takes effect for new connections after a reload.
-ALTER SYSTEM SET session_preload_libraries = 'acctsec';
-SELECT pg_reload_conf(), pg_sleep(0.5);
-\c
-\set VERBOSITY terse
+-- The keys are in a key file (acctsec.secret_key_file: current key, then the
+-- previous one), which needs no preloading and is read in every transaction.
+-- COPY writes it as the server's user (mode 0644: chmod makes it 0600, as
+-- acctsec requires; later COPYs into the file keep its mode).
+CREATE FUNCTION pg_temp.write_key_file(keys text[]) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE format('COPY (SELECT k FROM unnest(%L::text[]) WITH ORDINALITY u(k, n) ORDER BY n) TO %L',
+                 keys, current_setting('data_directory') || '/regress_sessions.key');
+END $f$;
 CREATE TABLE sessions_keys (name text PRIMARY KEY, session_id bigint, token text);
-ALTER SYSTEM SET acctsec.secret_key = '1111111111111111111111111111111111111111111111111111111111111111';
+SELECT pg_temp.write_key_file(ARRAY[repeat('1', 64)]);
+SELECT current_setting('data_directory') || '/regress_sessions.key' AS keyfile \gset
+\setenv ACCTSEC_REGRESS_KEYFILE :keyfile
+\! chmod 0600 "$ACCTSEC_REGRESS_KEYFILE"
+ALTER SYSTEM SET acctsec.secret_key_file = 'regress_sessions.key';
 SELECT pg_reload_conf(), pg_sleep(0.5);
-SELECT current_setting('acctsec.secret_key') = repeat('1', 64) AS key_applied;
+SELECT source FROM acctsec.key_status() WHERE is_current;
 INSERT INTO sessions_keys SELECT 'k1', session_id, token FROM acctsec.session_start('regress_kim');
-ALTER SYSTEM SET acctsec.secret_key = '2222222222222222222222222222222222222222222222222222222222222222';
-ALTER SYSTEM SET acctsec.secret_key_previous = '1111111111111111111111111111111111111111111111111111111111111111';
-SELECT pg_reload_conf(), pg_sleep(0.5);
-SELECT current_setting('acctsec.secret_key') = repeat('2', 64) AS key_applied;
+SELECT pg_temp.write_key_file(ARRAY[repeat('2', 64), repeat('1', 64)]);
+SELECT source, is_current FROM acctsec.key_status() ORDER BY source;
 INSERT INTO sessions_keys SELECT 'k2', session_id, token FROM acctsec.session_start('regress_kim');
 SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
 WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
 SELECT count(DISTINCT substr(verifier_hash, 2, 4)) AS key_ids FROM acctsec.account_sessions
 WHERE session_id IN (SELECT session_id FROM sessions_keys s WHERE name IN ('k1', 'k2'));
-ALTER SYSTEM SET acctsec.secret_key = '3333333333333333333333333333333333333333333333333333333333333333';
-ALTER SYSTEM SET acctsec.secret_key_previous = '2222222222222222222222222222222222222222222222222222222222222222';
-SELECT pg_reload_conf(), pg_sleep(0.5);
-SELECT current_setting('acctsec.secret_key') = repeat('3', 64) AS key_applied;
+SELECT pg_temp.write_key_file(ARRAY[repeat('3', 64), repeat('2', 64)]);
 SELECT name, count(c.*) AS rows FROM sessions_keys s LEFT JOIN LATERAL acctsec.session_check(token) c ON true
 WHERE name IN ('k1', 'k2') GROUP BY name ORDER BY name;
 SELECT acctsec.session_rotate(token) IS NULL AS rotate_old_key_null FROM sessions_keys s WHERE name = 'k1';
-ALTER SYSTEM RESET acctsec.secret_key;
-ALTER SYSTEM RESET acctsec.secret_key_previous;
+ALTER SYSTEM RESET acctsec.secret_key_file;
 SELECT pg_reload_conf(), pg_sleep(0.5);
-SELECT current_setting('acctsec.secret_key') = '' AS key_applied;
-ALTER SYSTEM RESET session_preload_libraries;
-SELECT pg_reload_conf(), pg_sleep(0.5);
+SELECT current_setting('acctsec.secret_key_file') = '' AS key_file_reset;
 DROP TABLE sessions_keys;
 
 -- a standby (or a read-only transaction) cannot write the last-seen time:

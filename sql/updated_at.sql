@@ -34,7 +34,7 @@ SELECT * FROM pg_temp.tracked ORDER BY tbl;
 BEGIN;
 INSERT INTO camel VALUES (1, 'a', '2000-01-01 00:00:00'), (2, 'b', NULL);
 SELECT id, "updatedAt" = '2000-01-01' AS explicit_kept,
-       "updatedAt" = now()::timestamp(3) AS is_now_ms FROM camel ORDER BY id;
+       "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3) AS is_now_ms FROM camel ORDER BY id;
 COMMIT;
 INSERT INTO snake VALUES (1, 'a', '2000-01-01 00:00:00+00'), (2, 'b', '2000-01-01 00:00:00+00');
 BEGIN;
@@ -83,7 +83,9 @@ UPDATE layout SET g = 1;
 SELECT a, "updatedAt" = now() AS is_now FROM layout ORDER BY a;
 COMMIT;
 
--- 3. Precision: the column's typmod, exactly as a cast of now() gives
+-- 3. Precision: the column's typmod, exactly as a cast of now() gives.
+--    A timestamp column gets the time in UTC (what Rails, Prisma, Drizzle and
+--    Django store there), whatever the session's time zone.
 CREATE TABLE prec (id int,
   updated_at timestamp(0), t3 timestamp(3), t6 timestamp(6), tz0 timestamptz(0), tz3 timestamptz(3), tz timestamptz);
 SELECT acctsec.track_updated_at('prec', 't3');
@@ -93,18 +95,48 @@ CREATE TRIGGER tz3 BEFORE INSERT OR UPDATE ON prec FOR EACH ROW EXECUTE FUNCTION
 CREATE TRIGGER tz BEFORE INSERT OR UPDATE ON prec FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('tz');
 -- no argument: the first configured column present (updated_at, timestamp(0))
 CREATE TRIGGER t0 BEFORE INSERT OR UPDATE ON prec FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at();
+SHOW acctsec.updated_at_zone;
 SET TimeZone = 'America/New_York';
 BEGIN;
 INSERT INTO prec (id) VALUES (1);
-SELECT updated_at = now()::timestamp(0) AS t0, t3 = now()::timestamp(3) AS t3,
-       t6 = now()::timestamp(6) AS t6, tz0 = now()::timestamptz(0) AS tz0,
+SELECT updated_at = (now() AT TIME ZONE 'UTC')::timestamp(0) AS t0,
+       t3 = (now() AT TIME ZONE 'UTC')::timestamp(3) AS t3,
+       t6 = (now() AT TIME ZONE 'UTC')::timestamp(6) AS t6, tz0 = now()::timestamptz(0) AS tz0,
        tz3 = now()::timestamptz(3) AS tz3, tz = now() AS tz FROM prec;
--- timestamp without time zone follows the session's time zone, as the cast does
+-- not the local time of New York, five (or four) hours off
+SELECT t6 <> now()::timestamp(6) AS not_local,
+       t6 - now()::timestamp(6) IN ('4 hours', '5 hours') AS new_york_offset FROM prec;
+-- another session time zone in the same transaction: still UTC
 SET LOCAL TimeZone = 'Asia/Kolkata';
 UPDATE prec SET id = 2;
+SELECT updated_at = (now() AT TIME ZONE 'UTC')::timestamp(0) AS t0,
+       t3 = (now() AT TIME ZONE 'UTC')::timestamp(3) AS t3,
+       t6 = (now() AT TIME ZONE 'UTC')::timestamp(6) AS t6, tz = now() AS tz FROM prec;
+COMMIT;
+-- read back as Rails reads it (a UTC timestamp): the transaction's instant
+BEGIN;
+UPDATE prec SET id = 3;
+SELECT (t6 AT TIME ZONE 'UTC') = now() AS same_instant FROM prec;
+COMMIT;
+-- acctsec.updated_at_zone = 'local': the session's local time, as
+-- now()::timestamp gives (PostgreSQL's own meaning), following SET LOCAL
+-- TimeZone within the transaction; timestamptz columns are unaffected
+SET acctsec.updated_at_zone = 'local';
+BEGIN;
+UPDATE prec SET id = 4;
+SELECT updated_at = now()::timestamp(0) AS t0, t3 = now()::timestamp(3) AS t3,
+       t6 = now()::timestamp(6) AS t6, tz0 = now()::timestamptz(0) AS tz0, tz = now() AS tz FROM prec;
+SET LOCAL TimeZone = 'Asia/Kolkata';
+UPDATE prec SET id = 5;
 SELECT updated_at = now()::timestamp(0) AS t0, t3 = now()::timestamp(3) AS t3,
        t6 = now()::timestamp(6) AS t6, tz = now() AS tz FROM prec;
+-- back to UTC within the same transaction: the cached value is not reused
+SET LOCAL acctsec.updated_at_zone = 'utc';
+UPDATE prec SET id = 6;
+SELECT t6 = (now() AT TIME ZONE 'UTC')::timestamp(6) AS t6_utc FROM prec;
 COMMIT;
+SELECT pg_temp.error_of($$SET acctsec.updated_at_zone = 'Europe/Paris'$$);
+RESET acctsec.updated_at_zone;
 RESET TimeZone;
 
 -- 4. track / untrack by hand, idempotent; untrack remembers the opt-out
@@ -334,3 +366,50 @@ SELECT count(*) AS optouts FROM acctsec.updated_at_optout;
 DROP SCHEMA ua CASCADE;
 DROP ROLE regress_ua_owner;
 DROP ROLE regress_ua_other;
+
+-- 13. "Don't touch" writes: SET LOCAL acctsec.touch_updated_at = off leaves
+--     updated_at as the statement wrote it, for that transaction only
+--     (Rails' update_columns, save(touch: false)); any role may set it
+CREATE TABLE touchy (id int PRIMARY KEY, name text, updated_at timestamptz, "updatedAt" timestamp(3));
+SELECT acctsec.track_updated_at('touchy', 'updatedAt');
+CREATE TRIGGER snake BEFORE INSERT OR UPDATE ON touchy FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('updated_at');
+INSERT INTO touchy VALUES (1, 'a', '2000-01-01+00', '2000-01-01'), (2, 'b', '2000-01-01+00', '2000-01-01');
+SHOW acctsec.touch_updated_at;
+BEGIN;
+SET LOCAL acctsec.touch_updated_at = off;
+UPDATE touchy SET name = 'untouched' WHERE id = 1;
+INSERT INTO touchy (id, name) VALUES (3, 'inserted untouched');
+SELECT id, updated_at = '2000-01-01+00' AS snake_kept, "updatedAt" = '2000-01-01' AS camel_kept,
+       updated_at IS NULL AND "updatedAt" IS NULL AS left_null
+FROM touchy ORDER BY id;
+-- an explicit value is still what the statement wrote
+UPDATE touchy SET updated_at = '2010-10-10+00' WHERE id = 2;
+SELECT updated_at = '2010-10-10+00' AS explicit_kept FROM touchy WHERE id = 2;
+COMMIT;
+SHOW acctsec.touch_updated_at;
+BEGIN;
+UPDATE touchy SET name = 'touched' WHERE id = 1;
+SELECT updated_at = now() AS snake_now, "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3) AS camel_now
+FROM touchy WHERE id = 1;
+COMMIT;
+-- misuse is still an error while it is off
+CREATE TRIGGER bad BEFORE UPDATE ON touchy FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('nope');
+BEGIN;
+SET LOCAL acctsec.touch_updated_at = off;
+SELECT pg_temp.error_of($$UPDATE touchy SET name = 'x'$$);
+COMMIT;
+DROP TRIGGER bad ON touchy;
+-- a role that is not superuser sets both
+CREATE ROLE regress_ua_app;
+GRANT SELECT, INSERT, UPDATE ON touchy TO regress_ua_app;
+UPDATE touchy SET "updatedAt" = '2001-01-01' WHERE id = 1;
+SET ROLE regress_ua_app;
+BEGIN;
+SET LOCAL acctsec.touch_updated_at = off;
+SET LOCAL acctsec.updated_at_zone = local;
+UPDATE touchy SET name = 'by app' WHERE id = 1;
+SELECT name, "updatedAt" = '2001-01-01' AS camel_kept FROM touchy WHERE id = 1;
+COMMIT;
+RESET ROLE;
+DROP TABLE touchy;
+DROP ROLE regress_ua_app;

@@ -171,6 +171,7 @@ typedef enum AccountPlanId
 	PLAN_WRITE_TOTP,
 	PLAN_STATUS,
 	PLAN_FORGET_ACCOUNT,
+	PLAN_FORGET_KEEP_LOCK,
 	PLAN_FORGET_ATTEMPTS,
 	PLAN_PRUNE,
 	NUM_ACCOUNT_PLANS
@@ -341,6 +342,33 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	},
 	[PLAN_FORGET_ACCOUNT] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	/*
+	 * The account's row goes (and every other capability's rows with it);
+	 * a lock in force comes back at once in a bare row holding only what
+	 * the lock needs (until when, since when, the backoff level).  The new
+	 * row does not collide with the deleted one: a row this command deleted
+	 * is no conflict for its unique index.  Answers how many rows went and
+	 * until when a lock was kept (NULL: none).
+	 */
+	[PLAN_FORGET_KEEP_LOCK] = {
+		"WITH gone AS (DELETE FROM acctsec.accounts"
+		"  WHERE account OPERATOR(pg_catalog.=) $1 RETURNING *),"
+		" kept AS (INSERT INTO acctsec.accounts (account, locked_until, locked_at,"
+		"  lockouts, familiar_locked_until, familiar_lockouts)"
+		"  SELECT g.account,"
+		"   CASE WHEN g.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN g.locked_until END,"
+		"   CASE WHEN g.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN g.locked_at END,"
+		"   CASE WHEN g.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN g.lockouts ELSE 0 END,"
+		"   CASE WHEN g.familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
+		"    THEN g.familiar_locked_until END,"
+		"   CASE WHEN g.familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
+		"    THEN g.familiar_lockouts ELSE 0 END"
+		"  FROM gone g WHERE g.locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
+		"   OR g.familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
+		"  RETURNING GREATEST(locked_until, familiar_locked_until) AS until)"
+		" SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT k.until FROM kept k)",
 		1, {TEXTOID}
 	},
 	[PLAN_FORGET_ATTEMPTS] = {
@@ -1259,6 +1287,50 @@ acctsec_account_forget(const text *account)
 	acctsec_security_event("account.forgotten", text_to_cstring(account),
 						   "erased", erased > 0 ? "true" : "false",
 						   NULL);
+	return erased > 0;
+}
+
+/*
+ * The row of a linked table that was the account is gone: erase the
+ * account's state as acctsec_account_forget does, except a lock in force,
+ * which outlives the row until it expires (deleting and inserting the row
+ * again is no way to unlock; SPEC section 2).  Only the lock stays: no
+ * attempt, address, credential, session or token.
+ */
+bool
+acctsec_account_forget_row(const text *account, const char *relation)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+	uint64		erased;
+	bool		isnull;
+	TimestampTz kept_until = DT_NOBEGIN;
+
+	acctsec_check_account(account);
+	acctsec_spi_connect();
+	if (run_plan(PLAN_FORGET_KEEP_LOCK, values, NULL, false, 0) != 1)
+		elog(ERROR, "could not erase the account's state");
+	erased = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (!isnull)
+			kept_until = DatumGetTimestampTz(d);
+	}
+	erased += run_plan(PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
+	acctsec_spi_finish();
+	if (kept_until == DT_NOBEGIN)
+		acctsec_security_event("account.forgotten", text_to_cstring(account),
+							   "erased", erased > 0 ? "true" : "false",
+							   "table", relation,
+							   NULL);
+	else
+		acctsec_security_event("account.forgotten", text_to_cstring(account),
+							   "erased", "true",
+							   "table", relation,
+							   "lock_kept_until", acctsec_event_time(kept_until),
+							   NULL);
 	return erased > 0;
 }
 

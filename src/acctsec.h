@@ -13,6 +13,7 @@
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "otp.h"
+#include "compat.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
 #define ACCTSEC_MAX_SECRET_BYTES	1024
@@ -34,10 +35,11 @@ extern bool acctsec_totp_match(const uint8 *secret, size_t secret_len,
 							   int64 unix_time, int window, int digits,
 							   int period, OtpAlgorithm alg,
 							   int64 after_step, int64 *matched_step);
-extern char *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
-									const char *label, size_t label_len,
-									const char *issuer, size_t issuer_len,
-									int digits, int period, OtpAlgorithm alg);
+struct AcctsecSecret;
+extern struct AcctsecSecret *acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
+													const char *label, size_t label_len,
+													const char *issuer, size_t issuer_len,
+													int digits, int period, OtpAlgorithm alg);
 
 /*
  * account.c: accounts, login attempts and lockout (docs/accounts.md).
@@ -125,6 +127,13 @@ extern void acctsec_account_set_totp_enabled(const text *account, bool enabled);
  */
 extern bool acctsec_account_forget(const text *account);
 
+/*
+ * The same for a deleted row of a linked table (relation: its name, for the
+ * security event), except that a lock in force is kept until it expires.
+ */
+extern bool acctsec_account_forget_row(const text *account,
+									   const char *relation);
+
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
@@ -161,6 +170,8 @@ typedef struct AcctsecAuditRow
 } AcctsecAuditRow;
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
+/* Install the utility hook (closes the writer before DDL); from _PG_init. */
+extern void acctsec_audit_chain_init(void);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define acctsec_attribute_sentinel __attribute__((sentinel))
@@ -278,7 +289,8 @@ typedef enum AcctsecKeyPurpose
 {
 	ACCTSEC_KEY_TOTP_SECRET = 1,	/* AEAD of TOTP secrets */
 	ACCTSEC_KEY_BACKUP_CODE = 2,	/* keyed hash of backup codes */
-	ACCTSEC_KEY_TOKEN = 3		/* keyed hash of session/one-time tokens */
+	ACCTSEC_KEY_TOKEN = 3,		/* keyed hash of session/one-time tokens */
+	ACCTSEC_KEY_AUDIT_SIGN = 4	/* seed of the Ed25519 key of audit checkpoints */
 } AcctsecKeyPurpose;
 
 /*
@@ -296,6 +308,15 @@ typedef struct AcctsecSecret
 extern void acctsec_define_keys_gucs(void);
 extern AcctsecSecret *acctsec_secret_alloc(size_t len);
 extern void acctsec_secret_free(AcctsecSecret *s);
+/*
+ * Audit checkpoints (audit_chain.c): Ed25519 signature of msg under the
+ * current key's signing key (its public key into pk, 32 bytes; the
+ * signature into sig, 64 bytes); the current public key; is pk the public
+ * key of a key in the ring?
+ */
+extern void acctsec_audit_sign(const uint8 *msg, size_t msg_len, uint8 *pk, uint8 *sig);
+extern void acctsec_audit_signing_key(uint8 *pk);
+extern bool acctsec_audit_public_key_known(const uint8 *pk);
 /* Fingerprint of the current key (ACCTSEC_KEY_ID_BYTES bytes into id). */
 extern void acctsec_current_key_id(uint8 *id);
 /* Hex fingerprint of the key a sealed or hashed value names (palloc'd). */
@@ -393,7 +414,8 @@ extern void acctsec_define_updated_at_gucs(void);
 /* linked_tables.c: the password column of the linked table, for login.c */
 extern bool acctsec_linked_password(const text *account, char **hash,
 									size_t *hash_len);
-extern void acctsec_linked_password_replace(const text *account,
+extern bool acctsec_linked_password_replace(const text *account,
+											const char *verified,
 											const char *hash);
 
 /*
@@ -411,6 +433,20 @@ extern char *acctsec_password_hash_datum(Datum password);
 extern bool acctsec_password_verify_datum(Datum password, const char *hash,
 										  size_t hash_len);
 extern bool acctsec_password_is_current(const char *hash, size_t len);
+extern bool acctsec_password_verify_for(Datum password, const char *hash,
+										size_t hash_len, const char *account);
+extern bool acctsec_password_needs_rehash_str(const char *hash, size_t len);
+
+/* How acctsec.login rewrites an outdated hash (passwords.c) */
+typedef enum AcctsecRehashMode
+{
+	ACCTSEC_REHASH_FRAMEWORK,	/* in the framework's wrapping, if it reads Argon2id */
+	ACCTSEC_REHASH_ARGON2ID,	/* also bare $argon2id$ for every other format */
+	ACCTSEC_REHASH_NEVER
+} AcctsecRehashMode;
+extern char *acctsec_password_rehash_wrapped(Datum password, const char *stored,
+											 size_t len, AcctsecRehashMode mode);
+extern AcctsecRehashMode acctsec_linked_password_rehash_mode(void);
 
 /* spi_util.c: SPI plumbing shared by every capability */
 extern void acctsec_spi_connect(void);
@@ -421,5 +457,24 @@ extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
 									 int nargs, const Oid *argtypes,
 									 Datum *values, const char *nulls,
 									 bool read_only, long tcount);
+extern bool acctsec_probe_unique(const char *table, const char *index,
+								 int nkeys, const Datum *keys, int natts,
+								 const char *const *attnames, Datum *values,
+								 bool *nulls);
+
+/*
+ * spi_util.c: the one privilege switch.  Between the two calls the backend
+ * acts as role, in a security-restricted operation with search_path
+ * pg_catalog, pg_temp; an error in between is undone by transaction abort.
+ */
+typedef struct AcctsecRoleSwitch
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} AcctsecRoleSwitch;
+
+extern void acctsec_become_role(Oid role, AcctsecRoleSwitch *sw);
+extern void acctsec_restore_role(AcctsecRoleSwitch *sw);
 
 #endif							/* ACCTSEC_H */

@@ -51,6 +51,8 @@ PG_FUNCTION_INFO_V1(acctsec_unaudit_table);
 
 #define AUDIT_ROW_TRIGGER		"acctsec_audit"
 #define AUDIT_TRUNCATE_TRIGGER	"acctsec_audit_truncate"
+/* records writes in replica mode, which skip the two above (trigger_guard.c) */
+#define AUDIT_BYPASS_TRIGGER	"acctsec_audit_replica"
 #define AUDIT_REDACTED			"[redacted]"
 
 /* Settings */
@@ -619,7 +621,7 @@ audit_target(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind), relname);
 
 	rel = try_table_open(relid, ShareRowExclusiveLock);
@@ -632,7 +634,7 @@ audit_target(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(rel->rd_rel->relkind),
 					   RelationGetRelationName(rel));
 	if (RelationGetNamespace(rel) == get_namespace_oid("acctsec", false))
@@ -666,6 +668,39 @@ audit_create_trigger(Relation rel, const char *name, bool row, int16 events, Lis
 	stmt->constrrel = NULL;
 	CreateTrigger(stmt, "acctsec.audit_table()", RelationGetRelid(rel), InvalidOid,
 				  InvalidOid, InvalidOid, InvalidOid, InvalidOid, NULL, false, false);
+	CommandCounterIncrement();
+}
+
+/*
+ * The companion of the audit triggers: a statement trigger that fires in
+ * every session (ENABLE ALWAYS) and, under session_replication_role =
+ * replica, records that the audit triggers were skipped.
+ */
+static void
+audit_create_bypass_trigger(Relation rel)
+{
+	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+
+	stmt->replace = true;
+	stmt->isconstraint = false;
+	stmt->trigname = AUDIT_BYPASS_TRIGGER;
+	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
+								  pstrdup(RelationGetRelationName(rel)), -1);
+	stmt->funcname = list_make2(makeString("acctsec"), makeString("audit_bypass"));
+	stmt->args = NIL;
+	stmt->row = false;
+	stmt->timing = TRIGGER_TYPE_AFTER;
+	stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+		TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE;
+	stmt->columns = NIL;
+	stmt->whenClause = NULL;
+	stmt->transitionRels = NIL;
+	stmt->deferrable = false;
+	stmt->initdeferred = false;
+	stmt->constrrel = NULL;
+	CreateTriggerFiringOn(stmt, "acctsec.audit_table()", RelationGetRelid(rel),
+						  InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+						  InvalidOid, NULL, false, false, TRIGGER_FIRES_ALWAYS);
 	CommandCounterIncrement();
 }
 
@@ -728,6 +763,7 @@ acctsec_audit_table(PG_FUNCTION_ARGS)
 						 TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE,
 						 args);
 	audit_create_trigger(rel, AUDIT_TRUNCATE_TRIGGER, false, TRIGGER_TYPE_TRUNCATE, NIL);
+	audit_create_bypass_trigger(rel);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -738,12 +774,13 @@ acctsec_unaudit_table(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
-	const char *names[2] = {AUDIT_ROW_TRIGGER, AUDIT_TRUNCATE_TRIGGER};
+	const char *names[3] = {AUDIT_ROW_TRIGGER, AUDIT_TRUNCATE_TRIGGER, AUDIT_BYPASS_TRIGGER};
+	bool		dropped = false;
 
 	PreventCommandIfReadOnly("unaudit_table()");
 	rel = audit_target(relid);
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		Oid			tgoid = get_trigger_oid(relid, names[i], true);
 
@@ -753,8 +790,16 @@ acctsec_unaudit_table(PG_FUNCTION_ARGS)
 
 			ObjectAddressSet(obj, TriggerRelationId, tgoid);
 			performDeletion(&obj, DROP_RESTRICT, 0);
+			dropped = true;
 		}
 	}
+	/* auditing switched off is itself a security event (docs/security.md) */
+	if (dropped)
+		acctsec_security_event("audit.table_unaudited", NULL,
+							   "table", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+																   RelationGetRelationName(rel)),
+							   "role", GetUserNameFromId(GetUserId(), false),
+							   NULL);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

@@ -3,24 +3,35 @@
  *		The one writer of acctsec.audit_log rows, the hash chain that makes
  *		them tamper-evident, audit_verify() and audit_purge() (docs/audit.md).
  *
- * The chain runs in lanes so that concurrent writers never wait on one
- * another.  A transaction that writes its first audit row takes a free lane
- * (a row of acctsec.audit_lanes locked FOR UPDATE SKIP LOCKED, starting at a
- * lane that depends on the backend) and keeps it until it ends.  Its rows get
- * the lane's next sequence numbers, and each row's hash is
+ * Seal at commit.  A transaction's audit rows are written as it goes,
+ * chained only to one another: each row's hash covers the previous row of
+ * the same transaction (audit_hash.h has the exact formulas).  Nothing
+ * shared is touched until the transaction commits.  Then, in the
+ * pre-commit callback, it takes a free lane (a row of acctsec.audit_lanes,
+ * FOR UPDATE SKIP LOCKED, starting at a lane that depends on the backend),
+ * appends one seal to it (acctsec.audit_seals: the transaction id, its row
+ * count and its last row's hash, chained to the lane's previous seal) and
+ * moves the lane's head.  The lane's row lock is held from there to the
+ * end of the commit: no open, idle-in-transaction or prepared transaction
+ * holds a lane, so nobody can stall the writers by holding lanes, and
+ * concurrent commits only wait for one another when more than 64 seal at
+ * the very same moment.
  *
- *		BLAKE2b-256(previous hash of the lane, every column of the row)
+ * A rollback takes the rows with it and leaves no seal; a rolled-back
+ * subtransaction's rows are dropped from the transaction's chain too (its
+ * state is restored in memory).  A crash loses exactly the transactions
+ * that did not commit, rows and seals together.
  *
- * The lane's new last sequence number and head hash are kept in backend
- * memory and written to the lane row once, just before commit; a rollback
- * undoes the rows and the lane together, so a lane has no gaps.  Savepoints
- * are honoured: what a rolled-back subtransaction did to the lane is undone
- * in memory too (its row lock on the lane goes with it).
+ * PREPARE TRANSACTION writes its seal without a lane (no lock is held by the
+ * prepared transaction); COMMIT PREPARED makes it visible, and the next
+ * transaction that seals (COMMIT PREPARED's own, when acctsec is loaded in
+ * that session, or else any later audit commit) links it into its lane.
  *
- * audit_verify() walks each lane by sequence number, recomputes every hash,
- * and compares where the walk ends with the lane's head, so an edited row, a
- * row inserted or deleted anywhere (the tail and whole lanes included) shows,
- * even when it was done with the append-only triggers disabled.
+ * audit_verify() recomputes every row of every sealed transaction, every
+ * seal of every lane from the lane's base to its head, and reports rows
+ * without a seal, seals without their rows, and lanes that do not end
+ * where audit_lanes says; audit_verify(checkpoints) also proves that the
+ * chain still passes through every signed checkpoint given.
  */
 #include "postgres.h"
 
@@ -30,16 +41,22 @@
 #include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/backendid.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/inval.h"
@@ -53,55 +70,60 @@
 #include "utils/xid8.h"
 
 #include "acctsec.h"
+#include "audit_hash.h"
+#include "audit_checkpoint.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit_verify);
 PG_FUNCTION_INFO_V1(acctsec_audit_purge);
 PG_FUNCTION_INFO_V1(acctsec_audit_log_guard);
 
-/* Lanes 0 .. ACCTSEC_AUDIT_LANES - 1 are created by the first write. */
+/* Lanes 0 .. ACCTSEC_AUDIT_LANES - 1 are created by the first seal. */
 #define ACCTSEC_AUDIT_LANES		64
-#define ACCTSEC_AUDIT_HASH_BYTES	crypto_generichash_BYTES	/* 32 */
 
-/* Columns of acctsec.audit_log, in table order; all but the last are hashed. */
+/* Columns of acctsec.audit_log, in table order. */
 enum
 {
 	AL_ID, AL_LOGGED_AT, AL_TXID, AL_DB_USER, AL_ACTOR, AL_CLIENT_ADDR,
 	AL_RELATION, AL_OPERATION, AL_ACCOUNT, AL_ROW_KEY, AL_OLD_VALUES,
-	AL_NEW_VALUES, AL_CHANGED_COLUMNS, AL_LANE, AL_SEQ, AL_HASH,
+	AL_NEW_VALUES, AL_CHANGED_COLUMNS, AL_SALT, AL_ERASED_BY, AL_ERASURE,
+	AL_HASH,
 	AL_NCOLUMNS
 };
-#define AL_NHASHED	AL_HASH
 
-static const Oid audit_log_types[AL_NCOLUMNS] = {
-	INT8OID, TIMESTAMPTZOID, XID8OID, TEXTOID, TEXTOID, INETOID,
-	TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
-	JSONBOID, TEXTARRAYOID, INT4OID, INT8OID, BYTEAOID
-};
-
-/* This transaction's lane: held from its first audit row until it ends. */
-typedef struct LaneState
-{
-	bool		held;
-	bool		dirty;			/* rows written since the lane row was read */
-	int32		lane;
-	int64		seq;			/* last sequence number used */
-	int			head_len;		/* 0 for an empty lane */
-	uint8		head[ACCTSEC_AUDIT_HASH_BYTES];
-} LaneState;
+/* The select list that reads audit_log columns in table order. */
+#define AUDIT_LOG_COLUMNS \
+	"id, logged_at, txid, db_user, actor, client_addr, relation, operation, " \
+	"account, row_key, old_values, new_values, changed_columns, salt, " \
+	"erased_by, erasure, hash"
 
 /*
- * The lane state as it was when a subtransaction first touched it, restored
- * if that subtransaction rolls back.  Kept in TopTransactionContext.
+ * This transaction's audit rows: how many, the hash of the last one, and
+ * the random key the rows' salts are derived from (never stored).
  */
-typedef struct LaneSave
+typedef struct TxChain
+{
+	int64		nrows;
+	int			head_len;		/* 0 before the first row */
+	uint8		head[AUDIT_HASH_BYTES];
+} TxChain;
+
+/*
+ * The chain as it was when a subtransaction first wrote, restored if that
+ * subtransaction rolls back.  Kept in TopTransactionContext.
+ */
+typedef struct TxChainSave
 {
 	SubTransactionId subid;
-	LaneState	state;
-	struct LaneSave *next;
-} LaneSave;
+	TxChain		state;
+	struct TxChainSave *next;
+} TxChainSave;
 
-static LaneState lane_state;
-static LaneSave *lane_saves = NULL;
+static TxChain tx_chain;
+static TxChainSave *tx_saves = NULL;
+static bool tx_salt_ready = false;
+static uint8 tx_salt[crypto_generichash_KEYBYTES];
+static bool tx_sealed = false;		/* the seal is written: no more rows */
+static bool link_requested = false; /* COMMIT PREPARED ran: link its seal */
 
 /*
  * The audit log, its owner and its id sequence, looked up once and again
@@ -119,21 +141,28 @@ typedef struct AuditLogFacts
 static AuditLogFacts log_facts;
 static bool log_facts_valid = false;
 
-/* Set only while audit_purge() deletes; read by the append-only guard. */
-static bool purge_in_progress = false;
+/* Set only while audit_purge(), audit_erase() or a link changes rows. */
+static bool guard_open = false;
 
 /*
  * The audit log, opened once per transaction for writing: rows go in with
- * table_tuple_insert() and ExecInsertIndexTuples(), as COPY does, rather
- * than through an INSERT statement per row (whose executor start-up and
- * shut-down cost more than the insert itself).  Owned by the top-level
- * transaction's resource owner; closed before commit, and before any
- * utility command (so that DDL on the log, DROP EXTENSION included, finds it
- * closed); an abort simply forgets it.
+ * heap_insert() and ExecInsertIndexTuples(), as COPY does, rather than
+ * through an INSERT statement per row (whose executor start-up and
+ * shut-down cost more than the insert itself).
+ *
+ * The writer lives across statements, so it has a resource owner of its
+ * own, a child of the top transaction's: the relation, the index insert
+ * state (BRIN keeps revmap buffers pinned between inserts since
+ * PostgreSQL 17) and every pin taken while inserting belong to it, from
+ * opening to closing, so nothing is ever released under another owner.
+ * Closed before the seal and before any utility command (so that DDL on
+ * the log, DROP EXTENSION included, finds it closed); an abort releases it
+ * with the top transaction.
  */
 typedef struct AuditWriter
 {
 	AuditLogFacts facts;		/* as when it was opened */
+	ResourceOwner owner;
 	Relation	rel;
 	ResultRelInfo *rri;
 	EState	   *estate;
@@ -143,16 +172,19 @@ typedef struct AuditWriter
 static AuditWriter *writer = NULL;
 static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
-static bool utility_hook_installed = false;
 
 static SPIPlanPtr acquire_plan = NULL;
 static SPIPlanPtr wait_plan = NULL;
 static SPIPlanPtr create_lanes_plan = NULL;
-static SPIPlanPtr flush_plan = NULL;
+static SPIPlanPtr seal_plan = NULL;
+static SPIPlanPtr lane_update_plan = NULL;
+static SPIPlanPtr pending_plan = NULL;
+static SPIPlanPtr link_plan = NULL;
 
-/* The connection's address (NULL for Unix sockets), computed once. */
+/* The connection's address as text (NULL for Unix sockets), computed once. */
 static bool client_addr_known = false;
 static Datum client_addr_datum = (Datum) 0;
+static char *client_addr_text = NULL;
 
 /* The session user's name, looked up again only when the session user changes. */
 static Oid	db_user_oid = InvalidOid;
@@ -161,6 +193,7 @@ static char db_user_name[NAMEDATALEN];
 static bool callbacks_registered = false;
 
 static SPIPlanPtr audit_keep_plan(const char *sql, int nargs, Oid *types);
+static void audit_register_callbacks(void);
 
 static void
 audit_relcache_callback(Datum arg, Oid relid)
@@ -207,16 +240,29 @@ static void
 writer_close(void)
 {
 	ResourceOwner save_owner = CurrentResourceOwner;
+	AuditWriter *w = writer;
 
-	if (writer == NULL)
+	if (w == NULL)
 		return;
-	CurrentResourceOwner = TopTransactionResourceOwner;
-	ExecDropSingleTupleTableSlot(writer->slot);
-	ExecCloseIndices(writer->rri);
-	table_close(writer->rel, NoLock);	/* the lock is kept until commit */
-	FreeExecutorState(writer->estate);
-	CurrentResourceOwner = save_owner;
 	writer = NULL;
+	CurrentResourceOwner = w->owner;
+	ExecDropSingleTupleTableSlot(w->slot);
+	ExecCloseIndices(w->rri);
+	table_close(w->rel, NoLock);	/* the lock is kept until commit */
+	FreeExecutorState(w->estate);
+	CurrentResourceOwner = save_owner;
+
+	/*
+	 * Everything the writer held is closed; hand its lock on the log to the
+	 * top transaction (LOCKS with isCommit reassigns to the parent).  The
+	 * other phases find nothing left, unless an insert failed half-way in
+	 * a subtransaction: then they release its leftover pins quietly, as an
+	 * abort would.
+	 */
+	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_BEFORE_LOCKS, false, false);
+	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_LOCKS, true, false);
+	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_AFTER_LOCKS, false, false);
+	ResourceOwnerDelete(w->owner);
 }
 
 static void
@@ -225,6 +271,8 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 					  ParamListInfo params, QueryEnvironment *queryEnv,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
+	Node	   *stmt = pstmt->utilityStmt;
+
 	writer_close();
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
@@ -232,6 +280,28 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+
+	/*
+	 * A prepared transaction just committed: its seal, if it has one, is
+	 * now visible; link it when this (COMMIT PREPARED's own) transaction
+	 * commits.
+	 */
+	if (stmt != NULL && IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+	{
+		audit_register_callbacks();
+		link_requested = true;
+	}
+}
+
+static void define_checkpoint_gucs(void);
+
+void
+acctsec_audit_chain_init(void)
+{
+	define_checkpoint_gucs();
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = audit_process_utility;
 }
 
 static void
@@ -247,17 +317,12 @@ writer_open(void)
 	writer_close();
 	facts = audit_log_facts();
 	writer_stale = false;
-	if (!utility_hook_installed)
-	{
-		prev_process_utility = ProcessUtility_hook;
-		ProcessUtility_hook = audit_process_utility;
-		utility_hook_installed = true;
-	}
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	CurrentResourceOwner = TopTransactionResourceOwner;
 	w = palloc0(sizeof(AuditWriter));
 	w->facts = facts;
+	w->owner = ResourceOwnerCreate(TopTransactionResourceOwner, "acctsec audit writer");
+	CurrentResourceOwner = w->owner;
 	w->rel = table_open(facts.relid, RowExclusiveLock);
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
@@ -270,127 +335,57 @@ writer_open(void)
 }
 
 static void
-lane_reset(void)
+tx_reset(void)
 {
-	memset(&lane_state, 0, sizeof(lane_state));
-	lane_saves = NULL;			/* its memory goes with TopTransactionContext */
-	writer = NULL;				/* so does the writer; abort released its relations */
+	memset(&tx_chain, 0, sizeof(tx_chain));
+	tx_saves = NULL;			/* its memory goes with TopTransactionContext */
+	writer = NULL;				/* so does the writer; the abort released it */
+	if (tx_salt_ready)
+		sodium_memzero(tx_salt, sizeof(tx_salt));
+	tx_salt_ready = false;
+	tx_sealed = false;
+	link_requested = false;
 }
 
-/* Remember the lane state before the current subtransaction first changes it. */
+/* Remember the chain before the current subtransaction first changes it. */
 static void
-lane_save_for_subxact(void)
+tx_save_for_subxact(void)
 {
 	SubTransactionId subid = GetCurrentSubTransactionId();
-	LaneSave   *save;
+	TxChainSave *save;
 
 	if (subid == TopSubTransactionId)
 		return;					/* a top-level rollback forgets everything */
-	if (lane_saves != NULL && lane_saves->subid == subid)
+	if (tx_saves != NULL && tx_saves->subid == subid)
 		return;
-	save = MemoryContextAlloc(TopTransactionContext, sizeof(LaneSave));
+	save = MemoryContextAlloc(TopTransactionContext, sizeof(TxChainSave));
 	save->subid = subid;
-	save->state = lane_state;
-	save->next = lane_saves;
-	lane_saves = save;
+	save->state = tx_chain;
+	save->next = tx_saves;
+	tx_saves = save;
 }
 
 static void
 audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
 {
-	if (lane_saves == NULL || lane_saves->subid != mySubid)
+	if (tx_saves == NULL || tx_saves->subid != mySubid)
 		return;
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		lane_state = lane_saves->state;
-		lane_saves = lane_saves->next;
+		tx_chain = tx_saves->state;
+		tx_saves = tx_saves->next;
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
 		/* The parent now owns the change; keep the parent's older save. */
-		if (lane_saves->next != NULL && lane_saves->next->subid == parentSubid)
-			lane_saves = lane_saves->next;
+		if (tx_saves->next != NULL && tx_saves->next->subid == parentSubid)
+			tx_saves = tx_saves->next;
 		else if (parentSubid == TopSubTransactionId)
-			lane_saves = lane_saves->next;
+			tx_saves = tx_saves->next;
 		else
-			lane_saves->subid = parentSubid;
+			tx_saves->subid = parentSubid;
 	}
-}
-
-/* Write the lane's new last sequence number and head (we hold its row lock). */
-static void
-lane_flush(void)
-{
-	Datum		args[3];
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
-
-	/* DROP EXTENSION in the same transaction took the lanes with it. */
-	if (!OidIsValid(get_namespace_oid("acctsec", true)) ||
-		!OidIsValid(get_relname_relid("audit_lanes", get_namespace_oid("acctsec", true))))
-		return;
-
-	acctsec_spi_connect();
-	if (flush_plan == NULL)
-	{
-		Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
-
-		flush_plan = audit_keep_plan("UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
-									 "WHERE lane OPERATOR(pg_catalog.=) $1", 3, types);
-	}
-
-	args[0] = Int32GetDatum(lane_state.lane);
-	args[1] = Int64GetDatum(lane_state.seq);
-	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) lane_state.head,
-													   lane_state.head_len));
-	owner = audit_log_facts().owner;
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
-	rc = SPI_execute_snapshot(flush_plan, args, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
-		elog(ERROR, "could not update audit lane %d", lane_state.lane);
-	SPI_finish();
-	lane_state.dirty = false;
-}
-
-static void
-audit_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
-			writer_close();
-			if (lane_state.held && lane_state.dirty)
-				lane_flush();
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-			lane_reset();
-			break;
-		default:
-			break;
-	}
-}
-
-static void
-audit_register_callbacks(void)
-{
-	if (callbacks_registered)
-		return;
-	RegisterXactCallback(audit_xact_callback, NULL);
-	RegisterSubXactCallback(audit_subxact_callback, NULL);
-	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
-	callbacks_registered = true;
 }
 
 static SPIPlanPtr
@@ -404,53 +399,56 @@ audit_keep_plan(const char *sql, int nargs, Oid *types)
 	return plan;
 }
 
-/* Read lane, last_seq, head of the one row a lane query returned. */
 static void
-lane_take_row(void)
+copy_hash(const bytea *b, uint8 *out, int *len, const char *what, int32 lane)
 {
-	bool		isnull;
-	bytea	   *head;
-
-	lane_state.lane = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
-	lane_state.seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 2, &isnull));
-	head = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 3, &isnull));
-	lane_state.head_len = VARSIZE_ANY_EXHDR(head);
-	if (lane_state.head_len != 0 && lane_state.head_len != ACCTSEC_AUDIT_HASH_BYTES)
+	*len = VARSIZE_ANY_EXHDR(b);
+	if (*len != 0 && *len != AUDIT_HASH_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("audit lane %d has a head hash of the wrong length",
-						lane_state.lane)));
-	memcpy(lane_state.head, VARDATA_ANY(head), lane_state.head_len);
-	lane_state.held = true;
-	lane_state.dirty = false;
+				 errmsg("audit lane %d has a %s of the wrong length", lane, what)));
+	memcpy(out, VARDATA_ANY(b), *len);
 }
 
+/* The lane this commit holds, as read when it was locked. */
+typedef struct HeldLane
+{
+	int32		lane;
+	int64		seq;
+	int			head_len;
+	uint8		head[AUDIT_HASH_BYTES];
+	bool		pending;		/* prepared transactions' seals wait to be linked */
+} HeldLane;
+
 /*
- * Take a lane for this transaction.  Called inside SPI, as the audit log's
+ * Take a lane for this commit.  Called inside SPI, as the audit log's
  * owner.  The lane rows are read with the latest snapshot (as PostgreSQL's
  * foreign-key checks do) so that a REPEATABLE READ transaction sees the head
- * its predecessor committed.
+ * its predecessor committed.  Only committing transactions hold lanes, each
+ * for the moment of its commit, so the wait when all are busy is short.
  */
 static void
-lane_acquire(void)
+lane_acquire(HeldLane *held)
 {
 	Datum		start;
 	int			rc;
+	bool		isnull;
+	HeapTuple	t;
+	TupleDesc	d;
 
 	if (acquire_plan == NULL)
 	{
 		Oid			types[1] = {INT4OID};
 
 		acquire_plan = audit_keep_plan(
-			"SELECT lane, last_seq, head FROM acctsec.audit_lanes "
+			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
+			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
 			"ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
-			"LIMIT 1 FOR UPDATE SKIP LOCKED", 1, types);
+			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		wait_plan = audit_keep_plan(
-			"SELECT lane, last_seq, head FROM acctsec.audit_lanes "
-			"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE", 1, types);
+			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
+			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes", 1, types);
 		create_lanes_plan = audit_keep_plan(
 			"INSERT INTO acctsec.audit_lanes (lane) "
 			"SELECT g FROM pg_catalog.generate_series(0, $1 OPERATOR(pg_catalog.-) 1) AS g "
@@ -458,7 +456,7 @@ lane_acquire(void)
 	}
 
 	/* spread backends over the lane pages: 11 is prime to the lane count */
-	start = Int32GetDatum((MyBackendId * 11) % ACCTSEC_AUDIT_LANES);
+	start = Int32GetDatum((int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES));
 	rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
@@ -478,73 +476,248 @@ lane_acquire(void)
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not lock audit lane %d", DatumGetInt32(start));
 	}
-	lane_take_row();
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+	held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
+			  &held->head_len, "head hash", held->lane);
+	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 }
 
 static void
-hash_field(crypto_generichash_state *st, const void *data, int64 len)
+seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
+			const uint8 *digest, int digest_len, TimestampTz sealed_at,
+			const uint8 *hash)
 {
-	uint8		lenbuf[8];
-	uint64		ulen = (uint64) len;	/* -1 marks NULL */
+	Datum		args[7];
+	char		nulls[7] = "       ";
+	int			rc;
 
-	for (int i = 0; i < 8; i++)
-		lenbuf[i] = (uint8) (ulen >> (56 - 8 * i));
-	crypto_generichash_update(st, lenbuf, sizeof(lenbuf));
-	if (len > 0)
-		crypto_generichash_update(st, data, (unsigned long long) len);
+	if (seal_plan == NULL)
+	{
+		Oid			types[7] = {XID8OID, INT4OID, INT8OID, INT8OID, BYTEAOID,
+		TIMESTAMPTZOID, BYTEAOID};
+
+		seal_plan = audit_keep_plan(
+			"INSERT INTO acctsec.audit_seals (txid, lane, seq, nrows, digest, sealed_at, hash) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types);
+	}
+	args[0] = txid;
+	if (linked)
+	{
+		args[1] = Int32GetDatum(held->lane);
+		args[2] = Int64GetDatum(held->seq);
+		args[6] = PointerGetDatum(cstring_to_text_with_len((char *) hash, AUDIT_HASH_BYTES));
+	}
+	else
+		nulls[1] = nulls[2] = nulls[6] = 'n';
+	args[3] = Int64GetDatum(nrows);
+	args[4] = PointerGetDatum(cstring_to_text_with_len((char *) digest, digest_len));
+	args[5] = TimestampTzGetDatum(sealed_at);
+	rc = SPI_execute_snapshot(seal_plan, args, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 0);
+	if (rc != SPI_OK_INSERT || SPI_processed != 1)
+		elog(ERROR, "could not write the audit seal");
+}
+
+/* Append one seal to the held lane: the lane's next number and hash. */
+static void
+lane_append(HeldLane *held, uint64 txid, int64 nrows, const uint8 *digest,
+			int digest_len, TimestampTz sealed_at, uint8 *hash)
+{
+	held->seq++;
+	audit_seal_hash(held->head, held->head_len, held->lane, held->seq, txid,
+					nrows, digest, digest_len, sealed_at, hash);
+	memcpy(held->head, hash, AUDIT_HASH_BYTES);
+	held->head_len = AUDIT_HASH_BYTES;
 }
 
 /*
- * The chain hash of one audit row: BLAKE2b-256 over the previous hash of the
- * lane and every column but the hash itself, each length-prefixed.  Fixed
- * width values are hashed big-endian; varlena values (text, inet, jsonb,
- * text[]) as their detoasted binary contents, which PostgreSQL stores
- * unchanged.
+ * Link the seals of committed prepared transactions into the held lane.
+ * They are locked SKIP LOCKED, so two committers never link the same one.
  */
 static void
-audit_row_hash(const uint8 *prev, int prev_len, const Datum *values,
-			   const bool *nulls, uint8 *out)
+link_pending(HeldLane *held)
 {
-	crypto_generichash_state st;
+	int			rc;
+	uint64		n;
+	SPITupleTable *tt;
 
-	crypto_generichash_init(&st, NULL, 0, ACCTSEC_AUDIT_HASH_BYTES);
-	hash_field(&st, prev, prev_len);
-	for (int i = 0; i < AL_NHASHED; i++)
+	if (pending_plan == NULL)
 	{
-		if (nulls[i])
-		{
-			hash_field(&st, NULL, -1);
-			continue;
-		}
-		switch (audit_log_types[i])
-		{
-			case INT8OID:
-			case TIMESTAMPTZOID:
-			case XID8OID:
-			case INT4OID:
-				{
-					uint64		v;
-					uint8		buf[8];
+		Oid			types[4] = {XID8OID, INT4OID, INT8OID, BYTEAOID};
 
-					if (audit_log_types[i] == INT4OID)
-						v = (uint64) (int64) DatumGetInt32(values[i]);
-					else
-						v = DatumGetUInt64(values[i]);
-					for (int b = 0; b < 8; b++)
-						buf[b] = (uint8) (v >> (56 - 8 * b));
-					hash_field(&st, buf, 8);
-					break;
-				}
-			default:
-				{
-					struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[i]));
-
-					hash_field(&st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-					break;
-				}
-		}
+		pending_plan = audit_keep_plan(
+			"SELECT txid, nrows, digest, sealed_at FROM acctsec.audit_seals "
+			"WHERE lane IS NULL ORDER BY txid FOR UPDATE SKIP LOCKED", 0, NULL);
+		link_plan = audit_keep_plan(
+			"UPDATE acctsec.audit_seals SET lane = $2, seq = $3, hash = $4 "
+			"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL", 4, types);
 	}
-	crypto_generichash_final(&st, out, ACCTSEC_AUDIT_HASH_BYTES);
+	rc = SPI_execute_snapshot(pending_plan, NULL, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the pending audit seals");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		txid = SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull);
+		int64		nrows = DatumGetInt64(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+		bytea	   *digest = DatumGetByteaPP(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull));
+		uint8		hash[AUDIT_HASH_BYTES];
+		Datum		args[4];
+
+		lane_append(held, U64FromFullTransactionId(DatumGetFullTransactionId(txid)),
+					nrows, (uint8 *) VARDATA_ANY(digest), VARSIZE_ANY_EXHDR(digest),
+					at, hash);
+		args[0] = txid;
+		args[1] = Int32GetDatum(held->lane);
+		args[2] = Int64GetDatum(held->seq);
+		args[3] = PointerGetDatum(cstring_to_text_with_len((char *) hash, sizeof(hash)));
+		guard_open = true;
+		PG_TRY();
+		{
+			/* fire_triggers: the guard is a statement trigger, it must run */
+			rc = SPI_execute_snapshot(link_plan, args, NULL, GetLatestSnapshot(),
+									  InvalidSnapshot, false, true, 0);
+		}
+		PG_FINALLY();
+		{
+			guard_open = false;
+		}
+		PG_END_TRY();
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not link the audit seal of a prepared transaction");
+	}
+}
+
+static void
+lane_update(const HeldLane *held)
+{
+	Datum		args[3];
+	int			rc;
+
+	if (lane_update_plan == NULL)
+	{
+		Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
+
+		lane_update_plan = audit_keep_plan(
+			"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
+			"WHERE lane OPERATOR(pg_catalog.=) $1", 3, types);
+	}
+	args[0] = Int32GetDatum(held->lane);
+	args[1] = Int64GetDatum(held->seq);
+	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) held->head, held->head_len));
+	rc = SPI_execute_snapshot(lane_update_plan, args, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 0);
+	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not update audit lane %d", held->lane);
+}
+
+/* Are the chain's tables still there (DROP EXTENSION in this transaction)? */
+static bool
+chain_tables_exist(void)
+{
+	Oid			nsp = get_namespace_oid("acctsec", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("audit_seals", nsp)) &&
+		OidIsValid(get_relname_relid("audit_lanes", nsp));
+}
+
+/*
+ * The seal, at pre-commit (prepare false) or pre-prepare (prepare true).
+ * A commit takes a lane for this moment only; a prepare writes its seal
+ * without one.
+ */
+static void
+tx_seal(bool prepare)
+{
+	Oid			owner;
+	AcctsecRoleSwitch sw;
+	bool		have_rows = tx_chain.nrows > 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	tx_sealed = true;
+	if (!have_rows && (prepare || !link_requested))
+		return;
+	if (!chain_tables_exist())
+		return;
+
+	owner = audit_log_facts().owner;
+	acctsec_spi_connect();
+	acctsec_become_role(owner, &sw);
+	if (prepare)
+		seal_insert(FullTransactionIdGetDatum(GetTopFullTransactionId()), false,
+					NULL, tx_chain.nrows, tx_chain.head, tx_chain.head_len, now, NULL);
+	else
+	{
+		HeldLane	held;
+		bool		changed = false;
+
+		lane_acquire(&held);
+		if (have_rows)
+		{
+			FullTransactionId fxid = GetTopFullTransactionId();
+			uint8		hash[AUDIT_HASH_BYTES];
+
+			lane_append(&held, U64FromFullTransactionId(fxid), tx_chain.nrows,
+						tx_chain.head, tx_chain.head_len, now, hash);
+			seal_insert(FullTransactionIdGetDatum(fxid), true, &held,
+						tx_chain.nrows, tx_chain.head, tx_chain.head_len, now, hash);
+			changed = true;
+		}
+		if (held.pending)
+		{
+			int64		before = held.seq;
+
+			link_pending(&held);
+			changed = changed || held.seq != before;
+		}
+		if (changed)
+			lane_update(&held);
+	}
+	acctsec_restore_role(&sw);
+	acctsec_spi_finish();
+}
+
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			writer_close();
+			tx_seal(false);
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			writer_close();
+			tx_seal(true);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			tx_reset();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+audit_register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	RegisterXactCallback(audit_xact_callback, NULL);
+	RegisterSubXactCallback(audit_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
+	callbacks_registered = true;
 }
 
 /* inet_client_addr(), computed once per backend: it cannot change. */
@@ -560,6 +733,8 @@ audit_client_addr(bool *isnull)
 		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
 		addr = inet_client_addr(fcinfo);
 		client_addr_datum = fcinfo->isnull ? (Datum) 0 : addr;
+		if (!fcinfo->isnull)
+			client_addr_text = DatumGetCString(DirectFunctionCall1(inet_out, addr));
 		MemoryContextSwitchTo(old);
 		client_addr_known = true;
 	}
@@ -582,25 +757,140 @@ audit_db_user(void)
 	return db_user_name;
 }
 
+/* ----------------------------------------------------------------------
+ * Rows as hashed (audit_hash.h): text columns as they are, inet, jsonb and
+ * text[] as their output text.
+ * ---------------------------------------------------------------------- */
+
+static void
+field_text(AuditField *f, Datum v, bool isnull)
+{
+	text	   *t;
+
+	if (isnull)
+	{
+		f->data = NULL;
+		f->len = -1;
+		return;
+	}
+	t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(v));
+	f->data = (const uint8 *) VARDATA_ANY(t);
+	f->len = VARSIZE_ANY_EXHDR(t);
+}
+
+static void
+field_cstring(AuditField *f, const char *s)
+{
+	f->data = (const uint8 *) s;
+	f->len = s == NULL ? -1 : (int64) strlen(s);
+}
+
+static void
+field_out(AuditField *f, PGFunction out, Datum v, bool isnull)
+{
+	field_cstring(f, isnull ? NULL : DatumGetCString(DirectFunctionCall1(out, v)));
+}
+
+/* text[] as array_out() writes it (array_out caches in its FmgrInfo). */
+static void
+field_array(AuditField *f, Datum v, bool isnull)
+{
+	static FmgrInfo array_out_info;
+	static bool array_out_ready = false;
+
+	if (isnull)
+	{
+		field_cstring(f, NULL);
+		return;
+	}
+	if (!array_out_ready)
+	{
+		fmgr_info_cxt(F_ARRAY_OUT, &array_out_info, TopMemoryContext);
+		array_out_ready = true;
+	}
+	field_cstring(f, OutputFunctionCall(&array_out_info, v));
+}
+
 /*
- * Write one audit row, chained into this transaction's lane; returns its id.
- * Callable from any C code in the extension, inside or outside SPI.
+ * The image of a row from its column values.  client_text, when given, is
+ * the text of client_addr (the writer's cached copy).
+ */
+static void
+row_image(AuditRowImage *img, const Datum *values, const bool *nulls,
+		  const char *client_text)
+{
+	img->id = DatumGetInt64(values[AL_ID]);
+	img->logged_at = DatumGetTimestampTz(values[AL_LOGGED_AT]);
+	img->txid = U64FromFullTransactionId(DatumGetFullTransactionId(values[AL_TXID]));
+	field_text(&img->db_user, values[AL_DB_USER], nulls[AL_DB_USER]);
+	field_text(&img->relation, values[AL_RELATION], nulls[AL_RELATION]);
+	field_text(&img->operation, values[AL_OPERATION], nulls[AL_OPERATION]);
+	field_array(&img->changed_columns, values[AL_CHANGED_COLUMNS],
+				nulls[AL_CHANGED_COLUMNS]);
+	field_text(&img->actor, values[AL_ACTOR], nulls[AL_ACTOR]);
+	if (client_text != NULL || nulls[AL_CLIENT_ADDR])
+		field_cstring(&img->client_addr, nulls[AL_CLIENT_ADDR] ? NULL : client_text);
+	else
+		field_out(&img->client_addr, inet_out, values[AL_CLIENT_ADDR], false);
+	field_text(&img->account, values[AL_ACCOUNT], nulls[AL_ACCOUNT]);
+	field_out(&img->row_key, jsonb_out, values[AL_ROW_KEY], nulls[AL_ROW_KEY]);
+	field_out(&img->old_values, jsonb_out, values[AL_OLD_VALUES], nulls[AL_OLD_VALUES]);
+	field_out(&img->new_values, jsonb_out, values[AL_NEW_VALUES], nulls[AL_NEW_VALUES]);
+}
+
+/*
+ * The hash of a stored row, chained to prev; false if its salt or erasure
+ * is malformed (or an erased row still holds personal data).
+ */
+static bool
+stored_row_hash(const Datum *values, const bool *nulls, const uint8 *prev,
+				int prev_len, uint8 *out)
+{
+	AuditRowImage img;
+	uint8		p_actor[AUDIT_HASH_BYTES];
+	uint8		p_data[AUDIT_HASH_BYTES];
+	bytea	   *salt = nulls[AL_SALT] ? NULL : DatumGetByteaPP(values[AL_SALT]);
+	bytea	   *erasure = nulls[AL_ERASURE] ? NULL : DatumGetByteaPP(values[AL_ERASURE]);
+
+	if ((salt == NULL) == nulls[AL_ERASED_BY])
+		return false;			/* erased rows, and only they, name their erasure */
+	row_image(&img, values, nulls, NULL);
+	if (audit_row_commitments(&img,
+							  salt ? (uint8 *) VARDATA_ANY(salt) : NULL,
+							  salt ? VARSIZE_ANY_EXHDR(salt) : 0,
+							  erasure ? (uint8 *) VARDATA_ANY(erasure) : NULL,
+							  erasure ? VARSIZE_ANY_EXHDR(erasure) : 0,
+							  p_actor, p_data) != 0)
+		return false;
+	audit_row_hash(prev, prev_len, &img, p_actor, p_data, out);
+	return true;
+}
+
+/*
+ * Write one audit row, chained to this transaction's previous one; returns
+ * its id.  Callable from any C code in the extension, inside or outside SPI.
  */
 int64
 acctsec_audit_write(const AcctsecAuditRow *row)
 {
 	Datum		values[AL_NCOLUMNS];
 	bool		nulls[AL_NCOLUMNS];
-	uint8		hash[ACCTSEC_AUDIT_HASH_BYTES];
-	Oid			save_userid;
-	int			save_sec;
+	uint8		hash[AUDIT_HASH_BYTES];
+	uint8		salt[AUDIT_SALT_BYTES];
+	uint8		p_actor[AUDIT_HASH_BYTES];
+	uint8		p_data[AUDIT_HASH_BYTES];
+	uint8		idbuf[8];
+	AuditRowImage img;
 	int64		id;
 	const char *actor;
 	HeapTuple	tuple;
+	ResourceOwner save_owner;
 
 	/* rows are stored with heap_insert, which does not check this itself */
 	PreventCommandIfReadOnly("INSERT INTO acctsec.audit_log");
 	audit_register_callbacks();
+	if (tx_sealed)
+		elog(ERROR, "an audit row cannot be written after the transaction's seal");
 
 	memset(nulls, 0, sizeof(nulls));
 	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
@@ -627,29 +917,30 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 #undef AUDIT_PTR
 	if (nulls[AL_OPERATION])
 		elog(ERROR, "audit row without an operation");
+	nulls[AL_ERASED_BY] = true;
+	nulls[AL_ERASURE] = true;
 
-	lane_save_for_subxact();
-	if (!lane_state.held)
-	{
-		/* Once per transaction: take a lane, as the audit log's owner. */
-		Oid			owner = audit_log_facts().owner;
-
-		acctsec_spi_connect();
-
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_NOFORCE_RLS);
-		lane_acquire();
-		SetUserIdAndSecContext(save_userid, save_sec);
-		SPI_finish();
-	}
+	tx_save_for_subxact();
 	writer_open();
+	if (!tx_salt_ready)
+	{
+		randombytes_buf(tx_salt, sizeof(tx_salt));
+		tx_salt_ready = true;
+	}
 
 	id = nextval_internal(writer->facts.seqid, false);
 	values[AL_ID] = Int64GetDatum(id);
-	values[AL_LANE] = Int32GetDatum(lane_state.lane);
-	values[AL_SEQ] = Int64GetDatum(lane_state.seq + 1);
-	audit_row_hash(lane_state.head, lane_state.head_len, values, nulls, hash);
+
+	/* the row's salt: keyed by this transaction's random key, never stored */
+	for (int i = 0; i < 8; i++)
+		idbuf[i] = (uint8) ((uint64) id >> (56 - 8 * i));
+	crypto_generichash(salt, sizeof(salt), idbuf, sizeof(idbuf), tx_salt, sizeof(tx_salt));
+	values[AL_SALT] = PointerGetDatum(cstring_to_text_with_len((char *) salt, sizeof(salt)));
+
+	row_image(&img, values, nulls, client_addr_text);
+	audit_commit_actor(salt, &img, p_actor);
+	audit_commit_data(salt + AUDIT_SUBKEY_BYTES, &img, p_data);
+	audit_row_hash(tx_chain.head, tx_chain.head_len, &img, p_actor, p_data, hash);
 	values[AL_HASH] = PointerGetDatum(cstring_to_text_with_len((char *) hash, sizeof(hash)));
 
 	/*
@@ -657,28 +948,40 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	 * rows: no rewrite rules, row triggers, RLS or CHECK constraints apply
 	 * to the audit log (it has none; its guards are statement triggers on
 	 * UPDATE, DELETE and TRUNCATE).  The columns are NOT NULL where the
-	 * values above always are.
+	 * values above always are.  Under the writer's own resource owner.
 	 */
 	tuple = heap_form_tuple(RelationGetDescr(writer->rel), values, nulls);
-	heap_insert(writer->rel, tuple, GetCurrentCommandId(true), 0, NULL);
-	/* the slot only lends the tuple to the index code, never owns it */
-	ExecStoreHeapTuple(tuple, writer->slot, false);
-	if (writer->rri->ri_NumIndices > 0)
-		list_free(ExecInsertIndexTuples(writer->rri, writer->slot, writer->estate,
-										false, false, NULL, NIL));
-	ExecClearTuple(writer->slot);
-	ResetPerTupleExprContext(writer->estate);
+	save_owner = CurrentResourceOwner;
+	CurrentResourceOwner = writer->owner;
+	PG_TRY();
+	{
+		heap_insert(writer->rel, tuple, GetCurrentCommandId(true), 0, NULL);
+		/* the slot only lends the tuple to the index code, never owns it */
+		ExecStoreHeapTuple(tuple, writer->slot, false);
+		if (writer->rri->ri_NumIndices > 0)
+			list_free(acctsec_insert_index_tuples(writer->rri, writer->slot,
+												  writer->estate));
+		ExecClearTuple(writer->slot);
+		ResetPerTupleExprContext(writer->estate);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save_owner;
+	}
+	PG_END_TRY();
 
-	lane_state.seq++;
-	lane_state.head_len = ACCTSEC_AUDIT_HASH_BYTES;
-	memcpy(lane_state.head, hash, sizeof(hash));
-	lane_state.dirty = true;
+	tx_chain.nrows++;
+	tx_chain.head_len = AUDIT_HASH_BYTES;
+	memcpy(tx_chain.head, hash, sizeof(hash));
+	sodium_memzero(salt, sizeof(salt));
 	return id;
 }
 
 /*
  * BEFORE UPDATE OR DELETE OR TRUNCATE ... FOR EACH STATEMENT on the audit
- * log and its lanes: nobody changes audit rows, except audit_purge().
+ * log, its seals, lanes and checkpoints: nobody changes them, except
+ * audit_purge(), audit_erase() and the linking of a prepared transaction's
+ * seal.
  */
 Datum
 acctsec_audit_log_guard(PG_FUNCTION_ARGS)
@@ -689,7 +992,7 @@ acctsec_audit_log_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit_log_guard() must be called as a trigger")));
-	if (purge_in_progress && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	if (guard_open && !TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 		return PointerGetDatum(NULL);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -702,253 +1005,686 @@ acctsec_audit_log_guard(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();			/* keep the compiler quiet */
 }
 
+/* ----------------------------------------------------------------------
+ * Verification
+ * ---------------------------------------------------------------------- */
+
 /* One lane as audit_verify() sees it. */
 typedef struct VerifyLane
 {
 	int32		lane;
 	int64		last_seq;
 	int64		base_seq;
-	bytea	   *head;
-	bytea	   *base_hash;
+	int			head_len;
+	int			base_len;
+	uint8		head[AUDIT_HASH_BYTES];
+	uint8		base_hash[AUDIT_HASH_BYTES];
+	/* where the walk starts (the base, or the oldest checkpoint given) */
+	int64		start_seq;
+	int			start_len;
+	uint8		start_hash[AUDIT_HASH_BYTES];
+	bool		start_from_seal;	/* start_hash is the stored hash of seal start_seq */
 } VerifyLane;
 
-static bool
-bytes_equal(const uint8 *a, int alen, const bytea *b)
+/* A lane position a checkpoint states. */
+typedef struct VerifyPoint
 {
-	return alen == (int) VARSIZE_ANY_EXHDR(b) &&
-		(alen == 0 || memcmp(a, VARDATA_ANY(b), alen) == 0);
+	int32		lane;
+	int64		seq;
+	uint8		head[AUDIT_HASH_BYTES];
+	int			head_len;
+	int			checkpoint;		/* 1-based index in the array given */
+} VerifyPoint;
+
+typedef struct VerifyState
+{
+	bool		ok;
+	int64		checked;
+	int64		first_bad;		/* -1: none named */
+	int			failed_checkpoint;	/* 0: none */
+	char	   *detail;
+	uint64		bad_seal_txid;	/* first seal found bad, to name one of its rows */
+	bool		bad_seal;
+} VerifyState;
+
+static void
+verify_fail(VerifyState *vs, int64 id, const char *fmt,...) pg_attribute_printf(3, 4);
+
+static void
+verify_fail(VerifyState *vs, int64 id, const char *fmt,...)
+{
+	vs->ok = false;
+	if (id >= 0 && (vs->first_bad < 0 || id < vs->first_bad))
+		vs->first_bad = id;
+	if (vs->detail == NULL)
+	{
+		StringInfoData buf;
+		va_list		ap;
+
+		initStringInfo(&buf);
+		for (;;)
+		{
+			int			needed;
+
+			va_start(ap, fmt);
+			needed = appendStringInfoVA(&buf, fmt, ap);
+			va_end(ap);
+			if (needed == 0)
+				break;
+			enlargeStringInfo(&buf, needed);
+		}
+		vs->detail = buf.data;
+	}
 }
 
 static void
-note_bad(int64 *first_bad, bool id_known, int64 id)
+verify_bad_seal(VerifyState *vs, uint64 txid)
 {
-	if (id_known && (*first_bad < 0 || id < *first_bad))
-		*first_bad = id;
+	if (!vs->bad_seal)
+	{
+		vs->bad_seal = true;
+		vs->bad_seal_txid = txid;
+	}
+}
+
+/* A batch-reading cursor, so that two can be read side by side. */
+typedef struct VerifyCursor
+{
+	Portal		portal;
+	SPITupleTable *tt;
+	uint64		n;
+	uint64		pos;
+	bool		done;
+} VerifyCursor;
+
+static HeapTuple
+cursor_next(VerifyCursor *c)
+{
+	if (c->done)
+		return NULL;
+	if (c->tt == NULL || c->pos >= c->n)
+	{
+		if (c->tt != NULL)
+			SPI_freetuptable(c->tt);
+		SPI_cursor_fetch(c->portal, true, 1000);
+		c->tt = SPI_tuptable;
+		c->n = SPI_processed;
+		c->pos = 0;
+		if (c->n == 0)
+		{
+			c->done = true;
+			return NULL;
+		}
+	}
+	return c->tt->vals[c->pos++];
+}
+
+static bool
+hash_matches(const uint8 *h, int len, Datum stored, bool isnull)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(stored);
+	return (int) VARSIZE_ANY_EXHDR(b) == len &&
+		(len == 0 || memcmp(h, VARDATA_ANY(b), len) == 0);
 }
 
 /*
- * The walk of a lane ended after its row last_id: it must have reached the
- * lane's last sequence number and head hash.  Rows missing at the end leave
- * no id to name; a last row whose hash was recomputed after an edit does.
+ * Walk the seals of one lane from its start to its head, checking every
+ * seal's hash and every checkpoint position on the way.  Returns the
+ * lowest transaction id among the seals walked (UINT64_MAX if none).
+ */
+static uint64
+verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints,
+			SPIPlanPtr plan)
+{
+	Datum		args[2];
+	Portal		portal;
+	VerifyCursor cur = {0};
+	HeapTuple	t;
+	uint8		prev[AUDIT_HASH_BYTES];
+	int			prev_len = vl->start_len;
+	int64		expect = vl->start_seq + 1;
+	uint64		min_txid = PG_UINT64_MAX;
+	bool		broken = false;
+	bool		start_seen = !vl->start_from_seal;
+
+	memcpy(prev, vl->start_hash, prev_len);
+	args[0] = Int32GetDatum(vl->lane);
+	args[1] = Int64GetDatum(vl->start_from_seal ? vl->start_seq - 1 : vl->start_seq);
+	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	cur.portal = portal;
+	while ((t = cursor_next(&cur)) != NULL)
+	{
+		TupleDesc	d = cur.tt->tupdesc;
+		bool		isnull[6];
+		Datum		v[6];
+		int64		seq;
+		uint64		txid;
+		uint8		hash[AUDIT_HASH_BYTES];
+		bytea	   *digest;
+
+		for (int i = 0; i < 6; i++)
+			v[i] = SPI_getbinval(t, d, i + 1, &isnull[i]);
+		seq = DatumGetInt64(v[0]);
+		txid = U64FromFullTransactionId(DatumGetFullTransactionId(v[1]));
+		if (broken)
+			continue;
+		if (vl->start_from_seal && seq <= vl->start_seq)
+		{
+			/* the checkpoint's own seal: it must still be there, unchanged */
+			if (seq != vl->start_seq || !hash_matches(prev, prev_len, v[5], isnull[5]))
+			{
+				for (int p = 0; p < npoints; p++)
+					if (points[p].lane == vl->lane && points[p].seq == vl->start_seq &&
+						vs->failed_checkpoint == 0)
+						vs->failed_checkpoint = points[p].checkpoint;
+				verify_fail(vs, -1, "lane %d: seal %lld is not the one the checkpoint names",
+							vl->lane, (long long) vl->start_seq);
+				verify_bad_seal(vs, txid);
+				broken = true;
+			}
+			start_seen = true;
+			continue;
+		}
+		if (!start_seen)
+			break;
+		if (seq != expect || seq > vl->last_seq || isnull[3] || isnull[4])
+		{
+			verify_fail(vs, -1, "lane %d: seal %lld is missing or out of place",
+						vl->lane, (long long) expect);
+			verify_bad_seal(vs, txid);
+			broken = true;
+			continue;
+		}
+		digest = DatumGetByteaPP(v[3]);
+		audit_seal_hash(prev, prev_len, vl->lane, seq, txid, DatumGetInt64(v[2]),
+						(uint8 *) VARDATA_ANY(digest), VARSIZE_ANY_EXHDR(digest),
+						DatumGetTimestampTz(v[4]), hash);
+		if (!hash_matches(hash, sizeof(hash), v[5], isnull[5]))
+		{
+			verify_fail(vs, -1, "lane %d: seal %lld does not chain to the seal before it",
+						vl->lane, (long long) seq);
+			verify_bad_seal(vs, txid);
+			broken = true;
+			continue;
+		}
+		for (int p = 0; p < npoints; p++)
+			if (points[p].lane == vl->lane && points[p].seq == seq &&
+				(points[p].head_len != AUDIT_HASH_BYTES ||
+				 memcmp(points[p].head, hash, AUDIT_HASH_BYTES) != 0))
+			{
+				if (vs->failed_checkpoint == 0)
+					vs->failed_checkpoint = points[p].checkpoint;
+				verify_fail(vs, -1, "lane %d: seal %lld is not the one checkpoint %d names",
+							vl->lane, (long long) seq, points[p].checkpoint);
+				verify_bad_seal(vs, txid);
+			}
+		if (txid < min_txid)
+			min_txid = txid;
+		memcpy(prev, hash, sizeof(hash));
+		prev_len = sizeof(hash);
+		expect++;
+	}
+	if (cur.tt != NULL)
+		SPI_freetuptable(cur.tt);
+	SPI_cursor_close(portal);
+
+	if (!broken && !start_seen)
+	{
+		for (int p = 0; p < npoints; p++)
+			if (points[p].lane == vl->lane && points[p].seq == vl->start_seq &&
+				vs->failed_checkpoint == 0)
+				vs->failed_checkpoint = points[p].checkpoint;
+		verify_fail(vs, -1, "lane %d: seal %lld, which a checkpoint names, is gone",
+					vl->lane, (long long) vl->start_seq);
+		broken = true;
+	}
+	if (!broken)
+	{
+		if (expect - 1 != vl->last_seq)
+			verify_fail(vs, -1, "lane %d ends at seal %lld, not at its head %lld",
+						vl->lane, (long long) (expect - 1), (long long) vl->last_seq);
+		else if (prev_len != vl->head_len || memcmp(prev, vl->head, prev_len) != 0)
+			verify_fail(vs, -1, "lane %d: the head hash is not the last seal's", vl->lane);
+	}
+	for (int p = 0; p < npoints && start_seen; p++)
+		if (points[p].lane == vl->lane && points[p].seq >= expect)
+		{
+			if (vs->failed_checkpoint == 0)
+				vs->failed_checkpoint = points[p].checkpoint;
+			verify_fail(vs, -1, "lane %d ends before seal %lld of checkpoint %d",
+						vl->lane, (long long) points[p].seq, points[p].checkpoint);
+		}
+	return min_txid;
+}
+
+static uint64
+seal_txid(HeapTuple seal, TupleDesc d)
+{
+	bool		isnull;
+
+	return U64FromFullTransactionId(DatumGetFullTransactionId(SPI_getbinval(seal, d, 1, &isnull)));
+}
+
+/*
+ * Check the rows of every transaction whose id is at least from_txid
+ * against its seal: rows read in (txid, id) order beside the seals in txid
+ * order.  The rows this transaction wrote itself (not sealed yet) are
+ * compared with the chain kept in this backend.
  */
 static void
-verify_lane_end(const VerifyLane *lane, int64 expect_seq, const uint8 *prev,
-				int prev_len, int64 last_id, bool *ok, int64 *first_bad)
+verify_rows(VerifyState *vs, uint64 from_txid)
 {
-	if (expect_seq - 1 != lane->last_seq)
-		*ok = false;
-	else if (!bytes_equal(prev, prev_len, lane->head))
+	SPIPlanPtr	rows_plan;
+	SPIPlanPtr	seals_plan;
+	Oid			types[1] = {XID8OID};
+	Datum		arg = FullTransactionIdGetDatum(FullTransactionIdFromU64(from_txid));
+	VerifyCursor rows = {0};
+	VerifyCursor seals = {0};
+	HeapTuple	seal = NULL;
+	HeapTuple	row;
+	FullTransactionId own = GetTopFullTransactionIdIfAny();
+	uint64		own_txid = FullTransactionIdIsValid(own) ? U64FromFullTransactionId(own) : 0;
+	bool		have_group = false;
+	uint64		g_txid = 0;
+	bool		g_sealed = false;
+	int64		g_nrows = 0;
+	uint8		g_digest[AUDIT_HASH_BYTES];
+	int			g_digest_len = 0;
+	int64		g_count = 0;
+	bool		g_bad = false;
+	int64		g_last_id = -1;
+	uint8		prev[AUDIT_HASH_BYTES];
+	int			prev_len = 0;
+	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "acctsec verify row",
+												  ALLOCSET_DEFAULT_SIZES);
+	int64	   *erased = NULL;		/* pairs: erased row, its erasure event */
+	int			n_erased = 0;
+	int			cap_erased = 0;
+
+	rows_plan = SPI_prepare("SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log "
+							"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid, id",
+							1, types);
+	seals_plan = SPI_prepare("SELECT txid, nrows, digest FROM acctsec.audit_seals "
+							 "WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid",
+							 1, types);
+	if (rows_plan == NULL || seals_plan == NULL)
+		elog(ERROR, "could not prepare the audit log scan");
+	rows.portal = SPI_cursor_open(NULL, rows_plan, &arg, NULL, true);
+	seals.portal = SPI_cursor_open(NULL, seals_plan, &arg, NULL, true);
+	seal = cursor_next(&seals);
+
+	for (;;)
 	{
-		*ok = false;
-		note_bad(first_bad, true, last_id);
+		Datum		values[AL_NCOLUMNS];
+		bool		nulls[AL_NCOLUMNS];
+		uint64		txid = 0;
+		int64		id = 0;
+		uint8		hash[AUDIT_HASH_BYTES];
+
+		row = cursor_next(&rows);
+		if (row != NULL)
+		{
+			heap_deform_tuple(row, rows.tt->tupdesc, values, nulls);
+			txid = U64FromFullTransactionId(DatumGetFullTransactionId(values[AL_TXID]));
+			id = DatumGetInt64(values[AL_ID]);
+		}
+
+		/* the end of a transaction's rows: do they add up to its seal? */
+		if (have_group && (row == NULL || txid != g_txid))
+		{
+			if (!g_bad)
+			{
+				if (g_count != g_nrows)
+					verify_fail(vs, g_count > g_nrows ? g_last_id : -1,
+								"transaction %llu has %lld audit rows, its seal says %lld",
+								(unsigned long long) g_txid, (long long) g_count,
+								(long long) g_nrows);
+				else if (prev_len != g_digest_len || memcmp(prev, g_digest, prev_len) != 0)
+					verify_fail(vs, g_last_id,
+								"the last audit row of transaction %llu is not the one its seal names",
+								(unsigned long long) g_txid);
+			}
+			have_group = false;
+		}
+		if (row == NULL)
+			break;
+
+		if (!have_group)
+		{
+			/* seals with no rows at all, before this transaction */
+			while (seal != NULL && seal_txid(seal, seals.tt->tupdesc) < txid)
+			{
+				verify_fail(vs, -1, "a sealed transaction's audit rows are all missing");
+				seal = cursor_next(&seals);
+			}
+			have_group = true;
+			g_txid = txid;
+			g_count = 0;
+			g_bad = false;
+			prev_len = 0;
+			g_sealed = false;
+			if (seal != NULL && seal_txid(seal, seals.tt->tupdesc) == txid)
+			{
+				bool		isnull;
+				bytea	   *digest;
+
+				g_sealed = true;
+				g_nrows = DatumGetInt64(SPI_getbinval(seal, seals.tt->tupdesc, 2, &isnull));
+				digest = DatumGetByteaPP(SPI_getbinval(seal, seals.tt->tupdesc, 3, &isnull));
+				g_digest_len = Min(VARSIZE_ANY_EXHDR(digest), AUDIT_HASH_BYTES);
+				memcpy(g_digest, VARDATA_ANY(digest), g_digest_len);
+				seal = cursor_next(&seals);
+			}
+			else if (own_txid != 0 && txid == own_txid)
+			{
+				g_sealed = true;
+				g_nrows = tx_chain.nrows;
+				g_digest_len = tx_chain.head_len;
+				memcpy(g_digest, tx_chain.head, g_digest_len);
+			}
+			if (!g_sealed)
+			{
+				verify_fail(vs, id, "audit row %lld belongs to no sealed transaction",
+							(long long) id);
+				g_bad = true;
+			}
+		}
+
+		vs->checked++;
+		g_count++;
+		g_last_id = id;
+		if (g_bad)
+			continue;
+		if (!nulls[AL_ERASED_BY])
+		{
+			int64		by = DatumGetInt64(values[AL_ERASED_BY]);
+
+			/* checked below: an audit.erased event written after the row */
+			if (by <= id)
+			{
+				verify_fail(vs, id, "audit row %lld names an erasure older than itself",
+							(long long) id);
+				g_bad = true;
+				continue;
+			}
+			if (n_erased == cap_erased)
+			{
+				cap_erased = cap_erased ? cap_erased * 2 : 64;
+				erased = erased ? repalloc(erased, sizeof(int64) * 2 * cap_erased) :
+					palloc(sizeof(int64) * 2 * cap_erased);
+			}
+			erased[2 * n_erased] = id;
+			erased[2 * n_erased + 1] = by;
+			n_erased++;
+		}
+		{
+			MemoryContext old = MemoryContextSwitchTo(row_cxt);
+			bool		well_formed = stored_row_hash(values, nulls, prev, prev_len, hash);
+
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(row_cxt);
+			if (!well_formed || !hash_matches(hash, sizeof(hash), values[AL_HASH], nulls[AL_HASH]))
+			{
+				verify_fail(vs, id, "audit row %lld was changed", (long long) id);
+				g_bad = true;
+				continue;
+			}
+		}
+		memcpy(prev, hash, sizeof(hash));
+		prev_len = sizeof(hash);
 	}
+	while (seal != NULL)
+	{
+		verify_fail(vs, -1, "a sealed transaction's audit rows are all missing");
+		seal = cursor_next(&seals);
+	}
+	SPI_cursor_close(rows.portal);
+	SPI_cursor_close(seals.portal);
+	MemoryContextDelete(row_cxt);
+
+	/* every erased row names an audit.erased event that is still there */
+	if (n_erased > 0)
+	{
+		Oid			t[1] = {INT8ARRAYOID};
+		Datum	   *ids = palloc(sizeof(Datum) * n_erased);
+		Datum		a;
+
+		for (int i = 0; i < n_erased; i++)
+			ids[i] = Int64GetDatum(erased[2 * i + 1]);
+		a = PointerGetDatum(construct_array(ids, n_erased, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args("SELECT e FROM pg_catalog.unnest($1) AS e "
+								  "WHERE NOT EXISTS (SELECT FROM acctsec.audit_log l "
+								  "  WHERE l.id OPERATOR(pg_catalog.=) e "
+								  "    AND l.operation OPERATOR(pg_catalog.=) 'audit.erased') LIMIT 1",
+								  1, t, &a, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check the audit erasures");
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+			int64		missing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															  SPI_tuptable->tupdesc, 1, &isnull));
+
+			for (int i = 0; i < n_erased; i++)
+				if (erased[2 * i + 1] == missing)
+				{
+					verify_fail(vs, erased[2 * i],
+								"audit row %lld was erased, but its audit.erased event %lld is not in the log",
+								(long long) erased[2 * i], (long long) missing);
+					break;
+				}
+		}
+	}
+}
+
+/*
+ * The whole verification: lanes from their start, then the rows of every
+ * transaction sealed since (all rows, without checkpoints).
+ */
+static void
+verify_run(VerifyState *vs, VerifyPoint *points, int npoints,
+		   VerifyLane *lanes, int nlanes, bool full)
+{
+	SPIPlanPtr	lane_plan;
+	Oid			types[2] = {INT4OID, INT8OID};
+	uint64		min_txid = PG_UINT64_MAX;
+
+	lane_plan = SPI_prepare("SELECT seq, txid, nrows, digest, sealed_at, hash "
+							"FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
+							"AND seq OPERATOR(pg_catalog.>) $2 ORDER BY seq", 2, types);
+	if (lane_plan == NULL)
+		elog(ERROR, "could not prepare the audit seal scan");
+	for (int i = 0; i < nlanes; i++)
+	{
+		uint64		m = verify_lane(vs, &lanes[i], points, npoints, lane_plan);
+
+		if (m < min_txid)
+			min_txid = m;
+	}
+
+	/* seals in no lane: those of prepared transactions, and their rows */
+	if (!full)
+	{
+		if (SPI_execute("SELECT pg_catalog.min(txid)::text FROM acctsec.audit_seals "
+						"WHERE lane IS NULL", true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the pending audit seals");
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				uint64		m = strtou64(TextDatumGetCString(d), NULL, 10);
+
+				if (m < min_txid)
+					min_txid = m;
+			}
+		}
+		if (FullTransactionIdIsValid(GetTopFullTransactionIdIfAny()) && tx_chain.nrows > 0)
+		{
+			uint64		m = U64FromFullTransactionId(GetTopFullTransactionIdIfAny());
+
+			if (m < min_txid)
+				min_txid = m;
+		}
+	}
+	else
+		min_txid = 0;
+	if (min_txid != PG_UINT64_MAX)
+		verify_rows(vs, min_txid);
+
+	/* name a row of the first bad seal's transaction, if there is one */
+	if (vs->bad_seal && vs->first_bad < 0)
+	{
+		Oid			t[1] = {XID8OID};
+		Datum		a = FullTransactionIdGetDatum(FullTransactionIdFromU64(vs->bad_seal_txid));
+
+		if (SPI_execute_with_args("SELECT pg_catalog.min(id) FROM acctsec.audit_log "
+								  "WHERE txid OPERATOR(pg_catalog.=) $1",
+								  1, t, &a, NULL, true, 0) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				vs->first_bad = DatumGetInt64(d);
+		}
+	}
+}
+
+/*
+ * Read the lanes; false (and vs not ok) when they are not the 64 lanes the
+ * first seal created.  *nlanes may be 0 before any seal.
+ */
+static VerifyLane *
+verify_read_lanes(VerifyState *vs, int *nlanes)
+{
+	VerifyLane *lanes;
+	int			n;
+
+	if (SPI_execute("SELECT lane, last_seq, head, base_seq, base_hash "
+					"FROM acctsec.audit_lanes ORDER BY lane", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit lanes");
+	n = (int) SPI_processed;
+	lanes = palloc0(sizeof(VerifyLane) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		VerifyLane *vl = &lanes[i];
+
+		bytea	   *head;
+		bytea	   *base;
+
+		vl->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		vl->last_seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		head = DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull));
+		vl->base_seq = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+		base = DatumGetByteaPP(SPI_getbinval(t, d, 5, &isnull));
+		vl->head_len = Min(VARSIZE_ANY_EXHDR(head), AUDIT_HASH_BYTES);
+		memcpy(vl->head, VARDATA_ANY(head), vl->head_len);
+		vl->base_len = Min(VARSIZE_ANY_EXHDR(base), AUDIT_HASH_BYTES);
+		memcpy(vl->base_hash, VARDATA_ANY(base), vl->base_len);
+		if ((vl->head_len != 0 && vl->head_len != AUDIT_HASH_BYTES) ||
+			(vl->base_len != 0 && vl->base_len != AUDIT_HASH_BYTES) ||
+			VARSIZE_ANY_EXHDR(head) > AUDIT_HASH_BYTES ||
+			VARSIZE_ANY_EXHDR(base) > AUDIT_HASH_BYTES)
+			verify_fail(vs, -1, "audit lane %d holds a hash of the wrong length", vl->lane);
+		vl->start_seq = vl->base_seq;
+		vl->start_len = vl->base_len;
+		memcpy(vl->start_hash, vl->base_hash, vl->base_len);
+		if (vl->lane != i)
+			verify_fail(vs, -1, "audit lane %d is missing", i);
+	}
+	if (n != 0 && n != ACCTSEC_AUDIT_LANES)
+		verify_fail(vs, -1, "there are %d audit lanes, not %d", n, ACCTSEC_AUDIT_LANES);
+	if (n == 0)
+	{
+		/* before the first seal nothing may be sealed, and no id used */
+		bool		isnull;
+
+		if (SPI_execute("SELECT s.is_called AND NOT EXISTS (SELECT FROM acctsec.audit_seals "
+						"  WHERE lane IS NULL), EXISTS (SELECT FROM acctsec.audit_seals "
+						"  WHERE lane IS NOT NULL) FROM acctsec.audit_log_id_seq s",
+						true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read the audit log's sequence");
+		if ((DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
+			 tx_chain.nrows == 0) ||
+			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+			verify_fail(vs, -1, "the audit lanes are gone");
+	}
+	*nlanes = n;
+	return lanes;
+}
+
+static Datum
+verify_result(FunctionCallInfo fcinfo, VerifyState *vs, bool with_checkpoints)
+{
+	TupleDesc	tupdesc;
+	Datum		result[5];
+	bool		result_nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	result[0] = BoolGetDatum(vs->ok);
+	result[1] = Int64GetDatum(vs->checked);
+	if (vs->first_bad >= 0)
+		result[2] = Int64GetDatum(vs->first_bad);
+	else
+		result_nulls[2] = true;
+	if (with_checkpoints)
+	{
+		if (vs->failed_checkpoint > 0)
+			result[3] = Int32GetDatum(vs->failed_checkpoint);
+		else
+			result_nulls[3] = true;
+		if (vs->detail != NULL)
+			result[4] = CStringGetTextDatum(vs->detail);
+		else
+			result_nulls[4] = true;
+	}
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, result, result_nulls));
 }
 
 /*
  * acctsec.audit_verify() RETURNS (ok, checked, first_bad_id)
  *
  * Everything is read under the calling statement's snapshot (read-only SPI),
- * so rows and lane heads are seen as of one instant; rows this transaction
- * wrote itself are compared with the head kept in this backend.
+ * so rows, seals and lane heads are seen as of one instant.
  */
 Datum
 acctsec_audit_verify(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
+	VerifyState vs = {true, 0, -1, 0, NULL, 0, false};
 	VerifyLane *lanes;
 	int			nlanes;
-	bool	   *lane_seen;
-	int64		checked = 0;
-	int64		first_bad = -1;
-	bool		ok = true;
-	Portal		portal;
-	SPIPlanPtr	plan;
-	Datum		result[3];
-	bool		result_nulls[3] = {false, false, false};
-	int			cur = -1;		/* index into lanes of the lane being walked */
-	bool		cur_bad = false;
-	int64		expect_seq = 0;
-	uint8		prev[ACCTSEC_AUDIT_HASH_BYTES];
-	int			prev_len = 0;
-	int64		last_id = 0;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	Datum		result;
 
 	acctsec_spi_connect();
-
-	if (SPI_execute("SELECT lane, last_seq, head, base_seq, base_hash "
-					"FROM acctsec.audit_lanes ORDER BY lane", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the audit lanes");
-	nlanes = (int) SPI_processed;
-	lanes = palloc0(sizeof(VerifyLane) * Max(nlanes, 1));
-	lane_seen = palloc0(sizeof(bool) * Max(nlanes, 1));
-	for (int i = 0; i < nlanes; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-
-		lanes[i].lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-		lanes[i].last_seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
-		lanes[i].head = DatumGetByteaPCopy(SPI_getbinval(t, d, 3, &isnull));
-		lanes[i].base_seq = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-		lanes[i].base_hash = DatumGetByteaPCopy(SPI_getbinval(t, d, 5, &isnull));
-		if (lane_state.held && lane_state.dirty && lanes[i].lane == lane_state.lane)
-		{
-			lanes[i].last_seq = lane_state.seq;
-			lanes[i].head = (bytea *) cstring_to_text_with_len((char *) lane_state.head,
-															   lane_state.head_len);
-		}
-	}
-
-	/*
-	 * The lanes are created all at once by the first write: afterwards all
-	 * must be there.  Before it, the id sequence must be unused.
-	 */
-	if (nlanes == 0)
-	{
-		bool		isnull;
-
-		if (SPI_execute("SELECT is_called FROM acctsec.audit_log_id_seq", true, 0) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "could not read the audit log's sequence");
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			ok = false;
-	}
-	else
-	{
-		for (int i = 0; i < nlanes; i++)
-			if (lanes[i].lane != i)
-				ok = false;
-		if (nlanes != ACCTSEC_AUDIT_LANES)
-			ok = false;
-	}
-
-	plan = SPI_prepare("SELECT id, logged_at, txid, db_user, actor, client_addr, relation, "
-					   "operation, account, row_key, old_values, new_values, "
-					   "changed_columns, lane, seq, hash FROM acctsec.audit_log "
-					   "ORDER BY lane, seq", 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the audit log scan");
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			Datum		values[AL_NCOLUMNS];
-			bool		nulls[AL_NCOLUMNS];
-			uint8		hash[ACCTSEC_AUDIT_HASH_BYTES];
-			int64		id;
-			int32		lane;
-			int64		seq;
-
-			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
-			checked++;
-			id = DatumGetInt64(values[AL_ID]);
-			if (nulls[AL_LANE] || nulls[AL_SEQ] || nulls[AL_HASH])
-			{
-				ok = false;
-				note_bad(&first_bad, !nulls[AL_ID], id);
-				continue;
-			}
-			lane = DatumGetInt32(values[AL_LANE]);
-			seq = DatumGetInt64(values[AL_SEQ]);
-
-			if (cur < 0 || lanes[cur].lane != lane)
-			{
-				/* The walk of the previous lane ended: did it reach the head? */
-				if (cur >= 0 && !cur_bad)
-					verify_lane_end(&lanes[cur], expect_seq, prev, prev_len,
-									last_id, &ok, &first_bad);
-				cur = -1;
-				for (int i = 0; i < nlanes; i++)
-					if (lanes[i].lane == lane)
-						cur = i;
-				if (cur < 0)
-				{
-					/* a row in a lane that does not exist */
-					ok = false;
-					note_bad(&first_bad, true, id);
-					continue;
-				}
-				lane_seen[cur] = true;
-				cur_bad = false;
-				expect_seq = lanes[cur].base_seq + 1;
-				prev_len = VARSIZE_ANY_EXHDR(lanes[cur].base_hash);
-				if (prev_len != 0 && prev_len != ACCTSEC_AUDIT_HASH_BYTES)
-				{
-					prev_len = 0;
-					cur_bad = true;
-				}
-				else
-					memcpy(prev, VARDATA_ANY(lanes[cur].base_hash), prev_len);
-			}
-			last_id = id;
-			if (cur_bad)
-				continue;
-			if (seq != expect_seq || seq > lanes[cur].last_seq)
-			{
-				/* a row missing before this one, or one too many at the end */
-				cur_bad = true;
-				ok = false;
-				note_bad(&first_bad, true, id);
-				continue;
-			}
-			audit_row_hash(prev, prev_len, values, nulls, hash);
-			if (!bytes_equal(hash, sizeof(hash), DatumGetByteaPP(values[AL_HASH])))
-			{
-				cur_bad = true;
-				ok = false;
-				note_bad(&first_bad, true, id);
-				continue;
-			}
-			memcpy(prev, hash, sizeof(hash));
-			prev_len = sizeof(hash);
-			expect_seq++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-
-	if (cur >= 0 && !cur_bad)
-		verify_lane_end(&lanes[cur], expect_seq, prev, prev_len, last_id,
-						&ok, &first_bad);
-
-	/* A lane with no rows left must still be where its chain starts. */
-	for (int i = 0; i < nlanes; i++)
-	{
-		if (lane_seen[i])
-			continue;
-		if (lanes[i].last_seq != lanes[i].base_seq ||
-			!bytes_equal((uint8 *) VARDATA_ANY(lanes[i].base_hash),
-						 VARSIZE_ANY_EXHDR(lanes[i].base_hash), lanes[i].head))
-			ok = false;
-	}
-
-	SPI_finish();
-
-	result[0] = BoolGetDatum(ok);
-	result[1] = Int64GetDatum(checked);
-	if (first_bad >= 0)
-		result[2] = Int64GetDatum(first_bad);
-	else
-		result_nulls[2] = true;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, result_nulls)));
+	lanes = verify_read_lanes(&vs, &nlanes);
+	verify_run(&vs, NULL, 0, lanes, nlanes, true);
+	acctsec_spi_finish();
+	result = verify_result(fcinfo, &vs, false);
+	PG_RETURN_DATUM(result);
 }
+
+static char *checkpoint_take(bool purge);
 
 /*
  * acctsec.audit_purge(older_than interval) RETURNS bigint
  *
- * Deletes, lane by lane, the rows before the first one logged at or after
- * now() - older_than, records in each lane where its surviving chain now
- * starts (the sequence number and hash of the last row deleted), and logs
- * itself as the event "audit.purged".  Superuser only.
+ * Deletes, lane by lane, the seals (and their transactions' rows) before
+ * the first one sealed at or after now() - older_than, records in each
+ * lane where its surviving chain now starts (the number and hash of the
+ * last seal deleted), and logs itself as the event "audit.purged".
+ * Superuser only.
  */
 Datum
 acctsec_audit_purge(PG_FUNCTION_ARGS)
@@ -963,7 +1699,12 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	char		countbuf[32];
 	char	   *interval_text;
 
-	if (!superuser())
+	/*
+	 * The function runs as its definer, so superuser() would only test the
+	 * extension owner: judge the role that called it (the session's current
+	 * role, as SET ROLE left it), whatever EXECUTE was granted to.
+	 */
+	if (!superuser_arg(GetOuterUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only a superuser may purge the audit log")));
@@ -979,40 +1720,43 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	arg = TimestampTzGetDatum(cutoff);
 
 	acctsec_spi_connect();
-	/* Wait for writers holding lanes, and keep new ones out until we end. */
+	/* Wait for committing writers, and keep new seals out until we end. */
 	rc = SPI_execute("SELECT lane FROM acctsec.audit_lanes ORDER BY lane FOR UPDATE",
 					 false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not lock the audit lanes");
 
-	purge_in_progress = true;
+	guard_open = true;
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(
 			"WITH cut AS ("
 			"  SELECT l.lane, COALESCE(("
-			"    SELECT pg_catalog.min(a.seq) FROM acctsec.audit_log a"
-			"    WHERE a.lane OPERATOR(pg_catalog.=) l.lane"
-			"      AND a.logged_at OPERATOR(pg_catalog.>=) $1),"
+			"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s"
+			"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane"
+			"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1),"
 			"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq"
 			"  FROM acctsec.audit_lanes l),"
-			" del AS ("
-			"  DELETE FROM acctsec.audit_log a USING cut"
-			"  WHERE a.lane OPERATOR(pg_catalog.=) cut.lane"
-			"    AND a.seq OPERATOR(pg_catalog.<=) cut.seq"
-			"  RETURNING a.lane, a.seq, a.hash),"
+			" dels AS ("
+			"  DELETE FROM acctsec.audit_seals s USING cut"
+			"  WHERE s.lane OPERATOR(pg_catalog.=) cut.lane"
+			"    AND s.seq OPERATOR(pg_catalog.<=) cut.seq"
+			"  RETURNING s.lane, s.seq, s.hash, s.txid),"
+			" delr AS ("
+			"  DELETE FROM acctsec.audit_log a USING dels"
+			"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid RETURNING 1),"
 			" base AS ("
-			"  SELECT DISTINCT ON (lane) lane, seq, hash FROM del ORDER BY lane, seq DESC),"
+			"  SELECT DISTINCT ON (lane) lane, seq, hash FROM dels ORDER BY lane, seq DESC),"
 			" moved AS ("
 			"  UPDATE acctsec.audit_lanes l SET base_seq = base.seq, base_hash = base.hash"
 			"  FROM base WHERE l.lane OPERATOR(pg_catalog.=) base.lane"
 			"    AND base.seq OPERATOR(pg_catalog.>) l.base_seq)"
-			"SELECT pg_catalog.count(*) FROM del",
+			"SELECT pg_catalog.count(*) FROM delr",
 			1, &argtype, &arg, NULL, false, 0);
 	}
 	PG_FINALLY();
 	{
-		purge_in_progress = false;
+		guard_open = false;
 	}
 	PG_END_TRY();
 	CommandCounterIncrement();
@@ -1024,7 +1768,13 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 		deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	SPI_finish();
+	/*
+	 * The purge point is itself a checkpoint (kind=purge): kept, logged and
+	 * sent like any other, it is what vouches for older checkpoints whose
+	 * seals are gone.
+	 */
+	checkpoint_take(true);
+	acctsec_spi_finish();
 
 	snprintf(countbuf, sizeof(countbuf), INT64_FORMAT, deleted);
 	interval_text = DatumGetCString(DirectFunctionCall1(interval_out,
@@ -1035,4 +1785,471 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 						   "deleted", countbuf,
 						   NULL);
 	PG_RETURN_INT64(deleted);
+}
+
+/* ----------------------------------------------------------------------
+ * Checkpoints (audit_checkpoint.h has the format)
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(acctsec_audit_checkpoint);
+PG_FUNCTION_INFO_V1(acctsec_audit_public_key);
+PG_FUNCTION_INFO_V1(acctsec_audit_verify_checkpoints);
+
+static bool checkpoint_log = false;
+static char *checkpoint_channel = NULL;
+
+static bool
+check_checkpoint_channel(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("A channel name has at most %d bytes.", NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+static void
+define_checkpoint_gucs(void)
+{
+	DefineCustomBoolVariable("acctsec.audit_checkpoint_log",
+							 "Writes every audit checkpoint to the server log.",
+							 NULL,
+							 &checkpoint_log,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomStringVariable("acctsec.audit_checkpoint_channel",
+							   "Channel on which every audit checkpoint is sent with NOTIFY at commit.",
+							   "Empty (the default) sends nothing.",
+							   &checkpoint_channel,
+							   "",
+							   PGC_SUSET, 0,
+							   check_checkpoint_channel, NULL, NULL);
+}
+
+/* A timestamp as ISO 8601 in UTC with microseconds. */
+static void
+utc_text(TimestampTz ts, char *buf, size_t len)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		elog(ERROR, "timestamp out of range");
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+			 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int) fsec);
+}
+
+/*
+ * Take, sign, record and emit a checkpoint of the lanes as this statement
+ * sees them (SPI connected).  Returns the statement (palloc'd).
+ */
+static char *
+checkpoint_take(bool purge)
+{
+	StringInfoData buf;
+	char		at[40];
+	uint8		pk[crypto_sign_PUBLICKEYBYTES];
+	uint8		sig[crypto_sign_BYTES];
+	char		hex[2 * crypto_sign_BYTES + 1];
+	int64		no;
+	int			rc;
+	TimestampTz now = GetCurrentTimestamp();
+	Datum		args[3];
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
+	bool		isnull;
+
+	rc = SPI_execute("SELECT pg_catalog.nextval('acctsec.audit_checkpoint_no')", false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not number the audit checkpoint");
+	no = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	utc_text(now, at, sizeof(at));
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s no=" INT64_FORMAT " at=%s system=" UINT64_FORMAT " db=%u kind=%s lanes=",
+					 AUDIT_CHECKPOINT_MAGIC, no, at, GetSystemIdentifier(), MyDatabaseId,
+					 purge ? "purge" : "checkpoint");
+	rc = SPI_execute("SELECT lane, last_seq, head FROM acctsec.audit_lanes "
+					 "WHERE last_seq OPERATOR(pg_catalog.>) 0 ORDER BY lane", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit lanes");
+	if (SPI_processed == 0)
+		appendStringInfoChar(&buf, '-');
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		int32		lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		int64		seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		bytea	   *head = DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull));
+
+		if (lane < 0 || lane >= ACCTSEC_AUDIT_LANES || VARSIZE_ANY_EXHDR(head) != AUDIT_HASH_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("audit lane %d is damaged", lane),
+					 errhint("Run acctsec.audit_verify().")));
+		sodium_bin2hex(hex, sizeof(hex), (uint8 *) VARDATA_ANY(head), AUDIT_HASH_BYTES);
+		appendStringInfo(&buf, "%s%d:" INT64_FORMAT ":%s", i > 0 ? "," : "", lane, seq, hex);
+	}
+	acctsec_audit_signing_key(pk);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	appendStringInfo(&buf, " key=%s", hex);
+	acctsec_audit_sign((uint8 *) buf.data, buf.len, pk, sig);
+	sodium_bin2hex(hex, sizeof(hex), sig, sizeof(sig));
+	appendStringInfo(&buf, " sig=%s", hex);
+
+	args[0] = Int64GetDatum(no);
+	args[1] = TimestampTzGetDatum(now);
+	args[2] = CStringGetTextDatum(buf.data);
+	rc = SPI_execute_with_args("INSERT INTO acctsec.audit_checkpoints (no, taken_at, statement) "
+							   "VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not record the audit checkpoint");
+
+	if (checkpoint_log)
+		ereport(LOG,
+				(errmsg("acctsec audit checkpoint %s", buf.data),
+				 errhidestmt(true)));
+	if (checkpoint_channel != NULL && checkpoint_channel[0] != '\0')
+		Async_Notify(checkpoint_channel, buf.data);
+	return buf.data;
+}
+
+/* acctsec.audit_checkpoint() RETURNS text */
+Datum
+acctsec_audit_checkpoint(PG_FUNCTION_ARGS)
+{
+	char	   *statement;
+	text	   *result;
+
+	acctsec_spi_connect();
+	statement = checkpoint_take(false);
+	result = cstring_to_text(statement);	/* in the caller's context */
+	acctsec_spi_finish();
+	PG_RETURN_TEXT_P(result);
+}
+
+/* acctsec.audit_public_key() RETURNS text: hex of the current signing key */
+Datum
+acctsec_audit_public_key(PG_FUNCTION_ARGS)
+{
+	uint8		pk[crypto_sign_PUBLICKEYBYTES];
+	char		hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+
+	acctsec_audit_signing_key(pk);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/*
+ * acctsec.audit_verify(checkpoints text[]) RETURNS (ok, checked,
+ * first_bad_id, failed_checkpoint, detail)
+ *
+ * Every checkpoint must be well formed, signed by a key of this database's
+ * ring, and name this database; the chain of every lane must still pass
+ * through the seal each checkpoint names for it.  Each lane is walked from
+ * the oldest position a checkpoint gives for it (from its base when no
+ * checkpoint names it), and only the rows of the transactions sealed from
+ * there on are read: verification from the last good checkpoint costs the
+ * rows after it.  A position before a lane's purge point is accepted only
+ * when a later purge checkpoint is among those given.
+ */
+Datum
+acctsec_audit_verify_checkpoints(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	VerifyState vs = {true, 0, -1, 0, NULL, 0, false};
+	AuditCheckpoint *cps;
+	bool	   *cp_valid;
+	VerifyPoint *points;
+	int			npoints = 0;
+	VerifyLane *lanes;
+	int			nlanes;
+	int64		last_purge_no = -1;
+	Datum		result;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("checkpoints must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no checkpoint given"),
+				 errhint("acctsec.audit_verify() checks the whole log without checkpoints.")));
+	cps = palloc0(sizeof(AuditCheckpoint) * n);
+	cp_valid = palloc0(sizeof(bool) * n);
+	points = palloc0(sizeof(VerifyPoint) * n * AUDIT_CHECKPOINT_MAX_LANES);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *s;
+		const char *why;
+
+		if (elem_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("checkpoint %d is NULL", i + 1)));
+		s = TextDatumGetCString(elems[i]);
+		if (audit_checkpoint_parse(s, strlen(s), &cps[i], &why) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("checkpoint %d is not valid: %s", i + 1, why)));
+		if (!audit_checkpoint_signed(s, &cps[i]))
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = i + 1;
+			verify_fail(&vs, -1, "checkpoint %d: the signature does not match", i + 1);
+			continue;
+		}
+		if (!acctsec_audit_public_key_known(cps[i].key))
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = i + 1;
+			verify_fail(&vs, -1, "checkpoint %d is signed with a key this database does not hold", i + 1);
+			continue;
+		}
+		if (cps[i].system != GetSystemIdentifier() || cps[i].db != MyDatabaseId)
+		{
+			/* a restored copy has another system identifier: say so, but check */
+			ereport(NOTICE,
+					(errmsg("checkpoint %d was taken in another database (system %llu, database %u)",
+							i + 1, (unsigned long long) cps[i].system, cps[i].db)));
+		}
+		cp_valid[i] = true;
+		if (cps[i].purge && cps[i].no > last_purge_no)
+			last_purge_no = cps[i].no;
+		for (int l = 0; l < cps[i].nlanes; l++)
+		{
+			VerifyPoint *p = &points[npoints++];
+
+			p->lane = cps[i].lanes[l].lane;
+			p->seq = cps[i].lanes[l].seq;
+			memcpy(p->head, cps[i].lanes[l].head, AUDIT_HASH_BYTES);
+			p->head_len = AUDIT_HASH_BYTES;
+			p->checkpoint = i + 1;
+		}
+	}
+
+	acctsec_spi_connect();
+	lanes = verify_read_lanes(&vs, &nlanes);
+	for (int p = 0; p < npoints; p++)
+	{
+		VerifyLane *vl = NULL;
+
+		for (int i = 0; i < nlanes; i++)
+			if (lanes[i].lane == points[p].lane)
+				vl = &lanes[i];
+		if (vl == NULL)
+		{
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = points[p].checkpoint;
+			verify_fail(&vs, -1, "lane %d of checkpoint %d is gone", points[p].lane,
+						points[p].checkpoint);
+			continue;
+		}
+		if (points[p].seq < vl->base_seq ||
+			(points[p].seq == vl->base_seq &&
+			 (vl->base_len != AUDIT_HASH_BYTES ||
+			  memcmp(vl->base_hash, points[p].head, AUDIT_HASH_BYTES) != 0)))
+		{
+			/* before the purge point: only a later purge checkpoint vouches */
+			if (last_purge_no > cps[points[p].checkpoint - 1].no &&
+				points[p].seq < vl->base_seq)
+			{
+				points[p].lane = -1;	/* nothing left to check it against */
+				continue;
+			}
+			if (vs.failed_checkpoint == 0)
+				vs.failed_checkpoint = points[p].checkpoint;
+			verify_fail(&vs, -1, "lane %d now starts after seal %lld of checkpoint %d",
+						vl->lane, (long long) points[p].seq, points[p].checkpoint);
+			points[p].lane = -1;
+			continue;
+		}
+		if (points[p].seq == vl->base_seq)
+			continue;			/* the base itself: the walk starts there anyway */
+		if (!vl->start_from_seal || points[p].seq < vl->start_seq)
+		{
+			vl->start_from_seal = true;
+			vl->start_seq = points[p].seq;
+			memcpy(vl->start_hash, points[p].head, AUDIT_HASH_BYTES);
+			vl->start_len = AUDIT_HASH_BYTES;
+		}
+	}
+
+	/*
+	 * A lane a valid checkpoint does not list had no seals then: that
+	 * checkpoint's position for it is 0, so the lane is walked from its
+	 * base, and a base moved since (a purge) needs a later purge checkpoint.
+	 */
+	for (int i = 0; i < nlanes; i++)
+	{
+		VerifyLane *vl = &lanes[i];
+
+		for (int c = 0; c < n; c++)
+		{
+			bool		listed = false;
+
+			if (!cp_valid[c])
+				continue;
+			for (int l = 0; l < cps[c].nlanes; l++)
+				if (cps[c].lanes[l].lane == vl->lane)
+					listed = true;
+			if (listed)
+				continue;
+			vl->start_from_seal = false;
+			vl->start_seq = vl->base_seq;
+			vl->start_len = vl->base_len;
+			memcpy(vl->start_hash, vl->base_hash, vl->base_len);
+			if (vl->base_seq > 0 && !(last_purge_no > cps[c].no))
+			{
+				if (vs.failed_checkpoint == 0)
+					vs.failed_checkpoint = c + 1;
+				verify_fail(&vs, -1, "lane %d now starts after the start of checkpoint %d",
+							vl->lane, c + 1);
+			}
+		}
+	}
+	verify_run(&vs, points, npoints, lanes, nlanes, false);
+	acctsec_spi_finish();
+	result = verify_result(fcinfo, &vs, true);
+	PG_RETURN_DATUM(result);
+}
+
+/* ----------------------------------------------------------------------
+ * Erasure
+ * ---------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(acctsec_audit_erase);
+
+/*
+ * acctsec.audit_erase(account text) RETURNS bigint
+ *
+ * Erases the personal data of an account from its audit rows: the rows
+ * naming it (security events) and the rows of linked tables whose key is
+ * it.  Their client address, account, row key and old and new values go,
+ * and the actor when it is that account; each row keeps its id, time,
+ * transaction, database user, relation, operation and changed columns, and
+ * in place of the values erased the commitments the chain hashed (keyed by
+ * the row's salt, which goes too, so they cannot be brute-forced back).
+ * The chain still verifies, and still detects any other change.  Logged
+ * as the event "audit.erased" (with the number of rows, not the account),
+ * which every erased row names.  Superuser only, judged by the session.
+ */
+Datum
+acctsec_audit_erase(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	char	   *account_c = text_to_cstring(account);
+	Oid			types[1] = {TEXTOID};
+	Datum		arg = PointerGetDatum(account);
+	SPIPlanPtr	update;
+	Oid			utypes[4] = {INT8OID, INT8OID, BYTEAOID, BOOLOID};
+	SPITupleTable *tt;
+	uint64		n;
+	int64		event_id;
+	char		countbuf[32];
+	int			rc;
+
+	/* the session's role, not the definer's (these functions are definers) */
+	if (!superuser_arg(GetOuterUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may erase audit rows")));
+	if (account_c[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("account must not be empty")));
+
+	acctsec_spi_connect();
+	rc = SPI_execute_with_args(
+		"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log a "
+		"WHERE a.salt IS NOT NULL AND (a.account OPERATOR(pg_catalog.=) $1 "
+		"  OR (a.row_key IS NOT NULL AND EXISTS (SELECT FROM acctsec.linked_tables l "
+		"        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.tbl "
+		"        JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace "
+		"      WHERE a.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', s.nspname, c.relname) "
+		"        AND a.row_key OPERATOR(pg_catalog.->>) l.key_column::text OPERATOR(pg_catalog.=) $1))) "
+		"ORDER BY a.id FOR UPDATE OF a",
+		1, types, &arg, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the account's audit rows");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+
+	snprintf(countbuf, sizeof(countbuf), UINT64_FORMAT, n);
+	event_id = acctsec_security_event("audit.erased", NULL, "rows", countbuf, NULL);
+
+	update = SPI_prepare("UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
+						 "client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
+						 "new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
+						 "WHERE id OPERATOR(pg_catalog.=) $1", 4, utypes);
+	if (update == NULL)
+		elog(ERROR, "could not prepare the erasure");
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		values[AL_NCOLUMNS];
+		bool		nulls[AL_NCOLUMNS];
+		AuditRowImage img;
+		bytea	   *salt;
+		uint8		p_actor[AUDIT_HASH_BYTES];
+		uint8		p_data[AUDIT_HASH_BYTES];
+		uint8		erasure[AUDIT_ERASURE_GONE_BYTES];
+		int			erasure_len;
+		bool		actor_gone;
+		Datum		args[4];
+
+		heap_deform_tuple(tt->vals[i], tt->tupdesc, values, nulls);
+		salt = DatumGetByteaPP(values[AL_SALT]);
+		if (VARSIZE_ANY_EXHDR(salt) != AUDIT_SALT_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("audit row " INT64_FORMAT " has a salt of the wrong length",
+							DatumGetInt64(values[AL_ID])),
+					 errhint("Run acctsec.audit_verify().")));
+		row_image(&img, values, nulls, NULL);
+		audit_commit_actor((uint8 *) VARDATA_ANY(salt), &img, p_actor);
+		audit_commit_data((uint8 *) VARDATA_ANY(salt) + AUDIT_SUBKEY_BYTES, &img, p_data);
+		actor_gone = !nulls[AL_ACTOR] &&
+			strcmp(TextDatumGetCString(values[AL_ACTOR]), account_c) == 0;
+		memcpy(erasure, p_data, AUDIT_HASH_BYTES);
+		if (actor_gone)
+		{
+			erasure[AUDIT_HASH_BYTES] = 1;
+			memcpy(erasure + AUDIT_HASH_BYTES + 1, p_actor, AUDIT_HASH_BYTES);
+			erasure_len = AUDIT_ERASURE_GONE_BYTES;
+		}
+		else
+		{
+			/* the actor stays: keep only the half of the salt that keys it */
+			erasure[AUDIT_HASH_BYTES] = 0;
+			memcpy(erasure + AUDIT_HASH_BYTES + 1, VARDATA_ANY(salt), AUDIT_SUBKEY_BYTES);
+			erasure_len = AUDIT_ERASURE_KEPT_BYTES;
+		}
+		args[0] = values[AL_ID];
+		args[1] = Int64GetDatum(event_id);
+		args[2] = PointerGetDatum(cstring_to_text_with_len((char *) erasure, erasure_len));
+		args[3] = BoolGetDatum(actor_gone);
+		guard_open = true;
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(update, args, NULL, false, 0);
+		}
+		PG_FINALLY();
+		{
+			guard_open = false;
+		}
+		PG_END_TRY();
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not erase audit row " INT64_FORMAT, DatumGetInt64(values[AL_ID]));
+		sodium_memzero(VARDATA_ANY(salt), AUDIT_SALT_BYTES);
+	}
+	acctsec_spi_finish();
+	PG_RETURN_INT64((int64) n);
 }

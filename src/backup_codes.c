@@ -93,6 +93,9 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
 	Oid			argtypes[3] = {TEXTOID, INT4OID, BYTEAOID};
 	int			rc;
+	AcctsecSecret *buf;
+	char	   *symbols;
+	text	   *shown;
 
 	if (how_many < 1 || how_many > MAX_CODES)
 		ereport(ERROR,
@@ -104,14 +107,20 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
 
+	/*
+	 * One code at a time, in a buffer wiped when freed and, on an error
+	 * anywhere below, when its memory context is reset: the symbols, and the
+	 * code as shown (a text datum, so no other copy is made before the
+	 * tuplestore's, which is the result).
+	 */
+	buf = acctsec_secret_alloc(MAXALIGN(CODE_SYMBOLS) + VARHDRSZ + CODE_TEXT_LEN);
+	symbols = (char *) buf->data;
+	shown = (text *) (buf->data + MAXALIGN(CODE_SYMBOLS));
 	for (int i = 1; i <= how_many; i++)
 	{
-		char		symbols[CODE_SYMBOLS];
-		char		shown[CODE_TEXT_LEN + 1];
 		Datum		args[3];
 		Datum		value;
 		bool		isnull = false;
-		text	   *t;
 
 		for (int j = 0; j < CODE_SYMBOLS; j++)
 			symbols[j] = code_alphabet[randombytes_uniform(ALPHABET_SIZE)];
@@ -122,11 +131,11 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 													 acct, acct_len,
 													 (uint8 *) symbols,
 													 CODE_SYMBOLS));
-		memcpy(shown, symbols, CODE_GROUP);
-		shown[CODE_GROUP] = '-';
-		memcpy(shown + CODE_GROUP + 1, symbols + CODE_GROUP, CODE_GROUP);
-		shown[CODE_TEXT_LEN] = '\0';
-		sodium_memzero(symbols, sizeof(symbols));
+		SET_VARSIZE(shown, VARHDRSZ + CODE_TEXT_LEN);
+		memcpy(VARDATA(shown), symbols, CODE_GROUP);
+		VARDATA(shown)[CODE_GROUP] = '-';
+		memcpy(VARDATA(shown) + CODE_GROUP + 1, symbols + CODE_GROUP, CODE_GROUP);
+		sodium_memzero(symbols, CODE_SYMBOLS);
 
 		rc = SPI_execute_plan(acctsec_keep_plan(&upsert_plan,
 										"INSERT INTO acctsec.backup_codes AS b"
@@ -139,18 +148,14 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 										3, argtypes),
 							  args, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
-		{
-			sodium_memzero(shown, sizeof(shown));
 			elog(ERROR, "could not store a backup code: %s",
 				 SPI_result_code_string(rc));
-		}
 
-		t = cstring_to_text_with_len(shown, CODE_TEXT_LEN);
-		sodium_memzero(shown, sizeof(shown));
-		value = PointerGetDatum(t);
+		value = PointerGetDatum(shown);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-		sodium_memzero(VARDATA(t), CODE_TEXT_LEN);
+		sodium_memzero(VARDATA(shown), CODE_TEXT_LEN);
 	}
+	acctsec_secret_free(buf);
 
 	{
 		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(how_many)};
@@ -190,7 +195,8 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	text	   *code = PG_GETARG_TEXT_PP(1);
 	const char *acct = VARDATA_ANY(account);
 	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
-	char		symbols[ACCTSEC_BACKUP_CODE_MAX_INPUT];
+	AcctsecSecret *typed;
+	char	   *symbols;
 	int			nsymbols;
 	bool		well_formed;
 	uint64		unused;
@@ -207,6 +213,9 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	if (acctsec_account_locked_now(account))
 		PG_RETURN_BOOL(false);
 
+	/* wiped when freed, or by its memory context's reset on an error */
+	typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
+	symbols = (char *) typed->data;
 	nsymbols = acctsec_backup_code_normalize(VARDATA_ANY(code),
 											 VARSIZE_ANY_EXHDR(code), symbols);
 	well_formed = nsymbols > 0;
@@ -222,11 +231,8 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 									1, argtypes),
 						  args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
-	{
-		sodium_memzero(symbols, sizeof(symbols));
 		elog(ERROR, "could not read the backup codes: %s",
 			 SPI_result_code_string(rc));
-	}
 
 	unused = SPI_processed;
 	if (well_formed)
@@ -249,7 +255,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 				matched = code_no;
 		}
 	}
-	sodium_memzero(symbols, sizeof(symbols));
+	acctsec_secret_free(typed);
 
 	if (matched > 0)
 	{

@@ -136,7 +136,8 @@ acctsec_totp_import(PG_FUNCTION_ARGS)
  * The application's unused codes become the account's set (the previous set
  * stops working, as with backup_codes_generate), stored as keyed hashes of
  * their normalised form: letters and digits, case, spaces and dashes not
- * mattering, 6 to 64 symbols.  Returns how many were stored.
+ * mattering, 6 to 64 symbols.  Codes that normalise alike are stored once.
+ * Returns how many were stored.
  */
 Datum
 acctsec_backup_codes_import(PG_FUNCTION_ARGS)
@@ -150,6 +151,9 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 	int			n;
 	Oid			argtypes[3] = {TEXTOID, INT4OID, BYTEAOID};
 	int			rc;
+	bytea	  **stored;
+	int			nstored = 0;
+	AcctsecSecret *typed;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -167,13 +171,18 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 				 errmsg("between 1 and %d codes can be imported, not %d",
 						ACCTSEC_MAX_IMPORTED_CODES, n)));
 
+	stored = palloc(n * sizeof(bytea *));
+	/* the code being hashed: wiped when freed, or on an error by its context */
+	typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
 	for (int i = 0; i < n; i++)
 	{
-		char		symbols[ACCTSEC_BACKUP_CODE_MAX_INPUT];
+		char	   *symbols = (char *) typed->data;
 		int			nsymbols = 0;
 		text	   *code;
+		bytea	   *hash;
+		bool		duplicate = false;
 		Datum		args[3];
 
 		if (!nulls[i])
@@ -185,7 +194,7 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 		}
 		if (nsymbols == 0)
 		{
-			sodium_memzero(symbols, sizeof(symbols));
+			sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("backup code %d of %d is not a code", i + 1, n),
@@ -193,12 +202,25 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 							   ACCTSEC_BACKUP_CODE_MIN_SYMBOLS,
 							   ACCTSEC_BACKUP_CODE_MAX_INPUT)));
 		}
+		hash = acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE, acct, acct_len,
+								  (uint8 *) symbols, nsymbols);
+		sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
+
+		/*
+		 * Codes that normalise alike ('abcdef12', 'ABCD-EF12') are one code:
+		 * stored twice, it would work twice.  The keyed hash is the same for
+		 * the same normalised code, so compare hashes.
+		 */
+		for (int j = 0; j < nstored && !duplicate; j++)
+			duplicate = VARSIZE_ANY_EXHDR(stored[j]) == VARSIZE_ANY_EXHDR(hash) &&
+				sodium_memcmp(VARDATA_ANY(stored[j]), VARDATA_ANY(hash),
+							  VARSIZE_ANY_EXHDR(hash)) == 0;
+		if (duplicate)
+			continue;
+		stored[nstored++] = hash;
 		args[0] = PointerGetDatum(account);
-		args[1] = Int32GetDatum(i + 1);
-		args[2] = PointerGetDatum(acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE,
-													 acct, acct_len,
-													 (uint8 *) symbols, nsymbols));
-		sodium_memzero(symbols, sizeof(symbols));
+		args[1] = Int32GetDatum(nstored);
+		args[2] = PointerGetDatum(hash);
 		rc = SPI_execute_with_args("INSERT INTO acctsec.backup_codes AS b"
 								   " (account, code_no, code_hash) VALUES ($1, $2, $3)"
 								   " ON CONFLICT (account, code_no) DO UPDATE"
@@ -208,8 +230,9 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not store a backup code: %s", SPI_result_code_string(rc));
 	}
+	acctsec_secret_free(typed);
 	{
-		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(n)};
+		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(nstored)};
 
 		rc = SPI_execute_with_args("DELETE FROM acctsec.backup_codes"
 								   " WHERE account OPERATOR(pg_catalog.=) $1"
@@ -223,9 +246,9 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 	{
 		char		count_s[16];
 
-		snprintf(count_s, sizeof(count_s), "%d", n);
+		snprintf(count_s, sizeof(count_s), "%d", nstored);
 		acctsec_security_event("backup_codes.imported", text_to_cstring(account),
 							   "count", count_s, NULL);
 	}
-	PG_RETURN_INT32(n);
+	PG_RETURN_INT32(nstored);
 }

@@ -6,12 +6,15 @@
  *
  * The key ring holds up to three 32-byte master keys:
  *
- *	- acctsec.secret_key: the configured key (64 hex digits, postgresql.conf
- *	  or ALTER SYSTEM only, visible to superusers only).  When set, it is the
- *	  current key: everything new is sealed or hashed under it.
- *	- acctsec.secret_key_previous: the key before the last rotation; values
- *	  made under it keep working until acctsec.rotate_secrets() re-encrypts
- *	  them (keyed hashes cannot be re-made: they keep naming the old key).
+ *	- the configured key (64 hex digits): the first line of the file named
+ *	  by acctsec.secret_key_file, or the setting acctsec.secret_key
+ *	  (postgresql.conf or ALTER SYSTEM only, visible to superusers only, and
+ *	  honoured only when acctsec is in shared_preload_libraries).  When set,
+ *	  it is the current key: everything new is sealed or hashed under it.
+ *	- the previous key: the file's second line, or acctsec.secret_key_previous;
+ *	  the key before the last rotation; values made under it keep working
+ *	  until acctsec.rotate_secrets() re-encrypts them (keyed hashes cannot be
+ *	  re-made: they keep naming the old key).
  *	- the database key: a random key kept in acctsec.database_key, a table
  *	  no non-superuser can read.  It is the current key while no key is
  *	  configured (the documented weaker default: a dump holds it), and stays
@@ -40,6 +43,10 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
+
 #include <sodium.h>
 
 #include "access/xact.h"
@@ -48,7 +55,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "tcop/pquery.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -74,6 +81,10 @@ PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 /* Settings */
 static char *secret_key_setting = NULL;
 static char *secret_key_previous_setting = NULL;
+static char *secret_key_file_setting = NULL;
+
+/* A key file holds one or two lines of 64 hex digits: it is never larger. */
+#define KEY_FILE_MAX_BYTES	512
 
 /*
  * A value for a key setting rejected from the configuration file leaves the
@@ -90,15 +101,19 @@ static bool secret_key_previous_rejected = false;
 static bool defining_settings = false;
 
 /*
- * Was the library loaded before this session ran any SQL (shared_preload_,
- * session_preload_ or local_preload_libraries)?  Until a session loads
- * acctsec, PostgreSQL knows acctsec.secret_key there only as a placeholder
- * and shows its value to any role (SHOW, current_setting): a configured key
- * is only secret when every session loads acctsec first.  So a configured
- * key is refused unless this session preloaded the library, which makes the
- * leaky configuration fail at once instead of working quietly.
+ * Was the library loaded by the postmaster (shared_preload_libraries)?
+ * Until a session loads acctsec, PostgreSQL knows acctsec.secret_key there
+ * only as a placeholder and shows its value to any role (SHOW,
+ * current_setting, pg_settings).  Only shared_preload_libraries defines the
+ * setting in every process before any SQL runs: session_preload_libraries
+ * and local_preload_libraries can be set per database or per role (ALTER
+ * DATABASE/ROLE ... SET), so sessions elsewhere (template1, another role)
+ * still hold the key as a readable placeholder.  So a key in the setting is
+ * refused, loudly, unless the postmaster preloaded acctsec; the key file
+ * (acctsec.secret_key_file) needs no preloading at all, since only its path
+ * is a setting.
  */
-static bool preloaded = false;
+static bool shared_preloaded = false;
 
 typedef enum KeySlot
 {
@@ -123,6 +138,8 @@ typedef struct KeyRing
 {
 	KeyEntry	slot[KEY_SLOTS];
 	bool		settings_loaded;	/* slots 0 and 1 reflect the settings */
+	bool		file_loaded;	/* slots 0 and 1 were read from the key file
+								 * in this transaction */
 	bool		database_loaded;	/* slot 2 was read in this transaction */
 } KeyRing;
 
@@ -231,6 +248,14 @@ keys_xact_callback(XactEvent event, void *arg)
 				sodium_memzero(&ring->slot[KEY_DATABASE], sizeof(KeyEntry));
 				ring->database_loaded = false;
 			}
+			/* the key file is read again in every transaction, too */
+			if (ring != NULL && ring->file_loaded)
+			{
+				sodium_memzero(&ring->slot[KEY_CONFIGURED], sizeof(KeyEntry));
+				sodium_memzero(&ring->slot[KEY_PREVIOUS], sizeof(KeyEntry));
+				ring->file_loaded = false;
+				ring->settings_loaded = false;
+			}
 			break;
 		default:
 			break;
@@ -240,11 +265,7 @@ keys_xact_callback(XactEvent event, void *arg)
 void
 acctsec_define_keys_gucs(void)
 {
-	/*
-	 * Preloading runs before the session executes anything; LOAD and the
-	 * first call of an acctsec function run inside a statement's portal.
-	 */
-	preloaded = (ActivePortal == NULL);
+	shared_preloaded = process_shared_preload_libraries_in_progress;
 	defining_settings = true;
 	DefineCustomStringVariable("acctsec.secret_key",
 							   "Key that encrypts TOTP secrets and keys the hashes of codes and tokens (64 hex digits).",
@@ -262,8 +283,30 @@ acctsec_define_keys_gucs(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   check_secret_key_previous, assign_key_setting, NULL);
+	/* a path is no secret: a placeholder showing it gives nothing away */
+	DefineCustomStringVariable("acctsec.secret_key_file",
+							   "File holding the configured key (first line) and the previous key (optional second line), 64 hex digits each.",
+							   "A relative path is taken from the data directory.  The file must belong to the server's user, with no group or other permissions.",
+							   &secret_key_file_setting,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, assign_key_setting, NULL);
 	defining_settings = false;
 	RegisterXactCallback(keys_xact_callback, NULL);
+
+	/*
+	 * A key in the setting without shared_preload_libraries: say so every
+	 * time the library loads, not only when a key is first used.
+	 */
+	if (!shared_preloaded &&
+		((secret_key_setting != NULL && secret_key_setting[0] != '\0') ||
+		 (secret_key_previous_setting != NULL && secret_key_previous_setting[0] != '\0')))
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("acctsec.secret_key is set but acctsec is not in shared_preload_libraries"),
+				 errdetail("Sessions that have not loaded acctsec show the setting to any role; acctsec refuses to use it."),
+				 errhint("Move the key to a file named by acctsec.secret_key_file, or add acctsec to shared_preload_libraries and restart; then treat the key as disclosed and rotate it.")));
 }
 
 /* ----------------------------------------------------------------------
@@ -306,9 +349,123 @@ entry_from_hex(KeyEntry *e, const char *hex)
 	e->present = true;
 }
 
+static void
+key_file_error(uint8 *buf, const char *path, const char *detail)
+{
+	sodium_memzero(buf, KEY_FILE_MAX_BYTES);
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIG_FILE_ERROR),
+			 errmsg("could not use the key file \"%s\" (acctsec.secret_key_file)", path),
+			 errdetail_internal("%s", detail),
+			 errhint("The file holds the current key on its first line and, optionally, the previous key on its second, 64 hexadecimal digits each, and belongs to the server's user with mode 0600 or 0400.")));
+}
+
+/*
+ * Read the key file into the configured and previous slots.  Like the
+ * server's own TLS key file, it must be a regular file owned by the user the
+ * server runs as, with no group or other permissions: then only the server
+ * and that operating system user can read the key, whatever the preloading
+ * setup, and no SQL role can (pg_read_server_files aside, which is as good
+ * as superuser).  The checks are made on the open descriptor.
+ */
+static void
+load_key_file(KeyRing *r, const char *path)
+{
+	uint8		buf[KEY_FILE_MAX_BYTES];
+	struct stat st;
+	int			fd;
+	ssize_t		len;
+	int			nkeys = 0;
+	size_t		pos = 0;
+
+	memset(buf, 0, sizeof(buf));
+	memset(&r->slot[KEY_CONFIGURED], 0, sizeof(KeyEntry));
+	memset(&r->slot[KEY_PREVIOUS], 0, sizeof(KeyEntry));
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		key_file_error(buf, path, strerror(errno));
+	if (fstat(fd, &st) != 0)
+	{
+		CloseTransientFile(fd);
+		key_file_error(buf, path, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		CloseTransientFile(fd);
+		key_file_error(buf, path, "It is not a regular file.");
+	}
+	if (st.st_uid != geteuid())
+	{
+		CloseTransientFile(fd);
+		key_file_error(buf, path, "It does not belong to the user the server runs as.");
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+	{
+		CloseTransientFile(fd);
+		key_file_error(buf, path, "Its group or others have access to it.");
+	}
+	len = read(fd, buf, sizeof(buf));
+	CloseTransientFile(fd);
+	if (len < 0)
+		key_file_error(buf, path, strerror(errno));
+	if (len == sizeof(buf))
+		key_file_error(buf, path, "It is too large to be a key file.");
+
+	/* lines of 64 hex digits; surrounding white space and empty lines ignored */
+	while (pos < (size_t) len)
+	{
+		size_t		start,
+					end;
+
+		while (pos < (size_t) len && isspace(buf[pos]))
+			pos++;
+		if (pos >= (size_t) len)
+			break;
+		start = pos;
+		while (pos < (size_t) len && buf[pos] != '\n')
+			pos++;
+		end = pos;
+		while (end > start && isspace(buf[end - 1]))
+			end--;
+		if (nkeys == 2)
+			key_file_error(buf, path, "It holds more than two lines.");
+		if (end - start != 2 * KEY_BYTES)
+			key_file_error(buf, path, "A line is not 64 hexadecimal digits.");
+		for (size_t i = start; i < end; i++)
+			if (!isxdigit(buf[i]))
+				key_file_error(buf, path, "A line is not 64 hexadecimal digits.");
+		{
+			KeyEntry   *e = &r->slot[nkeys == 0 ? KEY_CONFIGURED : KEY_PREVIOUS];
+
+			if (sodium_hex2bin(e->key, KEY_BYTES, (const char *) buf + start,
+							   end - start, NULL, NULL, NULL) != 0)
+			{
+				sodium_memzero(e, sizeof(KeyEntry));
+				key_file_error(buf, path, "A line is not 64 hexadecimal digits.");
+			}
+			key_fingerprint(e->key, e->id);
+			e->present = true;
+		}
+		nkeys++;
+	}
+	sodium_memzero(buf, sizeof(buf));
+	if (nkeys == 0)
+	{
+		memset(&r->slot[KEY_CONFIGURED], 0, sizeof(KeyEntry));
+		memset(&r->slot[KEY_PREVIOUS], 0, sizeof(KeyEntry));
+		key_file_error(buf, path, "It holds no key.");
+	}
+}
+
 static KeyRing *
 get_ring(void)
 {
+	bool		use_file = secret_key_file_setting != NULL &&
+		secret_key_file_setting[0] != '\0';
+	bool		key_setting = (secret_key_setting != NULL && secret_key_setting[0] != '\0') ||
+		(secret_key_previous_setting != NULL && secret_key_previous_setting[0] != '\0');
+
 	if (key_context == NULL)
 		key_context = AllocSetContextCreate(TopMemoryContext, "acctsec keys",
 											ALLOCSET_SMALL_SIZES);
@@ -319,13 +476,6 @@ get_ring(void)
 		ring_wipe_callback.arg = ring;
 		MemoryContextRegisterResetCallback(key_context, &ring_wipe_callback);
 	}
-	if (!ring->settings_loaded)
-	{
-		entry_from_hex(&ring->slot[KEY_CONFIGURED], secret_key_setting);
-		entry_from_hex(&ring->slot[KEY_PREVIOUS], secret_key_previous_setting);
-		ring->settings_loaded = true;
-	}
-
 	if (secret_key_rejected || secret_key_previous_rejected)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -334,13 +484,36 @@ get_ring(void)
 						"acctsec.secret_key_previous"),
 				 errdetail("The server rejected the value in its configuration; acctsec does not fall back to another key."),
 				 errhint("Set it to 64 hexadecimal digits and reload the configuration.")));
+	if (use_file && key_setting)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("acctsec.secret_key_file and acctsec.secret_key are both set"),
+				 errdetail("acctsec does not guess which key is meant."),
+				 errhint("Keep the keys in the file and reset acctsec.secret_key and acctsec.secret_key_previous.")));
+	if (use_file)
+	{
+		if (!ring->file_loaded)
+		{
+			load_key_file(ring, secret_key_file_setting);
+			ring->file_loaded = true;
+			ring->settings_loaded = false;
+		}
+		return ring;
+	}
+	if (!ring->settings_loaded)
+	{
+		entry_from_hex(&ring->slot[KEY_CONFIGURED], secret_key_setting);
+		entry_from_hex(&ring->slot[KEY_PREVIOUS], secret_key_previous_setting);
+		ring->settings_loaded = true;
+	}
+
 	if ((ring->slot[KEY_CONFIGURED].present || ring->slot[KEY_PREVIOUS].present) &&
-		!preloaded)
+		!shared_preloaded)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("acctsec.secret_key is set but acctsec was not preloaded"),
-				 errdetail("In a session that has not loaded acctsec, PostgreSQL shows acctsec.* settings to any role, the key included."),
-				 errhint("Add acctsec to shared_preload_libraries (restart) or session_preload_libraries (reload), then reconnect.")));
+				 errmsg("acctsec.secret_key is set but acctsec is not in shared_preload_libraries"),
+				 errdetail("Sessions that have not loaded acctsec show the setting to any role (session_preload_libraries can be set per database or role, so it does not cover every session); acctsec refuses to use it."),
+				 errhint("Move the key to a file named by acctsec.secret_key_file, or add acctsec to shared_preload_libraries and restart; then treat the key as disclosed and rotate it.")));
 	return ring;
 }
 
@@ -702,6 +875,69 @@ acctsec_keyed_hash_usable(const bytea *stored)
 
 	return VARSIZE_ANY_EXHDR(stored) == HASHED_BYTES &&
 		p[0] == HASHED_VERSION && find_key(p + 1) != NULL;
+}
+
+/*
+ * The Ed25519 key pair that signs audit checkpoints: its seed is the
+ * subkey of purpose ACCTSEC_KEY_AUDIT_SIGN of a master key, so it follows
+ * the key ring (the configured key, else the database key).
+ */
+static void
+signing_keypair(const KeyEntry *k, uint8 *pk, uint8 *sk)
+{
+	uint8		seed[KEY_BYTES];
+
+	derive_subkey(k, ACCTSEC_KEY_AUDIT_SIGN, seed);
+	if (crypto_sign_seed_keypair(pk, sk, seed) != 0)
+	{
+		sodium_memzero(seed, sizeof(seed));
+		sodium_memzero(sk, crypto_sign_SECRETKEYBYTES);
+		elog(ERROR, "could not derive the audit signing key");
+	}
+	sodium_memzero(seed, sizeof(seed));
+}
+
+void
+acctsec_audit_sign(const uint8 *msg, size_t msg_len, uint8 *pk, uint8 *sig)
+{
+	uint8		sk[crypto_sign_SECRETKEYBYTES];
+	int			rc;
+
+	signing_keypair(current_key(), pk, sk);
+	rc = crypto_sign_detached(sig, NULL, msg, msg_len, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0)
+		elog(ERROR, "could not sign an audit checkpoint");
+}
+
+void
+acctsec_audit_signing_key(uint8 *pk)
+{
+	uint8		sk[crypto_sign_SECRETKEYBYTES];
+
+	signing_keypair(current_key(), pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+bool
+acctsec_audit_public_key_known(const uint8 *pk)
+{
+	KeyRing    *r = get_ring();
+
+	load_database_key(r, false);
+	for (int i = 0; i < KEY_SLOTS; i++)
+	{
+		uint8		mine[crypto_sign_PUBLICKEYBYTES];
+		uint8		sk[crypto_sign_SECRETKEYBYTES];
+
+		if (!r->slot[i].present)
+			continue;
+		signing_keypair(&r->slot[i], mine, sk);
+		sodium_memzero(sk, sizeof(sk));
+		if (memcmp(mine, pk, sizeof(mine)) == 0)
+			return true;
+	}
+	return false;
 }
 
 char *

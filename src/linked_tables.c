@@ -6,7 +6,7 @@
  * acctsec.link_account_table (SQL, in 20_accounts.sql) records a table and
  * its key column in acctsec.linked_tables and attaches the AFTER DELETE row
  * trigger below, so that deleting a user through any ORM erases that
- * account's security state.  The trigger trusts only acctsec.linked_tables:
+ * account's security state (a lock in force excepted: it outlives the row).  The trigger trusts only acctsec.linked_tables:
  * the key column comes from there, not from trigger arguments, and a table
  * that is not linked is an error, so attaching the function by hand to some
  * other table can erase nothing.
@@ -14,7 +14,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/int.h"
@@ -28,13 +31,25 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#else
+#include "access/xact.h"
+#include "utils/resowner.h"
+#endif
 
 #include "acctsec.h"
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 
 static SPIPlanPtr key_column_plan = NULL;
+
+static char *table_name(Oid relid);
 
 /*
  * The key column recorded for relid, or NULL if the table is not linked.
@@ -126,7 +141,8 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 
 	key = SPI_getvalue(trigdata->tg_trigtuple, RelationGetDescr(rel), attnum);
 	if (key != NULL && key[0] != '\0' && strlen(key) <= ACCTSEC_MAX_ACCOUNT_BYTES)
-		acctsec_account_forget(cstring_to_text(key));
+		acctsec_account_forget_row(cstring_to_text(key),
+								   table_name(RelationGetRelid(rel)));
 
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
@@ -144,9 +160,13 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
  *   all reach the table in the same transaction without knowing about it.
  * - acctsec.mirror_guard(), a BEFORE INSERT OR UPDATE row trigger on the
  *   linked table, replaces whatever a statement writes into a mirrored
- *   column with acctsec's current value, so an ORM saving a whole stale row
- *   cannot make the columns lie.  An UPDATE that leaves every mirrored
- *   column as it was costs no query.
+ *   column of security state (failures, lock, 2FA flag) with acctsec's
+ *   current value, so an ORM saving a whole stale row cannot make the
+ *   columns lie.  A column that only records history (last login time and
+ *   address, login count) keeps the application's own newer write, as
+ *   Django's update_last_login() makes one, and acctsec's state takes it
+ *   over; an older one (a stale row) is replaced too.  An UPDATE that leaves
+ *   every mirrored column as it was costs no query.
  * - a backend-local cache of the links (column numbers, types, saved
  *   plans), dropped by a relcache callback when acctsec.linked_tables
  *   changes (a statement trigger on it sends the invalidation) or a linked
@@ -235,6 +255,8 @@ typedef struct MirrorLink
 	SPIPlanPtr	guard_plan;
 	SPIPlanPtr	password_plan;
 	SPIPlanPtr	rehash_plan;
+	SPIPlanPtr	adopt_plan;
+	AcctsecRehashMode rehash_mode;	/* the mirror's password_rehash */
 } MirrorLink;
 
 static MemoryContext mirror_cxt = NULL;
@@ -244,16 +266,30 @@ static bool mirror_valid = false;
 static Oid	mirror_registry_relid = InvalidOid;
 /* set while acctsec itself writes a linked table: the guard stands aside */
 static bool mirror_writing = false;
+/* set while the guard hands a row's history to acctsec: no push back to it */
+static Oid	mirror_adopting_relid = InvalidOid;
 
 PG_FUNCTION_INFO_V1(acctsec_resolve_mirror);
 PG_FUNCTION_INFO_V1(acctsec_mirror_attach);
 PG_FUNCTION_INFO_V1(acctsec_mirror_account_state);
+PG_FUNCTION_INFO_V1(acctsec_mirror_wanted);
 PG_FUNCTION_INFO_V1(acctsec_mirror_guard);
 PG_FUNCTION_INFO_V1(acctsec_linked_tables_changed);
+
+/*
+ * Whether some linked table mirrors account state (acctsec_mirror_wanted),
+ * known while mirror_wanted_valid; dropped with the cache of links by any
+ * change to the registry.
+ */
+static bool mirror_wanted = false;
+static bool mirror_wanted_valid = false;
+static bool mirror_callback_registered = false;
 
 static void
 mirror_relcache_callback(Datum arg, Oid relid)
 {
+	if (!OidIsValid(relid) || relid == mirror_registry_relid)
+		mirror_wanted_valid = false;
 	if (!mirror_valid)
 		return;
 	if (!OidIsValid(relid) || relid == mirror_registry_relid)
@@ -316,6 +352,25 @@ kind_types(FieldKind kind)
 	return "";
 }
 
+/* The values of the mirror's password_rehash key, by AcctsecRehashMode. */
+static const char *const rehash_mode_names[] = {
+	[ACCTSEC_REHASH_FRAMEWORK] = "framework",
+	[ACCTSEC_REHASH_ARGON2ID] = "argon2id",
+	[ACCTSEC_REHASH_NEVER] = "never",
+};
+
+static bool
+rehash_mode_by_name(const char *name, AcctsecRehashMode *mode)
+{
+	for (int m = 0; m < (int) lengthof(rehash_mode_names); m++)
+		if (strcmp(rehash_mode_names[m], name) == 0)
+		{
+			*mode = (AcctsecRehashMode) m;
+			return true;
+		}
+	return false;
+}
+
 static int
 mirror_field_by_name(const char *name)
 {
@@ -341,6 +396,8 @@ mirror_reset_cache(void)
 			SPI_freeplan(l->password_plan);
 		if (l->rehash_plan)
 			SPI_freeplan(l->rehash_plan);
+		if (l->adopt_plan)
+			SPI_freeplan(l->adopt_plan);
 	}
 	mirror_links = NULL;
 	mirror_nlinks = 0;
@@ -364,11 +421,13 @@ mirror_load(void)
 	if (mirror_valid)
 		return;
 	if (mirror_cxt == NULL)
-	{
 		mirror_cxt = AllocSetContextCreate(CacheMemoryContext,
 										   "acctsec linked tables",
 										   ALLOCSET_SMALL_SIZES);
+	if (!mirror_callback_registered)
+	{
 		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
+		mirror_callback_registered = true;
 	}
 	mirror_reset_cache();
 	mirror_registry_relid = get_relname_relid("linked_tables",
@@ -417,6 +476,11 @@ mirror_load(void)
 			l->key_type = getBaseType(get_atttype(relid, l->key_attnum));
 		}
 		l = &mirror_links[mirror_nlinks - 1];
+		if (strcmp(field, "password_rehash") == 0)
+		{
+			(void) rehash_mode_by_name(column, &l->rehash_mode);
+			continue;
+		}
 		f = mirror_field_by_name(field);
 		if (f < 0)
 			continue;			/* link_account_table never stores one */
@@ -462,14 +526,171 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* "SELECT <source> AS f0, ... FROM <the account's row or the zero state>" */
+/*
+ * Whose rights a statement on a linked table runs with: its owner's, in a
+ * restricted security context (acctsec_become_role).  What acctsec needs
+ * from its own tables it reads first, with its own rights, and hands to
+ * those statements as parameters; no statement reads acctsec's tables and
+ * the application's at once, so neither role needs the other's privileges
+ * and no code of the application's ever runs with acctsec's.
+ */
+static Oid
+table_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* SPI_execute_plan as the owner of relid (SPI connected). */
+static int
+execute_plan_as_owner(Oid relid, SPIPlanPtr plan, Datum *values,
+					  const char *nulls, bool read_only, long tcount)
+{
+	AcctsecRoleSwitch sw;
+	int			rc;
+
+	acctsec_become_role(table_owner(relid), &sw);
+	rc = SPI_execute_plan(plan, values, nulls, read_only, tcount);
+	acctsec_restore_role(&sw);
+	return rc;
+}
+
+/* SPI_execute_with_args as the owner of relid (SPI connected). */
+static int
+execute_as_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
+				 Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	AcctsecRoleSwitch sw;
+	int			rc;
+
+	acctsec_become_role(table_owner(relid), &sw);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+							   read_only, tcount);
+	acctsec_restore_role(&sw);
+	return rc;
+}
+
+/*
+ * An account's mirrored state, read from acctsec.accounts with acctsec's
+ * rights: column f + 1 is field f (the zero state when there is no row)
+ * for every field before password_hash, and column STATE_HOST + 1 is the
+ * address as text, for a text column.
+ */
+#define STATE_HOST	MF_PASSWORD_HASH
+
+static SPIPlanPtr state_plan = NULL;
+
+/* The type a field's value is handed to the linked table's statements in. */
+static Oid
+field_param_type(const MirrorLink *l, int f)
+{
+	switch ((MirrorField) f)
+	{
+		case MF_FAILED_ATTEMPTS:
+			return INT4OID;
+		case MF_LOCKED_UNTIL:
+		case MF_LOCKED_AT:
+		case MF_LAST_LOGIN_AT:
+			return TIMESTAMPTZOID;
+		case MF_LAST_LOGIN_IP:
+			return getBaseType(l->atttype[f]) == INETOID ? INETOID : TEXTOID;
+		case MF_LOGIN_COUNT:
+			return INT8OID;
+		case MF_TOTP_ENABLED:
+			return BOOLOID;
+		case MF_PASSWORD_HASH:
+		case NUM_MIRROR_FIELDS:
+			break;
+	}
+	elog(ERROR, "unexpected mirror field %d", f);
+	return InvalidOid;
+}
+
+/*
+ * Read the account's state (SPI connected); latest: with a new snapshot
+ * (an AFTER trigger on acctsec.accounts must see the row it fired for).
+ * The values live in SPI's memory until the caller's SPI_finish.
+ */
 static void
-append_sources(StringInfo sql, const MirrorLink *l, bool cast, const char *account_expr)
+read_account_state(Datum account, bool latest, Datum *state, bool *isnull)
+{
+	if (state_plan == NULL)
+	{
+		StringInfoData sql;
+		Oid			argtypes[1] = {TEXTOID};
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int f = 0; f < MF_PASSWORD_HASH; f++)
+			appendStringInfo(&sql, "%s, ", mirror_fields[f].source);
+		appendStringInfoString(&sql, "pg_catalog.host(a.last_login_ip)"
+							   " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
+							   " ON a.account OPERATOR(pg_catalog.=) $1");
+		state_plan = keep_plan(sql.data, 1, argtypes);
+	}
+	if (SPI_execute_plan(state_plan, &account, NULL, !latest, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the account's state");
+	for (int c = 0; c <= STATE_HOST; c++)
+		state[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								 c + 1, &isnull[c]);
+}
+
+/*
+ * The link's mirrored fields, in field order, as parameters from the state
+ * read above; returns how many.  types may be NULL.
+ */
+static int
+link_state_params(const MirrorLink *l, const Datum *state, const bool *isnull,
+				  Datum *values, char *nulls, Oid *types)
+{
+	int			n = 0;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		int			c = f;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		if (field_param_type(l, f) == TEXTOID)
+			c = STATE_HOST;
+		if (values != NULL)
+		{
+			values[n] = state[c];
+			nulls[n] = isnull[c] ? 'n' : ' ';
+		}
+		if (types != NULL)
+			types[n] = field_param_type(l, f);
+		n++;
+	}
+	return n;
+}
+
+/* "CAST($first AS <column type>)", the column's type schema-qualified */
+static void
+append_cast(StringInfo sql, const MirrorLink *l, int f, const char *value)
+{
+	appendStringInfo(sql, "CAST(%s AS %s)", value,
+					 format_type_extended(l->atttype[f], l->atttypmod[f],
+										  FORMAT_TYPE_TYPEMOD_GIVEN |
+										  FORMAT_TYPE_FORCE_QUALIFY));
+}
+
+/*
+ * "<source> AS f0, ..." over an "a" with acctsec.accounts' columns, cast to
+ * the columns' types.
+ */
+static void
+append_sources(StringInfo sql, const MirrorLink *l)
 {
 	bool		first = true;
-	const char *source;
 
-	appendStringInfoString(sql, "SELECT ");
 	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 	{
 		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
@@ -478,26 +699,17 @@ append_sources(StringInfo sql, const MirrorLink *l, bool cast, const char *accou
 			appendStringInfoString(sql, ", ");
 		first = false;
 		/* an address into a text column: host(), without the /32 */
-		if (f == MF_LAST_LOGIN_IP && getBaseType(l->atttype[f]) != INETOID)
-			source = "pg_catalog.host(a.last_login_ip)";
-		else
-			source = mirror_fields[f].source;
-		if (cast)
-			appendStringInfo(sql, "CAST(%s AS %s)", source,
-							 format_type_extended(l->atttype[f], l->atttypmod[f],
-												  FORMAT_TYPE_TYPEMOD_GIVEN |
-												  FORMAT_TYPE_FORCE_QUALIFY));
-		else
-			appendStringInfoString(sql, source);
+		append_cast(sql, l, f,
+					field_param_type(l, f) == TEXTOID ?
+					"pg_catalog.host(a.last_login_ip)" : mirror_fields[f].source);
 		appendStringInfo(sql, " AS f%d", f);
 	}
-	appendStringInfo(sql, " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
-					 " ON a.account OPERATOR(pg_catalog.=) %s", account_expr);
 }
 
 /*
- * The plan writing the account's current state into its row of the linked
- * table: $1 the key (of the key column's base type), $2 the account.
+ * The plan writing the account's state into its row of the linked table,
+ * run as the table's owner: $1 the key (of the key column's base type),
+ * then the link's fields (link_state_params).
  */
 static SPIPlanPtr
 push_plan(MirrorLink *l)
@@ -505,40 +717,58 @@ push_plan(MirrorLink *l)
 	if (l->push_plan == NULL)
 	{
 		StringInfoData sql;
-		Oid			argtypes[2] = {l->key_type, TEXTOID};
+		Oid			argtypes[NUM_MIRROR_FIELDS + 1];
+		int			n;
+		int			p = 2;
 		bool		first = true;
 
+		argtypes[0] = l->key_type;
+		n = link_state_params(l, NULL, NULL, NULL, NULL, argtypes + 1);
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 		{
 			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
 				continue;
-			appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ",
-							 quote_identifier(get_attname(l->relid, l->attnum[f], false)), f);
+			appendStringInfo(&sql, "%s%s = ", first ? "" : ", ",
+							 quote_identifier(get_attname(l->relid, l->attnum[f], false)));
+			append_cast(&sql, l, f, psprintf("$%d", p++));
 			first = false;
 		}
-		appendStringInfoString(&sql, " FROM (");
-		append_sources(&sql, l, false, "$2");
-		appendStringInfo(&sql, ") AS s WHERE t.%s OPERATOR(pg_catalog.=) $1",
+		appendStringInfo(&sql, " WHERE t.%s OPERATOR(pg_catalog.=) $1",
 						 quote_identifier(l->key_column));
-		l->push_plan = keep_plan(sql.data, 2, argtypes);
+		l->push_plan = keep_plan(sql.data, n + 1, argtypes);
 	}
 	return l->push_plan;
 }
 
-/* The plan reading the account's current state as the columns' types. */
+/*
+ * The plan casting the account's state to the columns' types (domain
+ * CHECKs included), run as the table's owner: the link's fields as
+ * parameters (link_state_params).
+ */
 static SPIPlanPtr
 guard_plan(MirrorLink *l)
 {
 	if (l->guard_plan == NULL)
 	{
 		StringInfoData sql;
-		Oid			argtypes[1] = {TEXTOID};
+		Oid			argtypes[NUM_MIRROR_FIELDS];
+		int			n;
+		int			p = 1;
 
+		n = link_state_params(l, NULL, NULL, NULL, NULL, argtypes);
 		initStringInfo(&sql);
-		append_sources(&sql, l, true, "$1");
-		l->guard_plan = keep_plan(sql.data, 1, argtypes);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		{
+			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+				continue;
+			if (p > 1)
+				appendStringInfoString(&sql, ", ");
+			append_cast(&sql, l, f, psprintf("$%d", p++));
+		}
+		l->guard_plan = keep_plan(sql.data, n, argtypes);
 	}
 	return l->guard_plan;
 }
@@ -682,20 +912,34 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	mirror_load();
 	if (mirror_nlinks > 0)
 	{
+		Datum		state[STATE_HOST + 1];
+		bool		state_null[STATE_HOST + 1];
+		bool		state_read = false;
+
 		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
 		for (int i = 0; i < mirror_nlinks; i++)
 		{
 			MirrorLink *l = &mirror_links[i];
-			Datum		values[2];
+			Datum		values[NUM_MIRROR_FIELDS + 1];
+			char		nulls[NUM_MIRROR_FIELDS + 1];
 			int			rc;
 
-			if (l->nstate == 0 || account == NULL || !account_key(l, account, &values[0]))
+			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
+				!account_key(l, account, &values[0]))
 				continue;
-			values[1] = CStringGetTextDatum(account);
+			if (!state_read)
+			{
+				read_account_state(CStringGetTextDatum(account), true,
+								   state, state_null);
+				state_read = true;
+			}
+			nulls[0] = ' ';
+			(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
 			mirror_writing = true;
 			PG_TRY();
 			{
-				rc = SPI_execute_plan(push_plan(l), values, NULL, false, 0);
+				rc = execute_plan_as_owner(l->relid, push_plan(l), values, nulls,
+										   false, 0);
 			}
 			PG_FINALLY();
 			{
@@ -710,10 +954,292 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* ---------------------------------------------------------------------------
+ * History columns: the application's newer write is kept and adopted
+ * ---------------------------------------------------------------------------
+ */
+
+static bool
+is_history_field(int f)
+{
+	return f == MF_LAST_LOGIN_AT || f == MF_LAST_LOGIN_IP || f == MF_LOGIN_COUNT;
+}
+
+/* a < b: -1, a = b: 0, a > b: 1, by the type's default B-tree order */
+static int
+history_compare(Oid type, Datum a, Datum b)
+{
+	TypeCacheEntry *tc = lookup_type_cache(getBaseType(type), TYPECACHE_CMP_PROC_FINFO);
+
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		elog(ERROR, "no comparison function for type %u", type);
+	return DatumGetInt32(FunctionCall2Coll(&tc->cmp_proc_finfo, InvalidOid, a, b));
+}
+
+/*
+ * The address in a text column as inet, or false when it is none (an
+ * application's own garbage is not taken into acctsec's state).
+ */
+static bool
+text_as_inet(Datum d, Datum *inet)
+{
+	char	   *str = TextDatumGetCString(d);
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+
+	return DirectInputFunctionCallSafe(inet_in, str, InvalidOid, -1,
+									   (Node *) &escontext, inet);
+#else
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*inet = DirectFunctionCall1(inet_in, CStringGetDatum(str));
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return ok;
+#endif
+}
+
+/*
+ * Which history columns of the row keep the statement's value: a last login
+ * time or login count later or larger than acctsec's, and a last login
+ * address the statement changed, together with a kept login time where that
+ * is mirrored too (an address on its own could be a stale row's).  cur and
+ * curnull are acctsec's values by field; the values acctsec adopts are put
+ * in adopt (timestamptz, inet, int8).
+ */
+static void
+history_kept(const MirrorLink *l, TriggerData *trigdata, TupleDesc desc,
+			 HeapTuple newtup, const Datum *cur, const bool *curnull,
+			 bool *keep, Datum *adopt)
+{
+	static const int order[] = {MF_LAST_LOGIN_AT, MF_LOGIN_COUNT, MF_LAST_LOGIN_IP};
+
+	for (int i = 0; i < lengthof(order); i++)
+	{
+		int			f = order[i];
+		Oid			type;
+		bool		isnull;
+		Datum		v;
+
+		keep[f] = false;
+		if (l->attnum[f] == InvalidAttrNumber)
+			continue;
+		v = heap_getattr(newtup, l->attnum[f], desc, &isnull);
+		if (isnull)
+			continue;			/* NULL is no newer history */
+		type = getBaseType(l->atttype[f]);
+
+		if (f == MF_LAST_LOGIN_AT || f == MF_LOGIN_COUNT)
+		{
+			if (!curnull[f] && history_compare(type, v, cur[f]) <= 0)
+				continue;
+			if (f == MF_LAST_LOGIN_AT)
+				adopt[f] = type == TIMESTAMPOID ?
+					DirectFunctionCall1(timestamp_timestamptz, v) : v;
+			else if (type == INT2OID)
+				adopt[f] = Int64GetDatum((int64) DatumGetInt16(v));
+			else if (type == INT4OID)
+				adopt[f] = Int64GetDatum((int64) DatumGetInt32(v));
+			else if (type == INT8OID)
+				adopt[f] = v;
+			else
+			{
+				/*
+				 * Only a count acctsec can hold: 0 to below the bigint
+				 * maximum (NaN and infinity sort above it), so the rounding
+				 * cast cannot fail.
+				 */
+				if (history_compare(NUMERICOID, v,
+									NumericGetDatum(int64_to_numeric(0))) < 0 ||
+					history_compare(NUMERICOID, v,
+									NumericGetDatum(int64_to_numeric(PG_INT64_MAX - 1))) > 0)
+					continue;
+				adopt[f] = DirectFunctionCall1(numeric_int8, v);
+			}
+			keep[f] = true;
+		}
+		else
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, l->attnum[f] - 1);
+
+			if (l->attnum[MF_LAST_LOGIN_AT] != InvalidAttrNumber &&
+				!keep[MF_LAST_LOGIN_AT])
+				continue;
+			if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+			{
+				bool		oldnull;
+				Datum		old = heap_getattr(trigdata->tg_trigtuple, l->attnum[f],
+											   desc, &oldnull);
+
+				if (!oldnull && datumIsEqual(old, v, att->attbyval, att->attlen))
+					continue;	/* not written by this statement */
+			}
+			if (type == INETOID)
+				adopt[f] = v;
+			else if (!text_as_inet(v, &adopt[f]))
+				continue;
+			keep[f] = true;
+		}
+	}
+}
+
+/* acctsec.accounts takes over the kept history values of the account. */
+static void
+history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum *adopt)
+{
+	Datum		values[7];
+	char		nulls[7] = "       ";
+	int			rc;
+
+	if (l->adopt_plan == NULL)
+	{
+		Oid			argtypes[7] = {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID,
+		BOOLOID, BOOLOID, BOOLOID};
+
+		/*
+		 * The statement holds the linked row already; acctsec's own state
+		 * changes lock the account's row first and the linked row after
+		 * (the push).  Taking the account's row here could deadlock with
+		 * one of those, so a row another transaction holds is skipped
+		 * (SKIP LOCKED): that change is newer and its push will write the
+		 * row.  A missing row is inserted unless it exists by then.
+		 */
+		l->adopt_plan = keep_plan("WITH l AS (SELECT a.account FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED),"
+								  " u AS (UPDATE acctsec.accounts a SET"
+								  " last_login_at = CASE WHEN $5 THEN $2 ELSE a.last_login_at END,"
+								  " last_login_ip = CASE WHEN $6 THEN $3 ELSE a.last_login_ip END,"
+								  " login_count = CASE WHEN $7 THEN $4 ELSE a.login_count END"
+								  " FROM l WHERE a.account OPERATOR(pg_catalog.=) l.account)"
+								  " INSERT INTO acctsec.accounts (account, last_login_at, last_login_ip, login_count)"
+								  " SELECT $1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
+								  " CASE WHEN $7 THEN $4 ELSE 0 END"
+								  " WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
+								  " WHERE a.account OPERATOR(pg_catalog.=) $1)"
+								  " ON CONFLICT (account) DO NOTHING",
+								  7, argtypes);
+	}
+	values[0] = CStringGetTextDatum(account);
+	values[1] = keep[MF_LAST_LOGIN_AT] ? adopt[MF_LAST_LOGIN_AT] : (Datum) 0;
+	values[2] = keep[MF_LAST_LOGIN_IP] ? adopt[MF_LAST_LOGIN_IP] : (Datum) 0;
+	values[3] = keep[MF_LOGIN_COUNT] ? adopt[MF_LOGIN_COUNT] : (Datum) 0;
+	nulls[1] = keep[MF_LAST_LOGIN_AT] ? ' ' : 'n';
+	nulls[2] = keep[MF_LAST_LOGIN_IP] ? ' ' : 'n';
+	nulls[3] = keep[MF_LOGIN_COUNT] ? ' ' : 'n';
+	values[4] = BoolGetDatum(keep[MF_LAST_LOGIN_AT]);
+	values[5] = BoolGetDatum(keep[MF_LAST_LOGIN_IP]);
+	values[6] = BoolGetDatum(keep[MF_LOGIN_COUNT]);
+
+	/*
+	 * The change reaches every other linked table through
+	 * mirror_account_state(); not this one, whose row is the one being
+	 * written (it already holds the values).
+	 */
+	mirror_adopting_relid = l->relid;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(l->adopt_plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		mirror_adopting_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * acctsec.mirror_wanted(): the WHEN condition of the trigger above, so that
+ * it fires (and its row is queued) only while some linked table mirrors
+ * account state: with no mirroring, a change of acctsec.accounts costs one
+ * call of this function, not a trigger.
+ *
+ * The answer is kept until the registry changes (every change to
+ * acctsec.linked_tables invalidates its relcache entry, see
+ * acctsec_linked_tables_changed).  It is found by scanning the registry
+ * directly, as the executor's caller may be any role that writes
+ * acctsec.accounts, and without SPI: a link mirrors account state when its
+ * mapping names a field other than password_hash.
+ */
+Datum
+acctsec_mirror_wanted(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	bool		wanted = false;
+
+	if (mirror_wanted_valid)
+		PG_RETURN_BOOL(mirror_wanted);
+	if (!mirror_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
+		mirror_callback_registered = true;
+	}
+	mirror_registry_relid = get_relname_relid("linked_tables",
+											  get_namespace_oid("acctsec", false));
+	if (!OidIsValid(mirror_registry_relid))
+		elog(ERROR, "acctsec.linked_tables is missing");
+
+	rel = table_open(mirror_registry_relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (!wanted && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		int			attnum = get_attnum(mirror_registry_relid, "mirror");
+		Datum		d;
+
+		if (attnum == InvalidAttrNumber)
+			elog(ERROR, "acctsec.linked_tables has no column mirror");
+		d = slot_getattr(slot, attnum, &isnull);
+		if (isnull)
+			continue;
+		for (int f = 0; f < NUM_MIRROR_FIELDS && !wanted; f++)
+		{
+			Jsonb	   *mirror = DatumGetJsonbP(d);
+
+			if (f != MF_PASSWORD_HASH &&
+				getKeyJsonValueFromContainer(&mirror->root, mirror_fields[f].name,
+											 strlen(mirror_fields[f].name),
+											 NULL) != NULL)
+				wanted = true;
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+
+	mirror_wanted = wanted;
+	mirror_wanted_valid = true;
+	PG_RETURN_BOOL(wanted);
+}
+
 /*
  * acctsec.mirror_guard(): BEFORE INSERT OR UPDATE FOR EACH ROW on a table
  * that mirrors account state.  Whatever the statement put into a mirrored
- * column is replaced by acctsec's current value for the row's account.
+ * column of security state is replaced by acctsec's current value for the
+ * row's account; a history column keeps a newer value (history_kept()).
  */
 Datum
 acctsec_mirror_guard(PG_FUNCTION_ARGS)
@@ -727,6 +1253,10 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	int			cols[NUM_MIRROR_FIELDS];
 	Datum		values[NUM_MIRROR_FIELDS];
 	bool		nulls[NUM_MIRROR_FIELDS];
+	Datum		cur[NUM_MIRROR_FIELDS];
+	bool		curnull[NUM_MIRROR_FIELDS];
+	bool		keep[NUM_MIRROR_FIELDS] = {0};
+	Datum		adopt[NUM_MIRROR_FIELDS];
 	int			ncols = 0;
 	int			rc;
 
@@ -794,9 +1324,14 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(newtup);
 	}
 	{
-		Datum		arg = CStringGetTextDatum(account);
+		Datum		state[STATE_HOST + 1];
+		bool		state_null[STATE_HOST + 1];
+		Datum		args[NUM_MIRROR_FIELDS];
+		char		argnulls[NUM_MIRROR_FIELDS];
 
-		rc = SPI_execute_plan(guard_plan(l), &arg, NULL, true, 1);
+		read_account_state(CStringGetTextDatum(account), false, state, state_null);
+		(void) link_state_params(l, state, state_null, args, argnulls, NULL);
+		rc = execute_plan_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1);
 	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -807,15 +1342,32 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
 			continue;
 		att = TupleDescAttr(desc, l->attnum[f] - 1);
-		cols[ncols] = l->attnum[f];
-		values[ncols] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  ++i, &nulls[ncols]);
+		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   ++i, &curnull[f]);
 		/* out of SPI's memory before SPI_finish frees it */
-		if (!nulls[ncols])
-			values[ncols] = SPI_datumTransfer(values[ncols], att->attbyval, att->attlen);
+		if (!curnull[f])
+			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
+	}
+
+	/* history the statement wrote newer than acctsec's: kept, and adopted */
+	history_kept(l, trigdata, desc, newtup, cur, curnull, keep, adopt);
+	if ((keep[MF_LAST_LOGIN_AT] || keep[MF_LAST_LOGIN_IP] || keep[MF_LOGIN_COUNT]) &&
+		account[0] != '\0' && strlen(account) <= ACCTSEC_MAX_ACCOUNT_BYTES)
+		history_adopt(l, account, keep, adopt);
+	acctsec_spi_finish();
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
+			(is_history_field(f) && keep[f]))
+			continue;
+		cols[ncols] = l->attnum[f];
+		values[ncols] = cur[f];
+		nulls[ncols] = curnull[f];
 		ncols++;
 	}
-	acctsec_spi_finish();
+	if (ncols == 0)
+		return PointerGetDatum(newtup);
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
 													 values, nulls));
@@ -922,6 +1474,10 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	const char *used[NUM_MIRROR_FIELDS] = {0};
 	StringInfoData out;
 	bool		first = true;
+	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
+	bool		rehash_given = false;
+	int			nfields = 0;
+	bool		detect;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -930,17 +1486,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 
-	if (PG_ARGISNULL(2))
-	{
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
-				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
-				{
-					used[f] = mirror_fields[f].detect[c];
-					break;
-				}
-	}
-	else
+	if (!PG_ARGISNULL(2))
 	{
 		Jsonb	   *m = PG_GETARG_JSONB_P(2);
 		JsonbIterator *it;
@@ -960,6 +1506,19 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 			if (r != WJB_KEY)
 				continue;
 			field = pnstrdup(v.val.string.val, v.val.string.len);
+			if (strcmp(field, "password_rehash") == 0)
+			{
+				/* not a column: how acctsec.login rewrites an outdated hash */
+				r = JsonbIteratorNext(&it, &v, true);
+				if (r != WJB_VALUE || v.type != jbvString ||
+					!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
+										 &rehash_mode))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
+				rehash_given = true;
+				continue;
+			}
 			f = mirror_field_by_name(field);
 			if (f < 0)
 				ereport(ERROR,
@@ -978,8 +1537,25 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 				used[f] = NULL; /* a repeated key: jsonb keeps the last */
 				(void) check_mirror_column(relid, key_attnum, f, column, used);
 				used[f] = column;
+				nfields++;
 			}
 		}
+	}
+
+	/*
+	 * NULL, or an object with options only ({"password_rehash": ...}):
+	 * detect the columns by their usual names.
+	 */
+	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
+	if (detect)
+	{
+		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+				{
+					used[f] = mirror_fields[f].detect[c];
+					break;
+				}
 	}
 
 	/*
@@ -1000,7 +1576,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 								   1, &argtype, &arg, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 0 && PG_ARGISNULL(2))
+		if (SPI_processed > 0 && detect)
 			used[MF_PASSWORD_HASH] = NULL;
 		else if (SPI_processed > 0)
 			ereport(ERROR,
@@ -1023,6 +1599,13 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		escape_json(&out, mirror_fields[f].name);
 		appendStringInfoString(&out, ": ");
 		escape_json(&out, used[f]);
+	}
+	if (rehash_given)
+	{
+		if (!first)
+			appendStringInfoString(&out, ", ");
+		appendStringInfoString(&out, "\"password_rehash\": ");
+		escape_json(&out, rehash_mode_names[rehash_mode]);
 	}
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
@@ -1076,16 +1659,29 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 		if (l->attnum[f] != InvalidAttrNumber)
 			col[f] = psprintf("t.%s", quote_identifier(get_attname(relid, l->attnum[f], false)));
 
+	/*
+	 * Each step below reads acctsec's tables with acctsec's rights and the
+	 * application's table as its owner (table_owner), the values passing
+	 * between the two as array parameters.
+	 */
 	if (col[MF_TOTP_ENABLED] != NULL)
 	{
+		Datum		enrolled;
+		bool		isnull;
+		Oid			argtype = TEXTARRAYOID;
+
+		spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
+				" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
+		enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT EXISTS"
-						 " (SELECT FROM acctsec.accounts a"
-						 " WHERE a.account OPERATOR(pg_catalog.=) t.%s::pg_catalog.text"
-						 " AND a.totp_enabled) LIMIT 1",
+						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
+						 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
+						 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
 						 l->qualified_name, col[MF_TOTP_ENABLED], key);
-		spi_run(sql.data, SPI_OK_SELECT);
+		if (execute_as_owner(relid, sql.data, 1, &argtype, &enrolled, NULL,
+							 true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read table %s", l->qualified_name);
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1095,77 +1691,146 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	}
 
 	/* adopt the table's values where acctsec knows nothing yet */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "INSERT INTO acctsec.accounts AS acc (account, failed_attempts, last_failed_at,"
-					 " locked_until, locked_at, last_login_at, last_login_ip, login_count)"
-					 " SELECT t.%s::pg_catalog.text, %s, %s, %s, %s, %s, %s, %s"
-					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
-					 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
-					 key,
-					 col[MF_FAILED_ATTEMPTS] ?
-					 psprintf("COALESCE(%s, 0)::pg_catalog.int4", col[MF_FAILED_ATTEMPTS]) : "0",
-					 col[MF_FAILED_ATTEMPTS] ?
-					 psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END", col[MF_FAILED_ATTEMPTS]) : "NULL",
-					 col[MF_LOCKED_UNTIL] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_UNTIL]) :
-					 col[MF_LOCKED_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
-							  " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
-							  col[MF_LOCKED_AT]) : "NULL",
-					 col[MF_LOCKED_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LOCKED_AT]) : "NULL",
-					 col[MF_LAST_LOGIN_AT] ?
-					 psprintf("%s::pg_catalog.timestamptz", col[MF_LAST_LOGIN_AT]) : "NULL",
-					 col[MF_LAST_LOGIN_IP] ?
-					 psprintf("NULLIF(%s::pg_catalog.text, '')::pg_catalog.inet", col[MF_LAST_LOGIN_IP]) : "NULL",
-					 col[MF_LOGIN_COUNT] ?
-					 psprintf("COALESCE(%s, 0)::pg_catalog.int8", col[MF_LOGIN_COUNT]) : "0",
-					 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
-	if (col[MF_FAILED_ATTEMPTS])
-		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
-	if (col[MF_LOGIN_COUNT])
-		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
-	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
-		if (col[f])
-			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
-	/*
-	 * An account row with no history yet (made by totp_import or
-	 * backup_codes_import just before linking, as the migration does) takes
-	 * the table's values too; one with any history keeps its own.
-	 */
-	appendStringInfoString(&sql, ") ON CONFLICT (account) DO UPDATE SET"
-						   " failed_attempts = excluded.failed_attempts,"
-						   " last_failed_at = excluded.last_failed_at,"
-						   " locked_until = excluded.locked_until,"
-						   " locked_at = excluded.locked_at,"
-						   " last_login_at = excluded.last_login_at,"
-						   " last_login_ip = excluded.last_login_ip,"
-						   " login_count = excluded.login_count"
-						   " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
-						   " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
-						   " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
-						   " AND acc.last_login_at IS NULL"
-						   " AND acc.login_count OPERATOR(pg_catalog.=) 0");
-	spi_run(sql.data, SPI_OK_INSERT);
+	{
+		static const Oid adopt_types[] = {
+			TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+			TIMESTAMPTZOID, INETOID, INT8OID
+		};
+		const char *adopt[lengthof(adopt_types)];
+		Datum		arrays[lengthof(adopt_types)];
+		char		arraynulls[lengthof(adopt_types)];
+		Oid			arraytypes[lengthof(adopt_types)];
+
+		adopt[0] = psprintf("t.%s", key);
+		adopt[1] = col[MF_FAILED_ATTEMPTS] ?
+			psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
+		adopt[2] = col[MF_FAILED_ATTEMPTS] ?
+			psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
+					 col[MF_FAILED_ATTEMPTS]) : "NULL";
+		adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
+			col[MF_LOCKED_AT] ?
+			psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
+					 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
+					 col[MF_LOCKED_AT]) : "NULL";
+		adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
+		adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
+		adopt[6] = col[MF_LAST_LOGIN_IP] ?
+			psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
+		adopt[7] = col[MF_LOGIN_COUNT] ?
+			psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
+
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int i = 0; i < lengthof(adopt_types); i++)
+			appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
+							 i > 0 ? ", " : "", adopt[i],
+							 format_type_extended(adopt_types[i], -1,
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		appendStringInfo(&sql,
+						 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
+						 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
+						 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
+		if (col[MF_FAILED_ATTEMPTS])
+			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
+		if (col[MF_LOGIN_COUNT])
+			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
+		for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
+			if (col[f])
+				appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
+		appendStringInfoChar(&sql, ')');
+		if (execute_as_owner(relid, sql.data, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read table %s", l->qualified_name);
+		for (int i = 0; i < lengthof(adopt_types); i++)
+		{
+			bool		isnull;
+
+			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &isnull);
+			arraynulls[i] = isnull ? 'n' : ' ';
+			arraytypes[i] = get_array_type(adopt_types[i]);
+		}
+
+		/*
+		 * An account row with no history yet (made by totp_import or
+		 * backup_codes_import just before linking, as the migration does)
+		 * takes the table's values too; one with any history keeps its own.
+		 */
+		if (arraynulls[0] == ' ' &&
+			SPI_execute_with_args("INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
+								  " last_failed_at, locked_until, locked_at, last_login_at,"
+								  " last_login_ip, login_count)"
+								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								  " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+								  " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+								  " ON CONFLICT (account) DO UPDATE SET"
+								  " failed_attempts = excluded.failed_attempts,"
+								  " last_failed_at = excluded.last_failed_at,"
+								  " locked_until = excluded.locked_until,"
+								  " locked_at = excluded.locked_at,"
+								  " last_login_at = excluded.last_login_at,"
+								  " last_login_ip = excluded.last_login_ip,"
+								  " login_count = excluded.login_count"
+								  " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+								  " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+								  " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+								  " AND acc.last_login_at IS NULL"
+								  " AND acc.login_count OPERATOR(pg_catalog.=) 0",
+								  lengthof(adopt_types), arraytypes, arrays, arraynulls,
+								  false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not adopt the values of table %s", l->qualified_name);
+	}
 
 	/* acctsec's values into the table, where they differ */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "UPDATE ONLY %s AS t SET (", l->qualified_name);
 	{
+		static const char *const state_columns[] = {
+			"account", "failed_attempts", "locked_until", "locked_at",
+			"last_login_at", "last_login_ip", "login_count", "totp_enabled"
+		};
+		Datum		arrays[lengthof(state_columns)];
+		char		arraynulls[lengthof(state_columns)];
+		Oid			arraytypes[lengthof(state_columns)];
 		bool		first = true;
 
+		resetStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		for (int i = 0; i < lengthof(state_columns); i++)
+			appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
+							 state_columns[i]);
+		appendStringInfoString(&sql, " FROM acctsec.accounts a");
+		spi_run(sql.data, SPI_OK_SELECT);
+		for (int i = 0; i < lengthof(state_columns); i++)
+		{
+			bool		isnull;
+
+			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &isnull);
+			arraynulls[i] = isnull ? 'n' : ' ';
+			arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
+		}
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
 			{
-				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f] + 2);
+				appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ", col[f] + 2, f);
 				first = false;
 			}
-		appendStringInfoString(&sql, ") = (");
-		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
-		appendStringInfo(&sql, ") WHERE t.%s IS NOT NULL AND NOT EXISTS (SELECT FROM (", key);
-		append_sources(&sql, l, true, psprintf("t.%s::pg_catalog.text", key));
-		appendStringInfoString(&sql, ") AS s WHERE ROW(");
+		appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
+		append_sources(&sql, l);
+		appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
+						 " WHERE x.%s IS NOT NULL) AS k"
+						 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+						 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
+						 key, l->qualified_name, key);
+		for (int i = 0; i < lengthof(state_columns); i++)
+			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
+		appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
+						 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
+						 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
+						 key, key, key);
 		first = true;
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
@@ -1173,7 +1838,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f]);
 				first = false;
 			}
-		appendStringInfoString(&sql, ") IS NOT DISTINCT FROM ROW(");
+		appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
 		first = true;
 		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
 			if (f != MF_PASSWORD_HASH && col[f])
@@ -1181,9 +1846,11 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 				appendStringInfo(&sql, "%ss.f%d", first ? "" : ", ", f);
 				first = false;
 			}
-		appendStringInfoString(&sql, "))");
+		appendStringInfoChar(&sql, ')');
+		if (execute_as_owner(relid, sql.data, lengthof(state_columns), arraytypes,
+							 arrays, arraynulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update table %s", l->qualified_name);
 	}
-	spi_run(sql.data, SPI_OK_UPDATE);
 
 	/*
 	 * The guard.  Triggers of one kind fire in name order: "zz_" puts it
@@ -1246,7 +1913,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 
 			l->password_plan = keep_plan(sql, 1, &l->key_type);
 		}
-		rc = SPI_execute_plan(l->password_plan, &key, NULL, true, 2);
+		rc = execute_plan_as_owner(l->relid, l->password_plan, &key, NULL, true, 2);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed > 1)
@@ -1270,13 +1937,32 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	return found;
 }
 
-/* Replace an account's stored password hash (a rehash by acctsec.login). */
-void
-acctsec_linked_password_replace(const text *account, const char *hash)
+/* The password table's password_rehash option (default "framework"). */
+AcctsecRehashMode
+acctsec_linked_password_rehash_mode(void)
+{
+	AcctsecRehashMode mode;
+
+	acctsec_spi_connect();
+	mode = password_link()->rehash_mode;
+	acctsec_spi_finish();
+	return mode;
+}
+
+/*
+ * Replace an account's stored password hash (a rehash by acctsec.login), if
+ * it still is the hash verified: a password changed since it was read (by a
+ * transaction that committed while this one waited for the row) wins, and
+ * the answer is false.
+ */
+bool
+acctsec_linked_password_replace(const text *account, const char *verified,
+								const char *hash)
 {
 	MirrorLink *l;
-	Datum		values[2];
+	Datum		values[3];
 	int			rc;
+	bool		replaced = false;
 
 	acctsec_spi_connect();
 	l = password_link();
@@ -1284,19 +1970,25 @@ acctsec_linked_password_replace(const text *account, const char *hash)
 	{
 		if (l->rehash_plan == NULL)
 		{
-			Oid			argtypes[2] = {l->key_type, TEXTOID};
+			Oid			argtypes[3] = {l->key_type, TEXTOID, TEXTOID};
+			const char *column = quote_identifier(get_attname(l->relid,
+															  l->attnum[MF_PASSWORD_HASH],
+															  false));
 			char	   *sql = psprintf("UPDATE ONLY %s AS t SET %s = $2"
-									   " WHERE t.%s OPERATOR(pg_catalog.=) $1",
-									   l->qualified_name,
-									   quote_identifier(get_attname(l->relid, l->attnum[MF_PASSWORD_HASH], false)),
-									   quote_identifier(l->key_column));
+									   " WHERE t.%s OPERATOR(pg_catalog.=) $1"
+									   " AND t.%s::pg_catalog.text IS NOT DISTINCT FROM $3",
+									   l->qualified_name, column,
+									   quote_identifier(l->key_column), column);
 
-			l->rehash_plan = keep_plan(sql, 2, argtypes);
+			l->rehash_plan = keep_plan(sql, 3, argtypes);
 		}
 		values[1] = CStringGetTextDatum(hash);
-		rc = SPI_execute_plan(l->rehash_plan, values, NULL, false, 0);
+		values[2] = CStringGetTextDatum(verified);
+		rc = execute_plan_as_owner(l->relid, l->rehash_plan, values, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		replaced = SPI_processed > 0;
 	}
 	acctsec_spi_finish();
+	return replaced;
 }

@@ -6,8 +6,14 @@
  * password_hash, verifies the password (passwords.c), and applies the
  * login_attempt policy with that outcome by calling acctsec.login_attempt
  * itself through fmgr, so lockout, throttling and every later policy
- * change apply unchanged.  On success an outdated hash is replaced by a
- * current Argon2id hash in the same transaction.
+ * change apply unchanged.  On success an outdated hash is replaced in the
+ * same transaction by Argon2id in the framework's own wrapping, or left
+ * alone, as the link's password_rehash option says
+ * (acctsec_password_rehash_wrapped in passwords.c).  A stored hash that
+ * cannot be verified answers "failed" (passwords.c), never an error.  The
+ * rehash replaces only the hash that was verified (a password changed
+ * meanwhile wins), and the table is read and written as its owner
+ * (linked_tables.c).
  *
  * An unknown account (no row, or no password) costs what a known one costs:
  * the password is verified against a dummy Argon2id hash made at the current
@@ -105,7 +111,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 	ensure_dummy_hash();
 	known = acctsec_linked_password(account, &hash, &hash_len);
 	if (known)
-		ok = acctsec_password_verify_datum(PG_GETARG_DATUM(1), hash, hash_len);
+		ok = acctsec_password_verify_for(PG_GETARG_DATUM(1), hash, hash_len,
+										 text_to_cstring(account));
 	else
 	{
 		(void) acctsec_password_verify_datum(PG_GETARG_DATUM(1), dummy_hash,
@@ -121,17 +128,21 @@ acctsec_login(PG_FUNCTION_ARGS)
 	 * the policy refused the login (locked, throttled), whose answer must
 	 * not depend on the password.
 	 */
-	if (ok && !acctsec_password_is_current(hash, hash_len))
+	if (ok && acctsec_password_needs_rehash_str(hash, hash_len))
 	{
 		HeapTupleHeader th = DatumGetHeapTupleHeader(result);
 		bool		isnull;
 		Datum		status = GetAttributeByNum(th, 1, &isnull);
 		char	   *label = isnull ? "" :
 			DatumGetCString(DirectFunctionCall1(enum_out, status));
+		char	   *rehashed = NULL;
 
 		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
-			acctsec_linked_password_replace(account,
-											acctsec_password_hash_datum(PG_GETARG_DATUM(1)));
+			rehashed = acctsec_password_rehash_wrapped(PG_GETARG_DATUM(1), hash, hash_len,
+													   acctsec_linked_password_rehash_mode());
+		/* only over the hash verified: a concurrent password change wins */
+		if (rehashed != NULL)
+			(void) acctsec_linked_password_replace(account, hash, rehashed);
 	}
 	PG_RETURN_DATUM(result);
 }

@@ -429,11 +429,17 @@ acctsec_base32_decode(PG_FUNCTION_ARGS)
 	text	   *data = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(data);
 	bytea	   *result;
+	AcctsecSecret *decoded;
 	size_t		out_len = 0;
 	size_t		bad_pos = 0;
 
-	result = (bytea *) palloc(VARHDRSZ + base32_max_decoded_length(len));
-	switch (base32_decode(VARDATA_ANY(data), len, (uint8 *) VARDATA(result),
+	/*
+	 * The input is usually a TOTP secret: decode into a buffer that is wiped
+	 * when freed or when an error resets its memory context, so that a
+	 * partly decoded secret is never left in freed memory.
+	 */
+	decoded = acctsec_secret_alloc(base32_max_decoded_length(len));
+	switch (base32_decode(VARDATA_ANY(data), len, decoded->data,
 						  &out_len, &bad_pos))
 	{
 		case BASE32_OK:
@@ -453,7 +459,10 @@ acctsec_base32_decode(PG_FUNCTION_ARGS)
 					 errdetail("The last group of symbols does not encode a whole byte.")));
 			break;
 	}
+	result = (bytea *) palloc(VARHDRSZ + out_len);
 	SET_VARSIZE(result, VARHDRSZ + out_len);
+	memcpy(VARDATA(result), decoded->data, out_len);
+	acctsec_secret_free(decoded);
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -461,19 +470,29 @@ acctsec_base32_decode(PG_FUNCTION_ARGS)
  * The Key URI Format that authenticator apps read,
  * otpauth://totp/Issuer:label?secret=...&issuer=Issuer&algorithm=...
  * with issuer and label percent-encoded; issuer may be NULL or empty (no
- * issuer).  Returns a palloc'd string holding the secret in base32: the
- * caller wipes it (sodium_memzero) once it has copied it out.
+ * issuer).  Returns the URI as a NUL-terminated string in an AcctsecSecret,
+ * since it holds the secret in base32: the caller frees it with
+ * acctsec_secret_free() once it has copied it out, and an error on the way
+ * wipes it with its memory context.  The buffer is sized exactly up front
+ * (no StringInfo, whose growth would free copies of the secret unwiped).
  */
-char *
+AcctsecSecret *
 acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
 					   const char *label, size_t label_len,
 					   const char *issuer, size_t issuer_len,
 					   int digits, int period, OtpAlgorithm alg)
 {
-	StringInfoData uri;
-	char	   *secret_b32;
+	AcctsecSecret *secret_b32;
+	AcctsecSecret *uri;
 	char	   *label_enc;
 	char	   *issuer_enc = NULL;
+	int			len;
+
+#define TOTP_URI_FORMAT "otpauth://totp/%s%s%s?secret=%s%s%s&algorithm=%s&digits=%d&period=%d"
+#define TOTP_URI_ARGS(b32) \
+	issuer_enc ? issuer_enc : "", issuer_enc ? ":" : "", label_enc, (b32), \
+	issuer_enc ? "&issuer=" : "", issuer_enc ? issuer_enc : "", \
+	otp_algorithm_name(alg), digits, period
 
 	acctsec_check_secret(secret_len);
 	acctsec_check_digits(digits, 6, 8);
@@ -491,8 +510,6 @@ acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
 				 errmsg("TOTP label and issuer must be at most %d bytes each",
 						ACCTSEC_MAX_LABEL_BYTES)));
 
-	secret_b32 = palloc(base32_encoded_length(secret_len) + 1);
-	base32_encode(secret, secret_len, secret_b32);
 	label_enc = palloc(3 * label_len + 1);
 	otp_percent_encode(label, label_len, label_enc);
 	if (issuer_len > 0)
@@ -501,19 +518,20 @@ acctsec_totp_uri_build(const uint8 *secret, size_t secret_len,
 		otp_percent_encode(issuer, issuer_len, issuer_enc);
 	}
 
-	initStringInfo(&uri);
-	appendStringInfoString(&uri, "otpauth://totp/");
-	if (issuer_enc)
-		appendStringInfo(&uri, "%s:", issuer_enc);
-	appendStringInfo(&uri, "%s?secret=%s", label_enc, secret_b32);
-	if (issuer_enc)
-		appendStringInfo(&uri, "&issuer=%s", issuer_enc);
-	appendStringInfo(&uri, "&algorithm=%s&digits=%d&period=%d",
-					 otp_algorithm_name(alg), digits, period);
+	secret_b32 = acctsec_secret_alloc(base32_encoded_length(secret_len) + 1);
+	base32_encode(secret, secret_len, (char *) secret_b32->data);
 
-	sodium_memzero(secret_b32, strlen(secret_b32));
-	pfree(secret_b32);
-	return uri.data;
+	/* the length first, then the URI into a buffer of exactly that size */
+	len = snprintf(NULL, 0, TOTP_URI_FORMAT, TOTP_URI_ARGS((char *) secret_b32->data));
+	if (len < 0)
+		elog(ERROR, "could not format the TOTP URI");
+	uri = acctsec_secret_alloc((size_t) len + 1);
+	snprintf((char *) uri->data, uri->len, TOTP_URI_FORMAT,
+			 TOTP_URI_ARGS((char *) secret_b32->data));
+	acctsec_secret_free(secret_b32);
+	return uri;
+#undef TOTP_URI_FORMAT
+#undef TOTP_URI_ARGS
 }
 
 /*
@@ -528,7 +546,7 @@ acctsec_totp_uri(PG_FUNCTION_ARGS)
 	text	   *label;
 	text	   *issuer = NULL;
 	OtpAlgorithm alg;
-	char	   *uri;
+	AcctsecSecret *uri;
 	text	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3) ||
@@ -547,7 +565,7 @@ acctsec_totp_uri(PG_FUNCTION_ARGS)
 								 issuer ? VARDATA_ANY(issuer) : NULL,
 								 issuer ? VARSIZE_ANY_EXHDR(issuer) : 0,
 								 PG_GETARG_INT32(3), PG_GETARG_INT32(4), alg);
-	result = cstring_to_text(uri);
-	sodium_memzero(uri, strlen(uri));
+	result = cstring_to_text((char *) uri->data);
+	acctsec_secret_free(uri);
 	PG_RETURN_TEXT_P(result);
 }

@@ -3,39 +3,62 @@
  *		Password hashing and verification (docs/passwords.md).
  *
  * New hashes are Argon2id from libsodium, in the standard PHC string form
- * $argon2id$v=19$m=<KiB>,t=<passes>,p=1$<salt>$<hash>.  Verification also
- * accepts what existing applications hold: Argon2id and Argon2i strings made
- * by any conforming tool (libsodium), and the crypt(3) formats bcrypt
- * ($2a$, $2b$, $2y$), SHA-crypt ($5$, $6$) and yescrypt ($y$) through the
- * system's libxcrypt (crypt_rn: reentrant, caller-owned work area).
+ * $argon2id$v=19$m=<KiB>,t=<passes>,p=1$<salt>$<hash>.  Verification
+ * accepts what existing applications hold, as their frameworks write them:
+ * pwformat.c reads the string (one table of formats); here one verifier and
+ * one set of work caps per kind of work does the rest (verifiers[] below):
+ *
+ *   Argon2   libsodium crypto_pwhash_str_verify, on the canonical string
+ *   crypt    libxcrypt crypt_rn (bcrypt, sha-crypt, yescrypt, $7$, ...),
+ *            after the wrapper's pre-hash (SHA-256, HMAC-SHA256 or
+ *            HMAC-SHA384, from libsodium and common/hmac.h)
+ *   PBKDF2   OpenSSL's PKCS5_PBKDF2_HMAC.  PostgreSQL links OpenSSL and its
+ *            common/hmac.h wraps it; common/ has no PBKDF2 of its own for
+ *            SHA-1 or SHA-512 (scram_SaltedPassword is SHA-256, one block,
+ *            and re-keys the HMAC every round, twice the work), and this is
+ *            the very function Python's hashlib.pbkdf2_hmac calls, so a
+ *            hash costs here what it costs the framework.
+ *   scrypt   libsodium crypto_pwhash_scryptsalsa208sha256_ll
+ *   phpass   MD5 from OpenSSL's EVP interface, iterated as phpass does
+ *   Drupal 7 SHA-512 from libsodium, iterated as Drupal does
+ *
+ * Digests are compared with sodium_memcmp.
  *
  * A stored hash is data an attacker may have planted, so the work it asks
- * for is read from the string and capped before any hashing starts: Argon2
- * and yescrypt memory above acctsec.password_max_memory_kib, Argon2 passes
- * above ACCTSEC_ARGON2_MAX_PASSES, bcrypt cost above 15 and SHA-crypt rounds
- * above 1,000,000 are refused with SQLSTATE 22023.
+ * for is read from the string and capped before any hashing starts.  And a
+ * stored hash never raises: an unknown, malformed, unsupported or over-cap
+ * hash answers false, with a WARNING that names the format family and never
+ * the hash or the password, and a security event password.hash_refused
+ * (family, format, reason).  An ERROR would put the statement, and with it a
+ * password a client interpolated, into the server log.
  *
  * The password is copied once into a scratch memory context whose reset
- * callback wipes every copy (and libxcrypt's work area) with sodium_memzero,
- * so the plaintext is erased on success and on error alike.  Errors name the
- * hash scheme and the numbers that exceeded a limit, never the password and
- * never the hash itself.
+ * callback wipes every copy, every pre-hash and libxcrypt's work area with
+ * sodium_memzero, on success and on error alike.
  */
 #include "postgres.h"
 
 #include <crypt.h>
 #include <sodium.h>
+#include <openssl/evp.h>
 
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "common/cryptohash.h"
+#include "common/hmac.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "acctsec.h"
+#include "pwformat.h"
 
 PG_FUNCTION_INFO_V1(acctsec_password_hash);
 PG_FUNCTION_INFO_V1(acctsec_password_verify);
 PG_FUNCTION_INFO_V1(acctsec_password_needs_rehash);
+PG_FUNCTION_INFO_V1(acctsec_password_hash_format);
 
 /* OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane. */
 #define ACCTSEC_PASSWORD_DEFAULT_MEMORY_KIB	19456
@@ -45,6 +68,9 @@ PG_FUNCTION_INFO_V1(acctsec_password_needs_rehash);
 static int	acctsec_password_memory_kib = ACCTSEC_PASSWORD_DEFAULT_MEMORY_KIB;
 static int	acctsec_password_iterations = ACCTSEC_PASSWORD_DEFAULT_ITERATIONS;
 static int	acctsec_password_max_memory_kib = 262144;
+static int	acctsec_password_max_iterations = 2000000;
+static int	acctsec_password_max_shacrypt_rounds = 1000000;
+static int	acctsec_password_max_bcrypt_cost = 15;
 
 /* libsodium's Argon2 needs at least 8 KiB; 4 GiB is far beyond any use. */
 #define ACCTSEC_ARGON2_MIN_MEMORY_KIB	8
@@ -52,43 +78,36 @@ static int	acctsec_password_max_memory_kib = 262144;
 /* More Argon2 passes than any library's strongest preset (libsodium: 8). */
 #define ACCTSEC_ARGON2_MAX_PASSES		16
 #define ACCTSEC_ARGON2_MAX_LANES		64
-#define ACCTSEC_BCRYPT_MAX_COST			15
-#define ACCTSEC_SHACRYPT_MAX_ROUNDS		1000000
-#define ACCTSEC_SHACRYPT_DEFAULT_ROUNDS 5000
+/* scrypt's p multiplies its time; frameworks write 1 (passlib, Django) */
+#define ACCTSEC_SCRYPT_MAX_P			16
 /* Longer than any real password; bounds the per-round cost of SHA-crypt. */
 #define ACCTSEC_MAX_PASSWORD_BYTES		4096
-/* Longer than any real hash string (Argon2 with a 64-byte salt and hash). */
-#define ACCTSEC_MAX_HASH_BYTES			512
 
-/* Salt and hash lengths of what password_hash writes (libsodium's). */
-#define ACCTSEC_ARGON2_SALT_B64		22	/* 16 bytes */
-#define ACCTSEC_ARGON2_HASH_B64		43	/* 32 bytes */
+/* What password_hash writes: a 16-byte salt and a 32-byte hash. */
+#define ACCTSEC_ARGON2_SALT_BYTES	16
+#define ACCTSEC_ARGON2_HASH_BYTES	32
 
-typedef enum PasswordScheme
+/* Why a stored hash was refused; the names are those of the event. */
+typedef enum PwRefusal
 {
-	PW_UNKNOWN,
-	PW_ARGON2ID,
-	PW_ARGON2I,
-	PW_BCRYPT,
-	PW_SHA256CRYPT,
-	PW_SHA512CRYPT,
-	PW_YESCRYPT
-} PasswordScheme;
+	PWR_NONE,
+	PWR_UNKNOWN,
+	PWR_MALFORMED,
+	PWR_UNSUPPORTED,
+	PWR_OVER_CAP
+} PwRefusal;
 
-typedef struct Argon2Params
-{
-	uint64		version;
-	uint64		memory_kib;
-	uint64		passes;
-	uint64		lanes;
-	size_t		salt_b64;		/* characters of the salt field */
-	size_t		hash_b64;		/* characters of the hash field */
-} Argon2Params;
+static const char *const refusal_names[] = {
+	"none", "unknown_format", "malformed", "unsupported", "over_cap"
+};
 
 /*
- * Scratch space of one call: the copies of the password and libxcrypt's
- * work area, wiped by a reset callback of their own memory context.
+ * Scratch space of one call: the copies of the password, what is derived
+ * from it, and libxcrypt's work area, wiped by a reset callback of their
+ * own memory context.
  */
+#define PW_MAX_SECRETS 4
+
 typedef struct PasswordWork
 {
 	MemoryContext cxt;
@@ -96,7 +115,9 @@ typedef struct PasswordWork
 	char	   *password;		/* NUL-terminated copy */
 	size_t		password_len;
 	struct varlena *detoasted;	/* argument copy made by detoasting, if any */
-	struct crypt_data *crypt;	/* libxcrypt's work area and output */
+	void	   *secrets[PW_MAX_SECRETS];	/* pre-hashes, derived digests */
+	size_t		secret_sizes[PW_MAX_SECRETS];
+	int			nsecrets;
 } PasswordWork;
 
 void
@@ -120,13 +141,34 @@ acctsec_define_password_gucs(void)
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("acctsec.password_max_memory_kib",
-							"Most memory a stored Argon2 or yescrypt hash may ask for.",
+							"Most memory a stored Argon2, scrypt or yescrypt hash may ask for.",
 							"Hashes asking for more are refused before any work is done.",
 							&acctsec_password_max_memory_kib,
 							262144,
 							ACCTSEC_ARGON2_MIN_MEMORY_KIB,
 							ACCTSEC_ARGON2_MAX_MEMORY_KIB,
 							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.password_max_iterations",
+							"Most iterations a stored PBKDF2, phpass or Drupal hash may ask for.",
+							"For PBKDF2, iterations times the blocks of the digest asked for.",
+							&acctsec_password_max_iterations,
+							2000000, 1, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.password_max_shacrypt_rounds",
+							"Most rounds a stored sha-crypt or sha1crypt hash may ask for.",
+							NULL,
+							&acctsec_password_max_shacrypt_rounds,
+							1000000, 1000, 999999999,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.password_max_bcrypt_cost",
+							"Highest cost a stored bcrypt hash may ask for.",
+							"Each step doubles the work; 15 takes about two seconds.",
+							&acctsec_password_max_bcrypt_cost,
+							15, 4, 31,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }
 
@@ -143,8 +185,8 @@ password_work_wipe(void *arg)
 		sodium_memzero(w->password, w->password_len + 1);
 	if (w->detoasted != NULL)
 		sodium_memzero(w->detoasted, VARSIZE_ANY(w->detoasted));
-	if (w->crypt != NULL)
-		sodium_memzero(w->crypt, sizeof(struct crypt_data));
+	for (int i = 0; i < w->nsecrets; i++)
+		sodium_memzero(w->secrets[i], w->secret_sizes[i]);
 }
 
 /*
@@ -173,23 +215,27 @@ password_work_end(PasswordWork *w)
 	MemoryContextDelete(w->cxt);	/* runs the wipe */
 }
 
-static void
-check_password_length(size_t len)
+/* A zeroed buffer of the scratch space that is wiped with the rest. */
+static void *
+password_work_secret(PasswordWork *w, size_t size)
 {
-	if (len > ACCTSEC_MAX_PASSWORD_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("password is too long"),
-				 errdetail("The password has %zu bytes; at most %d are accepted.",
-						   len, ACCTSEC_MAX_PASSWORD_BYTES)));
+	void	   *p;
+
+	if (w->nsecrets >= PW_MAX_SECRETS)
+		elog(ERROR, "too many password work buffers");
+	p = MemoryContextAllocZero(w->cxt, size);
+	w->secrets[w->nsecrets] = p;
+	w->secret_sizes[w->nsecrets] = size;
+	w->nsecrets++;
+	return p;
 }
 
 /*
  * Copy a password argument into the scratch space as a C string.  If
  * fetching the argument detoasted it into a fresh copy, that copy is wiped
- * with the rest.
+ * with the rest.  False if it is longer than any password acctsec hashes.
  */
-static void
+static bool
 password_work_set_arg(PasswordWork *w, Datum arg)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(arg);
@@ -198,362 +244,376 @@ password_work_set_arg(PasswordWork *w, Datum arg)
 	if ((struct varlena *) t != raw)
 		w->detoasted = (struct varlena *) t;
 	w->password_len = VARSIZE_ANY_EXHDR(t);
-	check_password_length(w->password_len);
+	if (w->password_len > ACCTSEC_MAX_PASSWORD_BYTES)
+		return false;
 	w->password = MemoryContextAlloc(w->cxt, w->password_len + 1);
 	memcpy(w->password, VARDATA_ANY(t), w->password_len);
 	w->password[w->password_len] = '\0';
+	return true;
 }
 
 /* ------------------------------------------------------------------------
- * Reading hash strings
+ * Work caps, one per kind, read from the parsed hash before any work
  * ------------------------------------------------------------------------ */
 
+typedef struct CapCheck
+{
+	const char *what;			/* "memory (kB)", for the WARNING's detail */
+	uint64		asked;
+	uint64		limit;
+} CapCheck;
+
+static bool
+over(CapCheck *c, const char *what, uint64 asked, uint64 limit)
+{
+	if (asked <= limit)
+		return false;
+	c->what = what;
+	c->asked = asked;
+	c->limit = limit;
+	return true;
+}
+
+static bool
+caps_argon2(const PwParsed *h, CapCheck *c)
+{
+	return over(c, "memory (kB)", h->memory_kib, (uint64) acctsec_password_max_memory_kib) ||
+		over(c, "passes", h->passes, ACCTSEC_ARGON2_MAX_PASSES) ||
+		over(c, "lanes", h->lanes, ACCTSEC_ARGON2_MAX_LANES);
+}
+
+static bool
+caps_crypt(const PwParsed *h, CapCheck *c)
+{
+	if (strcmp(h->format->family, "bcrypt") == 0)
+		return over(c, "cost", h->cost, (uint64) acctsec_password_max_bcrypt_cost);
+	return over(c, "memory (kB)", h->memory_kib, (uint64) acctsec_password_max_memory_kib) ||
+		over(c, "rounds", h->iterations, (uint64) acctsec_password_max_shacrypt_rounds) ||
+		over(c, "parallelism", h->lanes, ACCTSEC_SCRYPT_MAX_P);
+}
+
+static size_t
+digest_bytes(PwDigest d)
+{
+	return d == PWD_SHA1 ? 20 : d == PWD_SHA256 ? 32 : 64;
+}
+
+static bool
+caps_pbkdf2(const PwParsed *h, CapCheck *c)
+{
+	uint64		blocks = (h->expected_len + digest_bytes(h->digest) - 1) /
+		digest_bytes(h->digest);
+	uint64		work = h->iterations > PG_UINT64_MAX / 8 ? h->iterations :
+		h->iterations * blocks;
+
+	return over(c, "iterations", work, (uint64) acctsec_password_max_iterations);
+}
+
+static bool
+caps_scrypt(const PwParsed *h, CapCheck *c)
+{
+	return over(c, "memory (kB)", h->memory_kib, (uint64) acctsec_password_max_memory_kib) ||
+		over(c, "parallelism", h->lanes, ACCTSEC_SCRYPT_MAX_P);
+}
+
+static bool
+caps_iterated(const PwParsed *h, CapCheck *c)
+{
+	return over(c, "iterations", h->iterations, (uint64) acctsec_password_max_iterations);
+}
+
+/* ------------------------------------------------------------------------
+ * Verifiers, one per kind; the hash is parsed and within the caps
+ * ------------------------------------------------------------------------ */
+
+static bool
+verify_argon2(PasswordWork *w, PwParsed *h)
+{
+	/* setting[] is longer than crypto_pwhash_STRBYTES, as libsodium wants */
+	StaticAssertStmt(sizeof(h->setting) >= crypto_pwhash_STRBYTES,
+					 "setting too short for libsodium");
+	/* -1 is a mismatch, or a verification libsodium could not finish */
+	return crypto_pwhash_str_verify(h->setting, w->password, w->password_len) == 0;
+}
+
+static void
+hmac_b64(pg_cryptohash_type type, const uint8 *key, size_t keylen,
+		 const char *msg, size_t msglen, uint8 *mac, size_t maclen,
+		 char *out, size_t outsize)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(type);
+
+	if (ctx == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (pg_hmac_init(ctx, key, keylen) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) msg, msglen) < 0 ||
+		pg_hmac_final(ctx, mac, maclen) < 0)
+	{
+		pg_hmac_free(ctx);
+		elog(ERROR, "could not compute HMAC");
+	}
+	pg_hmac_free(ctx);
+	sodium_bin2base64(out, outsize, mac, maclen, sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* The password as the wrapped bcrypt sees it (a wrapper's pre-hash). */
 static const char *
-scheme_name(PasswordScheme s)
+crypt_input(PasswordWork *w, PwParsed *h)
 {
-	switch (s)
+	uint8	   *digest;
+	char	   *out;
+
+	if (h->prehash == PWPRE_NONE)
+		return w->password;
+	digest = password_work_secret(w, 64);
+	out = password_work_secret(w, 129);
+	switch (h->prehash)
 	{
-		case PW_ARGON2ID:
-			return "Argon2id";
-		case PW_ARGON2I:
-			return "Argon2i";
-		case PW_BCRYPT:
-			return "bcrypt";
-		case PW_SHA256CRYPT:
-			return "SHA-256-crypt";
-		case PW_SHA512CRYPT:
-			return "SHA-512-crypt";
-		case PW_YESCRYPT:
-			return "yescrypt";
-		case PW_UNKNOWN:
+		case PWPRE_SHA256_HEX:
+			crypto_hash_sha256(digest, (const uint8 *) w->password, w->password_len);
+			sodium_bin2hex(out, 129, digest, crypto_hash_sha256_BYTES);
+			break;
+		case PWPRE_SHA256_B64:
+			crypto_hash_sha256(digest, (const uint8 *) w->password, w->password_len);
+			sodium_bin2base64(out, 129, digest, crypto_hash_sha256_BYTES,
+							  sodium_base64_VARIANT_ORIGINAL);
+			break;
+		case PWPRE_HMAC_SHA256_B64:
+			hmac_b64(PG_SHA256, (const uint8 *) h->hmac_key, h->hmac_key_len,
+					 w->password, w->password_len, digest, 32, out, 129);
+			break;
+		case PWPRE_HMAC_SHA384_B64:
+			hmac_b64(PG_SHA384, (const uint8 *) "wp-sha384", 9,
+					 w->password, w->password_len, digest, 48, out, 129);
+			break;
+		case PWPRE_NONE:
 			break;
 	}
-	return "unknown";
+	return out;
 }
 
 static bool
-has_prefix(const char *s, size_t len, const char *prefix)
+verify_crypt(PasswordWork *w, PwParsed *h)
 {
-	size_t		plen = strlen(prefix);
+	struct crypt_data *data = password_work_secret(w, sizeof(struct crypt_data));
+	const char *input = crypt_input(w, h);
+	char	   *res;
 
-	return len >= plen && memcmp(s, prefix, plen) == 0;
+	res = crypt_rn(input, h->setting, data, sizeof(struct crypt_data));
+	/* a setting libxcrypt refuses, or a result of another length: no match */
+	if (res == NULL || res[0] == '*' || strlen(res) != h->setting_len)
+		return false;
+	return sodium_memcmp(res, h->setting, h->setting_len) == 0;
 }
 
-static PasswordScheme
-classify_hash(const char *h, size_t len)
+static bool
+verify_pbkdf2(PasswordWork *w, PwParsed *h)
 {
-	if (has_prefix(h, len, "$argon2id$"))
-		return PW_ARGON2ID;
-	if (has_prefix(h, len, "$argon2i$"))
-		return PW_ARGON2I;
-	if (has_prefix(h, len, "$2a$") || has_prefix(h, len, "$2b$") ||
-		has_prefix(h, len, "$2y$"))
-		return PW_BCRYPT;
-	if (has_prefix(h, len, "$5$"))
-		return PW_SHA256CRYPT;
-	if (has_prefix(h, len, "$6$"))
-		return PW_SHA512CRYPT;
-	if (has_prefix(h, len, "$y$"))
-		return PW_YESCRYPT;
-	return PW_UNKNOWN;
+	uint8	   *dk = password_work_secret(w, h->expected_len);
+	const EVP_MD *md = h->digest == PWD_SHA1 ? EVP_sha1() :
+		h->digest == PWD_SHA256 ? EVP_sha256() : EVP_sha512();
+
+	if (PKCS5_PBKDF2_HMAC(w->password, (int) w->password_len,
+						  h->salt, (int) h->salt_len, (int) h->iterations,
+						  md, (int) h->expected_len, dk) != 1)
+		elog(ERROR, "could not compute PBKDF2");
+	return sodium_memcmp(dk, h->expected, h->expected_len) == 0;
+}
+
+static bool
+verify_scrypt(PasswordWork *w, PwParsed *h)
+{
+	uint8	   *dk = password_work_secret(w, h->expected_len);
+
+	/* -1: parameters libsodium refuses, or memory it could not get */
+	if (crypto_pwhash_scryptsalsa208sha256_ll((const uint8 *) w->password,
+											  w->password_len,
+											  h->salt, h->salt_len,
+											  h->scrypt_n, (uint32) h->scrypt_r,
+											  (uint32) h->lanes,
+											  dk, h->expected_len) != 0)
+		return false;
+	return sodium_memcmp(dk, h->expected, h->expected_len) == 0;
 }
 
 /*
- * Read an unsigned decimal of at most 12 digits (no sign, no leading
- * blanks); larger values saturate, which every cap then refuses.
+ * phpass: x = MD5(salt . pw), then count times x = MD5(x . pw).  MD5 from
+ * OpenSSL's EVP interface with the digest fetched once: common/cryptohash.h
+ * (the same OpenSSL underneath) looks the algorithm up again on every
+ * initialisation, which costs more than the 8192 MD5s of a WordPress hash.
  */
 static bool
-read_decimal(const char **p, const char *end, uint64 *out)
+verify_phpass(PasswordWork *w, PwParsed *h)
 {
-	const char *s = *p;
-	uint64		v = 0;
-	int			n = 0;
+	uint8	   *x = password_work_secret(w, 16);
+	char		enc[32];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD	   *md = EVP_MD_fetch(NULL, "MD5", NULL);
+#else
+	const EVP_MD *md = EVP_md5();
+#endif
+	unsigned int n;
+	bool		ok = ctx != NULL && md != NULL &&
+		EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+		EVP_DigestUpdate(ctx, h->salt, 8) == 1 &&
+		EVP_DigestUpdate(ctx, w->password, w->password_len) == 1 &&
+		EVP_DigestFinal_ex(ctx, x, &n) == 1;
 
-	while (s < end && *s >= '0' && *s <= '9')
+	for (uint64 i = 0; ok && i < h->iterations; i++)
+		ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+			EVP_DigestUpdate(ctx, x, 16) == 1 &&
+			EVP_DigestUpdate(ctx, w->password, w->password_len) == 1 &&
+			EVP_DigestFinal_ex(ctx, x, &n) == 1;
+	EVP_MD_CTX_free(ctx);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(md);
+#endif
+	if (!ok)
+		elog(ERROR, "could not compute MD5");
+	if (pw_phpass_encode64(x, 16, enc, sizeof(enc)) != 22)
+		elog(ERROR, "phpass encoding failed");
+	ok = sodium_memcmp(enc, h->setting + 12, 22) == 0;
+	sodium_memzero(enc, sizeof(enc));
+	return ok;
+}
+
+/* Drupal 7: x = SHA-512(salt . pw), then count times x = SHA-512(x . pw) */
+static bool
+verify_drupal7(PasswordWork *w, PwParsed *h)
+{
+	uint8	   *x = password_work_secret(w, crypto_hash_sha512_BYTES);
+	crypto_hash_sha512_state *st = password_work_secret(w, sizeof(crypto_hash_sha512_state));
+	char		enc[96];
+	bool		ok;
+
+	crypto_hash_sha512_init(st);
+	crypto_hash_sha512_update(st, h->salt, 8);
+	crypto_hash_sha512_update(st, (const uint8 *) w->password, w->password_len);
+	crypto_hash_sha512_final(st, x);
+	for (uint64 i = 0; i < h->iterations; i++)
 	{
-		if (n < 12)
-			v = v * 10 + (uint64) (*s - '0');
-		else
-			v = PG_UINT64_MAX / 2;
-		s++;
-		n++;
+		crypto_hash_sha512_init(st);
+		crypto_hash_sha512_update(st, x, crypto_hash_sha512_BYTES);
+		crypto_hash_sha512_update(st, (const uint8 *) w->password, w->password_len);
+		crypto_hash_sha512_final(st, x);
 	}
-	if (n == 0)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
+	if (pw_phpass_encode64(x, 64, enc, sizeof(enc)) != 86)
+		elog(ERROR, "Drupal encoding failed");
+	/* Drupal keeps the first 55 characters: 12 of setting, 43 of digest */
+	ok = sodium_memcmp(enc, h->setting + 12, 43) == 0;
+	sodium_memzero(enc, sizeof(enc));
+	return ok;
 }
 
-static bool
-read_literal(const char **p, const char *end, const char *lit)
+typedef struct PwVerifier
 {
-	size_t		n = strlen(lit);
+	PwKind		kind;
+	bool		(*caps) (const PwParsed *h, CapCheck *c);
+	bool		(*verify) (PasswordWork *w, PwParsed *h);
+} PwVerifier;
 
-	if ((size_t) (end - *p) < n || memcmp(*p, lit, n) != 0)
-		return false;
-	*p += n;
-	return true;
-}
+static const PwVerifier verifiers[] = {
+	[PWK_ARGON2] = {PWK_ARGON2, caps_argon2, verify_argon2},
+	[PWK_CRYPT] = {PWK_CRYPT, caps_crypt, verify_crypt},
+	[PWK_PBKDF2] = {PWK_PBKDF2, caps_pbkdf2, verify_pbkdf2},
+	[PWK_SCRYPT] = {PWK_SCRYPT, caps_scrypt, verify_scrypt},
+	[PWK_PHPASS] = {PWK_PHPASS, caps_iterated, verify_phpass},
+	[PWK_DRUPAL7] = {PWK_DRUPAL7, caps_iterated, verify_drupal7},
+};
 
-/* Skip the characters of a base64 field (standard alphabet, no padding). */
-static void
-skip_b64(const char **p, const char *end)
-{
-	while (*p < end && (isalnum((unsigned char) **p) || **p == '+' || **p == '/'))
-		(*p)++;
-}
-
-/*
- * Parse $argon2{i,id}$v=19$m=M,t=T,p=P$salt$hash.  False if the string is
- * not well formed.
- */
-static bool
-parse_argon2(const char *h, size_t len, PasswordScheme scheme,
-			 Argon2Params *out)
-{
-	const char *p = h;
-	const char *end = h + len;
-	const char *start;
-
-	if (!read_literal(&p, end, scheme == PW_ARGON2ID ? "$argon2id$" : "$argon2i$"))
-		return false;
-	if (!read_literal(&p, end, "v=") || !read_decimal(&p, end, &out->version) ||
-		!read_literal(&p, end, "$m=") || !read_decimal(&p, end, &out->memory_kib) ||
-		!read_literal(&p, end, ",t=") || !read_decimal(&p, end, &out->passes) ||
-		!read_literal(&p, end, ",p=") || !read_decimal(&p, end, &out->lanes) ||
-		!read_literal(&p, end, "$"))
-		return false;
-	start = p;
-	skip_b64(&p, end);
-	out->salt_b64 = (size_t) (p - start);
-	if (!read_literal(&p, end, "$"))
-		return false;
-	start = p;
-	skip_b64(&p, end);
-	out->hash_b64 = (size_t) (p - start);
-	if (p != end)
-		return false;
-	/* PHC minimums: 8-byte salt (11 characters), 4-byte hash */
-	return out->salt_b64 >= 11 && out->hash_b64 >= 6;
-}
-
-/* The alphabet of crypt(3) strings ("./0-9A-Za-z"), as a value 0..63. */
-static int
-crypt64_value(char c)
-{
-	if (c == '.')
-		return 0;
-	if (c == '/')
-		return 1;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 2;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 12;
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 38;
-	return -1;
-}
+/* ------------------------------------------------------------------------
+ * Refusals: a WARNING and a security event, never an error
+ * ------------------------------------------------------------------------ */
 
 static void
-refuse_work(PasswordScheme s, const char *what, uint64 asked, uint64 limit)
+refuse(PwRefusal why, const PwParsed *h, const CapCheck *c, const char *account)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s password hash asks for more work than acctsec allows",
-					scheme_name(s)),
-			 errdetail("The hash asks for %s " UINT64_FORMAT "; the limit is " UINT64_FORMAT ".",
-					   what, asked, limit)));
-}
+	const char *family = h->format ? h->format->family : "unknown";
+	const char *format = h->format ? h->format->name : "unknown";
 
-static void
-refuse_malformed(PasswordScheme s)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("malformed %s password hash", scheme_name(s))));
-}
-
-/*
- * Classify a stored hash and check that the work it asks for is within the
- * caps, before anything is computed.  Every refusal is an ERROR (22023).
- */
-static PasswordScheme
-check_hash(const char *h, size_t len)
-{
-	PasswordScheme s = classify_hash(h, len);
-
-	if (s == PW_UNKNOWN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unsupported password hash format"),
-				 errhint("acctsec verifies Argon2id, Argon2i, bcrypt ($2a$, $2b$, $2y$), SHA-crypt ($5$, $6$) and yescrypt ($y$) hashes.")));
-	if (len > ACCTSEC_MAX_HASH_BYTES || memchr(h, '\0', len) != NULL)
-		refuse_malformed(s);
-
-	switch (s)
+	/*
+	 * The WARNING leaves out the statement and the context from the server
+	 * log (the client still gets them): either may quote the password, a
+	 * literal in a function's query or a parameter a client interpolated.
+	 */
+	switch (why)
 	{
-		case PW_ARGON2ID:
-		case PW_ARGON2I:
-			{
-				Argon2Params a;
-
-				if (!parse_argon2(h, len, s, &a))
-					refuse_malformed(s);
-				if (a.version != 19)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("unsupported %s version " UINT64_FORMAT,
-									scheme_name(s), a.version),
-							 errhint("Only version 19 (Argon2 1.3) is supported.")));
-				if (a.memory_kib > (uint64) acctsec_password_max_memory_kib)
-					refuse_work(s, "memory (kB)", a.memory_kib,
-								(uint64) acctsec_password_max_memory_kib);
-				if (a.passes > ACCTSEC_ARGON2_MAX_PASSES)
-					refuse_work(s, "passes", a.passes, ACCTSEC_ARGON2_MAX_PASSES);
-				if (a.lanes > ACCTSEC_ARGON2_MAX_LANES)
-					refuse_work(s, "lanes", a.lanes, ACCTSEC_ARGON2_MAX_LANES);
-				if (a.passes < 1 || a.lanes < 1 || a.memory_kib < 8 * a.lanes)
-					refuse_malformed(s);
-				break;
-			}
-		case PW_BCRYPT:
-			{
-				/* $2b$NN$ then 22 characters of salt and 31 of hash */
-				const char *p = h + 4;
-				uint64		cost;
-
-				if (!read_decimal(&p, h + len, &cost) || p != h + 6)
-					refuse_malformed(s);
-				if (cost > ACCTSEC_BCRYPT_MAX_COST)
-					refuse_work(s, "cost", cost, ACCTSEC_BCRYPT_MAX_COST);
-				if (cost < 4 || len != 60 || h[6] != '$')
-					refuse_malformed(s);
-				break;
-			}
-		case PW_SHA256CRYPT:
-		case PW_SHA512CRYPT:
-			{
-				/* $5$[rounds=N$]salt$hash; without rounds=, 5000 */
-				const char *p = h + 3;
-				uint64		rounds = ACCTSEC_SHACRYPT_DEFAULT_ROUNDS;
-
-				if (read_literal(&p, h + len, "rounds="))
-				{
-					if (!read_decimal(&p, h + len, &rounds) ||
-						!read_literal(&p, h + len, "$"))
-						refuse_malformed(s);
-				}
-				if (rounds > ACCTSEC_SHACRYPT_MAX_ROUNDS)
-					refuse_work(s, "rounds", rounds, ACCTSEC_SHACRYPT_MAX_ROUNDS);
-				break;
-			}
-		case PW_YESCRYPT:
-			{
-				/*
-				 * $y$ then the parameters in crypt64: one character of
-				 * flavour, then N as log2(N) - 1 and r - 1, one character
-				 * each (values below 47; larger ones take several characters
-				 * and are far beyond any cap), then '$'.  Optional
-				 * parameters (p, t, upgrades, ROM) are not written by
-				 * libxcrypt and not accepted here.
-				 */
-				int			n_log2,
-							r;
-				uint64		memory_kib;
-
-				if (len < 7 || crypt64_value(h[3]) < 0 ||
-					(n_log2 = crypt64_value(h[4])) < 0 ||
-					(r = crypt64_value(h[5])) < 0)
-					refuse_malformed(s);
-				if (h[6] != '$' || n_log2 >= 47 || r >= 47)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("unsupported yescrypt parameters"),
-							 errhint("Only the flavour, N and r parameters that libxcrypt writes are accepted.")));
-				n_log2 += 1;
-				r += 1;
-				/* memory is 128 * r * N bytes */
-				memory_kib = (((uint64) 128 * (uint64) r) << n_log2) / 1024;
-				if (memory_kib > (uint64) acctsec_password_max_memory_kib)
-					refuse_work(s, "memory (kB)", memory_kib,
-								(uint64) acctsec_password_max_memory_kib);
-				break;
-			}
-		case PW_UNKNOWN:
+		case PWR_UNKNOWN:
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
+					 errmsg("stored password hash has a format acctsec does not know"),
+					 errdetail("The password is treated as wrong."),
+					 errhint("docs/passwords.md lists the formats acctsec verifies.")));
 			break;
+		case PWR_MALFORMED:
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
+					 errmsg("stored %s password hash (%s) is malformed", family, format),
+					 errdetail("The password is treated as wrong.")));
+			break;
+		case PWR_UNSUPPORTED:
+			ereport(WARNING,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errhidestmt(true), errhidecontext(true),
+					 errmsg("stored %s password hash (%s) is a variant acctsec cannot verify",
+							family, format),
+					 errdetail("The password is treated as wrong.")));
+			break;
+		case PWR_OVER_CAP:
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errhidestmt(true), errhidecontext(true),
+					 errmsg("stored %s password hash (%s) asks for more work than acctsec allows",
+							family, format),
+					 errdetail("The hash asks for %s " UINT64_FORMAT "; the limit is " UINT64_FORMAT ". The password is treated as wrong.",
+							   c->what, c->asked, c->limit)));
+			break;
+		case PWR_NONE:
+			return;
 	}
-	return s;
+
+	/*
+	 * The event is an audit row: it cannot be written in a read-only
+	 * transaction or a parallel worker, where the WARNING has to do.
+	 */
+	if (!RecoveryInProgress() && !XactReadOnly && !IsInParallelMode())
+		acctsec_security_event("password.hash_refused", account,
+							   "family", family,
+							   "format", format,
+							   "reason", refusal_names[why],
+							   NULL);
 }
 
 /* ------------------------------------------------------------------------
- * The work
+ * Hashing
  * ------------------------------------------------------------------------ */
 
-/* A new Argon2id hash of w->password at the current settings, palloc'd. */
+/* A new Argon2id hash of w->password, palloc'd. */
 static char *
-argon2id_hash(PasswordWork *w)
+argon2id_hash(PasswordWork *w, uint64 memory_kib, uint64 passes)
 {
 	char		out[crypto_pwhash_STRBYTES];
 
-	if (acctsec_password_memory_kib > acctsec_password_max_memory_kib)
+	if (memory_kib > (uint64) acctsec_password_max_memory_kib)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("acctsec.password_memory_kib exceeds acctsec.password_max_memory_kib"),
-				 errdetail("Hashes made with %d kB could not be verified under a limit of %d kB.",
-						   acctsec_password_memory_kib,
-						   acctsec_password_max_memory_kib)));
+				 errdetail("Hashes made with " UINT64_FORMAT " kB could not be verified under a limit of %d kB.",
+						   memory_kib, acctsec_password_max_memory_kib)));
 
 	if (crypto_pwhash_str_alg(out, w->password, w->password_len,
-							  (unsigned long long) acctsec_password_iterations,
-							  (size_t) acctsec_password_memory_kib * 1024,
+							  (unsigned long long) passes,
+							  (size_t) memory_kib * 1024,
 							  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory"),
-				 errdetail("Argon2id could not allocate %d kB.",
-						   acctsec_password_memory_kib)));
+				 errdetail("Argon2id could not allocate " UINT64_FORMAT " kB.",
+						   memory_kib)));
 	return pstrdup(out);
-}
-
-/*
- * Does w->password match the hash h (already checked by check_hash)?
- * Argon2 goes to libsodium, which compares in constant time; crypt formats
- * go to libxcrypt, and its output is compared with sodium_memcmp.
- */
-static bool
-verify_checked(PasswordWork *w, PasswordScheme s, const char *h, size_t len)
-{
-	bool		ok;
-
-	if (s == PW_ARGON2ID || s == PW_ARGON2I)
-	{
-		/* libsodium declares the string as char[crypto_pwhash_STRBYTES] */
-		char	   *str = MemoryContextAllocZero(w->cxt,
-												 Max(len + 1, crypto_pwhash_STRBYTES));
-
-		memcpy(str, h, len);
-		/* -1 is a mismatch, or a verification libsodium could not finish */
-		ok = crypto_pwhash_str_verify(str, w->password, w->password_len) == 0;
-	}
-	else
-	{
-		char	   *setting = MemoryContextAlloc(w->cxt, len + 1);
-		char	   *res;
-
-		memcpy(setting, h, len);
-		setting[len] = '\0';
-		w->crypt = MemoryContextAllocZero(w->cxt, sizeof(struct crypt_data));
-		res = crypt_rn(w->password, setting, w->crypt, sizeof(struct crypt_data));
-		/*
-		 * A well-formed setting gives a result as long as itself; anything
-		 * else (a missing or cut hash part, an over-long salt) is malformed.
-		 */
-		if (res == NULL || res[0] == '*' || strlen(res) != len)
-			refuse_malformed(s);
-		ok = sodium_memcmp(res, h, len) == 0;
-	}
-	return ok;
 }
 
 /* ------------------------------------------------------------------------
@@ -570,43 +630,159 @@ acctsec_password_hash_datum(Datum password)
 	PasswordWork *w = password_work_begin();
 	char	   *result;
 
-	password_work_set_arg(w, password);
-	result = argon2id_hash(w);
+	if (!password_work_set_arg(w, password))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too long"),
+				 errdetail("At most %d bytes are accepted.", ACCTSEC_MAX_PASSWORD_BYTES)));
+	result = argon2id_hash(w, (uint64) acctsec_password_memory_kib,
+						   (uint64) acctsec_password_iterations);
 	password_work_end(w);
 	return result;
 }
 
 /*
- * Does a password argument (a text Datum) match hash?  The hash is checked
- * (format, caps) before any work; every copy of the password is wiped.
+ * Does a password argument (a text Datum) match hash?  The hash is parsed
+ * and its work checked against the caps before any work; a hash that cannot
+ * be verified is refused (false, a WARNING, an event naming the account,
+ * which may be NULL).  Every copy of the password is wiped.
  */
 bool
-acctsec_password_verify_datum(Datum password, const char *hash, size_t hash_len)
+acctsec_password_verify_for(Datum password, const char *hash, size_t hash_len,
+							const char *account)
 {
-	PasswordScheme s = check_hash(hash, hash_len);
-	PasswordWork *w = password_work_begin();
+	PwParsed   *h = palloc(sizeof(PwParsed));
+	PwParseResult pr = pw_parse(hash, hash_len, h);
+	CapCheck	c;
+	PasswordWork *w;
 	bool		ok;
 
-	password_work_set_arg(w, password);
-	ok = verify_checked(w, s, hash, hash_len);
+	if (pr != PWP_OK)
+	{
+		refuse(pr == PWP_UNKNOWN ? PWR_UNKNOWN :
+			   pr == PWP_UNSUPPORTED ? PWR_UNSUPPORTED : PWR_MALFORMED,
+			   h, NULL, account);
+		pfree(h);
+		return false;
+	}
+	if (verifiers[h->format->kind].caps(h, &c))
+	{
+		refuse(PWR_OVER_CAP, h, &c, account);
+		pfree(h);
+		return false;
+	}
+	w = password_work_begin();
+	if (!password_work_set_arg(w, password))
+	{
+		/* no hash acctsec makes can match it; not an error (see above) */
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errhidestmt(true), errhidecontext(true),
+				 errmsg("password longer than %d bytes is treated as wrong",
+						ACCTSEC_MAX_PASSWORD_BYTES)));
+		ok = false;
+	}
+	else
+		ok = verifiers[h->format->kind].verify(w, h);
 	password_work_end(w);
+	pfree(h);
 	return ok;
 }
 
 bool
+acctsec_password_verify_datum(Datum password, const char *hash, size_t hash_len)
+{
+	return acctsec_password_verify_for(password, hash, hash_len, NULL);
+}
+
+/* Exactly what password_hash makes at the current settings (login's dummy). */
+bool
 acctsec_password_is_current(const char *h, size_t len)
 {
-	Argon2Params a;
+	PwParsed	p;
 
-	if (classify_hash(h, len) != PW_ARGON2ID || len > ACCTSEC_MAX_HASH_BYTES ||
-		!parse_argon2(h, len, PW_ARGON2ID, &a))
-		return false;
-	return a.version == 19 &&
-		a.memory_kib == (uint64) acctsec_password_memory_kib &&
-		a.passes == (uint64) acctsec_password_iterations &&
-		a.lanes == 1 &&
-		a.salt_b64 == ACCTSEC_ARGON2_SALT_B64 &&
-		a.hash_b64 == ACCTSEC_ARGON2_HASH_B64;
+	return pw_parse(h, len, &p) == PWP_OK && p.format == &pw_formats[0] &&
+		p.argon2id &&
+		p.memory_kib == (uint64) acctsec_password_memory_kib &&
+		p.passes == (uint64) acctsec_password_iterations &&
+		p.lanes == 1 &&
+		p.salt_len == ACCTSEC_ARGON2_SALT_BYTES &&
+		p.expected_len == ACCTSEC_ARGON2_HASH_BYTES;
+}
+
+/*
+ * Is the hash below the current policy?  Argon2id at or above it (in any
+ * wrapping) is not: memory at least acctsec.password_memory_kib, memory
+ * times passes at least the policy's, a salt of 16 bytes or more and a hash
+ * of 16 or more.  So PHP's m=65536,t=4, node-argon2's m=65536,t=3,p=4,
+ * passlib's and Django's m=102400,t=2,p=8 are never rewritten weaker.
+ */
+bool
+acctsec_password_needs_rehash_str(const char *h, size_t len)
+{
+	PwParsed	p;
+	uint64		policy_m = (uint64) acctsec_password_memory_kib;
+	uint64		policy_t = (uint64) acctsec_password_iterations;
+
+	if (pw_parse(h, len, &p) != PWP_OK || p.format->kind != PWK_ARGON2 || !p.argon2id)
+		return true;
+	return !(p.memory_kib >= policy_m &&
+			 p.memory_kib * p.passes >= policy_m * policy_t &&
+			 p.salt_len >= 16 && p.expected_len >= 16);
+}
+
+/*
+ * The hash acctsec.login stores after a successful login with an outdated
+ * hash, or NULL to leave the stored one alone.  mode is the link's
+ * password_rehash option:
+ *   ACCTSEC_REHASH_FRAMEWORK: Argon2id in the framework's own wrapping
+ *     (Django argon2$, Spring {argon2}) when the format names a framework
+ *     that reads it; a bare Argon2 hash becomes a bare Argon2id one (its
+ *     readers read both); any other format is left alone, since its
+ *     framework (Werkzeug, WordPress, phpass, passlib contexts, bcryptjs,
+ *     Devise, ASP.NET Identity) cannot read Argon2id.
+ *   ACCTSEC_REHASH_ARGON2ID: as above, and every other format becomes a
+ *     bare $argon2id$ string (the application reads those: PHP's
+ *     password_verify, passlib with argon2 in its context, node-argon2).
+ *   ACCTSEC_REHASH_NEVER: NULL.
+ * The new hash is never weaker: an Argon2 hash keeps memory and passes
+ * where they are above the settings.
+ */
+char *
+acctsec_password_rehash_wrapped(Datum password, const char *stored, size_t len,
+								AcctsecRehashMode mode)
+{
+	PwParsed	p;
+	uint64		m = (uint64) acctsec_password_memory_kib;
+	uint64		t = (uint64) acctsec_password_iterations;
+	const char *wrap = "";
+	PasswordWork *w;
+	char	   *hash;
+
+	if (mode == ACCTSEC_REHASH_NEVER || !acctsec_password_needs_rehash_str(stored, len) ||
+		pw_parse(stored, len, &p) != PWP_OK)
+		return NULL;
+	if (p.format->wrapping == PWW_DJANGO)
+		wrap = "argon2";
+	else if (p.format->wrapping == PWW_SPRING)
+		wrap = "{argon2}";
+	else if (mode == ACCTSEC_REHASH_FRAMEWORK &&
+			 (p.format->wrapping == PWW_FOREIGN || p.format->kind != PWK_ARGON2))
+		return NULL;
+	if (p.format->kind == PWK_ARGON2)
+	{
+		m = Max(m, p.memory_kib);
+		t = Max(t, p.passes);
+	}
+	w = password_work_begin();
+	if (!password_work_set_arg(w, password))
+	{
+		password_work_end(w);
+		return NULL;
+	}
+	hash = argon2id_hash(w, m, t);
+	password_work_end(w);
+	return psprintf("%s%s", wrap, hash);
 }
 
 /* ------------------------------------------------------------------------
@@ -620,12 +796,17 @@ acctsec_password_hash(PG_FUNCTION_ARGS)
 	PasswordWork *w = password_work_begin();
 	char	   *result;
 
-	password_work_set_arg(w, PG_GETARG_DATUM(0));
+	if (!password_work_set_arg(w, PG_GETARG_DATUM(0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("password is too long"),
+				 errdetail("At most %d bytes are accepted.", ACCTSEC_MAX_PASSWORD_BYTES)));
 	if (w->password_len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("password must not be empty")));
-	result = argon2id_hash(w);
+	result = argon2id_hash(w, (uint64) acctsec_password_memory_kib,
+						   (uint64) acctsec_password_iterations);
 	password_work_end(w);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
@@ -635,11 +816,11 @@ Datum
 acctsec_password_verify(PG_FUNCTION_ARGS)
 {
 	text	   *hash = PG_GETARG_TEXT_PP(1);
-	const char *h = VARDATA_ANY(hash);
-	size_t		hlen = VARSIZE_ANY_EXHDR(hash);
 
 	/* the hash is checked before the password is touched */
-	PG_RETURN_BOOL(acctsec_password_verify_datum(PG_GETARG_DATUM(0), h, hlen));
+	PG_RETURN_BOOL(acctsec_password_verify_for(PG_GETARG_DATUM(0),
+											   VARDATA_ANY(hash),
+											   VARSIZE_ANY_EXHDR(hash), NULL));
 }
 
 /* password_needs_rehash(hash text) RETURNS boolean */
@@ -648,6 +829,23 @@ acctsec_password_needs_rehash(PG_FUNCTION_ARGS)
 {
 	text	   *hash = PG_GETARG_TEXT_PP(0);
 
-	PG_RETURN_BOOL(!acctsec_password_is_current(VARDATA_ANY(hash),
-												VARSIZE_ANY_EXHDR(hash)));
+	PG_RETURN_BOOL(acctsec_password_needs_rehash_str(VARDATA_ANY(hash),
+													 VARSIZE_ANY_EXHDR(hash)));
+}
+
+/*
+ * password_hash_format(hash text) RETURNS text
+ *		The format acctsec reads the hash as ("Django PBKDF2"), NULL if none;
+ *		a malformed or over-cap hash still names its format.  For surveying
+ *		a users table before linking it.
+ */
+Datum
+acctsec_password_hash_format(PG_FUNCTION_ARGS)
+{
+	text	   *hash = PG_GETARG_TEXT_PP(0);
+	PwParsed	p;
+
+	if (pw_parse(VARDATA_ANY(hash), VARSIZE_ANY_EXHDR(hash), &p) == PWP_UNKNOWN)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(p.format->name));
 }

@@ -9,7 +9,10 @@
  * keyed hash and a constant-time comparison; it writes last_seen_at only
  * when the stored value is older than acctsec.session_touch_interval, so a
  * read-heavy application does not write on every request (and the write is
- * a HOT update: last_seen_at is in no index).
+ * a HOT update: last_seen_at is in no index).  A transaction whose only
+ * write is that touch commits without waiting for its WAL to reach disk
+ * (see touch_xact_callback): a crash may forget the last touches, which can
+ * only make a session look idle for longer, never keep one alive.
  *
  * session_rotate gives the session a new token and moves the old one to
  * acctsec.retired_session_tokens.  A retired token presented to
@@ -381,7 +384,7 @@ find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(selector));
-	scan = index_beginscan(rel, index, snapshot, 1, 0);
+	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -591,6 +594,60 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The touch's commit.  last_seen_at decides when an idle session ends;
+ * losing the latest touches in a crash ends such a session a little early,
+ * never late.  So when the touch is all that a transaction writes, as for
+ * the usual "SELECT ... FROM acctsec.session_check($1)" of a request, the
+ * commit need not wait for its WAL to be flushed, just as after SET LOCAL
+ * synchronous_commit = off, and the check costs about what a read does
+ * (with synchronous_commit on, the flush is most of the cost of a write).
+ *
+ * "All that the transaction writes": it had no transaction id before the
+ * touch (nothing transactional written yet), and at commit this backend has
+ * inserted no WAL since the touch's (XactLastRecEnd has not moved).  Any
+ * other write, before or after, keeps the commit synchronous.
+ */
+static bool touch_callback_registered = false;
+static bool touch_alone = false;
+static XLogRecPtr touch_end = InvalidXLogRecPtr;
+
+static void
+touch_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && touch_alone &&
+		XactLastRecEnd == touch_end)
+		(void) set_config_option("synchronous_commit", "off",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		touch_alone = false;
+}
+
+/* Write the session's last use at now (SPI connected). */
+static void
+touch_session(int64 session_id, TimestampTz now)
+{
+	Datum		args[2] = {Int64GetDatum(session_id), TimestampTzGetDatum(now)};
+	bool		first_write = !FullTransactionIdIsValid(GetTopFullTransactionIdIfAny());
+
+	run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+	if (first_write)
+	{
+		if (!touch_callback_registered)
+		{
+			RegisterXactCallback(touch_xact_callback, NULL);
+			touch_callback_registered = true;
+		}
+		touch_alone = true;
+		touch_end = XactLastRecEnd;
+	}
+	else
+		touch_alone = false;
+}
+
+/*
  * Look up a session token and, when its last-seen time is due to be written
  * (older than acctsec.session_touch_interval, or always with force), write
  * it.  Where writing is impossible (a read-only transaction, a hot standby)
@@ -629,11 +686,8 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 			*touch_due = true;
 		else
 		{
-			Datum		args[2] = {Int64GetDatum(row->session_id),
-			TimestampTzGetDatum(now)};
-
 			acctsec_spi_connect();
-			run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+			touch_session(row->session_id, now);
 			acctsec_spi_finish();
 			seen = now;
 		}

@@ -5,10 +5,30 @@
  *
  * Plans are cached per backend in the caller's own slots; a plan whose
  * tables change is re-planned by the plan cache, as any saved plan is.
+ *
+ * Also the one privilege switch (acctsec_become_role), used wherever acctsec
+ * acts as a role other than the one its function runs as.
+ *
+ * And the one read that needs no executor: a row found by the values of a
+ * unique index (acctsec_probe_unique), for lookups on the hot path.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "acctsec.h"
 
@@ -59,4 +79,138 @@ acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs,
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
 			 sql, SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/*
+ * Act as role until acctsec_restore_role, the way PostgreSQL runs code on
+ * another role's behalf: as foreign-key checks do (the user id switched
+ * with SECURITY_LOCAL_USERID_CHANGE, row security not forced on the owner)
+ * and as maintenance commands do (SECURITY_RESTRICTED_OPERATION, a fresh
+ * GUC nest level with a safe search_path, so nothing the code run meanwhile
+ * sets survives it).  The restricted context is inherited by everything
+ * called meanwhile, SECURITY DEFINER functions included: code run under it
+ * cannot SET ROLE, create temporary objects or leave settings behind.
+ *
+ * Every read, write and cast on an application's table goes through here
+ * with the table's owner as role, so the triggers, rules, domain CHECKs,
+ * index expressions and row security policies the owner attached to it run
+ * with the owner's rights, never with acctsec's.
+ *
+ * An error between the two calls needs no cleanup: (sub)transaction abort
+ * restores the user id, the security context and the settings, as it does
+ * for core's own switches.
+ */
+void
+acctsec_become_role(Oid role, AcctsecRoleSwitch *sw)
+{
+	GetUserIdAndSecContext(&sw->save_userid, &sw->save_sec_context);
+	SetUserIdAndSecContext(role,
+						   sw->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION |
+						   SECURITY_NOFORCE_RLS);
+	sw->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+acctsec_restore_role(AcctsecRoleSwitch *sw)
+{
+	AtEOXact_GUC(false, sw->save_nestlevel);
+	SetUserIdAndSecContext(sw->save_userid, sw->save_sec_context);
+}
+
+/*
+ * Read columns of the row of acctsec.<table> whose unique index <index>
+ * holds the nkeys key values given (one per index column, in order), as a
+ * query of a volatile function would see it (a new snapshot after
+ * CommandCounterIncrement, as SPI takes one), with one probe of the index:
+ * no plan, so no executor start-up, and no plan that the planner could have
+ * made as a sequential scan while the table was empty.  The natts columns
+ * named in attnames are copied into values/nulls (in the caller's memory
+ * context).  Returns false, leaving values alone, when there is no row.
+ * Locks nothing but the relations (AccessShareLock, as a query would).
+ */
+bool
+acctsec_probe_unique(const char *table, const char *index, int nkeys,
+					 const Datum *keys, int natts, const char *const *attnames,
+					 Datum *values, bool *nulls)
+{
+	Oid			nsp = get_namespace_oid("acctsec", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			indexid = get_relname_relid(index, nsp);
+	Relation	rel;
+	Relation	irel;
+	ScanKeyData skeys[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	TupleDesc	desc;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || !OidIsValid(indexid))
+		elog(ERROR, "acctsec.%s or its index %s is missing", table, index);
+	rel = table_open(relid, AccessShareLock);
+	irel = index_open(indexid, AccessShareLock);
+	if (irel->rd_index->indrelid != relid || !irel->rd_index->indisunique ||
+		IndexRelationGetNumberOfKeyAttributes(irel) != nkeys ||
+		nkeys > INDEX_MAX_KEYS)
+		elog(ERROR, "index %s is not a unique index of %d columns on acctsec.%s",
+			 index, nkeys, table);
+	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < nkeys; i++)
+	{
+		Oid			type = irel->rd_opcintype[i];
+		Oid			eq = get_opfamily_member(irel->rd_opfamily[i], type, type,
+											 BTEqualStrategyNumber);
+
+		if (!OidIsValid(eq))
+			elog(ERROR, "no equality operator for column %d of index %s", i + 1, index);
+		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
+							   InvalidOid, irel->rd_indcollation[i],
+							   get_opcode(eq), keys[i]);
+	}
+
+	/* what a volatile function's query would see (as SPI does it) */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	scan = acctsec_index_beginscan(rel, irel, snapshot, nkeys, 0);
+	index_rescan(scan, skeys, nkeys, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		for (int c = 0; c < natts; c++)
+		{
+			int			attnum = 0;
+
+			for (int a = 0; a < desc->natts && attnum == 0; a++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, a);
+
+				if (!att->attisdropped &&
+					strcmp(NameStr(att->attname), attnames[c]) == 0)
+					attnum = a + 1;
+			}
+			if (attnum == 0)
+				elog(ERROR, "acctsec.%s has no column %s", table, attnames[c]);
+			values[c] = slot_getattr(slot, attnum, &nulls[c]);
+			if (!nulls[c])
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+
+				values[c] = datumCopy(values[c], att->attbyval, att->attlen);
+			}
+		}
+		found = true;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(irel, NoLock);
+	table_close(rel, NoLock);
+	return found;
 }

@@ -394,7 +394,6 @@ acctsec_smart_lockout_applies(const AcctsecNetwork *net)
 
 typedef enum ThrottlePlanId
 {
-	PLAN_LOOKUP,
 	PLAN_NET_PEEK,
 	PLAN_NET_LOCK,
 	PLAN_NET_CREATE,
@@ -405,7 +404,6 @@ typedef enum ThrottlePlanId
 	PLAN_FAM_GET,
 	PLAN_FAM_ADD,
 	PLAN_FAM_TOUCH,
-	PLAN_FAM_TRIM,
 	PLAN_FAM_PRUNE_ALL,
 	PLAN_FAM_ANY,
 	NUM_THROTTLE_PLANS
@@ -423,34 +421,34 @@ typedef struct ThrottlePlanDef
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
 static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
-	/*
-	 * Everything login_attempt needs to know about a network, in one query:
-	 * its throttle (when $3, it is tracked) and its last use by the account
-	 * (when $4, smart lockout applies).
-	 */
-	[PLAN_LOOKUP] = {
-		"SELECT CASE WHEN $3 THEN (SELECT throttled_until FROM acctsec.networks"
-		"  WHERE network OPERATOR(pg_catalog.=) $2) END,"
-		" CASE WHEN $4 THEN (SELECT last_used_at FROM acctsec.familiar_networks"
-		"  WHERE account OPERATOR(pg_catalog.=) $1"
-		"  AND network OPERATOR(pg_catalog.=) $2) END",
-		4, {TEXTOID, CIDROID, BOOLOID, BOOLOID}
-	},
 	[PLAN_NET_PEEK] = {
 		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1",
 		1, {CIDROID}
 	},
+	/*
+	 * Also the ctid of the version locked: while we hold the lock nobody
+	 * else can update the row, so PLAN_NET_WRITE finds it by ctid (a TID
+	 * scan) instead of descending the index again.
+	 */
 	[PLAN_NET_LOCK] = {
-		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
+		"SELECT " NETWORK_COLUMNS ", ctid FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {CIDROID}
 	},
-	/* $3: the end of the window starting at $2 */
+	/*
+	 * A network's first failure: the row is inserted with that failure
+	 * already counted (the values PLAN_NET_WRITE would write), so a new
+	 * network costs one statement, not an insert, a lock and a write.  The
+	 * inserted row is ours until we commit; when a concurrent first failure
+	 * inserted it first, nothing is inserted and the caller locks it.
+	 */
 	[PLAN_NET_CREATE] = {
-		"INSERT INTO acctsec.networks (network, window_started_at, expires_at)"
-		" VALUES ($1, $2, $3) ON CONFLICT (network) DO NOTHING",
-		3, {CIDROID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		"INSERT INTO acctsec.networks (network, window_started_at, failures,"
+		" accounts, throttled_until, throttles, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
+		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
+		INT4OID, TIMESTAMPTZOID}
 	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
@@ -463,8 +461,8 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_WRITE] = {
 		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
 		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
-		" WHERE network OPERATOR(pg_catalog.=) $1",
-		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
+		" WHERE ctid OPERATOR(pg_catalog.=) $1",
+		7, {TIDOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
 		INT4OID, TIMESTAMPTZOID}
 	},
 	[PLAN_NET_DELETE] = {
@@ -484,31 +482,35 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		" AND network OPERATOR(pg_catalog.=) $2",
 		2, {TEXTOID, CIDROID}
 	},
+	/*
+	 * A new familiar network, and the account's others trimmed, in one
+	 * statement: its expired ones go ($4 is the oldest last use still
+	 * valid), and all but the $3 - 1 most recently used others, the new
+	 * one being the most recent.  (The DELETE sees the table as it was
+	 * before the INSERT, so it names the others only.)
+	 */
 	[PLAN_FAM_ADD] = {
+		"WITH add AS ("
 		"INSERT INTO acctsec.familiar_networks (account, network, first_used_at, last_used_at)"
-		" VALUES ($1, $2, $3, $3) ON CONFLICT (account, network)"
-		" DO UPDATE SET last_used_at = excluded.last_used_at",
-		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}
+		" VALUES ($1, $2, $5, $5) ON CONFLICT (account, network)"
+		" DO UPDATE SET last_used_at = excluded.last_used_at)"
+		" DELETE FROM acctsec.familiar_networks"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND network OPERATOR(pg_catalog.<>) $2"
+		" AND (last_used_at OPERATOR(pg_catalog.<) $4"
+		"  OR network OPERATOR(pg_catalog.=) ANY (ARRAY("
+		"   SELECT network FROM acctsec.familiar_networks"
+		"   WHERE account OPERATOR(pg_catalog.=) $1"
+		"   AND network OPERATOR(pg_catalog.<>) $2"
+		"   ORDER BY last_used_at DESC, network"
+		"   OFFSET $3 OPERATOR(pg_catalog.-) 1)))",
+		5, {TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 	},
 	[PLAN_FAM_TOUCH] = {
 		"UPDATE acctsec.familiar_networks SET last_used_at = $3"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
 		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}
-	},
-	/*
-	 * After a new familiar network: drop the account's expired ones ($3 is
-	 * the oldest last use still valid) and all but the $2 most recently used.
-	 */
-	[PLAN_FAM_TRIM] = {
-		"DELETE FROM acctsec.familiar_networks"
-		" WHERE account OPERATOR(pg_catalog.=) $1"
-		" AND (last_used_at OPERATOR(pg_catalog.<) $3"
-		"  OR network OPERATOR(pg_catalog.=) ANY (ARRAY("
-		"   SELECT network FROM acctsec.familiar_networks"
-		"   WHERE account OPERATOR(pg_catalog.=) $1"
-		"   ORDER BY last_used_at DESC, network OFFSET $2)))",
-		3, {TEXTOID, INT4OID, TIMESTAMPTZOID}
 	},
 	[PLAN_FAM_PRUNE_ALL] = {
 		"DELETE FROM acctsec.familiar_networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
@@ -553,6 +555,7 @@ typedef struct NetworkRow
 	TimestampTz throttled_until;	/* DT_NOBEGIN when never throttled */
 	int32		throttles;
 	TimestampTz expires_at;
+	ItemPointerData tid;		/* the version locked (lock_network) */
 } NetworkRow;
 
 static TimestampTz
@@ -636,29 +639,37 @@ throttle_usecs(int32 throttles)
 	return (int64) (secs * USECS_PER_SEC);
 }
 
-/* Lock the network's row, creating it (and pruning a few) if needed. */
-static void
-lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row)
+/*
+ * Lock the network's row and read it; true when there is one.  When there
+ * is none, *row is the state of a new network at now (the caller inserts
+ * it with its first failure), and on the first miss up to PRUNE_BATCH
+ * expired rows go first: each new row makes room.
+ */
+static bool
+lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
+			 bool first_try)
 {
-	Datum		values[3] = {net->network, TimestampTzGetDatum(now),
-		TimestampTzGetDatum(now +
-	(int64) acctsec_network_failure_window * USECS_PER_SEC)};
 	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
 
-	for (int tries = 0; tries < 10; tries++)
+	if (run_plan(PLAN_NET_LOCK, (Datum *) &net->network, NULL, false, 1) == 1)
 	{
-		if (run_plan(PLAN_NET_LOCK, values, NULL, false, 1) == 1)
-		{
-			network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   row, true);
-			return;
-		}
-		/* each new row makes room first: up to PRUNE_BATCH expired ones go */
-		if (tries == 0)
-			run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
-		run_plan(PLAN_NET_CREATE, values, NULL, false, 0);
+		bool		isnull;
+		Datum		ctid;
+
+		network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+						   row, true);
+		ctid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							 7, &isnull);
+		ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), &row->tid);
+		return true;
 	}
-	elog(ERROR, "could not lock the network row after repeated concurrent deletions");
+	if (first_try)
+		run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
+	memset(row, 0, sizeof(*row));
+	row->window_started_at = now;
+	row->throttled_until = DT_NOBEGIN;
+	row->expires_at = now + (int64) acctsec_network_failure_window * USECS_PER_SEC;
+	return false;
 }
 
 static int64
@@ -674,7 +685,6 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 {
 	NetworkRow	row;
 	int64		h = account_hash(account);
-	bool		known = false;
 	bool		throttles = false;
 	Datum	   *elems;
 	Datum		values[7];
@@ -685,75 +695,92 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 	if (!net->valid || net->trusted)
 		return NETWORK_NOT_TRACKED;
 
-	lock_network(net, now, &row);
-	if (row.throttled_until > now)
+	for (int tries = 0;; tries++)
 	{
-		/* throttled while this call waited for the lock: nothing counts */
-		*throttled_until = row.throttled_until;
-		return NETWORK_THROTTLED;
+		bool		found;
+		bool		known = false;
+
+		if (tries >= 10)
+			elog(ERROR, "could not lock the network row after repeated concurrent deletions");
+		found = lock_network(net, now, &row, tries == 0);
+		if (found && row.throttled_until > now)
+		{
+			/* throttled while this call waited for the lock: nothing counts */
+			*throttled_until = row.throttled_until;
+			return NETWORK_THROTTLED;
+		}
+		network_current(&row, now);
+		throttles = false;
+		*throttled_until = DT_NOBEGIN;
+
+		if (row.failures < PG_INT32_MAX)
+			row.failures++;
+		for (int i = 0; i < row.naccounts && row.accounts; i++)
+			if (row.accounts[i] == h)
+				known = true;
+		nelems = row.naccounts;
+		elems = palloc(sizeof(Datum) * (nelems + 1));
+		for (int i = 0; i < row.naccounts && row.accounts; i++)
+			elems[i] = Int64GetDatum(row.accounts[i]);
+		if (!known && (acctsec_network_max_accounts == 0 ||
+					   nelems < acctsec_network_max_accounts))
+			elems[nelems++] = Int64GetDatum(h);
+
+		if ((acctsec_network_max_failures > 0 &&
+			 row.failures >= acctsec_network_max_failures) ||
+			(acctsec_network_max_accounts > 0 &&
+			 nelems >= acctsec_network_max_accounts))
+		{
+			int64		len = throttle_usecs(row.throttles);
+
+			throttles = true;
+			row.throttled_until = now + len;
+			if (row.throttles < PG_INT32_MAX)
+				row.throttles++;
+			/* counting starts afresh when the throttle ends */
+			row.window_started_at = row.throttled_until;
+			row.failures = 0;
+			nelems = 0;
+			/* the level is remembered for as long again as this throttle */
+			row.expires_at = row.throttled_until + len;
+			*throttled_until = row.throttled_until;
+		}
+		else
+		{
+			TimestampTz window_end = row.window_started_at +
+				(int64) acctsec_network_failure_window * USECS_PER_SEC;
+
+			if (row.expires_at < window_end)
+				row.expires_at = window_end;
+		}
+
+		/*
+		 * With network_max_accounts = 0 (distinct accounts never throttle)
+		 * the hashes are not kept: the list would have no bound.
+		 */
+		if (acctsec_network_max_accounts == 0)
+			nelems = 0;
+
+		/* the locked row by its ctid, or a new network's row */
+		values[0] = found ? PointerGetDatum(&row.tid) : net->network;
+		values[1] = TimestampTzGetDatum(row.window_started_at);
+		values[2] = Int32GetDatum(row.failures);
+		values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
+													sizeof(int64), FLOAT8PASSBYVAL,
+													TYPALIGN_DOUBLE));
+		values[4] = TimestampTzGetDatum(row.throttled_until);
+		values[5] = Int32GetDatum(row.throttles);
+		values[6] = TimestampTzGetDatum(row.expires_at);
+		nulls[4] = row.throttled_until == DT_NOBEGIN ? 'n' : ' ';
+		if (found)
+		{
+			run_plan(PLAN_NET_WRITE, values, nulls, false, 0);
+			break;
+		}
+		/* inserted with this failure counted, unless a concurrent first failure was first */
+		if (run_plan(PLAN_NET_CREATE, values, nulls, false, 0) == 1)
+			break;
 	}
-	network_current(&row, now);
-
-	if (row.failures < PG_INT32_MAX)
-		row.failures++;
-	for (int i = 0; i < row.naccounts && row.accounts; i++)
-		if (row.accounts[i] == h)
-			known = true;
-	nelems = row.naccounts;
-	elems = palloc(sizeof(Datum) * (nelems + 1));
-	for (int i = 0; i < row.naccounts && row.accounts; i++)
-		elems[i] = Int64GetDatum(row.accounts[i]);
-	if (!known && (acctsec_network_max_accounts == 0 ||
-				   nelems < acctsec_network_max_accounts))
-		elems[nelems++] = Int64GetDatum(h);
-
-	if ((acctsec_network_max_failures > 0 &&
-		 row.failures >= acctsec_network_max_failures) ||
-		(acctsec_network_max_accounts > 0 &&
-		 nelems >= acctsec_network_max_accounts))
-	{
-		int64		len = throttle_usecs(row.throttles);
-
-		throttles = true;
-		row.throttled_until = now + len;
-		if (row.throttles < PG_INT32_MAX)
-			row.throttles++;
-		/* counting starts afresh when the throttle ends */
-		row.window_started_at = row.throttled_until;
-		row.failures = 0;
-		nelems = 0;
-		/* the level is remembered for as long again as this throttle */
-		row.expires_at = row.throttled_until + len;
-		*throttled_until = row.throttled_until;
-	}
-	else
-	{
-		TimestampTz window_end = row.window_started_at +
-			(int64) acctsec_network_failure_window * USECS_PER_SEC;
-
-		if (row.expires_at < window_end)
-			row.expires_at = window_end;
-	}
-
-	/*
-	 * With network_max_accounts = 0 (distinct accounts never throttle) the
-	 * hashes are not kept: the list would have no bound.
-	 */
-	if (acctsec_network_max_accounts == 0)
-		nelems = 0;
-
-	values[0] = net->network;
-	values[1] = TimestampTzGetDatum(row.window_started_at);
-	values[2] = Int32GetDatum(row.failures);
-	values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
-												sizeof(int64), FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[4] = TimestampTzGetDatum(row.throttled_until);
-	values[5] = Int32GetDatum(row.throttles);
-	values[6] = TimestampTzGetDatum(row.expires_at);
-	if (row.throttled_until == DT_NOBEGIN)
-		nulls[4] = 'n';
-	run_plan(PLAN_NET_WRITE, values, nulls, false, 0);
 
 	return throttles ? NETWORK_THROTTLED_NOW : NETWORK_COUNTED;
 }
@@ -798,7 +825,6 @@ acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
 					   TimestampTz now, TimestampTz *throttled_until,
 					   TimestampTz *last_used)
 {
-	Datum		values[4];
 	bool		isnull;
 	Datum		d;
 	bool		smart = acctsec_smart_lockout_applies(net);
@@ -808,19 +834,30 @@ acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
 	if (!net->valid || (net->trusted && !smart))
 		return false;
 
-	values[0] = PointerGetDatum(account);
-	values[1] = net->network;
-	values[2] = BoolGetDatum(!net->trusted);
-	values[3] = BoolGetDatum(smart);
-	if (run_plan(PLAN_LOOKUP, values, NULL, true, 1) != 1)
-		elog(ERROR, "network lookup returned no row");
+	/*
+	 * Two probes of primary keys, without the executor: the network's
+	 * throttle (when it is tracked) and the account's last use of it (when
+	 * smart lockout applies).
+	 */
+	if (!net->trusted)
+	{
+		static const char *const cols[] = {"throttled_until"};
 
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull && DatumGetTimestampTz(d) > now)
-		*throttled_until = DatumGetTimestampTz(d);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (!isnull)
-		*last_used = DatumGetTimestampTz(d);
+		if (acctsec_probe_unique("networks", "networks_pkey", 1, &net->network,
+								 1, cols, &d, &isnull) &&
+			!isnull && DatumGetTimestampTz(d) > now)
+			*throttled_until = DatumGetTimestampTz(d);
+	}
+	if (smart)
+	{
+		static const char *const cols[] = {"last_used_at"};
+		Datum		keys[2] = {PointerGetDatum(account), net->network};
+
+		if (acctsec_probe_unique("familiar_networks", "familiar_networks_pkey",
+								 2, keys, 1, cols, &d, &isnull) &&
+			!isnull)
+			*last_used = DatumGetTimestampTz(d);
+	}
 	return *last_used != DT_NOBEGIN && *last_used >= familiar_since(now);
 }
 
@@ -843,13 +880,13 @@ acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 		return;
 	}
 
-	run_plan(PLAN_FAM_ADD, values, NULL, false, 0);
 	{
-		Datum		trim[3] = {PointerGetDatum(account),
+		Datum		add[5] = {PointerGetDatum(account), net->network,
 			Int32GetDatum(acctsec_max_familiar_networks),
-		TimestampTzGetDatum(familiar_since(now))};
+			TimestampTzGetDatum(familiar_since(now)),
+		TimestampTzGetDatum(now)};
 
-		run_plan(PLAN_FAM_TRIM, trim, NULL, false, 0);
+		run_plan(PLAN_FAM_ADD, add, NULL, false, 0);
 	}
 }
 

@@ -205,8 +205,8 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	size_t		issuer_len;
 	AcctsecSecret *secret;
 	bytea	   *sealed;
-	char	   *secret_b32;
-	char	   *uri;
+	AcctsecSecret *secret_b32;
+	AcctsecSecret *uri;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	Oid			argtypes[5] = {TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID};
@@ -247,7 +247,12 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* A fresh secret of the RFC 6238 size for the algorithm. */
+	/*
+	 * A fresh secret of the RFC 6238 size for the algorithm.  It, its base32
+	 * form and the URI live in AcctsecSecrets: wiped when freed below, and
+	 * by their memory context's reset on every error path (a bad label, an
+	 * active credential already there, a key that cannot be used).
+	 */
 	secret = acctsec_secret_alloc(otp_secret_length(alg));
 	randombytes_buf(secret->data, secret->len);
 
@@ -255,8 +260,8 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	uri = acctsec_totp_uri_build(secret->data, secret->len,
 								 VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label),
 								 issuer_s, issuer_len, digits, period, alg);
-	secret_b32 = palloc(base32_encoded_length(secret->len) + 1);
-	base32_encode(secret->data, secret->len, secret_b32);
+	secret_b32 = acctsec_secret_alloc(base32_encoded_length(secret->len) + 1);
+	base32_encode(secret->data, secret->len, (char *) secret_b32->data);
 
 	sealed = acctsec_seal(ACCTSEC_KEY_TOTP_SECRET, secret->data, secret->len,
 						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
@@ -304,15 +309,22 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 						   "period", acctsec_event_int(period),
 						   NULL);
 
-	values[0] = CStringGetTextDatum(secret_b32);
-	values[1] = CStringGetTextDatum(uri);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	sodium_memzero(secret_b32, strlen(secret_b32));
-	sodium_memzero(uri, strlen(uri));
-	sodium_memzero(VARDATA(DatumGetPointer(values[0])),
-				   VARSIZE(DatumGetPointer(values[0])) - VARHDRSZ);
-	sodium_memzero(VARDATA(DatumGetPointer(values[1])),
-				   VARSIZE(DatumGetPointer(values[1])) - VARHDRSZ);
+	values[0] = CStringGetTextDatum((char *) secret_b32->data);
+	values[1] = CStringGetTextDatum((char *) uri->data);
+	acctsec_secret_free(secret_b32);
+	acctsec_secret_free(uri);
+	PG_TRY();
+	{
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_FINALLY();
+	{
+		sodium_memzero(VARDATA(DatumGetPointer(values[0])),
+					   VARSIZE(DatumGetPointer(values[0])) - VARHDRSZ);
+		sodium_memzero(VARDATA(DatumGetPointer(values[1])),
+					   VARSIZE(DatumGetPointer(values[1])) - VARHDRSZ);
+	}
+	PG_END_TRY();
 	return (Datum) 0;
 }
 

@@ -8,6 +8,14 @@
  * put a different non-NULL value there.  The value is rounded to the
  * column's declared precision exactly as now()::timestamp(3) would be.
  *
+ * A timestamp without time zone column gets the transaction's time in UTC,
+ * what Rails, Prisma, Drizzle and Django (USE_TZ) store and read back there;
+ * acctsec.updated_at_zone = 'local' gives the session's local time instead,
+ * PostgreSQL's own meaning of now()::timestamp.  While
+ * acctsec.touch_updated_at is off (SET LOCAL, for one transaction) the row
+ * is left as the statement wrote it: the "don't touch" writes of Rails'
+ * update_columns and save(touch: false).
+ *
  * The column's number, type and typmod are resolved once per relation and
  * trigger and kept in a backend-local hash, dropped on relcache invalidation
  * of that relation (any ALTER TABLE, CREATE/DROP TRIGGER sends one) and when
@@ -85,6 +93,21 @@ PG_FUNCTION_INFO_V1(acctsec_updated_at_optout_added);
 /* Settings */
 static char *updated_at_columns_setting = NULL;
 static bool auto_updated_at = true;
+static bool touch_updated_at = true;
+
+typedef enum UpdatedAtZone
+{
+	UPDATED_AT_ZONE_UTC,
+	UPDATED_AT_ZONE_LOCAL
+} UpdatedAtZone;
+
+static const struct config_enum_entry updated_at_zone_options[] = {
+	{"utc", UPDATED_AT_ZONE_UTC, false},
+	{"local", UPDATED_AT_ZONE_LOCAL, false},
+	{NULL, 0, false}
+};
+
+static int	updated_at_zone = UPDATED_AT_ZONE_UTC;
 
 /* Bumped whenever acctsec.updated_at_columns changes; see column_names(). */
 static uint64 columns_generation = 1;
@@ -108,7 +131,7 @@ typedef struct UpdatedAtEntry
 	/* the value for the current transaction, once computed */
 	bool		have_value;
 	TimestampTz value_xact_start;
-	pg_tz	   *value_tz;
+	pg_tz	   *value_tz;		/* NULL: UTC */
 	Timestamp	value;
 } UpdatedAtEntry;
 
@@ -220,6 +243,35 @@ acctsec_define_updated_at_gucs(void)
 							 &auto_updated_at,
 							 true,
 							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * Both are PGC_USERSET.  Neither lets a role do anything it could not do
+	 * already: any role that may write a row may write its updated_at column
+	 * itself, with any value, and the trigger keeps an explicit value.  The
+	 * zone is a convention of the application, like TimeZone (also
+	 * PGC_USERSET), whose meaning 'local' follows: an application that
+	 * stores local time (Rails' default_timezone = :local) sets it in its
+	 * connection options, a DBA for everyone with ALTER DATABASE ... SET.
+	 * touch_updated_at is meant for SET LOCAL from the application's own
+	 * "don't touch" writes, which PGC_SUSET would forbid.
+	 */
+	DefineCustomEnumVariable("acctsec.updated_at_zone",
+							 "What a timestamp without time zone updated_at column is given: the time in UTC or in the session's time zone.",
+							 "utc is what Rails, Prisma, Drizzle and Django store in such a column; local is PostgreSQL's now()::timestamp.",
+							 &updated_at_zone,
+							 UPDATED_AT_ZONE_UTC,
+							 updated_at_zone_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("acctsec.touch_updated_at",
+							 "Whether acctsec.set_updated_at() sets the column; off leaves rows as statements write them.",
+							 "Set it off with SET LOCAL for writes that must not count as modifications.",
+							 &touch_updated_at,
+							 true,
+							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
 }
@@ -394,37 +446,44 @@ cache_lookup(Relation rel, Trigger *trigger)
 }
 
 /*
- * now() as the column's type would store it: for timestamp, the local time
- * in the session's time zone (as timestamptz::timestamp converts), then
- * rounded to the declared precision by the type's own typmod coercion.
+ * now() as the column's type would store it, rounded to the declared
+ * precision by the type's own typmod coercion.  For timestamp: the time in
+ * UTC (the internal value of a timestamptz is UTC already, so it is taken as
+ * it is, as now() AT TIME ZONE 'UTC' gives), or with acctsec.updated_at_zone
+ * = 'local' the local time in the session's time zone (as timestamptz::
+ * timestamp converts).
  */
 static Datum
 current_value(UpdatedAtEntry *entry)
 {
 	TimestampTz xact_start = GetCurrentTransactionStartTimestamp();
+	pg_tz	   *tz = NULL;
+
+	if (entry->typid == TIMESTAMPOID && updated_at_zone == UPDATED_AT_ZONE_LOCAL)
+		tz = session_timezone;
 
 	if (!entry->have_value || entry->value_xact_start != xact_start ||
-		(entry->typid == TIMESTAMPOID && entry->value_tz != session_timezone))
+		entry->value_tz != tz)
 	{
 		Timestamp	value = xact_start;
 
-		if (entry->typid == TIMESTAMPOID)
+		if (tz != NULL)
 		{
 			struct pg_tm tm;
 			fsec_t		fsec;
-			int			tz;
+			int			tzoff;
 
-			if (timestamp2tm(xact_start, &tz, &tm, &fsec, NULL, NULL) != 0 ||
+			if (timestamp2tm(xact_start, &tzoff, &tm, &fsec, NULL, tz) != 0 ||
 				tm2timestamp(&tm, fsec, NULL, &value) != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 						 errmsg("timestamp out of range")));
 		}
-		AdjustTimestampForTypmod(&value, entry->typmod);
+		acctsec_adjust_timestamp(&value, entry->typmod);
 
 		entry->value = value;
 		entry->value_xact_start = xact_start;
-		entry->value_tz = session_timezone;
+		entry->value_tz = tz;
 		entry->have_value = true;
 	}
 	return TimestampGetDatum(entry->value);
@@ -520,6 +579,14 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
 	entry = cache_lookup(rel, trigdata->tg_trigger);
 	tupdesc = RelationGetDescr(rel);
 
+	/*
+	 * "Don't touch": the row as the statement wrote it.  Checked after the
+	 * calling context and the column, so misuse is an error whatever the
+	 * switch says.
+	 */
+	if (!touch_updated_at)
+		return PointerGetDatum(tuple);
+
 	value = heap_getattr(tuple, entry->attnum, tupdesc, &isnull);
 	if (!isnull)
 	{
@@ -547,38 +614,25 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
-typedef struct PrivilegedState
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-} PrivilegedState;
+typedef AcctsecRoleSwitch PrivilegedState;
 
 /*
  * Become the bootstrap superuser with a fixed search_path, in a restricted
- * security context.  Callers have already checked that the calling role owns
- * the table concerned.  An error on the way is undone by (sub)transaction
- * abort, which restores both the user and the settings.
+ * security context (spi_util.c).  Callers have already checked that the
+ * calling role owns the table concerned; what runs meanwhile is acctsec's
+ * own catalog work (CREATE/DROP TRIGGER, its opt-out table), no code of the
+ * table's.  An error on the way is undone by (sub)transaction abort.
  */
 static void
 begin_privileged(PrivilegedState *state)
 {
-	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   state->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	state->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	acctsec_become_role(BOOTSTRAP_SUPERUSERID, state);
 }
 
 static void
 end_privileged(PrivilegedState *state)
 {
-	AtEOXact_GUC(false, state->save_nestlevel);
-	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+	acctsec_restore_role(state);
 }
 
 /*
@@ -782,7 +836,7 @@ open_owned_table(Oid relid, const char *caller)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
 					   relname);
 
@@ -798,7 +852,7 @@ open_owned_table(Oid relid, const char *caller)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
 				 errdetail("%s works on tables and partitioned tables.", caller)));
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER,
 					   get_relkind_objtype(rel->rd_rel->relkind),
 					   RelationGetRelationName(rel));
@@ -938,6 +992,12 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 		drop_our_trigger(&ours);
 	end_privileged(&priv);
 
+	/* switching the trigger off is a security event (docs/security.md) */
+	acctsec_security_event("updated_at.untracked", NULL,
+						   "table", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+															   RelationGetRelationName(rel)),
+						   "role", GetUserNameFromId(GetUserId(), false),
+						   NULL);
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
@@ -973,7 +1033,7 @@ reconcile_table(Oid relid, Oid funcoid)
 		 rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) ||
 		rel->rd_rel->relispartition ||	/* inherits the parent's trigger */
 		in_system_schema(RelationGetNamespace(rel)) ||
-		!pg_class_ownercheck(relid, GetUserId()))
+		!object_ownercheck(RelationRelationId, relid, GetUserId()))
 	{
 		relation_close(rel, AccessShareLock);
 		return;
@@ -1025,7 +1085,7 @@ make_way_for(Oid relid, LOCKMODE lockmode)
 	/* Not even a lock on a table the caller does not own. */
 	if (!OidIsValid(relid) ||
 		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-		!pg_class_ownercheck(relid, GetUserId()))
+		!object_ownercheck(RelationRelationId, relid, GetUserId()))
 		return;
 	rel = try_relation_open(relid, lockmode);
 	if (rel == NULL)
@@ -1067,7 +1127,7 @@ updated_at_ddl_start(Node *parsetree)
 			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
 			if (!OidIsValid(parentid) ||
 				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
-				!pg_class_ownercheck(parentid, GetUserId()))
+				!object_ownercheck(RelationRelationId, parentid, GetUserId()))
 				continue;
 			/* the lock ATTACH PARTITION takes on the parent */
 			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);

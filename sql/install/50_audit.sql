@@ -3,11 +3,15 @@
 -- Audit log (docs/audit.md): row changes of audited tables and security
 -- events, append-only and hash-chained.
 --
--- The chain runs in lanes: a writing transaction takes one free lane (row
--- lock, SKIP LOCKED) for its lifetime and chains its rows into it, so
--- concurrent writers never wait on one another.  audit_lanes holds, per
--- lane, the last sequence number and hash (written once, at commit), and
--- where the surviving chain starts after audit_purge().  See docs/audit.md.
+-- Rows are written during the transaction, chained only to one another
+-- (each row's hash covers the previous row of its transaction).  The link
+-- into the log's chain is taken at commit: the committing transaction takes
+-- a free lane (a row lock on audit_lanes, SKIP LOCKED, held only while it
+-- commits) and appends one seal (audit_seals) naming its transaction, its
+-- row count and the hash of its last row.  No open, idle or prepared
+-- transaction holds a lane.  A rolled-back transaction leaves no seal and
+-- no rows.  A prepared transaction leaves a seal without a lane, linked by
+-- the next commit that seals.  See docs/audit.md.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE acctsec.audit_lanes (
@@ -18,9 +22,9 @@ CREATE TABLE acctsec.audit_lanes (
     base_hash   bytea NOT NULL DEFAULT '\x'::bytea
 ) WITH (fillfactor = 10);   -- every commit updates its lane: room for HOT updates
 COMMENT ON TABLE acctsec.audit_lanes IS
-  'hash-chain lanes of acctsec.audit_log: last sequence number and head hash per lane';
--- The lanes (64 of them) are created by the first audit write, not here, so
--- that pg_restore's copy of this table does not collide with them.
+  'hash-chain lanes of acctsec.audit_log: last seal number and head hash per lane';
+-- The lanes (64 of them) are created by the first seal, not here, so that
+-- pg_restore's copy of this table does not collide with them.
 
 CREATE TABLE acctsec.audit_log (
     id              bigint NOT NULL,
@@ -36,14 +40,39 @@ CREATE TABLE acctsec.audit_log (
     old_values      jsonb,
     new_values      jsonb,
     changed_columns text[],
-    lane            int NOT NULL,
-    seq             bigint NOT NULL,
+    salt            bytea,      -- keys the commitments of the personal columns; NULL once erased
+    erased_by       bigint,     -- the audit.erased event that erased this row
+    erasure         bytea,      -- the commitments that stand in for erased values
     hash            bytea NOT NULL,
-    PRIMARY KEY (id),
-    UNIQUE (lane, seq)
+    PRIMARY KEY (id)
 ) USING heap;   -- written with heap_insert() by audit_chain.c
 COMMENT ON TABLE acctsec.audit_log IS
   'acctsec audit log: audited row changes and security events (append-only, hash-chained)';
+-- audit_verify() reads a transaction's rows in order
+CREATE INDEX audit_log_txid ON acctsec.audit_log (txid, id);
+
+CREATE TABLE acctsec.audit_seals (
+    txid        xid8 PRIMARY KEY,
+    lane        int,            -- NULL until a prepared transaction's seal is linked
+    seq         bigint,
+    nrows       bigint NOT NULL,
+    digest      bytea NOT NULL, -- hash of the transaction's last row
+    sealed_at   timestamptz NOT NULL,
+    hash        bytea,          -- BLAKE2b(previous seal of the lane, this seal)
+    UNIQUE (lane, seq)
+);
+COMMENT ON TABLE acctsec.audit_seals IS
+  'acctsec audit log: one seal per committed transaction that wrote audit rows, chained in lanes';
+CREATE INDEX audit_seals_pending ON acctsec.audit_seals (txid) WHERE lane IS NULL;
+
+-- Signed checkpoints handed out by audit_checkpoint(), by number.
+CREATE TABLE acctsec.audit_checkpoints (
+    no          bigint PRIMARY KEY,
+    taken_at    timestamptz NOT NULL,
+    statement   text NOT NULL
+);
+COMMENT ON TABLE acctsec.audit_checkpoints IS
+  'acctsec audit log: the signed checkpoints issued (keep copies outside the database)';
 CREATE SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
 CREATE INDEX audit_log_relation_time ON acctsec.audit_log (relation, logged_at)
   WHERE relation IS NOT NULL;
@@ -60,6 +89,10 @@ CREATE INDEX audit_log_logged_at ON acctsec.audit_log USING brin (logged_at);
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_lanes', '');
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_seals', '');
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_checkpoints', '');
+CREATE SEQUENCE acctsec.audit_checkpoint_no;
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_checkpoint_no', '');
 
 -- The trigger function: AFTER INSERT/UPDATE/DELETE FOR EACH ROW, and AFTER
 -- TRUNCATE FOR EACH STATEMENT.  Its arguments are the excluded columns.  It
@@ -98,6 +131,38 @@ AS 'MODULE_PATHNAME', 'acctsec_audit_verify'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Verification that the log still extends every checkpoint given, walking
+-- each lane only from the oldest position they give for it.
+CREATE FUNCTION acctsec.audit_verify(checkpoints text[], OUT ok boolean,
+                                     OUT checked bigint, OUT first_bad_id bigint,
+                                     OUT failed_checkpoint int, OUT detail text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- A signed (Ed25519) statement of every lane's head, to keep elsewhere.
+CREATE FUNCTION acctsec.audit_checkpoint()
+RETURNS text
+AS 'MODULE_PATHNAME', 'acctsec_audit_checkpoint'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- The public key checkpoints are signed with (hex), for verifiers.
+CREATE FUNCTION acctsec.audit_public_key()
+RETURNS text
+AS 'MODULE_PATHNAME', 'acctsec_audit_public_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- Erase an account's personal data from its audit rows, keeping the proof.
+-- Superuser only (judged by the calling session).
+CREATE FUNCTION acctsec.audit_erase(account text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'acctsec_audit_erase'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION acctsec.audit_purge(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
@@ -120,9 +185,19 @@ CREATE TRIGGER audit_lanes_append_only
   BEFORE DELETE OR TRUNCATE ON acctsec.audit_lanes
   FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
 ALTER TABLE acctsec.audit_lanes ENABLE ALWAYS TRIGGER audit_lanes_append_only;
+CREATE TRIGGER audit_seals_append_only
+  BEFORE UPDATE OR DELETE OR TRUNCATE ON acctsec.audit_seals
+  FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
+ALTER TABLE acctsec.audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only;
+CREATE TRIGGER audit_checkpoints_append_only
+  BEFORE UPDATE OR DELETE OR TRUNCATE ON acctsec.audit_checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
+ALTER TABLE acctsec.audit_checkpoints ENABLE ALWAYS TRIGGER audit_checkpoints_append_only;
 
-REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq FROM PUBLIC;
+REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq,
+  acctsec.audit_seals, acctsec.audit_checkpoints, acctsec.audit_checkpoint_no FROM PUBLIC;
 REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
   acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
-  acctsec.audit_verify(), acctsec.audit_purge(interval),
+  acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_checkpoint(),
+  acctsec.audit_public_key(), acctsec.audit_erase(text), acctsec.audit_purge(interval),
   acctsec.audit_log_guard() FROM PUBLIC;

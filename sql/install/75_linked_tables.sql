@@ -38,8 +38,17 @@ AS 'MODULE_PATHNAME', 'acctsec_mirror_account_state'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+-- Whether any linked table mirrors account state (the trigger's WHEN
+-- condition): no trigger fires, and no row is queued, while none does.
+-- Cached per backend until acctsec.linked_tables changes.
+CREATE FUNCTION acctsec.mirror_wanted()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'acctsec_mirror_wanted'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
 CREATE TRIGGER acctsec_mirror AFTER INSERT OR UPDATE OR DELETE ON acctsec.accounts
-    FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_account_state();
+    FOR EACH ROW WHEN (acctsec.mirror_wanted())
+    EXECUTE FUNCTION acctsec.mirror_account_state();
 
 -- Any change to the registry (linking, unlinking, a dropped table, a
 -- restore) drops every backend's cache of links.
@@ -67,6 +76,7 @@ REVOKE ALL ON FUNCTION
     acctsec.mirror_attach(regclass),
     acctsec.mirror_guard(),
     acctsec.mirror_account_state(),
+    acctsec.mirror_wanted(),
     acctsec.linked_tables_changed(),
     acctsec.login(text, text, inet, text)
 FROM PUBLIC;

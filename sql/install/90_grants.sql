@@ -61,7 +61,17 @@ $$;
 COMMENT ON FUNCTION acctsec.app_functions() IS
     'acctsec: the functions grant_app_role grants to an application role';
 
-CREATE FUNCTION acctsec.grant_app_role(role regrole)
+-- hide_parameters (the default): the role's sessions log no bind parameter
+-- values.  Passwords, codes and tokens reach acctsec as bound parameters, and
+-- a statement slower than log_min_duration_statement (hashing is slow by
+-- design), or logged by log_statement, is logged with
+-- "DETAIL:  parameters: $1 = '...'" unless log_parameter_max_length is 0;
+-- log_parameter_max_length_on_error (0 by default) does the same for
+-- statements that fail.  Both are superuser settings: set here per role, by
+-- ALTER ROLE, for every database; they apply to sessions that log in as the
+-- role (not to members of it that log in under their own name).  false
+-- leaves the role's settings alone.
+CREATE FUNCTION acctsec.grant_app_role(role regrole, hide_parameters boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -78,6 +88,11 @@ BEGIN
         -- regprocedure and regrole print schema-qualified and quoted here
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
     END LOOP;
+    -- a predefined role (pg_*) takes no settings; no session logs in as one
+    IF hide_parameters AND NOT pg_catalog.starts_with(role::pg_catalog.text, 'pg_') THEN
+        EXECUTE pg_catalog.format('ALTER ROLE %s SET log_parameter_max_length = 0', role);
+        EXECUTE pg_catalog.format('ALTER ROLE %s SET log_parameter_max_length_on_error = 0', role);
+    END IF;
 END
 $$;
 
@@ -100,6 +115,6 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION
-    acctsec.grant_app_role(regrole),
+    acctsec.grant_app_role(regrole, boolean),
     acctsec.revoke_app_role(regrole)
 FROM PUBLIC;

@@ -5,7 +5,9 @@
 #     log table with the same reader indexes), and with acctsec.audit().
 #     Prints each time, the cost each trigger adds, and their ratio.
 #  2. pgbench: short audited write transactions with 1 and 8 clients, to show
-#     that concurrent writers do not serialise on the chain.
+#     that concurrent writers do not serialise on the chain (sealed at commit).
+#  3. audit_verify() of the whole log vs from a checkpoint taken before the
+#     last 1,000 rows, and audit_purge() vs a DELETE of the PL/pgSQL log.
 # Not a test; figures are noisy on a shared machine.
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
@@ -115,5 +117,23 @@ awk -v t1=$t1 -v t8=$t8 -v p1=$p1 -v p8=$p8 -v s=$SECS -v ok=$ok -v lanes=$lanes
   printf "  1 client  %10.0f %10.0f\n  8 clients %10.0f %10.0f\n", t1, p1, t8, p8;
   printf "  8 / 1: audited %.2fx (target >= 1.5), no trigger %.2fx (what this machine allows)\n", t8 / t1, p8 / p1;
   printf "  lanes used: %d; chain verifies: %s\n", lanes, ok;
+}'
+
+# --- verification from a checkpoint, and purge ---------------------------------------
+cp=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.audit_checkpoint()")
+time_ms "UPDATE t_acctsec SET n = n + 1 WHERE id <= 1000" >/dev/null
+rows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log")
+vfull=$(time_ms "SELECT * FROM acctsec.audit_verify()")
+vcp=$(time_ms "SELECT * FROM acctsec.audit_verify(ARRAY['$cp'])")
+okcp=$("${PSQL[@]}" -d $DB -c "SELECT ok || ' ' || checked FROM acctsec.audit_verify(ARRAY['$cp'])")
+prows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM plpgsql_audit_log")
+pa=$(time_ms "SELECT acctsec.audit_purge('0')")
+pd=$(time_ms "DELETE FROM plpgsql_audit_log")
+awk -v n=$rows -v f=$vfull -v c=$vcp -v okcp="$okcp" -v pa=$pa -v pd=$pd -v pn=$prows 'BEGIN {
+  split(okcp, o, " ");
+  printf "verification: whole log %d rows in %.0f ms (%.0f rows/s); from a checkpoint %d rows in %.0f ms (ok %s); %.0fx faster\n",
+         n, f, n / (f / 1000), o[2], c, o[1], f / c;
+  printf "purge of every row: acctsec.audit_purge %.0f ms (%d rows), DELETE of the PL/pgSQL log %.0f ms (%d rows): %.2fx\n",
+         pa, n, pd, pn, pa / pd;
 }'
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"

@@ -14,9 +14,9 @@
 # durability (both on), where the peer's per-request write costs a WAL flush
 # at every commit.  session_check runs in the steady state of its touch (see
 # steady_state) and the share of checks that wrote is printed.
-# acctsec.secret_key is configured, as docs/keys.md
-# recommends, with acctsec preloaded as a configured key requires (without
-# a key, the database key is read once per transaction).
+# a key is configured (acctsec.secret_key_file), as docs/keys.md recommends
+# (without one, the database key is read once per transaction; the key file
+# is read once per transaction too).
 # Prints transactions per second and the ratios.  Not a test.
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
@@ -25,8 +25,10 @@ N=${BENCH_SESSIONS:-100000}
 SECS=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-8}
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-"${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM SET session_preload_libraries = 'acctsec'" -c "ALTER SYSTEM SET acctsec.secret_key = '$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')'" \
-  -c "SELECT pg_reload_conf()" >/dev/null
+KEYFILE=$("${PSQL[@]}" -d postgres -c "SHOW data_directory")/acctsec_bench_sessions.key
+printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" "SELECT pg_reload_conf();" \
+  | "${PSQL[@]}" -d postgres -v k="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -v f="$KEYFILE" >/dev/null
+chmod 0600 "$KEYFILE"   # COPY makes it 0644
 sleep 1
 "${PSQL[@]}" -d $DB <<SQL
 CREATE EXTENSION acctsec;
@@ -119,7 +121,7 @@ run() {
     printf "  PL/pgSQL peer (digest, UPDATE)   %10.0f tps\n", p;
     printf "  bare indexed lookup of the hash  %10.0f tps\n", b;
     printf "  acctsec.session_check, no write due %7.0f tps\n", r;
-    printf "  acctsec / peer: %.2fx (target >= 3x)   acctsec / bare: %.0f%% (target >= 70%%)\n", a / p, 100 * a / b;
+    printf "  acctsec / peer: %.2fx (target >= 3.5x)   acctsec / bare: %.0f%% (target >= 85%%)\n", a / p, 100 * a / b;
     printf "  with no write due: acctsec / peer: %.2fx   acctsec / bare: %.0f%%\n", r / p, 100 * r / b;
   }'
 }
@@ -129,5 +131,5 @@ run "harness settings (fsync off, synchronous_commit off)"
 sleep 1
 run "production durability (fsync on, synchronous_commit on)"
 "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
-  -c "ALTER SYSTEM RESET acctsec.secret_key" -c "ALTER SYSTEM RESET session_preload_libraries" -c "SELECT pg_reload_conf()" >/dev/null
+  -c "ALTER SYSTEM RESET acctsec.secret_key_file" -c "SELECT pg_reload_conf()" >/dev/null
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"

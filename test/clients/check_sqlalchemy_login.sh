@@ -5,7 +5,9 @@
 # The model must read acctsec's failed_login_attempts, locked_until,
 # last_login_at and login_count, also after the ORM saved a stale object
 # (every column written back), and an old bcrypt hash must come back as
-# Argon2id after a successful login.
+# Argon2id after a successful login (the application reads only
+# acctsec.login, so the link says password_rehash = argon2id: bare bcrypt
+# strings are otherwise left as they are, for readers like bcryptjs).
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
 DB=acctsec_sqlalchemy
@@ -18,11 +20,29 @@ ALTER DATABASE acctsec_sqlalchemy SET acctsec.max_failed_attempts = 3;
 SQL
 
 ACCTSEC_DB=$DB /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY'
-import crypt, datetime, os, sys
+import datetime, os, sys
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy.orm.attributes import flag_modified
+
+# an application's old bcrypt hash: Python's crypt module, or libcrypt
+# directly where Python 3.13 (Debian 13 on) no longer has the module
+try:
+    import crypt
+
+    def bcrypt_cost5(pw):
+        return crypt.crypt(pw, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** 5))
+except ImportError:
+    import ctypes
+    _lib = ctypes.CDLL("libcrypt.so.1")
+    _lib.crypt_gensalt.restype = ctypes.c_char_p
+    _lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    _lib.crypt.restype = ctypes.c_char_p
+    _lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+
+    def bcrypt_cost5(pw):
+        return _lib.crypt(pw.encode(), _lib.crypt_gensalt(b"$2b$", 5, None, 0)).decode()
 
 Base = declarative_base()
 
@@ -67,19 +87,20 @@ with Session(app, expire_on_commit=False) as s:
     pw = s.execute(text("SELECT acctsec.password_hash(:p)"), {"p": "s3cret pass"}).scalar_one()
     alice = User(email="alice@example.com", password_hash=pw)
     bob = User(email="bob@example.com",
-               password_hash=crypt.crypt("bob's old pass", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** 5)))
+               password_hash=bcrypt_cost5("bob's old pass"))
     s.add_all([alice, bob])
     s.commit()
     alice_id, bob_id = alice.id, bob.id
 
 # the administrator links the table (mirroring detected from the column names)
 with admin.begin() as c:
-    c.execute(text("SELECT acctsec.link_account_table('users', 'id')"))
+    c.execute(text("""SELECT acctsec.link_account_table('users', 'id', '{"password_rehash": "argon2id"}')"""))
     mirror = c.execute(text("SELECT mirror FROM acctsec.linked_tables")).scalar_one()
 check("detected mapping %s" % sorted(mirror.items()),
       mirror == {"failed_attempts": "failed_login_attempts", "locked_until": "locked_until",
                  "last_login_at": "last_login_at", "login_count": "login_count",
-                 "totp_enabled": "two_factor_enabled", "password_hash": "password_hash"})
+                 "totp_enabled": "two_factor_enabled", "password_hash": "password_hash",
+                 "password_rehash": "argon2id"})
 
 def login(account, password):
     with Session(app) as s:

@@ -4,7 +4,8 @@
 # NOT NULL TIMESTAMP(3) with no default: Prisma's client fills it itself),
 # applied by psql as `prisma migrate deploy` would.  Raw SQL then works:
 # an INSERT without the column succeeds, and UPDATEs move it, in
-# milliseconds as the column's precision says.
+# milliseconds as the column's precision says, and in UTC (what Prisma
+# stores and reads back there) even from a session in New York.
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
 DB=acctsec_ua_prisma
@@ -50,11 +51,12 @@ INSERT INTO "User" (email, "updatedAt") VALUES ('client@example.com', '2000-01-0
 -- raw SQL from another service: no updatedAt at all (NOT NULL, no default)
 INSERT INTO "User" (email) VALUES ('raw@example.com');
 INSERT INTO "Post" (title, "authorId") SELECT 'post by ' || email, id FROM "User";
+SET TimeZone = 'America/New_York';
 BEGIN;
 UPDATE "User" SET name = 'renamed' WHERE email = 'client@example.com';
 UPDATE "Post" SET title = upper(title);
-SELECT 'client row: ' || ("updatedAt" = now()::timestamp(3)) FROM "User" WHERE email = 'client@example.com';
-SELECT 'posts: ' || bool_and("updatedAt" = now()::timestamp(3)) FROM "Post";
+SELECT 'client row: ' || ("updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)) FROM "User" WHERE email = 'client@example.com';
+SELECT 'posts: ' || bool_and("updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)) FROM "Post";
 SELECT 'milliseconds only: ' || bool_and(extract(microseconds FROM "updatedAt")::int % 1000 = 0) FROM "Post";
 COMMIT;
 SELECT 'raw insert filled: ' || ("updatedAt" IS NOT NULL) FROM "User" WHERE email = 'raw@example.com';

@@ -20,7 +20,10 @@ print("SQLAlchemy", sa.__version__)
 url = sa.engine.URL.create("postgresql+psycopg2", username=os.environ["PGUSER"],
                            database=os.environ["ACCTSEC_DB"],
                            query={"host": os.environ["PGHOST"], "port": os.environ["PGPORT"]})
-engine = sa.create_engine(url, future=True)
+# A session in New York: the naive column still gets UTC, as SQLAlchemy
+# applications write it (datetime.utcnow()); timestamptz is unaffected.
+engine = sa.create_engine(url, future=True,
+                          connect_args={"options": "-c TimeZone=America/New_York"})
 Base = declarative_base()
 
 class User(Base):            # the usual SQLAlchemy timestamps: aware, server default
@@ -68,8 +71,8 @@ with engine.begin() as c:   # raw SQL that does not mention the column: bumped
     c.execute(sa.text("UPDATE posts SET title = 'raw'"))
     row = c.execute(sa.text(
         "SELECT (SELECT updated_at = now() FROM users),"
-        "       (SELECT updated_at = now()::timestamp FROM posts)")).one()
-    print("raw UPDATE: users.updated_at = now():", row[0], " posts.updated_at = now()::timestamp:", row[1])
+        "       (SELECT updated_at = (now() AT TIME ZONE 'UTC')::timestamp FROM posts)")).one()
+    print("raw UPDATE: users.updated_at = now():", row[0], " posts.updated_at = now() in UTC:", row[1])
     if not (row[0] and row[1]):
         fail("raw UPDATE did not move updated_at")
 

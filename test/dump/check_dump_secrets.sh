@@ -13,7 +13,7 @@ rm -rf "$W"; mkdir -p "$W"; chmod 700 "$W"
 fail=0
 
 cleanup() {
-  "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET acctsec.secret_key" -c "ALTER SYSTEM RESET session_preload_libraries" -c "SELECT pg_reload_conf()" >/dev/null || true
+  "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET acctsec.secret_key_file" -c "SELECT pg_reload_conf()" >/dev/null || true
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
   rm -rf "$W"
 }
@@ -100,10 +100,12 @@ run_case "database key (default)"
 
 # with a configured key
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/key"
-# (ALTER SYSTEM knows the setting, and checks the value, once the library is loaded)
-# (a configured key needs every session to load acctsec first: docs/keys.md)
-printf '%s\n' "LOAD 'acctsec';" "ALTER SYSTEM SET acctsec.secret_key = :'k';" \
-  "ALTER SYSTEM SET session_preload_libraries = 'acctsec';" | "${PSQL[@]}" -d postgres -v k="$(cat "$W/key")"
+# (in a key file, acctsec.secret_key_file: COPY writes it as the server's
+# user, chmod makes it 0600, as acctsec requires)
+KEYFILE=$("${PSQL[@]}" -d postgres -c "SHOW data_directory")/acctsec_dump_secrets.key
+printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" \
+  | "${PSQL[@]}" -d postgres -v k="$(cat "$W/key")" -v f="$KEYFILE"
+chmod 0600 "$KEYFILE"
 "${PSQL[@]}" -d postgres -c "SELECT pg_reload_conf()" >/dev/null
 sleep 1
 run_case "configured acctsec.secret_key"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Keys and rotation with real settings (ALTER SYSTEM + reload):
+# Keys and rotation with a real key file (acctsec.secret_key_file, set with
+# ALTER SYSTEM + reload; the file is read in every transaction):
 #  - from the default database key to a configured acctsec.secret_key, then
 #    a rotation to a new key with the old one as acctsec.secret_key_previous;
 #    rotate_secrets re-encrypts every TOTP secret; backup-code hashes keep
@@ -7,7 +8,9 @@
 #  - a key that is gone, or a wrong key, is the one vague error (39000);
 #  - a value the server rejects from its configuration makes key use fail
 #    (22023) instead of silently falling back to the database key;
-#  - who can read the key setting, with and without preloading;
+#  - a key file that others can read, or that is not a key file, is refused;
+#  - who can read the key (test/keys/check_key_preloading.sh covers the key
+#    in the setting acctsec.secret_key, which needs shared_preload_libraries);
 #  - no key ever reaches the server log.
 # Keys, secrets and codes stay in files under $ACCTSEC_TMP.
 set -eu -o pipefail
@@ -22,18 +25,22 @@ sql_err() { local q=$1; shift; printf '%s\n' '\set ON_ERROR_STOP 0' '\set VERBOS
 fail=0
 expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi; }
 
-# settings, from files; LOAD makes the server know and check them
+# keys, from files, into the key file in the data directory; COPY writes it
+# as the server's user, chmod makes it 0600, as acctsec requires
+KEYFILE=$("${PSQL[@]}" -d postgres -c "SHOW data_directory")/acctsec_keys.key
 set_keys() { # current-key-file previous-key-file (either may be /dev/null)
-  printf '%s\n' "LOAD 'acctsec';" \
-    "ALTER SYSTEM SET acctsec.secret_key = :'k';" \
-    "ALTER SYSTEM SET acctsec.secret_key_previous = :'p';" \
+  printf '%s\n' "COPY (SELECT k FROM (VALUES (1, :'k'), (2, :'p')) v(n, k) WHERE k <> '' ORDER BY n) TO :'f';" \
+    | "${PSQL[@]}" -d postgres -v k="$(cat "$1")" -v p="$(cat "$2")" -v f="$KEYFILE" >/dev/null
+  chmod 0600 "$KEYFILE"   # COPY makes it 0644
+  printf '%s\n' "LOAD 'acctsec';" "ALTER SYSTEM RESET acctsec.secret_key;" "ALTER SYSTEM RESET acctsec.secret_key_previous;" \
+    "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" \
     "SELECT pg_reload_conf();" \
-    | "${PSQL[@]}" -d postgres -v k="$(cat "$1")" -v p="$(cat "$2")" >/dev/null
+    | "${PSQL[@]}" -d postgres -v f="$KEYFILE" >/dev/null 2>&1
   sleep 1
 }
 reset_all() {
   "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET acctsec.secret_key" \
-    -c "ALTER SYSTEM RESET acctsec.secret_key_previous" -c "ALTER SYSTEM RESET session_preload_libraries" \
+    -c "ALTER SYSTEM RESET acctsec.secret_key_previous" -c "ALTER SYSTEM RESET acctsec.secret_key_file" \
     -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 }
 cleanup() {
@@ -51,9 +58,6 @@ sql "CREATE EXTENSION acctsec"
 # codes a few steps ahead, so that one account can verify several times in a
 # run without waiting for the clock (each accepted step must be later)
 sql "ALTER DATABASE $DB SET acctsec.totp_window = 10"
-# a configured key needs every session to load acctsec first (see 7.)
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET session_preload_libraries = 'acctsec'" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 1
 next_code_ok() { # account secret-file: does the next step's code verify?
   sql "SELECT acctsec.totp_verify(:'a', acctsec.totp(acctsec.base32_decode(:'s'), now() + make_interval(secs => 30 * :n), 6, 30, :'alg'))" \
     -v a="$1" -v s="$(cat "$2")" -v n="$3" -v alg="${4:-SHA1}"
@@ -70,7 +74,7 @@ db_key=$(sql "SELECT key_id FROM acctsec.key_status() WHERE source = 'database' 
 expect "the database key is current" 8 "${#db_key}"
 expect "secrets sealed under it" "$db_key" "$(key_ids)"
 
-echo "== 2. configure acctsec.secret_key (k1): old values still open, rotate_secrets moves them"
+echo "== 2. configure a key (k1, in the key file): old values still open, rotate_secrets moves them"
 set_keys "$W/k1" "$W/none"
 k1=$(sql "SELECT key_id FROM acctsec.key_status() WHERE source = 'acctsec.secret_key' AND is_current")
 expect "k1 is current" 8 "${#k1}"
@@ -114,43 +118,52 @@ expect "with the right key back, rot-a verifies" t "$(next_code_ok rot-a "$W/sa"
 
 echo "== 6. a key setting the server rejects: key use fails, no silent fallback"
 # Before the library is loaded in a session, the setting is only a
-# placeholder: SET makes one, and ALTER SYSTEM then writes the value unchecked
-# (here in a session that skips the preloading).
-printf '%s\n' "SET acctsec.secret_key = 'x';" "ALTER SYSTEM SET acctsec.secret_key = 'not-a-valid-key-value';" "SELECT pg_reload_conf();" \
-  | PGOPTIONS="-c session_preload_libraries=" "${PSQL[@]}" -d postgres >/dev/null
+# placeholder: SET makes one, and ALTER SYSTEM then writes the value unchecked.
+printf '%s\n' "SET acctsec.secret_key = 'x';" "ALTER SYSTEM SET acctsec.secret_key = 'not-a-valid-key-value';" \
+  "ALTER SYSTEM RESET acctsec.secret_key_file;" "SELECT pg_reload_conf();" \
+  | "${PSQL[@]}" -d postgres >/dev/null
 sleep 1
 expect "totp_verify refuses to run on an invalid configured key" \
-  "WARNING:  acctsec.secret_key must be 64 hexadecimal digits DETAIL:  The value given is not shown. HINT:  Generate a key with: openssl rand -hex 32 ERROR:  acctsec.secret_key is set to an invalid value 22023" \
+  "WARNING:  acctsec.secret_key must be 64 hexadecimal digits ERROR:  acctsec.secret_key is set to an invalid value 22023" \
   "$(sql_err "SELECT acctsec.totp_verify('rot-a', '123456');")"
 expect "enrolment too (nothing is sealed under a fallback key)" \
-  "WARNING:  acctsec.secret_key must be 64 hexadecimal digits DETAIL:  The value given is not shown. HINT:  Generate a key with: openssl rand -hex 32 ERROR:  acctsec.secret_key is set to an invalid value 22023" \
+  "WARNING:  acctsec.secret_key must be 64 hexadecimal digits ERROR:  acctsec.secret_key is set to an invalid value 22023" \
   "$(sql_err "SELECT acctsec.totp_enroll('rot-c');")"
 set_keys "$W/k2" "$W/none"
 expect "a valid key again: back to work" t "$(next_code_ok rot-a "$W/sa" 4)"
 
-echo "== 7. who can read the key setting"
-"${PSQL[@]}" -d postgres -c "CREATE ROLE regress_keys_app LOGIN" >/dev/null
-# with session_preload_libraries = 'acctsec' (set above): nobody but superusers
-shown=$(printf '%s\n' '\set ON_ERROR_STOP 0' 'SHOW acctsec.secret_key;' | "${PSQL[@]}" -d $DB -U regress_keys_app 2>&1 || true)
-expect "a non-superuser's fresh session cannot read the key" \
-  'ERROR:  must be superuser or have privileges of pg_read_all_settings to examine "acctsec.secret_key"' "$shown"
-shown=$(printf '%s\n' '\set ON_ERROR_STOP 0' 'SELECT setting FROM pg_settings WHERE name = $$acctsec.secret_key$$;' \
-  | "${PSQL[@]}" -d $DB -U regress_keys_app 2>&1 || true)
-expect "nor through pg_settings" "" "$shown"
-# without preloading, a fresh session that has not loaded acctsec holds the
-# key as a placeholder that PostgreSQL shows to anyone: acctsec refuses to
-# use a configured key then, so the configuration cannot stay unnoticed
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM RESET session_preload_libraries" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 1
-shown=$(printf '%s\n' 'SELECT current_setting($$acctsec.secret_key$$, true) = :'"'"'k'"'"' AS readable;' \
-  | "${PSQL[@]}" -d $DB -U regress_keys_app -v k="$(cat "$W/k2")" 2>&1 || true)
-echo "note: without preloading, a non-superuser's fresh session reads the configured key (PostgreSQL placeholder): $shown"
-expect "so without preloading a configured key is refused" \
-  "ERROR:  acctsec.secret_key is set but acctsec was not preloaded 55000" \
+echo "== 7. a key file others can read, or that holds no key, is refused"
+chmod 0644 "$KEYFILE"
+expect "mode 0644" "ERROR:  could not use the key file \"$KEYFILE\" (acctsec.secret_key_file) F0000" \
   "$(sql_err "SELECT acctsec.totp_verify('rot-a', '123456');")"
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET session_preload_libraries = 'acctsec'" -c "SELECT pg_reload_conf()" >/dev/null
+chmod 0640 "$KEYFILE"
+expect "mode 0640 (group)" "ERROR:  could not use the key file \"$KEYFILE\" (acctsec.secret_key_file) F0000" \
+  "$(sql_err "SELECT acctsec.totp_enroll('rot-c');")"
+chmod 0600 "$KEYFILE"
+expect "mode 0600 again: back to work" t "$(next_code_ok rot-a "$W/sa" 5)"
+printf '%s\n' "COPY (SELECT 'not-a-valid-key-value') TO :'f';" | "${PSQL[@]}" -d postgres -v f="$KEYFILE"
+expect "a file that is not a key file" "ERROR:  could not use the key file \"$KEYFILE\" (acctsec.secret_key_file) F0000" \
+  "$(sql_err "SELECT acctsec.totp_verify('rot-a', '123456');")"
+printf '%s\n' "COPY (SELECT k FROM (VALUES (:'a'), (:'b'), (:'c')) v(k)) TO :'f';" \
+  | "${PSQL[@]}" -d postgres -v f="$KEYFILE" -v a="$(cat "$W/k1")" -v b="$(cat "$W/k2")" -v c="$(cat "$W/k3")"
+expect "three keys" "ERROR:  could not use the key file \"$KEYFILE\" (acctsec.secret_key_file) F0000" \
+  "$(sql_err "SELECT acctsec.totp_verify('rot-a', '123456');")"
+printf '%s\n' "LOAD 'acctsec';" "ALTER SYSTEM SET acctsec.secret_key = :'k';" "SELECT pg_reload_conf();" \
+  | "${PSQL[@]}" -d postgres -v k="$(cat "$W/k2")" >/dev/null 2>&1
 sleep 1
-expect "preloaded again, acctsec works as before" t "$(next_code_ok rot-a "$W/sa" 5)"
+expect "a key in the file and one in the setting: refused" "ERROR:  acctsec.secret_key_file and acctsec.secret_key are both set 22023" \
+  "$(sql_err "SELECT acctsec.totp_verify('rot-a', '123456');" | sed 's/^WARNING: .*ERROR:/ERROR:/')"
+set_keys "$W/k2" "$W/none"
+expect "the key file again: back to work" t "$(next_code_ok rot-a "$W/sa" 6)"
+"${PSQL[@]}" -d postgres -c "CREATE ROLE regress_keys_app LOGIN" >/dev/null
+for d in $DB template1; do
+  expect "a non-superuser in $d finds the key in no setting" 0 \
+    "$(sql "SELECT count(*) FROM pg_settings WHERE setting ILIKE '%' || :'k' || '%'" -U regress_keys_app -d $d -v k="$(cat "$W/k2")")"
+  expect "nor through current_setting" "" \
+    "$(sql "SELECT coalesce(current_setting('acctsec.secret_key', true), '')" -U regress_keys_app -d $d)"
+  expect "and cannot read the file" "ERROR:  permission denied for function pg_read_file 42501" \
+    "$(sql_err "SELECT pg_read_file(current_setting('acctsec.secret_key_file'));" -U regress_keys_app -d $d)"
+done
 
 echo "== 8. no key in the server log"
 # PostgreSQL's own reload message "parameter ... changed to ..." (postmaster,

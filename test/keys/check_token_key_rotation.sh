@@ -4,24 +4,24 @@
 # made under key 1 keep working while key 1 is acctsec.secret_key_previous;
 # once key 1 is gone they are simply invalid (no row, NULL: never an error,
 # and session_rotate revokes nothing), while key 2's still work.  Each step
-# is a new session, with acctsec in session_preload_libraries, as a
-# configured key requires.
+# is a new session.  The keys are in a key file (acctsec.secret_key_file),
+# which needs no preloading.
 set -eu -o pipefail
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
 DB=acctsec_token_keys
 W=$ACCTSEC_TMP/token_keys
 mkdir -p "$W"
+KEYFILE=$("${PSQL[@]}" -d postgres -c "SHOW data_directory")/acctsec_token_keys.key
 set_keys() { # current previous (hex or empty)
-  printf '%s\n' "LOAD 'acctsec';" \
-    "ALTER SYSTEM SET acctsec.secret_key = :'k';" \
-    "ALTER SYSTEM SET acctsec.secret_key_previous = :'p';" \
+  printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT k FROM (VALUES (1, :'k'), (2, :'p')) v(n, k) WHERE k <> '' ORDER BY n) TO :'f';" \
+    "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" \
     "SELECT pg_reload_conf();" \
-    | "${PSQL[@]}" -d postgres -v k="$1" -v p="$2" >/dev/null
+    | "${PSQL[@]}" -d postgres -v k="$1" -v p="$2" -v f="$KEYFILE" >/dev/null
+  chmod 0600 "$KEYFILE"   # COPY makes it 0644; acctsec wants it the server's alone
   sleep 1
 }
 cleanup() {
-  "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET acctsec.secret_key" \
-    -c "ALTER SYSTEM RESET acctsec.secret_key_previous" -c "ALTER SYSTEM RESET session_preload_libraries" \
+  "${PSQL[@]}" -d postgres -c "LOAD 'acctsec'" -c "ALTER SYSTEM RESET acctsec.secret_key_file" \
     -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 }
@@ -34,8 +34,6 @@ q() { # query, then psql options (variables are interpolated from stdin only)
 k1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 k2=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET session_preload_libraries = 'acctsec'" -c "SELECT pg_reload_conf()" >/dev/null
-sleep 1
 sql -c "CREATE EXTENSION acctsec"
 
 issue() { # name: a session token and a one-time token, kept in files

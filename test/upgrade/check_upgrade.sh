@@ -59,6 +59,13 @@ SELECT format('ALTER EXTENSION acctsec DROP %s', pg_describe_object(classid, obj
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'acctsec')
+  -- recent releases (17.x, 18) list array types and a table's row type as
+  -- members too; they leave with their element type or table
+  AND NOT (classid = 'pg_type'::regclass
+           AND objid IN (SELECT typarray FROM pg_type WHERE typarray <> 0
+                         UNION
+                         SELECT t.oid FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                         WHERE c.relkind <> 'c'))
 ORDER BY 1 \gexec
 SQL
   echo "== objects (pg_dump --schema-only)" >>"$f"

@@ -1,0 +1,61 @@
+-- The hot paths (issue 19): no work for a feature not in use, and each call
+-- of login_attempt sees what the calls before it did, also within one
+-- statement.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS acctsec;
+RESET client_min_messages;
+SET track_functions = 'all';
+
+-- The mirroring trigger on acctsec.accounts fires only while a linked table
+-- mirrors account state (counted by the function statistics of this
+-- transaction).  Other files' links are set aside for the transaction.
+BEGIN;
+DELETE FROM acctsec.linked_tables;
+SELECT (acctsec.login_attempt('hp_ann', false)).status;
+SELECT (acctsec.login_attempt('hp_ann', true)).status;
+SELECT coalesce(sum(calls), 0) AS mirror_calls
+  FROM pg_stat_xact_user_functions WHERE funcname = 'mirror_account_state';
+-- a link that mirrors only the password hash mirrors no account state
+CREATE TABLE hp_users (id text PRIMARY KEY, pw text, failed_login_attempts int DEFAULT 0);
+INSERT INTO hp_users VALUES ('hp_ann', NULL, 0);
+SELECT acctsec.link_account_table('hp_users', 'id', '{"password_hash": "pw"}');
+SELECT (acctsec.login_attempt('hp_ann', false)).status;
+SELECT coalesce(sum(calls), 0) AS mirror_calls
+  FROM pg_stat_xact_user_functions WHERE funcname = 'mirror_account_state';
+-- once a link mirrors the failure counter, every change reaches it
+SELECT acctsec.link_account_table('hp_users', 'id', '{"failed_attempts": "failed_login_attempts"}');
+SELECT (acctsec.login_attempt('hp_ann', false)).status;
+SELECT failed_login_attempts FROM hp_users;
+SELECT sum(calls) > 0 AS mirror_fired
+  FROM pg_stat_xact_user_functions WHERE funcname = 'mirror_account_state';
+ROLLBACK;
+
+-- A throttle set by an earlier call of the same statement refuses the calls
+-- after it, a right password included.
+SET acctsec.network_max_accounts = 3;
+SELECT i, (acctsec.login_attempt('hp_s' || i, i > 4, '198.51.100.77')).status
+  FROM generate_series(1, 5) i;
+SELECT acctsec.unthrottle('198.51.100.77');
+RESET acctsec.network_max_accounts;
+
+-- A session_check whose touch is its transaction's only write commits
+-- without waiting for the WAL flush; the setting does not outlive that
+-- commit, and the touch is committed like any write.
+SET synchronous_commit = on;
+SELECT (acctsec.session_start('hp_sess', '192.0.2.9', 'test')).token AS tok \gset
+UPDATE acctsec.account_sessions SET last_seen_at = last_seen_at - interval '1 hour'
+ WHERE account = 'hp_sess';
+SELECT account FROM acctsec.session_check(:'tok');
+SHOW synchronous_commit;
+SELECT now() - last_seen_at < interval '1 minute' AS touched
+  FROM acctsec.account_sessions WHERE account = 'hp_sess';
+-- with another write in the transaction, the commit stays synchronous
+BEGIN;
+UPDATE acctsec.account_sessions SET last_seen_at = last_seen_at - interval '1 hour'
+ WHERE account = 'hp_sess';
+SELECT account FROM acctsec.session_check(:'tok');
+COMMIT;
+SHOW synchronous_commit;
+SELECT acctsec.forget_account('hp_sess');
+RESET synchronous_commit;

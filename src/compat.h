@@ -1,0 +1,83 @@
+/*
+ * compat.h
+ *		Every difference between the PostgreSQL major versions acctsec builds
+ *		against (15, 17 and 18; 16 too, untested), and nothing else.  The code
+ *		is written against the newest API; what an older server lacks is
+ *		supplied here, so no other file tests PG_VERSION_NUM.
+ */
+#ifndef ACCTSEC_COMPAT_H
+#define ACCTSEC_COMPAT_H
+
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "utils/acl.h"
+#include "utils/timestamp.h"
+
+#if PG_VERSION_NUM < 150000
+#error "acctsec needs PostgreSQL 15 or later"
+#endif
+
+/*
+ * 16 replaced pg_class_ownercheck() and its siblings with one
+ * object_ownercheck(classid, objectid, roleid).  acctsec only asks about
+ * relations.
+ */
+#if PG_VERSION_NUM < 160000
+static inline bool
+object_ownercheck(Oid classid, Oid objectid, Oid roleid)
+{
+	if (classid != RelationRelationId)
+		elog(ERROR, "acctsec: object_ownercheck() for class %u is not supported before PostgreSQL 16",
+			 classid);
+	return pg_class_ownercheck(objectid, roleid);
+}
+#endif
+
+/*
+ * 17 renamed backend ids to proc numbers (storage/backendid.h became
+ * storage/procnumber.h, MyBackendId became MyProcNumber).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#else
+#include "storage/backendid.h"
+#define MyProcNumber MyBackendId
+#endif
+
+/*
+ * 16 gave AdjustTimestampForTypmod() a soft-error context; with none it
+ * raises the error itself, as before.
+ */
+#if PG_VERSION_NUM >= 160000
+#define acctsec_adjust_timestamp(ts, typmod) \
+	((void) AdjustTimestampForTypmod((ts), (typmod), NULL))
+#else
+#define acctsec_adjust_timestamp(ts, typmod) \
+	AdjustTimestampForTypmod((ts), (typmod))
+#endif
+
+/*
+ * 16 added ExecInsertIndexTuples()'s onlySummarizing (true only for the
+ * summarizing indexes of a HOT update).  acctsec inserts new rows: false.
+ */
+#if PG_VERSION_NUM >= 160000
+#define acctsec_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define acctsec_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/* 18 gave index_beginscan() an instrumentation argument (NULL: none). */
+#if PG_VERSION_NUM >= 180000
+#define acctsec_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
+#else
+#define acctsec_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
+#endif
+
+#endif							/* ACCTSEC_COMPAT_H */
