@@ -943,15 +943,24 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 	resp = json_member_object(top, "response");
 	if (resp == NULL)
 		reject(&c, "response.response is missing");
-	else if (check_client_data(resp, "webauthn.get", &c, &cd))
+	else
 	{
-		/* the challenge is consumed whatever the outcome */
-		text	   *owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
-														 cstring_to_text(PURPOSE_LOGIN),
-														 true);
+		bool		client_data_ok = check_client_data(resp, "webauthn.get", &c, &cd);
 
-		if (!same_account(owner, account))
-			reject(&c, "challenge is not a live login challenge of this account");
+		/*
+		 * The challenge, once read, is consumed whatever the outcome (a
+		 * wrong origin included), so that no response built on it is tried
+		 * twice.
+		 */
+		if (cd.token != NULL)
+		{
+			text	   *owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
+															 cstring_to_text(PURPOSE_LOGIN),
+															 true);
+
+			if (client_data_ok && !same_account(owner, account))
+				reject(&c, "challenge is not a live login challenge of this account");
+		}
 	}
 	if (c.reason == NULL)
 	{

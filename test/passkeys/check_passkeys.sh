@@ -251,6 +251,12 @@ def login_refused(what, build, needle, event="passkey.rejected", auth=None):
     check("login refused: " + what, ok, (code, row, ev))
 
 login_refused("wrong origin", lambda a, o: a.login(o, origin="https://evil.example"), "origin")
+o = login_begin("alice")
+login_finish(es.login(o, origin="https://evil.example"))
+code, row = login_finish(es.login(o))
+check("login refused: a challenge refused once (wrong origin) is used up",
+      code == "00000" and row[0] == "failed" and "challenge" in (last_event("alice")[1] or ""),
+      (code, row, last_event("alice")))
 login_refused("wrong type", lambda a, o: a.login(o, type_="webauthn.create"), "type")
 login_refused("wrong rpId", lambda a, o: a.login(o, rp_id="evil.example"), "rpIdHash")
 login_refused("UP missing", lambda a, o: a.login(o, flags=FLAG_UV), "UP")
