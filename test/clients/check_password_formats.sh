@@ -35,6 +35,15 @@ DB=acctsec_pwformats
 rc=0
 PGDATABASE=$DB HERE=$HERE LOG=${ACCTSEC_TMP:-}/server.log /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY' || rc=$?
 import base64, json, os, random, re, secrets, subprocess, sys
+from importlib import metadata as _metadata
+
+
+def version_of(dist):
+    # Werkzeug 3 (Debian 13 on) dropped __version__; the package metadata has it
+    try:
+        return _metadata.version(dist)
+    except _metadata.PackageNotFoundError:
+        return "?"
 try:
     import crypt as _crypt
 
@@ -279,7 +288,7 @@ while tried < 10:
     agreed += out == h
 print("%d acctsec hashes, %d reproduced by the argon2 CLI" % (tried, agreed))
 print("Django %s, Werkzeug %s, passlib %s, bcrypt %s, argon2-cffi %s" % (
-    django.__version__, werkzeug.__version__, __import__("passlib").__version__, bcrypt.__version__, argon2.__version__))
+    django.__version__, version_of("werkzeug"), version_of("passlib"), version_of("bcrypt"), version_of("argon2-cffi")))
 sys.exit(0 if bad == 0 and login_bad == 0 and agreed == tried else 1)
 PY
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"

@@ -33,7 +33,12 @@ require "active_record"
 require "bcrypt"
 ActiveRecord::Base.establish_connection(adapter: "postgresql", host: ENV["PGHOST"], port: ENV["PGPORT"],
                                         database: ENV["DB"], username: ENV["ROLE"])
-ActiveRecord::Base.default_timezone = :utc      # Rails' default
+# Rails' default; ActiveRecord 7 moved the setting from Base to the module
+if ActiveRecord.respond_to?(:default_timezone=)
+  ActiveRecord.default_timezone = :utc
+else
+  ActiveRecord::Base.default_timezone = :utc
+end
 require_relative "app/models/application_record"
 require_relative "app/models/concerns/acctsec_authenticatable"
 require_relative "app/models/user"
