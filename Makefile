@@ -26,6 +26,8 @@ OBJS = \
 	src/pwformat.o \
 	src/tokens.o \
 	src/sessions.o \
+	src/passkeys.o \
+	src/webauthn.o \
 	src/spi_util.o
 PGFILEDESC = "acctsec - application account security"
 
@@ -64,6 +66,7 @@ REGRESS = \
 	tokens \
 	sessions \
 	lockout_revocation \
+	passkeys \
 	hostile \
 	attack \
 	metrics \
@@ -86,7 +89,7 @@ ISOLATION = \
 	password_change_rehash
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
-SHLIB_LINK = -lsodium -lcrypt -lcrypto
+SHLIB_LINK = -lsodium -lcrypt -lcbor -lcrypto
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

@@ -35,6 +35,7 @@ _PG_init(void)
 	acctsec_define_updated_at_gucs();
 	acctsec_define_password_gucs();
 	acctsec_define_event_gucs();
+	acctsec_define_passkey_gucs();
 	acctsec_audit_chain_init();
 
 	MarkGUCPrefixReserved("acctsec");

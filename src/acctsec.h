@@ -137,6 +137,22 @@ extern bool acctsec_account_forget_row(const text *account,
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
+/* passkeys.c: the acctsec.passkey_* settings; called once from _PG_init */
+extern void acctsec_define_passkey_gucs(void);
+
+/* login.c: apply acctsec.login_attempt through fmgr (returns its result) */
+extern Datum acctsec_call_login_attempt(text *account, bool success,
+										NullableDatum ip,
+										NullableDatum user_agent);
+
+/*
+ * tokens.c: the account of a live one-time token of this purpose, or NULL;
+ * with consume, the token is deleted (under its row lock) when it matches.
+ * Runs its own SPI connection.
+ */
+extern text *acctsec_one_time_token_check(Datum token, text *purpose,
+										  bool consume);
+
 /* audit.c: the audit trigger and its settings */
 extern void acctsec_define_audit_gucs(void);
 extern const char *acctsec_audit_actor(void);

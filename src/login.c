@@ -57,9 +57,14 @@ ensure_dummy_hash(void)
 	sodium_memzero(hex, sizeof(hex));
 }
 
-/* acctsec.login_attempt(account, success, ip, user_agent), through fmgr. */
-static Datum
-call_login_attempt(text *account, bool success, FunctionCallInfo outer)
+/*
+ * acctsec.login_attempt(account, success, ip, user_agent), through fmgr:
+ * the one way other login paths (login, passkey_login_finish) apply the
+ * policy.  ip and user_agent are passed as the caller received them.
+ */
+Datum
+acctsec_call_login_attempt(text *account, bool success, NullableDatum ip,
+						   NullableDatum user_agent)
 {
 	Oid			fn;
 	FmgrInfo	flinfo;
@@ -74,8 +79,8 @@ call_login_attempt(text *account, bool success, FunctionCallInfo outer)
 	fc->args[0].isnull = false;
 	fc->args[1].value = BoolGetDatum(success);
 	fc->args[1].isnull = false;
-	fc->args[2] = outer->args[2];
-	fc->args[3] = outer->args[3];
+	fc->args[2] = ip;
+	fc->args[3] = user_agent;
 	result = FunctionCallInvoke(fc);
 	if (fc->isnull)
 		elog(ERROR, "acctsec.login_attempt returned null");
@@ -115,7 +120,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 		ok = false;
 	}
 
-	result = call_login_attempt(account, ok, fcinfo);
+	result = acctsec_call_login_attempt(account, ok, fcinfo->args[2],
+										fcinfo->args[3]);
 
 	/*
 	 * A right password under an outdated hash: store a current one, unless

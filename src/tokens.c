@@ -489,6 +489,13 @@ check_token(Datum token, text *purpose, bool consume)
 	return result;
 }
 
+/* check_token for other modules (passkey challenges, passkeys.c) */
+text *
+acctsec_one_time_token_check(Datum token, text *purpose, bool consume)
+{
+	return check_token(token, purpose, consume);
+}
+
 /* token_consume(token text, purpose text) RETURNS text: the account, once */
 Datum
 acctsec_token_consume(PG_FUNCTION_ARGS)

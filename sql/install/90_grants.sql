@@ -47,7 +47,14 @@ AS $$
         'acctsec.sessions(text)',
         'acctsec.session_revoke(text, bigint)',
         'acctsec.sessions_revoke_all(text, text)',
-        'acctsec.credentials_changed(text, text)'
+        'acctsec.credentials_changed(text, text)',
+        -- passkeys (60_passkeys.sql)
+        'acctsec.passkey_register_begin(text, text, text)',
+        'acctsec.passkey_register_finish(text, jsonb, text)',
+        'acctsec.passkey_login_begin(text)',
+        'acctsec.passkey_login_finish(jsonb, inet, text)',
+        'acctsec.passkeys(text)',
+        'acctsec.passkey_remove(text, bigint)'
     ]) AS f
 $$;
 

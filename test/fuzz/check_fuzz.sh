@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets over the OTP core (src/otp.c) and the password
-# hash reader (src/pwformat.c), both built outside the server with
-# AddressSanitizer and UndefinedBehaviorSanitizer, and run each
+# Build the libFuzzer targets over the OTP core (src/otp.c), the password
+# hash reader (src/pwformat.c) and the WebAuthn core (src/webauthn.c), built
+# outside the server with AddressSanitizer and UndefinedBehaviorSanitizer,
+# and run each
 # for a bounded time from its committed seeds.  Any crash, sanitizer report
 # or violated property fails the check; the execution count of every target
 # is printed.
@@ -20,7 +21,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$HERE/build
 CORPUS=$HERE/corpus-run
 SECONDS_EACH=${FUZZ_SECONDS:-32}
-TARGETS=${FUZZ_TARGETS:-"base32_decode base32_roundtrip normalize_code percent_encode hotp_truncate parse_algorithm pwformat"}
+TARGETS=${FUZZ_TARGETS:-"base32_decode base32_roundtrip normalize_code percent_encode hotp_truncate parse_algorithm pwformat webauthn_attestation webauthn_auth_data"}
 CC=${CC_FUZZ:-clang}
 command -v "$CC" >/dev/null || { echo "clang is not installed"; exit 1; }
 mkdir -p "$BUILD" "$CORPUS"
@@ -36,7 +37,8 @@ for t in $TARGETS; do
   src=$HERE/fuzz_$t.c
   [ -f "$src" ] || { echo "no harness $src"; rc=1; continue; }
   [ -d "$HERE/seeds/$t" ] || { echo "no seeds for $t"; rc=1; continue; }
-  if ! "$CC" "${FLAGS[@]}" -o "$BUILD/fuzz_$t" "$src" "$REPO/src/otp.c" "$REPO/src/pwformat.c" 2>"$BUILD/$t.build.log"; then
+  if ! "$CC" "${FLAGS[@]}" -o "$BUILD/fuzz_$t" "$src" "$REPO/src/otp.c" "$REPO/src/pwformat.c" \
+       "$REPO/src/webauthn.c" -lcbor -lcrypto -lsodium 2>"$BUILD/$t.build.log"; then
     echo "$t: build failed"; cat "$BUILD/$t.build.log"; rc=1; continue
   fi
   mkdir -p "$CORPUS/$t"

@@ -1,0 +1,1071 @@
+/*
+ * passkeys.c
+ *		Passkeys (WebAuthn): registration and login ceremonies verified in
+ *		the database (docs/passkeys.md).
+ *
+ * The bytes (authenticator data, attestation objects, COSE keys,
+ * signatures) are parsed and verified by webauthn.c; this file reads the
+ * browser's JSON, checks the client data, keeps challenges and credentials,
+ * and answers logins through acctsec.login_attempt.
+ *
+ * A challenge is a one-time token (tokens.c) of purpose 'passkey.register'
+ * or 'passkey.login': the 60 characters of the token are the challenge's
+ * bytes, so the browser's clientDataJSON carries the token back, and the
+ * token machinery makes it single-use, short-lived and stored only as a
+ * keyed hash.  One challenge per account and ceremony is live at a time (a
+ * new begin replaces the earlier one).
+ *
+ * Registration errors are errors (22023 for anything wrong with the
+ * response; the transaction rolls back, so a refused response leaves the
+ * challenge as it was).  A login never raises for a bad response: once the
+ * credential is known, every failed check consumes the challenge, records
+ * a passkey.rejected event naming the check, and counts a failed login
+ * through login_attempt; a response naming no registered credential is a
+ * failed login counted against no account.
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/jsonapi.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "acctsec.h"
+#include "webauthn.h"
+
+PG_FUNCTION_INFO_V1(acctsec_passkey_register_begin);
+PG_FUNCTION_INFO_V1(acctsec_passkey_register_finish);
+PG_FUNCTION_INFO_V1(acctsec_passkey_login_begin);
+PG_FUNCTION_INFO_V1(acctsec_passkey_login_finish);
+PG_FUNCTION_INFO_V1(acctsec_passkey_remove);
+
+/* tokens.c: token_issue(account, purpose, ttl), called through fmgr */
+extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
+
+#define PURPOSE_REGISTER		"passkey.register"
+#define PURPOSE_LOGIN			"passkey.login"
+
+#define MAX_RESPONSE_BYTES		(64 * 1024)	/* the whole response jsonb */
+#define MAX_CLIENT_DATA_BYTES	4096
+#define MAX_AUTH_DATA_BYTES		(WA_MAX_CBOR)
+#define MAX_SIGNATURE_BYTES		512
+#define MAX_NAME_BYTES			200
+#define USER_HANDLE_BYTES		32
+#define MAX_USER_FIELD_BYTES	256
+
+/* settings */
+static char *passkey_rp_id = NULL;
+static char *passkey_rp_name = NULL;
+static char *passkey_origins = NULL;
+static int	passkey_user_verification = 1;
+static int	passkey_timeout = 300;
+
+enum
+{
+	UV_REQUIRED,
+	UV_PREFERRED,
+	UV_DISCOURAGED
+};
+
+static const struct config_enum_entry uv_options[] = {
+	{"required", UV_REQUIRED, false},
+	{"preferred", UV_PREFERRED, false},
+	{"discouraged", UV_DISCOURAGED, false},
+	{NULL, 0, false}
+};
+
+void
+acctsec_define_passkey_gucs(void)
+{
+	DefineCustomStringVariable("acctsec.passkey_rp_id",
+							   "WebAuthn relying party id: the site's registrable domain, such as example.com.",
+							   "Passkeys are bound to it; changing it orphans every registered passkey.",
+							   &passkey_rp_id, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("acctsec.passkey_rp_name",
+							   "WebAuthn relying party name shown by the authenticator.",
+							   "Empty uses the relying party id.",
+							   &passkey_rp_name, "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("acctsec.passkey_origins",
+							   "Comma-separated origins (scheme://host[:port]) passkey ceremonies may come from.",
+							   NULL,
+							   &passkey_origins, "",
+							   PGC_SUSET, GUC_LIST_INPUT, NULL, NULL, NULL);
+	DefineCustomEnumVariable("acctsec.passkey_user_verification",
+							 "Whether passkey ceremonies require user verification (PIN, biometrics).",
+							 "required: responses without the UV flag are refused.",
+							 &passkey_user_verification, UV_PREFERRED, uv_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("acctsec.passkey_timeout",
+							"How long a passkey challenge lives.",
+							NULL,
+							&passkey_timeout, 300, 10, 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+static const char *
+rp_id(void)
+{
+	if (passkey_rp_id == NULL || passkey_rp_id[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("acctsec.passkey_rp_id is not set"),
+				 errhint("Set it to the site's domain, for example ALTER DATABASE app SET acctsec.passkey_rp_id = 'example.com'.")));
+	return passkey_rp_id;
+}
+
+static void
+check_origins_set(void)
+{
+	if (passkey_origins == NULL || passkey_origins[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("acctsec.passkey_origins is not set"),
+				 errhint("Set it to the site's origins, for example 'https://example.com'.")));
+}
+
+static const char *
+uv_name(void)
+{
+	return uv_options[passkey_user_verification].name;
+}
+
+/* Is origin (len bytes) one of acctsec.passkey_origins? */
+static bool
+origin_allowed(const char *origin, size_t len)
+{
+	const char *p = passkey_origins;
+
+	while (p != NULL && *p != '\0')
+	{
+		const char *end = strchr(p, ',');
+		const char *s = p,
+				   *e = end ? end : p + strlen(p);
+
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t) (e - s) == len && memcmp(s, origin, len) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static char *
+b64url(const uint8 *p, size_t len)
+{
+	size_t		n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char	   *out = palloc(n);
+
+	sodium_bin2base64(out, n, p, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+/* ---------------------------------------------------------------------------
+ * Reading the browser's response
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * A failed check.  At registration it is an error; at login, the reason a
+ * login fails (reported in the passkey.rejected event).
+ */
+typedef struct Ceremony
+{
+	bool		login;
+	const char *reason;			/* set by the first failed check */
+} Ceremony;
+
+static bool
+reject(Ceremony *c, const char *reason)
+{
+	if (!c->login)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("passkey response refused: %s", reason)));
+	if (c->reason == NULL)
+		c->reason = reason;
+	return false;
+}
+
+static JsonbContainer *
+response_container(Datum d, Ceremony *c)
+{
+	Jsonb	   *jb;
+
+	/* the size before detoasting: a huge value is never read */
+	if (toast_raw_datum_size(d) > VARHDRSZ + MAX_RESPONSE_BYTES)
+	{
+		reject(c, "response is larger than 64 kB");
+		return NULL;
+	}
+	jb = DatumGetJsonbP(d);
+	if (!JB_ROOT_IS_OBJECT(jb))
+	{
+		reject(c, "response must be a JSON object");
+		return NULL;
+	}
+	return &jb->root;
+}
+
+/* The string member key of an object, or NULL (absent, or not a string). */
+static bool
+json_member_string(JsonbContainer *obj, const char *key, const char **s, int *len)
+{
+	JsonbValue	v;
+
+	if (obj == NULL ||
+		getKeyJsonValueFromContainer(obj, key, strlen(key), &v) == NULL ||
+		v.type != jbvString)
+		return false;
+	*s = v.val.string.val;
+	*len = v.val.string.len;
+	return true;
+}
+
+static JsonbContainer *
+json_member_object(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	v;
+
+	if (obj == NULL ||
+		getKeyJsonValueFromContainer(obj, key, strlen(key), &v) == NULL ||
+		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+		return NULL;
+	return v.val.binary.data;
+}
+
+/* The base64url string member key, decoded (palloc'd) into at most cap bytes. */
+static uint8 *
+json_member_bytes(JsonbContainer *obj, const char *key, size_t cap, size_t *len,
+		   Ceremony *c, const char *what)
+{
+	const char *s;
+	int			slen;
+	uint8	   *out;
+
+	if (!json_member_string(obj, key, &s, &slen))
+	{
+		reject(c, psprintf("%s is missing", what));
+		return NULL;
+	}
+	out = palloc(cap + 1);
+	if (!wa_base64url_decode(s, slen, out, cap, len) || *len == 0)
+	{
+		reject(c, psprintf("%s is not base64url of 1 to %zu bytes", what, cap));
+		return NULL;
+	}
+	return out;
+}
+
+/* Accounts compare byte for byte (acctsec.accounts.account is COLLATE "C") */
+static bool
+same_account(const text *a, const text *b)
+{
+	return a != NULL && b != NULL &&
+		VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* The client data: its hash, and its challenge's token if the checks pass. */
+typedef struct ClientData
+{
+	uint8		hash[crypto_hash_sha256_BYTES];
+	text	   *token;			/* the challenge's bytes, as a token */
+} ClientData;
+
+static bool
+validate_json(const char *s, size_t len)
+{
+	JsonParseErrorType err;
+
+#if PG_VERSION_NUM >= 170000
+	JsonLexContext lexbuf;
+	JsonLexContext *lex = makeJsonLexContextCstringLen(&lexbuf, s, len,
+													   PG_UTF8, true);
+
+	err = pg_parse_json(lex, &nullSemAction);
+	freeJsonLexContext(lex);
+#else
+	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) s, len,
+													   PG_UTF8, true);
+
+	err = pg_parse_json(lex, &nullSemAction);
+#endif
+	return err == JSON_SUCCESS;
+}
+
+static bool
+check_client_data(JsonbContainer *resp, const char *type, Ceremony *c,
+				  ClientData *cd)
+{
+	size_t		len;
+	uint8	   *raw = json_member_bytes(resp, "clientDataJSON", MAX_CLIENT_DATA_BYTES,
+								 &len, c, "clientDataJSON");
+	char	   *str;
+	Jsonb	   *jb;
+	const char *s;
+	int			slen;
+	uint8		challenge[ACCTSEC_TOKEN_CHARS + 1];
+	size_t		challenge_len;
+	JsonbValue	v;
+
+	if (raw == NULL)
+		return false;
+	crypto_hash_sha256(cd->hash, raw, len);
+
+	/* UTF-8 without NUL, then JSON, then an object: checked before jsonb_in */
+	if (!pg_verify_mbstr(PG_UTF8, (const char *) raw, len, true) ||
+		!validate_json((const char *) raw, len))
+		return reject(c, "clientDataJSON is not JSON in UTF-8");
+	str = pnstrdup((const char *) raw, len);
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		return reject(c, "clientDataJSON is not a JSON object");
+
+	if (!json_member_string(&jb->root, "type", &s, &slen) ||
+		(size_t) slen != strlen(type) || memcmp(s, type, slen) != 0)
+		return reject(c, psprintf("clientDataJSON type is not \"%s\"", type));
+
+	if (!json_member_string(&jb->root, "challenge", &s, &slen) ||
+		!wa_base64url_decode(s, slen, challenge, sizeof(challenge),
+							 &challenge_len) ||
+		challenge_len != ACCTSEC_TOKEN_CHARS)
+		return reject(c, "challenge was not issued by passkey_*_begin");
+	cd->token = cstring_to_text_with_len((char *) challenge, challenge_len);
+	sodium_memzero(challenge, sizeof(challenge));
+
+	if (!json_member_string(&jb->root, "origin", &s, &slen) ||
+		!origin_allowed(s, slen))
+		return reject(c, "origin is not in acctsec.passkey_origins");
+
+	/* an embedded cross-origin iframe is not accepted */
+	if (getKeyJsonValueFromContainer(&jb->root, "crossOrigin", 11, &v) != NULL &&
+		!(v.type == jbvBool && !v.val.boolean))
+		return reject(c, "cross-origin ceremonies are not accepted");
+	return true;
+}
+
+/* rpIdHash, UP, UV and BE/BS consistency */
+static bool
+check_flags(const WaAuthData *ad, Ceremony *c)
+{
+	uint8		expected[crypto_hash_sha256_BYTES];
+	const char *id = rp_id();
+
+	crypto_hash_sha256(expected, (const uint8 *) id, strlen(id));
+	if (sodium_memcmp(expected, ad->rp_id_hash, sizeof(expected)) != 0)
+		return reject(c, "rpIdHash is not the hash of acctsec.passkey_rp_id");
+	if (!(ad->flags & WA_FLAG_UP))
+		return reject(c, "user presence (UP) flag is not set");
+	if (passkey_user_verification == UV_REQUIRED && !(ad->flags & WA_FLAG_UV))
+		return reject(c, "user verification (UV) is required but the flag is not set");
+	if ((ad->flags & WA_FLAG_BS) && !(ad->flags & WA_FLAG_BE))
+		return reject(c, "backed-up (BS) flag set without backup-eligible (BE)");
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * SPI
+ * ---------------------------------------------------------------------------
+ */
+
+typedef enum PasskeyPlanId
+{
+	PLAN_USER_HANDLE_ENSURE,
+	PLAN_USER_HANDLE,
+	PLAN_ACCOUNT_CREDENTIALS,
+	PLAN_CREDENTIAL_EXISTS,
+	PLAN_INSERT,
+	PLAN_FIND,
+	PLAN_USE,
+	PLAN_REMOVE,
+	NUM_PASSKEY_PLANS
+} PasskeyPlanId;
+
+typedef struct PasskeyPlanDef
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[10];
+} PasskeyPlanDef;
+
+static const PasskeyPlanDef passkey_plan_defs[NUM_PASSKEY_PLANS] = {
+	[PLAN_USER_HANDLE_ENSURE] = {
+		"INSERT INTO acctsec.passkey_users (account, user_handle) VALUES ($1, $2)"
+		" ON CONFLICT (account) DO NOTHING",
+		2, {TEXTOID, BYTEAOID}
+	},
+	[PLAN_USER_HANDLE] = {
+		"SELECT user_handle FROM acctsec.passkey_users"
+		" WHERE account OPERATOR(pg_catalog.=) $1",
+		1, {TEXTOID}
+	},
+	[PLAN_ACCOUNT_CREDENTIALS] = {
+		"SELECT credential_id, transports FROM acctsec.passkey_credentials"
+		" WHERE account OPERATOR(pg_catalog.=) $1 ORDER BY id",
+		1, {TEXTOID}
+	},
+	[PLAN_CREDENTIAL_EXISTS] = {
+		"SELECT 1 FROM acctsec.passkey_credentials"
+		" WHERE credential_id OPERATOR(pg_catalog.=) $1",
+		1, {BYTEAOID}
+	},
+	[PLAN_INSERT] = {
+		"INSERT INTO acctsec.passkey_credentials (account, credential_id,"
+		" public_key, alg, aaguid, sign_count, transports, backup_eligible,"
+		" backed_up, name, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+		" pg_catalog.transaction_timestamp()) RETURNING id",
+		10, {TEXTOID, BYTEAOID, BYTEAOID, INT4OID, UUIDOID, INT8OID,
+		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}
+	},
+	[PLAN_FIND] = {
+		"SELECT c.id, c.account, c.public_key, c.sign_count, u.user_handle"
+		" FROM acctsec.passkey_credentials c"
+		" JOIN acctsec.passkey_users u USING (account)"
+		" WHERE c.credential_id OPERATOR(pg_catalog.=) $1",
+		1, {BYTEAOID}
+	},
+	[PLAN_USE] = {
+		"UPDATE acctsec.passkey_credentials SET sign_count = $2,"
+		" backed_up = $3, last_used_at = pg_catalog.transaction_timestamp()"
+		" WHERE id OPERATOR(pg_catalog.=) $1",
+		3, {INT8OID, INT8OID, BOOLOID}
+	},
+	[PLAN_REMOVE] = {
+		"DELETE FROM acctsec.passkey_credentials"
+		" WHERE account OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+		2, {TEXTOID, INT8OID}
+	},
+};
+
+static SPIPlanPtr passkey_plans[NUM_PASSKEY_PLANS];
+
+static uint64
+run_plan(PasskeyPlanId id, Datum *values, const char *nulls, bool read_only,
+		 long tcount)
+{
+	const PasskeyPlanDef *def = &passkey_plan_defs[id];
+
+	return acctsec_run_saved_plan(&passkey_plans[id], def->sql, def->nargs,
+								  def->argtypes, values, nulls, read_only,
+								  tcount);
+}
+
+static bytea *
+bytes_datum(const uint8 *p, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), p, len);
+	return b;
+}
+
+/* A challenge for account: a one-time token of purpose, as base64url. */
+static char *
+new_challenge(text *account, const char *purpose)
+{
+	Interval	ttl = {0};
+	text	   *token;
+	char	   *out;
+
+	ttl.time = (int64) passkey_timeout * USECS_PER_SEC;
+	token = DatumGetTextPP(DirectFunctionCall3(acctsec_token_issue,
+											   PointerGetDatum(account),
+											   CStringGetTextDatum(purpose),
+											   IntervalPGetDatum(&ttl)));
+	out = b64url((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+	sodium_memzero(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+	return out;
+}
+
+/* The account's credentials as a JSON array of descriptors, into buf. */
+static void
+append_credentials(StringInfo buf, text *account)
+{
+	Datum		values[1] = {PointerGetDatum(account)};
+	uint64		n;
+
+	appendStringInfoChar(buf, '[');
+	acctsec_spi_connect();
+	n = run_plan(PLAN_ACCOUNT_CREDENTIALS, values, NULL, true, 0);
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bytea	   *id = DatumGetByteaPP(SPI_getbinval(row, desc, 1, &isnull));
+		ArrayType  *tr = DatumGetArrayTypeP(SPI_getbinval(row, desc, 2, &isnull));
+		Datum	   *elems;
+		int			nelems;
+
+		deconstruct_array(tr, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, NULL, &nelems);
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		appendStringInfo(buf, "{\"type\":\"public-key\",\"id\":\"%s\",\"transports\":[",
+						 b64url((const uint8 *) VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id)));
+		for (int j = 0; j < nelems; j++)
+		{
+			if (j > 0)
+				appendStringInfoChar(buf, ',');
+			escape_json(buf, TextDatumGetCString(elems[j]));
+		}
+		appendStringInfoString(buf, "]}");
+	}
+	acctsec_spi_finish();
+	appendStringInfoChar(buf, ']');
+}
+
+static Jsonb *
+options_jsonb(StringInfo buf)
+{
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)));
+}
+
+static text *
+optional_text_arg(FunctionCallInfo fcinfo, int argno, size_t max, const char *what)
+{
+	text	   *t;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	t = PG_GETARG_TEXT_PP(argno);
+	if (VARSIZE_ANY_EXHDR(t) == 0 || VARSIZE_ANY_EXHDR(t) > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must have 1 to %zu bytes", what, max)));
+	return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * Registration
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * passkey_register_begin(account text, user_name text, display_name text)
+ *		RETURNS jsonb (PublicKeyCredentialCreationOptions)
+ */
+Datum
+acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *user_name = optional_text_arg(fcinfo, 1, MAX_USER_FIELD_BYTES, "user_name");
+	text	   *display_name = optional_text_arg(fcinfo, 2, MAX_USER_FIELD_BYTES, "display_name");
+	const char *id = rp_id();
+	char	   *name;
+	uint8		handle[USER_HANDLE_BYTES];
+	Datum		values[2];
+	bytea	   *stored;
+	StringInfoData buf;
+	char	   *challenge;
+	MemoryContext outer = CurrentMemoryContext;
+
+	check_origins_set();
+	PreventCommandIfReadOnly("passkey_register_begin()");
+	if (user_name == NULL)
+		user_name = account;
+	if (display_name == NULL)
+		display_name = user_name;
+
+	/* the challenge first: it locks (and creates) the account row */
+	challenge = new_challenge(account, PURPOSE_REGISTER);
+
+	randombytes_buf(handle, sizeof(handle));
+	values[0] = PointerGetDatum(account);
+	values[1] = PointerGetDatum(bytes_datum(handle, sizeof(handle)));
+	acctsec_spi_connect();
+	run_plan(PLAN_USER_HANDLE_ENSURE, values, NULL, false, 0);
+	run_plan(PLAN_USER_HANDLE, values, NULL, false, 1);
+	{
+		bool		isnull;
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+
+		stored = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1,
+												  &isnull));
+		MemoryContextSwitchTo(spi);
+	}
+	acctsec_spi_finish();
+
+	name = passkey_rp_name[0] != '\0' ? passkey_rp_name : (char *) id;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"challenge\":\"%s\",\"rp\":{\"id\":", challenge);
+	escape_json(&buf, id);
+	appendStringInfoString(&buf, ",\"name\":");
+	escape_json(&buf, name);
+	appendStringInfo(&buf, "},\"user\":{\"id\":\"%s\",\"name\":",
+					 b64url((const uint8 *) VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored)));
+	escape_json(&buf, text_to_cstring(user_name));
+	appendStringInfoString(&buf, ",\"displayName\":");
+	escape_json(&buf, text_to_cstring(display_name));
+	appendStringInfo(&buf, "},\"pubKeyCredParams\":[{\"type\":\"public-key\",\"alg\":%d},"
+					 "{\"type\":\"public-key\",\"alg\":%d}],"
+					 "\"timeout\":%d,\"attestation\":\"none\","
+					 "\"authenticatorSelection\":{\"residentKey\":\"preferred\","
+					 "\"userVerification\":\"%s\"},\"excludeCredentials\":",
+					 WA_ALG_ES256, WA_ALG_EDDSA, passkey_timeout * 1000, uv_name());
+	append_credentials(&buf, account);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_JSONB_P(options_jsonb(&buf));
+}
+
+/* The transports the browser reported (getTransports()), as text[] */
+static Datum
+transports_datum(JsonbContainer *resp)
+{
+	JsonbValue	v;
+	Datum		elems[8];
+	int			n = 0;
+
+	if (getKeyJsonValueFromContainer(resp, "transports", 10, &v) != NULL &&
+		v.type == jbvBinary && JsonContainerIsArray(v.val.binary.data))
+	{
+		int			size = JsonContainerSize(v.val.binary.data);
+
+		for (int i = 0; i < size; i++)
+		{
+			JsonbValue *e = getIthJsonbValueFromContainer(v.val.binary.data, i);
+			static const char *const known[] = {
+				"usb", "nfc", "ble", "internal", "hybrid", "smart-card", NULL
+			};
+
+			if (e == NULL || e->type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("passkey response refused: transports must be strings")));
+			for (int k = 0; known[k] != NULL; k++)
+				if ((size_t) e->val.string.len == strlen(known[k]) &&
+					memcmp(e->val.string.val, known[k], e->val.string.len) == 0 &&
+					n < (int) lengthof(elems))
+				{
+					elems[n++] = CStringGetTextDatum(known[k]);
+					break;
+				}
+		}
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * passkey_register_finish(account text, response jsonb, name text)
+ *		RETURNS bigint
+ */
+Datum
+acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *name = optional_text_arg(fcinfo, 2, MAX_NAME_BYTES, "name");
+	Ceremony	c = {false, NULL};
+	JsonbContainer *top,
+			   *resp;
+	ClientData	cd;
+	uint8	   *att_raw;
+	size_t		att_len;
+	WaAttestation att;
+	WaAuthData	ad;
+	WaError		err;
+	text	   *owner;
+	Datum		values[10];
+	char		nulls[10];
+	int64		id;
+	bool		isnull;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("response must not be null")));
+	rp_id();
+	check_origins_set();
+	PreventCommandIfReadOnly("passkey_register_finish()");
+
+	top = response_container(PG_GETARG_DATUM(1), &c);
+	resp = json_member_object(top, "response");
+	if (resp == NULL)
+		reject(&c, "response.response is missing");
+	check_client_data(resp, "webauthn.create", &c, &cd);
+
+	owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
+										 cstring_to_text(PURPOSE_REGISTER), true);
+	if (!same_account(owner, account))
+		reject(&c, "challenge is not a live registration challenge of this account");
+
+	att_raw = json_member_bytes(resp, "attestationObject", WA_MAX_CBOR, &att_len, &c,
+						 "attestationObject");
+	err = wa_parse_attestation(att_raw, att_len, &att);
+	if (err != WA_OK)
+		reject(&c, wa_error_message(err));
+	/* att.auth_data is malloc'd: copy it, free it, then nothing can leak */
+	{
+		uint8	   *auth_data = palloc(att.auth_data_len);
+		size_t		auth_data_len = att.auth_data_len;
+		WaAttestation a = att;
+
+		memcpy(auth_data, att.auth_data, auth_data_len);
+		wa_attestation_free(&att);
+		att = a;
+		att.auth_data = auth_data;
+		att.auth_data_len = auth_data_len;
+	}
+	err = wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad);
+	if (err != WA_OK)
+		reject(&c, wa_error_message(err));
+	if (!ad.has_credential)
+		reject(&c, wa_error_message(WA_ERR_AUTHDATA_NO_CREDENTIAL));
+	check_flags(&ad, &c);
+
+	/* the id the browser reports is the one in the authenticator data */
+	{
+		const char *s = NULL;
+		int			slen = 0;
+		uint8		raw_id[WA_MAX_CREDENTIAL_ID + 1];
+		size_t		raw_len;
+
+		if (!json_member_string(top, "rawId", &s, &slen) &&
+			!json_member_string(top, "id", &s, &slen))
+			reject(&c, "rawId is missing");
+		if (!wa_base64url_decode(s, slen, raw_id, sizeof(raw_id), &raw_len) ||
+			raw_len != ad.credential_id_len ||
+			memcmp(raw_id, ad.credential_id, raw_len) != 0)
+			reject(&c, "rawId is not the credential id of the authenticator data");
+	}
+
+	if (att.fmt == WA_FMT_PACKED)
+	{
+		/* self attestation: signed by the credential's own key */
+		if (att.packed_alg != ad.key.alg)
+			reject(&c, "packed attestation alg is not the credential's algorithm");
+		err = wa_verify_signature(&ad.key, att.auth_data, att.auth_data_len,
+								  cd.hash, att.packed_sig, att.packed_sig_len);
+		if (err != WA_OK)
+			reject(&c, "packed attestation signature does not verify");
+	}
+
+	values[0] = PointerGetDatum(bytes_datum(ad.credential_id, ad.credential_id_len));
+	acctsec_spi_connect();
+	if (run_plan(PLAN_CREDENTIAL_EXISTS, values, NULL, false, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("passkey response refused: this credential is already registered")));
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = PointerGetDatum(account);
+	values[1] = PointerGetDatum(bytes_datum(ad.credential_id, ad.credential_id_len));
+	values[2] = PointerGetDatum(bytes_datum(ad.cose_key, ad.cose_key_len));
+	values[3] = Int32GetDatum(ad.key.alg);
+	{
+		pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+
+		memcpy(u->data, ad.aaguid, UUID_LEN);
+		values[4] = UUIDPGetDatum(u);
+	}
+	values[5] = Int64GetDatum((int64) ad.sign_count);
+	values[6] = transports_datum(resp);
+	values[7] = BoolGetDatum((ad.flags & WA_FLAG_BE) != 0);
+	values[8] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
+	values[9] = name ? PointerGetDatum(name) : (Datum) 0;
+	nulls[9] = name ? ' ' : 'n';
+	run_plan(PLAN_INSERT, values, nulls, false, 1);
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									 1, &isnull));
+	acctsec_spi_finish();
+
+	acctsec_security_event("passkey.registered", text_to_cstring(account),
+						   "credential", acctsec_event_int(id),
+						   "alg", ad.key.alg == WA_ALG_ES256 ? "ES256" : "EdDSA",
+						   "attestation", att.fmt == WA_FMT_PACKED ? "packed" : "none",
+						   NULL);
+	PG_RETURN_INT64(id);
+}
+
+/* ---------------------------------------------------------------------------
+ * Login
+ * ---------------------------------------------------------------------------
+ */
+
+/* passkey_login_begin(account text) RETURNS jsonb (PublicKeyCredentialRequestOptions) */
+Datum
+acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	const char *id = rp_id();
+	StringInfoData buf;
+	char	   *challenge;
+
+	check_origins_set();
+	PreventCommandIfReadOnly("passkey_login_begin()");
+	challenge = new_challenge(account, PURPOSE_LOGIN);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"challenge\":\"%s\",\"rpId\":", challenge);
+	escape_json(&buf, id);
+	appendStringInfo(&buf, ",\"timeout\":%d,\"userVerification\":\"%s\","
+					 "\"allowCredentials\":",
+					 passkey_timeout * 1000, uv_name());
+	append_credentials(&buf, account);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_JSONB_P(options_jsonb(&buf));
+}
+
+typedef struct StoredCredential
+{
+	int64		id;
+	text	   *account;
+	bytea	   *public_key;
+	int64		sign_count;
+	bytea	   *user_handle;
+} StoredCredential;
+
+static bool
+find_credential(Datum credential_id, StoredCredential *row)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Datum		values[1] = {credential_id};
+	bool		found = false;
+
+	acctsec_spi_connect();
+	if (run_plan(PLAN_FIND, values, NULL, false, 1) == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		MemoryContext spi = MemoryContextSwitchTo(outer);
+
+		row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		row->account = DatumGetTextPCopy(SPI_getbinval(tup, desc, 2, &isnull));
+		row->public_key = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+		row->sign_count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		row->user_handle = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 5, &isnull));
+		MemoryContextSwitchTo(spi);
+		found = true;
+	}
+	acctsec_spi_finish();
+	return found;
+}
+
+/* A failed login counted against no account (no registered credential). */
+static Datum
+failed_result(FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc;
+	Datum		values[5] = {0};
+	bool		nulls[5] = {false, false, false, true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "passkey_login_finish must return a composite type");
+	desc = BlessTupleDesc(desc);
+	values[0] = DirectFunctionCall2(enum_in, CStringGetDatum("failed"),
+									ObjectIdGetDatum(TupleDescAttr(desc, 0)->atttypid));
+	values[1] = BoolGetDatum(false);
+	values[2] = Int32GetDatum(0);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+/*
+ * passkey_login_finish(response jsonb, ip inet, user_agent text)
+ *		RETURNS acctsec.login_result
+ */
+Datum
+acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
+{
+	Ceremony	c = {true, NULL};
+	JsonbContainer *top,
+			   *resp;
+	uint8	   *cred_id;
+	size_t		cred_id_len;
+	Datum		credential;
+	StoredCredential row;
+	text	   *account = NULL;
+	ClientData	cd;
+	uint8	   *auth_data = NULL;
+	size_t		auth_data_len = 0;
+	uint8	   *sig = NULL;
+	size_t		sig_len = 0;
+	WaAuthData	ad;
+	WaCoseKey	key;
+	bool		ok = false;
+	bool		clone = false;
+
+	memset(&cd, 0, sizeof(cd));
+	memset(&ad, 0, sizeof(ad));
+	memset(&row, 0, sizeof(row));
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("response must not be null")));
+	rp_id();
+	check_origins_set();
+	PreventCommandIfReadOnly("passkey_login_finish()");
+
+	/* find the credential; without it there is no account to answer for */
+	top = response_container(PG_GETARG_DATUM(0), &c);
+	cred_id = top ? json_member_bytes(top, "rawId", WA_MAX_CREDENTIAL_ID, &cred_id_len,
+							   &c, "rawId") : NULL;
+	if (cred_id == NULL)
+		PG_RETURN_DATUM(failed_result(fcinfo));
+	credential = PointerGetDatum(bytes_datum(cred_id, cred_id_len));
+	if (find_credential(credential, &row))
+	{
+		/*
+		 * The account's row lock serialises this login with the account's
+		 * other logins, and with passkey_remove; the row is read again under
+		 * it, so the counter compared is the latest one.
+		 */
+		acctsec_account_lock(row.account, NULL);
+		if (find_credential(credential, &row))
+			account = row.account;
+	}
+	if (account == NULL)
+		PG_RETURN_DATUM(failed_result(fcinfo));
+
+	/* from here on every failure is a failed login of this account */
+	resp = json_member_object(top, "response");
+	if (resp == NULL)
+		reject(&c, "response.response is missing");
+	else
+	{
+		bool		client_data_ok = check_client_data(resp, "webauthn.get", &c, &cd);
+
+		/*
+		 * The challenge, once read, is consumed whatever the outcome (a
+		 * wrong origin included), so that no response built on it is tried
+		 * twice.
+		 */
+		if (cd.token != NULL)
+		{
+			text	   *owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
+															 cstring_to_text(PURPOSE_LOGIN),
+															 true);
+
+			if (client_data_ok && !same_account(owner, account))
+				reject(&c, "challenge is not a live login challenge of this account");
+		}
+	}
+	if (c.reason == NULL)
+	{
+		const char *s;
+		int			slen;
+
+		/* a userHandle, when sent, must be the credential's account's */
+		if (json_member_string(resp, "userHandle", &s, &slen))
+		{
+			uint8		h[USER_HANDLE_BYTES + 1];
+			size_t		hlen;
+
+			if (!wa_base64url_decode(s, slen, h, sizeof(h), &hlen) ||
+				hlen != VARSIZE_ANY_EXHDR(row.user_handle) ||
+				sodium_memcmp(h, VARDATA_ANY(row.user_handle), hlen) != 0)
+				reject(&c, "userHandle is not the credential's user");
+		}
+	}
+	if (c.reason == NULL)
+		auth_data = json_member_bytes(resp, "authenticatorData", MAX_AUTH_DATA_BYTES,
+							   &auth_data_len, &c, "authenticatorData");
+	if (c.reason == NULL)
+		sig = json_member_bytes(resp, "signature", MAX_SIGNATURE_BYTES, &sig_len, &c,
+						 "signature");
+	if (c.reason == NULL)
+	{
+		WaError		err = wa_parse_auth_data(auth_data, auth_data_len, &ad);
+
+		if (err != WA_OK)
+			reject(&c, wa_error_message(err));
+	}
+	if (c.reason == NULL)
+		(void) check_flags(&ad, &c);
+	if (c.reason == NULL)
+	{
+		WaError		err = wa_parse_cose_key((const uint8 *) VARDATA_ANY(row.public_key),
+											VARSIZE_ANY_EXHDR(row.public_key), &key);
+
+		if (err != WA_OK)
+			reject(&c, "the stored public key does not parse");
+		else if (wa_verify_signature(&key, auth_data, auth_data_len, cd.hash,
+									 sig, sig_len) != WA_OK)
+			reject(&c, "signature does not verify");
+	}
+	if (c.reason == NULL)
+	{
+		/* a counter that does not increase: a cloned authenticator */
+		if ((ad.sign_count != 0 || row.sign_count != 0) &&
+			(int64) ad.sign_count <= row.sign_count)
+		{
+			clone = true;
+			reject(&c, "sign counter did not increase");
+		}
+		else
+			ok = true;
+	}
+
+	if (ok)
+	{
+		Datum		use[3];
+
+		use[0] = Int64GetDatum(row.id);
+		use[1] = Int64GetDatum((int64) ad.sign_count);
+		use[2] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
+		acctsec_spi_connect();
+		run_plan(PLAN_USE, use, NULL, false, 0);
+		acctsec_spi_finish();
+	}
+	else if (clone)
+		acctsec_security_event("passkey.clone_detected", text_to_cstring(account),
+							   "credential", acctsec_event_int(row.id),
+							   "row.sign_count", acctsec_event_int(row.sign_count),
+							   "presented_count", acctsec_event_int(ad.sign_count),
+							   NULL);
+	else
+		acctsec_security_event("passkey.rejected", text_to_cstring(account),
+							   "credential", acctsec_event_int(row.id),
+							   "reason", c.reason,
+							   NULL);
+
+	PG_RETURN_DATUM(acctsec_call_login_attempt(account, ok, fcinfo->args[1],
+											   fcinfo->args[2]));
+}
+
+/* passkey_remove(account text, credential_id bigint) RETURNS boolean */
+Datum
+acctsec_passkey_remove(PG_FUNCTION_ARGS)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	Datum		values[2];
+	uint64		n;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("credential_id must not be null")));
+	acctsec_account_lock(account, NULL);
+	values[0] = PointerGetDatum(account);
+	values[1] = PG_GETARG_DATUM(1);
+	acctsec_spi_connect();
+	n = run_plan(PLAN_REMOVE, values, NULL, false, 0);
+	acctsec_spi_finish();
+	if (n > 0)
+		acctsec_security_event("passkey.removed", text_to_cstring(account),
+							   "credential", acctsec_event_int(PG_GETARG_INT64(1)),
+							   NULL);
+	PG_RETURN_BOOL(n > 0);
+}

@@ -1,0 +1,663 @@
+/*
+ * webauthn.c
+ *		The WebAuthn core: authenticator data, attestation objects, COSE
+ *		public keys and assertion signatures (docs/passkeys.md).
+ *
+ * No backend headers: the fuzzers in test/fuzz build this file alone.  The
+ * bytes come from a browser and are hostile: every length is checked
+ * before it is used, CBOR is decoded by libcbor (which reports malformed
+ * and truncated input and never reads past the buffer), and every decoded
+ * item is checked for its type before it is read.  Memory taken here
+ * (libcbor items, OpenSSL objects, the signed message) is released on
+ * every path before returning; nothing here raises an error.
+ */
+#include "webauthn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <sodium.h>
+
+const char *
+wa_error_message(WaError err)
+{
+	switch (err)
+	{
+		case WA_OK:
+			return "no error";
+		case WA_ERR_AUTHDATA_SHORT:
+			return "authenticator data is truncated";
+		case WA_ERR_AUTHDATA_TRAILING:
+			return "authenticator data has trailing bytes";
+		case WA_ERR_AUTHDATA_NO_CREDENTIAL:
+			return "authenticator data carries no attested credential";
+		case WA_ERR_CREDENTIAL_ID_LENGTH:
+			return "credential id must have 1 to 1023 bytes";
+		case WA_ERR_COSE_CBOR:
+			return "credential public key is not valid CBOR";
+		case WA_ERR_COSE_SHAPE:
+			return "credential public key is not a valid COSE key";
+		case WA_ERR_COSE_ALG:
+			return "credential public key algorithm is not ES256 or EdDSA";
+		case WA_ERR_COSE_TOO_LONG:
+			return "credential public key is too long";
+		case WA_ERR_ATTESTATION_CBOR:
+			return "attestation object is not valid CBOR";
+		case WA_ERR_ATTESTATION_SHAPE:
+			return "attestation object must be a map of fmt, attStmt and authData";
+		case WA_ERR_ATTESTATION_FORMAT:
+			return "attestation format must be \"none\" or \"packed\"";
+		case WA_ERR_ATTESTATION_STATEMENT:
+			return "attestation statement is malformed";
+		case WA_ERR_ATTESTATION_CERTIFICATE:
+			return "attestation with a certificate chain is not accepted (only self attestation)";
+		case WA_ERR_SIGNATURE:
+			return "signature does not verify";
+	}
+	return "unknown error";
+}
+
+bool
+wa_base64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
+					size_t *out_len)
+{
+	const char *end = NULL;
+
+	*out_len = 0;
+	/* one base64 character carries 6 bits; refuse before decoding */
+	if (in_len > (cap / 3) * 4 + 3)
+		return false;
+
+	/*
+	 * The alphabet is checked here: libsodium maps some bytes above 0x7f to
+	 * digits (found by test/fuzz/fuzz_webauthn_auth_data.c).
+	 */
+	for (size_t i = 0; i < in_len; i++)
+	{
+		char		c = in[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	if (sodium_base642bin(out, cap, in, in_len, NULL, out_len, &end,
+						  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return false;
+	return end == in + in_len;
+}
+
+/* ---------------------------------------------------------------------------
+ * CBOR helpers
+ * ---------------------------------------------------------------------------
+ */
+
+/* The integer value of a CBOR integer item, if it fits in int64. */
+static bool
+cbor_int_value(const cbor_item_t *item, int64_t *v)
+{
+	uint64_t	u;
+
+	if (!cbor_isa_uint(item) && !cbor_isa_negint(item))
+		return false;
+	u = cbor_get_int(item);
+	if (u > (uint64_t) INT64_MAX)
+		return false;
+	*v = cbor_isa_uint(item) ? (int64_t) u : -1 - (int64_t) u;
+	return true;
+}
+
+static bool
+cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
+{
+	if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item))
+		return false;
+	*p = cbor_bytestring_handle(item);
+	*len = cbor_bytestring_length(item);
+	return true;
+}
+
+static bool
+cbor_text_is(const cbor_item_t *item, const char *s)
+{
+	size_t		n = strlen(s);
+
+	return cbor_isa_string(item) && cbor_string_is_definite(item) &&
+		cbor_string_length(item) == n &&
+		memcmp(cbor_string_handle(item), s, n) == 0;
+}
+
+/*
+ * The structure of one CBOR item, checked before libcbor builds it.
+ *
+ * cbor_load allocates a definite array or map of the size its header
+ * declares before reading the elements, so a few bytes declaring 2^32
+ * elements would make it ask for gigabytes.  This pass walks the headers
+ * with libcbor's streaming decoder (which allocates nothing) and keeps the
+ * number of elements still owed by every open container: as each needs at
+ * least one byte, a header that makes them outnumber the bytes left is
+ * refused, which bounds what cbor_load will allocate by the input's length.
+ * Indefinite lengths and tags, which WebAuthn's CTAP2 canonical CBOR never
+ * uses, are refused; so is nesting deeper than WA_MAX_CBOR_DEPTH.
+ */
+#define WA_MAX_CBOR_DEPTH	16
+
+typedef struct CborScan
+{
+	size_t		owed[WA_MAX_CBOR_DEPTH];	/* elements owed per open container */
+	int			depth;
+	size_t		total_owed;
+	bool		bad;
+	bool		done;			/* the top-level item is complete */
+} CborScan;
+
+static void
+scan_item(CborScan *sc, size_t children)
+{
+	if (sc->done)
+	{
+		sc->bad = true;
+		return;
+	}
+	if (sc->depth > 0)
+	{
+		sc->owed[sc->depth - 1]--;
+		sc->total_owed--;
+	}
+	if (children > 0)
+	{
+		if (sc->depth == WA_MAX_CBOR_DEPTH || children > SIZE_MAX / 2)
+		{
+			sc->bad = true;
+			return;
+		}
+		sc->owed[sc->depth++] = children;
+		sc->total_owed += children;
+	}
+	while (sc->depth > 0 && sc->owed[sc->depth - 1] == 0)
+		sc->depth--;
+	if (sc->depth == 0)
+		sc->done = true;
+}
+
+static void scan_u8(void *c, uint8_t v) { (void) v; scan_item(c, 0); }
+static void scan_u16(void *c, uint16_t v) { (void) v; scan_item(c, 0); }
+static void scan_u32(void *c, uint32_t v) { (void) v; scan_item(c, 0); }
+static void scan_u64(void *c, uint64_t v) { (void) v; scan_item(c, 0); }
+static void scan_str(void *c, cbor_data d, size_t n) { (void) d; (void) n; scan_item(c, 0); }
+static void scan_f4(void *c, float v) { (void) v; scan_item(c, 0); }
+static void scan_f8(void *c, double v) { (void) v; scan_item(c, 0); }
+static void scan_simple(void *c) { scan_item(c, 0); }
+static void scan_bool(void *c, bool v) { (void) v; scan_item(c, 0); }
+static void scan_array(void *c, size_t n) { scan_item(c, n); }
+static void scan_map(void *c, size_t n)
+{
+	if (n > SIZE_MAX / 2)
+		((CborScan *) c)->bad = true;
+	else
+		scan_item(c, 2 * n);
+}
+static void scan_refuse(void *c) { ((CborScan *) c)->bad = true; }
+static void scan_refuse_tag(void *c, uint64_t v) { (void) v; ((CborScan *) c)->bad = true; }
+
+static const struct cbor_callbacks scan_callbacks = {
+	.uint8 = scan_u8, .uint16 = scan_u16, .uint32 = scan_u32, .uint64 = scan_u64,
+	.negint8 = scan_u8, .negint16 = scan_u16, .negint32 = scan_u32, .negint64 = scan_u64,
+	.byte_string_start = scan_refuse, .byte_string = scan_str,
+	.string = scan_str, .string_start = scan_refuse,
+	.indef_array_start = scan_refuse, .array_start = scan_array,
+	.indef_map_start = scan_refuse, .map_start = scan_map,
+	.tag = scan_refuse_tag,
+	.float2 = scan_f4, .float4 = scan_f4, .float8 = scan_f8,
+	.undefined = scan_simple, .null = scan_simple, .boolean = scan_bool,
+	.indef_break = scan_refuse,
+};
+
+/* The length of the first CBOR item of p, if it is well formed; else 0. */
+static size_t
+cbor_scan(const uint8_t *p, size_t len)
+{
+	CborScan	sc;
+	size_t		off = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	while (!sc.done)
+	{
+		struct cbor_decoder_result r;
+
+		if (off >= len)
+			return 0;
+		r = cbor_stream_decode(p + off, len - off, &scan_callbacks, &sc);
+		if (r.status != CBOR_DECODER_FINISHED || r.read == 0 || sc.bad)
+			return 0;
+		off += r.read;
+		if (sc.total_owed > len - off)
+			return 0;
+	}
+	return off;
+}
+
+/* Decode exactly one CBOR item that spans len bytes; NULL otherwise. */
+static cbor_item_t *
+cbor_load_exact(const uint8_t *p, size_t len, size_t *read)
+{
+	struct cbor_load_result res;
+	cbor_item_t *item;
+	size_t		item_len;
+
+	if (len == 0)
+		return NULL;
+	item_len = cbor_scan(p, len);
+	if (item_len == 0 || (read == NULL && item_len != len))
+		return NULL;
+	item = cbor_load(p, item_len, &res);
+	if (item == NULL)
+		return NULL;
+	if (res.error.code != CBOR_ERR_NONE)
+	{
+		cbor_decref(&item);
+		return NULL;
+	}
+	if (read != NULL)
+		*read = res.read;
+	else if (res.read != len)
+	{
+		cbor_decref(&item);
+		return NULL;
+	}
+	return item;
+}
+
+/* ---------------------------------------------------------------------------
+ * COSE keys
+ * ---------------------------------------------------------------------------
+ */
+
+static EVP_PKEY *
+es256_key(const WaCoseKey *key)
+{
+	uint8_t		point[65];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY   *pkey = NULL;
+	OSSL_PARAM	params[3];
+
+	point[0] = 0x04;			/* uncompressed */
+	memcpy(point + 1, key->x, 32);
+	memcpy(point + 33, key->y, 32);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+												 (char *) "prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+												  point, sizeof(point));
+	params[2] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	/* decoding the point checks that it lies on the curve */
+	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return pkey;
+}
+
+WaError
+wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
+{
+	cbor_item_t *map;
+	struct cbor_pair *pairs;
+	size_t		n;
+	int64_t		kty = 0,
+				alg = 0,
+				crv = 0;
+	const uint8_t *x = NULL,
+			   *y = NULL;
+	size_t		x_len = 0,
+				y_len = 0;
+	WaError		err = WA_OK;
+
+	memset(key, 0, sizeof(*key));
+	if (len > WA_MAX_COSE_KEY)
+		return WA_ERR_COSE_TOO_LONG;
+	map = cbor_load_exact(p, len, NULL);
+	if (map == NULL)
+		return WA_ERR_COSE_CBOR;
+	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
+	{
+		cbor_decref(&map);
+		return WA_ERR_COSE_SHAPE;
+	}
+	pairs = cbor_map_handle(map);
+	n = cbor_map_size(map);
+	for (size_t i = 0; i < n && err == WA_OK; i++)
+	{
+		int64_t		label;
+
+		if (!cbor_int_value(pairs[i].key, &label))
+		{
+			err = WA_ERR_COSE_SHAPE;
+			break;
+		}
+		switch (label)
+		{
+			case 1:				/* kty */
+				if (kty != 0 || !cbor_int_value(pairs[i].value, &kty) || kty == 0)
+					err = WA_ERR_COSE_SHAPE;
+				break;
+			case 3:				/* alg */
+				if (alg != 0 || !cbor_int_value(pairs[i].value, &alg) || alg == 0)
+					err = WA_ERR_COSE_SHAPE;
+				break;
+			case -1:			/* crv (EC2, OKP); n for RSA keys */
+				if (crv != 0)
+					err = WA_ERR_COSE_SHAPE;
+				else if (!cbor_int_value(pairs[i].value, &crv) || crv == 0)
+					crv = INT64_MIN;	/* not a curve: refused below */
+				break;
+			case -2:			/* x */
+				if (x != NULL || !cbor_bytes(pairs[i].value, &x, &x_len) || x == NULL)
+					err = WA_ERR_COSE_SHAPE;
+				break;
+			case -3:			/* y */
+				if (y != NULL || !cbor_bytes(pairs[i].value, &y, &y_len) || y == NULL)
+					err = WA_ERR_COSE_SHAPE;
+				break;
+			default:
+				/* other parameters (kid, key_ops, ...) are ignored */
+				break;
+		}
+	}
+	if (err == WA_OK)
+	{
+		if (alg == WA_ALG_ES256)
+		{
+			/* EC2, P-256, 32-byte coordinates */
+			if (kty != 2 || crv != 1 || x_len != 32 || y_len != 32)
+				err = WA_ERR_COSE_SHAPE;
+			else
+			{
+				EVP_PKEY   *pkey;
+
+				key->alg = WA_ALG_ES256;
+				memcpy(key->x, x, 32);
+				memcpy(key->y, y, 32);
+				pkey = es256_key(key);
+				if (pkey == NULL)
+					err = WA_ERR_COSE_SHAPE;
+				EVP_PKEY_free(pkey);
+			}
+		}
+		else if (alg == WA_ALG_EDDSA)
+		{
+			/* OKP, Ed25519, a 32-byte point */
+			if (kty != 1 || crv != 6 || x_len != 32 || y != NULL)
+				err = WA_ERR_COSE_SHAPE;
+			else if (crypto_core_ed25519_is_valid_point(x) != 1)
+				err = WA_ERR_COSE_SHAPE;
+			else
+			{
+				key->alg = WA_ALG_EDDSA;
+				memcpy(key->x, x, 32);
+			}
+		}
+		else
+			err = WA_ERR_COSE_ALG;
+	}
+	cbor_decref(&map);
+	if (err != WA_OK)
+		memset(key, 0, sizeof(*key));
+	return err;
+}
+
+/* ---------------------------------------------------------------------------
+ * Authenticator data
+ * ---------------------------------------------------------------------------
+ */
+
+WaError
+wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad)
+{
+	size_t		off = 37;
+
+	memset(ad, 0, sizeof(*ad));
+	if (len < 37)
+		return WA_ERR_AUTHDATA_SHORT;
+	ad->rp_id_hash = p;
+	ad->flags = p[32];
+	ad->sign_count = ((uint32_t) p[33] << 24) | ((uint32_t) p[34] << 16) |
+		((uint32_t) p[35] << 8) | (uint32_t) p[36];
+
+	if (ad->flags & WA_FLAG_AT)
+	{
+		size_t		id_len;
+		size_t		read = 0;
+		cbor_item_t *item;
+		WaError		err;
+
+		if (len - off < WA_AAGUID_BYTES + 2)
+			return WA_ERR_AUTHDATA_SHORT;
+		memcpy(ad->aaguid, p + off, WA_AAGUID_BYTES);
+		off += WA_AAGUID_BYTES;
+		id_len = ((size_t) p[off] << 8) | p[off + 1];
+		off += 2;
+		if (id_len == 0 || id_len > WA_MAX_CREDENTIAL_ID)
+			return WA_ERR_CREDENTIAL_ID_LENGTH;
+		if (len - off < id_len)
+			return WA_ERR_AUTHDATA_SHORT;
+		ad->credential_id = p + off;
+		ad->credential_id_len = id_len;
+		off += id_len;
+		if (len - off == 0)
+			return WA_ERR_AUTHDATA_SHORT;
+
+		/* the COSE key's length is where its CBOR item ends */
+		item = cbor_load_exact(p + off, len - off, &read);
+		if (item == NULL)
+			return WA_ERR_COSE_CBOR;
+		cbor_decref(&item);
+		err = wa_parse_cose_key(p + off, read, &ad->key);
+		if (err != WA_OK)
+			return err;
+		ad->has_credential = true;
+		ad->cose_key = p + off;
+		ad->cose_key_len = read;
+		off += read;
+	}
+	if (ad->flags & WA_FLAG_ED)
+	{
+		size_t		read = 0;
+		cbor_item_t *ext = cbor_load_exact(p + off, len - off, &read);
+		bool		is_map;
+
+		if (ext == NULL)
+			return WA_ERR_AUTHDATA_SHORT;
+		is_map = cbor_isa_map(ext);
+		cbor_decref(&ext);
+		if (!is_map)
+			return WA_ERR_AUTHDATA_SHORT;
+		off += read;
+	}
+	if (off != len)
+		return WA_ERR_AUTHDATA_TRAILING;
+	return WA_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * Attestation objects
+ * ---------------------------------------------------------------------------
+ */
+
+static WaError
+parse_packed_statement(const cbor_item_t *stmt, WaAttestation *att)
+{
+	struct cbor_pair *pairs;
+	size_t		n;
+	bool		have_alg = false,
+				have_sig = false;
+
+	if (!cbor_isa_map(stmt) || !cbor_map_is_definite(stmt))
+		return WA_ERR_ATTESTATION_STATEMENT;
+	pairs = cbor_map_handle(stmt);
+	n = cbor_map_size(stmt);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (cbor_text_is(pairs[i].key, "alg"))
+		{
+			int64_t		alg;
+
+			if (have_alg || !cbor_int_value(pairs[i].value, &alg) ||
+				alg < -65536 || alg > 65536)
+				return WA_ERR_ATTESTATION_STATEMENT;
+			att->packed_alg = (int) alg;
+			have_alg = true;
+		}
+		else if (cbor_text_is(pairs[i].key, "sig"))
+		{
+			const uint8_t *sig;
+			size_t		sig_len;
+
+			if (have_sig || !cbor_bytes(pairs[i].value, &sig, &sig_len) ||
+				sig_len == 0 || sig_len > sizeof(att->packed_sig))
+				return WA_ERR_ATTESTATION_STATEMENT;
+			memcpy(att->packed_sig, sig, sig_len);
+			att->packed_sig_len = sig_len;
+			have_sig = true;
+		}
+		else if (cbor_text_is(pairs[i].key, "x5c") ||
+				 cbor_text_is(pairs[i].key, "ecdaaKeyId"))
+			return WA_ERR_ATTESTATION_CERTIFICATE;
+		else
+			return WA_ERR_ATTESTATION_STATEMENT;
+	}
+	if (!have_alg || !have_sig)
+		return WA_ERR_ATTESTATION_STATEMENT;
+	return WA_OK;
+}
+
+WaError
+wa_parse_attestation(const uint8_t *p, size_t len, WaAttestation *att)
+{
+	cbor_item_t *map;
+	struct cbor_pair *pairs;
+	size_t		n;
+	const cbor_item_t *fmt = NULL,
+			   *stmt = NULL;
+	const uint8_t *auth_data = NULL;
+	size_t		auth_data_len = 0;
+	WaError		err = WA_OK;
+
+	memset(att, 0, sizeof(*att));
+	if (len > WA_MAX_CBOR)
+		return WA_ERR_ATTESTATION_CBOR;
+	map = cbor_load_exact(p, len, NULL);
+	if (map == NULL)
+		return WA_ERR_ATTESTATION_CBOR;
+	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
+	{
+		cbor_decref(&map);
+		return WA_ERR_ATTESTATION_SHAPE;
+	}
+	pairs = cbor_map_handle(map);
+	n = cbor_map_size(map);
+	for (size_t i = 0; i < n && err == WA_OK; i++)
+	{
+		if (cbor_text_is(pairs[i].key, "fmt") && fmt == NULL)
+			fmt = pairs[i].value;
+		else if (cbor_text_is(pairs[i].key, "attStmt") && stmt == NULL)
+			stmt = pairs[i].value;
+		else if (cbor_text_is(pairs[i].key, "authData") && auth_data == NULL)
+		{
+			if (!cbor_bytes(pairs[i].value, &auth_data, &auth_data_len) ||
+				auth_data == NULL)
+				err = WA_ERR_ATTESTATION_SHAPE;
+		}
+		else
+			err = WA_ERR_ATTESTATION_SHAPE;
+	}
+	if (err == WA_OK && (fmt == NULL || stmt == NULL || auth_data == NULL))
+		err = WA_ERR_ATTESTATION_SHAPE;
+	if (err == WA_OK)
+	{
+		if (cbor_text_is(fmt, "none"))
+		{
+			att->fmt = WA_FMT_NONE;
+			if (!cbor_isa_map(stmt) || cbor_map_size(stmt) != 0)
+				err = WA_ERR_ATTESTATION_STATEMENT;
+		}
+		else if (cbor_text_is(fmt, "packed"))
+		{
+			att->fmt = WA_FMT_PACKED;
+			err = parse_packed_statement(stmt, att);
+		}
+		else
+			err = WA_ERR_ATTESTATION_FORMAT;
+	}
+	if (err == WA_OK)
+	{
+		att->auth_data = malloc(auth_data_len);
+		if (att->auth_data == NULL)
+			err = WA_ERR_ATTESTATION_CBOR;
+		else
+		{
+			memcpy(att->auth_data, auth_data, auth_data_len);
+			att->auth_data_len = auth_data_len;
+		}
+	}
+	cbor_decref(&map);
+	return err;
+}
+
+void
+wa_attestation_free(WaAttestation *att)
+{
+	free(att->auth_data);
+	att->auth_data = NULL;
+	att->auth_data_len = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Signatures
+ * ---------------------------------------------------------------------------
+ */
+
+WaError
+wa_verify_signature(const WaCoseKey *key,
+					const uint8_t *auth_data, size_t auth_data_len,
+					const uint8_t *client_data_hash,
+					const uint8_t *sig, size_t sig_len)
+{
+	bool		ok = false;
+
+	if (key->alg == WA_ALG_ES256)
+	{
+		EVP_PKEY   *pkey = es256_key(key);
+		EVP_MD_CTX *md = pkey ? EVP_MD_CTX_new() : NULL;
+
+		ok = md != NULL && sig_len > 0 &&
+			EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+			EVP_DigestVerifyUpdate(md, auth_data, auth_data_len) == 1 &&
+			EVP_DigestVerifyUpdate(md, client_data_hash, 32) == 1 &&
+			EVP_DigestVerifyFinal(md, sig, sig_len) == 1;
+		EVP_MD_CTX_free(md);
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+	}
+	else if (key->alg == WA_ALG_EDDSA)
+	{
+		uint8_t    *msg;
+
+		if (sig_len != crypto_sign_BYTES || auth_data_len > SIZE_MAX - 32)
+			return WA_ERR_SIGNATURE;
+		msg = malloc(auth_data_len + 32);
+		if (msg == NULL)
+			return WA_ERR_SIGNATURE;
+		memcpy(msg, auth_data, auth_data_len);
+		memcpy(msg + auth_data_len, client_data_hash, 32);
+		ok = crypto_sign_verify_detached(sig, msg, auth_data_len + 32,
+										 key->x) == 0;
+		free(msg);
+	}
+	return ok ? WA_OK : WA_ERR_SIGNATURE;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmark: passkey_login_finish verifications per second, ES256 and EdDSA,
+# in the same run, against
+#  - login_attempt(account, true) on the same accounts: the lockout policy
+#    every login pays whatever verified it (passkey_login_finish calls it);
+#  - the same assertions verified in the application with python3-cryptography
+#    (OpenSSL): signature over authenticatorData || SHA-256(clientDataJSON)
+#    only, no challenge, origin, counter or policy: the floor of the work.
+# N accounts each register one passkey per algorithm (software authenticator,
+# test/passkeys/soft_authenticator.py); each round begins N logins, signs
+# them, and times the N finishes in one statement (server time only).
+# Prints verifications per second and the ratios.  Not a test.
+set -eu -o pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+DB=acctsec_bench_passkeys
+N=${BENCH_PASSKEYS:-2000}
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
+  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
+  -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080'"
+ACCTSEC_DB=$DB N=$N PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
+import hashlib, json, os, time
+import psycopg2
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from soft_authenticator import *
+n = int(os.environ["N"])
+c = psycopg2.connect(host=os.environ["PGHOST"], port=os.environ["PGPORT"],
+                     user="postgres", dbname=os.environ["ACCTSEC_DB"])
+c.autocommit = True
+cur = c.cursor()
+cur.execute("CREATE TABLE bench_resp (alg text, r jsonb)")
+auths = {}
+for alg in ("ES256", "EdDSA"):
+    auths[alg] = []
+    for i in range(n):
+        a = Authenticator(alg)
+        acct = "%s-%d" % (alg, i)
+        cur.execute("SELECT acctsec.passkey_register_begin(%s)", (acct,))
+        cur.execute("SELECT acctsec.passkey_register_finish(%s, %s)",
+                    (acct, json.dumps(a.register(cur.fetchone()[0]))))
+        auths[alg].append((acct, a))
+
+def rate(sql, count=n):
+    t = time.perf_counter()
+    cur.execute(sql)
+    assert cur.fetchone()[0] == count, "not every login succeeded"
+    return count / (time.perf_counter() - t)
+
+res = {}
+for alg in ("ES256", "EdDSA"):
+    cur.execute("TRUNCATE bench_resp")
+    rows, app = [], []
+    for acct, a in auths[alg]:
+        cur.execute("SELECT acctsec.passkey_login_begin(%s)", (acct,))
+        r = a.login(cur.fetchone()[0])
+        rows.append(cur.mogrify("(%s, %s)", (alg, json.dumps(r))).decode())
+        app.append((a, r))
+    cur.execute("INSERT INTO bench_resp VALUES " + ",".join(rows))
+    res[alg] = rate("SELECT count(*) FILTER (WHERE (f).status = 'ok') FROM"
+                    " (SELECT acctsec.passkey_login_finish(r) f FROM bench_resp) s")
+    t = time.perf_counter()
+    for a, r in app:
+        ad = unb64u(r["response"]["authenticatorData"])
+        msg = ad + hashlib.sha256(unb64u(r["response"]["clientDataJSON"])).digest()
+        sig = unb64u(r["response"]["signature"])
+        a.key.public_key().verify(sig, msg, ec.ECDSA(hashes.SHA256())) if alg == "ES256" \
+            else a.key.public_key().verify(sig, msg)
+    res[alg + " app"] = n / (time.perf_counter() - t)
+res["login_attempt"] = rate("SELECT count(*) FILTER (WHERE (acctsec.login_attempt(account, true)).status = 'ok')"
+                            " FROM acctsec.accounts", 2 * n)
+print("accounts per algorithm: %d" % n)
+for alg in ("ES256", "EdDSA"):
+    print("passkey_login_finish %-5s %8.0f/s   signature only in the app (cryptography) %8.0f/s   ratio %.2f"
+          % (alg, res[alg], res[alg + " app"], res[alg] / res[alg + " app"]))
+print("login_attempt alone        %8.0f/s   (passkey ES256 / login_attempt %.2f, EdDSA %.2f)"
+      % (res["login_attempt"], res["ES256"] / res["login_attempt"], res["EdDSA"] / res["login_attempt"]))
+PY

@@ -1,0 +1,59 @@
+/*
+ * fuzz_webauthn_attestation.c
+ *		Arbitrary bytes into wa_parse_attestation() and, when they parse, the
+ *		authenticator data they carry into wa_parse_auth_data().
+ *
+ * Properties: an accepted object has a known format and non-empty
+ * authenticator data (a packed one a signature of 1 to 512 bytes); parsed
+ * authenticator data points inside its buffer (credential id of 1 to 1023
+ * bytes, COSE key ending inside it), and its COSE key parses again on its
+ * own to the same key; verifying a signature over it never crashes.
+ */
+#include <sodium.h>
+
+#include "fuzz_common.h"
+#include "webauthn.h"
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void) argc;
+	(void) argv;
+	FUZZ_CHECK(sodium_init() >= 0);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t    *in = (uint8_t *) fuzz_copy(data, size);
+	WaAttestation att;
+	WaAuthData	ad;
+	WaCoseKey	again;
+	uint8_t		hash[32] = {0};
+
+	if (wa_parse_attestation(in, size, &att) == WA_OK)
+	{
+		FUZZ_CHECK(att.fmt == WA_FMT_NONE || att.fmt == WA_FMT_PACKED);
+		FUZZ_CHECK(att.auth_data != NULL && att.auth_data_len > 0);
+		FUZZ_CHECK(att.fmt == WA_FMT_NONE ||
+				   (att.packed_sig_len >= 1 && att.packed_sig_len <= sizeof(att.packed_sig)));
+		if (wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad) == WA_OK &&
+			ad.has_credential)
+		{
+			FUZZ_CHECK(ad.credential_id > att.auth_data &&
+					   ad.credential_id_len >= 1 &&
+					   ad.credential_id_len <= WA_MAX_CREDENTIAL_ID);
+			FUZZ_CHECK(ad.cose_key + ad.cose_key_len <= att.auth_data + att.auth_data_len);
+			FUZZ_CHECK(wa_parse_cose_key(ad.cose_key, ad.cose_key_len, &again) == WA_OK);
+			FUZZ_CHECK(memcmp(&again, &ad.key, sizeof(again)) == 0);
+			if (att.fmt == WA_FMT_PACKED)
+				(void) wa_verify_signature(&ad.key, att.auth_data, att.auth_data_len,
+										   hash, att.packed_sig, att.packed_sig_len);
+		}
+		wa_attestation_free(&att);
+	}
+	FUZZ_CHECK(att.auth_data == NULL);
+	free(in);
+	return 0;
+}

@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# Passkey ceremonies against acctsec, as an application role given its rights
+# by grant_app_role, with responses made by a software authenticator
+# (soft_authenticator.py: P-256 and Ed25519 keys from python3-cryptography,
+# authenticator data, CBOR and client data built as an authenticator and a
+# browser build them).  Every check the verifier makes is exercised by a
+# response that passes it and one that fails it; registration failures must
+# be SQLSTATE 22023 (23505 for a credential registered twice), login
+# failures a failed login with the passkey.rejected (or
+# passkey.clone_detected) event naming the check.  Mutated and truncated
+# responses must never give another SQLSTATE.
+set -eu -o pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+DB=acctsec_passkeys
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS acctsec_pk_app" \
+  -c "CREATE DATABASE $DB" -c "CREATE ROLE acctsec_pk_app LOGIN"
+"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
+  -c "SELECT acctsec.grant_app_role('acctsec_pk_app')" \
+  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
+  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_name = 'Example'" \
+  -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080, https://app.example'" \
+  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 1000"
+
+ACCTSEC_DB=$DB PYTHONPATH=$HERE /usr/bin/python3 - <<'PY'
+import json, os, random, sys
+import psycopg2
+from soft_authenticator import *
+
+def connect(user):
+    c = psycopg2.connect(host=os.environ["PGHOST"], port=os.environ["PGPORT"],
+                         user=user, dbname=os.environ["ACCTSEC_DB"])
+    c.autocommit = True
+    return c
+app = connect("acctsec_pk_app").cursor()
+admin = connect("postgres").cursor()
+
+failures = []
+def check(what, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + what + (("  (" + str(detail) + ")") if detail and not ok else ""))
+    if not ok:
+        failures.append(what)
+
+def sqlstate(sql, args):
+    try:
+        app.execute(sql, args)
+        return "00000", app.fetchone()
+    except psycopg2.Error as e:
+        return e.pgcode, e.pgerror
+
+def reg_begin(account):
+    app.execute("SELECT acctsec.passkey_register_begin(%s)", (account,))
+    return app.fetchone()[0]
+
+def reg_finish(account, resp, name=None):
+    return sqlstate("SELECT acctsec.passkey_register_finish(%s, %s, %s)",
+                    (account, json.dumps(resp), name))
+
+def login_begin(account):
+    app.execute("SELECT acctsec.passkey_login_begin(%s)", (account,))
+    return app.fetchone()[0]
+
+def login_finish(resp, ip=None, ua=None):
+    code, row = sqlstate("SELECT (r).status, (r).failed_attempts FROM"
+                         " acctsec.passkey_login_finish(%s::jsonb, %s, %s) r",
+                         (resp if isinstance(resp, str) else json.dumps(resp), ip, ua))
+    return code, row
+
+def last_event(account):
+    admin.execute("SELECT operation, new_values->>'reason' FROM acctsec.audit_log"
+                  " WHERE account = %s AND operation LIKE 'passkey.%%' ORDER BY id DESC LIMIT 1",
+                  (account,))
+    return admin.fetchone()
+
+# --- the options -----------------------------------------------------------
+opts = reg_begin("alice")
+check("creation options: rp from the settings", opts["rp"] == {"id": "localhost", "name": "Example"}, opts)
+check("creation options: ES256 and EdDSA only",
+      [p["alg"] for p in opts["pubKeyCredParams"]] == [-7, -8], opts)
+check("creation options: 80-character challenge, 32-byte user id",
+      len(opts["challenge"]) == 80 and len(unb64u(opts["user"]["id"])) == 32, opts)
+check("creation options: user name defaults to the account, attestation none",
+      opts["user"]["name"] == "alice" and opts["attestation"] == "none"
+      and opts["excludeCredentials"] == [], opts)
+
+# --- registration ---------------------------------------------------------------
+es = Authenticator("ES256")
+ed = Authenticator("EdDSA")
+code, row = reg_finish("alice", es.register(opts), "laptop")
+check("register ES256, attestation none", code == "00000", row)
+es_id = row[0] if code == "00000" else None
+code, row = reg_finish("alice", ed.register(reg_begin("alice"), fmt="packed"), "key")
+check("register EdDSA, packed self attestation", code == "00000", row)
+es2 = Authenticator("ES256")
+code, row = reg_finish("alice", es2.register(reg_begin("alice"), fmt="packed"))
+check("register ES256, packed self attestation", code == "00000", row)
+
+opts = reg_begin("alice")
+check("excludeCredentials lists the account's passkeys",
+      sorted(c["id"] for c in opts["excludeCredentials"])
+      == sorted(b64u(a.cred_id) for a in (es, ed, es2)), opts["excludeCredentials"])
+
+def reg_refused(what, build, state="22023", needle=None):
+    a = Authenticator(random.choice(["ES256", "EdDSA"]))
+    o = reg_begin("alice")
+    code, msg = reg_finish("alice", build(a, o))
+    ok = code == state and (needle is None or needle in (msg or ""))
+    check("register refused: " + what + " -> " + state, ok, (code, msg))
+
+reg_refused("replayed response (challenge used)",
+            lambda a, o: es.register(opts), needle="challenge")
+old = reg_begin("alice")
+reg_refused("superseded challenge", lambda a, o: a.register(old), needle="challenge")
+bob_opts = reg_begin("bob")
+reg_refused("another account's challenge", lambda a, o: a.register(bob_opts), needle="challenge")
+reg_refused("invented challenge",
+            lambda a, o: a.register({"challenge": b64u(b"act_" + b"A" * 56)}), needle="challenge")
+reg_refused("wrong type", lambda a, o: a.register(o, type_="webauthn.get"), needle="type")
+reg_refused("wrong origin", lambda a, o: a.register(o, origin="https://evil.example"), needle="origin")
+reg_refused("cross-origin iframe",
+            lambda a, o: a.register(o, client_data=a.client_data("webauthn.create", o["challenge"],
+                                                                  crossOrigin=True)), needle="cross-origin")
+reg_refused("wrong rpId", lambda a, o: a.register(o, rp_id="evil.example"), needle="rpIdHash")
+reg_refused("UP missing", lambda a, o: a.register(o, flags=FLAG_UV), needle="UP")
+reg_refused("BS without BE", lambda a, o: a.register(o, flags=FLAG_UP | FLAG_BS), needle="BS")
+reg_refused("packed signature wrong", lambda a, o: a.register(o, fmt="packed", bad_sig=True),
+            needle="signature")
+reg_refused("packed alg not the key's",
+            lambda a, o: a.register(o, fmt="packed", packed_alg=-257), needle="alg")
+reg_refused("packed with a certificate chain (x5c)",
+            lambda a, o: a.register(o, fmt="packed", x5c=True), needle="certificate")
+reg_refused("RS256 key", lambda a, o: a.register(o, cose={1: 3, 3: -257, -1: b"\x01" * 256, -2: b"\x01\x00\x01"}),
+            needle="algorithm")
+reg_refused("EC2 key with the wrong curve",
+            lambda a, o: a.register(o, cose={**Authenticator("ES256").cose, -1: 2}), needle="COSE")
+reg_refused("EC2 point not on the curve",
+            lambda a, o: a.register(o, cose={**Authenticator("ES256").cose, -3: b"\x00" * 32}),
+            needle="COSE")
+reg_refused("credential id of 1024 bytes",
+            lambda a, o: a.register(o, cred_id=b"\x01" * 1024), needle="1023")
+reg_refused("rawId not the authenticator data's",
+            lambda a, o: dict(a.register(o), rawId=b64u(b"other")), needle="rawId")
+reg_refused("clientDataJSON not JSON",
+            lambda a, o: a.register(o, client_data=b'{"type":'), needle="JSON")
+reg_refused("clientDataJSON not UTF-8",
+            lambda a, o: a.register(o, client_data=b'{"type":"\xff"}'), needle="JSON")
+reg_refused("clientDataJSON with \\u0000",
+            lambda a, o: a.register(o, client_data=b'{"type":"\\u0000"}'), needle="JSON")
+reg_refused("clientDataJSON not base64url",
+            lambda a, o: dict(a.register(o), response=dict(a.register(o)["response"], clientDataJSON="***")),
+            needle="base64url")
+reg_refused("attestationObject missing",
+            lambda a, o: dict(a.register(o), response={"clientDataJSON": a.register(o)["response"]["clientDataJSON"]}),
+            needle="attestationObject")
+reg_refused("response not an object", lambda a, o: [1, 2])
+reg_refused("response over 64 kB", lambda a, o: dict(a.register(o), pad="x" * 70000), needle="64 kB")
+
+def mutate_att(a, o, how):
+    r = a.register(o)
+    att = bytearray(unb64u(r["response"]["attestationObject"]))
+    att = how(att)
+    r["response"]["attestationObject"] = b64u(bytes(att))
+    return r
+reg_refused("attestationObject truncated",
+            lambda a, o: mutate_att(a, o, lambda b: b[:len(b) // 2]), needle="CBOR")
+reg_refused("attestationObject with a trailing byte",
+            lambda a, o: mutate_att(a, o, lambda b: b + b"\x00"), needle="CBOR")
+reg_refused("attestationObject declaring 2^32 elements",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\x9b\x00\x00\x00\x01\x00\x00\x00\x00\x00")),
+            needle="CBOR")
+reg_refused("attestationObject nested 20 deep",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\x81" * 20 + b"\x00")), needle="CBOR")
+reg_refused("attestationObject with indefinite lengths",
+            lambda a, o: mutate_att(a, o, lambda b: bytearray(b"\xbf\x63fmt\x64none\xff")), needle="CBOR")
+reg_refused("attestationObject in non-ASCII base64",
+            lambda a, o: dict(a.register(o), response=dict(a.register(o)["response"],
+                              attestationObject="o2Nm\u0088\u008e")), needle="base64url")
+reg_refused("fmt unknown", lambda a, o: mutate_att(a, o, lambda b: b.replace(b"none", b"nonf")), needle="format")
+
+# a credential registered twice (23505), also by another account
+code, msg = reg_finish("alice", es.register(reg_begin("alice")))
+check("register refused: credential already registered -> 23505", code == "23505", (code, msg))
+code, msg = reg_finish("bob", es.register(reg_begin("bob")))
+check("register refused: another account's credential -> 23505", code == "23505", (code, msg))
+
+# UV required
+admin.execute("ALTER DATABASE acctsec_passkeys SET acctsec.passkey_user_verification = 'required'")
+app.connection.close()
+app = connect("acctsec_pk_app").cursor()
+o = reg_begin("alice")
+check("creation options: userVerification from the setting",
+      o["authenticatorSelection"]["userVerification"] == "required", o)
+a = Authenticator()
+code, msg = reg_finish("alice", a.register(o, flags=FLAG_UP))
+check("register refused: UV required, flag missing -> 22023", code == "22023" and "UV" in msg, (code, msg))
+
+# random mutations: a clear refusal or a success, never another SQLSTATE
+bad = []
+rnd = random.Random(7)
+for i in range(300):
+    a = Authenticator(rnd.choice(["ES256", "EdDSA"]))
+    r = a.register(reg_begin("mut"), fmt=rnd.choice(["none", "packed"]))
+    att = bytearray(unb64u(r["response"]["attestationObject"]))
+    for _ in range(rnd.randint(1, 4)):
+        if not att:
+            att = bytearray(b"\xa0")
+        k = rnd.randrange(3)
+        if k == 0:
+            att[rnd.randrange(len(att))] = rnd.randrange(256)
+        elif k == 1:
+            del att[rnd.randrange(len(att)):]
+        else:
+            p = rnd.randrange(len(att)); att[p:p] = bytes([rnd.randrange(256)])
+    r["response"]["attestationObject"] = b64u(bytes(att))
+    code, msg = reg_finish("mut", r)
+    if code not in ("00000", "22023"):
+        bad.append((code, msg))
+check("300 mutated attestation objects: 22023 or accepted, nothing else", not bad, bad[:3])
+admin.execute("ALTER DATABASE acctsec_passkeys SET acctsec.passkey_user_verification = 'preferred'")
+app.connection.close()
+app = connect("acctsec_pk_app").cursor()
+
+# --- login -----------------------------------------------------------------------
+lo = login_begin("alice")
+check("request options: rpId, allowCredentials of the account",
+      lo["rpId"] == "localhost" and len(lo["allowCredentials"]) == 3
+      and len(lo["challenge"]) == 80, lo)
+resp = es.login(lo)
+code, row = login_finish(resp, "192.0.2.1", "test agent")
+check("login ES256", code == "00000" and row[0] == "ok", (code, row))
+admin.execute("SELECT outcome::text, host(ip), user_agent FROM acctsec.login_attempts"
+              " WHERE account = 'alice' ORDER BY id DESC LIMIT 1")
+row = admin.fetchone()
+check("the login went through login_attempt with its ip and user agent",
+      row == ("ok", "192.0.2.1", "test agent"), row)
+code, row = login_finish(resp)
+check("login refused: replayed response", code == "00000" and row[0] == "failed"
+      and "challenge" in (last_event("alice")[1] or ""), (code, row, last_event("alice")))
+code, row = login_finish(ed.login(login_begin("alice"),
+                                  user_handle=reg_begin("alice")["user"]["id"]))
+check("login EdDSA with the userHandle", code == "00000" and row[0] == "ok", (code, row))
+code, row = login_finish(es2.login(login_begin("alice")))
+check("login ES256 (packed-registered)", code == "00000" and row[0] == "ok", (code, row))
+
+def login_refused(what, build, needle, event="passkey.rejected", auth=None):
+    a = auth or es
+    code, row = login_finish(build(a, login_begin("alice")))
+    ev = last_event("alice")
+    ok = code == "00000" and row[0] == "failed" and ev[0] == event and \
+        (needle is None or needle in (ev[1] or ""))
+    check("login refused: " + what, ok, (code, row, ev))
+
+login_refused("wrong origin", lambda a, o: a.login(o, origin="https://evil.example"), "origin")
+o = login_begin("alice")
+login_finish(es.login(o, origin="https://evil.example"))
+code, row = login_finish(es.login(o))
+check("login refused: a challenge refused once (wrong origin) is used up",
+      code == "00000" and row[0] == "failed" and "challenge" in (last_event("alice")[1] or ""),
+      (code, row, last_event("alice")))
+login_refused("wrong type", lambda a, o: a.login(o, type_="webauthn.create"), "type")
+login_refused("wrong rpId", lambda a, o: a.login(o, rp_id="evil.example"), "rpIdHash")
+login_refused("UP missing", lambda a, o: a.login(o, flags=FLAG_UV), "UP")
+login_refused("bad signature ES256", lambda a, o: a.login(o, bad_sig=True), "signature")
+login_refused("bad signature EdDSA", lambda a, o: a.login(o, bad_sig=True), "signature", auth=ed)
+login_refused("signature of another key",
+              lambda a, o: dict(a.login(o), response=dict(a.login(o)["response"],
+                                signature=es2.login(o)["response"]["signature"])), "signature")
+login_refused("userHandle of another user", lambda a, o: a.login(o, user_handle=b64u(b"x" * 32)), "userHandle")
+login_refused("challenge of another account",
+              lambda a, o: a.login(login_begin("bob")), "challenge")
+login_refused("authenticatorData truncated",
+              lambda a, o: dict(a.login(o), response=dict(a.login(o)["response"],
+                                authenticatorData=b64u(b"\x00" * 36))), "truncated")
+login_refused("signature missing",
+              lambda a, o: dict(a.login(o), response={k: v for k, v in a.login(o)["response"].items()
+                                                       if k != "signature"}), "signature")
+def stored_count(a):
+    admin.execute("SELECT sign_count FROM acctsec.passkey_credentials WHERE credential_id = %s",
+                  (a.cred_id,))
+    return admin.fetchone()[0]
+def with_counter(a, n):
+    a.counter = n - 1
+    return a
+code, row = login_finish(es.login(login_begin("alice"), counter_step=5))
+check("login with the counter ahead by 5", code == "00000" and row[0] == "ok"
+      and stored_count(es) == es.counter, (code, row))
+login_refused("counter going backwards",
+              lambda a, o: with_counter(a, stored_count(a) - 2).login(o), None,
+              event="passkey.clone_detected")
+login_refused("counter not increasing",
+              lambda a, o: with_counter(a, stored_count(a)).login(o), None,
+              event="passkey.clone_detected")
+code, row = login_finish(es.login(login_begin("alice"), counter_step=5))
+check("login after the refusals, counter ahead", code == "00000" and row[0] == "ok", (code, row))
+
+# unknown credential, garbage: a failed login counted against no account
+for what, r in [("unknown credential", Authenticator().login(login_begin("alice"))),
+                ("not an object", "[]"), ("rawId missing", "{}"),
+                ("rawId not base64url", '{"rawId": "***"}'),
+                ("response over 64 kB", json.dumps({"rawId": "AA", "pad": "x" * 70000}))]:
+    code, row = login_finish(r)
+    check("login refused without an account: " + what,
+          code == "00000" and row == ("failed", 0), (code, row))
+
+bad = []
+for i in range(200):
+    r = es.login(login_begin("alice"))
+    ad = bytearray(unb64u(r["response"]["authenticatorData"]))
+    p = rnd.randrange(len(ad) + 1)
+    ad = ad[:p] + bytes(rnd.randrange(256) for _ in range(rnd.randrange(3))) + ad[p + 1:]
+    r["response"]["authenticatorData"] = b64u(bytes(ad)) if ad else "AA"
+    code, row = login_finish(r)
+    if code != "00000" or row[0] not in ("ok", "failed"):
+        bad.append((code, row))
+check("200 mutated authenticator data: ok or failed, never an error", not bad, bad[:3])
+
+# failures count toward lockout like any failed login
+admin.execute("UPDATE acctsec.accounts SET failed_attempts = 0 WHERE account = 'alice'")
+admin.execute("ALTER DATABASE acctsec_passkeys SET acctsec.max_failed_attempts = 2")
+app.connection.close()
+app = connect("acctsec_pk_app").cursor()
+login_finish(es.login(login_begin("alice"), bad_sig=True))
+login_finish(es.login(login_begin("alice"), bad_sig=True))
+code, row = login_finish(es.login(login_begin("alice")))
+check("a valid passkey on a locked account: locked", code == "00000" and row[0] == "locked", (code, row))
+admin.execute("ALTER DATABASE acctsec_passkeys SET acctsec.max_failed_attempts = 1000")
+admin.execute("SELECT acctsec.unlock('alice')")
+
+# listing and removal
+app.execute("SELECT credential_id, name, alg, transports, sign_count > 0 FROM acctsec.passkeys('alice')")
+rows = app.fetchall()
+check("passkeys() lists the credentials", [r[1:4] for r in rows] ==
+      [("laptop", -7, ["internal"]), ("key", -8, ["internal"]), (None, -7, ["internal"])], rows)
+app.execute("SELECT acctsec.passkey_remove('bob', %s), acctsec.passkey_remove('alice', %s)", (es_id, es_id))
+check("passkey_remove: only the owner's", app.fetchone() == (False, True))
+code, row = login_finish(es.login(login_begin("alice")))
+check("login with a removed passkey: failed", code == "00000" and row == ("failed", 0), (code, row))
+
+# the tables are not readable by the application
+code, msg = sqlstate("SELECT count(*) FROM acctsec.passkey_credentials", ())
+check("passkey_credentials not readable by the application -> 42501", code == "42501", (code, msg))
+
+print("%d failures" % len(failures))
+sys.exit(1 if failures else 0)
+PY
