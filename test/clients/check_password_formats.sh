@@ -99,9 +99,16 @@ def password():
     return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 40)))
 
 cases = []   # (tool, made_by, password, hash)
-def add(tool, fn, made_by="real"):
+def add(tool, fn, made_by="real", self_check=None):
     pw = password()
-    cases.append((tool, made_by, pw, fn(pw)))
+    h = fn(pw)
+    # a library that cannot read its own hash on this platform (passlib
+    # 1.7.4 is unmaintained and meets newer bcrypt modules) proves nothing
+    # about acctsec: said, and not counted
+    if self_check is not None and not self_check(pw, h):
+        print("  %s: the library does not verify its own hash here: not counted" % tool)
+        return
+    cases.append((tool, made_by, pw, h))
 
 def mkpasswd(method, pw, rounds=None):
     args = ["mkpasswd", "--stdin", "-m", method] + (["-R", str(rounds)] if rounds else [])
@@ -148,8 +155,10 @@ for _ in range(3):
     add("passlib pbkdf2_sha256", lambda pw: ph.pbkdf2_sha256.hash(pw))
     add("passlib pbkdf2_sha512", lambda pw: ph.pbkdf2_sha512.using(rounds=rng.randint(1000, 20000)).hash(pw))
     add("passlib scrypt", lambda pw: ph.scrypt.using(rounds=rng.randint(4, 14), block_size=rng.randint(1, 8)).hash(pw))
-    add("passlib bcrypt_sha256 v2", lambda pw: ph.bcrypt_sha256.using(rounds=rng.randint(4, 7)).hash(pw))
-    add("passlib bcrypt_sha256 v1", lambda pw: ph.bcrypt_sha256.using(rounds=rng.randint(4, 7), version=1).hash(pw))
+    add("passlib bcrypt_sha256 v2", lambda pw: ph.bcrypt_sha256.using(rounds=rng.randint(4, 7)).hash(pw),
+        self_check=ph.bcrypt_sha256.verify)
+    add("passlib bcrypt_sha256 v1", lambda pw: ph.bcrypt_sha256.using(rounds=rng.randint(4, 7), version=1).hash(pw),
+        self_check=ph.bcrypt_sha256.verify)
     add("passlib phpass $P$", lambda pw: ph.phpass.using(rounds=rng.randint(7, 13)).hash(pw))
     add("passlib phpass $H$", lambda pw: ph.phpass.using(rounds=rng.randint(7, 13), ident="H").hash(pw))
     add("passlib argon2", lambda pw: ph.argon2.hash(pw))
