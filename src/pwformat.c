@@ -5,7 +5,8 @@
  * pw_formats[] is the one table of what acctsec reads: each row names a
  * format, the family a security event reports, the prefixes it answers to,
  * the kind of work that verifies it (passwords.c holds one verifier and one
- * set of caps per kind), how a rehash is wrapped, and its recogniser and
+ * set of caps per kind), how a rehash is wrapped, how it is recognised (its
+ * prefixes, or a shape), what a wrapper drops and prehashes, and its
  * parser.  A parser checks the syntax, decodes salt and digest and reads the
  * work the hash asks for; it never hashes.
  *
@@ -362,37 +363,7 @@ parse_argon2_at(const char *s, size_t len, PwParsed *out)
 	return PWP_OK;
 }
 
-static bool
-rec_argon2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$argon2");
-}
-
-static PwParseResult
-parse_argon2(const char *s, size_t len, PwParsed *out)
-{
-	return parse_argon2_at(s, len, out);
-}
-
-static bool
-rec_django_argon2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "argon2$argon2");
-}
-
-static PwParseResult
-parse_django_argon2(const char *s, size_t len, PwParsed *out)
-{
-	return parse_argon2_at(s + 6, len - 6, out);
-}
-
 static const char *const spring_argon2_ids[] = {"{argon2}", "{argon2@SpringSecurity_v5_8}"};
-
-static bool
-rec_spring_argon2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "{argon2");
-}
 
 static PwParseResult
 parse_spring_argon2(const char *s, size_t len, PwParsed *out)
@@ -438,79 +409,10 @@ parse_bcrypt_at(const char *s, size_t len, PwParsed *out)
 	return PWP_OK;
 }
 
-static bool
-rec_bcrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$2a$") || has_prefix(s, len, "$2b$") ||
-		has_prefix(s, len, "$2y$");
-}
-
-static PwParseResult
-parse_bcrypt(const char *s, size_t len, PwParsed *out)
-{
-	return parse_bcrypt_at(s, len, out);
-}
-
-static bool
-rec_django_bcrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "bcrypt$");
-}
-
-static PwParseResult
-parse_django_bcrypt(const char *s, size_t len, PwParsed *out)
-{
-	return parse_bcrypt_at(s + 7, len - 7, out);
-}
-
-static bool
-rec_django_bcrypt_sha256(const char *s, size_t len)
-{
-	return has_prefix(s, len, "bcrypt_sha256$");
-}
-
-static PwParseResult
-parse_django_bcrypt_sha256(const char *s, size_t len, PwParsed *out)
-{
-	out->prehash = PWPRE_SHA256_HEX;
-	return parse_bcrypt_at(s + 14, len - 14, out);
-}
-
-static bool
-rec_spring_bcrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "{bcrypt}");
-}
-
-static PwParseResult
-parse_spring_bcrypt(const char *s, size_t len, PwParsed *out)
-{
-	return parse_bcrypt_at(s + 8, len - 8, out);
-}
-
-static bool
-rec_wordpress(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$wp$");
-}
-
-static PwParseResult
-parse_wordpress(const char *s, size_t len, PwParsed *out)
-{
-	out->prehash = PWPRE_HMAC_SHA384_B64;
-	return parse_bcrypt_at(s + 3, len - 3, out);
-}
-
 /*
  * passlib bcrypt_sha256: "$bcrypt-sha256$v=2,t=2b,r=12$<salt22>$<digest31>"
  * or the older "$bcrypt-sha256$2a,12$<salt22>$<digest31>" (v1).
  */
-static bool
-rec_passlib_bcrypt_sha256(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$bcrypt-sha256$");
-}
-
 static PwParseResult
 parse_passlib_bcrypt_sha256(const char *s, size_t len, PwParsed *out)
 {
@@ -564,12 +466,6 @@ parse_passlib_bcrypt_sha256(const char *s, size_t len, PwParsed *out)
  * ------------------------------------------------------------------------ */
 
 /* Django: pbkdf2_sha256$<iterations>$<salt>$<base64 digest> */
-static bool
-rec_django_pbkdf2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "pbkdf2_sha256$") || has_prefix(s, len, "pbkdf2_sha1$");
-}
-
 static PwParseResult
 parse_django_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
@@ -610,12 +506,6 @@ read_digest_name(const char **p, const char *end, PwDigest *d)
 }
 
 /* Werkzeug: pbkdf2:sha256:<iterations>$<salt>$<hex digest> */
-static bool
-rec_werkzeug_pbkdf2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "pbkdf2:");
-}
-
 static PwParseResult
 parse_werkzeug_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
@@ -639,12 +529,6 @@ parse_werkzeug_pbkdf2(const char *s, size_t len, PwParsed *out)
 }
 
 /* passlib: $pbkdf2-sha256$<iterations>$<ab64 salt>$<ab64 digest> */
-static bool
-rec_passlib_pbkdf2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$pbkdf2$") || has_prefix(s, len, "$pbkdf2-");
-}
-
 static PwParseResult
 parse_passlib_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
@@ -747,12 +631,6 @@ parse_aspnet(const char *s, size_t len, PwParsed *out)
  * iterations, 8-byte salt, 256-bit digest), "{pbkdf2@SpringSecurity_v5_8}"
  * is defaultsForSpringSecurity_v5_8 (HMAC-SHA256, 310000, 16-byte salt).
  */
-static bool
-rec_spring_pbkdf2(const char *s, size_t len)
-{
-	return has_prefix(s, len, "{pbkdf2");
-}
-
 static PwParseResult
 parse_spring_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
@@ -800,12 +678,6 @@ scrypt_finish(PwParsed *out)
 }
 
 /* Werkzeug 3: scrypt:<N>:<r>:<p>$<salt>$<hex of 64 bytes> */
-static bool
-rec_werkzeug_scrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "scrypt:");
-}
-
 static PwParseResult
 parse_werkzeug_scrypt(const char *s, size_t len, PwParsed *out)
 {
@@ -829,12 +701,6 @@ parse_werkzeug_scrypt(const char *s, size_t len, PwParsed *out)
 }
 
 /* Django 4+: scrypt$<N>$<salt>$<r>$<p>$<base64 of 64 bytes> */
-static bool
-rec_django_scrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "scrypt$");
-}
-
 static PwParseResult
 parse_django_scrypt(const char *s, size_t len, PwParsed *out)
 {
@@ -859,12 +725,6 @@ parse_django_scrypt(const char *s, size_t len, PwParsed *out)
 }
 
 /* passlib: $scrypt$ln=<log2 N>,r=<r>,p=<p>$<b64 salt>$<b64 digest> */
-static bool
-rec_passlib_scrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$scrypt$");
-}
-
 static PwParseResult
 parse_passlib_scrypt(const char *s, size_t len, PwParsed *out)
 {
@@ -895,12 +755,6 @@ parse_passlib_scrypt(const char *s, size_t len, PwParsed *out)
  * phpass and Drupal 7
  * ------------------------------------------------------------------------ */
 
-static bool
-rec_phpass(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$P$") || has_prefix(s, len, "$H$");
-}
-
 /* $P$ + log2(count) + 8 characters of salt + the digest, all crypt64 */
 static PwParseResult
 parse_iterated(const char *s, size_t len, size_t total, PwParsed *out)
@@ -926,12 +780,6 @@ parse_phpass(const char *s, size_t len, PwParsed *out)
 	return parse_iterated(s, len, 34, out);
 }
 
-static bool
-rec_drupal7(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$S$");
-}
-
 static PwParseResult
 parse_drupal7(const char *s, size_t len, PwParsed *out)
 {
@@ -941,12 +789,6 @@ parse_drupal7(const char *s, size_t len, PwParsed *out)
 /* ------------------------------------------------------------------------
  * libxcrypt formats: the whole string goes to crypt_rn
  * ------------------------------------------------------------------------ */
-
-static bool
-rec_shacrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$5$") || has_prefix(s, len, "$6$");
-}
 
 /* $5$[rounds=N$]salt$hash; without rounds=, 5000 */
 static PwParseResult
@@ -963,12 +805,6 @@ parse_shacrypt(const char *s, size_t len, PwParsed *out)
 	}
 	set_setting(out, s, len);
 	return PWP_OK;
-}
-
-static bool
-rec_yescrypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$y$") || has_prefix(s, len, "$gy$");
 }
 
 /*
@@ -994,12 +830,6 @@ parse_yescrypt(const char *s, size_t len, PwParsed *out)
 	out->memory_kib = (((uint64_t) 128 * out->scrypt_r) << out->cost) / 1024;
 	set_setting(out, s, len);
 	return PWP_OK;
-}
-
-static bool
-rec_scrypt7(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$7$");
 }
 
 /* 30 bits in 5 crypt64 characters, least significant first */
@@ -1036,24 +866,6 @@ parse_scrypt7(const char *s, size_t len, PwParsed *out)
 	return PWP_OK;
 }
 
-static bool
-rec_md5crypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$1$");
-}
-
-static bool
-rec_nthash(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$3$");
-}
-
-static bool
-rec_sha1crypt(const char *s, size_t len)
-{
-	return has_prefix(s, len, "$sha1$");
-}
-
 /* $sha1$<rounds>$salt$hash */
 static PwParseResult
 parse_sha1crypt(const char *s, size_t len, PwParsed *out)
@@ -1088,61 +900,82 @@ rec_descrypt(const char *s, size_t len)
 
 const PwFormat pw_formats[] = {
 	{"Argon2", "Argon2", "$argon2id$ $argon2i$", PWK_ARGON2, PWW_NONE,
-	rec_argon2, parse_argon2},
+	"$argon2", NULL, 0, PWPRE_NONE, parse_argon2_at},
 	{"Django Argon2", "Argon2", "argon2$argon2id$", PWK_ARGON2, PWW_DJANGO,
-	rec_django_argon2, parse_django_argon2},
-	{"Spring Argon2", "Argon2", "{argon2} {argon2@SpringSecurity_v5_8}", PWK_ARGON2,
-	PWW_SPRING, rec_spring_argon2, parse_spring_argon2},
+	"argon2$argon2", NULL, 6, PWPRE_NONE, parse_argon2_at},
+	{"Spring Argon2", "Argon2", "{argon2} {argon2@SpringSecurity_v5_8}", PWK_ARGON2, PWW_SPRING,
+	"{argon2", NULL, 0, PWPRE_NONE, parse_spring_argon2},
 	{"bcrypt", "bcrypt", "$2a$ $2b$ $2y$", PWK_CRYPT, PWW_NONE,
-	rec_bcrypt, parse_bcrypt},
+	"$2a$ $2b$ $2y$", NULL, 0, PWPRE_NONE, parse_bcrypt_at},
 	{"Django bcrypt", "bcrypt", "bcrypt$", PWK_CRYPT, PWW_DJANGO,
-	rec_django_bcrypt, parse_django_bcrypt},
+	"bcrypt$", NULL, 7, PWPRE_NONE, parse_bcrypt_at},
 	{"Django bcrypt_sha256", "bcrypt", "bcrypt_sha256$", PWK_CRYPT, PWW_DJANGO,
-	rec_django_bcrypt_sha256, parse_django_bcrypt_sha256},
+	"bcrypt_sha256$", NULL, 14, PWPRE_SHA256_HEX, parse_bcrypt_at},
 	{"passlib bcrypt_sha256", "bcrypt", "$bcrypt-sha256$", PWK_CRYPT, PWW_FOREIGN,
-	rec_passlib_bcrypt_sha256, parse_passlib_bcrypt_sha256},
+	"$bcrypt-sha256$", NULL, 0, PWPRE_NONE, parse_passlib_bcrypt_sha256},
 	{"Spring bcrypt", "bcrypt", "{bcrypt}", PWK_CRYPT, PWW_SPRING,
-	rec_spring_bcrypt, parse_spring_bcrypt},
+	"{bcrypt}", NULL, 8, PWPRE_NONE, parse_bcrypt_at},
 	{"WordPress bcrypt", "bcrypt", "$wp$", PWK_CRYPT, PWW_FOREIGN,
-	rec_wordpress, parse_wordpress},
+	"$wp$", NULL, 3, PWPRE_HMAC_SHA384_B64, parse_bcrypt_at},
 	{"Django PBKDF2", "PBKDF2", "pbkdf2_sha256$ pbkdf2_sha1$", PWK_PBKDF2, PWW_DJANGO,
-	rec_django_pbkdf2, parse_django_pbkdf2},
-	{"Werkzeug PBKDF2", "PBKDF2", "pbkdf2:sha1: pbkdf2:sha256: pbkdf2:sha512:", PWK_PBKDF2,
-	PWW_FOREIGN, rec_werkzeug_pbkdf2, parse_werkzeug_pbkdf2},
-	{"passlib PBKDF2", "PBKDF2", "$pbkdf2$ $pbkdf2-sha256$ $pbkdf2-sha512$", PWK_PBKDF2,
-	PWW_FOREIGN, rec_passlib_pbkdf2, parse_passlib_pbkdf2},
-	{"Spring PBKDF2", "PBKDF2", "{pbkdf2} {pbkdf2@SpringSecurity_v5_8}", PWK_PBKDF2,
-	PWW_SPRING, rec_spring_pbkdf2, parse_spring_pbkdf2},
+	"pbkdf2_sha256$ pbkdf2_sha1$", NULL, 0, PWPRE_NONE, parse_django_pbkdf2},
+	{"Werkzeug PBKDF2", "PBKDF2", "pbkdf2:sha1: pbkdf2:sha256: pbkdf2:sha512:", PWK_PBKDF2, PWW_FOREIGN,
+	"pbkdf2:", NULL, 0, PWPRE_NONE, parse_werkzeug_pbkdf2},
+	{"passlib PBKDF2", "PBKDF2", "$pbkdf2$ $pbkdf2-sha256$ $pbkdf2-sha512$", PWK_PBKDF2, PWW_FOREIGN,
+	"$pbkdf2$ $pbkdf2-", NULL, 0, PWPRE_NONE, parse_passlib_pbkdf2},
+	{"Spring PBKDF2", "PBKDF2", "{pbkdf2} {pbkdf2@SpringSecurity_v5_8}", PWK_PBKDF2, PWW_SPRING,
+	"{pbkdf2", NULL, 0, PWPRE_NONE, parse_spring_pbkdf2},
 	{"Werkzeug scrypt", "scrypt", "scrypt:", PWK_SCRYPT, PWW_FOREIGN,
-	rec_werkzeug_scrypt, parse_werkzeug_scrypt},
+	"scrypt:", NULL, 0, PWPRE_NONE, parse_werkzeug_scrypt},
 	{"Django scrypt", "scrypt", "scrypt$", PWK_SCRYPT, PWW_DJANGO,
-	rec_django_scrypt, parse_django_scrypt},
+	"scrypt$", NULL, 0, PWPRE_NONE, parse_django_scrypt},
 	{"passlib scrypt", "scrypt", "$scrypt$", PWK_SCRYPT, PWW_FOREIGN,
-	rec_passlib_scrypt, parse_passlib_scrypt},
+	"$scrypt$", NULL, 0, PWPRE_NONE, parse_passlib_scrypt},
 	{"libxcrypt scrypt", "scrypt", "$7$", PWK_CRYPT, PWW_NONE,
-	rec_scrypt7, parse_scrypt7},
+	"$7$", NULL, 0, PWPRE_NONE, parse_scrypt7},
 	{"phpass", "phpass", "$P$ $H$", PWK_PHPASS, PWW_FOREIGN,
-	rec_phpass, parse_phpass},
+	"$P$ $H$", NULL, 0, PWPRE_NONE, parse_phpass},
 	{"Drupal 7", "Drupal 7", "$S$", PWK_DRUPAL7, PWW_FOREIGN,
-	rec_drupal7, parse_drupal7},
+	"$S$", NULL, 0, PWPRE_NONE, parse_drupal7},
 	{"sha-crypt", "sha-crypt", "$5$ $6$", PWK_CRYPT, PWW_NONE,
-	rec_shacrypt, parse_shacrypt},
+	"$5$ $6$", NULL, 0, PWPRE_NONE, parse_shacrypt},
 	{"yescrypt", "yescrypt", "$y$ $gy$", PWK_CRYPT, PWW_NONE,
-	rec_yescrypt, parse_yescrypt},
+	"$y$ $gy$", NULL, 0, PWPRE_NONE, parse_yescrypt},
 	{"md5crypt", "md5crypt", "$1$", PWK_CRYPT, PWW_NONE,
-	rec_md5crypt, parse_fixed_crypt},
+	"$1$", NULL, 0, PWPRE_NONE, parse_fixed_crypt},
 	{"sha1crypt", "sha1crypt", "$sha1$", PWK_CRYPT, PWW_NONE,
-	rec_sha1crypt, parse_sha1crypt},
+	"$sha1$", NULL, 0, PWPRE_NONE, parse_sha1crypt},
 	{"NT hash", "NT hash", "$3$", PWK_CRYPT, PWW_NONE,
-	rec_nthash, parse_fixed_crypt},
+	"$3$", NULL, 0, PWPRE_NONE, parse_fixed_crypt},
 	/* shapes, not prefixes: last */
-	{"ASP.NET Core Identity", "PBKDF2", "AQAAAA... (v3), AA... (v2)", PWK_PBKDF2,
-	PWW_FOREIGN, rec_aspnet, parse_aspnet},
+	{"ASP.NET Core Identity", "PBKDF2", "AQAAAA... (v3), AA... (v2)", PWK_PBKDF2, PWW_FOREIGN,
+	NULL, rec_aspnet, 0, PWPRE_NONE, parse_aspnet},
 	{"DES crypt", "DES crypt", "13 characters of ./0-9A-Za-z", PWK_CRYPT, PWW_NONE,
-	rec_descrypt, parse_fixed_crypt},
+	NULL, rec_descrypt, 0, PWPRE_NONE, parse_fixed_crypt},
 };
 
 const int	pw_nformats = (int) (sizeof(pw_formats) / sizeof(pw_formats[0]));
+
+bool
+pw_recognises(const PwFormat *f, const char *s, size_t len)
+{
+	const char *lead = f->leads;
+
+	if (lead == NULL)
+		return f->shape(s, len);
+	/* the leads are space-separated prefixes */
+	while (*lead != '\0')
+	{
+		size_t		n = strcspn(lead, " ");
+
+		if (len >= n && memcmp(s, lead, n) == 0)
+			return true;
+		lead += n;
+		while (*lead == ' ')
+			lead++;
+	}
+	return false;
+}
 
 PwParseResult
 pw_parse(const char *s, size_t len, PwParsed *out)
@@ -1152,12 +985,14 @@ pw_parse(const char *s, size_t len, PwParsed *out)
 	{
 		const PwFormat *f = &pw_formats[i];
 
-		if (!f->recognise(s, len))
+		if (!pw_recognises(f, s, len))
 			continue;
 		out->format = f;
 		if (len > PW_MAX_HASH_BYTES || memchr(s, '\0', len) != NULL)
 			return PWP_MALFORMED;
-		return f->parse(s, len, out);
+		/* a wrapper's prefix is dropped; the inner format is parsed */
+		out->prehash = f->prehash;
+		return f->parse(s + f->skip, len - f->skip, out);
 	}
 	return PWP_UNKNOWN;
 }

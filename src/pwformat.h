@@ -74,9 +74,13 @@ typedef struct PwFormat
 	const char *prefixes;		/* documentation: the prefixes it reads */
 	PwKind		kind;
 	PwWrapping	wrapping;
-	/* true if s looks like this format (a prefix, or a shape) */
-	bool		(*recognise) (const char *s, size_t len);
-	/* fill the parsed form; called only when recognise said yes */
+	/* how a string is recognised: space-separated prefixes, or a shape */
+	const char *leads;
+	bool		(*shape) (const char *s, size_t len);
+	/* a wrapper: the bytes of its prefix dropped, and the prehash it asks */
+	size_t		skip;
+	PwPrehash	prehash;
+	/* fill the parsed form of s + skip; called only when recognised */
 	PwParseResult (*parse) (const char *s, size_t len, PwParsed *out);
 } PwFormat;
 
@@ -117,6 +121,9 @@ struct PwParsed
 
 extern const PwFormat pw_formats[];
 extern const int pw_nformats;
+
+/* Does s look like format f (one of its prefixes, or its shape)? */
+extern bool pw_recognises(const PwFormat *f, const char *s, size_t len);
 
 /* Recognise and parse a stored hash; out->format is set unless UNKNOWN. */
 extern PwParseResult pw_parse(const char *s, size_t len, PwParsed *out);

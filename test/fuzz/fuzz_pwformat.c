@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != PWP_UNKNOWN)
 	{
 		FUZZ_CHECK(p->format >= &pw_formats[0] && p->format < &pw_formats[pw_nformats]);
-		FUZZ_CHECK(p->format->recognise(in, size));
+		FUZZ_CHECK(pw_recognises(p->format, in, size));
 	}
 	if (r == PWP_OK)
 	{
