@@ -15,7 +15,7 @@
  *
  * The policy (failure window, lockout length with backoff) is C over an
  * AcctsecAccount read from the locked row, and the SQL-callable functions
- * and the helpers exported in acctsec.h for the other capabilities share
+ * and the helpers exported in account.h for the other capabilities share
  * it: a wrong TOTP code counts exactly as a wrong password does.
  */
 #include "postgres.h"
@@ -35,7 +35,11 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "events.h"
+#include "sessions.h"
+#include "spi_util.h"
+#include "throttle.h"
 
 PG_FUNCTION_INFO_V1(acctsec_login_attempt);
 PG_FUNCTION_INFO_V1(acctsec_account_status);
@@ -775,7 +779,7 @@ write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
 }
 
 /* ---------------------------------------------------------------------------
- * C API for the other capabilities (acctsec.h)
+ * C API for the other capabilities (account.h)
  * ---------------------------------------------------------------------------
  */
 

@@ -13,9 +13,22 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "audit.h"
+#include "audit_chain.h"
+#include "events.h"
+#include "keys.h"
+#include "passkeys.h"
+#include "passwords.h"
+#include "sessions.h"
+#include "throttle.h"
+#include "totp.h"
+#include "updated_at.h"
 
 PG_MODULE_MAGIC;
+
+/* fmgr.h declares it from PostgreSQL 16 on */
+extern void _PG_init(void);
 
 void
 _PG_init(void)

@@ -43,7 +43,10 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
-#include "acctsec.h"
+#include "audit.h"
+#include "audit_chain.h"
+#include "compat.h"
+#include "events.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit);
 PG_FUNCTION_INFO_V1(acctsec_audit_table);

@@ -69,7 +69,12 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "acctsec.h"
+#include "audit.h"
+#include "audit_chain.h"
+#include "compat.h"
+#include "events.h"
+#include "keys.h"
+#include "spi_util.h"
 #include "audit_hash.h"
 #include "audit_checkpoint.h"
 

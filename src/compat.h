@@ -8,8 +8,6 @@
 #ifndef ACCTSEC_COMPAT_H
 #define ACCTSEC_COMPAT_H
 
-#include "postgres.h"
-
 #include "access/genam.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"

@@ -60,7 +60,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "acctsec.h"
+#include "keys.h"
+#include "spi_util.h"
+#include "totp.h"
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
 PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
@@ -666,7 +668,7 @@ report_undecryptable(void)
 }
 
 /* ----------------------------------------------------------------------
- * The C API (acctsec.h)
+ * The C API (keys.h)
  * ---------------------------------------------------------------------- */
 
 AcctsecSecret *

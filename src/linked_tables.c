@@ -43,7 +43,10 @@
 #include "utils/resowner.h"
 #endif
 
-#include "acctsec.h"
+#include "account.h"
+#include "linked_tables.h"
+#include "passwords.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 
@@ -1866,7 +1869,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------------
- * The password column, for acctsec.login (acctsec.h)
+ * The password column, for acctsec.login (linked_tables.h)
  * ---------------------------------------------------------------------------
  */
 

@@ -44,7 +44,12 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "events.h"
+#include "login.h"
+#include "passkeys.h"
+#include "spi_util.h"
+#include "tokens.h"
 #include "webauthn.h"
 
 PG_FUNCTION_INFO_V1(acctsec_passkey_register_begin);

@@ -58,7 +58,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "sessions.h"
+#include "spi_util.h"
+#include "tokens.h"
 
 PG_FUNCTION_INFO_V1(acctsec_session_start);
 PG_FUNCTION_INFO_V1(acctsec_session_check);
@@ -465,7 +470,7 @@ revoked_event(const text *account, const char *reason, uint64 count,
 }
 
 /* ---------------------------------------------------------------------------
- * Revocation (acctsec.h)
+ * Revocation (sessions.h)
  * ---------------------------------------------------------------------------
  */
 

@@ -33,7 +33,13 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "events.h"
+#include "keys.h"
+#include "otp.h"
+#include "otp_sql.h"
+#include "spi_util.h"
+#include "totp.h"
 
 PG_FUNCTION_INFO_V1(acctsec_totp_enroll);
 PG_FUNCTION_INFO_V1(acctsec_totp_confirm);

@@ -1,0 +1,29 @@
+/*
+ * audit_chain.h
+ *		audit_chain.c: the one writer of acctsec.audit_log rows, and the
+ *		hash chain, seals and checkpoints over them (docs/audit.md).
+ */
+#ifndef ACCTSEC_AUDIT_CHAIN_H
+#define ACCTSEC_AUDIT_CHAIN_H
+
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+typedef struct AcctsecAuditRow
+{
+	const char *relation;		/* schema-qualified; NULL for security events */
+	const char *operation;		/* INSERT/UPDATE/DELETE/TRUNCATE or event name */
+	const char *account;		/* security events: the account concerned */
+	Jsonb	   *row_key;
+	Jsonb	   *old_values;
+	Jsonb	   *new_values;		/* security events: the details */
+	ArrayType  *changed_columns;
+} AcctsecAuditRow;
+
+extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
+extern Oid	acctsec_audit_log_relid(void);
+
+/* Install the utility hook (closes the writer before DDL); from _PG_init. */
+extern void acctsec_audit_chain_init(void);
+
+#endif							/* ACCTSEC_AUDIT_CHAIN_H */
