@@ -13,8 +13,8 @@
  *	  it is the current key: everything new is sealed or hashed under it.
  *	- the previous key: the file's second line, or acctsec.secret_key_previous;
  *	  the key before the last rotation; values made under it keep working
- *	  until acctsec.rotate_secrets() re-encrypts them (keyed hashes cannot be
- *	  re-made: they keep naming the old key).
+ *	  until acctsec.rotate_secrets() (totp.c) re-encrypts them (keyed
+ *	  hashes cannot be re-made: they keep naming the old key).
  *	- the database key: a random key kept in acctsec.database_key, a table
  *	  no non-superuser can read.  It is the current key while no key is
  *	  configured (the documented weaker default: a dump holds it), and stays
@@ -62,10 +62,8 @@
 
 #include "keys.h"
 #include "spi_util.h"
-#include "totp.h"
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
-PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 
 #define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
 #define SEALED_VERSION		1
@@ -991,23 +989,4 @@ acctsec_key_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
-}
-
-/*
- * SQL: acctsec.rotate_secrets() RETURNS bigint
- * Re-encrypt every stored secret that is not under the current key, and say
- * how many were.  Keyed hashes (backup codes, tokens) cannot be re-made
- * without what they hash: they keep naming their key, which must stay
- * configured (as acctsec.secret_key_previous) until they are replaced or
- * expire.  Superuser only (EXECUTE revoked from PUBLIC).
- */
-Datum
-acctsec_rotate_secrets(PG_FUNCTION_ARGS)
-{
-	int64		count = 0;
-
-	/* fail before touching anything if the current key is unusable */
-	(void) current_key();
-	count += acctsec_totp_reseal_all();
-	PG_RETURN_INT64(count);
 }

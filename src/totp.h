@@ -8,7 +8,4 @@
 /* The acctsec.totp_* settings; called once from _PG_init. */
 extern void acctsec_define_totp_gucs(void);
 
-/* Re-seal every TOTP secret not under the current key; returns how many. */
-extern int64 acctsec_totp_reseal_all(void);
-
 #endif							/* ACCTSEC_TOTP_H */
