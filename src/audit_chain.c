@@ -69,7 +69,6 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "audit.h"
 #include "audit_chain.h"
 #include "compat.h"
 #include "events.h"
@@ -301,9 +300,20 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 static void define_checkpoint_gucs(void);
 
+/* acctsec.actor: the application user recorded in every audit row */
+static char *audit_actor = NULL;
+
 void
 acctsec_audit_chain_init(void)
 {
+	DefineCustomStringVariable("acctsec.actor",
+							   "Application user recorded in audit rows (SET LOCAL it per transaction).",
+							   NULL,
+							   &audit_actor,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 	define_checkpoint_gucs();
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = audit_process_utility;
@@ -901,7 +911,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	values[AL_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	values[AL_DB_USER] = CStringGetTextDatum(audit_db_user());
-	actor = acctsec_audit_actor();
+	actor = audit_actor;
 	if (actor != NULL && actor[0] != '\0')
 		values[AL_ACTOR] = CStringGetTextDatum(actor);
 	else

@@ -23,7 +23,10 @@ typedef struct AcctsecAuditRow
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
 
-/* Install the utility hook (closes the writer before DDL); from _PG_init. */
+/*
+ * Define acctsec.actor and the checkpoint settings, and install the utility
+ * hook (closes the writer before DDL); called once from _PG_init.
+ */
 extern void acctsec_audit_chain_init(void);
 
 #endif							/* ACCTSEC_AUDIT_CHAIN_H */
