@@ -50,6 +50,8 @@ _PG_init(void)
 	acctsec_define_event_gucs();
 	acctsec_define_passkey_gucs();
 	acctsec_audit_chain_init();
+	/* the chain records its purges and erasures as events (events.c) */
+	acctsec_audit_set_event_recorder(acctsec_security_event);
 
 	MarkGUCPrefixReserved("acctsec");
 }

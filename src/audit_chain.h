@@ -20,6 +20,12 @@ typedef struct AcctsecAuditRow
 	ArrayType  *changed_columns;
 } AcctsecAuditRow;
 
+#if defined(__GNUC__) || defined(__clang__)
+#define acctsec_attribute_sentinel __attribute__((sentinel))
+#else
+#define acctsec_attribute_sentinel
+#endif
+
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
 
@@ -28,5 +34,14 @@ extern Oid	acctsec_audit_log_relid(void);
  * hook (closes the writer before DDL); called once from _PG_init.
  */
 extern void acctsec_audit_chain_init(void);
+
+/*
+ * Records a security event (acctsec_security_event's signature): the
+ * chain's own operations (purge, erase) record one, and events.c, which
+ * writes through this module, hands its recorder down from _PG_init.
+ */
+typedef int64 (*AcctsecEventRecorder) (const char *event, const char *account,...)
+			acctsec_attribute_sentinel;
+extern void acctsec_audit_set_event_recorder(AcctsecEventRecorder recorder);
 
 #endif							/* ACCTSEC_AUDIT_CHAIN_H */

@@ -6,14 +6,9 @@
 #ifndef ACCTSEC_EVENTS_H
 #define ACCTSEC_EVENTS_H
 
+#include "audit_chain.h"
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define acctsec_attribute_sentinel __attribute__((sentinel))
-#else
-#define acctsec_attribute_sentinel
-#endif
 
 /* Define acctsec.notify_channel; called once from _PG_init. */
 extern void acctsec_define_event_gucs(void);
