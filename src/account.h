@@ -13,6 +13,7 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "storage/itemptr.h"
 
 /* Longest account accepted, in bytes; longer is error 22023. */
 #define ACCTSEC_MAX_ACCOUNT_BYTES	1024
@@ -42,6 +43,14 @@ typedef struct AcctsecAccount
 /* Define the acctsec.* lockout settings; called once from _PG_init. */
 extern void acctsec_define_account_gucs(void);
 
+/* The lockout settings (docs/accounts.md), read by the policy (lockout.c). */
+extern int	acctsec_max_failed_attempts;
+extern int	acctsec_lockout_duration;
+extern double acctsec_lockout_backoff;
+extern int	acctsec_max_lockout_duration;
+extern int	acctsec_failure_window;
+extern int	acctsec_second_factor_timeout;
+
 /* acctsec.max_lockout_duration in seconds (it also caps network throttles). */
 extern int	acctsec_max_lockout_duration_secs(void);
 
@@ -60,28 +69,6 @@ extern void acctsec_check_account(const text *account);
  * account.
  */
 extern void acctsec_account_lock(const text *account, AcctsecAccount *state);
-
-/* Is the account locked now?  An unknown account is not.  Takes no lock. */
-extern bool acctsec_account_locked_now(const text *account);
-
-/*
- * A failed second factor (wrong TOTP or backup code): lock the row and count
- * a failure toward lockout exactly as a failed login_attempt does (window,
- * max_failed_attempts, lockout_duration with backoff, cap), and clear any
- * pending login.  Returns true if the account is locked afterwards (locked
- * by this failure, or already locked, in which case nothing is counted).
- */
-extern bool acctsec_account_second_factor_failed(const text *account);
-
-/*
- * A correct second factor: if a login is pending (login_attempt answered
- * second_factor_required less than acctsec.second_factor_timeout ago) and
- * the account is not locked, complete it as a successful login does: reset
- * the failure counter and backoff level, set last_login_at (and
- * last_login_ip to the pending login's ip), add one to login_count.  Returns
- * whether a login was completed; otherwise nothing changes.
- */
-extern bool acctsec_account_complete_second_factor(const text *account);
 
 /*
  * Set acctsec.accounts.totp_enabled (creating the row if needed); turning it
@@ -102,5 +89,69 @@ extern bool acctsec_account_forget(const text *account);
  */
 extern bool acctsec_account_forget_row(const text *account,
 									   const char *relation);
+
+/*
+ * The row's statements, for the policy (lockout.c), run in the caller's SPI
+ * connection.
+ */
+#define ACCTSEC_ACCOUNT_PLAN_ARGS	9
+
+typedef enum AccountPlanId
+{
+	ACCOUNT_PLAN_LOCK,
+	ACCOUNT_PLAN_CREATE,
+	ACCOUNT_PLAN_PEEK,
+	/* the three state changes of a login, each also with its log row */
+	ACCOUNT_PLAN_WRITE_FAILURE,
+	ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR,
+	ACCOUNT_PLAN_WRITE_LOGIN,
+	ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR,
+	ACCOUNT_PLAN_WRITE_PENDING,
+	ACCOUNT_PLAN_LOGGED_FAILURE,
+	ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR,
+	ACCOUNT_PLAN_LOGGED_LOGIN,
+	ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR,
+	ACCOUNT_PLAN_LOGGED_PENDING,
+	ACCOUNT_PLAN_LOG,
+	ACCOUNT_PLAN_PENDING_IP,
+	ACCOUNT_PLAN_WRITE_UNLOCK,
+	ACCOUNT_PLAN_WRITE_TOTP,
+	ACCOUNT_PLAN_STATUS,
+	ACCOUNT_PLAN_FORGET_ACCOUNT,
+	ACCOUNT_PLAN_FORGET_KEEP_LOCK,
+	ACCOUNT_PLAN_FORGET_ATTEMPTS,
+	ACCOUNT_PLAN_PRUNE,
+	NUM_ACCOUNT_PLANS
+} AccountPlanId;
+
+/* Run one (preparing it on first use); returns SPI_processed. */
+extern uint64 acctsec_account_run_plan(AccountPlanId id, Datum *values,
+									   const char *nulls, bool read_only,
+									   long tcount);
+/* The number of parameters of a write plan (its logged variant adds three). */
+extern int	acctsec_account_plan_nargs(AccountPlanId id);
+
+/*
+ * Lock the account's row, creating it if needed, and read it and the ctid
+ * of the version locked (SPI connected); read it without locking, false
+ * when there is none.
+ */
+extern void acctsec_account_lock_row(const text *account, AcctsecAccount *row,
+									 ItemPointer tid);
+extern bool acctsec_account_peek_row(const text *account, AcctsecAccount *row);
+
+/*
+ * Does a lock stop a login at now?  A lock earned from a familiar network
+ * stops every login; one earned from other networks does not stop a login
+ * from a familiar network (familiar is false when smart lockout is off or
+ * the call has no ip, and then either lock stops it).
+ */
+static inline bool
+acctsec_account_locked_for(const AcctsecAccount *row, bool familiar, TimestampTz now)
+{
+	return row->familiar_locked_until > now ||
+		(row->locked_until > now && !familiar);
+}
+
 
 #endif							/* ACCTSEC_ACCOUNT_H */

@@ -31,6 +31,7 @@
 #include "backup_codes.h"
 #include "events.h"
 #include "keys.h"
+#include "lockout.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_backup_codes_generate);

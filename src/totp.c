@@ -36,6 +36,7 @@
 #include "account.h"
 #include "events.h"
 #include "keys.h"
+#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
