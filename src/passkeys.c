@@ -58,9 +58,6 @@ PG_FUNCTION_INFO_V1(acctsec_passkey_login_begin);
 PG_FUNCTION_INFO_V1(acctsec_passkey_login_finish);
 PG_FUNCTION_INFO_V1(acctsec_passkey_remove);
 
-/* tokens.c: token_issue(account, purpose, ttl), called through fmgr */
-extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
-
 #define PURPOSE_REGISTER		"passkey.register"
 #define PURPOSE_LOGIN			"passkey.login"
 

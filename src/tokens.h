@@ -10,6 +10,7 @@
 #define ACCTSEC_TOKENS_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 
 #define ACCTSEC_TOKEN_CHARS				60
 #define ACCTSEC_TOKEN_SELECTOR_BYTES	9
@@ -50,6 +51,9 @@ extern void acctsec_token_wipe(AcctsecToken *tok);
  */
 extern text *acctsec_one_time_token_check(Datum token, text *purpose,
 										  bool consume);
+
+/* token_issue(account, purpose, ttl), for a C caller through fmgr (passkeys.c) */
+extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
 
 /* One-time tokens: revoke an account's, prune expired ones (counts). */
 extern uint64 acctsec_tokens_revoke_account(const text *account);
