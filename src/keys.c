@@ -525,8 +525,9 @@ get_ring(void)
 static void
 load_database_key(KeyRing *r, bool create)
 {
-	int			rc;
-	bool		found = false;
+	/* volatile: assigned inside the PG_TRY below and read after it */
+	volatile int rc;
+	volatile bool found = false;
 
 	if (r->database_loaded)
 		return;
@@ -593,16 +594,22 @@ load_database_key(KeyRing *r, bool create)
 			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
 			randombytes_buf(VARDATA(fresh), KEY_BYTES);
 			arg[0] = PointerGetDatum(fresh);
+			/*
+			 * PG_CATCH rather than PG_FINALLY: the same wipe on both paths,
+			 * without PG_FINALLY's flag that -Wclobbered flags here.
+			 */
 			PG_TRY();
 			{
 				rc = SPI_execute_plan(insert_database_key_plan, arg, NULL,
 									  false, 0);
 			}
-			PG_FINALLY();
+			PG_CATCH();
 			{
 				sodium_memzero(VARDATA(fresh), KEY_BYTES);
+				PG_RE_THROW();
 			}
 			PG_END_TRY();
+			sodium_memzero(VARDATA(fresh), KEY_BYTES);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "could not store the database key: %s",
 					 SPI_result_code_string(rc));

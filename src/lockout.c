@@ -402,7 +402,7 @@ status_datum(Oid enum_type, LoginStatus status)
 
 	if (cached_type != enum_type)
 	{
-		for (int i = 0; i < lengthof(status_labels); i++)
+		for (int i = 0; i < (int) lengthof(status_labels); i++)
 		{
 			cached_labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
 											   ObjectIdGetDatum(enum_type),

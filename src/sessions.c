@@ -348,9 +348,9 @@ check_session_columns(Relation rel)
 
 	if (RelationGetRelid(rel) == checked_relid)
 		return;
-	if (desc->natts < lengthof(session_attnames))
+	if (desc->natts < (int) lengthof(session_attnames))
 		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
-	for (int i = 0; i < lengthof(session_attnames); i++)
+	for (int i = 0; i < (int) lengthof(session_attnames); i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
