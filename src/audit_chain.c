@@ -525,7 +525,7 @@ seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
 			const uint8 *hash)
 {
 	Datum		args[7];
-	char		nulls[7] = "       ";
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
 	if (seal_plan == NULL)

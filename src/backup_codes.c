@@ -29,6 +29,7 @@
 
 #include "account.h"
 #include "backup_codes.h"
+#include "compat.h"
 #include "events.h"
 #include "keys.h"
 #include "lockout.h"

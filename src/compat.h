@@ -19,6 +19,14 @@
 #endif
 
 /*
+ * 16 moved the varlena macros (VARDATA, VARSIZE_ANY_EXHDR, SET_VARSIZE, ...)
+ * out of postgres.h into varatt.h; a file that uses them includes this one.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/*
  * 16 replaced pg_class_ownercheck() and its siblings with one
  * object_ownercheck(classid, objectid, roleid).  acctsec only asks about
  * relations.

@@ -23,6 +23,7 @@
 
 #include "account.h"
 #include "backup_codes.h"
+#include "compat.h"
 #include "events.h"
 #include "keys.h"
 #include "otp.h"

@@ -60,6 +60,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "keys.h"
 #include "spi_util.h"
 

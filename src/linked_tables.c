@@ -989,7 +989,7 @@ text_as_inet(Datum d, Datum *inet)
 {
 	char	   *str = TextDatumGetCString(d);
 #if PG_VERSION_NUM >= 160000
-	ErrorSaveContext escontext = {T_ErrorSaveContext};
+	ErrorSaveContext escontext = {.type = T_ErrorSaveContext};
 
 	return DirectInputFunctionCallSafe(inet_in, str, InvalidOid, -1,
 									   (Node *) &escontext, inet);
@@ -1108,7 +1108,7 @@ static void
 history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum *adopt)
 {
 	Datum		values[7];
-	char		nulls[7] = "       ";
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
 	if (l->adopt_plan == NULL)

@@ -28,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "account.h"
+#include "compat.h"
 #include "events.h"
 #include "lockout.h"
 #include "sessions.h"

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "keys.h"
 #include "otp.h"
 #include "otp_sql.h"

@@ -45,6 +45,7 @@
 #include "utils/uuid.h"
 
 #include "account.h"
+#include "compat.h"
 #include "events.h"
 #include "login.h"
 #include "passkeys.h"

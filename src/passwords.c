@@ -52,6 +52,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "events.h"
 #include "passwords.h"
 #include "pwformat.h"

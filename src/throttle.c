@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 
 #include "account.h"
+#include "compat.h"
 #include "events.h"
 #include "spi_util.h"
 #include "throttle.h"

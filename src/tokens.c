@@ -48,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "account.h"
+#include "compat.h"
 #include "events.h"
 #include "keys.h"
 #include "spi_util.h"

@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "account.h"
+#include "compat.h"
 #include "events.h"
 #include "keys.h"
 #include "lockout.h"
