@@ -8,6 +8,7 @@ MODULE_big = acctsec
 OBJS = \
 	src/acctsec.o \
 	src/account.o \
+	src/lockout.o \
 	src/audit.o \
 	src/audit_chain.o \
 	src/events.o \

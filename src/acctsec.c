@@ -13,9 +13,22 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "audit.h"
+#include "audit_chain.h"
+#include "events.h"
+#include "keys.h"
+#include "passkeys.h"
+#include "passwords.h"
+#include "sessions.h"
+#include "throttle.h"
+#include "totp.h"
+#include "updated_at.h"
 
 PG_MODULE_MAGIC;
+
+/* fmgr.h declares it from PostgreSQL 16 on */
+extern void _PG_init(void);
 
 void
 _PG_init(void)
@@ -37,6 +50,8 @@ _PG_init(void)
 	acctsec_define_event_gucs();
 	acctsec_define_passkey_gucs();
 	acctsec_audit_chain_init();
+	/* the chain records its purges and erasures as events (events.c) */
+	acctsec_audit_set_event_recorder(acctsec_security_event);
 
 	MarkGUCPrefixReserved("acctsec");
 }

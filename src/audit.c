@@ -43,7 +43,10 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
-#include "acctsec.h"
+#include "audit.h"
+#include "audit_chain.h"
+#include "compat.h"
+#include "events.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit);
 PG_FUNCTION_INFO_V1(acctsec_audit_table);
@@ -56,7 +59,6 @@ PG_FUNCTION_INFO_V1(acctsec_unaudit_table);
 #define AUDIT_REDACTED			"[redacted]"
 
 /* Settings */
-static char *audit_actor = NULL;
 static char *audit_redact_columns = NULL;
 /* Bumped whenever acctsec.redact_columns changes, so cached facts are redone. */
 static uint64 redact_generation = 1;
@@ -117,14 +119,6 @@ audit_redact_assign(const char *newval, void *extra)
 void
 acctsec_define_audit_gucs(void)
 {
-	DefineCustomStringVariable("acctsec.actor",
-							   "Application user recorded in audit rows (SET LOCAL it per transaction).",
-							   NULL,
-							   &audit_actor,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   NULL, NULL, NULL);
 	DefineCustomStringVariable("acctsec.redact_columns",
 							   "Comma-separated name fragments of columns whose values the audit log never records.",
 							   "Matched case-insensitively anywhere in the column name.",
@@ -134,12 +128,6 @@ acctsec_define_audit_gucs(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   NULL, audit_redact_assign, NULL);
-}
-
-const char *
-acctsec_audit_actor(void)
-{
-	return audit_actor;
 }
 
 static void

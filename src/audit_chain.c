@@ -69,7 +69,10 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "acctsec.h"
+#include "audit_chain.h"
+#include "compat.h"
+#include "keys.h"
+#include "spi_util.h"
 #include "audit_hash.h"
 #include "audit_checkpoint.h"
 
@@ -296,9 +299,40 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 static void define_checkpoint_gucs(void);
 
+/* acctsec.actor: the application user recorded in every audit row */
+static char *audit_actor = NULL;
+
+/*
+ * How purge and erase record their security events: events.c sits over this
+ * writer, so _PG_init hands its recorder down (acctsec_security_event).
+ */
+static AcctsecEventRecorder event_recorder = NULL;
+
+void
+acctsec_audit_set_event_recorder(AcctsecEventRecorder recorder)
+{
+	event_recorder = recorder;
+}
+
+static AcctsecEventRecorder
+record_event(void)
+{
+	if (event_recorder == NULL)
+		elog(ERROR, "acctsec: no security event recorder");
+	return event_recorder;
+}
+
 void
 acctsec_audit_chain_init(void)
 {
+	DefineCustomStringVariable("acctsec.actor",
+							   "Application user recorded in audit rows (SET LOCAL it per transaction).",
+							   NULL,
+							   &audit_actor,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 	define_checkpoint_gucs();
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = audit_process_utility;
@@ -491,7 +525,7 @@ seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
 			const uint8 *hash)
 {
 	Datum		args[7];
-	char		nulls[7] = "       ";
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
 	if (seal_plan == NULL)
@@ -896,7 +930,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	values[AL_LOGGED_AT] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
 	values[AL_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	values[AL_DB_USER] = CStringGetTextDatum(audit_db_user());
-	actor = acctsec_audit_actor();
+	actor = audit_actor;
 	if (actor != NULL && actor[0] != '\0')
 		values[AL_ACTOR] = CStringGetTextDatum(actor);
 	else
@@ -1779,7 +1813,7 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	snprintf(countbuf, sizeof(countbuf), INT64_FORMAT, deleted);
 	interval_text = DatumGetCString(DirectFunctionCall1(interval_out,
 														IntervalPGetDatum(older_than)));
-	acctsec_security_event("audit.purged", NULL,
+	record_event() ("audit.purged", NULL,
 						   "older_than", interval_text,
 						   "before", timestamptz_to_str(cutoff),
 						   "deleted", countbuf,
@@ -2184,7 +2218,7 @@ acctsec_audit_erase(PG_FUNCTION_ARGS)
 	n = SPI_processed;
 
 	snprintf(countbuf, sizeof(countbuf), UINT64_FORMAT, n);
-	event_id = acctsec_security_event("audit.erased", NULL, "rows", countbuf, NULL);
+	event_id = record_event() ("audit.erased", NULL, "rows", countbuf, NULL);
 
 	update = SPI_prepare("UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
 						 "client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "

@@ -27,7 +27,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "backup_codes.h"
+#include "compat.h"
+#include "events.h"
+#include "keys.h"
+#include "lockout.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_backup_codes_generate);
 PG_FUNCTION_INFO_V1(acctsec_backup_code_verify);

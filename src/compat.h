@@ -8,8 +8,6 @@
 #ifndef ACCTSEC_COMPAT_H
 #define ACCTSEC_COMPAT_H
 
-#include "postgres.h"
-
 #include "access/genam.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
@@ -18,6 +16,14 @@
 
 #if PG_VERSION_NUM < 150000
 #error "acctsec needs PostgreSQL 15 or later"
+#endif
+
+/*
+ * 16 moved the varlena macros (VARDATA, VARSIZE_ANY_EXHDR, SET_VARSIZE, ...)
+ * out of postgres.h into varatt.h; a file that uses them includes this one.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
 #endif
 
 /*

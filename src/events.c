@@ -49,7 +49,8 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "audit_chain.h"
+#include "events.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit_event);
 

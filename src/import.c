@@ -21,7 +21,14 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "backup_codes.h"
+#include "compat.h"
+#include "events.h"
+#include "keys.h"
+#include "otp.h"
+#include "otp_sql.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_totp_import);
 PG_FUNCTION_INFO_V1(acctsec_backup_codes_import);

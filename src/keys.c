@@ -13,8 +13,8 @@
  *	  it is the current key: everything new is sealed or hashed under it.
  *	- the previous key: the file's second line, or acctsec.secret_key_previous;
  *	  the key before the last rotation; values made under it keep working
- *	  until acctsec.rotate_secrets() re-encrypts them (keyed hashes cannot be
- *	  re-made: they keep naming the old key).
+ *	  until acctsec.rotate_secrets() (totp.c) re-encrypts them (keyed
+ *	  hashes cannot be re-made: they keep naming the old key).
  *	- the database key: a random key kept in acctsec.database_key, a table
  *	  no non-superuser can read.  It is the current key while no key is
  *	  configured (the documented weaker default: a dump holds it), and stays
@@ -60,10 +60,11 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "acctsec.h"
+#include "compat.h"
+#include "keys.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
-PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 
 #define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
 #define SEALED_VERSION		1
@@ -525,8 +526,9 @@ get_ring(void)
 static void
 load_database_key(KeyRing *r, bool create)
 {
-	int			rc;
-	bool		found = false;
+	/* volatile: assigned inside the PG_TRY below and read after it */
+	volatile int rc;
+	volatile bool found = false;
 
 	if (r->database_loaded)
 		return;
@@ -593,16 +595,22 @@ load_database_key(KeyRing *r, bool create)
 			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
 			randombytes_buf(VARDATA(fresh), KEY_BYTES);
 			arg[0] = PointerGetDatum(fresh);
+			/*
+			 * PG_CATCH rather than PG_FINALLY: the same wipe on both paths,
+			 * without PG_FINALLY's flag that -Wclobbered flags here.
+			 */
 			PG_TRY();
 			{
 				rc = SPI_execute_plan(insert_database_key_plan, arg, NULL,
 									  false, 0);
 			}
-			PG_FINALLY();
+			PG_CATCH();
 			{
 				sodium_memzero(VARDATA(fresh), KEY_BYTES);
+				PG_RE_THROW();
 			}
 			PG_END_TRY();
+			sodium_memzero(VARDATA(fresh), KEY_BYTES);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "could not store the database key: %s",
 					 SPI_result_code_string(rc));
@@ -666,7 +674,7 @@ report_undecryptable(void)
 }
 
 /* ----------------------------------------------------------------------
- * The C API (acctsec.h)
+ * The C API (keys.h)
  * ---------------------------------------------------------------------- */
 
 AcctsecSecret *
@@ -989,23 +997,4 @@ acctsec_key_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
-}
-
-/*
- * SQL: acctsec.rotate_secrets() RETURNS bigint
- * Re-encrypt every stored secret that is not under the current key, and say
- * how many were.  Keyed hashes (backup codes, tokens) cannot be re-made
- * without what they hash: they keep naming their key, which must stay
- * configured (as acctsec.secret_key_previous) until they are replaced or
- * expire.  Superuser only (EXECUTE revoked from PUBLIC).
- */
-Datum
-acctsec_rotate_secrets(PG_FUNCTION_ARGS)
-{
-	int64		count = 0;
-
-	/* fail before touching anything if the current key is unusable */
-	(void) current_key();
-	count += acctsec_totp_reseal_all();
-	PG_RETURN_INT64(count);
 }

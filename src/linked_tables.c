@@ -43,7 +43,10 @@
 #include "utils/resowner.h"
 #endif
 
-#include "acctsec.h"
+#include "account.h"
+#include "linked_tables.h"
+#include "passwords.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 
@@ -858,7 +861,7 @@ account_key(const MirrorLink *l, const char *account, Datum *key)
 static bool
 account_state_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
-	for (int i = 0; i < lengthof(account_state_columns); i++)
+	for (int i = 0; i < (int) lengthof(account_state_columns); i++)
 	{
 		int			attnum = SPI_fnumber(desc, account_state_columns[i]);
 		Form_pg_attribute att;
@@ -914,10 +917,11 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	{
 		Datum		state[STATE_HOST + 1];
 		bool		state_null[STATE_HOST + 1];
-		bool		state_read = false;
+		/* volatile: live across the PG_TRY below (-Wclobbered) */
+		volatile bool state_read = false;
 
 		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
-		for (int i = 0; i < mirror_nlinks; i++)
+		for (volatile int i = 0; i < mirror_nlinks; i++)
 		{
 			MirrorLink *l = &mirror_links[i];
 			Datum		values[NUM_MIRROR_FIELDS + 1];
@@ -985,7 +989,7 @@ text_as_inet(Datum d, Datum *inet)
 {
 	char	   *str = TextDatumGetCString(d);
 #if PG_VERSION_NUM >= 160000
-	ErrorSaveContext escontext = {T_ErrorSaveContext};
+	ErrorSaveContext escontext = {.type = T_ErrorSaveContext};
 
 	return DirectInputFunctionCallSafe(inet_in, str, InvalidOid, -1,
 									   (Node *) &escontext, inet);
@@ -1030,7 +1034,7 @@ history_kept(const MirrorLink *l, TriggerData *trigdata, TupleDesc desc,
 {
 	static const int order[] = {MF_LAST_LOGIN_AT, MF_LOGIN_COUNT, MF_LAST_LOGIN_IP};
 
-	for (int i = 0; i < lengthof(order); i++)
+	for (int i = 0; i < (int) lengthof(order); i++)
 	{
 		int			f = order[i];
 		Oid			type;
@@ -1104,7 +1108,7 @@ static void
 history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum *adopt)
 {
 	Datum		values[7];
-	char		nulls[7] = "       ";
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
 	if (l->adopt_plan == NULL)
@@ -1721,7 +1725,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 
 		resetStringInfo(&sql);
 		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < lengthof(adopt_types); i++)
+		for (int i = 0; i < (int) lengthof(adopt_types); i++)
 			appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
 							 i > 0 ? ", " : "", adopt[i],
 							 format_type_extended(adopt_types[i], -1,
@@ -1741,7 +1745,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 		if (execute_as_owner(relid, sql.data, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT ||
 			SPI_processed != 1)
 			elog(ERROR, "could not read table %s", l->qualified_name);
-		for (int i = 0; i < lengthof(adopt_types); i++)
+		for (int i = 0; i < (int) lengthof(adopt_types); i++)
 		{
 			bool		isnull;
 
@@ -1794,12 +1798,12 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 
 		resetStringInfo(&sql);
 		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < lengthof(state_columns); i++)
+		for (int i = 0; i < (int) lengthof(state_columns); i++)
 			appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
 							 state_columns[i]);
 		appendStringInfoString(&sql, " FROM acctsec.accounts a");
 		spi_run(sql.data, SPI_OK_SELECT);
-		for (int i = 0; i < lengthof(state_columns); i++)
+		for (int i = 0; i < (int) lengthof(state_columns); i++)
 		{
 			bool		isnull;
 
@@ -1825,7 +1829,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 						 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
 						 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
 						 key, l->qualified_name, key);
-		for (int i = 0; i < lengthof(state_columns); i++)
+		for (int i = 0; i < (int) lengthof(state_columns); i++)
 			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
 		appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
 						 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
@@ -1866,7 +1870,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------------
- * The password column, for acctsec.login (acctsec.h)
+ * The password column, for acctsec.login (linked_tables.h)
  * ---------------------------------------------------------------------------
  */
 

@@ -33,7 +33,10 @@
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "linked_tables.h"
+#include "login.h"
+#include "passwords.h"
 
 PG_FUNCTION_INFO_V1(acctsec_login);
 

@@ -18,7 +18,10 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "compat.h"
+#include "keys.h"
+#include "otp.h"
+#include "otp_sql.h"
 
 PG_FUNCTION_INFO_V1(acctsec_hotp);
 PG_FUNCTION_INFO_V1(acctsec_totp);

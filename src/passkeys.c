@@ -44,7 +44,13 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "login.h"
+#include "passkeys.h"
+#include "spi_util.h"
+#include "tokens.h"
 #include "webauthn.h"
 
 PG_FUNCTION_INFO_V1(acctsec_passkey_register_begin);
@@ -52,9 +58,6 @@ PG_FUNCTION_INFO_V1(acctsec_passkey_register_finish);
 PG_FUNCTION_INFO_V1(acctsec_passkey_login_begin);
 PG_FUNCTION_INFO_V1(acctsec_passkey_login_finish);
 PG_FUNCTION_INFO_V1(acctsec_passkey_remove);
-
-/* tokens.c: token_issue(account, purpose, ttl), called through fmgr */
-extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
 
 #define PURPOSE_REGISTER		"passkey.register"
 #define PURPOSE_LOGIN			"passkey.login"

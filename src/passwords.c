@@ -52,7 +52,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "acctsec.h"
+#include "compat.h"
+#include "events.h"
+#include "passwords.h"
 #include "pwformat.h"
 
 PG_FUNCTION_INFO_V1(acctsec_password_hash);
@@ -617,7 +619,7 @@ argon2id_hash(PasswordWork *w, uint64 memory_kib, uint64 passes)
 }
 
 /* ------------------------------------------------------------------------
- * C API (acctsec.h), shared with acctsec.login
+ * C API (passwords.h), shared with acctsec.login
  * ------------------------------------------------------------------------ */
 
 /*

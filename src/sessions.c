@@ -58,7 +58,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "sessions.h"
+#include "spi_util.h"
+#include "tokens.h"
 
 PG_FUNCTION_INFO_V1(acctsec_session_start);
 PG_FUNCTION_INFO_V1(acctsec_session_check);
@@ -343,9 +348,9 @@ check_session_columns(Relation rel)
 
 	if (RelationGetRelid(rel) == checked_relid)
 		return;
-	if (desc->natts < lengthof(session_attnames))
+	if (desc->natts < (int) lengthof(session_attnames))
 		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
-	for (int i = 0; i < lengthof(session_attnames); i++)
+	for (int i = 0; i < (int) lengthof(session_attnames); i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
@@ -465,7 +470,7 @@ revoked_event(const text *account, const char *reason, uint64 count,
 }
 
 /* ---------------------------------------------------------------------------
- * Revocation (acctsec.h)
+ * Revocation (sessions.h)
  * ---------------------------------------------------------------------------
  */
 

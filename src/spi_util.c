@@ -30,7 +30,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "acctsec.h"
+#include "compat.h"
+#include "spi_util.h"
 
 void
 acctsec_spi_connect(void)

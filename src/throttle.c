@@ -53,7 +53,11 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "spi_util.h"
+#include "throttle.h"
 
 PG_FUNCTION_INFO_V1(acctsec_network_status);
 PG_FUNCTION_INFO_V1(acctsec_unthrottle);

@@ -47,7 +47,12 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "keys.h"
+#include "spi_util.h"
+#include "tokens.h"
 
 PG_FUNCTION_INFO_V1(acctsec_token_issue);
 PG_FUNCTION_INFO_V1(acctsec_token_consume);

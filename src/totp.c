@@ -33,12 +33,21 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "account.h"
+#include "compat.h"
+#include "events.h"
+#include "keys.h"
+#include "lockout.h"
+#include "otp.h"
+#include "otp_sql.h"
+#include "spi_util.h"
+#include "totp.h"
 
 PG_FUNCTION_INFO_V1(acctsec_totp_enroll);
 PG_FUNCTION_INFO_V1(acctsec_totp_confirm);
 PG_FUNCTION_INFO_V1(acctsec_totp_verify);
 PG_FUNCTION_INFO_V1(acctsec_totp_disable);
+PG_FUNCTION_INFO_V1(acctsec_rotate_secrets);
 
 /* Settings */
 static int	totp_window = 1;
@@ -431,11 +440,11 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 
 /*
  * Re-seal every TOTP secret not sealed under the current key (for
- * acctsec.rotate_secrets).  Returns how many were re-sealed.  Each row's
- * plaintext lives in a per-row memory context, wiped when it is reset.
+ * acctsec.rotate_secrets, below).  Returns how many were re-sealed.  Each
+ * row's plaintext lives in a per-row memory context, wiped when it is reset.
  */
-int64
-acctsec_totp_reseal_all(void)
+static int64
+totp_reseal_all(void)
 {
 	MemoryContext row_context;
 	MemoryContext old;
@@ -499,4 +508,25 @@ acctsec_totp_reseal_all(void)
 	}
 	SPI_finish();
 	return count;
+}
+
+/*
+ * SQL: acctsec.rotate_secrets() RETURNS bigint
+ * Re-encrypt every stored secret that is not under the current key, and say
+ * how many were.  Keyed hashes (backup codes, tokens) cannot be re-made
+ * without what they hash: they keep naming their key, which must stay
+ * configured (as acctsec.secret_key_previous) until they are replaced or
+ * expire.  It lives here, over keys.c, because TOTP secrets are the only
+ * sealed values.  Superuser only (EXECUTE revoked from PUBLIC).
+ */
+Datum
+acctsec_rotate_secrets(PG_FUNCTION_ARGS)
+{
+	int64		count = 0;
+	uint8		current[ACCTSEC_KEY_ID_BYTES];
+
+	/* fail before touching anything if the current key is unusable */
+	acctsec_current_key_id(current);
+	count += totp_reseal_all();
+	PG_RETURN_INT64(count);
 }

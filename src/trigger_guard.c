@@ -57,7 +57,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "acctsec.h"
+#include "events.h"
 
 PG_FUNCTION_INFO_V1(acctsec_trigger_guard);
 PG_FUNCTION_INFO_V1(acctsec_audit_bypass);

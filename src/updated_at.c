@@ -79,7 +79,10 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "acctsec.h"
+#include "compat.h"
+#include "events.h"
+#include "spi_util.h"
+#include "updated_at.h"
 
 PG_FUNCTION_INFO_V1(acctsec_set_updated_at);
 PG_FUNCTION_INFO_V1(acctsec_track_updated_at);

@@ -1,0 +1,17 @@
+/*
+ * backup_codes.h
+ *		backup_codes.c: one-use backup codes (docs/backup_codes.md).
+ */
+#ifndef ACCTSEC_BACKUP_CODES_H
+#define ACCTSEC_BACKUP_CODES_H
+
+/*
+ * A typed or imported backup code as the symbols that are hashed
+ * (lower-case letters and digits, spaces and dashes dropped); out has room
+ * for ACCTSEC_BACKUP_CODE_MAX_INPUT bytes.  0: not a code.
+ */
+#define ACCTSEC_BACKUP_CODE_MAX_INPUT	64
+#define ACCTSEC_BACKUP_CODE_MIN_SYMBOLS	6
+extern int	acctsec_backup_code_normalize(const char *in, size_t len, char *out);
+
+#endif							/* ACCTSEC_BACKUP_CODES_H */
