@@ -38,8 +38,11 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-# Test lists: one pg_regress file per feature, one isolation spec per race.
-# test/run reads these through "make print-tests".
+# Test lists: one pg_regress file per feature (sql/NAME.sql, expected/NAME.out),
+# one isolation spec per race (specs/NAME.spec, expected/NAME.out), the
+# layout PGXS expects: "make installcheck" runs both against an installed
+# server (docs/development.md says what the server needs).  test/run runs
+# that same target and reads the lists through "make print-tests".
 REGRESS = \
 	otp \
 	lockout \
@@ -87,6 +90,8 @@ ISOLATION = \
 	attack_lock \
 	mirror_history \
 	password_change_rehash
+# the tests write and compare UTF-8 text (user agents, hostile input)
+ENCODING = UTF8
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt -lcbor -lcrypto
