@@ -32,11 +32,12 @@ OBJS = \
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
-# (sql/install/NN_name.sql), so it reads top to bottom like a table of
-# contents.  Upgrade scripts are committed as they are.
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# (src/sql/NN_name.sql), so it reads top to bottom like a table of
+# contents; it is built beside the control file.  Upgrade scripts
+# (acctsec--A--B.sql) are committed there as they are.
+INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
 # Test lists: one pg_regress file per feature (sql/NAME.sql, expected/NAME.out),
 # one isolation spec per race (specs/NAME.spec, expected/NAME.out), the
@@ -103,7 +104,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $(INSTALL_PARTS) > $@
 
 .PHONY: print-tests
