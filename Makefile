@@ -45,6 +45,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 # server (docs/development.md says what the server needs).  test/run runs
 # that same target and reads the lists through "make print-tests".
 REGRESS = \
+	setup \
 	otp \
 	lockout \
 	linked_tables \
