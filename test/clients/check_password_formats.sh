@@ -27,10 +27,9 @@ set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 for t in mkpasswd argon2 php node; do command -v $t >/dev/null || { echo "$t is not installed"; exit 1; }; done
 (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_pwformats
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 rc=0
 PGDATABASE=$DB HERE=$HERE LOG=${ACCTSEC_TMP:-}/server.log /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY' || rc=$?

@@ -9,9 +9,9 @@
 # acctsec.login, so the link says password_rehash = argon2id: bare bcrypt
 # strings are otherwise left as they are, for readers like bcryptjs).
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_sqlalchemy
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+fresh_db $DB
 "${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS acctsec_webapp" -c "CREATE ROLE acctsec_webapp LOGIN"
 "${PSQL[@]}" -d $DB <<'SQL'
 CREATE EXTENSION acctsec;
