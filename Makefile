@@ -33,15 +33,20 @@ OBJS = \
 PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
-# (sql/install/NN_name.sql), so it reads top to bottom like a table of
-# contents.  Upgrade scripts are committed as they are.
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# (src/sql/NN_name.sql), so it reads top to bottom like a table of
+# contents; it is built beside the control file.  Upgrade scripts
+# (acctsec--A--B.sql) are committed there as they are.
+INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
-# Test lists: one pg_regress file per feature, one isolation spec per race.
-# test/run reads these through "make print-tests".
+# Test lists: one pg_regress file per feature (sql/NAME.sql, expected/NAME.out),
+# one isolation spec per race (specs/NAME.spec, expected/NAME.out), the
+# layout PGXS expects: "make installcheck" runs both against an installed
+# server (docs/development.md says what the server needs).  test/run runs
+# that same target and reads the lists through "make print-tests".
 REGRESS = \
+	setup \
 	otp \
 	lockout \
 	linked_tables \
@@ -88,6 +93,8 @@ ISOLATION = \
 	attack_lock \
 	mirror_history \
 	password_change_rehash
+# the tests write and compare UTF-8 text (user agents, hostile input)
+ENCODING = UTF8
 
 PG_CPPFLAGS = -I$(srcdir)/src -DACCTSEC_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK = -lsodium -lcrypt -lcbor -lcrypto
@@ -99,7 +106,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $(INSTALL_PARTS) > $@
 
 .PHONY: print-tests

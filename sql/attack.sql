@@ -4,7 +4,6 @@
 -- acctsec's objects nor reach what it is not granted.
 \set VERBOSITY terse
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
 DROP ROLE IF EXISTS regress_acctsec_attacker;
 RESET client_min_messages;
 CREATE ROLE regress_acctsec_attacker;
@@ -24,18 +23,6 @@ SELECT count(*) AS codes FROM acctsec.backup_codes_generate('regress_victim2', 3
 SELECT set_config('regress.victim2_secret', '', false) = '' AS forgotten_here;
 -- a table the attacker does not own
 CREATE TABLE regress_owned_by_postgres (id int, updated_at timestamptz);
-
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  -- PostgreSQL 16 reworded "must be superuser or have privileges of
-  -- pg_read_all_settings to examine"; shown here in 15's words, so one
-  -- expected output fits every version
-  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM,
-    '^permission denied to examine ', 'must be superuser or have privileges of pg_read_all_settings to examine ');
-END $f$;
 
 -- ---------------------------------------------------------------------------
 -- Catalog invariants, for every function and table there is (so they hold
@@ -201,7 +188,7 @@ RESET search_path;
 -- schema, no replacing, altering or dropping acctsec's functions, no
 -- acctsec.* setting.
 -- ---------------------------------------------------------------------------
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$CREATE FUNCTION acctsec.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'$$,
   $$CREATE TABLE acctsec.regress_evil_table (x int)$$,
   $s$CREATE OR REPLACE FUNCTION acctsec.hotp(secret bytea, counter bigint, digits int DEFAULT 6, algorithm text DEFAULT 'SHA1') RETURNS text LANGUAGE sql AS $$SELECT '000000'$$$s$,
@@ -276,7 +263,7 @@ WHERE account IN ('regress_attacker_own');
 SELECT count(*) AS settings_changed FROM pg_settings
 WHERE name LIKE 'acctsec.%' AND source NOT IN ('default', 'override');
 -- the audit log is append-only even for its owner, and its chain holds
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$UPDATE acctsec.audit_log SET actor = 'someone else'$$,
   $$DELETE FROM acctsec.audit_log$$,
   $$TRUNCATE acctsec.audit_log$$

@@ -7,13 +7,6 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS acctsec CASCADE;
 RESET client_min_messages;
 CREATE EXTENSION acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- the log's shape, and who may touch it
 SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull
@@ -151,7 +144,7 @@ BEGIN;
 INSERT INTO users (id) VALUES (22);
 SELECT last_value AS seq_was FROM acctsec.audit_log_id_seq \gset
 SELECT setval('acctsec.audit_log_id_seq', 1) AS set_back;
-SELECT pg_temp.error_of($$INSERT INTO users (id) VALUES (23)$$);
+SELECT regress.error_of($$INSERT INTO users (id) VALUES (23)$$);
 SELECT setval('acctsec.audit_log_id_seq', :seq_was) = :seq_was AS restored;
 INSERT INTO users (id) VALUES (24);
 COMMIT;
@@ -169,24 +162,24 @@ SELECT count(*) - :before AS logged FROM acctsec.audit_log;
 -- audit_misuse of the trigger and of audit_table, with their SQLSTATEs
 CREATE TABLE audit_misuse (id int PRIMARY KEY);
 CREATE TRIGGER before_audit BEFORE INSERT ON audit_misuse FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
+SELECT regress.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
 DROP TRIGGER before_audit ON audit_misuse;
 CREATE TRIGGER statement_audit AFTER INSERT ON audit_misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
+SELECT regress.error_of($$INSERT INTO audit_misuse VALUES (1)$$);
 DROP TRIGGER statement_audit ON audit_misuse;
 CREATE VIEW audit_misuse_view AS SELECT * FROM audit_misuse;
 CREATE TRIGGER instead_audit INSTEAD OF INSERT ON audit_misuse_view FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO audit_misuse_view VALUES (1)$$);
+SELECT regress.error_of($$INSERT INTO audit_misuse_view VALUES (1)$$);
 -- on the log itself it refuses; the extension's own writes go straight into
 -- the table and its indexes and fire no row trigger
 CREATE TRIGGER self_audit AFTER INSERT ON acctsec.audit_log FOR EACH ROW EXECUTE FUNCTION acctsec.audit();
-SELECT pg_temp.error_of($$INSERT INTO acctsec.audit_log
+SELECT regress.error_of($$INSERT INTO acctsec.audit_log
   SELECT id + 1000000, logged_at, txid, db_user, actor, client_addr, relation, operation, account,
          row_key, old_values, new_values, changed_columns, salt, erased_by, erasure, hash
   FROM acctsec.audit_log LIMIT 1$$);
-SELECT pg_temp.error_of($$SELECT acctsec.audit_event('app.test')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_event('app.test')$$);
 DROP TRIGGER self_audit ON acctsec.audit_log;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.audit()$$,
   $$SELECT acctsec.audit_table(NULL)$$,
   $$SELECT acctsec.audit_table('audit_misuse_view')$$,
@@ -203,7 +196,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 SELECT acctsec.audit_event('app.password_changed', 'user-42', '{"ip": "192.0.2.1"}') > 0 AS logged;
 SELECT relation, operation, account, row_key, new_values FROM acctsec.audit_log
 ORDER BY id DESC LIMIT 1;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.audit_event('login.failed', 'user-42')$$,
   $$SELECT acctsec.audit_event('app.', 'user-42')$$,
   $$SELECT acctsec.audit_event('app.Bad', 'user-42')$$,
@@ -214,7 +207,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 ]) AS s;
 
 -- append-only: not even a superuser, not even as a replica
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$UPDATE acctsec.audit_log SET actor = 'mallory'$$,
   $$DELETE FROM acctsec.audit_log$$,
   $$TRUNCATE acctsec.audit_log$$,
@@ -222,7 +215,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$TRUNCATE acctsec.audit_lanes$$
 ]) AS s;
 SET session_replication_role = replica;
-SELECT pg_temp.error_of($$DELETE FROM acctsec.audit_log$$);
+SELECT regress.error_of($$DELETE FROM acctsec.audit_log$$);
 RESET session_replication_role;
 
 -- other roles: no access to the log, no purge, no verify
@@ -230,7 +223,7 @@ CREATE ROLE regress_audit_app;
 GRANT USAGE ON SCHEMA public TO regress_audit_app;
 GRANT ALL ON audit_misuse TO regress_audit_app;
 SET ROLE regress_audit_app;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT count(*) FROM acctsec.audit_log$$,
   $$SELECT count(*) FROM acctsec.audit_lanes$$,
   $$SELECT acctsec.audit_verify()$$,
@@ -246,12 +239,12 @@ GRANT EXECUTE ON FUNCTION acctsec.audit_purge(interval), acctsec.audit_table(reg
 CREATE TEMP TABLE audit_rows_before AS SELECT count(*) AS n FROM acctsec.audit_log;
 GRANT SELECT ON audit_rows_before TO regress_audit_app;
 SET ROLE regress_audit_app;
-SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('0')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('1 day')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_purge('0')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_purge('1 day')$$);
 RESET ROLE;
 SELECT (SELECT count(*) FROM acctsec.audit_log) = (SELECT n FROM audit_rows_before) AS nothing_purged;
 SET ROLE regress_audit_app;
-SELECT pg_temp.error_of($$SELECT acctsec.audit_table('audit_misuse')$$);   -- not its owner
+SELECT regress.error_of($$SELECT acctsec.audit_table('audit_misuse')$$);   -- not its owner
 RESET ROLE;
 -- the owner of a table may audit it; the trigger writes as the log's owner
 CREATE TABLE app_owned (id int PRIMARY KEY, v text);
@@ -350,7 +343,7 @@ ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 
 -- purge: superuser only, logs itself, and the surviving chain still verifies
-SELECT pg_temp.error_of($$SELECT acctsec.audit_purge('-1 day')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_purge('-1 day')$$);
 SELECT acctsec.audit_purge('1 day') AS purged_nothing;
 SELECT count(*) AS kept FROM acctsec.audit_log \gset
 SELECT acctsec.audit_purge('0') = :kept AS purged_all_earlier_rows;

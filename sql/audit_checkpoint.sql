@@ -7,13 +7,6 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS acctsec CASCADE;
 RESET client_min_messages;
 CREATE EXTENSION acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 -- one hex digit of a field changed, the length kept
 CREATE FUNCTION pg_temp.flip(cp text, field text) RETURNS text LANGUAGE sql AS $f$
   SELECT overlay(cp PLACING (CASE WHEN substr(cp, p, 1) = '0' THEN '1' ELSE '0' END) FROM p FOR 1)
@@ -109,7 +102,7 @@ SELECT * FROM acctsec.audit_verify(ARRAY[:'cp0', :'cp1', :'cp2']);
 SELECT ok, failed_checkpoint, detail FROM acctsec.audit_verify(ARRAY[:'cp1', pg_temp.flip(:'cp2', 'sig')]);
 SELECT ok, failed_checkpoint, detail FROM acctsec.audit_verify(ARRAY[pg_temp.flip(:'cp2', 'lanes')]);
 -- not checkpoints
-SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome FROM unnest(ARRAY[
   $$SELECT acctsec.audit_verify(ARRAY['hello'])$$,
   $$SELECT acctsec.audit_verify(ARRAY['acctsec-checkpoint/1 no=x'])$$,
   $$SELECT acctsec.audit_verify(ARRAY[NULL::text])$$,
@@ -119,7 +112,7 @@ SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
 SELECT acctsec.audit_verify(NULL::text[]) IS NULL AS null_is_null;
 
 -- the checkpoint record is append-only
-SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome FROM unnest(ARRAY[
   $$UPDATE acctsec.audit_checkpoints SET statement = 'x'$$,
   $$DELETE FROM acctsec.audit_checkpoints$$,
   $$UPDATE acctsec.audit_seals SET nrows = 0$$
@@ -128,7 +121,7 @@ SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
 -- only the extension's owner (or whom it grants) takes checkpoints
 CREATE ROLE regress_cp_app;
 SET ROLE regress_cp_app;
-SELECT pg_temp.error_of(s) AS outcome FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome FROM unnest(ARRAY[
   $$SELECT acctsec.audit_checkpoint()$$,
   $$SELECT acctsec.audit_public_key()$$,
   $$SELECT acctsec.audit_verify(ARRAY['x'])$$,

@@ -6,13 +6,6 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS acctsec CASCADE;
 RESET client_min_messages;
 CREATE EXTENSION acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- the application's users table, linked (its key is the account) and audited
 CREATE TABLE er_users (login text PRIMARY KEY, email text, phone text);
@@ -93,11 +86,11 @@ SELECT ok FROM acctsec.audit_verify();
 CREATE ROLE regress_erase_app;
 GRANT EXECUTE ON FUNCTION acctsec.audit_erase(text) TO regress_erase_app;
 SET ROLE regress_erase_app;
-SELECT pg_temp.error_of($$SELECT acctsec.audit_erase('bob')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_erase('bob')$$);
 RESET ROLE;
 DROP OWNED BY regress_erase_app;
 DROP ROLE regress_erase_app;
-SELECT pg_temp.error_of($$SELECT acctsec.audit_erase('')$$);
+SELECT regress.error_of($$SELECT acctsec.audit_erase('')$$);
 SELECT acctsec.audit_erase(NULL) IS NULL AS null_is_null;
 SELECT has_function_privilege('public', 'acctsec.audit_erase(text)', 'EXECUTE') AS public_may_erase;
 

@@ -3,7 +3,6 @@
 -- Each is an audit row (relation NULL, operation the event, account set),
 -- chained like every other row.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 SET acctsec.max_failed_attempts = 3;
 SET acctsec.lockout_duration = '10min';
 SELECT COALESCE(max(id), 0) AS mark FROM acctsec.audit_log \gset

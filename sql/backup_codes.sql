@@ -2,19 +2,9 @@
 -- privileges and every error.  Codes are kept in a temporary table and only
 -- their properties are printed.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 -- Wrong codes count toward lockout; this file tries many on purpose, so the
 -- lockout is off here (sql/second_factor.sql tests the two together).
 SET acctsec.max_failed_attempts = 0;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- ten by default: two groups of six from an alphabet without 0, 1, i, l, o
 CREATE TEMP TABLE codes AS
@@ -77,7 +67,7 @@ ROLLBACK;
 BEGIN;
 UPDATE acctsec.backup_codes SET code_hash = set_byte(code_hash, 1, get_byte(code_hash, 1) # 1)
 WHERE account = 'bc-alice' AND code_no = 8;
-SELECT pg_temp.error_of($$SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa')$$) AS unknown_key;
+SELECT regress.error_of($$SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa')$$) AS unknown_key;
 ROLLBACK;
 
 -- a new set replaces the old one: no old code works any more
@@ -98,7 +88,7 @@ FROM acctsec.backup_codes_generate('bc-dave', 100) AS c,
      regexp_split_to_table(replace(c, '-', ''), '') AS s;
 
 -- bad arguments
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.backup_codes_generate('bc-erin', 0)$$,
   $$SELECT acctsec.backup_codes_generate('bc-erin', 101)$$,
   $$SELECT acctsec.backup_codes_generate('bc-erin', -5)$$,
@@ -121,12 +111,12 @@ SELECT e.extconfig @> ARRAY['acctsec.backup_codes'::regclass::oid] AS dumped
 FROM pg_extension e WHERE e.extname = 'acctsec';
 CREATE ROLE regress_backup_app;
 SET ROLE regress_backup_app;
-SELECT pg_temp.error_of($$SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa')$$) AS not_granted;
+SELECT regress.error_of($$SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa')$$) AS not_granted;
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION acctsec.backup_code_verify(text, text) TO regress_backup_app;
 SET ROLE regress_backup_app;
 SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa') AS granted_verify;
-SELECT pg_temp.error_of($$SELECT * FROM acctsec.backup_codes$$) AS read_table;
+SELECT regress.error_of($$SELECT * FROM acctsec.backup_codes$$) AS read_table;
 RESET ROLE;
 REVOKE ALL ON FUNCTION acctsec.backup_code_verify(text, text) FROM regress_backup_app;
 DROP ROLE regress_backup_app;

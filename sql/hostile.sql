@@ -7,9 +7,6 @@
 -- back afterwards, so each starts from the same state; the sequences of
 -- calls in the wrong order come after.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 
 -- Run one expression; check its result is of the kind the function
 -- promises and describe it, or give the error's SQLSTATE and message.

@@ -2,9 +2,6 @@
 -- of login_attempt sees what the calls before it did, also within one
 -- statement.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 SET track_functions = 'all';
 
 -- The mirroring trigger on acctsec.accounts fires only while a linked table

@@ -2,16 +2,6 @@
 -- backup_codes_import, and the README's migration of a users table with
 -- plain two_factor_secret and backup_codes columns, in one transaction.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- TOTP: RFC 6238's secret as an application stores it (base32, with spaces)
 SELECT acctsec.totp_import('regress_imp_1', 'GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ');
@@ -57,7 +47,7 @@ SELECT acctsec.backup_code_verify('regress_imp_dup', '8765-4321') AS the_other_c
 SELECT code_no FROM acctsec.backup_codes WHERE account = 'regress_imp_dup' ORDER BY code_no;
 
 -- errors
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.totp_import('regress_imp_1', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')$$,
   $$SELECT acctsec.totp_import('regress_imp_3', 'GEZDGNBVGY3TQOJ1')$$,
   $$SELECT acctsec.totp_import('regress_imp_3', 'GEZDGNBVGY3TQOJQG')$$,

@@ -2,9 +2,6 @@
 -- (Encryption itself is exercised by the totp and backup_codes tests and by
 -- test/keys/check_key_rotation.sh, which sets real keys.)
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 -- The settings exist once the library is loaded; before that PostgreSQL
 -- knows them only as unchecked placeholders (see the README on preloading).
 LOAD 'acctsec';

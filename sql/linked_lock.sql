@@ -3,9 +3,6 @@
 -- account.  The rest of its state goes with the row, as before, and the
 -- deletion is a security event.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 SET acctsec.max_failed_attempts = 3;
 SET acctsec.lockout_duration = '10min';
 SELECT COALESCE(max(id), 0) AS mark FROM acctsec.audit_log \gset

@@ -1,14 +1,6 @@
 -- Linked application tables: deleting a user erases its account's state
 -- (SPEC section 2, link_account_table / unlink_account_table).
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 -- accounts with state (a row, logged attempts) for the given keys
 CREATE FUNCTION pg_temp.seed(keys text[]) RETURNS void LANGUAGE sql AS $$
   SELECT count(acctsec.login_attempt(k, false)) FROM unnest(keys) AS k
@@ -77,7 +69,7 @@ SELECT * FROM pg_temp.known(ARRAY['2']);
 CREATE VIEW "App".users_view AS SELECT * FROM "App".users_int;
 CREATE TABLE "App".users_parted (id int) PARTITION BY RANGE (id);
 CREATE TABLE "App".users_ts (id timestamptz);
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.link_account_table('"App".users_int', 'nope')$$,
   $$SELECT acctsec.link_account_table('"App".users_int', 'email', '{"failed_attempts": "x"}')$$,
   $$SELECT acctsec.link_account_table('"App".users_int', 'email', '[]')$$,
@@ -90,7 +82,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.unlink_account_table('"App".users_int')$$
 ]) AS s;
 -- a mirror naming a column the table lacks (mirroring itself: sql/mirroring.sql)
-SELECT pg_temp.error_of($$SELECT acctsec.link_account_table('"App".users_int', 'id', '{"locked_until": "locked_until"}')$$);
+SELECT regress.error_of($$SELECT acctsec.link_account_table('"App".users_int', 'id', '{"locked_until": "locked_until"}')$$);
 -- nothing was linked by the failed calls
 SELECT tbl FROM acctsec.linked_tables ORDER BY tbl::text;
 
@@ -100,21 +92,21 @@ CREATE TABLE "App".rogue (id text);
 INSERT INTO "App".rogue VALUES ('bob');
 CREATE TRIGGER by_hand AFTER DELETE ON "App".rogue
   FOR EACH ROW EXECUTE FUNCTION acctsec.forget_linked_account();
-SELECT pg_temp.error_of($$DELETE FROM "App".rogue$$);
+SELECT regress.error_of($$DELETE FROM "App".rogue$$);
 DROP TRIGGER by_hand ON "App".rogue;
 CREATE TRIGGER by_hand BEFORE DELETE ON "App"."Users Text"
   FOR EACH ROW EXECUTE FUNCTION acctsec.forget_linked_account();
-SELECT pg_temp.error_of($$DELETE FROM "App"."Users Text"$$);
+SELECT regress.error_of($$DELETE FROM "App"."Users Text"$$);
 DROP TRIGGER by_hand ON "App"."Users Text";
 CREATE TRIGGER by_hand AFTER DELETE ON "App"."Users Text"
   FOR EACH STATEMENT EXECUTE FUNCTION acctsec.forget_linked_account();
-SELECT pg_temp.error_of($$DELETE FROM "App"."Users Text"$$);
+SELECT regress.error_of($$DELETE FROM "App"."Users Text"$$);
 DROP TRIGGER by_hand ON "App"."Users Text";
 CREATE TRIGGER by_hand AFTER INSERT ON "App"."Users Text"
   FOR EACH ROW EXECUTE FUNCTION acctsec.forget_linked_account();
-SELECT pg_temp.error_of($$INSERT INTO "App"."Users Text" VALUES ('carol')$$);
+SELECT regress.error_of($$INSERT INTO "App"."Users Text" VALUES ('carol')$$);
 DROP TRIGGER by_hand ON "App"."Users Text";
-SELECT pg_temp.error_of($$SELECT acctsec.forget_linked_account()$$);
+SELECT regress.error_of($$SELECT acctsec.forget_linked_account()$$);
 SELECT * FROM pg_temp.known(ARRAY['bob']);
 
 -- a key column dropped after linking is a clear error at delete time
@@ -122,7 +114,7 @@ CREATE TABLE "App".users_drop (id int, login text);
 SELECT acctsec.link_account_table('"App".users_drop', 'login');
 ALTER TABLE "App".users_drop DROP COLUMN login;
 INSERT INTO "App".users_drop VALUES (1);
-SELECT pg_temp.error_of($$DELETE FROM "App".users_drop$$);
+SELECT regress.error_of($$DELETE FROM "App".users_drop$$);
 
 -- dropping a linked table unlinks it
 DROP SCHEMA "App" CASCADE;

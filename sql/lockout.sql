@@ -1,28 +1,13 @@
 -- Accounts, login attempts and lockout (SPEC sections 2 and 3).
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 
--- Times are shown relative to now(), rounded (lock lengths to minutes, "how
--- long ago" to seconds), so the expected output does not depend on the clock.
-CREATE FUNCTION pg_temp.mins(i interval) RETURNS numeric LANGUAGE sql
-AS $$ SELECT round(extract(epoch FROM i) / 60, 1) $$;
-CREATE FUNCTION pg_temp.secs(i interval) RETURNS numeric LANGUAGE sql
-AS $$ SELECT round(extract(epoch FROM i)) $$;
-CREATE FUNCTION pg_temp.attempt(acct text, ok boolean, ip inet DEFAULT NULL, ua text DEFAULT NULL)
-RETURNS TABLE(status acctsec.login_status, allowed boolean, failed_attempts int,
-              locked_min numeric, retry_after_min numeric)
-LANGUAGE sql AS $$
-  SELECT r.status, r.allowed, r.failed_attempts, pg_temp.mins(r.locked_until - now()),
-         pg_temp.mins(r.retry_after)
-  FROM acctsec.login_attempt(acct, ok, ip, ua) AS r
-$$;
 CREATE FUNCTION pg_temp.state(acct text)
 RETURNS TABLE(failed_attempts int, locked_min numeric, lockouts int,
               last_login_s_ago numeric, last_failed_s_ago numeric, login_count bigint,
               totp_enabled boolean, backup_codes_remaining int)
 LANGUAGE sql AS $$
-  SELECT s.failed_attempts, pg_temp.mins(s.locked_until - now()), s.lockouts,
-         pg_temp.secs(now() - s.last_login_at), pg_temp.secs(now() - s.last_failed_at),
+  SELECT s.failed_attempts, regress.mins(s.locked_until - now()), s.lockouts,
+         regress.secs(now() - s.last_login_at), regress.secs(now() - s.last_failed_at),
          s.login_count, s.totp_enabled, s.backup_codes_remaining
   FROM acctsec.account_status(acct) AS s
 $$;
@@ -33,13 +18,6 @@ CREATE PROCEDURE pg_temp.age(acct text, by interval) LANGUAGE sql AS $$
          last_login_at = last_login_at - by, pending_login_at = pending_login_at - by
   WHERE account = acct
 $$;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- an unknown account: zeros, NULLs and false, and no row is created
 SELECT * FROM acctsec.account_status('nobody');
@@ -54,15 +32,15 @@ ORDER BY name;
 
 
 -- four failures count up; the fifth locks for lockout_duration (15 min)
-SELECT n, (pg_temp.attempt('alice', false)).* FROM generate_series(1, 5) AS n;
+SELECT n, (regress.attempt('alice', false)).* FROM generate_series(1, 5) AS n;
 SELECT * FROM pg_temp.state('alice');
 
 -- while locked, the answer is "locked" whatever the outcome, and the lock is
 -- neither extended nor counted
 SELECT locked_until AS lock_before, last_failed_at AS failed_before
 FROM acctsec.accounts WHERE account = 'alice' \gset
-SELECT * FROM pg_temp.attempt('alice', true);
-SELECT * FROM pg_temp.attempt('alice', false);
+SELECT * FROM regress.attempt('alice', true);
+SELECT * FROM regress.attempt('alice', false);
 SELECT locked_until = :'lock_before' AS lock_unchanged, last_failed_at = :'failed_before' AS failure_not_counted,
        failed_attempts, lockouts
 FROM acctsec.accounts WHERE account = 'alice';
@@ -70,44 +48,44 @@ FROM acctsec.accounts WHERE account = 'alice';
 -- after the lock expires, failures count from 1 again; the second lockout
 -- is twice as long (lockout_backoff 2.0), the third four times
 CALL pg_temp.age('alice', '16 min');
-SELECT n, (pg_temp.attempt('alice', false)).* FROM generate_series(1, 5) AS n;
+SELECT n, (regress.attempt('alice', false)).* FROM generate_series(1, 5) AS n;
 CALL pg_temp.age('alice', '31 min');
-SELECT (pg_temp.attempt('alice', false)).status FROM generate_series(1, 5);
+SELECT (regress.attempt('alice', false)).status FROM generate_series(1, 5);
 SELECT * FROM pg_temp.state('alice');
 
 -- the cap: max_lockout_duration
 SET acctsec.max_lockout_duration = '70min';
 CALL pg_temp.age('alice', '61 min');
-SELECT (pg_temp.attempt('alice', false)).* FROM generate_series(1, 5) OFFSET 4;
+SELECT (regress.attempt('alice', false)).* FROM generate_series(1, 5) OFFSET 4;
 RESET acctsec.max_lockout_duration;
 
 -- a success (once the lock is over) resets the counter and the backoff level
 CALL pg_temp.age('alice', '71 min');
-SELECT * FROM pg_temp.attempt('alice', false);
-SELECT * FROM pg_temp.attempt('alice', true, '192.0.2.1');
+SELECT * FROM regress.attempt('alice', false);
+SELECT * FROM regress.attempt('alice', true, '192.0.2.1');
 SELECT * FROM pg_temp.state('alice');
 SELECT last_login_ip FROM acctsec.accounts WHERE account = 'alice';
-SELECT * FROM pg_temp.attempt('alice', true);
+SELECT * FROM regress.attempt('alice', true);
 SELECT login_count FROM pg_temp.state('alice');
 
 -- failures further apart than failure_window (1 h) do not add up
-SELECT * FROM pg_temp.attempt('bob', false);
-SELECT * FROM pg_temp.attempt('bob', false);
+SELECT * FROM regress.attempt('bob', false);
+SELECT * FROM regress.attempt('bob', false);
 CALL pg_temp.age('bob', '61 min');
-SELECT * FROM pg_temp.attempt('bob', false);
+SELECT * FROM regress.attempt('bob', false);
 CALL pg_temp.age('bob', '59 min');
-SELECT * FROM pg_temp.attempt('bob', false);
+SELECT * FROM regress.attempt('bob', false);
 
 -- max_failed_attempts = 0 never locks; lockout_backoff = 1.0 keeps the
 -- length constant
 SET acctsec.max_failed_attempts = 0;
-SELECT (pg_temp.attempt('carol', false)).* FROM generate_series(1, 20) OFFSET 19;
+SELECT (regress.attempt('carol', false)).* FROM generate_series(1, 20) OFFSET 19;
 SET acctsec.max_failed_attempts = 2;
 SET acctsec.lockout_backoff = 1.0;
 SET acctsec.lockout_duration = '1min';
-SELECT (pg_temp.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
 CALL pg_temp.age('dave', '2 min');
-SELECT (pg_temp.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
 SELECT lockouts FROM pg_temp.state('dave');
 RESET acctsec.max_failed_attempts;
 RESET acctsec.lockout_backoff;
@@ -116,32 +94,32 @@ RESET acctsec.lockout_duration;
 -- TOTP active (the TOTP module sets the flag): a right password answers
 -- second_factor_required, not allowed, and leaves a login pending; the
 -- counter is not reset by the password alone
-SELECT * FROM pg_temp.attempt('erin', false);
+SELECT * FROM regress.attempt('erin', false);
 UPDATE acctsec.accounts SET totp_enabled = true WHERE account = 'erin';
-SELECT * FROM pg_temp.attempt('erin', true, '198.51.100.7');
+SELECT * FROM regress.attempt('erin', true, '198.51.100.7');
 SELECT failed_attempts, login_count, totp_enabled FROM pg_temp.state('erin');
-SELECT pg_temp.secs(now() - pending_login_at) AS pending_s_ago, pending_login_ip
+SELECT regress.secs(now() - pending_login_at) AS pending_s_ago, pending_login_ip
 FROM acctsec.accounts WHERE account = 'erin';
 -- a failed password ends the pending login
-SELECT * FROM pg_temp.attempt('erin', false);
+SELECT * FROM regress.attempt('erin', false);
 SELECT pending_login_at, pending_login_ip FROM acctsec.accounts WHERE account = 'erin';
 
 -- every call is logged: account, time, outcome, ip, user agent
 SELECT outcome, count(*) FROM acctsec.login_attempts WHERE account = 'alice'
 GROUP BY outcome ORDER BY outcome;
-SELECT account, pg_temp.secs(now() - attempted_at) AS s_ago, outcome, ip, user_agent
+SELECT account, regress.secs(now() - attempted_at) AS s_ago, outcome, ip, user_agent
 FROM acctsec.login_attempts WHERE account = 'erin' ORDER BY id;
 -- a user agent longer than 1024 bytes is stored cut at a character boundary
-SELECT status FROM pg_temp.attempt('frank', true, NULL, repeat('a', 1023) || 'é' || repeat('b', 5000));
+SELECT status FROM regress.attempt('frank', true, NULL, repeat('a', 1023) || 'é' || repeat('b', 5000));
 SELECT octet_length(user_agent) AS bytes, right(user_agent, 1) AS last_char
 FROM acctsec.login_attempts WHERE account = 'frank';
 
 -- unlock clears the lock, the counter and the backoff level; true only if
 -- something was locked; an unknown account is not created
-SELECT (pg_temp.attempt('gina', false)).status FROM generate_series(1, 5) OFFSET 4;
+SELECT (regress.attempt('gina', false)).status FROM generate_series(1, 5) OFFSET 4;
 SELECT acctsec.unlock('gina') AS was_locked;
 SELECT * FROM pg_temp.state('gina');
-SELECT * FROM pg_temp.attempt('gina', true);
+SELECT * FROM regress.attempt('gina', true);
 SELECT acctsec.unlock('gina') AS was_locked, acctsec.unlock('nobody') AS unknown;
 SELECT count(*) AS rows_for_nobody FROM acctsec.accounts WHERE account = 'nobody';
 
@@ -166,7 +144,7 @@ SELECT (SELECT count(*) FROM acctsec.login_attempts WHERE account = 'carol') AS 
 
 -- bad arguments: each a clear error with its SQLSTATE.  NULL account or
 -- outcome is an error for login_attempt; the other functions are STRICT.
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.login_attempt(NULL, false)$$,
   $$SELECT acctsec.login_attempt('x', NULL)$$,
   $$SELECT acctsec.login_attempt('', false)$$,

@@ -3,7 +3,6 @@
 -- networks does not stop the real user on a familiar network, so it must not
 -- log them out either (or an attacker could end their sessions at will).
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 SET acctsec.max_failed_attempts = 3;
 CREATE TEMP TABLE lr (name text PRIMARY KEY, token text);
 CREATE FUNCTION pg_temp.alive(n text) RETURNS boolean LANGUAGE sql AS $f$

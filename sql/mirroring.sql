@@ -4,16 +4,6 @@
 \set VERBOSITY terse
 -- the output shows times: pin the zone, so the server's own zone does not matter
 SET TimeZone = 'PST8PDT';
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 SET acctsec.max_failed_attempts = 3;
 SET acctsec.lockout_duration = '10min';
 
@@ -110,14 +100,14 @@ SELECT (r).status, (r).allowed FROM (SELECT acctsec.login('102', 'correct horse 
 SELECT password_hash LIKE '$2b$%' AS still_bcrypt FROM app.users WHERE id = 102;
 SELECT * FROM pg_temp.u WHERE id = 102;
 -- login errors
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.login(NULL, 'pw')$$,
   $$SELECT acctsec.login('101', NULL)$$,
   $$SELECT acctsec.login('', 'pw')$$,
   $$SELECT acctsec.login('101', repeat('p', 4097))$$
 ]) AS s;
 UPDATE app.users SET password_hash = 'pbkdf2_sha256$600000$salt$hash' WHERE id = 103;
-SELECT pg_temp.error_of($$SELECT acctsec.login('103', 'pw')$$) AS unsupported_stored_hash;
+SELECT regress.error_of($$SELECT acctsec.login('103', 'pw')$$) AS unsupported_stored_hash;
 
 -- Devise and ASP.NET Identity tables: their names are detected, and their
 -- lock columns keep their own meaning (Devise's locked_at: when the lock
@@ -165,7 +155,7 @@ SELECT fails FROM app.people;   -- no longer mirrored
 CREATE TABLE app.bad (id int PRIMARY KEY, n text, g int GENERATED ALWAYS AS (id * 2) STORED,
   pw text, two_factor_enabled boolean);
 INSERT INTO app.bad (id, two_factor_enabled) VALUES (1, true);
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.link_account_table('app.bad', 'id', '{"failures": "n"}')$$,
   $$SELECT acctsec.link_account_table('app.bad', 'id', '{"failed_attempts": 1}')$$,
   $$SELECT acctsec.link_account_table('app.bad', 'id', '{"failed_attempts": "nope"}')$$,
@@ -182,19 +172,19 @@ SELECT tbl FROM acctsec.linked_tables WHERE tbl = 'app.bad'::regclass;
 
 -- the guard attached by hand where it does not belong
 CREATE TRIGGER by_hand AFTER UPDATE ON app.bad FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard();
-SELECT pg_temp.error_of($$UPDATE app.bad SET n = 'x'$$);
+SELECT regress.error_of($$UPDATE app.bad SET n = 'x'$$);
 DROP TRIGGER by_hand ON app.bad;
 CREATE TRIGGER by_hand BEFORE UPDATE ON app.bad FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard();
-SELECT pg_temp.error_of($$UPDATE app.bad SET n = 'x'$$) AS unlinked_table_untouched;
+SELECT regress.error_of($$UPDATE app.bad SET n = 'x'$$) AS unlinked_table_untouched;
 DROP TRIGGER by_hand ON app.bad;
-SELECT pg_temp.error_of($$SELECT acctsec.mirror_guard()$$);
+SELECT regress.error_of($$SELECT acctsec.mirror_guard()$$);
 
 -- unlink: the guard goes, the table keeps its values and is written no more
 SELECT acctsec.unlink_account_table('app.users');
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'app.users'::regclass;
 SELECT (acctsec.login_attempt('101', false)).failed_attempts AS acctsec_count;
 SELECT failed_login_attempts AS table_count FROM app.users WHERE id = 101;
-SELECT pg_temp.error_of($$SELECT acctsec.login('101', 'ann-pass')$$) AS login_without_password_table;
+SELECT regress.error_of($$SELECT acctsec.login('101', 'ann-pass')$$) AS login_without_password_table;
 
 -- History columns keep the application's own newer write and acctsec takes
 -- it over; security state is still acctsec's.  Django's auth_user, as its

@@ -1,16 +1,6 @@
 -- acctsec.notify_channel (SPEC section 12): the setting.  Delivery to a
 -- listener is checked with a real client in test/clients/check_notify.sh.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 SELECT acctsec.password_needs_rehash('');   -- loads the library
 SELECT name, setting, context FROM pg_settings WHERE name = 'acctsec.notify_channel';
 SET acctsec.notify_channel = 'acctsec_events';
@@ -22,7 +12,7 @@ SELECT (acctsec.login_attempt('regress_notify', false, '192.0.2.1')).status;
 ROLLBACK;
 RESET acctsec.notify_channel;
 CREATE ROLE regress_notify_user;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.notify_channel = '$$ || repeat('c', 64) || $$'$$,
   $$SET ROLE regress_notify_user; SET acctsec.notify_channel = 'mine'$$
 ]) AS s;

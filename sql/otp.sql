@@ -1,6 +1,5 @@
 -- One-time-password pure functions: RFC vectors, base32, URIs, bad input.
 \set VERBOSITY terse
-CREATE EXTENSION acctsec;
 
 -- RFC 4226 Appendix D: HOTP, secret "12345678901234567890", counters 0..9
 SELECT c AS counter, acctsec.hotp('12345678901234567890'::bytea, c) AS code,
@@ -71,14 +70,7 @@ SELECT acctsec.hotp(NULL, 0) IS NULL AS a, acctsec.totp(NULL) IS NULL AS b,
        acctsec.totp_check('k'::bytea, NULL) IS NULL AS c, acctsec.base32_decode(NULL) IS NULL AS d;
 
 -- bad input: each a clear error with its SQLSTATE
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.hotp('k'::bytea, 0, 6, 'MD5')$$,
   $$SELECT acctsec.hotp('k'::bytea, 0, 6, repeat('x', 100))$$,
   $$SELECT acctsec.hotp('k'::bytea, 0, 0)$$,

@@ -3,19 +3,11 @@
 -- signatures are in test/passkeys/check_passkeys.sh (a software
 -- authenticator makes the responses there).
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- without a relying party id or origins nothing starts
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_begin('regress_pk')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_begin('regress_pk')$$);
 SET acctsec.passkey_rp_id = 'example.com';
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_login_begin('regress_pk')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_login_begin('regress_pk')$$);
 SET acctsec.passkey_origins = 'https://example.com, https://www.example.com';
 
 -- the creation options: everything but the random challenge and user id
@@ -47,29 +39,29 @@ RESET acctsec.passkey_user_verification;
 RESET acctsec.passkey_timeout;
 
 -- arguments
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_begin(NULL)$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', '')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', repeat('x', 257))$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', NULL)$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{}', repeat('n', 201))$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_login_begin(NULL)$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_login_finish(NULL)$$);
-SELECT pg_temp.error_of($$SET acctsec.passkey_user_verification = 'always'$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_begin(NULL)$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', '')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', repeat('x', 257))$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', NULL)$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{}', repeat('n', 201))$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_login_begin(NULL)$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_login_finish(NULL)$$);
+SELECT regress.error_of($$SET acctsec.passkey_user_verification = 'always'$$);
 
 -- registration: every malformed response is 22023, naming the check
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '[]')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{}')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{"response": {}}')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{"response": {"clientDataJSON": "%%%"}}')$$);
-SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '[]')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{}')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{"response": {}}')$$);
+SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{"response": {"clientDataJSON": "%%%"}}')$$);
+SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('response', jsonb_build_object('clientDataJSON',
     rtrim(translate(encode(convert_to('{"type":"webauthn.get"}', 'UTF8'), 'base64'), '+/', '-_'), '=')))));
-SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
+SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('response', jsonb_build_object('clientDataJSON',
     rtrim(translate(encode(convert_to('{"type":"webauthn.create","challenge":"AAAA"}', 'UTF8'), 'base64'), '+/', '-_'), '=')))));
-SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
+SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('response', jsonb_build_object('clientDataJSON', repeat('A', 6000)))));
-SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
+SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('pad', repeat('x', 70000))));
 
 -- login: a response naming no registered credential is a failed login

@@ -15,16 +15,6 @@
 -- random passwords on every run.  The password of every vector is
 -- 'correct horse battery staple'.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 CREATE TEMP TABLE fw (tool text, made_by text, hash text);
 INSERT INTO fw VALUES
@@ -126,7 +116,7 @@ INSERT INTO refused VALUES
   ('over cap: Spring argon2 memory', '{argon2}$argon2id$v=19$m=1048576,t=1,p=1$9GfV4HCPUh0la7p4lHUInw$TEX38oixR5NaAa/CgeQdOMM1A3bDfm4zK4ASNeiYHpU'),
   ('over cap: sha1crypt rounds', '$sha1$1000001$FaWyIiAw$b297N/qHjQn19Mpz7QWiSAM9YEUm'),
   ('over cap: Django scrypt memory', 'scrypt$4194304$T9XK9UnK5564jnduW3pqTc$8$1$WHFWW9JX6+AwG+ugBbytlzbi7VAQQ2rykYwBDnbBdvFmLWpp2LrcDKWPa9+ec7oYH8RA4XQEvTKgKBligMaZvw==');
-SELECT why, pg_temp.error_of(format('SELECT acctsec.password_verify(%L, %L)', 'pw', hash)) AS outcome,
+SELECT why, regress.error_of(format('SELECT acctsec.password_verify(%L, %L)', 'pw', hash)) AS outcome,
        acctsec.password_verify('correct horse battery staple', hash) AS verified
 FROM refused ORDER BY why;
 -- one event per refusal (two calls each above), naming family, format and
@@ -209,7 +199,7 @@ INSERT INTO pwf_users SELECT id, password FROM before;
 SELECT count(*) FILTER (WHERE (acctsec.login(id::text, 'correct horse battery staple')).status = 'ok') AS ok,
        count(*) AS logins FROM pwf_users;
 SELECT count(*) AS rewritten FROM before b JOIN pwf_users u USING (id) WHERE u.password <> b.password;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.link_account_table('pwf_users', 'id', '{"password_hash": "password", "password_rehash": "sometimes"}')$$,
   $$SELECT acctsec.link_account_table('pwf_users', 'id', '{"password_hash": "password", "password_rehash": true}')$$
 ]) AS s;

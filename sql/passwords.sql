@@ -1,19 +1,6 @@
 -- Passwords: Argon2id hashing, verification of every supported format
 -- (hashes made by outside tools), rehash detection, caps, errors, privileges.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  -- PostgreSQL 16 prints a parameter's bounds with its unit ("(1 s .. 60 s)");
-  -- shown here as 15 shows them, so one expected output fits every version
-  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM,
-    '\(([-0-9.e+]+) [A-Za-z]+ \.\. ([-0-9.e+]+) [A-Za-z]+\)$', '(\1 .. \2)');
-END $f$;
 
 -- a new hash: standard PHC string, current settings, 16-byte salt, 32-byte hash
 SELECT acctsec.password_hash('correct horse battery staple') AS h \gset
@@ -90,7 +77,7 @@ SELECT acctsec.password_hash(NULL) IS NULL AS a, acctsec.password_verify(NULL, '
 -- once) answer false with a WARNING, never an error; no message shows the
 -- password or the hash.  A password over 4096 bytes is false too.  Only the
 -- settings' own limits and password_hash's arguments are errors.
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.password_verify('pw', '')$$,
   $$SELECT acctsec.password_verify('pw', 'pw')$$,
   $$SELECT acctsec.password_verify('pw', '$1$adSi0tDn$NYM71ZU1ZLACufsngMen10')$$,
@@ -134,9 +121,9 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 -- a lower cap also refuses hashes that were fine before (false), and hashing
 -- with more memory than the cap would make unverifiable hashes (an error)
 SET acctsec.password_max_memory_kib = 16384;
-SELECT pg_temp.error_of($$SELECT acctsec.password_verify('password', '$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$F1jG2CV3/Nr+yRuIsPKw0J9r4s7cJHBU')$$) AS argon2,
-       pg_temp.error_of($$SELECT acctsec.password_verify('pw', '$y$jAT$h5Vj5wCSEh8owiGVQgFc0.$ENeZD.ud7tTDA682Z8L019RrhPiwDY5/ffaDCx3ioi5')$$) AS yescrypt,
-       pg_temp.error_of($$SELECT acctsec.password_hash('pw')$$) AS hash;
+SELECT regress.error_of($$SELECT acctsec.password_verify('password', '$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$F1jG2CV3/Nr+yRuIsPKw0J9r4s7cJHBU')$$) AS argon2,
+       regress.error_of($$SELECT acctsec.password_verify('pw', '$y$jAT$h5Vj5wCSEh8owiGVQgFc0.$ENeZD.ud7tTDA682Z8L019RrhPiwDY5/ffaDCx3ioi5')$$) AS yescrypt,
+       regress.error_of($$SELECT acctsec.password_hash('pw')$$) AS hash;
 RESET acctsec.password_max_memory_kib;
 
 -- privileges: password_hash and password_needs_rehash are PUBLIC;
@@ -146,7 +133,7 @@ CREATE ROLE regress_pw_user;
 SET ROLE regress_pw_user;
 SELECT acctsec.password_hash('pw') LIKE '$argon2id$%' AS hash_ok,
        acctsec.password_needs_rehash('x') AS rehash_ok;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.password_verify('pw', '$2b$05$pz5MCME87t2WGbWIOLTzheFsffPrb6OnCPOv/Pk42xaP/VUEBHlQu')$$,
   $$SET acctsec.password_memory_kib = 8192$$,
   $$SET acctsec.password_iterations = 1$$,

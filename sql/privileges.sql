@@ -4,16 +4,6 @@
 -- owner's triggers, domain CHECKs and index expressions run as the owner,
 -- never as acctsec's (superuser) owner, and cannot leave a setting behind.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 SET acctsec.max_failed_attempts = 3;
 SET acctsec.lockout_duration = '10min';
 -- cheap hashes; the stored one below is made with other parameters, so
@@ -129,7 +119,7 @@ SELECT * FROM regress_priv.seen();
 -- an error in the application's code ends the call as any error does, and
 -- leaves the caller as it was
 SET regress_priv.boom = 'on';
-SELECT pg_temp.error_of($$SELECT acctsec.login_attempt('7001', false)$$);
+SELECT regress.error_of($$SELECT acctsec.login_attempt('7001', false)$$);
 RESET regress_priv.boom;
 SELECT current_user, current_setting('search_path') AS search_path;
 DELETE FROM regress_priv.seen;
@@ -159,7 +149,7 @@ SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_priv_app';
 -- cannot read it either (it brings no rights of its own to the table).
 SET ROLE regress_priv_app;
 REVOKE SELECT ON regress_priv.users FROM regress_priv_app;
-SELECT pg_temp.error_of($$SELECT acctsec.login('7002', 'pw-7002')$$);
+SELECT regress.error_of($$SELECT acctsec.login('7002', 'pw-7002')$$);
 GRANT SELECT ON regress_priv.users TO regress_priv_app;
 RESET ROLE;
 

@@ -3,16 +3,10 @@
 -- login, wrong codes count toward lockout, a locked account's codes are not
 -- looked at, and forget_account erases it all.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 SET acctsec.max_failed_attempts = 3;
 SET acctsec.lockout_duration = '10min';
-CREATE FUNCTION pg_temp.code(secret text, steps int DEFAULT 0) RETURNS text LANGUAGE sql AS $f$
-  SELECT acctsec.totp(acctsec.base32_decode(secret), now() + make_interval(secs => steps * 30))
-$f$;
 CREATE FUNCTION pg_temp.wrong(secret text, steps int DEFAULT 0) RETURNS text LANGUAGE sql AS $f$
-  SELECT lpad(((pg_temp.code(secret, steps)::int + 1) % 1000000)::text, 6, '0')
+  SELECT lpad(((regress.code(secret, steps)::int + 1) % 1000000)::text, 6, '0')
 $f$;
 CREATE VIEW pg_temp.st AS
   SELECT s.account, s.failed_attempts, s.locked_until IS NOT NULL AND s.locked_until > now() AS locked,
@@ -27,14 +21,14 @@ SELECT (acctsec.login_attempt('sf-alice', true)).status AS pending_enrolment_log
 SELECT * FROM pg_temp.st;
 -- a wrong code at confirmation does not count (the user is setting it up)
 SELECT acctsec.totp_confirm('sf-alice', pg_temp.wrong(:'s')) AS wrong_confirm;
-SELECT acctsec.totp_confirm('sf-alice', pg_temp.code(:'s')) AS confirmed;
+SELECT acctsec.totp_confirm('sf-alice', regress.code(:'s')) AS confirmed;
 SELECT * FROM pg_temp.st;
 
 -- now the password alone is not enough
 SELECT status, allowed FROM acctsec.login_attempt('sf-alice', true);
 SELECT * FROM pg_temp.st;
 -- the TOTP code completes the login: counter reset, one more login
-SELECT acctsec.totp_verify('sf-alice', pg_temp.code(:'s', 1)) AS verified;
+SELECT acctsec.totp_verify('sf-alice', regress.code(:'s', 1)) AS verified;
 SELECT * FROM pg_temp.st;
 
 -- wrong codes count toward lockout, like failed passwords
@@ -45,7 +39,7 @@ SELECT count(*) AS backup_codes FROM (SELECT acctsec.backup_codes_generate('sf-a
 SELECT acctsec.backup_code_verify('sf-alice', 'zzzzzz-zzzzzz') AS wrong_backup_3;
 SELECT * FROM pg_temp.st;
 -- locked: the right code is false without being looked at, and is not spent
-SELECT acctsec.totp_verify('sf-alice', pg_temp.code(:'s')) AS right_code_while_locked;
+SELECT acctsec.totp_verify('sf-alice', regress.code(:'s')) AS right_code_while_locked;
 CREATE TEMP TABLE codes AS SELECT row_number() OVER () AS n, c FROM acctsec.backup_codes_generate('sf-alice', 4) c;
 SELECT * FROM pg_temp.st;
 SELECT acctsec.backup_code_verify('sf-alice', c) AS right_backup_code_while_locked FROM codes WHERE n = 1;
@@ -73,7 +67,7 @@ SELECT * FROM pg_temp.st;
 SELECT acctsec.totp_verify('sf-bob', '123456') AS no_credential,
        acctsec.backup_code_verify('sf-bob', 'aaaaaa-aaaaaa') AS no_codes;
 SELECT secret AS b FROM acctsec.totp_enroll('sf-bob') \gset
-SELECT acctsec.totp_verify('sf-bob', pg_temp.code(:'b')) AS pending_only;
+SELECT acctsec.totp_verify('sf-bob', regress.code(:'b')) AS pending_only;
 SELECT * FROM pg_temp.st WHERE account = 'sf-bob';
 
 -- disabling clears totp_enabled: the password is enough again
@@ -82,7 +76,7 @@ SELECT status, allowed FROM acctsec.login_attempt('sf-alice', true);
 SELECT * FROM pg_temp.st WHERE account = 'sf-alice';
 
 -- forget_account erases the credential and the codes (ON DELETE CASCADE)
-SELECT acctsec.totp_confirm('sf-bob', pg_temp.code(:'b')) AS bob_confirmed;
+SELECT acctsec.totp_confirm('sf-bob', regress.code(:'b')) AS bob_confirmed;
 SELECT count(*) AS bob_codes FROM acctsec.backup_codes_generate('sf-bob', 3);
 SELECT acctsec.forget_account('sf-bob') AS forgotten;
 SELECT (SELECT count(*) FROM acctsec.totp_credentials WHERE account = 'sf-bob') AS credentials,

@@ -2,16 +2,8 @@
 -- with a fixed search_path, and grant_app_role giving an application role
 -- what an application needs and nothing administrative.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 CREATE ROLE "regress Acctsec App";
 CREATE ROLE regress_acctsec_nobody;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 
 -- Catalogue checks over the whole schema (every capability's objects):
 -- no table, sequence or view grants anything to PUBLIC ...
@@ -63,7 +55,7 @@ SELECT (acctsec.login_attempt('regress_app_user', false, '203.0.113.9', 'test'))
 SELECT account, failed_attempts, totp_enabled FROM acctsec.account_status('regress_app_user');
 -- and what it cannot: administration, and the tables themselves
 CREATE TEMP TABLE t (id int);
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.unlock('regress_app_user')$$,
   $$SELECT acctsec.forget_account('regress_app_user')$$,
   $$SELECT acctsec.prune_login_attempts('0')$$,
@@ -88,7 +80,7 @@ RESET ROLE;
 
 -- a role that was granted nothing can do nothing with account state
 SET ROLE regress_acctsec_nobody;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.login_attempt('regress_app_user', true)$$,
   $$SELECT acctsec.account_status('regress_app_user')$$
 ]) AS s;
@@ -99,11 +91,11 @@ RESET ROLE;
 -- revoke_app_role takes it all back
 SELECT acctsec.revoke_app_role('"regress Acctsec App"');
 SET ROLE "regress Acctsec App";
-SELECT pg_temp.error_of($$SELECT acctsec.login_attempt('regress_app_user', true)$$);
+SELECT regress.error_of($$SELECT acctsec.login_attempt('regress_app_user', true)$$);
 RESET ROLE;
 -- STRICT: a NULL role grants nothing
-SELECT pg_temp.error_of($$SELECT acctsec.grant_app_role(NULL)$$) AS null_role,
-       pg_temp.error_of($$SELECT acctsec.grant_app_role('regress_no_such_role')$$) AS unknown_role;
+SELECT regress.error_of($$SELECT acctsec.grant_app_role(NULL)$$) AS null_role,
+       regress.error_of($$SELECT acctsec.grant_app_role('regress_no_such_role')$$) AS unknown_role;
 
 -- A hostile search_path cannot reach inside: the caller's own "=" for text
 -- (always true) and its own tables named like acctsec's are never used.

@@ -2,14 +2,6 @@
 -- interval), rotation with reuse detection, end, listing, revocation,
 -- credentials_changed, lockout and forget_account, prune, key rotation.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 CREATE TEMP TABLE s (name text PRIMARY KEY, session_id bigint, token text);
 -- this file's security events are the audit rows after this mark
 SELECT coalesce(max(id), 0) AS mark FROM acctsec.audit_log \gset
@@ -204,7 +196,7 @@ SELECT acctsec.forget_account('regress_ivy') AS forgotten;
 SELECT count(*) AS after_forget FROM s, acctsec.session_check(token) WHERE name = 'i1';
 
 -- errors: the account argument (22023); everything token-shaped is never an error
-SELECT pg_temp.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.session_start(NULL)$$,
   $$SELECT acctsec.session_start('')$$,
   $$SELECT acctsec.session_start(repeat('a', 1025))$$,
@@ -228,7 +220,7 @@ SET acctsec.session_reuse_grace = 3600;
 -- the application role can run the session functions, not read the tables
 INSERT INTO s SELECT 'app', session_id, token FROM acctsec.session_start('regress_jo');
 SELECT account FROM s, acctsec.session_check(token) WHERE name = 'app';
-SELECT pg_temp.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
   $$SELECT * FROM acctsec.account_sessions$$,
   $$SELECT * FROM acctsec.retired_session_tokens$$,
   $$UPDATE acctsec.account_sessions SET expires_at = 'infinity'$$,

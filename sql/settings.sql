@@ -2,21 +2,10 @@
 -- is not a superuser cannot loosen the policy, not even by setting the
 -- parameters before the library is loaded in its session.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 CREATE ROLE regress_acctsec_app LOGIN;
 CREATE ROLE regress_acctsec_tuner;
 SELECT acctsec.grant_app_role('regress_acctsec_app');
 SELECT acctsec.grant_app_role('regress_acctsec_tuner');
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  -- PostgreSQL 16 prints a parameter's bounds with its unit ("(1 s .. 60 s)");
-  -- shown here as 15 shows them, so one expected output fits every version
-  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM,
-    '\(([-0-9.e+]+) [A-Za-z]+ \.\. ([-0-9.e+]+) [A-Za-z]+\)$', '(\1 .. \2)');
-END $f$;
 
 -- load the library, then look at the definitions
 SELECT (acctsec.account_status('nobody')).failed_attempts;
@@ -39,7 +28,7 @@ RESET acctsec.max_lockout_duration;
 RESET acctsec.failure_window;
 
 -- out of range, or a typo in the name: errors
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.max_failed_attempts = -1$$,
   $$SET acctsec.lockout_duration = 0$$,
   $$SET acctsec.lockout_duration = '400d'$$,
@@ -50,7 +39,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 
 -- a non-superuser cannot change any of them, however it tries
 SET ROLE regress_acctsec_app;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.max_failed_attempts = 1000$$,
   $$SET LOCAL acctsec.max_failed_attempts = 0$$,
   $$SET acctsec.lockout_duration = 1$$,
@@ -69,7 +58,7 @@ GRANT SET ON PARAMETER acctsec.max_failed_attempts TO regress_acctsec_tuner;
 SET ROLE regress_acctsec_tuner;
 SET acctsec.max_failed_attempts = 3;
 SHOW acctsec.max_failed_attempts;
-SELECT pg_temp.error_of($$SET acctsec.lockout_duration = 1$$);
+SELECT regress.error_of($$SET acctsec.lockout_duration = 1$$);
 RESET ROLE;
 RESET acctsec.max_failed_attempts;
 REVOKE SET ON PARAMETER acctsec.max_failed_attempts FROM regress_acctsec_tuner;

@@ -2,22 +2,11 @@
 -- throttles with doubling and cap, trusted networks, network_status and
 -- unthrottle.  Smart lockout has its own file (smart_lockout.sql).
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 
-CREATE FUNCTION pg_temp.mins(i interval) RETURNS numeric LANGUAGE sql
-AS $$ SELECT round(extract(epoch FROM i) / 60, 1) $$;
-CREATE FUNCTION pg_temp.attempt(acct text, ok boolean, ip inet DEFAULT NULL)
-RETURNS TABLE(status acctsec.login_status, allowed boolean, failed_attempts int,
-              locked_min numeric, retry_after_min numeric)
-LANGUAGE sql AS $$
-  SELECT r.status, r.allowed, r.failed_attempts, pg_temp.mins(r.locked_until - now()),
-         pg_temp.mins(r.retry_after)
-  FROM acctsec.login_attempt(acct, ok, ip) AS r
-$$;
 CREATE FUNCTION pg_temp.net(ip inet)
 RETURNS TABLE(network cidr, failures int, accounts int, throttled_min numeric)
 LANGUAGE sql AS $$
-  SELECT s.network, s.failures, s.accounts, pg_temp.mins(s.throttled_until - now())
+  SELECT s.network, s.failures, s.accounts, regress.mins(s.throttled_until - now())
   FROM acctsec.network_status(ip) AS s
 $$;
 -- pretend time has passed for a network: shift its timestamps back
@@ -26,16 +15,6 @@ CREATE PROCEDURE pg_temp.age_net(ip inet, by interval) LANGUAGE sql AS $$
          throttled_until = throttled_until - by, expires_at = expires_at - by
   WHERE network = (acctsec.network_status(ip)).network
 $$;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  -- PostgreSQL 16 prints a parameter's bounds with its unit ("(1 s .. 60 s)");
-  -- shown here as 15 shows them, so one expected output fits every version
-  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM,
-    '\(([-0-9.e+]+) [A-Za-z]+ \.\. ([-0-9.e+]+) [A-Za-z]+\)$', '(\1 .. \2)');
-END $f$;
 
 -- the settings: PGC_SUSET, durations in seconds
 SELECT (acctsec.network_status('192.0.2.1')).failures;  -- loads the library
@@ -66,19 +45,19 @@ SELECT count(*) AS network_rows FROM acctsec.networks WHERE network = '203.0.113
 -- Spraying: failing on network_max_accounts (10) distinct accounts within
 -- the window throttles the network for network_throttle_duration (15 min);
 -- the failure that reaches the limit is counted and answers throttled
-SELECT n, (pg_temp.attempt('spray' || n, false, '192.0.2.10')).*
+SELECT n, (regress.attempt('spray' || n, false, '192.0.2.10')).*
 FROM generate_series(1, 10) AS n;
 SELECT * FROM pg_temp.net('192.0.2.10');
 -- the same account again does not add an account
-SELECT * FROM pg_temp.attempt('spray1', false, '192.0.2.11');
-SELECT * FROM pg_temp.attempt('spray1', false, '192.0.2.11');
+SELECT * FROM regress.attempt('spray1', false, '192.0.2.11');
+SELECT * FROM regress.attempt('spray1', false, '192.0.2.11');
 SELECT * FROM pg_temp.net('192.0.2.11');
 
 -- while throttled: throttled, not allowed, whatever success says, and
 -- nothing counts against the account (no row is even made for a new one)
-SELECT * FROM pg_temp.attempt('spray1', true, '192.0.2.10');
-SELECT * FROM pg_temp.attempt('spray1', false, '192.0.2.10');
-SELECT * FROM pg_temp.attempt('bystander', true, '192.0.2.10');
+SELECT * FROM regress.attempt('spray1', true, '192.0.2.10');
+SELECT * FROM regress.attempt('spray1', false, '192.0.2.10');
+SELECT * FROM regress.attempt('bystander', true, '192.0.2.10');
 SELECT failed_attempts, login_count, last_failed_at IS NOT NULL AS failed_before
 FROM acctsec.account_status('spray1');
 SELECT count(*) AS bystander_rows FROM acctsec.accounts WHERE account = 'bystander';
@@ -86,43 +65,43 @@ SELECT outcome, ip FROM acctsec.login_attempts WHERE account = 'bystander';
 -- the throttle is not extended by refused calls, and the neighbour address
 -- (another IPv4 network) is not throttled
 SELECT * FROM pg_temp.net('192.0.2.10');
-SELECT * FROM pg_temp.attempt('bystander', true, '192.0.2.12');
+SELECT * FROM regress.attempt('bystander', true, '192.0.2.12');
 -- calls without an address belong to no network
-SELECT * FROM pg_temp.attempt('spray2', false);
+SELECT * FROM regress.attempt('spray2', false);
 
 -- Failures: network_max_failures failures throttle too, on one account
 SET acctsec.network_max_failures = 3;
-SELECT n, (pg_temp.attempt('target', false, '192.0.2.20')).* FROM generate_series(1, 3) AS n;
+SELECT n, (regress.attempt('target', false, '192.0.2.20')).* FROM generate_series(1, 3) AS n;
 SELECT failed_attempts FROM acctsec.account_status('target');
 RESET acctsec.network_max_failures;
 
 -- The window: failures further back than network_failure_window (15 min)
 -- from the window's start do not add up
 SET acctsec.network_max_failures = 3;
-SELECT (pg_temp.attempt('w' || n, false, '192.0.2.30')).status FROM generate_series(1, 2) AS n;
+SELECT (regress.attempt('w' || n, false, '192.0.2.30')).status FROM generate_series(1, 2) AS n;
 CALL pg_temp.age_net('192.0.2.30', '14 min');
 SELECT * FROM pg_temp.net('192.0.2.30');
 CALL pg_temp.age_net('192.0.2.30', '1 min');
 SELECT * FROM pg_temp.net('192.0.2.30');
-SELECT (pg_temp.attempt('w3', false, '192.0.2.30')).status;
-SELECT (pg_temp.attempt('w4', false, '192.0.2.30')).status;
+SELECT (regress.attempt('w3', false, '192.0.2.30')).status;
+SELECT (regress.attempt('w4', false, '192.0.2.30')).status;
 SELECT * FROM pg_temp.net('192.0.2.30');
-SELECT (pg_temp.attempt('w5', false, '192.0.2.30')).status;
+SELECT (regress.attempt('w5', false, '192.0.2.30')).status;
 
 -- Doubling: each further throttle is twice as long (15, 30, 60 min) ...
 -- (the account itself never locks here: max_failed_attempts 0)
 SET acctsec.network_max_failures = 2;
 SET acctsec.max_failed_attempts = 0;
-SELECT (pg_temp.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
 CALL pg_temp.age_net('192.0.2.40', '16 min');
 SELECT * FROM pg_temp.net('192.0.2.40');
-SELECT (pg_temp.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
 CALL pg_temp.age_net('192.0.2.40', '31 min');
-SELECT (pg_temp.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
 -- ... capped at max_lockout_duration
 SET acctsec.max_lockout_duration = '70min';
 CALL pg_temp.age_net('192.0.2.40', '61 min');
-SELECT (pg_temp.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
 SELECT throttles FROM acctsec.networks WHERE network = '192.0.2.40/32';
 RESET acctsec.max_lockout_duration;
 -- the level is forgotten once as long again as the last throttle has
@@ -131,7 +110,7 @@ CALL pg_temp.age_net('192.0.2.40', '139 min');
 SELECT expires_at > now() AS still_remembered FROM acctsec.networks WHERE network = '192.0.2.40/32';
 CALL pg_temp.age_net('192.0.2.40', '2 min');
 SELECT expires_at > now() AS still_remembered FROM acctsec.networks WHERE network = '192.0.2.40/32';
-SELECT (pg_temp.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
+SELECT (regress.attempt('d', false, '192.0.2.40')).* FROM generate_series(1, 2) OFFSET 1;
 RESET acctsec.network_max_failures;
 RESET acctsec.max_failed_attempts;
 
@@ -139,35 +118,35 @@ RESET acctsec.max_failed_attempts;
 SET acctsec.network_max_failures = 0;
 SET acctsec.network_max_accounts = 0;
 SELECT count(*) FILTER (WHERE r.status = 'throttled') AS throttled, count(*) AS calls
-FROM generate_series(1, 60) AS n, pg_temp.attempt('z' || n, false, '192.0.2.50') AS r;
+FROM generate_series(1, 60) AS n, regress.attempt('z' || n, false, '192.0.2.50') AS r;
 SELECT * FROM pg_temp.net('192.0.2.50');
 RESET acctsec.network_max_failures;
 RESET acctsec.network_max_accounts;
 
 -- IPv6: the whole /64 is one network, another /64 is another
-SELECT n, (pg_temp.attempt('v6_' || n, false, ('2001:db8:aa:1::' || to_hex(n))::inet)).status
+SELECT n, (regress.attempt('v6_' || n, false, ('2001:db8:aa:1::' || to_hex(n))::inet)).status
 FROM generate_series(1, 10) AS n OFFSET 8;
 SELECT * FROM pg_temp.net('2001:db8:aa:1:ffff:ffff:ffff:ffff');
-SELECT (pg_temp.attempt('v6_1', true, '2001:db8:aa:1::9999')).status AS same_64,
-       (pg_temp.attempt('v6_1', true, '2001:db8:aa:2::1')).status AS next_64;
+SELECT (regress.attempt('v6_1', true, '2001:db8:aa:1::9999')).status AS same_64,
+       (regress.attempt('v6_1', true, '2001:db8:aa:2::1')).status AS next_64;
 
 -- Trusted networks are never throttled (nor counted)
 SET acctsec.trusted_networks = '192.0.2.64/28, 2001:db8:bb::/48';
 SHOW acctsec.trusted_networks;
 SELECT count(*) FILTER (WHERE r.status = 'throttled') AS throttled, count(*) AS calls
-FROM generate_series(1, 60) AS n, pg_temp.attempt('t' || n, false, '192.0.2.70') AS r;
+FROM generate_series(1, 60) AS n, regress.attempt('t' || n, false, '192.0.2.70') AS r;
 SELECT count(*) FILTER (WHERE r.status = 'throttled') AS throttled, count(*) AS calls
-FROM generate_series(1, 20) AS n, pg_temp.attempt('t' || n, false, '2001:db8:bb:cc::1') AS r;
+FROM generate_series(1, 20) AS n, regress.attempt('t' || n, false, '2001:db8:bb:cc::1') AS r;
 SELECT * FROM pg_temp.net('192.0.2.70');
 -- one address outside the list is throttled as usual
-SELECT n, (pg_temp.attempt('t' || n, false, '192.0.2.80')).status FROM generate_series(1, 10) AS n OFFSET 8;
+SELECT n, (regress.attempt('t' || n, false, '192.0.2.80')).status FROM generate_series(1, 10) AS n OFFSET 8;
 -- an already throttled network stops being refused once it is trusted
 SET acctsec.trusted_networks = '192.0.2.80/32';
-SELECT (pg_temp.attempt('t1', true, '192.0.2.80')).status AS trusted_now;
+SELECT (regress.attempt('t1', true, '192.0.2.80')).status AS trusted_now;
 RESET acctsec.trusted_networks;
-SELECT (pg_temp.attempt('t1', true, '192.0.2.80')).status AS untrusted_again;
+SELECT (regress.attempt('t1', true, '192.0.2.80')).status AS untrusted_again;
 -- the list is checked: CIDRs only, no bits right of the mask, no empty entry
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.trusted_networks = '10.0.0.1/8'$$,
   $$SET acctsec.trusted_networks = 'intranet'$$,
   $$SET acctsec.trusted_networks = '10.0.0.0/33'$$,
@@ -190,7 +169,7 @@ SELECT acctsec.unthrottle('192.0.2.10') AS was_throttled,
        acctsec.unthrottle('192.0.2.11') AS counted_only,
        acctsec.unthrottle('203.0.113.250') AS unknown;
 SELECT * FROM pg_temp.net('192.0.2.10');
-SELECT * FROM pg_temp.attempt('spray1', true, '192.0.2.10');
+SELECT * FROM regress.attempt('spray1', true, '192.0.2.10');
 
 -- Pruning: expired rows are deleted by prune_networks, and a few at a time
 -- (4) by every new network row; live rows stay
@@ -199,7 +178,7 @@ WHERE network IN ('192.0.2.20/32', '192.0.2.30/32', '192.0.2.40/32', '192.0.2.50
                   '192.0.2.80/32', '2001:db8:aa:1::/64');
 SELECT count(*) AS live_rows FROM acctsec.networks WHERE expires_at > now() \gset
 SELECT count(*) AS expired_rows FROM acctsec.networks WHERE expires_at <= now();
-SELECT (pg_temp.attempt('p', false, '198.51.100.251')).status;
+SELECT (regress.attempt('p', false, '198.51.100.251')).status;
 SELECT count(*) AS expired_rows FROM acctsec.networks WHERE expires_at <= now();
 SELECT acctsec.prune_networks() AS pruned, acctsec.prune_networks() AS again;
 SELECT count(*) = :live_rows + 1 AS live_rows_kept FROM acctsec.networks;
@@ -221,7 +200,7 @@ CREATE ROLE regress_throttle_app;
 SELECT acctsec.grant_app_role('regress_throttle_app');
 SET ROLE regress_throttle_app;
 SELECT network, failures FROM acctsec.network_status('192.0.2.11');
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.unthrottle('192.0.2.11')$$,
   $$SELECT acctsec.prune_networks()$$,
   $$SELECT * FROM acctsec.networks$$,

@@ -1,14 +1,6 @@
 -- One-time tokens (SPEC section 13): format, issue/peek/consume, purposes,
 -- re-issue, expiry, malformed input, errors, what is stored, revocation.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 CREATE TEMP TABLE tok (name text PRIMARY KEY, token text);
 
 -- the format: "act_", then 56 URL-safe characters; never twice the same
@@ -87,7 +79,7 @@ FROM tok WHERE name = 'ttl';
 SELECT acctsec.token_consume(token, 'magic_link') AS genuine FROM tok WHERE name = 'ttl';
 
 -- errors: bad account, purpose or ttl (SQLSTATE 22023)
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.token_issue(NULL, 'p')$$,
   $$SELECT acctsec.token_issue('', 'p')$$,
   $$SELECT acctsec.token_issue(repeat('a', 1025), 'p')$$,
@@ -173,7 +165,7 @@ CREATE ROLE regress_tokens_app;
 SELECT acctsec.grant_app_role('regress_tokens_app');
 SET ROLE regress_tokens_app;
 SELECT length(acctsec.token_issue('regress_gina', 'password_reset')) AS app_issue;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT * FROM acctsec.one_time_tokens$$,
   $$DELETE FROM acctsec.one_time_tokens$$,
   $$SELECT acctsec.prune_expired()$$

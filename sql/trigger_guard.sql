@@ -4,9 +4,6 @@
 -- session_replication_role = replica that skip the audit triggers are
 -- security events, and the chain still verifies.
 \set VERBOSITY terse
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS acctsec;
-RESET client_min_messages;
 
 CREATE ROLE regress_tg_owner;
 GRANT USAGE ON SCHEMA public TO regress_tg_owner;

@@ -1,15 +1,7 @@
 -- updated_at: the trigger, explicit and automatic attachment, misuse errors.
 \set VERBOSITY terse
-CREATE EXTENSION IF NOT EXISTS acctsec;
 LOAD 'acctsec';
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-  EXECUTE statement;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $f$;
 -- Every trigger named acctsec_updated_at in this database: table, column, inherited?
 CREATE VIEW pg_temp.tracked AS
   SELECT t.tgrelid::regclass::text AS tbl,
@@ -135,7 +127,7 @@ SET LOCAL acctsec.updated_at_zone = 'utc';
 UPDATE prec SET id = 6;
 SELECT t6 = (now() AT TIME ZONE 'UTC')::timestamp(6) AS t6_utc FROM prec;
 COMMIT;
-SELECT pg_temp.error_of($$SET acctsec.updated_at_zone = 'Europe/Paris'$$);
+SELECT regress.error_of($$SET acctsec.updated_at_zone = 'Europe/Paris'$$);
 RESET acctsec.updated_at_zone;
 RESET TimeZone;
 
@@ -208,7 +200,7 @@ ALTER TABLE name_taken ADD COLUMN x int;
 ALTER TABLE name_taken DROP COLUMN updated_at;
 SELECT tgname, tgfoid::regproc FROM pg_trigger WHERE tgrelid = 'name_taken'::regclass;
 ALTER TABLE name_taken ADD COLUMN updated_at timestamptz;
-SELECT pg_temp.error_of($$SELECT acctsec.track_updated_at('name_taken')$$);
+SELECT regress.error_of($$SELECT acctsec.track_updated_at('name_taken')$$);
 
 -- 6. Partitioned tables: once on the parent, inherited by every partition
 CREATE TABLE events (id int, at date, updated_at timestamptz) PARTITION BY RANGE (at);
@@ -223,8 +215,8 @@ INSERT INTO events VALUES (1, '2025-06-01', NULL), (2, '2026-06-01', '2000-01-01
 UPDATE events SET at = '2026-07-01' WHERE id = 1;           -- moves partition
 SELECT id, tableoid::regclass, updated_at = now() AS is_now FROM events ORDER BY id;
 COMMIT;
-SELECT pg_temp.error_of($$SELECT acctsec.untrack_updated_at('events_2025')$$);
-SELECT pg_temp.error_of($$SELECT acctsec.track_updated_at('events_2025', 'at')$$);
+SELECT regress.error_of($$SELECT acctsec.untrack_updated_at('events_2025')$$);
+SELECT regress.error_of($$SELECT acctsec.track_updated_at('events_2025', 'at')$$);
 SELECT acctsec.track_updated_at('events_2025');              -- what it has: no change
 -- detached, a partition gets its own trigger back; attached again, the clone
 ALTER TABLE events DETACH PARTITION events_2026;
@@ -271,10 +263,10 @@ ALTER TABLE moves RENAME COLUMN ts TO ts_first;
 ALTER TABLE moves RENAME COLUMN other TO ts;
 UPDATE moves SET ts_first = NULL;
 SELECT ts_first IS NULL AS first_null, ts IS NOT NULL AS second_set FROM moves;
-SELECT pg_temp.error_of($$SET acctsec.updated_at_columns = 'a,,b'$$);
-SELECT pg_temp.error_of($$SET acctsec.updated_at_columns = '$$ || repeat('x', 64) || $$'$$);
+SELECT regress.error_of($$SET acctsec.updated_at_columns = 'a,,b'$$);
+SELECT regress.error_of($$SET acctsec.updated_at_columns = '$$ || repeat('x', 64) || $$'$$);
 SET acctsec.updated_at_columns = '';
-SELECT pg_temp.error_of($$INSERT INTO cache_check VALUES (3)$$);
+SELECT regress.error_of($$INSERT INTO cache_check VALUES (3)$$);
 RESET acctsec.updated_at_columns;
 
 -- 9. Misuse: each a clear error naming table and column, with its SQLSTATE
@@ -283,29 +275,29 @@ SELECT acctsec.untrack_updated_at('misuse');
 CREATE VIEW misuse_view AS SELECT * FROM misuse;
 INSERT INTO misuse VALUES (1);
 CREATE TRIGGER a AFTER INSERT OR UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at();
-SELECT pg_temp.error_of($$UPDATE misuse SET n = 1$$);
-SELECT pg_temp.error_of($$INSERT INTO misuse VALUES (2)$$);
+SELECT regress.error_of($$UPDATE misuse SET n = 1$$);
+SELECT regress.error_of($$INSERT INTO misuse VALUES (2)$$);
 DROP TRIGGER a ON misuse;
 CREATE TRIGGER s BEFORE UPDATE ON misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.set_updated_at();
-SELECT pg_temp.error_of($$UPDATE misuse SET n = 1$$);
+SELECT regress.error_of($$UPDATE misuse SET n = 1$$);
 DROP TRIGGER s ON misuse;
 CREATE TRIGGER d BEFORE DELETE ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at();
-SELECT pg_temp.error_of($$DELETE FROM misuse$$);
+SELECT regress.error_of($$DELETE FROM misuse$$);
 DROP TRIGGER d ON misuse;
 CREATE TRIGGER m BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('nope');
-SELECT pg_temp.error_of($$UPDATE misuse SET n = 1$$);
+SELECT regress.error_of($$UPDATE misuse SET n = 1$$);
 DROP TRIGGER m ON misuse;
 CREATE TRIGGER w BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('n');
-SELECT pg_temp.error_of($$UPDATE misuse SET n = 1$$);
+SELECT regress.error_of($$UPDATE misuse SET n = 1$$);
 DROP TRIGGER w ON misuse;
 CREATE TRIGGER two BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('updated_at', 'n');
-SELECT pg_temp.error_of($$UPDATE misuse SET n = 1$$);
+SELECT regress.error_of($$UPDATE misuse SET n = 1$$);
 DROP TRIGGER two ON misuse;
 CREATE TRIGGER none BEFORE UPDATE ON plain FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at();
 ALTER TABLE plain DROP COLUMN updated_at;
-SELECT pg_temp.error_of($$UPDATE plain SET name = 'y'$$);
+SELECT regress.error_of($$UPDATE plain SET name = 'y'$$);
 DROP TRIGGER none ON plain;
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.set_updated_at()$$,
   $$SELECT acctsec.updated_at_ddl()$$,
   $$SELECT acctsec.track_updated_at(NULL)$$,
@@ -318,7 +310,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 ]) AS s;
 -- an INSTEAD OF row trigger on a view is refused when it fires
 CREATE TRIGGER v INSTEAD OF UPDATE ON misuse_view FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at();
-SELECT pg_temp.error_of($$UPDATE misuse_view SET n = 2$$);
+SELECT regress.error_of($$UPDATE misuse_view SET n = 2$$);
 
 -- 10. A role that is not superuser: its own tables get the trigger, and it
 --     can track and untrack them, but nothing else
@@ -333,7 +325,7 @@ INSERT INTO ua.app_users VALUES (1, 'a@example.com');
 SELECT updated_at IS NOT NULL AS filled FROM ua.app_users;
 SELECT acctsec.untrack_updated_at('ua.app_users');
 SELECT acctsec.track_updated_at('ua.app_users');
-SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.track_updated_at('snake')$$,
   $$SELECT acctsec.untrack_updated_at('snake')$$,
   $$SELECT * FROM acctsec.updated_at_optout$$,
@@ -343,7 +335,7 @@ SELECT pg_temp.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
 ]) AS s;
 RESET ROLE;
 SET ROLE regress_ua_other;
-SELECT pg_temp.error_of($$SELECT acctsec.untrack_updated_at('ua.app_users')$$);
+SELECT regress.error_of($$SELECT acctsec.untrack_updated_at('ua.app_users')$$);
 RESET ROLE;
 SELECT * FROM pg_temp.tracked WHERE tbl = 'ua.app_users';
 
@@ -396,7 +388,7 @@ COMMIT;
 CREATE TRIGGER bad BEFORE UPDATE ON touchy FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('nope');
 BEGIN;
 SET LOCAL acctsec.touch_updated_at = off;
-SELECT pg_temp.error_of($$UPDATE touchy SET name = 'x'$$);
+SELECT regress.error_of($$UPDATE touchy SET name = 'x'$$);
 COMMIT;
 DROP TRIGGER bad ON touchy;
 -- a role that is not superuser sets both

@@ -10,11 +10,11 @@
 #     last 1,000 rows, and audit_purge() vs a DELETE of the PL/pgSQL log.
 # Not a test; figures are noisy on a shared machine.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_audit
 N=${BENCH_N:-100000}
 SECS=${BENCH_SECS:-10}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<'SQL'
 CREATE EXTENSION acctsec;
 -- What applications write today: a generic PL/pgSQL audit trigger.

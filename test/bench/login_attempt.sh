@@ -29,7 +29,8 @@
 # both equal the failing calls made (no lost update), for every
 # implementation.  Not a test: it prints figures and ratios.
 set -eu -o pipefail; [ -n "${BENCH_TRACE:-}" ] && set -x
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/bench.sh"
 PGBENCH="$ACCTSEC_BIN/pgbench"
 DB=acctsec_bench_login
 CLIENTS=${BENCH_CLIENTS:-8}
@@ -37,7 +38,7 @@ SECS=${BENCH_SECS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 ACCOUNTS=10000
 CHECK_TX=${BENCH_CHECK_TX:-2000}     # per client, in the lost-count check
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<'SQL'
 CREATE EXTENSION acctsec;
 CREATE SCHEMA pl;
@@ -205,14 +206,7 @@ SQL
 
 S=$ACCTSEC_TMP/bench_login
 mkdir -p "$S"
-# production durability for this run (the harness runs with fsync off)
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-  -c "SELECT pg_reload_conf()" >/dev/null
-restore() {
-  "${PSQL[@]}" -d postgres -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
-    -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
-}
-trap restore EXIT
+bench_durable
 
 # The client address of a call, per address mode (pgbench variables :a, :r, :o).
 ADDR_one="'192.0.2.1'"

@@ -12,10 +12,10 @@
 # account skipping the hash costs a hundredth of the time) shows in every
 # round.  A benchmark, not a test: timings never decide pass or fail.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_login_timing
 N=${TIMING_N:-80}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<SQL
 CREATE EXTENSION acctsec;
 CREATE TABLE users (id serial PRIMARY KEY, email text, password_hash text);

@@ -8,10 +8,10 @@
 # plain count(*) of login_attempts (what a naive exporter query would run).
 # Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_metrics
 ACCOUNTS=${BENCH_ACCOUNTS:-1000000}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<SQL
 CREATE EXTENSION acctsec;
 INSERT INTO acctsec.accounts (account, failed_attempts, locked_until)

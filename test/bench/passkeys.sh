@@ -12,10 +12,10 @@
 # Prints verifications per second and the ratios.  Not a test.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_passkeys
 N=${BENCH_PASSKEYS:-2000}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080'"

@@ -10,11 +10,10 @@
 # Python's crypt), interleaved rounds, best round of each.  Prints calls per second and
 # ratios.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_passwords
 N=${BENCH_N:-40}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" -c "CREATE EXTENSION pgcrypto"
+fresh_db $DB acctsec pgcrypto
 BCRYPT=$("${PSQL[@]}" -d $DB -c "SELECT crypt('correct horse battery staple', gen_salt('bf', 10))")
 ARGON=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.password_hash('correct horse battery staple')")
 time_ms() { # run a query in one statement, print elapsed ms

@@ -19,12 +19,12 @@
 # is read once per transaction too).
 # Prints transactions per second and the ratios.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_sessions
 N=${BENCH_SESSIONS:-100000}
 SECS=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-8}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 KEYFILE=$("${PSQL[@]}" -d postgres -c "SHOW data_directory")/acctsec_bench_sessions.key
 printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" "SELECT pg_reload_conf();" \
   | "${PSQL[@]}" -d postgres -v k="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -v f="$KEYFILE" >/dev/null

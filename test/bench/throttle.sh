@@ -11,7 +11,8 @@
 # call inside the server (20,000 calls in one statement).  Prints
 # transactions per second, microseconds per call and the ratios.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/bench.sh"
 PGBENCH="$ACCTSEC_BIN/pgbench"
 DB=acctsec_bench_throttle
 SECS=${BENCH_SECS:-8}
@@ -19,16 +20,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 PG_ROUNDS=${BENCH_PG_ROUNDS:-6}
 W=$ACCTSEC_TMP/bench_throttle
 mkdir -p "$W"
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
-# production durability for this run (the harness runs with fsync off)
-"${PSQL[@]}" -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-  -c "SELECT pg_reload_conf()" >/dev/null
-restore() {
-  "${PSQL[@]}" -d postgres -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
-    -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
-}
-trap restore EXIT
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
+bench_durable
 # every account has logged in from home once: its account row and (with
 # smart lockout) its familiar network exist, as in a running application
 "${PSQL[@]}" -d $DB -c "SELECT count(acctsec.login_attempt('user' || a, true, '10.1.0.0'::inet + (a % 2000))) FROM generate_series(1, 10000) a" >/dev/null

@@ -3,10 +3,10 @@
 # PL/pgSQL over pgcrypto's hmac(), and against three bare hmac() calls, in the
 # same run.  Prints calls per second and the ratios.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_totp
 N=${BENCH_N:-100000}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB -v baseline="$ACCTSEC_REPO/test/bench/plpgsql_totp.sql" <<'SQL'
 CREATE EXTENSION acctsec;
 CREATE EXTENSION pgcrypto;

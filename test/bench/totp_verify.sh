@@ -9,14 +9,14 @@
 # locks and counts failures, as an application doing the same job would.
 # Prints calls per second and ratios.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_verify
 ACCOUNTS=${BENCH_ACCOUNTS:-2000}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-8}
 W=$ACCTSEC_TMP/bench_verify
 mkdir -p "$W"
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 # failures are counted but never lock, so every call keeps doing the full check
 "${PSQL[@]}" -d postgres -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0"
 "${PSQL[@]}" -d $DB -v accounts=$ACCOUNTS -v baseline="$ACCTSEC_REPO/test/bench/plpgsql_totp.sql" <<'SQL'

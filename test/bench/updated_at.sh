@@ -6,11 +6,11 @@
 # interleaved, each on a freshly vacuumed table; the best time counts.
 # Prints the per-row overhead over the no-trigger run.  Not a test.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_bench_updated_at
 N=${BENCH_N:-200000}
 ROUNDS=${BENCH_ROUNDS:-5}
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<SQL
 CREATE EXTENSION acctsec;
 CREATE EXTENSION moddatetime;

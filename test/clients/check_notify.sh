@@ -5,9 +5,9 @@
 # lock ends; a rolled-back transaction sends nothing; no payload carries the
 # password that was tried or any key beyond the documented ones.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_notify
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+fresh_db $DB
 "${PSQL[@]}" -d $DB <<'SQL'
 CREATE EXTENSION acctsec;
 ALTER DATABASE acctsec_notify SET acctsec.notify_channel = 'acctsec_events';

@@ -3,10 +3,9 @@
 # implementation, on 300 random secrets, times, digit counts and algorithms.
 set -eu -o pipefail
 command -v oathtool >/dev/null || { echo "oathtool is not installed"; exit 1; }
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_oathtool
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 cases=$ACCTSEC_TMP/oath.cases
 : >"$cases"

@@ -27,10 +27,9 @@ set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 for t in mkpasswd argon2 php node; do command -v $t >/dev/null || { echo "$t is not installed"; exit 1; }; done
 (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_pwformats
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 rc=0
 PGDATABASE=$DB HERE=$HERE LOG=${ACCTSEC_TMP:-}/server.log /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY' || rc=$?
@@ -44,32 +43,8 @@ def version_of(dist):
         return _metadata.version(dist)
     except _metadata.PackageNotFoundError:
         return "?"
-try:
-    import crypt as _crypt
-
-    def python_crypt(pw, scheme):
-        return _crypt.crypt(pw, _crypt.mksalt({"2b": _crypt.METHOD_BLOWFISH,
-                                               "5": _crypt.METHOD_SHA256,
-                                               "6": _crypt.METHOD_SHA512}[scheme]))
-except ImportError:
-    # Python 3.13 (Debian 13 on) removed the crypt module; call libcrypt's
-    # crypt_gensalt(3) and crypt(3) as the module did.
-    import ctypes
-    _lib = ctypes.CDLL("libcrypt.so.1")
-    _lib.crypt_gensalt.restype = ctypes.c_char_p
-    _lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-    _lib.crypt.restype = ctypes.c_char_p
-    _lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-
-    def python_crypt(pw, scheme):
-        salt = _lib.crypt_gensalt(("$%s$" % scheme).encode(), 0, None, 0)
-        if salt is None:
-            raise OSError("crypt_gensalt failed for $%s$" % scheme)
-        out = _lib.crypt(pw.encode(), salt)
-        if out is None or out.startswith(b"*"):
-            raise OSError("crypt failed for $%s$" % scheme)
-        return out.decode()
 sys.path.insert(0, os.environ["HERE"])
+from crypt_hash import crypt_hash
 import psycopg2
 import bcrypt, argon2
 from argon2 import PasswordHasher
@@ -183,7 +158,7 @@ for _ in range(3):
         add("mkpasswd md5crypt", lambda pw: mkpasswd("md5crypt", pw))
     if offered("nt"):
         add("mkpasswd nt", lambda pw: mkpasswd("nt", pw))
-    add("python crypt", lambda pw: python_crypt(pw, rng.choice(["2b", "5", "6"])))
+    add("python crypt", lambda pw: crypt_hash(pw, rng.choice(["2b", "5", "6"])))
     for variant in ("-id", "-i"):
         add("argon2 CLI " + variant, lambda pw: argon2_cli(pw, secrets.token_urlsafe(rng.randint(8, 24)), variant, rng.randint(1, 3),
                                                          rng.choice([1024, 4096, 8192]), rng.randint(1, 4), rng.choice([16, 24, 32, 64])))

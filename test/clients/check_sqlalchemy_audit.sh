@@ -5,10 +5,9 @@
 # read the actor, the changes and the client address back from the log.
 set -eu -o pipefail
 PY=/usr/bin/python3   # Debian's python3, where python3-sqlalchemy lives
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_sqlalchemy
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 rc=0
 DSN="postgresql+psycopg2://postgres@$ACCTSEC_TCP_HOST:$PGPORT/$DB" "$PY" - <<'PYEOF' || rc=$?

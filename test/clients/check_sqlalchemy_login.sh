@@ -9,9 +9,9 @@
 # acctsec.login, so the link says password_rehash = argon2id: bare bcrypt
 # strings are otherwise left as they are, for readers like bcryptjs).
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_sqlalchemy
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+fresh_db $DB
 "${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS acctsec_webapp" -c "CREATE ROLE acctsec_webapp LOGIN"
 "${PSQL[@]}" -d $DB <<'SQL'
 CREATE EXTENSION acctsec;
@@ -19,30 +19,16 @@ SELECT acctsec.grant_app_role('acctsec_webapp');
 ALTER DATABASE acctsec_sqlalchemy SET acctsec.max_failed_attempts = 3;
 SQL
 
-ACCTSEC_DB=$DB /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY'
+ACCTSEC_DB=$DB HERE=$(cd "$(dirname "$0")" && pwd) /usr/bin/python3 -W ignore::DeprecationWarning - <<'PY'
 import datetime, os, sys
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy.orm.attributes import flag_modified
 
-# an application's old bcrypt hash: Python's crypt module, or libcrypt
-# directly where Python 3.13 (Debian 13 on) no longer has the module
-try:
-    import crypt
-
-    def bcrypt_cost5(pw):
-        return crypt.crypt(pw, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2 ** 5))
-except ImportError:
-    import ctypes
-    _lib = ctypes.CDLL("libcrypt.so.1")
-    _lib.crypt_gensalt.restype = ctypes.c_char_p
-    _lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
-    _lib.crypt.restype = ctypes.c_char_p
-    _lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-
-    def bcrypt_cost5(pw):
-        return _lib.crypt(pw.encode(), _lib.crypt_gensalt(b"$2b$", 5, None, 0)).decode()
+# an application's old bcrypt hash (test/clients/crypt_hash.py)
+sys.path.insert(0, os.environ["HERE"])
+from crypt_hash import crypt_hash
 
 Base = declarative_base()
 
@@ -87,7 +73,7 @@ with Session(app, expire_on_commit=False) as s:
     pw = s.execute(text("SELECT acctsec.password_hash(:p)"), {"p": "s3cret pass"}).scalar_one()
     alice = User(email="alice@example.com", password_hash=pw)
     bob = User(email="bob@example.com",
-               password_hash=bcrypt_cost5("bob's old pass"))
+               password_hash=crypt_hash("bob's old pass", "2b", 5))
     s.add_all([alice, bob])
     s.commit()
     alice_id, bob_id = alice.id, bob.id

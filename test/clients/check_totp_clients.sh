@@ -15,10 +15,9 @@ if [ ! -d "$HERE/node_modules/otpauth" ]; then
     || { echo "npm install failed"; exit 1; }
 fi
 
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_totp_clients
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 W=$ACCTSEC_TMP/totp_clients
 mkdir -p "$W"; chmod 700 "$W"
 

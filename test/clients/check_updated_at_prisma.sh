@@ -7,10 +7,9 @@
 # milliseconds as the column's precision says, and in UTC (what Prisma
 # stores and reads back there) even from a session in New York.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_ua_prisma
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 mig=$ACCTSEC_TMP/prisma_migration.sql
 cat >"$mig" <<'SQL'

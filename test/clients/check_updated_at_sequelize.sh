@@ -7,10 +7,9 @@ set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 command -v node >/dev/null || { echo "node is not installed"; exit 1; }
 (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_ua_sequelize
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 rc=0
 ACCTSEC_DB=$DB NODE_PATH="$HERE/node_modules" node - <<'JSEOF' || rc=$?

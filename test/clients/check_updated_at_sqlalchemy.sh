@@ -5,10 +5,9 @@
 # connection) still move the snake_case updated_at column.
 set -eu -o pipefail
 PY=/usr/bin/python3   # Debian's python, where python3-sqlalchemy lives
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_ua_sqlalchemy
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
+fresh_db $DB acctsec
 
 rc=0
 ACCTSEC_DB=$DB "$PY" - <<'PYEOF' || rc=$?

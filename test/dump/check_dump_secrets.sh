@@ -6,7 +6,7 @@
 # acctsec.secret_key configured.  Secrets and codes stay in files under
 # $ACCTSEC_TMP, never on a command line or in the log.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_dump_secrets
 W=$ACCTSEC_TMP/dump_secrets
 rm -rf "$W"; mkdir -p "$W"; chmod 700 "$W"
@@ -46,7 +46,7 @@ PY
 
 run_case() { # name
   local name=$1
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+  fresh_db $DB
   "${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec"
   : >"$W/needles"
   for alg in SHA1 SHA256 SHA512; do

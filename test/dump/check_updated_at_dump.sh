@@ -6,9 +6,9 @@
 # restored opt-out row detaches it), and restored rows keep their values.
 # Also: a table created by another extension's install script is left alone.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_ua_dump_src
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "CREATE DATABASE $SRC"
+fresh_db $SRC
 "${PSQL[@]}" -d $SRC <<'SQL'
 CREATE EXTENSION acctsec;
 CREATE TABLE auto_t (id int PRIMARY KEY, updated_at timestamptz);
@@ -39,7 +39,7 @@ echo "$want"
 rc=0
 for fmt in plain custom; do
   DST=acctsec_ua_dump_$fmt
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DST" -c "CREATE DATABASE $DST"
+  fresh_db $DST
   if [ $fmt = plain ]; then
     "$ACCTSEC_BIN/pg_dump" -d $SRC -f "$ACCTSEC_TMP/ua.sql"
     "${PSQL[@]}" -d $DST -f "$ACCTSEC_TMP/ua.sql" >/dev/null

@@ -9,19 +9,9 @@
  * bytes, COSE key ending inside it), and its COSE key parses again on its
  * own to the same key; verifying a signature over it never crashes.
  */
-#include <sodium.h>
-
 #include "fuzz_common.h"
+#include "fuzz_sodium.h"
 #include "webauthn.h"
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void) argc;
-	(void) argv;
-	FUZZ_CHECK(sodium_init() >= 0);
-	return 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

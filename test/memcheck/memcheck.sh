@@ -4,7 +4,7 @@
 # acctsec.  Not part of "bash test/run test": it takes many minutes.
 #
 #   bash test/memcheck/memcheck.sh              # the REGRESS list of the Makefile
-#   bash test/memcheck/memcheck.sh otp hostile  # chosen tests
+#   bash test/memcheck/memcheck.sh otp hostile  # chosen tests (after setup)
 #
 # Like test/run, it never touches the system installation: the server is
 # copied into a private root, acctsec installed there, and a throwaway
@@ -33,6 +33,8 @@ cd "$REPO"
 make -s PG_CONFIG=$PG_CONFIG WERROR=1 >/dev/null || die "build failed"
 if [ $# -gt 0 ]; then TESTS="$*"; else
   TESTS=$(make -s PG_CONFIG=$PG_CONFIG print-tests | sed -n 's/^REGRESS=//p'); fi
+# every regression test starts from what the first one, setup, creates
+case " $TESTS " in *" setup "*) ;; *) TESTS="setup $TESTS" ;; esac
 
 T=$(mktemp -d /tmp/acctsec-memcheck.XXXXXX)
 chmod 755 "$T"

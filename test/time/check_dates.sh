@@ -24,16 +24,9 @@ W=$ACCTSEC_TMP/dates
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 [ -f "$FAKETIME_LIB" ] || FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketime\.so\.1$')
 [ -f "$FAKETIME_LIB" ] || { echo "libfaketime is not installed (Debian package faketime)"; exit 1; }
-PGXS=$(dirname "$("$BIN/pg_config" --pgxs)")/../..
-PG_REGRESS=$PGXS/src/test/regress/pg_regress
-PG_ISOLATION_REGRESS=$PGXS/src/test/isolation/pg_isolation_regress
-[ -x "$PG_REGRESS" ] && [ -x "$PG_ISOLATION_REGRESS" ] || { echo "pg_regress not found under $PGXS"; exit 1; }
 if [ "$(id -u)" -eq 0 ]; then RUNAS=(runuser -u postgres --); else RUNAS=(); fi
 
 cd "$REPO"
-tests=$(make -s print-tests PG_CONFIG="$BIN/pg_config")
-REGRESS=$(sed -n 's/^REGRESS=//p' <<<"$tests")
-ISOLATION=$(sed -n 's/^ISOLATION=//p' <<<"$tests")
 
 rm -rf "$W"; mkdir -p "$W"
 [ "$(id -u)" -eq 0 ] && chown postgres "$W"
@@ -70,12 +63,14 @@ CONF
   fi
   local now
   now=$("$BIN/psql" -X -At -h "$sock" -p $port -U postgres -d postgres -c "SELECT now() AT TIME ZONE 'UTC' || ' UTC, TimeZone ' || current_setting('TimeZone')" 2>&1)
-  local common=(--bindir="$BIN" --host="$sock" --port=$port --user=postgres --launcher="env -u PGTZ")
+  # the suites as "make installcheck" runs them (one run each, so that a
+  # failed regression run does not stop the isolation run)
+  local opts="--bindir=$BIN --host=$sock --port=$port --user=postgres --launcher='env -u PGTZ'"
   local ok=1
-  "$PG_REGRESS" --inputdir=. --outputdir="$W/regress-$runs" --dbname=contrib_regression \
-    "${common[@]}" $REGRESS >"$W/regress-$runs.log" 2>&1 || ok=0
-  "$PG_ISOLATION_REGRESS" --inputdir=test/isolation --outputdir="$W/isolation-$runs" \
-    --dbname=isolation_regression "${common[@]}" $ISOLATION >"$W/isolation-$runs.log" 2>&1 || ok=0
+  make -s installcheck PG_CONFIG="$BIN/pg_config" ISOLATION= \
+    EXTRA_REGRESS_OPTS="--outputdir=$W/regress-$runs $opts" >"$W/regress-$runs.log" 2>&1 || ok=0
+  make -s installcheck PG_CONFIG="$BIN/pg_config" REGRESS= \
+    EXTRA_REGRESS_OPTS="--outputdir=$W/isolation-$runs $opts" >"$W/isolation-$runs.log" 2>&1 || ok=0
   "${RUNAS[@]}" "$BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1
   if [ $ok = 1 ]; then
     echo "ok: $label (server clock at start: $now)"

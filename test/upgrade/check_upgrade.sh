@@ -2,7 +2,7 @@
 # Upgrades: every upgrade path ends in the same schema as a fresh install.
 #
 # For every installed version A that has an update path to the default
-# version (sql/acctsec--A--B.sql scripts, as the server sees them):
+# version (acctsec--A--B.sql scripts, as the server sees them):
 # CREATE EXTENSION acctsec VERSION 'A', ALTER EXTENSION acctsec UPDATE, and
 # compare the schema with a fresh install of the default version.  Always:
 # the default version installs; ALTER EXTENSION acctsec UPDATE on it is a

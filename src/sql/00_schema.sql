@@ -1,4 +1,4 @@
--- acctsec install script, assembled from sql/install/NN_*.sql by the Makefile
+-- acctsec install script, assembled from src/sql/NN_*.sql by the Makefile
 
 \echo Use "CREATE EXTENSION acctsec" to load this file. \quit
 
