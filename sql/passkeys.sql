@@ -72,6 +72,11 @@ SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress
 SELECT pg_temp.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('pad', repeat('x', 70000))));
 
+-- the credential algorithms stored: ES256, EdDSA, RS256 and no other
+SELECT pg_temp.error_of($$INSERT INTO acctsec.passkey_credentials (account, credential_id,
+  public_key, alg, aaguid, sign_count, backup_eligible, backed_up, created_at)
+  VALUES ('regress_pk', '\x01', '\x', -37, gen_random_uuid(), 0, false, false, now())$$);
+
 -- login: a response naming no registered credential is a failed login
 -- counted against no account
 SELECT * FROM acctsec.passkey_login_finish('[]');

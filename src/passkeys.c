@@ -56,13 +56,60 @@ PG_FUNCTION_INFO_V1(acctsec_passkey_remove);
 /* tokens.c: token_issue(account, purpose, ttl), called through fmgr */
 extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
 
+/*
+ * webauthn.c takes its memory from here: palloc in the current context,
+ * answering NULL rather than raising when there is none (webauthn.h), so
+ * the backend's memory is never the C heap and an error path leaks nothing.
+ */
+static void *
+wa_palloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
+}
+
+static void
+wa_pfree(void *ctx, void *p)
+{
+	(void) ctx;
+	pfree(p);
+}
+
+static const WaAllocator wa_mem = {wa_palloc, wa_pfree, NULL};
+
+/* An allocation failure in webauthn.c is an error, not a refusal. */
+static WaError
+wa_check_memory(WaError err)
+{
+	if (err == WA_ERR_OUT_OF_MEMORY)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return err;
+}
+
+static const char *
+alg_name(int alg)
+{
+	switch (alg)
+	{
+		case WA_ALG_ES256:
+			return "ES256";
+		case WA_ALG_EDDSA:
+			return "EdDSA";
+		case WA_ALG_RS256:
+			return "RS256";
+	}
+	return "unknown";
+}
+
 #define PURPOSE_REGISTER		"passkey.register"
 #define PURPOSE_LOGIN			"passkey.login"
 
 #define MAX_RESPONSE_BYTES		(64 * 1024)	/* the whole response jsonb */
 #define MAX_CLIENT_DATA_BYTES	4096
 #define MAX_AUTH_DATA_BYTES		(WA_MAX_CBOR)
-#define MAX_SIGNATURE_BYTES		512
+#define MAX_SIGNATURE_BYTES		WA_RSA_MAX_BYTES	/* RS256 with a 4096-bit key */
 #define MAX_NAME_BYTES			200
 #define USER_HANDLE_BYTES		32
 #define MAX_USER_FIELD_BYTES	256
@@ -620,11 +667,13 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, ",\"displayName\":");
 	escape_json(&buf, text_to_cstring(display_name));
 	appendStringInfo(&buf, "},\"pubKeyCredParams\":[{\"type\":\"public-key\",\"alg\":%d},"
+					 "{\"type\":\"public-key\",\"alg\":%d},"
 					 "{\"type\":\"public-key\",\"alg\":%d}],"
 					 "\"timeout\":%d,\"attestation\":\"none\","
 					 "\"authenticatorSelection\":{\"residentKey\":\"preferred\","
 					 "\"userVerification\":\"%s\"},\"excludeCredentials\":",
-					 WA_ALG_ES256, WA_ALG_EDDSA, passkey_timeout * 1000, uv_name());
+					 WA_ALG_ES256, WA_ALG_EDDSA, WA_ALG_RS256,
+					 passkey_timeout * 1000, uv_name());
 	append_credentials(&buf, account);
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_JSONB_P(options_jsonb(&buf));
@@ -713,21 +762,10 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 
 	att_raw = json_member_bytes(resp, "attestationObject", WA_MAX_CBOR, &att_len, &c,
 						 "attestationObject");
-	err = wa_parse_attestation(att_raw, att_len, &att);
+	/* att.auth_data is palloc'd: an error from here on leaks nothing */
+	err = wa_check_memory(wa_parse_attestation(&wa_mem, att_raw, att_len, &att));
 	if (err != WA_OK)
 		reject(&c, wa_error_message(err));
-	/* att.auth_data is malloc'd: copy it, free it, then nothing can leak */
-	{
-		uint8	   *auth_data = palloc(att.auth_data_len);
-		size_t		auth_data_len = att.auth_data_len;
-		WaAttestation a = att;
-
-		memcpy(auth_data, att.auth_data, auth_data_len);
-		wa_attestation_free(&att);
-		att = a;
-		att.auth_data = auth_data;
-		att.auth_data_len = auth_data_len;
-	}
 	err = wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad);
 	if (err != WA_OK)
 		reject(&c, wa_error_message(err));
@@ -756,8 +794,10 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 		/* self attestation: signed by the credential's own key */
 		if (att.packed_alg != ad.key.alg)
 			reject(&c, "packed attestation alg is not the credential's algorithm");
-		err = wa_verify_signature(&ad.key, att.auth_data, att.auth_data_len,
-								  cd.hash, att.packed_sig, att.packed_sig_len);
+		err = wa_check_memory(wa_verify_signature(&wa_mem, &ad.key,
+												  att.auth_data, att.auth_data_len,
+												  cd.hash, att.packed_sig,
+												  att.packed_sig_len));
 		if (err != WA_OK)
 			reject(&c, "packed attestation signature does not verify");
 	}
@@ -792,7 +832,7 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 
 	acctsec_security_event("passkey.registered", text_to_cstring(account),
 						   "credential", acctsec_event_int(id),
-						   "alg", ad.key.alg == WA_ALG_ES256 ? "ES256" : "EdDSA",
+						   "alg", alg_name(ad.key.alg),
 						   "attestation", att.fmt == WA_FMT_PACKED ? "packed" : "none",
 						   NULL);
 	PG_RETURN_INT64(id);
@@ -1001,8 +1041,9 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 
 		if (err != WA_OK)
 			reject(&c, "the stored public key does not parse");
-		else if (wa_verify_signature(&key, auth_data, auth_data_len, cd.hash,
-									 sig, sig_len) != WA_OK)
+		else if (wa_check_memory(wa_verify_signature(&wa_mem, &key,
+													 auth_data, auth_data_len,
+													 cd.hash, sig, sig_len)) != WA_OK)
 			reject(&c, "signature does not verify");
 	}
 	if (c.reason == NULL)

@@ -26,7 +26,7 @@ CREATE TABLE acctsec.passkey_credentials (
     credential_id   bytea NOT NULL UNIQUE
                     CHECK (octet_length(credential_id) BETWEEN 1 AND 1023),
     public_key      bytea NOT NULL CHECK (octet_length(public_key) <= 1024),  -- COSE_Key
-    alg             int NOT NULL CHECK (alg IN (-7, -8)),  -- ES256, EdDSA
+    alg             int NOT NULL CHECK (alg IN (-7, -8, -257)),  -- ES256, EdDSA, RS256
     aaguid          uuid NOT NULL,
     sign_count      bigint NOT NULL CHECK (sign_count BETWEEN 0 AND 4294967295),
     transports      text[] NOT NULL DEFAULT '{}',
