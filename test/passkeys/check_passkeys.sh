@@ -136,7 +136,8 @@ reg_refused("BS without BE", lambda a, o: a.register(o, flags=FLAG_UP | FLAG_BS)
 reg_refused("packed signature wrong", lambda a, o: a.register(o, fmt="packed", bad_sig=True),
             needle="signature")
 reg_refused("packed alg not the key's",
-            lambda a, o: a.register(o, fmt="packed", packed_alg=-257), needle="alg")
+            lambda a, o: a.register(o, fmt="packed", packed_alg=-7 if a.cose_alg != -7 else -257),
+            needle="alg")
 reg_refused("packed with a certificate chain (x5c)",
             lambda a, o: a.register(o, fmt="packed", x5c=True), needle="certificate")
 reg_refused("ES384 key (alg -35)",
