@@ -153,6 +153,15 @@ extern Datum acctsec_call_login_attempt(text *account, bool success,
 extern text *acctsec_one_time_token_check(Datum token, text *purpose,
 										  bool consume);
 
+/*
+ * tokens.c: one-time tokens of no account, purpose 'passkey.login' only
+ * (discoverable-credential passkey challenges); the check that also
+ * accepts them sets *valid and answers the account, NULL for none.
+ */
+extern text *acctsec_one_time_token_issue_unbound(text *purpose, Interval *ttl);
+extern text *acctsec_one_time_token_check_unbound(Datum token, text *purpose,
+												  bool consume, bool *valid);
+
 /* audit.c: the audit trigger and its settings */
 extern void acctsec_define_audit_gucs(void);
 extern const char *acctsec_audit_actor(void);

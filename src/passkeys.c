@@ -527,7 +527,10 @@ bytes_datum(const uint8 *p, size_t len)
 	return b;
 }
 
-/* A challenge for account: a one-time token of purpose, as base64url. */
+/*
+ * A challenge for account: a one-time token of purpose, as base64url.  With
+ * no account (a discoverable-credential login) the token belongs to none.
+ */
 static char *
 new_challenge(text *account, const char *purpose)
 {
@@ -536,10 +539,13 @@ new_challenge(text *account, const char *purpose)
 	char	   *out;
 
 	ttl.time = (int64) passkey_timeout * USECS_PER_SEC;
-	token = DatumGetTextPP(DirectFunctionCall3(acctsec_token_issue,
-											   PointerGetDatum(account),
-											   CStringGetTextDatum(purpose),
-											   IntervalPGetDatum(&ttl)));
+	if (account == NULL)
+		token = acctsec_one_time_token_issue_unbound(cstring_to_text(purpose), &ttl);
+	else
+		token = DatumGetTextPP(DirectFunctionCall3(acctsec_token_issue,
+												   PointerGetDatum(account),
+												   CStringGetTextDatum(purpose),
+												   IntervalPGetDatum(&ttl)));
 	out = b64url((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 	sodium_memzero(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 	return out;
@@ -843,11 +849,18 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
-/* passkey_login_begin(account text) RETURNS jsonb (PublicKeyCredentialRequestOptions) */
+/*
+ * passkey_login_begin(account text) RETURNS jsonb (PublicKeyCredentialRequestOptions)
+ *
+ * With a NULL account, a discoverable-credential ("usernameless") login:
+ * allowCredentials is empty, so the authenticator offers the site's
+ * passkeys, and the challenge is a token of no account; passkey_login_finish
+ * then learns the account from the credential.
+ */
 Datum
 acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *account = PG_ARGISNULL(0) ? NULL : acctsec_account_arg(fcinfo, 0);
 	const char *id = rp_id();
 	StringInfoData buf;
 	char	   *challenge;
@@ -862,7 +875,10 @@ acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, ",\"timeout\":%d,\"userVerification\":\"%s\","
 					 "\"allowCredentials\":",
 					 passkey_timeout * 1000, uv_name());
-	append_credentials(&buf, account);
+	if (account != NULL)
+		append_credentials(&buf, account);
+	else
+		appendStringInfoString(&buf, "[]");
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_JSONB_P(options_jsonb(&buf));
 }
@@ -945,6 +961,7 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 	WaCoseKey	key;
 	bool		ok = false;
 	bool		clone = false;
+	bool		discoverable = false;
 
 	memset(&cd, 0, sizeof(cd));
 	memset(&ad, 0, sizeof(ad));
@@ -990,15 +1007,19 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 		/*
 		 * The challenge, once read, is consumed whatever the outcome (a
 		 * wrong origin included), so that no response built on it is tried
-		 * twice.
+		 * twice.  A challenge of no account (passkey_login_begin(NULL))
+		 * serves any credential; one of an account, only that account's.
 		 */
 		if (cd.token != NULL)
 		{
-			text	   *owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
-															 cstring_to_text(PURPOSE_LOGIN),
-															 true);
+			bool		valid;
+			text	   *owner = acctsec_one_time_token_check_unbound(PointerGetDatum(cd.token),
+																	 cstring_to_text(PURPOSE_LOGIN),
+																	 true, &valid);
 
-			if (client_data_ok && !same_account(owner, account))
+			discoverable = valid && owner == NULL;
+			if (client_data_ok && !discoverable &&
+				!(valid && same_account(owner, account)))
 				reject(&c, "challenge is not a live login challenge of this account");
 		}
 	}
@@ -1007,7 +1028,11 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 		const char *s;
 		int			slen;
 
-		/* a userHandle, when sent, must be the credential's account's */
+		/*
+		 * A userHandle, when sent, must be the credential's account's; a
+		 * discoverable login must send it (WebAuthn 7.2 step 6: the
+		 * authenticator names the user the credential was made for).
+		 */
 		if (json_member_string(resp, "userHandle", &s, &slen))
 		{
 			uint8		h[USER_HANDLE_BYTES + 1];
@@ -1018,6 +1043,8 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 				sodium_memcmp(h, VARDATA_ANY(row.user_handle), hlen) != 0)
 				reject(&c, "userHandle is not the credential's user");
 		}
+		else if (discoverable)
+			reject(&c, "userHandle is missing (a discoverable login must name its user)");
 	}
 	if (c.reason == NULL)
 		auth_data = json_member_bytes(resp, "authenticatorData", MAX_AUTH_DATA_BYTES,

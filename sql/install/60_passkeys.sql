@@ -4,7 +4,8 @@
 -- A registered credential is its id and its COSE public key: nothing here
 -- signs in without the authenticator's private key, which never leaves it.
 -- Challenges are one-time tokens (80_tokens.sql) of purpose
--- 'passkey.register' or 'passkey.login'.  Both tables reference
+-- 'passkey.register' or 'passkey.login' (of no account for a
+-- discoverable-credential login: passkey_login_begin(NULL)).  Both tables reference
 -- acctsec.accounts ON DELETE CASCADE, so forget_account erases them.
 -- ---------------------------------------------------------------------------
 

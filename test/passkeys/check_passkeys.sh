@@ -381,6 +381,86 @@ login_refused("counter not increasing",
 code, row = login_finish(es.login(login_begin("alice"), counter_step=5))
 check("login after the refusals, counter ahead", code == "00000" and row[0] == "ok", (code, row))
 
+# --- discoverable credentials: passkey_login_begin(NULL) ------------------------
+alice_handle = reg_begin("alice")["user"]["id"]
+bob_handle = reg_begin("bob")["user"]["id"]
+def unbound_challenges():
+    admin.execute("SELECT count(*) FROM acctsec.one_time_tokens"
+                  " WHERE account IS NULL AND purpose = 'passkey.login'")
+    return admin.fetchone()[0]
+def failed_attempts(account):
+    admin.execute("SELECT failed_attempts FROM acctsec.accounts WHERE account = %s", (account,))
+    return admin.fetchone()[0]
+before = unbound_challenges()
+d1 = login_begin(None)
+d2 = login_begin(None)
+check("discoverable request options: empty allowCredentials, a fresh challenge",
+      d1["allowCredentials"] == [] and d1["rpId"] == "localhost"
+      and len(d1["challenge"]) == 80 and d1["challenge"] != d2["challenge"], d1)
+check("discoverable challenges are tokens of no account, each live at once",
+      unbound_challenges() == before + 2, unbound_challenges())
+d1_token = unb64u(d1["challenge"]).decode()
+admin.execute("SELECT count(*) FROM acctsec.one_time_tokens WHERE account IS NULL"
+              " AND selector = %s AND position(%s::bytea in verifier_hash) = 0",
+              (unb64u(d1_token[4:16]), unb64u(d1_token[16:])))
+check("a discoverable challenge is stored as its selector and a keyed hash of its verifier",
+      admin.fetchone()[0] == 1)
+app.execute("SELECT acctsec.token_peek(%s, 'passkey.login'), acctsec.token_consume(%s, 'passkey.login')",
+            (d1_token, d1_token))
+check("token_peek and token_consume answer NULL for a challenge of no account",
+      app.fetchone() == (None, None))
+check("... and leave it live", unbound_challenges() == before + 2, unbound_challenges())
+resp = es2.login(d2, user_handle=alice_handle)
+code, row = login_finish(resp, "192.0.2.7", "discoverable agent")
+check("discoverable login ES256 with alice's userHandle: ok",
+      code == "00000" and row[0] == "ok", (code, row))
+admin.execute("SELECT outcome::text, host(ip), user_agent FROM acctsec.login_attempts"
+              " WHERE account = 'alice' ORDER BY id DESC LIMIT 1")
+row = admin.fetchone()
+check("the discoverable login went through login_attempt for the credential's account",
+      row == ("ok", "192.0.2.7", "discoverable agent"), row)
+code, row = login_finish(rs.login(d1, user_handle=alice_handle))
+check("discoverable login RS256 (the challenge issued before the ES256 one): ok",
+      code == "00000" and row[0] == "ok", (code, row))
+check("the discoverable challenges are consumed", unbound_challenges() == before, unbound_challenges())
+fa = failed_attempts("alice")
+code, row = login_finish(resp)
+check("discoverable login refused: challenge already used (replayed response)",
+      code == "00000" and row[0] == "failed" and row[1] == fa + 1
+      and "challenge" in (last_event("alice")[1] or ""), (code, row, last_event("alice")))
+
+def disc_refused(what, build, needle, auth=None):
+    a = auth or es2
+    before_fa = failed_attempts("alice")
+    code, row = login_finish(build(a, login_begin(None)))
+    ev = last_event("alice")
+    ok = code == "00000" and row[0] == "failed" and row[1] == before_fa + 1 and \
+        ev[0] == "passkey.rejected" and needle in (ev[1] or "")
+    check("discoverable login refused: " + what, ok, (code, row, ev))
+disc_refused("userHandle missing", lambda a, o: a.login(o), "userHandle is missing")
+disc_refused("userHandle of another account (bob's)",
+             lambda a, o: a.login(o, user_handle=bob_handle), "userHandle is not")
+disc_refused("userHandle not base64url", lambda a, o: a.login(o, user_handle="***"), "userHandle is not")
+disc_refused("bad signature", lambda a, o: a.login(o, bad_sig=True, user_handle=alice_handle), "signature")
+disc_refused("wrong origin",
+             lambda a, o: a.login(o, origin="https://evil.example", user_handle=alice_handle), "origin")
+o = login_begin(None)
+admin.execute("UPDATE acctsec.one_time_tokens SET expires_at = now() - interval '1 second'"
+              " WHERE account IS NULL AND purpose = 'passkey.login'")
+disc_refused("challenge expired", lambda a, b: a.login(o, user_handle=alice_handle), "challenge")
+admin.execute("SELECT acctsec.prune_expired()")
+# what stays is the challenge disc_refused began and did not use
+check("expired discoverable challenges are pruned, live ones kept",
+      unbound_challenges() == 1, unbound_challenges())
+disc_refused("challenge issued for bob, credential of alice",
+             lambda a, o: a.login(login_begin("bob"), user_handle=alice_handle), "challenge")
+disc_refused("a registration challenge (purpose passkey.register)", lambda a, o: a.login(reg_begin("alice"),
+             user_handle=alice_handle), "challenge")
+code, row = login_finish(Authenticator().login(login_begin(None), user_handle=alice_handle))
+check("discoverable login refused without an account: unknown credential",
+      code == "00000" and row == ("failed", 0), (code, row))
+admin.execute("UPDATE acctsec.accounts SET failed_attempts = 0 WHERE account = 'alice'")
+
 # unknown credential, garbage: a failed login counted against no account
 for what, r in [("unknown credential", Authenticator().login(login_begin("alice"))),
                 ("not an object", "[]"), ("rawId missing", "{}"),
