@@ -69,6 +69,15 @@ fuzz_free(void *ctx, void *p)
 	free(p);
 }
 
+/* An allocator with no memory: every allocation fails. */
+static inline void *
+fuzz_alloc_none(void *ctx, size_t size)
+{
+	(void) ctx;
+	(void) size;
+	return NULL;
+}
+
 static inline int
 fuzz_in_base32_alphabet(int c)
 {
