@@ -44,7 +44,6 @@ SELECT regress.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', ''
 SELECT regress.error_of($$SELECT acctsec.passkey_register_begin('regress_pk', repeat('x', 257))$$);
 SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', NULL)$$);
 SELECT regress.error_of($$SELECT acctsec.passkey_register_finish('regress_pk', '{}', repeat('n', 201))$$);
-SELECT regress.error_of($$SELECT acctsec.passkey_login_begin(NULL)$$);
 SELECT regress.error_of($$SELECT acctsec.passkey_login_finish(NULL)$$);
 SELECT regress.error_of($$SET acctsec.passkey_user_verification = 'always'$$);
 
@@ -63,6 +62,34 @@ SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress
   jsonb_build_object('response', jsonb_build_object('clientDataJSON', repeat('A', 6000)))));
 SELECT regress.error_of(format($$SELECT acctsec.passkey_register_finish('regress_pk', %L)$$,
   jsonb_build_object('pad', repeat('x', 70000))));
+
+-- a discoverable-credential login: passkey_login_begin(NULL) offers no
+-- credentials, and its challenge is a one-time token of no account, as
+-- many live as begun; token_peek and token_consume do not take one
+SELECT o - 'challenge' AS options, length(o->>'challenge') AS challenge_chars
+FROM acctsec.passkey_login_begin(NULL) o;
+SELECT convert_from(decode(translate(o->>'challenge', '-_', '+/'), 'base64'), 'UTF8') AS token
+FROM acctsec.passkey_login_begin(NULL) o \gset
+SELECT count(*) AS unbound_challenges FROM acctsec.one_time_tokens
+WHERE account IS NULL AND purpose = 'passkey.login';
+SELECT acctsec.token_peek(:'token', 'passkey.login') AS peek,
+       acctsec.token_consume(:'token', 'passkey.login') AS consume;
+SELECT count(*) AS unbound_challenges FROM acctsec.one_time_tokens
+WHERE account IS NULL AND purpose = 'passkey.login';
+-- no other token may be of no account
+SELECT regress.error_of($$INSERT INTO acctsec.one_time_tokens
+  VALUES ('\x000000000000000000', NULL, 'password_reset', '\x00', now(), now())$$);
+SELECT regress.error_of($$INSERT INTO acctsec.one_time_tokens
+  VALUES ('\x000000000000000000', NULL, 'passkey.register', '\x00', now(), now())$$);
+-- the credential algorithms stored: ES256, EdDSA, RS256 and no other
+SELECT regress.error_of($$INSERT INTO acctsec.passkey_credentials (account, credential_id,
+  public_key, alg, aaguid, sign_count, backup_eligible, backed_up, created_at)
+  VALUES ('regress_pk', '\x01', '\x', -37, gen_random_uuid(), 0, false, false, now())$$);
+-- expired ones go with prune_expired
+UPDATE acctsec.one_time_tokens SET expires_at = now() - interval '1 second'
+WHERE account IS NULL;
+SELECT acctsec.prune_expired() IS NOT NULL AS pruned;
+SELECT count(*) AS unbound_challenges FROM acctsec.one_time_tokens WHERE account IS NULL;
 
 -- login: a response naming no registered credential is a failed login
 -- counted against no account

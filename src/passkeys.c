@@ -59,13 +59,60 @@ PG_FUNCTION_INFO_V1(acctsec_passkey_login_begin);
 PG_FUNCTION_INFO_V1(acctsec_passkey_login_finish);
 PG_FUNCTION_INFO_V1(acctsec_passkey_remove);
 
+/*
+ * webauthn.c takes its memory from here: palloc in the current context,
+ * answering NULL rather than raising when there is none (webauthn.h), so
+ * the backend's memory is never the C heap and an error path leaks nothing.
+ */
+static void *
+wa_palloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	return palloc_extended(size, MCXT_ALLOC_NO_OOM);
+}
+
+static void
+wa_pfree(void *ctx, void *p)
+{
+	(void) ctx;
+	pfree(p);
+}
+
+static const WaAllocator wa_mem = {wa_palloc, wa_pfree, NULL};
+
+/* An allocation failure in webauthn.c is an error, not a refusal. */
+static WaError
+wa_check_memory(WaError err)
+{
+	if (err == WA_ERR_OUT_OF_MEMORY)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return err;
+}
+
+static const char *
+alg_name(int alg)
+{
+	switch (alg)
+	{
+		case WA_ALG_ES256:
+			return "ES256";
+		case WA_ALG_EDDSA:
+			return "EdDSA";
+		case WA_ALG_RS256:
+			return "RS256";
+	}
+	return "unknown";
+}
+
 #define PURPOSE_REGISTER		"passkey.register"
 #define PURPOSE_LOGIN			"passkey.login"
 
 #define MAX_RESPONSE_BYTES		(64 * 1024)	/* the whole response jsonb */
 #define MAX_CLIENT_DATA_BYTES	4096
 #define MAX_AUTH_DATA_BYTES		(WA_MAX_CBOR)
-#define MAX_SIGNATURE_BYTES		512
+#define MAX_SIGNATURE_BYTES		WA_RSA_MAX_BYTES	/* RS256 with a 4096-bit key */
 #define MAX_NAME_BYTES			200
 #define USER_HANDLE_BYTES		32
 #define MAX_USER_FIELD_BYTES	256
@@ -483,7 +530,10 @@ bytes_datum(const uint8 *p, size_t len)
 	return b;
 }
 
-/* A challenge for account: a one-time token of purpose, as base64url. */
+/*
+ * A challenge for account: a one-time token of purpose, as base64url.  With
+ * no account (a discoverable-credential login) the token belongs to none.
+ */
 static char *
 new_challenge(text *account, const char *purpose)
 {
@@ -492,10 +542,13 @@ new_challenge(text *account, const char *purpose)
 	char	   *out;
 
 	ttl.time = (int64) passkey_timeout * USECS_PER_SEC;
-	token = DatumGetTextPP(DirectFunctionCall3(acctsec_token_issue,
-											   PointerGetDatum(account),
-											   CStringGetTextDatum(purpose),
-											   IntervalPGetDatum(&ttl)));
+	if (account == NULL)
+		token = acctsec_one_time_token_issue_unbound(cstring_to_text(purpose), &ttl);
+	else
+		token = DatumGetTextPP(DirectFunctionCall3(acctsec_token_issue,
+												   PointerGetDatum(account),
+												   CStringGetTextDatum(purpose),
+												   IntervalPGetDatum(&ttl)));
 	out = b64url((const uint8 *) VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 	sodium_memzero(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 	return out;
@@ -623,11 +676,13 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, ",\"displayName\":");
 	escape_json(&buf, text_to_cstring(display_name));
 	appendStringInfo(&buf, "},\"pubKeyCredParams\":[{\"type\":\"public-key\",\"alg\":%d},"
+					 "{\"type\":\"public-key\",\"alg\":%d},"
 					 "{\"type\":\"public-key\",\"alg\":%d}],"
 					 "\"timeout\":%d,\"attestation\":\"none\","
 					 "\"authenticatorSelection\":{\"residentKey\":\"preferred\","
 					 "\"userVerification\":\"%s\"},\"excludeCredentials\":",
-					 WA_ALG_ES256, WA_ALG_EDDSA, passkey_timeout * 1000, uv_name());
+					 WA_ALG_ES256, WA_ALG_EDDSA, WA_ALG_RS256,
+					 passkey_timeout * 1000, uv_name());
 	append_credentials(&buf, account);
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_JSONB_P(options_jsonb(&buf));
@@ -716,21 +771,10 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 
 	att_raw = json_member_bytes(resp, "attestationObject", WA_MAX_CBOR, &att_len, &c,
 						 "attestationObject");
-	err = wa_parse_attestation(att_raw, att_len, &att);
+	/* att.auth_data is palloc'd: an error from here on leaks nothing */
+	err = wa_check_memory(wa_parse_attestation(&wa_mem, att_raw, att_len, &att));
 	if (err != WA_OK)
 		reject(&c, wa_error_message(err));
-	/* att.auth_data is malloc'd: copy it, free it, then nothing can leak */
-	{
-		uint8	   *auth_data = palloc(att.auth_data_len);
-		size_t		auth_data_len = att.auth_data_len;
-		WaAttestation a = att;
-
-		memcpy(auth_data, att.auth_data, auth_data_len);
-		wa_attestation_free(&att);
-		att = a;
-		att.auth_data = auth_data;
-		att.auth_data_len = auth_data_len;
-	}
 	err = wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad);
 	if (err != WA_OK)
 		reject(&c, wa_error_message(err));
@@ -759,8 +803,10 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 		/* self attestation: signed by the credential's own key */
 		if (att.packed_alg != ad.key.alg)
 			reject(&c, "packed attestation alg is not the credential's algorithm");
-		err = wa_verify_signature(&ad.key, att.auth_data, att.auth_data_len,
-								  cd.hash, att.packed_sig, att.packed_sig_len);
+		err = wa_check_memory(wa_verify_signature(&wa_mem, &ad.key,
+												  att.auth_data, att.auth_data_len,
+												  cd.hash, att.packed_sig,
+												  att.packed_sig_len));
 		if (err != WA_OK)
 			reject(&c, "packed attestation signature does not verify");
 	}
@@ -795,7 +841,7 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 
 	acctsec_security_event("passkey.registered", text_to_cstring(account),
 						   "credential", acctsec_event_int(id),
-						   "alg", ad.key.alg == WA_ALG_ES256 ? "ES256" : "EdDSA",
+						   "alg", alg_name(ad.key.alg),
 						   "attestation", att.fmt == WA_FMT_PACKED ? "packed" : "none",
 						   NULL);
 	PG_RETURN_INT64(id);
@@ -806,11 +852,18 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
-/* passkey_login_begin(account text) RETURNS jsonb (PublicKeyCredentialRequestOptions) */
+/*
+ * passkey_login_begin(account text) RETURNS jsonb (PublicKeyCredentialRequestOptions)
+ *
+ * With a NULL account, a discoverable-credential ("usernameless") login:
+ * allowCredentials is empty, so the authenticator offers the site's
+ * passkeys, and the challenge is a token of no account; passkey_login_finish
+ * then learns the account from the credential.
+ */
 Datum
 acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
+	text	   *account = PG_ARGISNULL(0) ? NULL : acctsec_account_arg(fcinfo, 0);
 	const char *id = rp_id();
 	StringInfoData buf;
 	char	   *challenge;
@@ -825,7 +878,10 @@ acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, ",\"timeout\":%d,\"userVerification\":\"%s\","
 					 "\"allowCredentials\":",
 					 passkey_timeout * 1000, uv_name());
-	append_credentials(&buf, account);
+	if (account != NULL)
+		append_credentials(&buf, account);
+	else
+		appendStringInfoString(&buf, "[]");
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_JSONB_P(options_jsonb(&buf));
 }
@@ -908,6 +964,7 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 	WaCoseKey	key;
 	bool		ok = false;
 	bool		clone = false;
+	bool		discoverable = false;
 
 	memset(&cd, 0, sizeof(cd));
 	memset(&ad, 0, sizeof(ad));
@@ -953,15 +1010,19 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 		/*
 		 * The challenge, once read, is consumed whatever the outcome (a
 		 * wrong origin included), so that no response built on it is tried
-		 * twice.
+		 * twice.  A challenge of no account (passkey_login_begin(NULL))
+		 * serves any credential; one of an account, only that account's.
 		 */
 		if (cd.token != NULL)
 		{
-			text	   *owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
-															 cstring_to_text(PURPOSE_LOGIN),
-															 true);
+			bool		valid;
+			text	   *owner = acctsec_one_time_token_check_unbound(PointerGetDatum(cd.token),
+																	 cstring_to_text(PURPOSE_LOGIN),
+																	 true, &valid);
 
-			if (client_data_ok && !same_account(owner, account))
+			discoverable = valid && owner == NULL;
+			if (client_data_ok && !discoverable &&
+				!(valid && same_account(owner, account)))
 				reject(&c, "challenge is not a live login challenge of this account");
 		}
 	}
@@ -970,7 +1031,11 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 		const char *s;
 		int			slen;
 
-		/* a userHandle, when sent, must be the credential's account's */
+		/*
+		 * A userHandle, when sent, must be the credential's account's; a
+		 * discoverable login must send it (WebAuthn 7.2 step 6: the
+		 * authenticator names the user the credential was made for).
+		 */
 		if (json_member_string(resp, "userHandle", &s, &slen))
 		{
 			uint8		h[USER_HANDLE_BYTES + 1];
@@ -981,6 +1046,8 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 				sodium_memcmp(h, VARDATA_ANY(row.user_handle), hlen) != 0)
 				reject(&c, "userHandle is not the credential's user");
 		}
+		else if (discoverable)
+			reject(&c, "userHandle is missing (a discoverable login must name its user)");
 	}
 	if (c.reason == NULL)
 		auth_data = json_member_bytes(resp, "authenticatorData", MAX_AUTH_DATA_BYTES,
@@ -1004,8 +1071,9 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 
 		if (err != WA_OK)
 			reject(&c, "the stored public key does not parse");
-		else if (wa_verify_signature(&key, auth_data, auth_data_len, cd.hash,
-									 sig, sig_len) != WA_OK)
+		else if (wa_check_memory(wa_verify_signature(&wa_mem, &key,
+													 auth_data, auth_data_len,
+													 cd.hash, sig, sig_len)) != WA_OK)
 			reject(&c, "signature does not verify");
 	}
 	if (c.reason == NULL)

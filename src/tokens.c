@@ -33,6 +33,13 @@
  * in acctsec.one_time_tokens, at most one per account and purpose.  They
  * are consumed by deleting their row, under the row's lock, so that one
  * token gives its account exactly once however many transactions race.
+ *
+ * A passkey login challenge for a discoverable credential (the user not
+ * known until the authenticator answers) is a one-time token of no
+ * account, of purpose 'passkey.login' only (the table's CHECK): issued by
+ * acctsec_one_time_token_issue_unbound, any number live at a time, consumed
+ * like the others.  Only acctsec_one_time_token_check_unbound accepts it;
+ * token_consume and token_peek answer NULL for it and leave it.
  */
 #include "postgres.h"
 
@@ -384,6 +391,52 @@ token_ttl_in_range(Interval *ttl)
 										  IntervalPGetDatum(&cap))) <= 0;
 }
 
+/* A new one-time token's row (account NULL: a token of no account). */
+static text *
+insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires)
+{
+	AcctsecToken tok;
+	bytea	   *hash;
+	text	   *token;
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	token = acctsec_token_new(ACCTSEC_TOKEN_ONE_TIME, &tok, &hash);
+	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
+	values[1] = PointerGetDatum(account);
+	if (account == NULL)
+		nulls[1] = 'n';
+	values[2] = PointerGetDatum(purpose);
+	values[3] = PointerGetDatum(hash);
+	values[4] = TimestampTzGetDatum(now);
+	values[5] = TimestampTzGetDatum(expires);
+	acctsec_token_wipe(&tok);
+
+	acctsec_spi_connect();
+	run_token_plan(PLAN_ISSUE, values, nulls, false, 0);
+	acctsec_spi_finish();
+	return token;
+}
+
+/*
+ * A one-time token of no account, for passkeys.c (a discoverable-credential
+ * login challenge; the table admits no other purpose).  No event: there is
+ * no account to record it under, and anyone opening a login page makes one.
+ */
+text *
+acctsec_one_time_token_issue_unbound(text *purpose, Interval *ttl)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz expires;
+
+	if (!token_ttl_in_range(ttl))
+		elog(ERROR, "one-time token ttl out of range");
+	expires = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													  TimestampTzGetDatum(now),
+													  IntervalPGetDatum(ttl)));
+	return insert_token(NULL, purpose, now, expires);
+}
+
 /*
  * token_issue(account text, purpose text, ttl interval DEFAULT '1 hour')
  *		RETURNS text
@@ -395,10 +448,7 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 	text	   *purpose = purpose_arg(fcinfo, 1);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires;
-	AcctsecToken tok;
-	bytea	   *hash;
 	text	   *token;
-	Datum		values[6];
 
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -420,19 +470,7 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 	/* the account's row lock serialises issuing with revocation */
 	acctsec_account_lock(account, NULL);
 
-	token = acctsec_token_new(ACCTSEC_TOKEN_ONE_TIME, &tok, &hash);
-	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
-	values[1] = PointerGetDatum(account);
-	values[2] = PointerGetDatum(purpose);
-	values[3] = PointerGetDatum(hash);
-	values[4] = TimestampTzGetDatum(now);
-	values[5] = TimestampTzGetDatum(expires);
-	acctsec_token_wipe(&tok);
-
-	acctsec_spi_connect();
-	run_token_plan(PLAN_ISSUE, values, NULL, false, 0);
-	acctsec_spi_finish();
-
+	token = insert_token(account, purpose, now, expires);
 	acctsec_security_event("token.issued", text_to_cstring(account),
 						   "purpose", text_to_cstring(purpose),
 						   "expires_at", timestamptz_to_str(expires),
@@ -442,16 +480,18 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 
 /*
  * The account of a live token of this purpose, or NULL; with consume, the
- * token is deleted (under its row lock) when it matches.
+ * token is deleted (under its row lock) when it matches.  A token of no
+ * account matches only with unbound (and answers NULL, *valid true).
  */
 static text *
-check_token(Datum token, text *purpose, bool consume)
+check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	AcctsecToken tok;
 	Datum		values[1];
 	text	   *volatile result = NULL;
 
+	*valid = false;
 	if (!acctsec_token_parse(ACCTSEC_TOKEN_ONE_TIME, token, &tok))
 		return NULL;
 	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
@@ -465,12 +505,14 @@ check_token(Datum token, text *purpose, bool consume)
 			HeapTuple	row = SPI_tuptable->vals[0];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			bool		isnull;
-			text	   *row_account = DatumGetTextPP(SPI_getbinval(row, desc, 1, &isnull));
+			bool		no_account;
+			Datum		row_account = SPI_getbinval(row, desc, 1, &no_account);
 			text	   *row_purpose = DatumGetTextPP(SPI_getbinval(row, desc, 2, &isnull));
 			bytea	   *row_hash = DatumGetByteaPP(SPI_getbinval(row, desc, 3, &isnull));
 			TimestampTz row_expires = DatumGetTimestampTz(SPI_getbinval(row, desc, 4, &isnull));
 
-			if (acctsec_token_verify(ACCTSEC_TOKEN_ONE_TIME, &tok, row_hash) &&
+			if ((!no_account || unbound) &&
+				acctsec_token_verify(ACCTSEC_TOKEN_ONE_TIME, &tok, row_hash) &&
 				row_expires > GetCurrentTransactionStartTimestamp() &&
 				VARSIZE_ANY_EXHDR(row_purpose) == VARSIZE_ANY_EXHDR(purpose) &&
 				memcmp(VARDATA_ANY(row_purpose), VARDATA_ANY(purpose),
@@ -478,8 +520,10 @@ check_token(Datum token, text *purpose, bool consume)
 			{
 				MemoryContext spi = MemoryContextSwitchTo(outer);
 
-				result = DatumGetTextPCopy(PointerGetDatum(row_account));
+				if (!no_account)
+					result = DatumGetTextPCopy(row_account);
 				MemoryContextSwitchTo(spi);
+				*valid = true;
 				if (consume)
 					run_token_plan(PLAN_CONSUME, values, NULL, false, 0);
 			}
@@ -498,7 +542,20 @@ check_token(Datum token, text *purpose, bool consume)
 text *
 acctsec_one_time_token_check(Datum token, text *purpose, bool consume)
 {
-	return check_token(token, purpose, consume);
+	bool		valid;
+
+	return check_token(token, purpose, consume, false, &valid);
+}
+
+/*
+ * The same, also accepting a token of no account: *valid says whether the
+ * token matched, the answer is its account (NULL for one of no account).
+ */
+text *
+acctsec_one_time_token_check_unbound(Datum token, text *purpose, bool consume,
+									 bool *valid)
+{
+	return check_token(token, purpose, consume, true, valid);
 }
 
 /* token_consume(token text, purpose text) RETURNS text: the account, once */
@@ -506,7 +563,8 @@ Datum
 acctsec_token_consume(PG_FUNCTION_ARGS)
 {
 	text	   *purpose = PG_GETARG_TEXT_PP(1);
-	text	   *account = check_token(PG_GETARG_DATUM(0), purpose, true);
+	bool		valid;
+	text	   *account = check_token(PG_GETARG_DATUM(0), purpose, true, false, &valid);
 
 	if (account == NULL)
 		PG_RETURN_NULL();
@@ -520,8 +578,9 @@ acctsec_token_consume(PG_FUNCTION_ARGS)
 Datum
 acctsec_token_peek(PG_FUNCTION_ARGS)
 {
+	bool		valid;
 	text	   *account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1),
-									  false);
+									  false, false, &valid);
 
 	if (account == NULL)
 		PG_RETURN_NULL();

@@ -52,6 +52,15 @@ extern void acctsec_token_wipe(AcctsecToken *tok);
 extern text *acctsec_one_time_token_check(Datum token, text *purpose,
 										  bool consume);
 
+/*
+ * One-time tokens of no account, purpose 'passkey.login' only
+ * (discoverable-credential passkey challenges); the check that also
+ * accepts them sets *valid and answers the account, NULL for none.
+ */
+extern text *acctsec_one_time_token_issue_unbound(text *purpose, Interval *ttl);
+extern text *acctsec_one_time_token_check_unbound(Datum token, text *purpose,
+												  bool consume, bool *valid);
+
 /* token_issue(account, purpose, ttl), for a C caller through fmgr (passkeys.c) */
 extern Datum acctsec_token_issue(PG_FUNCTION_ARGS);
 

@@ -8,19 +8,24 @@
  * before it is used, CBOR is decoded by libcbor (which reports malformed
  * and truncated input and never reads past the buffer), and every decoded
  * item is checked for its type before it is read.  Memory taken here
- * (libcbor items, OpenSSL objects, the signed message) is released on
- * every path before returning; nothing here raises an error.
+ * (libcbor items, OpenSSL objects) is released on every path before
+ * returning; what this file allocates itself (the copy of authData, the
+ * message an Ed25519 signature covers) comes from the caller's
+ * WaAllocator, which never raises, so an allocation failing while libcbor
+ * or OpenSSL holds memory loses none.  Nothing here raises an error.
  */
 #include "webauthn.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <cbor.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
+#include <openssl/rsa.h>
 #include <sodium.h>
 
 const char *
@@ -43,9 +48,13 @@ wa_error_message(WaError err)
 		case WA_ERR_COSE_SHAPE:
 			return "credential public key is not a valid COSE key";
 		case WA_ERR_COSE_ALG:
-			return "credential public key algorithm is not ES256 or EdDSA";
+			return "credential public key algorithm is not ES256, EdDSA or RS256";
 		case WA_ERR_COSE_TOO_LONG:
 			return "credential public key is too long";
+		case WA_ERR_COSE_RSA_MODULUS:
+			return "RSA modulus must have 2048 to 4096 bits";
+		case WA_ERR_COSE_RSA_EXPONENT:
+			return "RSA public exponent must be odd, above 2^16 and below 2^32";
 		case WA_ERR_ATTESTATION_CBOR:
 			return "attestation object is not valid CBOR";
 		case WA_ERR_ATTESTATION_SHAPE:
@@ -58,6 +67,8 @@ wa_error_message(WaError err)
 			return "attestation with a certificate chain is not accepted (only self attestation)";
 		case WA_ERR_SIGNATURE:
 			return "signature does not verify";
+		case WA_ERR_OUT_OF_MEMORY:
+			return "out of memory";
 	}
 	return "unknown error";
 }
@@ -303,6 +314,71 @@ es256_key(const WaCoseKey *key)
 	return pkey;
 }
 
+/*
+ * An RSA public key from its modulus and exponent.  The key is built as
+ * OpenSSL 3 builds one from parameters; its validity (odd modulus of an
+ * accepted size, an accepted exponent) was checked by the caller.
+ */
+static EVP_PKEY *
+rs256_key(const WaCoseKey *key)
+{
+	BIGNUM	   *n = BN_bin2bn(key->n, (int) key->n_len, NULL);
+	BIGNUM	   *e = BN_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY   *pkey = NULL;
+
+	if (n == NULL || e == NULL || bld == NULL ||
+		BN_set_word(e, key->e) != 1 ||
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
+		(params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+		(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+		EVP_PKEY_fromdata_init(ctx) != 1 ||
+		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+	{
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(e);
+	BN_free(n);
+	ERR_clear_error();
+	return pkey;
+}
+
+/* The RS256 parameters n and e, checked against the limits (webauthn.h). */
+static WaError
+parse_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
+		  WaCoseKey *key)
+{
+	size_t		bits;
+	uint64_t	ev = 0;
+
+	/* a big-endian unsigned integer without leading zero bytes */
+	if (n_len == 0 || n[0] == 0 || n_len > WA_RSA_MAX_BYTES)
+		return WA_ERR_COSE_RSA_MODULUS;
+	bits = n_len * 8;
+	for (uint8_t top = n[0]; (top & 0x80) == 0; top <<= 1)
+		bits--;
+	if (bits < WA_RSA_MIN_BITS || bits > WA_RSA_MAX_BITS || (n[n_len - 1] & 1) == 0)
+		return WA_ERR_COSE_RSA_MODULUS;
+	if (e_len == 0 || e[0] == 0 || e_len > 4)
+		return WA_ERR_COSE_RSA_EXPONENT;
+	for (size_t i = 0; i < e_len; i++)
+		ev = (ev << 8) | e[i];
+	if (ev <= 65536 || ev > UINT32_MAX || (ev & 1) == 0)
+		return WA_ERR_COSE_RSA_EXPONENT;
+	key->alg = WA_ALG_RS256;
+	memcpy(key->n, n, n_len);
+	key->n_len = n_len;
+	key->e = (uint32_t) ev;
+	return WA_OK;
+}
+
 WaError
 wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 {
@@ -310,12 +386,9 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 	struct cbor_pair *pairs;
 	size_t		n;
 	int64_t		kty = 0,
-				alg = 0,
-				crv = 0;
-	const uint8_t *x = NULL,
-			   *y = NULL;
-	size_t		x_len = 0,
-				y_len = 0;
+				alg = 0;
+	/* labels -1, -2, -3: crv, x, y for EC2 and OKP keys; n, e, d for RSA */
+	const cbor_item_t *param[3] = {NULL, NULL, NULL};
 	WaError		err = WA_OK;
 
 	memset(key, 0, sizeof(*key));
@@ -350,19 +423,12 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 				if (alg != 0 || !cbor_int_value(pairs[i].value, &alg) || alg == 0)
 					err = WA_ERR_COSE_SHAPE;
 				break;
-			case -1:			/* crv (EC2, OKP); n for RSA keys */
-				if (crv != 0)
+			case -1:
+			case -2:
+			case -3:
+				if (param[-label - 1] != NULL)
 					err = WA_ERR_COSE_SHAPE;
-				else if (!cbor_int_value(pairs[i].value, &crv) || crv == 0)
-					crv = INT64_MIN;	/* not a curve: refused below */
-				break;
-			case -2:			/* x */
-				if (x != NULL || !cbor_bytes(pairs[i].value, &x, &x_len) || x == NULL)
-					err = WA_ERR_COSE_SHAPE;
-				break;
-			case -3:			/* y */
-				if (y != NULL || !cbor_bytes(pairs[i].value, &y, &y_len) || y == NULL)
-					err = WA_ERR_COSE_SHAPE;
+				param[-label - 1] = pairs[i].value;
 				break;
 			default:
 				/* other parameters (kid, key_ops, ...) are ignored */
@@ -371,10 +437,19 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 	}
 	if (err == WA_OK)
 	{
+		int64_t		crv = 0;
+		const uint8_t *x = NULL,
+				   *y = NULL;
+		size_t		x_len = 0,
+					y_len = 0;
+
 		if (alg == WA_ALG_ES256)
 		{
 			/* EC2, P-256, 32-byte coordinates */
-			if (kty != 2 || crv != 1 || x_len != 32 || y_len != 32)
+			if (kty != 2 || param[0] == NULL || !cbor_int_value(param[0], &crv) ||
+				crv != 1 || param[1] == NULL || !cbor_bytes(param[1], &x, &x_len) ||
+				param[2] == NULL || !cbor_bytes(param[2], &y, &y_len) ||
+				x_len != 32 || y_len != 32)
 				err = WA_ERR_COSE_SHAPE;
 			else
 			{
@@ -392,7 +467,9 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 		else if (alg == WA_ALG_EDDSA)
 		{
 			/* OKP, Ed25519, a 32-byte point */
-			if (kty != 1 || crv != 6 || x_len != 32 || y != NULL)
+			if (kty != 1 || param[0] == NULL || !cbor_int_value(param[0], &crv) ||
+				crv != 6 || param[1] == NULL || !cbor_bytes(param[1], &x, &x_len) ||
+				x_len != 32 || param[2] != NULL)
 				err = WA_ERR_COSE_SHAPE;
 			else if (crypto_core_ed25519_is_valid_point(x) != 1)
 				err = WA_ERR_COSE_SHAPE;
@@ -401,6 +478,19 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 				key->alg = WA_ALG_EDDSA;
 				memcpy(key->x, x, 32);
 			}
+		}
+		else if (alg == WA_ALG_RS256)
+		{
+			const uint8_t *e = NULL;
+			size_t		e_len = 0;
+
+			/* RSA, n and e; a private exponent (d) is no public key */
+			if (kty != 3 || param[0] == NULL || !cbor_bytes(param[0], &x, &x_len) ||
+				param[1] == NULL || !cbor_bytes(param[1], &e, &e_len) ||
+				param[2] != NULL)
+				err = WA_ERR_COSE_SHAPE;
+			else
+				err = parse_rsa(x, x_len, e, e_len, key);
 		}
 		else
 			err = WA_ERR_COSE_ALG;
@@ -537,7 +627,8 @@ parse_packed_statement(const cbor_item_t *stmt, WaAttestation *att)
 }
 
 WaError
-wa_parse_attestation(const uint8_t *p, size_t len, WaAttestation *att)
+wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
+					 WaAttestation *att)
 {
 	cbor_item_t *map;
 	struct cbor_pair *pairs;
@@ -596,13 +687,15 @@ wa_parse_attestation(const uint8_t *p, size_t len, WaAttestation *att)
 	}
 	if (err == WA_OK)
 	{
-		att->auth_data = malloc(auth_data_len);
+		/* the last step: no failure after it, so nothing to give back */
+		att->auth_data = mem->alloc(mem->ctx, auth_data_len);
 		if (att->auth_data == NULL)
-			err = WA_ERR_ATTESTATION_CBOR;
+			err = WA_ERR_OUT_OF_MEMORY;
 		else
 		{
 			memcpy(att->auth_data, auth_data, auth_data_len);
 			att->auth_data_len = auth_data_len;
+			att->mem = mem;
 		}
 	}
 	cbor_decref(&map);
@@ -612,9 +705,11 @@ wa_parse_attestation(const uint8_t *p, size_t len, WaAttestation *att)
 void
 wa_attestation_free(WaAttestation *att)
 {
-	free(att->auth_data);
+	if (att->auth_data != NULL)
+		att->mem->free(att->mem->ctx, att->auth_data);
 	att->auth_data = NULL;
 	att->auth_data_len = 0;
+	att->mem = NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -623,7 +718,7 @@ wa_attestation_free(WaAttestation *att)
  */
 
 WaError
-wa_verify_signature(const WaCoseKey *key,
+wa_verify_signature(const WaAllocator *mem, const WaCoseKey *key,
 					const uint8_t *auth_data, size_t auth_data_len,
 					const uint8_t *client_data_hash,
 					const uint8_t *sig, size_t sig_len)
@@ -644,20 +739,37 @@ wa_verify_signature(const WaCoseKey *key,
 		EVP_PKEY_free(pkey);
 		ERR_clear_error();
 	}
+	else if (key->alg == WA_ALG_RS256)
+	{
+		EVP_PKEY   *pkey = sig_len == key->n_len ? rs256_key(key) : NULL;
+		EVP_MD_CTX *md = pkey ? EVP_MD_CTX_new() : NULL;
+		EVP_PKEY_CTX *pctx = NULL;
+
+		/* RSASSA-PKCS1-v1_5: OpenSSL checks the whole encoded digest */
+		ok = md != NULL &&
+			EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
+			EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
+			EVP_DigestVerifyUpdate(md, auth_data, auth_data_len) == 1 &&
+			EVP_DigestVerifyUpdate(md, client_data_hash, 32) == 1 &&
+			EVP_DigestVerifyFinal(md, sig, sig_len) == 1;
+		EVP_MD_CTX_free(md);
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+	}
 	else if (key->alg == WA_ALG_EDDSA)
 	{
 		uint8_t    *msg;
 
 		if (sig_len != crypto_sign_BYTES || auth_data_len > SIZE_MAX - 32)
 			return WA_ERR_SIGNATURE;
-		msg = malloc(auth_data_len + 32);
+		msg = mem->alloc(mem->ctx, auth_data_len + 32);
 		if (msg == NULL)
-			return WA_ERR_SIGNATURE;
+			return WA_ERR_OUT_OF_MEMORY;
 		memcpy(msg, auth_data, auth_data_len);
 		memcpy(msg + auth_data_len, client_data_hash, 32);
 		ok = crypto_sign_verify_detached(sig, msg, auth_data_len + 32,
 										 key->x) == 0;
-		free(msg);
+		mem->free(mem->ctx, msg);
 	}
 	return ok ? WA_OK : WA_ERR_SIGNATURE;
 }

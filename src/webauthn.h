@@ -4,10 +4,14 @@
  *		public keys and assertion signatures (docs/passkeys.md).
  *
  * Plain C with no backend headers, so that fuzzers build it outside the
- * server.  CBOR is read with libcbor, ES256 signatures are checked with
- * OpenSSL, Ed25519 signatures with libsodium.  Every function takes
- * untrusted bytes and a length, never reads past them, and reports a
+ * server.  CBOR is read with libcbor, ES256 and RS256 signatures are
+ * checked with OpenSSL, Ed25519 signatures with libsodium.  Every function
+ * takes untrusted bytes and a length, never reads past them, and reports a
  * failure as a WaError; wa_error_message names it in a sentence.
+ *
+ * The memory this code takes for itself comes from the WaAllocator its
+ * caller passes (palloc in the backend, malloc in the fuzzers); libcbor and
+ * OpenSSL keep their own, released before every return.
  */
 #ifndef ACCTSEC_WEBAUTHN_H
 #define ACCTSEC_WEBAUTHN_H
@@ -33,6 +37,16 @@
 /* COSE algorithm identifiers accepted */
 #define WA_ALG_ES256	(-7)
 #define WA_ALG_EDDSA	(-8)
+#define WA_ALG_RS256	(-257)
+
+/*
+ * RS256 keys: a modulus of 2048 (RFC 8230's minimum) to 4096 bits, and a
+ * public exponent that is odd, above 2^16 (SP 800-56B; authenticators use
+ * 65537) and below 2^32, so no key makes verification slow.
+ */
+#define WA_RSA_MIN_BITS		2048
+#define WA_RSA_MAX_BITS		4096
+#define WA_RSA_MAX_BYTES	(WA_RSA_MAX_BITS / 8)
 
 typedef enum WaError
 {
@@ -45,19 +59,37 @@ typedef enum WaError
 	WA_ERR_COSE_SHAPE,
 	WA_ERR_COSE_ALG,
 	WA_ERR_COSE_TOO_LONG,
+	WA_ERR_COSE_RSA_MODULUS,
+	WA_ERR_COSE_RSA_EXPONENT,
 	WA_ERR_ATTESTATION_CBOR,
 	WA_ERR_ATTESTATION_SHAPE,
 	WA_ERR_ATTESTATION_FORMAT,
 	WA_ERR_ATTESTATION_STATEMENT,
 	WA_ERR_ATTESTATION_CERTIFICATE,
-	WA_ERR_SIGNATURE
+	WA_ERR_SIGNATURE,
+	WA_ERR_OUT_OF_MEMORY
 } WaError;
+
+/*
+ * Where webauthn.c takes memory.  alloc answers NULL when it has none and
+ * never raises (in the backend: palloc_extended with MCXT_ALLOC_NO_OOM), so
+ * that nothing libcbor or OpenSSL holds at that moment is lost.
+ */
+typedef struct WaAllocator
+{
+	void	   *(*alloc) (void *ctx, size_t size);
+	void		(*free) (void *ctx, void *p);
+	void	   *ctx;
+} WaAllocator;
 
 typedef struct WaCoseKey
 {
-	int			alg;			/* WA_ALG_ES256 or WA_ALG_EDDSA */
-	uint8_t		x[32];
-	uint8_t		y[32];			/* ES256 only */
+	int			alg;			/* WA_ALG_ES256, WA_ALG_EDDSA or WA_ALG_RS256 */
+	uint8_t		x[32];			/* ES256, EdDSA */
+	uint8_t		y[32];			/* ES256 */
+	uint8_t		n[WA_RSA_MAX_BYTES];	/* RS256: the modulus, big-endian */
+	size_t		n_len;			/* no leading zero byte */
+	uint32_t	e;				/* RS256: the public exponent */
 } WaCoseKey;
 
 typedef struct WaAuthData
@@ -85,10 +117,11 @@ typedef struct WaAttestation
 {
 	WaAttestationFormat fmt;
 	int			packed_alg;		/* packed: attStmt.alg */
-	uint8_t		packed_sig[512];	/* packed: attStmt.sig */
+	uint8_t		packed_sig[WA_RSA_MAX_BYTES];	/* packed: attStmt.sig */
 	size_t		packed_sig_len;
-	uint8_t    *auth_data;		/* malloc'd copy; wa_attestation_free */
+	uint8_t    *auth_data;		/* a copy from mem; wa_attestation_free */
 	size_t		auth_data_len;
+	const WaAllocator *mem;
 } WaAttestation;
 
 extern const char *wa_error_message(WaError err);
@@ -109,17 +142,23 @@ extern WaError wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key);
  */
 extern WaError wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad);
 
-/* Parse an attestation object (fmt "none" or "packed" without x5c). */
-extern WaError wa_parse_attestation(const uint8_t *p, size_t len,
+/*
+ * Parse an attestation object (fmt "none" or "packed" without x5c).  On
+ * success att->auth_data is taken from mem; on failure nothing is held.
+ */
+extern WaError wa_parse_attestation(const WaAllocator *mem,
+									const uint8_t *p, size_t len,
 									WaAttestation *att);
 extern void wa_attestation_free(WaAttestation *att);
 
 /*
  * Verify sig over auth_data || client_data_hash (32 bytes) with key: ES256
  * takes a DER-encoded ECDSA signature over SHA-256, EdDSA a 64-byte
- * Ed25519 signature.
+ * Ed25519 signature (the message is assembled in memory from mem), RS256 a
+ * PKCS #1 v1.5 signature over SHA-256 as long as the modulus.
  */
-extern WaError wa_verify_signature(const WaCoseKey *key,
+extern WaError wa_verify_signature(const WaAllocator *mem,
+								   const WaCoseKey *key,
 								   const uint8_t *auth_data, size_t auth_data_len,
 								   const uint8_t *client_data_hash,
 								   const uint8_t *sig, size_t sig_len);

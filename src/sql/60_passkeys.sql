@@ -4,7 +4,8 @@
 -- A registered credential is its id and its COSE public key: nothing here
 -- signs in without the authenticator's private key, which never leaves it.
 -- Challenges are one-time tokens (80_tokens.sql) of purpose
--- 'passkey.register' or 'passkey.login'.  Both tables reference
+-- 'passkey.register' or 'passkey.login' (of no account for a
+-- discoverable-credential login: passkey_login_begin(NULL)).  Both tables reference
 -- acctsec.accounts ON DELETE CASCADE, so forget_account erases them.
 -- ---------------------------------------------------------------------------
 
@@ -26,7 +27,7 @@ CREATE TABLE acctsec.passkey_credentials (
     credential_id   bytea NOT NULL UNIQUE
                     CHECK (octet_length(credential_id) BETWEEN 1 AND 1023),
     public_key      bytea NOT NULL CHECK (octet_length(public_key) <= 1024),  -- COSE_Key
-    alg             int NOT NULL CHECK (alg IN (-7, -8)),  -- ES256, EdDSA
+    alg             int NOT NULL CHECK (alg IN (-7, -8, -257)),  -- ES256, EdDSA, RS256
     aaguid          uuid NOT NULL,
     sign_count      bigint NOT NULL CHECK (sign_count BETWEEN 0 AND 4294967295),
     transports      text[] NOT NULL DEFAULT '{}',

@@ -13,13 +13,16 @@
 -- One live one-time token per account and purpose; consuming deletes it.
 CREATE TABLE acctsec.one_time_tokens (
     selector        bytea PRIMARY KEY CHECK (octet_length(selector) = 9),
-    account         text NOT NULL
+    -- NULL only for a discoverable-credential passkey login challenge,
+    -- issued before the user is known (src/tokens.c)
+    account         text
                     REFERENCES acctsec.accounts (account) ON DELETE CASCADE,
     purpose         text NOT NULL CHECK (octet_length(purpose) BETWEEN 1 AND 64),
     verifier_hash   bytea NOT NULL,
     issued_at       timestamptz NOT NULL,
     expires_at      timestamptz NOT NULL,
-    UNIQUE (account, purpose)
+    UNIQUE (account, purpose),      -- NULL accounts are distinct: any number
+    CHECK (account IS NOT NULL OR purpose = 'passkey.login')
 );
 -- prune_expired
 CREATE INDEX one_time_tokens_expires_at_idx ON acctsec.one_time_tokens (expires_at);

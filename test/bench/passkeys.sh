@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: passkey_login_finish verifications per second, ES256 and EdDSA,
+# Benchmark: passkey_login_finish verifications per second, ES256, EdDSA and
+# RS256 (2048-bit),
 # in the same run, against
 #  - login_attempt(account, true) on the same accounts: the lockout policy
 #    every login pays whatever verified it (passkey_login_finish calls it);
@@ -23,16 +24,17 @@ ACCTSEC_DB=$DB N=$N PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
 import hashlib, json, os, time
 import psycopg2
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from soft_authenticator import *
 n = int(os.environ["N"])
+ALGS = ("ES256", "EdDSA", "RS256")
 c = psycopg2.connect(host=os.environ["PGHOST"], port=os.environ["PGPORT"],
                      user="postgres", dbname=os.environ["ACCTSEC_DB"])
 c.autocommit = True
 cur = c.cursor()
 cur.execute("CREATE TABLE bench_resp (alg text, r jsonb)")
 auths = {}
-for alg in ("ES256", "EdDSA"):
+for alg in ALGS:
     auths[alg] = []
     for i in range(n):
         a = Authenticator(alg)
@@ -49,7 +51,7 @@ def rate(sql, count=n):
     return count / (time.perf_counter() - t)
 
 res = {}
-for alg in ("ES256", "EdDSA"):
+for alg in ALGS:
     cur.execute("TRUNCATE bench_resp")
     rows, app = [], []
     for acct, a in auths[alg]:
@@ -65,15 +67,19 @@ for alg in ("ES256", "EdDSA"):
         ad = unb64u(r["response"]["authenticatorData"])
         msg = ad + hashlib.sha256(unb64u(r["response"]["clientDataJSON"])).digest()
         sig = unb64u(r["response"]["signature"])
-        a.key.public_key().verify(sig, msg, ec.ECDSA(hashes.SHA256())) if alg == "ES256" \
-            else a.key.public_key().verify(sig, msg)
+        if alg == "ES256":
+            a.key.public_key().verify(sig, msg, ec.ECDSA(hashes.SHA256()))
+        elif alg == "RS256":
+            a.key.public_key().verify(sig, msg, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            a.key.public_key().verify(sig, msg)
     res[alg + " app"] = n / (time.perf_counter() - t)
 res["login_attempt"] = rate("SELECT count(*) FILTER (WHERE (acctsec.login_attempt(account, true)).status = 'ok')"
-                            " FROM acctsec.accounts", 2 * n)
+                            " FROM acctsec.accounts", len(ALGS) * n)
 print("accounts per algorithm: %d" % n)
-for alg in ("ES256", "EdDSA"):
+for alg in ALGS:
     print("passkey_login_finish %-5s %8.0f/s   signature only in the app (cryptography) %8.0f/s   ratio %.2f"
           % (alg, res[alg], res[alg + " app"], res[alg] / res[alg + " app"]))
-print("login_attempt alone        %8.0f/s   (passkey ES256 / login_attempt %.2f, EdDSA %.2f)"
-      % (res["login_attempt"], res["ES256"] / res["login_attempt"], res["EdDSA"] / res["login_attempt"]))
+print("login_attempt alone        %8.0f/s   (passkey / login_attempt: %s)"
+      % (res["login_attempt"], ", ".join("%s %.2f" % (alg, res[alg] / res["login_attempt"]) for alg in ALGS)))
 PY

@@ -1,6 +1,7 @@
 /*
  * fuzz_common.h
- *		Shared by the libFuzzer targets over src/otp.c.
+ *		Shared by the libFuzzer targets over src/otp.c, src/pwformat.c and
+ *		src/webauthn.c.
  *
  * A target checks properties of what the OTP core returns, not merely that
  * it does not crash; a broken property aborts, which libFuzzer reports as a
@@ -37,6 +38,44 @@ fuzz_copy(const uint8_t *data, size_t len)
 	if (len)
 		memcpy(p, data, len);
 	return p;
+}
+
+/*
+ * The allocator the WebAuthn targets pass to src/webauthn.c: malloc and
+ * free, counting the blocks live, so that a target can check that a call
+ * gives back everything it took (AddressSanitizer reports leaks only at
+ * exit).
+ */
+static size_t fuzz_live_blocks;
+
+static inline void *
+fuzz_alloc(void *ctx, size_t size)
+{
+	void	   *p;
+
+	(void) ctx;
+	p = malloc(size ? size : 1);
+	if (p != NULL)
+		fuzz_live_blocks++;
+	return p;
+}
+
+static inline void
+fuzz_free(void *ctx, void *p)
+{
+	(void) ctx;
+	FUZZ_CHECK(p != NULL && fuzz_live_blocks > 0);
+	fuzz_live_blocks--;
+	free(p);
+}
+
+/* An allocator with no memory: every allocation fails. */
+static inline void *
+fuzz_alloc_none(void *ctx, size_t size)
+{
+	(void) ctx;
+	(void) size;
+	return NULL;
 }
 
 static inline int

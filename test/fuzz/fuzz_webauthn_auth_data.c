@@ -4,7 +4,10 @@
  *		authenticator data), wa_parse_cose_key() and wa_base64url_decode().
  *
  * Properties: accepted authenticator data has at least 37 bytes and its
- * fields point inside it; a COSE key that parses is ES256 or EdDSA; base64url
+ * fields point inside it; a COSE key that parses is ES256, EdDSA or RS256
+ * (RS256 within the modulus and exponent limits), and verifying a
+ * signature with it (the input's tail as the signature) never crashes nor
+ * keeps memory; base64url
  * decoding never writes more than its capacity, and what it accepts
  * re-encodes to the input.
  */
@@ -13,6 +16,8 @@
 #include "fuzz_common.h"
 #include "fuzz_sodium.h"
 #include "webauthn.h"
+
+static const WaAllocator mem = {fuzz_alloc, fuzz_free, NULL};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,7 +37,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					ad.cose_key + ad.cose_key_len <= in + size));
 	}
 	if (wa_parse_cose_key(in, size, &key) == WA_OK)
-		FUZZ_CHECK(key.alg == WA_ALG_ES256 || key.alg == WA_ALG_EDDSA);
+	{
+		uint8_t		hash[32] = {0};
+		size_t		sig_len = key.alg == WA_ALG_RS256 ? key.n_len : 64;
+
+		FUZZ_CHECK(key.alg == WA_ALG_ES256 || key.alg == WA_ALG_EDDSA ||
+				   key.alg == WA_ALG_RS256);
+		FUZZ_CHECK(key.alg != WA_ALG_RS256 ||
+				   (key.n_len >= WA_RSA_MIN_BITS / 8 && key.n_len <= WA_RSA_MAX_BYTES &&
+					key.n[0] != 0 && (key.n[key.n_len - 1] & 1) == 1 &&
+					key.e > 65536 && (key.e & 1) == 1));
+		/* the key's own bytes as message and signature: never verifies */
+		if (sig_len <= size)
+			FUZZ_CHECK(wa_verify_signature(&mem, &key, in, size, hash,
+										   in + size - sig_len, sig_len) != WA_OK);
+		FUZZ_CHECK(fuzz_live_blocks == 0);
+	}
 
 	FUZZ_CHECK(out != NULL);
 	if (wa_base64url_decode((const char *) in, size, out, cap, &out_len))

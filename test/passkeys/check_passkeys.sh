@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Passkey ceremonies against acctsec, as an application role given its rights
 # by grant_app_role, with responses made by a software authenticator
-# (soft_authenticator.py: P-256 and Ed25519 keys from python3-cryptography,
+# (soft_authenticator.py: P-256, Ed25519 and RSA keys from python3-cryptography,
 # authenticator data, CBOR and client data built as an authenticator and a
 # browser build them).  Every check the verifier makes is exercised by a
 # response that passes it and one that fails it; registration failures must
@@ -75,8 +75,8 @@ def last_event(account):
 # --- the options -----------------------------------------------------------
 opts = reg_begin("alice")
 check("creation options: rp from the settings", opts["rp"] == {"id": "localhost", "name": "Example"}, opts)
-check("creation options: ES256 and EdDSA only",
-      [p["alg"] for p in opts["pubKeyCredParams"]] == [-7, -8], opts)
+check("creation options: ES256, EdDSA and RS256, in that order",
+      [p["alg"] for p in opts["pubKeyCredParams"]] == [-7, -8, -257], opts)
 check("creation options: 80-character challenge, 32-byte user id",
       len(opts["challenge"]) == 80 and len(unb64u(opts["user"]["id"])) == 32, opts)
 check("creation options: user name defaults to the account, attestation none",
@@ -94,14 +94,24 @@ check("register EdDSA, packed self attestation", code == "00000", row)
 es2 = Authenticator("ES256")
 code, row = reg_finish("alice", es2.register(reg_begin("alice"), fmt="packed"))
 check("register ES256, packed self attestation", code == "00000", row)
+rs = Authenticator("RS256")
+code, row = reg_finish("alice", rs.register(reg_begin("alice")), "windows hello")
+check("register RS256 (2048-bit), attestation none", code == "00000", row)
+rs4 = Authenticator("RS256", rsa_bits=4096)
+code, row = reg_finish("alice", rs4.register(reg_begin("alice"), fmt="packed"))
+check("register RS256 (4096-bit), packed self attestation", code == "00000", row)
+admin.execute("SELECT alg, octet_length(public_key) FROM acctsec.passkey_credentials"
+              " WHERE credential_id = %s", (rs4.cred_id,))
+row = admin.fetchone()
+check("an RS256 key is stored with its alg, as its COSE key", row == (-257, len(cbor(rs4.cose))), row)
 
 opts = reg_begin("alice")
 check("excludeCredentials lists the account's passkeys",
       sorted(c["id"] for c in opts["excludeCredentials"])
-      == sorted(b64u(a.cred_id) for a in (es, ed, es2)), opts["excludeCredentials"])
+      == sorted(b64u(a.cred_id) for a in (es, ed, es2, rs, rs4)), opts["excludeCredentials"])
 
 def reg_refused(what, build, state="22023", needle=None):
-    a = Authenticator(random.choice(["ES256", "EdDSA"]))
+    a = Authenticator(random.choice(["ES256", "EdDSA", "RS256"]))
     o = reg_begin("alice")
     code, msg = reg_finish("alice", build(a, o))
     ok = code == state and (needle is None or needle in (msg or ""))
@@ -126,11 +136,70 @@ reg_refused("BS without BE", lambda a, o: a.register(o, flags=FLAG_UP | FLAG_BS)
 reg_refused("packed signature wrong", lambda a, o: a.register(o, fmt="packed", bad_sig=True),
             needle="signature")
 reg_refused("packed alg not the key's",
-            lambda a, o: a.register(o, fmt="packed", packed_alg=-257), needle="alg")
+            lambda a, o: a.register(o, fmt="packed", packed_alg=-7 if a.cose_alg != -7 else -257),
+            needle="alg")
 reg_refused("packed with a certificate chain (x5c)",
             lambda a, o: a.register(o, fmt="packed", x5c=True), needle="certificate")
-reg_refused("RS256 key", lambda a, o: a.register(o, cose={1: 3, 3: -257, -1: b"\x01" * 256, -2: b"\x01\x00\x01"}),
-            needle="algorithm")
+reg_refused("ES384 key (alg -35)",
+            lambda a, o: a.register(o, cose={**Authenticator("ES256").cose, 3: -35}), needle="algorithm")
+reg_refused("PS256 key (alg -37)",
+            lambda a, o: a.register(o, cose={**Authenticator("RS256").cose, 3: -37}), needle="algorithm")
+
+# RS256 keys: modulus of 2048 to 4096 bits, odd, minimal; exponent odd, in (2^16, 2^32)
+def rsa_cose(n=None, e=None, extra=None):
+    c = dict(Authenticator("RS256").cose)
+    if n is not None:
+        c[-1] = n
+    if e is not None:
+        c[-2] = e
+    c.update(extra or {})
+    return {k: v for k, v in c.items() if v is not None}
+def int_bytes(v):
+    return v.to_bytes((v.bit_length() + 7) // 8, "big")
+rsa_n = Authenticator("RS256").cose[-1]
+reg_refused("RS256 key of 1024 bits",
+            lambda a, o: a.register(o, cose=Authenticator("RS256", rsa_bits=1024).cose),
+            needle="RSA modulus must have 2048 to 4096 bits")
+reg_refused("RS256 key of 2047 bits",
+            lambda a, o: a.register(o, cose=Authenticator("RS256", rsa_bits=2047).cose),
+            needle="RSA modulus must have 2048 to 4096 bits")
+reg_refused("RS256 modulus of 4104 bits",
+            lambda a, o: a.register(o, cose=rsa_cose(n=b"\xc1" * 513)),
+            needle="RSA modulus must have 2048 to 4096 bits")
+reg_refused("RS256 modulus even",
+            lambda a, o: a.register(o, cose=rsa_cose(n=rsa_n[:-1] + bytes([rsa_n[-1] & 0xfe]))),
+            needle="RSA modulus")
+reg_refused("RS256 modulus with a leading zero byte",
+            lambda a, o: a.register(o, cose=rsa_cose(n=b"\x00" + rsa_n)), needle="RSA modulus")
+reg_refused("RS256 exponent 3",
+            lambda a, o: a.register(o, cose=rsa_cose(e=b"\x03")),
+            needle="RSA public exponent must be odd, above 2^16 and below 2^32")
+reg_refused("RS256 exponent 65535 (not above 2^16)",
+            lambda a, o: a.register(o, cose=rsa_cose(e=int_bytes(65535))), needle="RSA public exponent")
+reg_refused("RS256 exponent even",
+            lambda a, o: a.register(o, cose=rsa_cose(e=int_bytes(65538))), needle="RSA public exponent")
+reg_refused("RS256 exponent 2^32 + 1 (huge)",
+            lambda a, o: a.register(o, cose=rsa_cose(e=int_bytes(2 ** 32 + 1))), needle="RSA public exponent")
+reg_refused("RS256 exponent of 256 bytes (huge)",
+            lambda a, o: a.register(o, cose=rsa_cose(e=b"\x01" * 256)), needle="RSA public exponent")
+reg_refused("RS256 exponent with a leading zero byte",
+            lambda a, o: a.register(o, cose=rsa_cose(e=b"\x00\x01\x00\x01")), needle="RSA public exponent")
+reg_refused("RS256 exponent missing",
+            lambda a, o: a.register(o, cose={1: 3, 3: -257, -1: rsa_n}), needle="COSE")
+reg_refused("RS256 modulus missing",
+            lambda a, o: a.register(o, cose={1: 3, 3: -257, -2: b"\x01\x00\x01"}), needle="COSE")
+reg_refused("RS256 modulus an integer, not bytes",
+            lambda a, o: a.register(o, cose=rsa_cose(n=65537)), needle="COSE")
+reg_refused("RS256 exponent text, not bytes",
+            lambda a, o: a.register(o, cose=rsa_cose(e="AQAB")), needle="COSE")
+reg_refused("RS256 key with a private exponent (d)",
+            lambda a, o: a.register(o, cose=rsa_cose(extra={-3: b"\x01" * 256})), needle="COSE")
+reg_refused("RS256 alg with key type EC2",
+            lambda a, o: a.register(o, cose=rsa_cose(extra={1: 2})), needle="COSE")
+reg_refused("RS256 key over the 1 kB COSE limit",
+            lambda a, o: a.register(o, cose=rsa_cose(extra={99: b"\x00" * 800})), needle="too long")
+reg_refused("packed RS256 signature wrong",
+            lambda a, o: Authenticator("RS256").register(o, fmt="packed", bad_sig=True), needle="signature")
 reg_refused("EC2 key with the wrong curve",
             lambda a, o: a.register(o, cose={**Authenticator("ES256").cose, -1: 2}), needle="COSE")
 reg_refused("EC2 point not on the curve",
@@ -198,7 +267,7 @@ check("register refused: UV required, flag missing -> 22023", code == "22023" an
 bad = []
 rnd = random.Random(7)
 for i in range(300):
-    a = Authenticator(rnd.choice(["ES256", "EdDSA"]))
+    a = Authenticator(rnd.choice(["ES256", "EdDSA", "RS256"]))
     r = a.register(reg_begin("mut"), fmt=rnd.choice(["none", "packed"]))
     att = bytearray(unb64u(r["response"]["attestationObject"]))
     for _ in range(rnd.randint(1, 4)):
@@ -223,7 +292,7 @@ app = connect("acctsec_pk_app").cursor()
 # --- login -----------------------------------------------------------------------
 lo = login_begin("alice")
 check("request options: rpId, allowCredentials of the account",
-      lo["rpId"] == "localhost" and len(lo["allowCredentials"]) == 3
+      lo["rpId"] == "localhost" and len(lo["allowCredentials"]) == 5
       and len(lo["challenge"]) == 80, lo)
 resp = es.login(lo)
 code, row = login_finish(resp, "192.0.2.1", "test agent")
@@ -241,6 +310,10 @@ code, row = login_finish(ed.login(login_begin("alice"),
 check("login EdDSA with the userHandle", code == "00000" and row[0] == "ok", (code, row))
 code, row = login_finish(es2.login(login_begin("alice")))
 check("login ES256 (packed-registered)", code == "00000" and row[0] == "ok", (code, row))
+code, row = login_finish(rs.login(login_begin("alice")))
+check("login RS256 (2048-bit)", code == "00000" and row[0] == "ok", (code, row))
+code, row = login_finish(rs4.login(login_begin("alice")))
+check("login RS256 (4096-bit)", code == "00000" and row[0] == "ok", (code, row))
 
 def login_refused(what, build, needle, event="passkey.rejected", auth=None):
     a = auth or es
@@ -262,6 +335,21 @@ login_refused("wrong rpId", lambda a, o: a.login(o, rp_id="evil.example"), "rpId
 login_refused("UP missing", lambda a, o: a.login(o, flags=FLAG_UV), "UP")
 login_refused("bad signature ES256", lambda a, o: a.login(o, bad_sig=True), "signature")
 login_refused("bad signature EdDSA", lambda a, o: a.login(o, bad_sig=True), "signature", auth=ed)
+login_refused("bad signature RS256", lambda a, o: a.login(o, bad_sig=True), "signature", auth=rs)
+def resign(a, o, f):
+    r = a.login(o)
+    r["response"]["signature"] = b64u(f(unb64u(r["response"]["signature"])))
+    return r
+login_refused("RS256 signature one byte short",
+              lambda a, o: resign(a, o, lambda s: s[:-1]), "signature", auth=rs)
+login_refused("RS256 signature with a zero byte in front",
+              lambda a, o: resign(a, o, lambda s: b"\x00" + s), "signature", auth=rs)
+login_refused("RS256 signature with one bit flipped",
+              lambda a, o: resign(a, o, lambda s: s[:100] + bytes([s[100] ^ 1]) + s[101:]),
+              "signature", auth=rs4)
+login_refused("RS256 signature of the 4096-bit key for the 2048-bit one",
+              lambda a, o: dict(a.login(o), response=dict(a.login(o)["response"],
+                                signature=rs4.login(o)["response"]["signature"])), "signature", auth=rs)
 login_refused("signature of another key",
               lambda a, o: dict(a.login(o), response=dict(a.login(o)["response"],
                                 signature=es2.login(o)["response"]["signature"])), "signature")
@@ -292,6 +380,86 @@ login_refused("counter not increasing",
               event="passkey.clone_detected")
 code, row = login_finish(es.login(login_begin("alice"), counter_step=5))
 check("login after the refusals, counter ahead", code == "00000" and row[0] == "ok", (code, row))
+
+# --- discoverable credentials: passkey_login_begin(NULL) ------------------------
+alice_handle = reg_begin("alice")["user"]["id"]
+bob_handle = reg_begin("bob")["user"]["id"]
+def unbound_challenges():
+    admin.execute("SELECT count(*) FROM acctsec.one_time_tokens"
+                  " WHERE account IS NULL AND purpose = 'passkey.login'")
+    return admin.fetchone()[0]
+def failed_attempts(account):
+    admin.execute("SELECT failed_attempts FROM acctsec.accounts WHERE account = %s", (account,))
+    return admin.fetchone()[0]
+before = unbound_challenges()
+d1 = login_begin(None)
+d2 = login_begin(None)
+check("discoverable request options: empty allowCredentials, a fresh challenge",
+      d1["allowCredentials"] == [] and d1["rpId"] == "localhost"
+      and len(d1["challenge"]) == 80 and d1["challenge"] != d2["challenge"], d1)
+check("discoverable challenges are tokens of no account, each live at once",
+      unbound_challenges() == before + 2, unbound_challenges())
+d1_token = unb64u(d1["challenge"]).decode()
+admin.execute("SELECT count(*) FROM acctsec.one_time_tokens WHERE account IS NULL"
+              " AND selector = %s AND position(%s::bytea in verifier_hash) = 0",
+              (unb64u(d1_token[4:16]), unb64u(d1_token[16:])))
+check("a discoverable challenge is stored as its selector and a keyed hash of its verifier",
+      admin.fetchone()[0] == 1)
+app.execute("SELECT acctsec.token_peek(%s, 'passkey.login'), acctsec.token_consume(%s, 'passkey.login')",
+            (d1_token, d1_token))
+check("token_peek and token_consume answer NULL for a challenge of no account",
+      app.fetchone() == (None, None))
+check("... and leave it live", unbound_challenges() == before + 2, unbound_challenges())
+resp = es2.login(d2, user_handle=alice_handle)
+code, row = login_finish(resp, "192.0.2.7", "discoverable agent")
+check("discoverable login ES256 with alice's userHandle: ok",
+      code == "00000" and row[0] == "ok", (code, row))
+admin.execute("SELECT outcome::text, host(ip), user_agent FROM acctsec.login_attempts"
+              " WHERE account = 'alice' ORDER BY id DESC LIMIT 1")
+row = admin.fetchone()
+check("the discoverable login went through login_attempt for the credential's account",
+      row == ("ok", "192.0.2.7", "discoverable agent"), row)
+code, row = login_finish(rs.login(d1, user_handle=alice_handle))
+check("discoverable login RS256 (the challenge issued before the ES256 one): ok",
+      code == "00000" and row[0] == "ok", (code, row))
+check("the discoverable challenges are consumed", unbound_challenges() == before, unbound_challenges())
+fa = failed_attempts("alice")
+code, row = login_finish(resp)
+check("discoverable login refused: challenge already used (replayed response)",
+      code == "00000" and row[0] == "failed" and row[1] == fa + 1
+      and "challenge" in (last_event("alice")[1] or ""), (code, row, last_event("alice")))
+
+def disc_refused(what, build, needle, auth=None):
+    a = auth or es2
+    before_fa = failed_attempts("alice")
+    code, row = login_finish(build(a, login_begin(None)))
+    ev = last_event("alice")
+    ok = code == "00000" and row[0] == "failed" and row[1] == before_fa + 1 and \
+        ev[0] == "passkey.rejected" and needle in (ev[1] or "")
+    check("discoverable login refused: " + what, ok, (code, row, ev))
+disc_refused("userHandle missing", lambda a, o: a.login(o), "userHandle is missing")
+disc_refused("userHandle of another account (bob's)",
+             lambda a, o: a.login(o, user_handle=bob_handle), "userHandle is not")
+disc_refused("userHandle not base64url", lambda a, o: a.login(o, user_handle="***"), "userHandle is not")
+disc_refused("bad signature", lambda a, o: a.login(o, bad_sig=True, user_handle=alice_handle), "signature")
+disc_refused("wrong origin",
+             lambda a, o: a.login(o, origin="https://evil.example", user_handle=alice_handle), "origin")
+o = login_begin(None)
+admin.execute("UPDATE acctsec.one_time_tokens SET expires_at = now() - interval '1 second'"
+              " WHERE account IS NULL AND purpose = 'passkey.login'")
+disc_refused("challenge expired", lambda a, b: a.login(o, user_handle=alice_handle), "challenge")
+admin.execute("SELECT acctsec.prune_expired()")
+# what stays is the challenge disc_refused began and did not use
+check("expired discoverable challenges are pruned, live ones kept",
+      unbound_challenges() == 1, unbound_challenges())
+disc_refused("challenge issued for bob, credential of alice",
+             lambda a, o: a.login(login_begin("bob"), user_handle=alice_handle), "challenge")
+disc_refused("a registration challenge (purpose passkey.register)", lambda a, o: a.login(reg_begin("alice"),
+             user_handle=alice_handle), "challenge")
+code, row = login_finish(Authenticator().login(login_begin(None), user_handle=alice_handle))
+check("discoverable login refused without an account: unknown credential",
+      code == "00000" and row == ("failed", 0), (code, row))
+admin.execute("UPDATE acctsec.accounts SET failed_attempts = 0 WHERE account = 'alice'")
 
 # unknown credential, garbage: a failed login counted against no account
 for what, r in [("unknown credential", Authenticator().login(login_begin("alice"))),
@@ -330,7 +498,8 @@ admin.execute("SELECT acctsec.unlock('alice')")
 app.execute("SELECT credential_id, name, alg, transports, sign_count > 0 FROM acctsec.passkeys('alice')")
 rows = app.fetchall()
 check("passkeys() lists the credentials", [r[1:4] for r in rows] ==
-      [("laptop", -7, ["internal"]), ("key", -8, ["internal"]), (None, -7, ["internal"])], rows)
+      [("laptop", -7, ["internal"]), ("key", -8, ["internal"]), (None, -7, ["internal"]),
+       ("windows hello", -257, ["internal"]), (None, -257, ["internal"])], rows)
 app.execute("SELECT acctsec.passkey_remove('bob', %s), acctsec.passkey_remove('alice', %s)", (es_id, es_id))
 check("passkey_remove: only the owner's", app.fetchone() == (False, True))
 code, row = login_finish(es.login(login_begin("alice")))

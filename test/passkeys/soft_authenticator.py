@@ -3,8 +3,9 @@
 It makes what a browser hands the application: a registration response
 (clientDataJSON, attestationObject with "none" or "packed" self
 attestation) and an authentication response (clientDataJSON,
-authenticatorData, signature), for ES256 (P-256) and EdDSA (Ed25519) keys
-made with python3-cryptography.  Every field can be overridden, so tests
+authenticatorData, signature), for ES256 (P-256), EdDSA (Ed25519) and RS256
+(RSASSA-PKCS1-v1_5 with SHA-256, any modulus size and exponent) keys made
+with python3-cryptography.  Every field can be overridden, so tests
 can build the wrong origin, the wrong rpId, missing flags, bad signatures
 and counters going backwards.
 """
@@ -15,7 +16,7 @@ import os
 import struct
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 FLAG_UP, FLAG_UV, FLAG_BE, FLAG_BS, FLAG_AT, FLAG_ED = 0x01, 0x04, 0x08, 0x10, 0x40, 0x80
 
@@ -53,8 +54,19 @@ def cbor(v):
     raise TypeError(type(v))
 
 
+_rsa_keys = {}
+
+
+def rsa_key(bits, exponent):
+    """An RSA key, made once per size and exponent (making them is slow)."""
+    if (bits, exponent) not in _rsa_keys:
+        _rsa_keys[bits, exponent] = rsa.generate_private_key(exponent, bits)
+    return _rsa_keys[bits, exponent]
+
+
 class Authenticator:
-    def __init__(self, alg="ES256", rp_id="localhost", origin="http://localhost:8080"):
+    def __init__(self, alg="ES256", rp_id="localhost", origin="http://localhost:8080",
+                 rsa_bits=2048, rsa_exponent=65537):
         self.alg, self.rp_id, self.origin = alg, rp_id, origin
         self.cred_id = os.urandom(32)
         self.aaguid = os.urandom(16)
@@ -64,6 +76,12 @@ class Authenticator:
             n = self.key.public_key().public_numbers()
             self.cose = {1: 2, 3: -7, -1: 1, -2: n.x.to_bytes(32, "big"), -3: n.y.to_bytes(32, "big")}
             self.cose_alg = -7
+        elif alg == "RS256":
+            self.key = rsa_key(rsa_bits, rsa_exponent)
+            n = self.key.public_key().public_numbers()
+            self.cose = {1: 3, 3: -257, -1: n.n.to_bytes((n.n.bit_length() + 7) // 8, "big"),
+                         -2: n.e.to_bytes((n.e.bit_length() + 7) // 8, "big")}
+            self.cose_alg = -257
         else:
             self.key = ed25519.Ed25519PrivateKey.generate()
             from cryptography.hazmat.primitives import serialization
@@ -75,6 +93,8 @@ class Authenticator:
     def sign(self, msg):
         if self.alg == "ES256":
             return self.key.sign(msg, ec.ECDSA(hashes.SHA256()))
+        if self.alg == "RS256":
+            return self.key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
         return self.key.sign(msg)
 
     def client_data(self, type_, challenge, origin=None, **extra):
