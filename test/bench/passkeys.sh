@@ -5,13 +5,21 @@
 #    every login pays whatever verified it (passkey_login_finish calls it);
 #  - the same assertions verified in the application with python3-cryptography
 #    (OpenSSL): signature over authenticatorData || SHA-256(clientDataJSON)
-#    only, no challenge, origin, counter or policy: the floor of the work.
+#    only, no challenge, origin, counter or policy: the floor of the work;
+#  - the same assertions verified in Node by @simplewebauthn/server
+#    (verifyAuthenticationResponse: type, challenge, origin, rpIdHash, flags,
+#    counter and signature, given each one's expected challenge and stored
+#    key; no database, no policy), one after the other as a server would
+#    (test/clients/webauthn/bench_verify.js; npm, pinned there).
 # N accounts each register one passkey per algorithm (software authenticator,
 # test/passkeys/soft_authenticator.py); each round begins N logins, signs
 # them, and times the N finishes in one statement (server time only).
-# Prints verifications per second and the ratios.  Not a test.
+# Prints verifications per second and the ratios (passkey_login_finish over
+# the peer: above 1 is acctsec faster).  Not a test.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+WEBAUTHN=$HERE/../clients/webauthn
+(cd "$WEBAUTHN" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
 DB=acctsec_bench_passkeys
 N=${BENCH_PASSKEYS:-2000}
@@ -19,8 +27,10 @@ N=${BENCH_PASSKEYS:-2000}
 "${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080'"
-ACCTSEC_DB=$DB N=$N PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
-import hashlib, json, os, time
+RESP=$(mktemp "${ACCTSEC_TMP:-/tmp}/bench-passkeys.XXXXXX.json")
+trap 'rm -f "$RESP"' EXIT
+ACCTSEC_DB=$DB N=$N RESP=$RESP WEBAUTHN=$WEBAUTHN PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
+import hashlib, json, os, subprocess, time
 import psycopg2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -51,12 +61,16 @@ def rate(sql, count=n):
 res = {}
 for alg in ("ES256", "EdDSA"):
     cur.execute("TRUNCATE bench_resp")
-    rows, app = [], []
+    rows, app, node = [], [], []
     for acct, a in auths[alg]:
         cur.execute("SELECT acctsec.passkey_login_begin(%s)", (acct,))
-        r = a.login(cur.fetchone()[0])
+        o = cur.fetchone()[0]
+        counter = a.counter
+        r = a.login(o)
         rows.append(cur.mogrify("(%s, %s)", (alg, json.dumps(r))).decode())
         app.append((a, r))
+        node.append({"response": r, "challenge": o["challenge"], "counter": counter,
+                     "publicKey": b64u(cbor(a.cose))})
     cur.execute("INSERT INTO bench_resp VALUES " + ",".join(rows))
     res[alg] = rate("SELECT count(*) FILTER (WHERE (f).status = 'ok') FROM"
                     " (SELECT acctsec.passkey_login_finish(r) f FROM bench_resp) s")
@@ -68,12 +82,21 @@ for alg in ("ES256", "EdDSA"):
         a.key.public_key().verify(sig, msg, ec.ECDSA(hashes.SHA256())) if alg == "ES256" \
             else a.key.public_key().verify(sig, msg)
     res[alg + " app"] = n / (time.perf_counter() - t)
+    # the same responses, the same expectations, verified by simplewebauthn
+    with open(os.environ["RESP"], "w") as f:
+        json.dump({"origin": "http://localhost:8080", "rpID": "localhost", "items": node}, f)
+    out = subprocess.run(["node", os.path.join(os.environ["WEBAUTHN"], "bench_verify.js"), os.environ["RESP"]],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert int(out[0]) == n, "simplewebauthn did not verify every response: " + " ".join(out)
+    res[alg + " swa"] = float(out[1])
 res["login_attempt"] = rate("SELECT count(*) FILTER (WHERE (acctsec.login_attempt(account, true)).status = 'ok')"
                             " FROM acctsec.accounts", 2 * n)
 print("accounts per algorithm: %d" % n)
 for alg in ("ES256", "EdDSA"):
     print("passkey_login_finish %-5s %8.0f/s   signature only in the app (cryptography) %8.0f/s   ratio %.2f"
           % (alg, res[alg], res[alg + " app"], res[alg] / res[alg + " app"]))
+    print("                           @simplewebauthn/server (Node) full verification   %8.0f/s   ratio %.2f"
+          % (res[alg + " swa"], res[alg] / res[alg + " swa"]))
 print("login_attempt alone        %8.0f/s   (passkey ES256 / login_attempt %.2f, EdDSA %.2f)"
       % (res["login_attempt"], res["ES256"] / res["login_attempt"], res["EdDSA"] / res["login_attempt"]))
 PY
