@@ -93,7 +93,7 @@ async function main() {
   const servers = [];
   const origin = [];
   let app = null, appStrict = null;
-  const handler = (req, res) => createApp(state.pool, state)(req, res);
+  const handler = createApp(state);
   for (let i = 0; i < 2; i++) {
     const s = await listen(handler);
     servers.push(s);

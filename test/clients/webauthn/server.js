@@ -33,9 +33,10 @@ const PAGE = `<!doctype html>
 <body><p>acctsec passkeys check page</p></body></html>
 `;
 
-function createApp(pool, state) {
+// state.pool: the application role's pg Pool
+function createApp(state) {
   const clientJs = docsClientCode();
-  const one = async (sql, args) => (await pool.query(sql, args)).rows[0];
+  const one = async (sql, args) => (await state.pool.query(sql, args)).rows[0];
   const routes = {
     async '/passkeys/register/begin'() {
       const { o } = await one('SELECT acctsec.passkey_register_begin($1) AS o', [state.account]);
