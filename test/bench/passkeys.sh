@@ -6,22 +6,32 @@
 #    every login pays whatever verified it (passkey_login_finish calls it);
 #  - the same assertions verified in the application with python3-cryptography
 #    (OpenSSL): signature over authenticatorData || SHA-256(clientDataJSON)
-#    only, no challenge, origin, counter or policy: the floor of the work.
+#    only, no challenge, origin, counter or policy: the floor of the work;
+#  - the same assertions verified in Node by @simplewebauthn/server
+#    (verifyAuthenticationResponse: type, challenge, origin, rpIdHash, flags,
+#    counter and signature, given each one's expected challenge and stored
+#    key; no database, no policy), one after the other as a server would
+#    (test/clients/webauthn/bench_verify.js; npm, pinned there).
 # N accounts each register one passkey per algorithm (software authenticator,
 # test/passkeys/soft_authenticator.py); each round begins N logins, signs
 # them, and times the N finishes in one statement (server time only).
-# Prints verifications per second and the ratios.  Not a test.
+# Prints verifications per second and the ratios (passkey_login_finish over
+# the peer: above 1 is acctsec faster).  Not a test.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../lib/db.sh"
+WEBAUTHN=$HERE/../clients/webauthn
+(cd "$WEBAUTHN" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 DB=acctsec_bench_passkeys
 N=${BENCH_PASSKEYS:-2000}
 fresh_db $DB
 "${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080'"
-ACCTSEC_DB=$DB N=$N PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
-import hashlib, json, os, time
+RESP=$(mktemp "${ACCTSEC_TMP:-/tmp}/bench-passkeys.XXXXXX.json")
+trap 'rm -f "$RESP"' EXIT
+ACCTSEC_DB=$DB N=$N RESP=$RESP WEBAUTHN=$WEBAUTHN PYTHONPATH=$HERE/../passkeys /usr/bin/python3 - <<'PY'
+import hashlib, json, os, subprocess, time
 import psycopg2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -53,12 +63,16 @@ def rate(sql, count=n):
 res = {}
 for alg in ALGS:
     cur.execute("TRUNCATE bench_resp")
-    rows, app = [], []
+    rows, app, node = [], [], []
     for acct, a in auths[alg]:
         cur.execute("SELECT acctsec.passkey_login_begin(%s)", (acct,))
-        r = a.login(cur.fetchone()[0])
+        o = cur.fetchone()[0]
+        counter = a.counter
+        r = a.login(o)
         rows.append(cur.mogrify("(%s, %s)", (alg, json.dumps(r))).decode())
         app.append((a, r))
+        node.append({"response": r, "challenge": o["challenge"], "counter": counter,
+                     "publicKey": b64u(cbor(a.cose))})
     cur.execute("INSERT INTO bench_resp VALUES " + ",".join(rows))
     res[alg] = rate("SELECT count(*) FILTER (WHERE (f).status = 'ok') FROM"
                     " (SELECT acctsec.passkey_login_finish(r) f FROM bench_resp) s")
@@ -74,12 +88,21 @@ for alg in ALGS:
         else:
             a.key.public_key().verify(sig, msg)
     res[alg + " app"] = n / (time.perf_counter() - t)
+    # the same responses, the same expectations, verified by simplewebauthn
+    with open(os.environ["RESP"], "w") as f:
+        json.dump({"origin": "http://localhost:8080", "rpID": "localhost", "items": node}, f)
+    out = subprocess.run(["node", os.path.join(os.environ["WEBAUTHN"], "bench_verify.js"), os.environ["RESP"]],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert int(out[0]) == n, "simplewebauthn did not verify every response: " + " ".join(out)
+    res[alg + " swa"] = float(out[1])
 res["login_attempt"] = rate("SELECT count(*) FILTER (WHERE (acctsec.login_attempt(account, true)).status = 'ok')"
                             " FROM acctsec.accounts", len(ALGS) * n)
 print("accounts per algorithm: %d" % n)
 for alg in ALGS:
     print("passkey_login_finish %-5s %8.0f/s   signature only in the app (cryptography) %8.0f/s   ratio %.2f"
           % (alg, res[alg], res[alg + " app"], res[alg] / res[alg + " app"]))
+    print("                           @simplewebauthn/server (Node) full verification   %8.0f/s   ratio %.2f"
+          % (res[alg + " swa"], res[alg] / res[alg + " swa"]))
 print("login_attempt alone        %8.0f/s   (passkey / login_attempt: %s)"
       % (res["login_attempt"], ", ".join("%s %.2f" % (alg, res[alg] / res["login_attempt"]) for alg in ALGS)))
 PY
