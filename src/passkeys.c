@@ -406,10 +406,16 @@ check_client_data(JsonbContainer *resp, const char *type, Ceremony *c,
 		!origin_allowed(s, slen))
 		return reject(c, "origin is not in acctsec.passkey_origins");
 
-	/* an embedded cross-origin iframe is not accepted */
+	/*
+	 * An embedded cross-origin iframe is not accepted: neither crossOrigin
+	 * true nor a topOrigin, which WebAuthn Level 3 (7.1 step 11, 7.2 step
+	 * 14) lets through only for a relying party that expects iframes.
+	 */
 	if (getKeyJsonValueFromContainer(&jb->root, "crossOrigin", 11, &v) != NULL &&
 		!(v.type == jbvBool && !v.val.boolean))
 		return reject(c, "cross-origin ceremonies are not accepted");
+	if (getKeyJsonValueFromContainer(&jb->root, "topOrigin", 9, &v) != NULL)
+		return reject(c, "cross-origin ceremonies are not accepted (topOrigin)");
 	return true;
 }
 

@@ -130,6 +130,10 @@ reg_refused("wrong origin", lambda a, o: a.register(o, origin="https://evil.exam
 reg_refused("cross-origin iframe",
             lambda a, o: a.register(o, client_data=a.client_data("webauthn.create", o["challenge"],
                                                                   crossOrigin=True)), needle="cross-origin")
+reg_refused("topOrigin without crossOrigin",
+            lambda a, o: a.register(o, client_data=a.client_data("webauthn.create", o["challenge"],
+                                                                  topOrigin="https://evil.example")),
+            needle="topOrigin")
 reg_refused("wrong rpId", lambda a, o: a.register(o, rp_id="evil.example"), needle="rpIdHash")
 reg_refused("UP missing", lambda a, o: a.register(o, flags=FLAG_UV), needle="UP")
 reg_refused("BS without BE", lambda a, o: a.register(o, flags=FLAG_UP | FLAG_BS), needle="BS")
@@ -330,6 +334,10 @@ code, row = login_finish(es.login(o))
 check("login refused: a challenge refused once (wrong origin) is used up",
       code == "00000" and row[0] == "failed" and "challenge" in (last_event("alice")[1] or ""),
       (code, row, last_event("alice")))
+login_refused("topOrigin without crossOrigin",
+              lambda a, o: a.login(o, client_data=a.client_data("webauthn.get", o["challenge"],
+                                                                 topOrigin="https://evil.example")),
+              "topOrigin")
 login_refused("wrong type", lambda a, o: a.login(o, type_="webauthn.create"), "type")
 login_refused("wrong rpId", lambda a, o: a.login(o, rp_id="evil.example"), "rpIdHash")
 login_refused("UP missing", lambda a, o: a.login(o, flags=FLAG_UV), "UP")
