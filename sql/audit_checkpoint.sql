@@ -185,6 +185,10 @@ CREATE TRIGGER t BEFORE UPDATE ON not_lanes FOR EACH ROW EXECUTE FUNCTION acctse
 UPDATE not_lanes SET lane = 2;
 DROP TABLE not_lanes;
 SELECT acctsec.audit_archive_lanes();
+-- a purge in replica mode would fire it: refused
+SET session_replication_role = replica;
+SELECT acctsec.audit_purge('0');
+RESET session_replication_role;
 
 -- the setting that writes each checkpoint to the server log is superuser-only
 SELECT name, context, setting FROM pg_settings WHERE name LIKE 'acctsec.audit_checkpoint%' ORDER BY 1;
