@@ -76,6 +76,12 @@ same_log() { # the archive's rows (id, hash) with id >= $1 are the primary's
 }
 
 echo "== initial copy and streaming"
+# the first copy is made table by table: until every table is ready
+for _ in $(seq 1 600); do
+  [ "$(A -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ] && break
+  sleep 0.1
+done
+expect "every table copied" 0 "$(A -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")"
 wait_archive
 expect "the archive holds every row" "$(P -c 'SELECT count(*) FROM acctsec.audit_log')" "$(A -c 'SELECT count(*) FROM acctsec.audit_log')"
 same_log 0 "rows and hashes are the primary's"
