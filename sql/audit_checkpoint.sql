@@ -125,6 +125,7 @@ SELECT regress.error_of(s) AS outcome FROM unnest(ARRAY[
   $$SELECT acctsec.audit_checkpoint()$$,
   $$SELECT acctsec.audit_public_key()$$,
   $$SELECT acctsec.audit_verify(ARRAY['x'])$$,
+  $$SELECT acctsec.audit_verify(ARRAY['x'], 'x')$$,
   $$SELECT count(*) FROM acctsec.audit_checkpoints$$
 ]) AS s;
 RESET ROLE;
@@ -144,6 +145,43 @@ SELECT ok, checked, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp3', :'
 SELECT ok, checked, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge']);
 -- the order in the array does not matter (checkpoints are numbered)
 SELECT ok, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge', :'cp3']);
+
+-- with the public key given instead of this database's ring (an archive,
+-- docs/replication.md): the same checks, against that key only
+SELECT acctsec.audit_public_key() AS pk \gset
+SELECT ok, checked, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp3', :'cp_purge'], :'pk');
+SELECT ok, failed_checkpoint, detail ~ 'now starts after' AS purged_past FROM acctsec.audit_verify(ARRAY[:'cp3'], :'pk');
+SELECT ok, failed_checkpoint, detail FROM acctsec.audit_verify(ARRAY[:'cp_purge'], repeat('ab', 32));
+SELECT acctsec.audit_verify(ARRAY[:'cp_purge'], 'abc');
+SELECT acctsec.audit_verify(ARRAY[:'cp_purge'], repeat('zz', 32));
+SELECT acctsec.audit_verify(ARRAY[:'cp_purge'], :'pk' || '00');
+SELECT acctsec.audit_verify(ARRAY[]::text[], :'pk');
+SELECT acctsec.audit_verify(ARRAY['acctsec-checkpoint/1 no=1'], :'pk');
+
+-- the archive's lane trigger keeps the base, and is fired only for
+-- replication; called any other way it refuses
+SELECT tgenabled FROM pg_trigger WHERE tgname = 'audit_lanes_archive';
+CREATE TABLE lanes_copy (lane int, last_seq bigint, head bytea, base_seq bigint, base_hash bytea);
+INSERT INTO lanes_copy VALUES (0, 5, '\x01', 2, '\x02');
+CREATE TRIGGER t BEFORE UPDATE ON lanes_copy FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
+UPDATE lanes_copy SET last_seq = 6, head = '\x03', base_seq = 4, base_hash = '\x04' RETURNING *;
+DROP TRIGGER t ON lanes_copy;
+CREATE TRIGGER t AFTER UPDATE ON lanes_copy FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
+UPDATE lanes_copy SET last_seq = 7;
+DROP TRIGGER t ON lanes_copy;
+CREATE TRIGGER t BEFORE INSERT ON lanes_copy FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
+INSERT INTO lanes_copy VALUES (1, 0, '\x', 0, '\x');
+DROP TABLE lanes_copy;
+CREATE TABLE not_lanes (lane int);
+INSERT INTO not_lanes VALUES (1);
+CREATE TRIGGER t BEFORE UPDATE ON not_lanes FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
+UPDATE not_lanes SET lane = 2;
+DROP TABLE not_lanes;
+SELECT acctsec.audit_archive_lanes();
+-- a purge in replica mode would fire it: refused
+SET session_replication_role = replica;
+SELECT acctsec.audit_purge('0');
+RESET session_replication_role;
 
 -- the setting that writes each checkpoint to the server log is superuser-only
 SELECT name, context, setting FROM pg_settings WHERE name LIKE 'acctsec.audit_checkpoint%' ORDER BY 1;

@@ -1039,6 +1039,45 @@ acctsec_audit_log_guard(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();			/* keep the compiler quiet */
 }
 
+/*
+ * BEFORE UPDATE ... FOR EACH ROW on audit_lanes, enabled only for
+ * replication (ENABLE REPLICA): in an archive that subscribes to the log
+ * (docs/replication.md) it keeps each lane's base where it was.  The
+ * primary's audit_purge() moves the base past the seals it deletes; the
+ * archive receives no deletes and keeps those seals and rows, so its lanes
+ * must go on starting where its history does, and the whole archive (old
+ * checkpoints included) verifies from there.
+ */
+PG_FUNCTION_INFO_V1(acctsec_audit_archive_lanes);
+
+Datum
+acctsec_audit_archive_lanes(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			cols[2];
+	Datum		values[2];
+	bool		nulls[2];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.audit_archive_lanes() must be fired BEFORE UPDATE FOR EACH ROW")));
+	desc = RelationGetDescr(trigdata->tg_relation);
+	cols[0] = SPI_fnumber(desc, "base_seq");
+	cols[1] = SPI_fnumber(desc, "base_hash");
+	if (cols[0] <= 0 || cols[1] <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("acctsec.audit_archive_lanes() is for acctsec.audit_lanes only")));
+	for (int i = 0; i < 2; i++)
+		values[i] = heap_getattr(trigdata->tg_trigtuple, cols[i], desc, &nulls[i]);
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple, desc, 2,
+													 cols, values, nulls));
+}
+
 /* ----------------------------------------------------------------------
  * Verification
  * ---------------------------------------------------------------------- */
@@ -1748,6 +1787,16 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("older_than must not be negative")));
+
+	/*
+	 * In replica mode the lanes' archive trigger fires and would keep the
+	 * base where it was, over seals this purge deletes.
+	 */
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the audit log cannot be purged with session_replication_role = replica"),
+				 errhint("Purge with session_replication_role = origin.")));
 	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 													 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
 													 IntervalPGetDatum(older_than)));
@@ -1828,6 +1877,7 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(acctsec_audit_checkpoint);
 PG_FUNCTION_INFO_V1(acctsec_audit_public_key);
 PG_FUNCTION_INFO_V1(acctsec_audit_verify_checkpoints);
+PG_FUNCTION_INFO_V1(acctsec_audit_verify_checkpoints_key);
 
 static bool checkpoint_log = false;
 static char *checkpoint_channel = NULL;
@@ -1990,10 +2040,44 @@ acctsec_audit_public_key(PG_FUNCTION_ARGS)
  * rows after it.  A position before a lane's purge point is accepted only
  * when a later purge checkpoint is among those given.
  */
+static Datum verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr,
+								const uint8 *trusted_key);
+
 Datum
 acctsec_audit_verify_checkpoints(PG_FUNCTION_ARGS)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	return verify_checkpoints(fcinfo, PG_GETARG_ARRAYTYPE_P(0), NULL);
+}
+
+/*
+ * acctsec.audit_verify(checkpoints text[], public_key text): the same, with
+ * checkpoints signed by the key given (hex) instead of a key of this
+ * database's ring.  This is what an archive (a subscriber of the log,
+ * docs/replication.md) runs: it holds the primary's rows but not its keys,
+ * and trusts the public key the auditor obtained from the primary, as the
+ * offline verifier does.
+ */
+Datum
+acctsec_audit_verify_checkpoints_key(PG_FUNCTION_ARGS)
+{
+	char	   *hex = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	uint8		key[crypto_sign_PUBLICKEYBYTES];
+	size_t		len = 0;
+	const char *end = NULL;
+
+	if (sodium_hex2bin(key, sizeof(key), hex, strlen(hex), NULL, &len, &end) != 0 ||
+		len != sizeof(key) || *end != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("public_key must be %d hexadecimal digits",
+						(int) (2 * crypto_sign_PUBLICKEYBYTES)),
+				 errhint("acctsec.audit_public_key() on the server that took the checkpoints gives it.")));
+	return verify_checkpoints(fcinfo, PG_GETARG_ARRAYTYPE_P(0), key);
+}
+
+static Datum
+verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted_key)
+{
 	Datum	   *elems;
 	bool	   *elem_nulls;
 	int			n;
@@ -2041,11 +2125,16 @@ acctsec_audit_verify_checkpoints(PG_FUNCTION_ARGS)
 			verify_fail(&vs, -1, "checkpoint %d: the signature does not match", i + 1);
 			continue;
 		}
-		if (!acctsec_audit_public_key_known(cps[i].key))
+		if (trusted_key != NULL ?
+			memcmp(cps[i].key, trusted_key, crypto_sign_PUBLICKEYBYTES) != 0 :
+			!acctsec_audit_public_key_known(cps[i].key))
 		{
 			if (vs.failed_checkpoint == 0)
 				vs.failed_checkpoint = i + 1;
-			verify_fail(&vs, -1, "checkpoint %d is signed with a key this database does not hold", i + 1);
+			if (trusted_key != NULL)
+				verify_fail(&vs, -1, "checkpoint %d is not signed with the public key given", i + 1);
+			else
+				verify_fail(&vs, -1, "checkpoint %d is signed with a key this database does not hold", i + 1);
 			continue;
 		}
 		if (cps[i].system != GetSystemIdentifier() || cps[i].db != MyDatabaseId)

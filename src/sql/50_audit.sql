@@ -141,6 +141,17 @@ AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- The same against checkpoints signed with the public key given (hex), not
+-- with a key of this database's ring: what an archive that subscribes to the
+-- log runs (docs/replication.md).
+CREATE FUNCTION acctsec.audit_verify(checkpoints text[], public_key text, OUT ok boolean,
+                                     OUT checked bigint, OUT first_bad_id bigint,
+                                     OUT failed_checkpoint int, OUT detail text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints_key'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 -- A signed (Ed25519) statement of every lane's head, to keep elsewhere.
 CREATE FUNCTION acctsec.audit_checkpoint()
 RETURNS text
@@ -194,10 +205,24 @@ CREATE TRIGGER audit_checkpoints_append_only
   FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
 ALTER TABLE acctsec.audit_checkpoints ENABLE ALWAYS TRIGGER audit_checkpoints_append_only;
 
+-- In an archive (a logical replication subscriber of the log), the lanes
+-- keep their base: the primary's purge moves it, but the archive keeps the
+-- seals and rows it purged.  ENABLE REPLICA: it fires only in the apply
+-- worker (session_replication_role = replica), never for the writer.
+CREATE FUNCTION acctsec.audit_archive_lanes()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'acctsec_audit_archive_lanes'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+CREATE TRIGGER audit_lanes_archive
+  BEFORE UPDATE ON acctsec.audit_lanes
+  FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
+ALTER TABLE acctsec.audit_lanes ENABLE REPLICA TRIGGER audit_lanes_archive;
+
 REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq,
   acctsec.audit_seals, acctsec.audit_checkpoints, acctsec.audit_checkpoint_no FROM PUBLIC;
 REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
   acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
-  acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_checkpoint(),
+  acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_verify(text[], text),
+  acctsec.audit_checkpoint(), acctsec.audit_archive_lanes(),
   acctsec.audit_public_key(), acctsec.audit_erase(text), acctsec.audit_purge(interval),
   acctsec.audit_log_guard() FROM PUBLIC;

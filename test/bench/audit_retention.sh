@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmark: retention of the audit log (issue 20, item 3), in one run.
+#  1. Fill N audit rows (BENCH_RETENTION_ROWS, default 200000; 5000000 for
+#     the issue's figure) in transactions of 1,000, the older half before a
+#     mark in time, the newer half after it.
+#  2. Insert throughput (pgbench, 1 and 8 clients, short audited inserts)
+#     on the full log.
+#  3. audit_verify() of the whole log, and from a checkpoint taken at the
+#     mark (rows/s).
+#  4. The purge of the older half: acctsec.audit_purge() on the log, and a
+#     plain DELETE ... WHERE logged_at < mark of the same rows in a copy of
+#     the database (the append-only guard disabled there).  audit_purge()
+#     is still a DELETE by seal (dropping whole time ranges is not built:
+#     docs/audit.md); the ratio shows what it costs over the bare DELETE,
+#     and both grow with the rows removed.
+#  5. Insert throughput and verification again, after the purge.
+# Not a test; figures are noisy on a shared machine.
+set -eu -o pipefail
+PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+DB=acctsec_bench_retention
+COPY=acctsec_bench_retention_copy
+N=${BENCH_RETENTION_ROWS:-200000}
+SECS=${BENCH_SECS:-10}
+BATCH=1000
+for d in $DB $COPY; do "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $d" 2>/dev/null; done
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
+"${PSQL[@]}" -d $DB <<'SQL'
+CREATE EXTENSION acctsec;
+CREATE TABLE t_audited (id bigint PRIMARY KEY, email text, name text, n int, active bool, at timestamptz);
+SELECT acctsec.audit_table('t_audited');
+CREATE SEQUENCE t_audited_ids;
+SQL
+
+time_ms() { # run statements in one psql session, print the last one's ms
+  "${PSQL[@]}" -d "$1" -c "\\timing on" -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1
+}
+fill() { # $1 rows, in transactions of $BATCH
+  local b n=$(( $1 / BATCH ))
+  for ((b = 0; b < n; b++)); do
+    echo "INSERT INTO t_audited SELECT nextval('t_audited_ids'), 'u@example.com', 'User', 0, true, now() FROM generate_series(1, $BATCH);"
+  done | "${PSQL[@]}" -d $DB
+}
+t0=$SECONDS
+fill $((N / 2))
+sleep 1
+MARK=$("${PSQL[@]}" -d $DB -c "SELECT now()")
+CP=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.audit_checkpoint()")
+sleep 1
+fill $((N / 2))
+"${PSQL[@]}" -d $DB -c "VACUUM ANALYZE acctsec.audit_log, acctsec.audit_seals" >/dev/null
+rows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log")
+old=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log WHERE logged_at < '$MARK'")
+echo "filled $rows audit rows ($old before the mark) in $((SECONDS - t0)) s"
+
+SCRIPT=$ACCTSEC_TMP/audit_retention.sql
+cat >"$SCRIPT" <<'PGB'
+BEGIN;
+INSERT INTO t_audited VALUES (nextval('t_audited_ids'), 'p@example.com', 'P', 0, true, now());
+INSERT INTO t_audited VALUES (nextval('t_audited_ids'), 'q@example.com', 'Q', 0, true, now());
+END;
+PGB
+tps() {
+  "$ACCTSEC_BIN/pgbench" -n -c "$1" -j "$1" -T "$SECS" -f "$SCRIPT" $DB 2>/dev/null \
+    | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | head -1
+}
+verify() { # prints: ms_full rows_full ms_cp rows_cp ok_full ok_cp
+  local vf vc rf rc of oc
+  vf=$(time_ms $DB "SELECT * FROM acctsec.audit_verify()")
+  read -r of rf <<<"$("${PSQL[@]}" -d $DB -F ' ' -c "SELECT ok, checked FROM acctsec.audit_verify()")"
+  vc=$(time_ms $DB "SELECT * FROM acctsec.audit_verify(ARRAY['$CP'$1])")
+  read -r oc rc <<<"$("${PSQL[@]}" -d $DB -F ' ' -c "SET client_min_messages = warning; SELECT ok, checked FROM acctsec.audit_verify(ARRAY['$CP'$1])")"
+  echo "$vf $rf $vc $rc $of $oc"
+}
+tps 2 >/dev/null || true   # warm-up
+b1=$(tps 1); b8=$(tps 8)
+read -r vf rf vc rc of oc <<<"$(verify '')"
+
+# the copy, for the bare DELETE: same rows, same indexes
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE $COPY TEMPLATE $DB"
+"${PSQL[@]}" -d $COPY -c "ALTER TABLE acctsec.audit_log DISABLE TRIGGER audit_log_append_only" -c "CHECKPOINT"
+pd=$(time_ms $COPY "DELETE FROM acctsec.audit_log WHERE logged_at < '$MARK'")
+pdn=$("${PSQL[@]}" -d $COPY -c "SELECT $old - count(*) FROM acctsec.audit_log WHERE logged_at < '$MARK'")
+"${PSQL[@]}" -d $DB -c "CHECKPOINT" >/dev/null
+# older_than such that the cutoff falls at the mark
+pa=$(time_ms $DB "SELECT acctsec.audit_purge(statement_timestamp() - '$MARK'::timestamptz)")
+pan=$("${PSQL[@]}" -d $DB -c "SELECT (new_values ->> 'deleted') FROM acctsec.audit_log WHERE operation = 'audit.purged' ORDER BY id DESC LIMIT 1")
+PURGE_CP=$("${PSQL[@]}" -d $DB -c "SELECT statement FROM acctsec.audit_checkpoints WHERE statement LIKE '% kind=purge %' ORDER BY no DESC LIMIT 1")
+
+"${PSQL[@]}" -d $DB -c "VACUUM ANALYZE acctsec.audit_log, acctsec.audit_seals" >/dev/null
+a1=$(tps 1); a8=$(tps 8)
+read -r wf wrf wc wrc wof woc <<<"$(verify ", '$PURGE_CP'")"
+
+awk -v n=$rows -v vf=$vf -v rf=$rf -v vc=$vc -v rc=$rc -v of=$of -v oc=$oc \
+    -v pa=$pa -v pan=$pan -v pd=$pd -v pdn=$pdn -v b1=$b1 -v b8=$b8 -v a1=$a1 -v a8=$a8 \
+    -v wf=$wf -v wrf=$wrf -v wc=$wc -v wrc=$wrc -v wof=$wof -v woc=$woc -v s=$SECS 'BEGIN {
+  printf "verification, %d rows filled plus what pgbench wrote: whole log %d rows in %.0f ms (%.0f rows/s, ok %s); from the mark checkpoint %d rows in %.0f ms (%.0f rows/s, ok %s)\n",
+         n, rf, vf, rf / (vf / 1000), of, rc, vc, rc / (vc / 1000), oc;
+  printf "purge of the older half: acctsec.audit_purge %.0f ms (%d rows, %.0f rows/s); DELETE WHERE logged_at < mark on a copy %.0f ms (%d rows); audit_purge / DELETE %.2f\n",
+         pa, pan, pan / (pa / 1000), pd, pdn, pa / pd;
+  printf "after the purge (and the second pgbench): whole log %d rows in %.0f ms (%.0f rows/s, ok %s); from the mark and purge checkpoints %d rows in %.0f ms (ok %s)\n",
+         wrf, wf, wrf / (wf / 1000), wof, wrc, wc, woc;
+  printf "insert throughput (pgbench %ds, 2 audited inserts per transaction, tps): before 1 client %.0f, 8 clients %.0f; after 1 client %.0f, 8 clients %.0f; after / before %.2f, %.2f\n",
+         s, b1, b8, a1, a8, a1 / b1, a8 / b8;
+}'
+for d in $DB $COPY; do "${PSQL[@]}" -d postgres -c "DROP DATABASE $d"; done
