@@ -1,10 +1,8 @@
 /*
  * spi_util.c
- *		The SPI plumbing every capability shares: connecting, and plans
- *		prepared once per backend and kept (SPI_keepplan).
- *
- * Plans are cached per backend in the caller's own slots; a plan whose
- * tables change is re-planned by the plan cache, as any saved plan is.
+ *		The SPI plumbing every capability shares: connecting (and the one
+ *		rule of who connects), and statements (AcctsecPlan) prepared once
+ *		per backend, kept (SPI_keepplan) and run with their result checked.
  *
  * Also the one privilege switch (acctsec_become_role), used wherever acctsec
  * acts as a role other than the one its function runs as.
@@ -64,6 +62,76 @@ acctsec_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs,
 		*slot = plan;
 	}
 	return *slot;
+}
+
+/* An error unless SPI answered what the statement must give. */
+static void
+check_result(int rc, int expect, const char *sql)
+{
+	if (rc < 0)
+		elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+	if (rc != expect)
+		elog(ERROR, "SPI answered %s, not %s, for \"%s\"",
+			 SPI_result_code_string(rc), SPI_result_code_string(expect), sql);
+}
+
+static SPIPlanPtr
+plan_prepared(AcctsecPlan *plan)
+{
+	if (plan->plan == NULL)
+	{
+		SPIPlanPtr	p;
+
+		Assert(plan->nargs >= 0 && plan->nargs <= ACCTSEC_PLAN_MAX_ARGS);
+		p = SPI_prepare(plan->sql, plan->nargs, plan->argtypes);
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 plan->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		plan->plan = p;
+	}
+	return plan->plan;
+}
+
+uint64
+acctsec_plan_run(AcctsecPlan *plan, Datum *values, const char *nulls,
+				 bool read_only, long tcount)
+{
+	int			rc;
+
+	rc = SPI_execute_plan(plan_prepared(plan), values, nulls, read_only,
+						  tcount);
+	check_result(rc, plan->expect, plan->sql);
+	return SPI_processed;
+}
+
+Portal
+acctsec_plan_open(AcctsecPlan *plan, Datum *values, const char *nulls)
+{
+	Portal		portal;
+
+	Assert(plan->expect == SPI_OK_SELECT);
+	portal = SPI_cursor_open(NULL, plan_prepared(plan), values, nulls, true);
+	if (portal == NULL)
+		elog(ERROR, "SPI_cursor_open failed for \"%s\": %s",
+			 plan->sql, SPI_result_code_string(SPI_result));
+	return portal;
+}
+
+uint64
+acctsec_sql_run(const char *sql, int expect, int nargs, const Oid *argtypes,
+				Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	int			rc;
+
+	if (nargs == 0)
+		rc = SPI_execute(sql, read_only, tcount);
+	else
+		rc = SPI_execute_with_args(sql, nargs, (Oid *) argtypes, values, nulls,
+								   read_only, tcount);
+	check_result(rc, expect, sql);
+	return SPI_processed;
 }
 
 /* Run the plan in *slot (prepared on first use); returns SPI_processed. */

@@ -8,8 +8,55 @@
 
 #include "executor/spi.h"
 
+/*
+ * The nesting rule.  A function PostgreSQL calls (an SQL-callable function,
+ * a trigger, an event trigger, a transaction callback) that runs SQL
+ * connects once, with acctsec_spi_connect, and finishes with
+ * acctsec_spi_finish before it returns; an error needs neither, as
+ * transaction abort cleans SPI up.  Every other function that runs SQL
+ * expects its caller's connection and says so where it is declared.
+ */
 extern void acctsec_spi_connect(void);
 extern void acctsec_spi_finish(void);
+
+/*
+ * One statement acctsec runs: its SQL, the types of its parameters and the
+ * result SPI must give (SPI_OK_SELECT, SPI_OK_UPDATE_RETURNING, ...), with
+ * the plan prepared and kept for the backend's life on first use.  The
+ * module that owns the tables declares its statements as static
+ * AcctsecPlans and runs them only through the functions below, which check
+ * the result; a plan whose tables change is re-planned by the plan cache,
+ * as every saved plan is.
+ */
+#define ACCTSEC_PLAN_MAX_ARGS	12
+
+typedef struct AcctsecPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[ACCTSEC_PLAN_MAX_ARGS];
+	int			expect;
+	SPIPlanPtr	plan;			/* NULL until first run */
+} AcctsecPlan;
+
+/* Run plan (connected); returns SPI_processed, rows in SPI_tuptable. */
+extern uint64 acctsec_plan_run(AcctsecPlan *plan, Datum *values,
+							   const char *nulls, bool read_only, long tcount);
+
+/* A read-only cursor over plan's rows, for results read in batches. */
+extern Portal acctsec_plan_open(AcctsecPlan *plan, Datum *values,
+								const char *nulls);
+
+/*
+ * A statement whose text is made at run time (it names an application's
+ * table or column): parsed and planned at each call, its result checked
+ * the same way.  Everything else is an AcctsecPlan.
+ */
+extern uint64 acctsec_sql_run(const char *sql, int expect, int nargs,
+							  const Oid *argtypes, Datum *values,
+							  const char *nulls, bool read_only, long tcount);
+
+/* The former slot idiom, until every module runs AcctsecPlans (issue 16). */
 extern SPIPlanPtr acctsec_keep_plan(SPIPlanPtr *slot, const char *sql,
 									int nargs, const Oid *argtypes);
 extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One SPI mechanism (src/spi_util.h): outside spi_util.c no file prepares,
+# keeps, executes or opens a cursor on a statement itself, connects or
+# finishes SPI itself, or switches the user id itself; it declares
+# AcctsecPlans and runs them through acctsec_plan_run / acctsec_plan_open /
+# acctsec_sql_run, connects by the nesting rule written in spi_util.h, and
+# acts as another role only through acctsec_become_role.
+#
+#   bash test/structure/check_spi.sh [SRC_DIR]
+set -u -o pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+SRC=${1:-$REPO/src}
+# Modules not yet moved onto AcctsecPlan; the list shrinks to nothing.
+PENDING=" account.c audit_chain.c backup_codes.c import.c keys.c linked_tables.c passkeys.c sessions.c throttle.c tokens.c totp.c updated_at.c "
+FORBIDDEN='\b(SPI_prepare(_cursor|_params|_extended)?|SPI_keepplan|SPI_saveplan|SPI_execute(_plan|_with_args|_extended|_plan_with_paramlist|_snapshot)?|SPI_exec|SPI_execp|SPI_cursor_open(_with_args|_with_paramlist|_with_options)?|SPI_connect(_ext)?|SPI_finish|SetUserIdAndSecContext|acctsec_keep_plan|acctsec_run_saved_plan)\s*\('
+rc=0
+checked=0
+for f in "$SRC"/*.c; do
+  name=$(basename "$f")
+  [ "$name" = spi_util.c ] && continue
+  case "$PENDING" in *" $name "*) continue ;; esac
+  checked=$((checked + 1))
+  # comments do not count: strip /* ... */ before looking
+  hits=$(python3 - "$f" "$FORBIDDEN" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), text, flags=re.S)
+for n, line in enumerate(text.split('\n'), 1):
+    if re.search(sys.argv[2], line):
+        print('%d: %s' % (n, line.strip()))
+PY
+)
+  if [ -n "$hits" ]; then
+    echo "$name calls SPI or switches the user id outside src/spi_util.c:"
+    sed 's/^/  /' <<<"$hits"
+    rc=1
+  fi
+done
+for p in $PENDING; do
+  [ -f "$SRC/$p" ] || { echo "PENDING names $p, which is not in $SRC"; rc=1; }
+done
+[ $rc -eq 0 ] && echo "check_spi: $checked modules run SQL only through src/spi_util.c ($(wc -w <<<"$PENDING") not yet moved)"
+exit $rc
