@@ -173,6 +173,7 @@ static AuditWriter *writer = NULL;
 static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
+static SPIPlanPtr own_plan = NULL;
 static SPIPlanPtr acquire_plan = NULL;
 static SPIPlanPtr wait_plan = NULL;
 static SPIPlanPtr create_lanes_plan = NULL;
@@ -440,6 +441,11 @@ lane_acquire(HeldLane *held)
 	{
 		Oid			types[1] = {INT4OID};
 
+		own_plan = audit_keep_plan(
+			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
+			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
+			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		acquire_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
 			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
@@ -457,10 +463,25 @@ lane_acquire(HeldLane *held)
 
 	/* spread backends over the lane pages: 11 is prime to the lane count */
 	start = Int32GetDatum((int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES));
-	rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
+
+	/*
+	 * The first free lane from the backend's own on, found by the primary
+	 * key: usually the own lane itself, one index probe.  Only when all of
+	 * those are busy (or there are no lanes yet) are the lanes before it
+	 * tried, by the statement that orders every lane; the lane taken is the
+	 * same either way.
+	 */
+	rc = SPI_execute_snapshot(own_plan, &start, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not select an audit lane");
+	if (SPI_processed == 0)
+	{
+		rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, false, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not select an audit lane");
+	}
 	if (SPI_processed == 0)
 	{
 		/* No lane free, or none yet: create any missing, then wait for ours. */
