@@ -419,6 +419,7 @@ typedef struct HeldLane
 	int			head_len;
 	uint8		head[AUDIT_HASH_BYTES];
 	bool		pending;		/* prepared transactions' seals wait to be linked */
+	ItemPointerData tid;		/* the version locked: lane_update() writes it */
 } HeldLane;
 
 /*
@@ -443,17 +444,17 @@ lane_acquire(HeldLane *held)
 
 		own_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
 			"WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
 			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		acquire_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
 			"ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
 			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		wait_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
 			"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes", 1, types);
 		create_lanes_plan = audit_keep_plan(
 			"INSERT INTO acctsec.audit_lanes (lane) "
@@ -504,6 +505,8 @@ lane_acquire(HeldLane *held)
 	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
 			  &held->head_len, "head hash", held->lane);
 	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
+					&held->tid);
 }
 
 static void
@@ -619,20 +622,28 @@ link_pending(HeldLane *held)
 static void
 lane_update(const HeldLane *held)
 {
-	Datum		args[3];
+	Datum		args[4];
 	int			rc;
 
+	/*
+	 * By the locked version's ctid (a TID scan), as the network's write in
+	 * throttle.c: the lane is locked since lane_acquire(), so nobody else
+	 * can have updated it, and a plan made while the lanes were few cannot
+	 * be a sequential scan of them.
+	 */
 	if (lane_update_plan == NULL)
 	{
-		Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
+		Oid			types[4] = {INT4OID, INT8OID, BYTEAOID, TIDOID};
 
 		lane_update_plan = audit_keep_plan(
 			"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
-			"WHERE lane OPERATOR(pg_catalog.=) $1", 3, types);
+			"WHERE ctid OPERATOR(pg_catalog.=) $4 AND lane OPERATOR(pg_catalog.=) $1",
+			4, types);
 	}
 	args[0] = Int32GetDatum(held->lane);
 	args[1] = Int64GetDatum(held->seq);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) held->head, held->head_len));
+	args[3] = PointerGetDatum(&held->tid);
 	rc = SPI_execute_snapshot(lane_update_plan, args, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 0);
 	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
