@@ -47,9 +47,14 @@ CONF
 cluster_start prof
 P() { cluster_psql prof -q -v ON_ERROR_STOP=1 "$@"; }
 KEYFILE=$ACCTSEC_TMP/prof/data/acctsec_profile.key
-printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" \
+# a key file, as sessions.sh has (and docs/keys.md recommends): without
+# one, tokens are keyed by the database key, read once per transaction
+printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" "SELECT pg_reload_conf();" \
   | P -d postgres -v k="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -v f="$KEYFILE" >/dev/null
 chmod 0600 "$KEYFILE"
+sleep 1
+[ "$(P -d postgres -At -c "LOAD 'acctsec'" -c "SHOW acctsec.secret_key_file")" = "$KEYFILE" ] \
+  || { echo "profile: the key file is not in force"; exit 1; }
 P -d postgres -c "CREATE DATABASE prof" >/dev/null
 
 # login_attempt.sh's peers and tables, and its state: every account logged
