@@ -176,6 +176,7 @@ static AuditWriter *writer = NULL;
 static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
+static SPIPlanPtr own_plan = NULL;
 static SPIPlanPtr acquire_plan = NULL;
 static SPIPlanPtr wait_plan = NULL;
 static SPIPlanPtr create_lanes_plan = NULL;
@@ -452,6 +453,7 @@ typedef struct HeldLane
 	int			head_len;
 	uint8		head[AUDIT_HASH_BYTES];
 	bool		pending;		/* prepared transactions' seals wait to be linked */
+	ItemPointerData tid;		/* the version locked: lane_update() writes it */
 } HeldLane;
 
 /*
@@ -474,14 +476,19 @@ lane_acquire(HeldLane *held)
 	{
 		Oid			types[1] = {INT4OID};
 
+		own_plan = audit_keep_plan(
+			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
+			"WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
+			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		acquire_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
 			"ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
 			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
 		wait_plan = audit_keep_plan(
 			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL) FROM acctsec.audit_lanes "
+			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
 			"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes", 1, types);
 		create_lanes_plan = audit_keep_plan(
 			"INSERT INTO acctsec.audit_lanes (lane) "
@@ -491,10 +498,25 @@ lane_acquire(HeldLane *held)
 
 	/* spread backends over the lane pages: 11 is prime to the lane count */
 	start = Int32GetDatum((int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES));
-	rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
+
+	/*
+	 * The first free lane from the backend's own on, found by the primary
+	 * key: usually the own lane itself, one index probe.  Only when all of
+	 * those are busy (or there are no lanes yet) are the lanes before it
+	 * tried, by the statement that orders every lane; the lane taken is the
+	 * same either way.
+	 */
+	rc = SPI_execute_snapshot(own_plan, &start, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not select an audit lane");
+	if (SPI_processed == 0)
+	{
+		rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, false, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not select an audit lane");
+	}
 	if (SPI_processed == 0)
 	{
 		/* No lane free, or none yet: create any missing, then wait for ours. */
@@ -517,6 +539,8 @@ lane_acquire(HeldLane *held)
 	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
 			  &held->head_len, "head hash", held->lane);
 	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
+					&held->tid);
 }
 
 static void
@@ -632,20 +656,28 @@ link_pending(HeldLane *held)
 static void
 lane_update(const HeldLane *held)
 {
-	Datum		args[3];
+	Datum		args[4];
 	int			rc;
 
+	/*
+	 * By the locked version's ctid (a TID scan), as the network's write in
+	 * throttle.c: the lane is locked since lane_acquire(), so nobody else
+	 * can have updated it, and a plan made while the lanes were few cannot
+	 * be a sequential scan of them.
+	 */
 	if (lane_update_plan == NULL)
 	{
-		Oid			types[3] = {INT4OID, INT8OID, BYTEAOID};
+		Oid			types[4] = {INT4OID, INT8OID, BYTEAOID, TIDOID};
 
 		lane_update_plan = audit_keep_plan(
 			"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
-			"WHERE lane OPERATOR(pg_catalog.=) $1", 3, types);
+			"WHERE ctid OPERATOR(pg_catalog.=) $4 AND lane OPERATOR(pg_catalog.=) $1",
+			4, types);
 	}
 	args[0] = Int32GetDatum(held->lane);
 	args[1] = Int64GetDatum(held->seq);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) held->head, held->head_len));
+	args[3] = PointerGetDatum(&held->tid);
 	rc = SPI_execute_snapshot(lane_update_plan, args, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, false, false, 0);
 	if (rc != SPI_OK_UPDATE || SPI_processed != 1)

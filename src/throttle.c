@@ -643,6 +643,31 @@ throttle_usecs(int32 throttles)
 	return (int64) (secs * USECS_PER_SEC);
 }
 
+/* The state of a new network at now. */
+static void
+network_fresh(TimestampTz now, NetworkRow *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->window_started_at = now;
+	row->throttled_until = DT_NOBEGIN;
+	row->expires_at = now + (int64) acctsec_network_failure_window * USECS_PER_SEC;
+}
+
+/*
+ * A network with no row yet: up to PRUNE_BATCH expired rows go first (each
+ * new row makes room), and *row is its state at now, for the caller to
+ * insert with its first failure.  Returns false (no row locked).
+ */
+static bool
+new_network(TimestampTz now, NetworkRow *row)
+{
+	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
+
+	run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
+	network_fresh(now, row);
+	return false;
+}
+
 /*
  * Lock the network's row and read it; true when there is one.  When there
  * is none, *row is the state of a new network at now (the caller inserts
@@ -653,8 +678,6 @@ static bool
 lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
 			 bool first_try)
 {
-	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
-
 	if (run_plan(PLAN_NET_LOCK, (Datum *) &net->network, NULL, false, 1) == 1)
 	{
 		bool		isnull;
@@ -668,11 +691,8 @@ lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
 		return true;
 	}
 	if (first_try)
-		run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
-	memset(row, 0, sizeof(*row));
-	row->window_started_at = now;
-	row->throttled_until = DT_NOBEGIN;
-	row->expires_at = now + (int64) acctsec_network_failure_window * USECS_PER_SEC;
+		return new_network(now, row);
+	network_fresh(now, row);
 	return false;
 }
 
@@ -706,7 +726,17 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 
 		if (tries >= 10)
 			elog(ERROR, "could not lock the network row after repeated concurrent deletions");
-		found = lock_network(net, now, &row, tries == 0);
+		/*
+		 * A network the lookup of this call found no row of is not locked
+		 * first: the lock would find nothing.  Its row is inserted with
+		 * this failure counted, and a concurrent first failure that
+		 * inserted it meanwhile makes the insert do nothing, so the next
+		 * try locks it, as after a lock that found nothing.
+		 */
+		if (tries == 0 && net->no_row)
+			found = new_network(now, &row);
+		else
+			found = lock_network(net, now, &row, tries == 0);
 		if (found && row.throttled_until > now)
 		{
 			/* throttled while this call waited for the lock: nothing counts */
@@ -825,7 +855,7 @@ acctsec_familiar_login_possible(const text *account, TimestampTz now)
 }
 
 bool
-acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
+acctsec_network_lookup(const text *account, AcctsecNetwork *net,
 					   TimestampTz now, TimestampTz *throttled_until,
 					   TimestampTz *last_used)
 {
@@ -847,9 +877,10 @@ acctsec_network_lookup(const text *account, const AcctsecNetwork *net,
 	{
 		static const char *const cols[] = {"throttled_until"};
 
-		if (acctsec_probe_unique("networks", "networks_pkey", 1, &net->network,
-								 1, cols, &d, &isnull) &&
-			!isnull && DatumGetTimestampTz(d) > now)
+		if (!acctsec_probe_unique("networks", "networks_pkey", 1, &net->network,
+								  1, cols, &d, &isnull))
+			net->no_row = true;
+		else if (!isnull && DatumGetTimestampTz(d) > now)
 			*throttled_until = DatumGetTimestampTz(d);
 	}
 	if (smart)

@@ -17,6 +17,7 @@ typedef struct AcctsecNetwork
 	bool		valid;			/* the call had an ip, so it has a network */
 	bool		trusted;		/* in acctsec.trusted_networks: never throttled */
 	Datum		network;		/* a cidr, when valid */
+	bool		no_row;			/* acctsec_network_lookup found no row of it */
 } AcctsecNetwork;
 
 typedef enum AcctsecNetworkVerdict
@@ -51,7 +52,7 @@ extern bool acctsec_familiar_login_possible(const text *account, TimestampTz now
  * familiar to the account.
  */
 extern bool acctsec_network_lookup(const text *account,
-								   const AcctsecNetwork *net, TimestampTz now,
+								   AcctsecNetwork *net, TimestampTz now,
 								   TimestampTz *throttled_until,
 								   TimestampTz *last_used);
 
