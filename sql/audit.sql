@@ -302,7 +302,7 @@ UPDATE acctsec.audit_log SET txid = (SELECT txid FROM saved WHERE id = 3) WHERE 
 SELECT ok, first_bad_id IN (3, 5) AS named FROM acctsec.audit_verify();
 UPDATE acctsec.audit_log a SET txid = s.txid FROM saved s WHERE a.id = 5 AND s.id = 5;
 -- the salt of a row changed (it keys the commitment of its personal data)
-UPDATE acctsec.audit_log SET salt = '\x00'::bytea || substr(salt, 2) WHERE id = 5;
+UPDATE acctsec.audit_log SET salt = pg_catalog.set_byte(salt, 0, pg_catalog.get_byte(salt, 0) # 1) WHERE id = 5;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 UPDATE acctsec.audit_log a SET salt = s.salt FROM saved s WHERE a.id = 5 AND s.id = 5;
 ALTER TABLE acctsec.audit_seals DISABLE TRIGGER audit_seals_append_only;

@@ -64,7 +64,7 @@ FROM unnest(ARRAY[
   'UPDATE acctsec.audit_log SET operation = ''DELETE'' WHERE id = :e1',
   'UPDATE acctsec.audit_log SET new_values = ''{"email": "someone@example.com"}'' WHERE id = :e1',
   'UPDATE acctsec.audit_log SET account = ''carol'' WHERE id = :e1',
-  'UPDATE acctsec.audit_log SET erasure = ''\x00''::bytea || substr(erasure, 2) WHERE id = :e1',
+  'UPDATE acctsec.audit_log SET erasure = pg_catalog.set_byte(erasure, 0, pg_catalog.get_byte(erasure, 0) # 1) WHERE id = :e1',
   'UPDATE acctsec.audit_log SET erasure = NULL WHERE id = :e1',
   'UPDATE acctsec.audit_log SET erased_by = NULL WHERE id = :e1',
   'UPDATE acctsec.audit_log SET erased_by = erased_by + 1000 WHERE id = :e1',
