@@ -501,22 +501,11 @@ audit_changed_columns(AuditRelInfo *info, Datum *oldv, bool *oldn,
 	return construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
-/*
- * acctsec.audit(): AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW, and
- * AFTER TRUNCATE ... FOR EACH STATEMENT.  Arguments: columns to redact.
- */
-Datum
-acctsec_audit(PG_FUNCTION_ARGS)
+/* The trigger is attached as audit_table() attaches it, and not to the log. */
+static void
+audit_check_trigger(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	AuditRelInfo *info;
-	TupleDesc	desc;
-	AcctsecAuditRow row;
-	Datum	   *oldv = NULL;
-	bool	   *oldn = NULL;
-	Datum	   *newv = NULL;
-	bool	   *newn = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -534,59 +523,82 @@ acctsec_audit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit() must be fired FOR EACH ROW, or FOR EACH STATEMENT for TRUNCATE"),
 				 errhint("Use acctsec.audit_table() to attach it.")));
-
-	rel = trigdata->tg_relation;
-	if (RelationGetRelid(rel) == acctsec_audit_log_relid())
+	if (RelationGetRelid(trigdata->tg_relation) == acctsec_audit_log_relid())
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("the audit log cannot audit itself")));
+}
 
-	info = audit_rel_info(rel, trigdata->tg_trigger);
-	desc = RelationGetDescr(rel);
-	memset(&row, 0, sizeof(row));
-	row.relation = info->relname;
+/*
+ * The audit row of one INSERT, UPDATE or DELETE: the old and new rows as
+ * jsonb, the changed columns, and the key the row has now, or had (DELETE);
+ * the whole row without one.
+ */
+static void
+audit_row_change(TriggerData *trigdata, AuditRelInfo *info, AcctsecAuditRow *row)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	TriggerEvent event = trigdata->tg_event;
+	Datum	   *oldv = NULL;
+	bool	   *oldn = NULL;
+	Datum	   *newv = NULL;
+	bool	   *newn = NULL;
 
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-	{
-		row.operation = "TRUNCATE";
-		acctsec_audit_write(&row);
-		return PointerGetDatum(NULL);
-	}
-
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	if (!TRIGGER_FIRED_BY_INSERT(event))
 	{
 		oldv = palloc(sizeof(Datum) * Max(desc->natts, 1));
 		oldn = palloc(sizeof(bool) * Max(desc->natts, 1));
 		heap_deform_tuple(trigdata->tg_trigtuple, desc, oldv, oldn);
-		row.old_values = audit_row_jsonb(info, oldv, oldn, false);
+		row->old_values = audit_row_jsonb(info, oldv, oldn, false);
 	}
-	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	if (!TRIGGER_FIRED_BY_DELETE(event))
 	{
-		HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(event) ?
 			trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
 		newv = palloc(sizeof(Datum) * Max(desc->natts, 1));
 		newn = palloc(sizeof(bool) * Max(desc->natts, 1));
 		heap_deform_tuple(newtup, desc, newv, newn);
-		row.new_values = audit_row_jsonb(info, newv, newn, false);
+		row->new_values = audit_row_jsonb(info, newv, newn, false);
 	}
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		row.operation = "INSERT";
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		row->operation = "INSERT";
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
-		row.operation = "UPDATE";
-		row.changed_columns = audit_changed_columns(info, oldv, oldn, newv, newn);
+		row->operation = "UPDATE";
+		row->changed_columns = audit_changed_columns(info, oldv, oldn, newv, newn);
 	}
 	else
-		row.operation = "DELETE";
+		row->operation = "DELETE";
 
-	/* The key the row has now, or had (DELETE); the whole row without one. */
 	if (info->has_key)
-		row.row_key = newv ? audit_row_jsonb(info, newv, newn, true) :
+		row->row_key = newv ? audit_row_jsonb(info, newv, newn, true) :
 			audit_row_jsonb(info, oldv, oldn, true);
 	else
-		row.row_key = newv ? row.new_values : row.old_values;
+		row->row_key = newv ? row->new_values : row->old_values;
+}
+
+/*
+ * acctsec.audit(): AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW, and
+ * AFTER TRUNCATE ... FOR EACH STATEMENT.  Arguments: columns to redact.
+ */
+Datum
+acctsec_audit(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	AuditRelInfo *info;
+	AcctsecAuditRow row;
+
+	audit_check_trigger(fcinfo);
+	info = audit_rel_info(trigdata->tg_relation, trigdata->tg_trigger);
+	memset(&row, 0, sizeof(row));
+	row.relation = info->relname;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		row.operation = "TRUNCATE";
+	else
+		audit_row_change(trigdata, info, &row);
 
 	acctsec_audit_write(&row);
 	return PointerGetDatum(NULL);
@@ -633,8 +645,15 @@ audit_target(Oid relid)
 	return rel;
 }
 
+/*
+ * One AFTER trigger calling acctsec.func, replaced if it is there.  The
+ * audit triggers fire as ordinary triggers do; their companion fires in
+ * every session (ENABLE ALWAYS) and, under session_replication_role =
+ * replica, records that the audit triggers were skipped.
+ */
 static void
-audit_create_trigger(Relation rel, const char *name, bool row, int16 events, List *args)
+audit_create_trigger(Relation rel, const char *name, const char *func,
+					 bool row, int16 events, List *args, char fires_on)
 {
 	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
 
@@ -643,7 +662,7 @@ audit_create_trigger(Relation rel, const char *name, bool row, int16 events, Lis
 	stmt->trigname = (char *) name;
 	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
 								  pstrdup(RelationGetRelationName(rel)), -1);
-	stmt->funcname = list_make2(makeString("acctsec"), makeString("audit"));
+	stmt->funcname = list_make2(makeString("acctsec"), makeString((char *) func));
 	stmt->args = args;
 	stmt->row = row;
 	stmt->timing = TRIGGER_TYPE_AFTER;
@@ -654,42 +673,25 @@ audit_create_trigger(Relation rel, const char *name, bool row, int16 events, Lis
 	stmt->deferrable = false;
 	stmt->initdeferred = false;
 	stmt->constrrel = NULL;
-	CreateTrigger(stmt, "acctsec.audit_table()", RelationGetRelid(rel), InvalidOid,
-				  InvalidOid, InvalidOid, InvalidOid, InvalidOid, NULL, false, false);
+	CreateTriggerFiringOn(stmt, "acctsec.audit_table()", RelationGetRelid(rel),
+						  InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+						  InvalidOid, NULL, false, false, fires_on);
 	CommandCounterIncrement();
 }
 
-/*
- * The companion of the audit triggers: a statement trigger that fires in
- * every session (ENABLE ALWAYS) and, under session_replication_role =
- * replica, records that the audit triggers were skipped.
- */
+/* The three triggers audit_table() attaches; args: the columns to redact. */
 static void
-audit_create_bypass_trigger(Relation rel)
+audit_attach_triggers(Relation rel, List *args)
 {
-	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
-
-	stmt->replace = true;
-	stmt->isconstraint = false;
-	stmt->trigname = AUDIT_BYPASS_TRIGGER;
-	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
-								  pstrdup(RelationGetRelationName(rel)), -1);
-	stmt->funcname = list_make2(makeString("acctsec"), makeString("audit_bypass"));
-	stmt->args = NIL;
-	stmt->row = false;
-	stmt->timing = TRIGGER_TYPE_AFTER;
-	stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
-		TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE;
-	stmt->columns = NIL;
-	stmt->whenClause = NULL;
-	stmt->transitionRels = NIL;
-	stmt->deferrable = false;
-	stmt->initdeferred = false;
-	stmt->constrrel = NULL;
-	CreateTriggerFiringOn(stmt, "acctsec.audit_table()", RelationGetRelid(rel),
-						  InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-						  InvalidOid, NULL, false, false, TRIGGER_FIRES_ALWAYS);
-	CommandCounterIncrement();
+	audit_create_trigger(rel, AUDIT_ROW_TRIGGER, "audit", true,
+						 TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE,
+						 args, TRIGGER_FIRES_ON_ORIGIN);
+	audit_create_trigger(rel, AUDIT_TRUNCATE_TRIGGER, "audit", false,
+						 TRIGGER_TYPE_TRUNCATE, NIL, TRIGGER_FIRES_ON_ORIGIN);
+	audit_create_trigger(rel, AUDIT_BYPASS_TRIGGER, "audit_bypass", false,
+						 TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+						 TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE,
+						 NIL, TRIGGER_FIRES_ALWAYS);
 }
 
 /*
@@ -747,11 +749,7 @@ acctsec_audit_table(PG_FUNCTION_ARGS)
 		}
 	}
 
-	audit_create_trigger(rel, AUDIT_ROW_TRIGGER, true,
-						 TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE,
-						 args);
-	audit_create_trigger(rel, AUDIT_TRUNCATE_TRIGGER, false, TRIGGER_TYPE_TRUNCATE, NIL);
-	audit_create_bypass_trigger(rel);
+	audit_attach_triggers(rel, args);
 	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

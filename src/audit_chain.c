@@ -1224,6 +1224,68 @@ cursor_next(VerifyCursor *c)
 	return c->tt->vals[c->pos++];
 }
 
+/*
+ * The verification's reads, all read-only under the calling statement's
+ * snapshot.
+ */
+static AcctsecPlan verify_lanes_plan = {
+	"SELECT lane, last_seq, head, base_seq, base_hash "
+	"FROM acctsec.audit_lanes ORDER BY lane",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+
+/* before the first seal: has an id been used, is anything sealed? */
+static AcctsecPlan verify_sequence_plan = {
+	"SELECT s.is_called AND NOT EXISTS (SELECT FROM acctsec.audit_seals "
+	"  WHERE lane IS NULL), EXISTS (SELECT FROM acctsec.audit_seals "
+	"  WHERE lane IS NOT NULL) FROM acctsec.audit_log_id_seq s",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+
+/* one lane's seals after $2, in order (a cursor) */
+static AcctsecPlan verify_lane_plan = {
+	"SELECT seq, txid, nrows, digest, sealed_at, hash "
+	"FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
+	"AND seq OPERATOR(pg_catalog.>) $2 ORDER BY seq",
+	2, {INT4OID, INT8OID}, SPI_OK_SELECT, NULL
+};
+
+/* the oldest seal of a prepared transaction, not yet in a lane */
+static AcctsecPlan verify_pending_plan = {
+	"SELECT pg_catalog.min(txid)::text FROM acctsec.audit_seals "
+	"WHERE lane IS NULL",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+
+/* rows and seals from transaction $1 on, side by side (cursors) */
+static AcctsecPlan verify_rows_plan = {
+	"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log "
+	"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid, id",
+	1, {XID8OID}, SPI_OK_SELECT, NULL
+};
+
+static AcctsecPlan verify_seals_plan = {
+	"SELECT txid, nrows, digest FROM acctsec.audit_seals "
+	"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid",
+	1, {XID8OID}, SPI_OK_SELECT, NULL
+};
+
+/* the first of the erasure events $1 that is not in the log */
+static AcctsecPlan verify_erasures_plan = {
+	"SELECT e FROM pg_catalog.unnest($1) AS e "
+	"WHERE NOT EXISTS (SELECT FROM acctsec.audit_log l "
+	"  WHERE l.id OPERATOR(pg_catalog.=) e "
+	"    AND l.operation OPERATOR(pg_catalog.=) 'audit.erased') LIMIT 1",
+	1, {INT8ARRAYOID}, SPI_OK_SELECT, NULL
+};
+
+/* a row of transaction $1, to name as the first bad one */
+static AcctsecPlan verify_bad_row_plan = {
+	"SELECT pg_catalog.min(id) FROM acctsec.audit_log "
+	"WHERE txid OPERATOR(pg_catalog.=) $1",
+	1, {XID8OID}, SPI_OK_SELECT, NULL
+};
+
 static bool
 hash_matches(const uint8 *h, int len, Datum stored, bool isnull)
 {
@@ -1242,8 +1304,7 @@ hash_matches(const uint8 *h, int len, Datum stored, bool isnull)
  * lowest transaction id among the seals walked (UINT64_MAX if none).
  */
 static uint64
-verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints,
-			SPIPlanPtr plan)
+verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints)
 {
 	Datum		args[2];
 	Portal		portal;
@@ -1259,7 +1320,7 @@ verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints,
 	memcpy(prev, vl->start_hash, prev_len);
 	args[0] = Int32GetDatum(vl->lane);
 	args[1] = Int64GetDatum(vl->start_from_seal ? vl->start_seq - 1 : vl->start_seq);
-	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	portal = acctsec_plan_open(&verify_lane_plan, args, NULL);
 	cur.portal = portal;
 	while ((t = cursor_next(&cur)) != NULL)
 	{
@@ -1383,9 +1444,6 @@ seal_txid(HeapTuple seal, TupleDesc d)
 static void
 verify_rows(VerifyState *vs, uint64 from_txid)
 {
-	SPIPlanPtr	rows_plan;
-	SPIPlanPtr	seals_plan;
-	Oid			types[1] = {XID8OID};
 	Datum		arg = FullTransactionIdGetDatum(FullTransactionIdFromU64(from_txid));
 	VerifyCursor rows = {0};
 	VerifyCursor seals = {0};
@@ -1411,16 +1469,8 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 	int			n_erased = 0;
 	int			cap_erased = 0;
 
-	rows_plan = SPI_prepare("SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log "
-							"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid, id",
-							1, types);
-	seals_plan = SPI_prepare("SELECT txid, nrows, digest FROM acctsec.audit_seals "
-							 "WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid",
-							 1, types);
-	if (rows_plan == NULL || seals_plan == NULL)
-		elog(ERROR, "could not prepare the audit log scan");
-	rows.portal = SPI_cursor_open(NULL, rows_plan, &arg, NULL, true);
-	seals.portal = SPI_cursor_open(NULL, seals_plan, &arg, NULL, true);
+	rows.portal = acctsec_plan_open(&verify_rows_plan, &arg, NULL);
+	seals.portal = acctsec_plan_open(&verify_seals_plan, &arg, NULL);
 	seal = cursor_next(&seals);
 
 	for (;;)
@@ -1555,20 +1605,13 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 	/* every erased row names an audit.erased event that is still there */
 	if (n_erased > 0)
 	{
-		Oid			t[1] = {INT8ARRAYOID};
 		Datum	   *ids = palloc(sizeof(Datum) * n_erased);
 		Datum		a;
 
 		for (int i = 0; i < n_erased; i++)
 			ids[i] = Int64GetDatum(erased[2 * i + 1]);
 		a = PointerGetDatum(construct_array(ids, n_erased, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		if (SPI_execute_with_args("SELECT e FROM pg_catalog.unnest($1) AS e "
-								  "WHERE NOT EXISTS (SELECT FROM acctsec.audit_log l "
-								  "  WHERE l.id OPERATOR(pg_catalog.=) e "
-								  "    AND l.operation OPERATOR(pg_catalog.=) 'audit.erased') LIMIT 1",
-								  1, t, &a, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not check the audit erasures");
-		if (SPI_processed > 0)
+		if (acctsec_plan_run(&verify_erasures_plan, &a, NULL, true, 0) > 0)
 		{
 			bool		isnull;
 			int64		missing = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
@@ -1594,18 +1637,11 @@ static void
 verify_run(VerifyState *vs, VerifyPoint *points, int npoints,
 		   VerifyLane *lanes, int nlanes, bool full)
 {
-	SPIPlanPtr	lane_plan;
-	Oid			types[2] = {INT4OID, INT8OID};
 	uint64		min_txid = PG_UINT64_MAX;
 
-	lane_plan = SPI_prepare("SELECT seq, txid, nrows, digest, sealed_at, hash "
-							"FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
-							"AND seq OPERATOR(pg_catalog.>) $2 ORDER BY seq", 2, types);
-	if (lane_plan == NULL)
-		elog(ERROR, "could not prepare the audit seal scan");
 	for (int i = 0; i < nlanes; i++)
 	{
-		uint64		m = verify_lane(vs, &lanes[i], points, npoints, lane_plan);
+		uint64		m = verify_lane(vs, &lanes[i], points, npoints);
 
 		if (m < min_txid)
 			min_txid = m;
@@ -1614,9 +1650,7 @@ verify_run(VerifyState *vs, VerifyPoint *points, int npoints,
 	/* seals in no lane: those of prepared transactions, and their rows */
 	if (!full)
 	{
-		if (SPI_execute("SELECT pg_catalog.min(txid)::text FROM acctsec.audit_seals "
-						"WHERE lane IS NULL", true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the pending audit seals");
+		acctsec_plan_run(&verify_pending_plan, NULL, NULL, true, 0);
 		{
 			bool		isnull;
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -1645,13 +1679,9 @@ verify_run(VerifyState *vs, VerifyPoint *points, int npoints,
 	/* name a row of the first bad seal's transaction, if there is one */
 	if (vs->bad_seal && vs->first_bad < 0)
 	{
-		Oid			t[1] = {XID8OID};
 		Datum		a = FullTransactionIdGetDatum(FullTransactionIdFromU64(vs->bad_seal_txid));
 
-		if (SPI_execute_with_args("SELECT pg_catalog.min(id) FROM acctsec.audit_log "
-								  "WHERE txid OPERATOR(pg_catalog.=) $1",
-								  1, t, &a, NULL, true, 0) == SPI_OK_SELECT &&
-			SPI_processed == 1)
+		if (acctsec_plan_run(&verify_bad_row_plan, &a, NULL, true, 0) == 1)
 		{
 			bool		isnull;
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -1672,10 +1702,7 @@ verify_read_lanes(VerifyState *vs, int *nlanes)
 	VerifyLane *lanes;
 	int			n;
 
-	if (SPI_execute("SELECT lane, last_seq, head, base_seq, base_hash "
-					"FROM acctsec.audit_lanes ORDER BY lane", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the audit lanes");
-	n = (int) SPI_processed;
+	n = (int) acctsec_plan_run(&verify_lanes_plan, NULL, NULL, true, 0);
 	lanes = palloc0(sizeof(VerifyLane) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
@@ -1714,10 +1741,7 @@ verify_read_lanes(VerifyState *vs, int *nlanes)
 		/* before the first seal nothing may be sealed, and no id used */
 		bool		isnull;
 
-		if (SPI_execute("SELECT s.is_called AND NOT EXISTS (SELECT FROM acctsec.audit_seals "
-						"  WHERE lane IS NULL), EXISTS (SELECT FROM acctsec.audit_seals "
-						"  WHERE lane IS NOT NULL) FROM acctsec.audit_log_id_seq s",
-						true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		if (acctsec_plan_run(&verify_sequence_plan, NULL, NULL, true, 0) != 1)
 			elog(ERROR, "could not read the audit log's sequence");
 		if ((DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) &&
 			 tx_chain.nrows == 0) ||
@@ -1782,37 +1806,73 @@ acctsec_audit_verify(PG_FUNCTION_ARGS)
 
 static char *checkpoint_take(bool purge);
 
-/*
- * acctsec.audit_purge(older_than interval) RETURNS bigint
- *
- * Deletes, lane by lane, the seals (and their transactions' rows) before
- * the first one sealed at or after now() - older_than, records in each
- * lane where its surviving chain now starts (the number and hash of the
- * last seal deleted), and logs itself as the event "audit.purged".
- * Superuser only.
- */
-Datum
-acctsec_audit_purge(PG_FUNCTION_ARGS)
-{
-	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
-	Interval	zero;
-	TimestampTz cutoff;
-	Datum		arg;
-	Oid			argtype = TIMESTAMPTZOID;
-	int64		deleted;
-	int			rc;
-	char		countbuf[32];
-	char	   *interval_text;
+/* Locks every lane: waits for committing writers, keeps new seals out. */
+static AcctsecPlan purge_lock_plan = {
+	"SELECT lane FROM acctsec.audit_lanes ORDER BY lane FOR UPDATE",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
 
-	/*
-	 * The function runs as its definer, so superuser() would only test the
-	 * extension owner: judge the role that called it (the session's current
-	 * role, as SET ROLE left it), whatever EXECUTE was granted to.
-	 */
-	if (!superuser_arg(GetOuterUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("only a superuser may purge the audit log")));
+/*
+ * Deletes the seals before the cutoff ($1) and their rows, lane by lane,
+ * and moves each lane's base to the last seal deleted; counts the rows.
+ */
+static AcctsecPlan purge_plan = {
+	"WITH cut AS ("
+	"  SELECT l.lane, COALESCE(("
+	"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s"
+	"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane"
+	"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1),"
+	"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq"
+	"  FROM acctsec.audit_lanes l),"
+	" dels AS ("
+	"  DELETE FROM acctsec.audit_seals s USING cut"
+	"  WHERE s.lane OPERATOR(pg_catalog.=) cut.lane"
+	"    AND s.seq OPERATOR(pg_catalog.<=) cut.seq"
+	"  RETURNING s.lane, s.seq, s.hash, s.txid),"
+	" delr AS ("
+	"  DELETE FROM acctsec.audit_log a USING dels"
+	"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid RETURNING 1),"
+	" base AS ("
+	"  SELECT DISTINCT ON (lane) lane, seq, hash FROM dels ORDER BY lane, seq DESC),"
+	" moved AS ("
+	"  UPDATE acctsec.audit_lanes l SET base_seq = base.seq, base_hash = base.hash"
+	"  FROM base WHERE l.lane OPERATOR(pg_catalog.=) base.lane"
+	"    AND base.seq OPERATOR(pg_catalog.>) l.base_seq)"
+	"SELECT pg_catalog.count(*) FROM delr",
+	1, {TIMESTAMPTZOID}, SPI_OK_SELECT, NULL
+};
+
+/*
+ * Run a statement that writes the audit log's own tables, which their guard
+ * trigger lets through only while guard_open is set (connected).
+ */
+static uint64
+run_guarded(AcctsecPlan *plan, Datum *args, const char *nulls)
+{
+	uint64		n;
+
+	guard_open = true;
+	PG_TRY();
+	{
+		n = acctsec_plan_run(plan, args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		guard_open = false;
+	}
+	PG_END_TRY();
+	return n;
+}
+
+/*
+ * The cutoff of audit_purge(older_than): the transaction's start less
+ * older_than, which must not be negative.
+ */
+static TimestampTz
+purge_cutoff(Interval *older_than)
+{
+	Interval	zero;
+
 	memset(&zero, 0, sizeof(zero));
 	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(older_than),
 										  IntervalPGetDatum(&zero))) < 0)
@@ -1829,66 +1889,69 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the audit log cannot be purged with session_replication_role = replica"),
 				 errhint("Purge with session_replication_role = origin.")));
-	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-													 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-													 IntervalPGetDatum(older_than)));
-	arg = TimestampTzGetDatum(cutoff);
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+												   IntervalPGetDatum(older_than)));
+}
 
-	acctsec_spi_connect();
-	/* Wait for committing writers, and keep new seals out until we end. */
-	rc = SPI_execute("SELECT lane FROM acctsec.audit_lanes ORDER BY lane FOR UPDATE",
-					 false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not lock the audit lanes");
+/*
+ * Purge the seals before cutoff, and their rows, and take the purge
+ * checkpoint; returns the number of rows deleted (connected).
+ */
+static int64
+purge_before(TimestampTz cutoff)
+{
+	Datum		arg = TimestampTzGetDatum(cutoff);
+	bool		isnull;
+	int64		deleted;
 
-	guard_open = true;
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(
-			"WITH cut AS ("
-			"  SELECT l.lane, COALESCE(("
-			"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s"
-			"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane"
-			"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1),"
-			"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq"
-			"  FROM acctsec.audit_lanes l),"
-			" dels AS ("
-			"  DELETE FROM acctsec.audit_seals s USING cut"
-			"  WHERE s.lane OPERATOR(pg_catalog.=) cut.lane"
-			"    AND s.seq OPERATOR(pg_catalog.<=) cut.seq"
-			"  RETURNING s.lane, s.seq, s.hash, s.txid),"
-			" delr AS ("
-			"  DELETE FROM acctsec.audit_log a USING dels"
-			"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid RETURNING 1),"
-			" base AS ("
-			"  SELECT DISTINCT ON (lane) lane, seq, hash FROM dels ORDER BY lane, seq DESC),"
-			" moved AS ("
-			"  UPDATE acctsec.audit_lanes l SET base_seq = base.seq, base_hash = base.hash"
-			"  FROM base WHERE l.lane OPERATOR(pg_catalog.=) base.lane"
-			"    AND base.seq OPERATOR(pg_catalog.>) l.base_seq)"
-			"SELECT pg_catalog.count(*) FROM delr",
-			1, &argtype, &arg, NULL, false, 0);
-	}
-	PG_FINALLY();
-	{
-		guard_open = false;
-	}
-	PG_END_TRY();
-	CommandCounterIncrement();
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	acctsec_plan_run(&purge_lock_plan, NULL, NULL, false, 0);
+	if (run_guarded(&purge_plan, &arg, NULL) != 1)
 		elog(ERROR, "could not purge the audit log");
-	{
-		bool		isnull;
+	CommandCounterIncrement();
+	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull));
 
-		deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-	}
 	/*
 	 * The purge point is itself a checkpoint (kind=purge): kept, logged and
 	 * sent like any other, it is what vouches for older checkpoints whose
 	 * seals are gone.
 	 */
 	checkpoint_take(true);
+	return deleted;
+}
+
+/*
+ * acctsec.audit_purge(older_than interval) RETURNS bigint
+ *
+ * Deletes, lane by lane, the seals (and their transactions' rows) before
+ * the first one sealed at or after now() - older_than, records in each
+ * lane where its surviving chain now starts (the number and hash of the
+ * last seal deleted), and logs itself as the event "audit.purged".
+ * Superuser only.
+ */
+Datum
+acctsec_audit_purge(PG_FUNCTION_ARGS)
+{
+	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
+	TimestampTz cutoff;
+	int64		deleted;
+	char		countbuf[32];
+	char	   *interval_text;
+
+	/*
+	 * The function runs as its definer, so superuser() would only test the
+	 * extension owner: judge the role that called it (the session's current
+	 * role, as SET ROLE left it), whatever EXECUTE was granted to.
+	 */
+	if (!superuser_arg(GetOuterUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may purge the audit log")));
+	cutoff = purge_cutoff(older_than);
+
+	acctsec_spi_connect();
+	deleted = purge_before(cutoff);
 	acctsec_spi_finish();
 
 	snprintf(countbuf, sizeof(countbuf), INT64_FORMAT, deleted);
@@ -1958,6 +2021,24 @@ utc_text(TimestampTz ts, char *buf, size_t len)
 			 (int) fsec);
 }
 
+static AcctsecPlan checkpoint_no_plan = {
+	"SELECT pg_catalog.nextval('acctsec.audit_checkpoint_no')",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+
+/* the lanes in use, with their heads: what a checkpoint vouches for */
+static AcctsecPlan checkpoint_lanes_plan = {
+	"SELECT lane, last_seq, head FROM acctsec.audit_lanes "
+	"WHERE last_seq OPERATOR(pg_catalog.>) 0 ORDER BY lane",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+
+static AcctsecPlan checkpoint_insert_plan = {
+	"INSERT INTO acctsec.audit_checkpoints (no, taken_at, statement) "
+	"VALUES ($1, $2, $3)",
+	3, {INT8OID, TIMESTAMPTZOID, TEXTOID}, SPI_OK_INSERT, NULL
+};
+
 /*
  * Take, sign, record and emit a checkpoint of the lanes as this statement
  * sees them (SPI connected).  Returns the statement (palloc'd).
@@ -1971,14 +2052,12 @@ checkpoint_take(bool purge)
 	uint8		sig[crypto_sign_BYTES];
 	char		hex[2 * crypto_sign_BYTES + 1];
 	int64		no;
-	int			rc;
+	uint64		nlanes;
 	TimestampTz now = GetCurrentTimestamp();
 	Datum		args[3];
-	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
 	bool		isnull;
 
-	rc = SPI_execute("SELECT pg_catalog.nextval('acctsec.audit_checkpoint_no')", false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	if (acctsec_plan_run(&checkpoint_no_plan, NULL, NULL, false, 0) != 1)
 		elog(ERROR, "could not number the audit checkpoint");
 	no = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
@@ -1987,13 +2066,10 @@ checkpoint_take(bool purge)
 	appendStringInfo(&buf, "%s no=" INT64_FORMAT " at=%s system=" UINT64_FORMAT " db=%u kind=%s lanes=",
 					 AUDIT_CHECKPOINT_MAGIC, no, at, GetSystemIdentifier(), MyDatabaseId,
 					 purge ? "purge" : "checkpoint");
-	rc = SPI_execute("SELECT lane, last_seq, head FROM acctsec.audit_lanes "
-					 "WHERE last_seq OPERATOR(pg_catalog.>) 0 ORDER BY lane", false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the audit lanes");
-	if (SPI_processed == 0)
+	nlanes = acctsec_plan_run(&checkpoint_lanes_plan, NULL, NULL, false, 0);
+	if (nlanes == 0)
 		appendStringInfoChar(&buf, '-');
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < nlanes; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	d = SPI_tuptable->tupdesc;
@@ -2019,10 +2095,7 @@ checkpoint_take(bool purge)
 	args[0] = Int64GetDatum(no);
 	args[1] = TimestampTzGetDatum(now);
 	args[2] = CStringGetTextDatum(buf.data);
-	rc = SPI_execute_with_args("INSERT INTO acctsec.audit_checkpoints (no, taken_at, statement) "
-							   "VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not record the audit checkpoint");
+	acctsec_plan_run(&checkpoint_insert_plan, args, NULL, false, 0);
 
 	if (checkpoint_log)
 		ereport(LOG,
@@ -2283,6 +2356,81 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 
 PG_FUNCTION_INFO_V1(acctsec_audit_erase);
 
+/* The account's unerased rows: its security events and linked tables' rows. */
+static AcctsecPlan erase_rows_plan = {
+	"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log a "
+	"WHERE a.salt IS NOT NULL AND (a.account OPERATOR(pg_catalog.=) $1 "
+	"  OR (a.row_key IS NOT NULL AND EXISTS (SELECT FROM acctsec.linked_tables l "
+	"        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.tbl "
+	"        JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace "
+	"      WHERE a.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', s.nspname, c.relname) "
+	"        AND a.row_key OPERATOR(pg_catalog.->>) l.key_column::text OPERATOR(pg_catalog.=) $1))) "
+	"ORDER BY a.id FOR UPDATE OF a",
+	1, {TEXTOID}, SPI_OK_SELECT, NULL
+};
+
+static AcctsecPlan erase_update_plan = {
+	"UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
+	"client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
+	"new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
+	"WHERE id OPERATOR(pg_catalog.=) $1",
+	4, {INT8OID, INT8OID, BYTEAOID, BOOLOID}, SPI_OK_UPDATE, NULL
+};
+
+/*
+ * Erase one audit row of account, as the event event_id: its values give
+ * way to the commitments the chain hashed, and its salt goes (connected).
+ */
+static void
+erase_row(HeapTuple tuple, TupleDesc desc, const char *account_c, int64 event_id)
+{
+	Datum		values[AL_NCOLUMNS];
+	bool		nulls[AL_NCOLUMNS];
+	AuditRowImage img;
+	bytea	   *salt;
+	uint8		p_actor[AUDIT_HASH_BYTES];
+	uint8		p_data[AUDIT_HASH_BYTES];
+	uint8		erasure[AUDIT_ERASURE_GONE_BYTES];
+	int			erasure_len;
+	bool		actor_gone;
+	Datum		args[4];
+
+	heap_deform_tuple(tuple, desc, values, nulls);
+	salt = DatumGetByteaPP(values[AL_SALT]);
+	if (VARSIZE_ANY_EXHDR(salt) != AUDIT_SALT_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("audit row " INT64_FORMAT " has a salt of the wrong length",
+						DatumGetInt64(values[AL_ID])),
+				 errhint("Run acctsec.audit_verify().")));
+	row_image(&img, values, nulls, NULL);
+	audit_commit_actor((uint8 *) VARDATA_ANY(salt), &img, p_actor);
+	audit_commit_data((uint8 *) VARDATA_ANY(salt) + AUDIT_SUBKEY_BYTES, &img, p_data);
+	actor_gone = !nulls[AL_ACTOR] &&
+		strcmp(TextDatumGetCString(values[AL_ACTOR]), account_c) == 0;
+	memcpy(erasure, p_data, AUDIT_HASH_BYTES);
+	if (actor_gone)
+	{
+		erasure[AUDIT_HASH_BYTES] = 1;
+		memcpy(erasure + AUDIT_HASH_BYTES + 1, p_actor, AUDIT_HASH_BYTES);
+		erasure_len = AUDIT_ERASURE_GONE_BYTES;
+	}
+	else
+	{
+		/* the actor stays: keep only the half of the salt that keys it */
+		erasure[AUDIT_HASH_BYTES] = 0;
+		memcpy(erasure + AUDIT_HASH_BYTES + 1, VARDATA_ANY(salt), AUDIT_SUBKEY_BYTES);
+		erasure_len = AUDIT_ERASURE_KEPT_BYTES;
+	}
+	args[0] = values[AL_ID];
+	args[1] = Int64GetDatum(event_id);
+	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) erasure, erasure_len));
+	args[3] = BoolGetDatum(actor_gone);
+	if (run_guarded(&erase_update_plan, args, NULL) != 1)
+		elog(ERROR, "could not erase audit row " INT64_FORMAT, DatumGetInt64(values[AL_ID]));
+	sodium_memzero(VARDATA_ANY(salt), AUDIT_SALT_BYTES);
+}
+
 /*
  * acctsec.audit_erase(account text) RETURNS bigint
  *
@@ -2302,15 +2450,11 @@ acctsec_audit_erase(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	char	   *account_c = text_to_cstring(account);
-	Oid			types[1] = {TEXTOID};
 	Datum		arg = PointerGetDatum(account);
-	SPIPlanPtr	update;
-	Oid			utypes[4] = {INT8OID, INT8OID, BYTEAOID, BOOLOID};
 	SPITupleTable *tt;
 	uint64		n;
 	int64		event_id;
 	char		countbuf[32];
-	int			rc;
 
 	/* the session's role, not the definer's (these functions are definers) */
 	if (!superuser_arg(GetOuterUserId()))
@@ -2323,88 +2467,14 @@ acctsec_audit_erase(PG_FUNCTION_ARGS)
 				 errmsg("account must not be empty")));
 
 	acctsec_spi_connect();
-	rc = SPI_execute_with_args(
-		"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log a "
-		"WHERE a.salt IS NOT NULL AND (a.account OPERATOR(pg_catalog.=) $1 "
-		"  OR (a.row_key IS NOT NULL AND EXISTS (SELECT FROM acctsec.linked_tables l "
-		"        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.tbl "
-		"        JOIN pg_catalog.pg_namespace s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace "
-		"      WHERE a.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', s.nspname, c.relname) "
-		"        AND a.row_key OPERATOR(pg_catalog.->>) l.key_column::text OPERATOR(pg_catalog.=) $1))) "
-		"ORDER BY a.id FOR UPDATE OF a",
-		1, types, &arg, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the account's audit rows");
+	n = acctsec_plan_run(&erase_rows_plan, &arg, NULL, false, 0);
 	tt = SPI_tuptable;
-	n = SPI_processed;
 
 	snprintf(countbuf, sizeof(countbuf), UINT64_FORMAT, n);
 	event_id = record_event() ("audit.erased", NULL, "rows", countbuf, NULL);
 
-	update = SPI_prepare("UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
-						 "client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
-						 "new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
-						 "WHERE id OPERATOR(pg_catalog.=) $1", 4, utypes);
-	if (update == NULL)
-		elog(ERROR, "could not prepare the erasure");
 	for (uint64 i = 0; i < n; i++)
-	{
-		Datum		values[AL_NCOLUMNS];
-		bool		nulls[AL_NCOLUMNS];
-		AuditRowImage img;
-		bytea	   *salt;
-		uint8		p_actor[AUDIT_HASH_BYTES];
-		uint8		p_data[AUDIT_HASH_BYTES];
-		uint8		erasure[AUDIT_ERASURE_GONE_BYTES];
-		int			erasure_len;
-		bool		actor_gone;
-		Datum		args[4];
-
-		heap_deform_tuple(tt->vals[i], tt->tupdesc, values, nulls);
-		salt = DatumGetByteaPP(values[AL_SALT]);
-		if (VARSIZE_ANY_EXHDR(salt) != AUDIT_SALT_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("audit row " INT64_FORMAT " has a salt of the wrong length",
-							DatumGetInt64(values[AL_ID])),
-					 errhint("Run acctsec.audit_verify().")));
-		row_image(&img, values, nulls, NULL);
-		audit_commit_actor((uint8 *) VARDATA_ANY(salt), &img, p_actor);
-		audit_commit_data((uint8 *) VARDATA_ANY(salt) + AUDIT_SUBKEY_BYTES, &img, p_data);
-		actor_gone = !nulls[AL_ACTOR] &&
-			strcmp(TextDatumGetCString(values[AL_ACTOR]), account_c) == 0;
-		memcpy(erasure, p_data, AUDIT_HASH_BYTES);
-		if (actor_gone)
-		{
-			erasure[AUDIT_HASH_BYTES] = 1;
-			memcpy(erasure + AUDIT_HASH_BYTES + 1, p_actor, AUDIT_HASH_BYTES);
-			erasure_len = AUDIT_ERASURE_GONE_BYTES;
-		}
-		else
-		{
-			/* the actor stays: keep only the half of the salt that keys it */
-			erasure[AUDIT_HASH_BYTES] = 0;
-			memcpy(erasure + AUDIT_HASH_BYTES + 1, VARDATA_ANY(salt), AUDIT_SUBKEY_BYTES);
-			erasure_len = AUDIT_ERASURE_KEPT_BYTES;
-		}
-		args[0] = values[AL_ID];
-		args[1] = Int64GetDatum(event_id);
-		args[2] = PointerGetDatum(cstring_to_text_with_len((char *) erasure, erasure_len));
-		args[3] = BoolGetDatum(actor_gone);
-		guard_open = true;
-		PG_TRY();
-		{
-			rc = SPI_execute_plan(update, args, NULL, false, 0);
-		}
-		PG_FINALLY();
-		{
-			guard_open = false;
-		}
-		PG_END_TRY();
-		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
-			elog(ERROR, "could not erase audit row " INT64_FORMAT, DatumGetInt64(values[AL_ID]));
-		sodium_memzero(VARDATA_ANY(salt), AUDIT_SALT_BYTES);
-	}
+		erase_row(tt->vals[i], tt->tupdesc, account_c, event_id);
 	acctsec_spi_finish();
 	PG_RETURN_INT64((int64) n);
 }
