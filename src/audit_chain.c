@@ -176,14 +176,64 @@ static AuditWriter *writer = NULL;
 static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
-static SPIPlanPtr own_plan = NULL;
-static SPIPlanPtr acquire_plan = NULL;
-static SPIPlanPtr wait_plan = NULL;
-static SPIPlanPtr create_lanes_plan = NULL;
-static SPIPlanPtr seal_plan = NULL;
-static SPIPlanPtr lane_update_plan = NULL;
-static SPIPlanPtr pending_plan = NULL;
-static SPIPlanPtr link_plan = NULL;
+/*
+ * The seal's statements (run with the latest snapshot: see lane_acquire).
+ * The lane columns read, in this order: lane, last_seq, head, whether
+ * prepared transactions' seals wait to be linked, ctid.
+ */
+#define LANE_COLUMNS \
+	"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals " \
+	"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
+
+/* the first free lane from $1 on, by the primary key */
+static AcctsecPlan own_lane_plan = {
+	LANE_COLUMNS "WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
+	"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED",
+	1, {INT4OID}, SPI_OK_SELECT, NULL
+};
+/* any free lane, $1 and after first */
+static AcctsecPlan any_lane_plan = {
+	LANE_COLUMNS "ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
+	"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED",
+	1, {INT4OID}, SPI_OK_SELECT, NULL
+};
+static AcctsecPlan wait_lane_plan = {
+	LANE_COLUMNS "WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes",
+	1, {INT4OID}, SPI_OK_SELECT, NULL
+};
+static AcctsecPlan create_lanes_plan = {
+	"INSERT INTO acctsec.audit_lanes (lane) "
+	"SELECT g FROM pg_catalog.generate_series(0, $1 OPERATOR(pg_catalog.-) 1) AS g "
+	"ON CONFLICT DO NOTHING",
+	1, {INT4OID}, SPI_OK_INSERT, NULL
+};
+static AcctsecPlan seal_plan = {
+	"INSERT INTO acctsec.audit_seals (txid, lane, seq, nrows, digest, sealed_at, hash) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	7, {XID8OID, INT4OID, INT8OID, INT8OID, BYTEAOID, TIMESTAMPTZOID, BYTEAOID},
+	SPI_OK_INSERT, NULL
+};
+static AcctsecPlan pending_plan = {
+	"SELECT txid, nrows, digest, sealed_at FROM acctsec.audit_seals "
+	"WHERE lane IS NULL ORDER BY txid FOR UPDATE SKIP LOCKED",
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
+};
+static AcctsecPlan link_plan = {
+	"UPDATE acctsec.audit_seals SET lane = $2, seq = $3, hash = $4 "
+	"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL",
+	4, {XID8OID, INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
+};
+/*
+ * By the locked version's ctid (a TID scan), as the network's write in
+ * throttle.c: the lane is locked since lane_acquire(), so nobody else can
+ * have updated it, and a plan made while the lanes were few cannot be a
+ * sequential scan of them.
+ */
+static AcctsecPlan lane_update_plan = {
+	"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
+	"WHERE ctid OPERATOR(pg_catalog.=) $4 AND lane OPERATOR(pg_catalog.=) $1",
+	4, {INT4OID, INT8OID, BYTEAOID, TIDOID}, SPI_OK_UPDATE, NULL
+};
 
 /* The connection's address as text (NULL for Unix sockets), computed once. */
 static bool client_addr_known = false;
@@ -196,7 +246,6 @@ static char db_user_name[NAMEDATALEN];
 
 static bool callbacks_registered = false;
 
-static SPIPlanPtr audit_keep_plan(const char *sql, int nargs, Oid *types);
 static void audit_register_callbacks(void);
 
 static void
@@ -423,17 +472,6 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-static SPIPlanPtr
-audit_keep_plan(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	return plan;
-}
-
 static void
 copy_hash(const bytea *b, uint8 *out, int *len, const char *what, int32 lane)
 {
@@ -467,34 +505,9 @@ static void
 lane_acquire(HeldLane *held)
 {
 	Datum		start;
-	int			rc;
 	bool		isnull;
 	HeapTuple	t;
 	TupleDesc	d;
-
-	if (acquire_plan == NULL)
-	{
-		Oid			types[1] = {INT4OID};
-
-		own_plan = audit_keep_plan(
-			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
-			"WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
-			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
-		acquire_plan = audit_keep_plan(
-			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
-			"ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
-			"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED", 1, types);
-		wait_plan = audit_keep_plan(
-			"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-			"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
-			"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes", 1, types);
-		create_lanes_plan = audit_keep_plan(
-			"INSERT INTO acctsec.audit_lanes (lane) "
-			"SELECT g FROM pg_catalog.generate_series(0, $1 OPERATOR(pg_catalog.-) 1) AS g "
-			"ON CONFLICT DO NOTHING", 1, types);
-	}
 
 	/* spread backends over the lane pages: 11 is prime to the lane count */
 	start = Int32GetDatum((int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES));
@@ -506,30 +519,15 @@ lane_acquire(HeldLane *held)
 	 * tried, by the statement that orders every lane; the lane taken is the
 	 * same either way.
 	 */
-	rc = SPI_execute_snapshot(own_plan, &start, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not select an audit lane");
-	if (SPI_processed == 0)
-	{
-		rc = SPI_execute_snapshot(acquire_plan, &start, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, false, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "could not select an audit lane");
-	}
-	if (SPI_processed == 0)
+	if (acctsec_plan_run_latest(&own_lane_plan, &start, NULL, false, 1) == 0 &&
+		acctsec_plan_run_latest(&any_lane_plan, &start, NULL, false, 1) == 0)
 	{
 		/* No lane free, or none yet: create any missing, then wait for ours. */
 		Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
 
-		rc = SPI_execute_snapshot(create_lanes_plan, &n, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, false, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "could not create the audit lanes");
+		acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
 		CommandCounterIncrement();
-		rc = SPI_execute_snapshot(wait_plan, &start, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, false, false, 1);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		if (acctsec_plan_run_latest(&wait_lane_plan, &start, NULL, false, 1) != 1)
 			elog(ERROR, "could not lock audit lane %d", DatumGetInt32(start));
 	}
 	t = SPI_tuptable->vals[0];
@@ -550,17 +548,7 @@ seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
 {
 	Datum		args[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
 
-	if (seal_plan == NULL)
-	{
-		Oid			types[7] = {XID8OID, INT4OID, INT8OID, INT8OID, BYTEAOID,
-		TIMESTAMPTZOID, BYTEAOID};
-
-		seal_plan = audit_keep_plan(
-			"INSERT INTO acctsec.audit_seals (txid, lane, seq, nrows, digest, sealed_at, hash) "
-			"VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types);
-	}
 	args[0] = txid;
 	if (linked)
 	{
@@ -573,9 +561,7 @@ seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
 	args[3] = Int64GetDatum(nrows);
 	args[4] = PointerGetDatum(cstring_to_text_with_len((char *) digest, digest_len));
 	args[5] = TimestampTzGetDatum(sealed_at);
-	rc = SPI_execute_snapshot(seal_plan, args, nulls, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 0);
-	if (rc != SPI_OK_INSERT || SPI_processed != 1)
+	if (acctsec_plan_run_latest(&seal_plan, args, nulls, false, 0) != 1)
 		elog(ERROR, "could not write the audit seal");
 }
 
@@ -598,25 +584,11 @@ lane_append(HeldLane *held, uint64 txid, int64 nrows, const uint8 *digest,
 static void
 link_pending(HeldLane *held)
 {
-	int			rc;
+	volatile uint64 rows = 0;
 	uint64		n;
 	SPITupleTable *tt;
 
-	if (pending_plan == NULL)
-	{
-		Oid			types[4] = {XID8OID, INT4OID, INT8OID, BYTEAOID};
-
-		pending_plan = audit_keep_plan(
-			"SELECT txid, nrows, digest, sealed_at FROM acctsec.audit_seals "
-			"WHERE lane IS NULL ORDER BY txid FOR UPDATE SKIP LOCKED", 0, NULL);
-		link_plan = audit_keep_plan(
-			"UPDATE acctsec.audit_seals SET lane = $2, seq = $3, hash = $4 "
-			"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL", 4, types);
-	}
-	rc = SPI_execute_snapshot(pending_plan, NULL, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the pending audit seals");
+	acctsec_plan_run_latest(&pending_plan, NULL, NULL, false, 0);
 	tt = SPI_tuptable;
 	n = SPI_processed;
 	for (uint64 i = 0; i < n; i++)
@@ -640,15 +612,14 @@ link_pending(HeldLane *held)
 		PG_TRY();
 		{
 			/* fire_triggers: the guard is a statement trigger, it must run */
-			rc = SPI_execute_snapshot(link_plan, args, NULL, GetLatestSnapshot(),
-									  InvalidSnapshot, false, true, 0);
+			rows = acctsec_plan_run_latest(&link_plan, args, NULL, true, 0);
 		}
 		PG_FINALLY();
 		{
 			guard_open = false;
 		}
 		PG_END_TRY();
-		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+		if (rows != 1)
 			elog(ERROR, "could not link the audit seal of a prepared transaction");
 	}
 }
@@ -657,30 +628,12 @@ static void
 lane_update(const HeldLane *held)
 {
 	Datum		args[4];
-	int			rc;
 
-	/*
-	 * By the locked version's ctid (a TID scan), as the network's write in
-	 * throttle.c: the lane is locked since lane_acquire(), so nobody else
-	 * can have updated it, and a plan made while the lanes were few cannot
-	 * be a sequential scan of them.
-	 */
-	if (lane_update_plan == NULL)
-	{
-		Oid			types[4] = {INT4OID, INT8OID, BYTEAOID, TIDOID};
-
-		lane_update_plan = audit_keep_plan(
-			"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
-			"WHERE ctid OPERATOR(pg_catalog.=) $4 AND lane OPERATOR(pg_catalog.=) $1",
-			4, types);
-	}
 	args[0] = Int32GetDatum(held->lane);
 	args[1] = Int64GetDatum(held->seq);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) held->head, held->head_len));
 	args[3] = PointerGetDatum(&held->tid);
-	rc = SPI_execute_snapshot(lane_update_plan, args, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 0);
-	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+	if (acctsec_plan_run_latest(&lane_update_plan, args, NULL, false, 0) != 1)
 		elog(ERROR, "could not update audit lane %d", held->lane);
 }
 

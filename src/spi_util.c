@@ -106,6 +106,19 @@ acctsec_plan_run(AcctsecPlan *plan, Datum *values, const char *nulls,
 	return SPI_processed;
 }
 
+uint64
+acctsec_plan_run_latest(AcctsecPlan *plan, Datum *values, const char *nulls,
+						bool fire_triggers, long tcount)
+{
+	int			rc;
+
+	rc = SPI_execute_snapshot(plan_prepared(plan), values, nulls,
+							  GetLatestSnapshot(), InvalidSnapshot, false,
+							  fire_triggers, tcount);
+	check_result(rc, plan->expect, plan->sql);
+	return SPI_processed;
+}
+
 Portal
 acctsec_plan_open(AcctsecPlan *plan, Datum *values, const char *nulls)
 {

@@ -43,6 +43,15 @@ typedef struct AcctsecPlan
 extern uint64 acctsec_plan_run(AcctsecPlan *plan, Datum *values,
 							   const char *nulls, bool read_only, long tcount);
 
+/*
+ * Run plan with the latest snapshot, as PostgreSQL's foreign-key checks do,
+ * so that a REPEATABLE READ transaction sees (and can lock) the row version
+ * another transaction has just committed; fire_triggers as SPI's.
+ */
+extern uint64 acctsec_plan_run_latest(AcctsecPlan *plan, Datum *values,
+									  const char *nulls, bool fire_triggers,
+									  long tcount);
+
 /* A read-only cursor over plan's rows, for results read in batches. */
 extern Portal acctsec_plan_open(AcctsecPlan *plan, Datum *values,
 								const char *nulls);
