@@ -33,6 +33,7 @@
 #include "events.h"
 #include "keys.h"
 #include "lockout.h"
+#include "otp_sql.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_backup_codes_generate);
@@ -286,14 +287,8 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	uint64		unused;
 	int32		matched;
 
-	/*
-	 * The account's row lock first (see totp_verify); while the account is
-	 * locked the code is not even looked at.
-	 */
-	acctsec_account_lock(account, NULL);
-	if (acctsec_account_locked_now(account))
+	if (!acctsec_second_factor_lock(account))
 		PG_RETURN_BOOL(false);
-
 	matched = use_code(account, code, &unused);
 
 	/* an account without unused codes has nothing to guess: not counted */
@@ -305,12 +300,7 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 							   NULL);
 	}
 	else if (unused > 0)
-	{
-		bool		locked = acctsec_account_second_factor_failed(account);
-
-		acctsec_security_event("backup_codes.failed", text_to_cstring(account),
-							   "locked", locked ? "true" : "false", NULL);
-	}
+		acctsec_second_factor_wrong(account, "backup_codes.failed");
 	PG_RETURN_BOOL(matched > 0);
 }
 

@@ -87,35 +87,30 @@ imported_secret(text *secret_b32, size_t *secret_len)
 Datum
 acctsec_totp_import(PG_FUNCTION_ARGS)
 {
-	static const char *const names[] = {NULL, "secret", "digits", "period", "algorithm"};
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	int32		digits;
 	int32		period;
 	OtpAlgorithm alg;
 	AcctsecSecret *secret;
 	size_t		secret_len;
-	bytea	   *sealed;
 
-	for (int i = 1; i <= 4; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must not be null", names[i])));
-	digits = PG_GETARG_INT32(2);
-	period = PG_GETARG_INT32(3);
-	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(4));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("secret must not be null")));
+	digits = acctsec_otp_int_arg(fcinfo, 2, "digits");
+	period = acctsec_otp_int_arg(fcinfo, 3, "period");
+	alg = acctsec_otp_algorithm_arg(fcinfo, 4);
 	acctsec_check_digits(digits, 6, 8);
 	acctsec_check_period(period);
 
 	secret = imported_secret(PG_GETARG_TEXT_PP(1), &secret_len);
-	sealed = acctsec_seal(ACCTSEC_KEY_TOTP_SECRET, secret->data, secret_len,
-						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
-	acctsec_secret_free(secret);
-
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
-	acctsec_totp_store_credential(account, sealed, alg, digits, period, true);
+	acctsec_totp_store_credential(account, secret->data, secret_len, alg,
+								  digits, period, true);
 	acctsec_spi_finish();
+	acctsec_secret_free(secret);
 	acctsec_account_set_totp_enabled(account, true);
 	acctsec_security_event("totp.imported", text_to_cstring(account),
 						   "algorithm", otp_algorithm_name(alg), NULL);

@@ -211,19 +211,23 @@ accept_step(text *account, int64 step, bool confirm)
 }
 
 /*
- * Store the account's credential, a secret already sealed with the account
- * as associated data: pending confirmation (totp_enroll), or active at once
+ * Store secret as the account's credential, sealed with the account as
+ * associated data: pending confirmation (totp_enroll), or active at once
  * (active, totp_import).  A pending credential is replaced; an active one
  * is an error.  The caller holds the account's row lock and is connected.
  */
 void
-acctsec_totp_store_credential(text *account, bytea *sealed, OtpAlgorithm alg,
+acctsec_totp_store_credential(text *account, const uint8 *secret,
+							  size_t secret_len, OtpAlgorithm alg,
 							  int digits, int period, bool active)
 {
 	Datum		args[6];
 
 	args[0] = PointerGetDatum(account);
-	args[1] = PointerGetDatum(sealed);
+	args[1] = PointerGetDatum(acctsec_seal(ACCTSEC_KEY_TOTP_SECRET,
+										   secret, secret_len,
+										   VARDATA_ANY(account),
+										   VARSIZE_ANY_EXHDR(account)));
 	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
 	args[3] = Int32GetDatum(digits);
 	args[4] = Int32GetDatum(period);
@@ -235,16 +239,6 @@ acctsec_totp_store_credential(text *account, bytea *sealed, OtpAlgorithm alg,
 				 active ?
 				 errhint("Disable it with acctsec.totp_disable() before importing another.") :
 				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
-}
-
-static int32
-int_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be null", name)));
-	return PG_GETARG_INT32(argno);
 }
 
 /*
@@ -260,7 +254,6 @@ totp_enroll_new(text *account, text *label, const char *issuer,
 				AcctsecSecret **secret_b32, AcctsecSecret **uri)
 {
 	AcctsecSecret *secret;
-	bytea	   *sealed;
 
 	secret = acctsec_secret_alloc(otp_secret_length(alg));
 	randombytes_buf(secret->data, secret->len);
@@ -272,18 +265,16 @@ totp_enroll_new(text *account, text *label, const char *issuer,
 	*secret_b32 = acctsec_secret_alloc(base32_encoded_length(secret->len) + 1);
 	base32_encode(secret->data, secret->len, (char *) (*secret_b32)->data);
 
-	sealed = acctsec_seal(ACCTSEC_KEY_TOTP_SECRET, secret->data, secret->len,
-						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
-	acctsec_secret_free(secret);
-
 	/*
 	 * The account's row lock, taken first, serialises this with every other
 	 * change to the account.
 	 */
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
-	acctsec_totp_store_credential(account, sealed, alg, digits, period, false);
+	acctsec_totp_store_credential(account, secret->data, secret->len, alg,
+								  digits, period, false);
 	acctsec_spi_finish();
+	acctsec_secret_free(secret);
 	acctsec_security_event("totp.enrolled", text_to_cstring(account),
 						   "algorithm", otp_algorithm_name(alg),
 						   "digits", acctsec_event_int(digits),
@@ -331,9 +322,9 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	text	   *issuer = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	text	   *label = PG_ARGISNULL(2) ? account : PG_GETARG_TEXT_PP(2);
-	int32		digits = int_arg(fcinfo, 3, "digits");
-	int32		period = int_arg(fcinfo, 4, "period");
-	OtpAlgorithm alg;
+	int32		digits = acctsec_otp_int_arg(fcinfo, 3, "digits");
+	int32		period = acctsec_otp_int_arg(fcinfo, 4, "period");
+	OtpAlgorithm alg = acctsec_otp_algorithm_arg(fcinfo, 5);
 	const char *issuer_s;
 	size_t		issuer_len;
 	AcctsecSecret *secret_b32;
@@ -341,11 +332,6 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm must not be null")));
-	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
 	acctsec_check_digits(digits, 6, 8);
 	acctsec_check_period(period);
 	issuer_s = enroll_issuer(issuer, &issuer_len);
@@ -424,27 +410,15 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 	bool		found;
 	bool		ok;
 
-	/*
-	 * The account's row lock first: it serialises this with login_attempt
-	 * and every other second-factor check of the account.  While the
-	 * account is locked the code is not even looked at.
-	 */
-	acctsec_account_lock(account, NULL);
-	if (acctsec_account_locked_now(account))
+	if (!acctsec_second_factor_lock(account))
 		PG_RETURN_BOOL(false);
-
 	ok = check_code(account, code, true, &found);
 
 	/* no active credential: false, and nothing to count */
 	if (ok)
 		acctsec_account_complete_second_factor(account);
 	else if (found)
-	{
-		bool		locked = acctsec_account_second_factor_failed(account);
-
-		acctsec_security_event("totp.failed", text_to_cstring(account),
-							   "locked", locked ? "true" : "false", NULL);
-	}
+		acctsec_second_factor_wrong(account, "totp.failed");
 	PG_RETURN_BOOL(ok);
 }
 

@@ -11,15 +11,16 @@
 extern void acctsec_define_totp_gucs(void);
 
 /*
- * Store the account's credential from a secret sealed with the account as
- * associated data (keys.c): pending confirmation, or active at once when
- * active is true (totp_import).  A pending credential is replaced; an
- * active one is an error (ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE).  The
- * caller holds the account's row lock and is connected to SPI.  Only
- * totp.c writes acctsec.totp_credentials: enrolment and import both come here.
+ * Store secret as the account's credential, sealed by the key module
+ * (keys.c) with the account as associated data: pending confirmation, or
+ * active at once when active is true (totp_import).  A pending credential
+ * is replaced; an active one is an error
+ * (ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE).  The caller holds the
+ * account's row lock and is connected to SPI.  Only totp.c writes
+ * acctsec.totp_credentials: enrolment and import both come here.
  */
-extern void acctsec_totp_store_credential(text *account, bytea *sealed,
-										  OtpAlgorithm alg, int digits,
-										  int period, bool active);
+extern void acctsec_totp_store_credential(text *account, const uint8 *secret,
+										  size_t secret_len, OtpAlgorithm alg,
+										  int digits, int period, bool active);
 
 #endif							/* ACCTSEC_TOTP_H */
