@@ -33,6 +33,7 @@
 #include "events.h"
 #include "keys.h"
 #include "lockout.h"
+#include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
 
@@ -46,7 +47,6 @@ static const char code_alphabet[] = "23456789abcdefghjkmnpqrstuvwxyz";
 #define CODE_SYMBOLS		(2 * CODE_GROUP)
 #define CODE_TEXT_LEN		(CODE_SYMBOLS + 1)	/* with the dash */
 #define MAX_CODES			100
-/* Longer input than this is not a code anyone typed: no match. */
 
 /* The statements on acctsec.backup_codes, which only this file writes. */
 enum
@@ -88,36 +88,6 @@ static AcctsecPlan plans[] = {
 						" AND used_at IS NULL",
 	1, {TEXTOID}, SPI_OK_SELECT, NULL},
 };
-
-/*
- * What the user typed, as the symbols that were hashed: case, spaces and
- * dashes do not matter.  Generated codes are 12 symbols of code_alphabet;
- * codes imported from an application (backup_codes_import) are 6 to 64
- * letters and digits, normalised the same way, so one rule serves both.
- * out has room for ACCTSEC_BACKUP_CODE_MAX_INPUT symbols.  Returns the number of symbols,
- * or 0 if the input cannot be a code.
- */
-int
-acctsec_backup_code_normalize(const char *in, size_t len, char *out)
-{
-	int			n = 0;
-
-	if (len > ACCTSEC_BACKUP_CODE_MAX_INPUT)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-	{
-		char		c = in[i];
-
-		if (c == ' ' || c == '-' || c == '\t')
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = c - 'A' + 'a';
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			return 0;
-		out[n++] = c;
-	}
-	return n >= ACCTSEC_BACKUP_CODE_MIN_SYMBOLS ? n : 0;
-}
 
 /*
  * Make the account's set of backup codes hashes[0 .. n-1], numbered from 1:
@@ -233,9 +203,9 @@ use_code(text *account, text *code, uint64 *unused)
 	Datum		args[2];
 
 	/* wiped when freed, or by its memory context's reset on an error */
-	typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
+	typed = acctsec_secret_alloc(OTP_BACKUP_CODE_MAX_INPUT);
 	symbols = (char *) typed->data;
-	nsymbols = acctsec_backup_code_normalize(VARDATA_ANY(code),
+	nsymbols = otp_normalize_backup_code(VARDATA_ANY(code),
 											 VARSIZE_ANY_EXHDR(code), symbols);
 
 	acctsec_spi_connect();

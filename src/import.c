@@ -127,7 +127,7 @@ imported_code_hashes(text *account, Datum *codes, bool *nulls, int n,
 {
 	int			nhashes = 0;
 	/* the code being hashed: wiped when freed, or on an error by its context */
-	AcctsecSecret *typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
+	AcctsecSecret *typed = acctsec_secret_alloc(OTP_BACKUP_CODE_MAX_INPUT);
 	char	   *symbols = (char *) typed->data;
 
 	for (int i = 0; i < n; i++)
@@ -137,23 +137,23 @@ imported_code_hashes(text *account, Datum *codes, bool *nulls, int n,
 		bool		duplicate = false;
 
 		if (!nulls[i])
-			nsymbols = acctsec_backup_code_normalize(VARDATA_ANY(DatumGetTextPP(codes[i])),
+			nsymbols = otp_normalize_backup_code(VARDATA_ANY(DatumGetTextPP(codes[i])),
 													 VARSIZE_ANY_EXHDR(DatumGetTextPP(codes[i])),
 													 symbols);
 		if (nsymbols == 0)
 		{
-			sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
+			sodium_memzero(symbols, OTP_BACKUP_CODE_MAX_INPUT);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("backup code %d of %d is not a code", i + 1, n),
 					 errdetail("A code has %d to %d letters and digits; spaces and dashes are ignored.",
-							   ACCTSEC_BACKUP_CODE_MIN_SYMBOLS,
-							   ACCTSEC_BACKUP_CODE_MAX_INPUT)));
+							   OTP_BACKUP_CODE_MIN_SYMBOLS,
+							   OTP_BACKUP_CODE_MAX_INPUT)));
 		}
 		hash = acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE, VARDATA_ANY(account),
 								  VARSIZE_ANY_EXHDR(account),
 								  (uint8 *) symbols, nsymbols);
-		sodium_memzero(symbols, ACCTSEC_BACKUP_CODE_MAX_INPUT);
+		sodium_memzero(symbols, OTP_BACKUP_CODE_MAX_INPUT);
 
 		/*
 		 * Codes that normalise alike ('abcdef12', 'ABCD-EF12') are one code:
