@@ -33,6 +33,8 @@
 #include "events.h"
 #include "keys.h"
 #include "lockout.h"
+#include "otp.h"
+#include "otp_sql.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_backup_codes_generate);
@@ -45,42 +47,112 @@ static const char code_alphabet[] = "23456789abcdefghjkmnpqrstuvwxyz";
 #define CODE_SYMBOLS		(2 * CODE_GROUP)
 #define CODE_TEXT_LEN		(CODE_SYMBOLS + 1)	/* with the dash */
 #define MAX_CODES			100
-/* Longer input than this is not a code anyone typed: no match. */
 
-static SPIPlanPtr upsert_plan = NULL;
-static SPIPlanPtr trim_plan = NULL;
-static SPIPlanPtr unused_plan = NULL;
-static SPIPlanPtr use_plan = NULL;
-static SPIPlanPtr remaining_plan = NULL;
+/* The statements on acctsec.backup_codes, which only this file writes. */
+enum
+{
+	PLAN_UPSERT,
+	PLAN_TRIM,
+	PLAN_UNUSED,
+	PLAN_USE,
+	PLAN_REMAINING
+};
+
+static AcctsecPlan plans[] = {
+	[PLAN_UPSERT] = {"INSERT INTO acctsec.backup_codes AS b"
+					 " (account, code_no, code_hash)"
+					 " VALUES ($1, $2, $3)"
+					 " ON CONFLICT (account, code_no) DO UPDATE"
+					 " SET code_hash = excluded.code_hash,"
+					 " created_at = pg_catalog.now(),"
+					 " used_at = NULL",
+	3, {TEXTOID, INT4OID, BYTEAOID}, SPI_OK_INSERT, NULL},
+	[PLAN_TRIM] = {"DELETE FROM acctsec.backup_codes"
+				   " WHERE account OPERATOR(pg_catalog.=) $1"
+				   " AND code_no OPERATOR(pg_catalog.>) $2",
+	2, {TEXTOID, INT4OID}, SPI_OK_DELETE, NULL},
+	[PLAN_UNUSED] = {"SELECT code_no, code_hash"
+					 " FROM acctsec.backup_codes"
+					 " WHERE account OPERATOR(pg_catalog.=) $1"
+					 " AND used_at IS NULL"
+					 " ORDER BY code_no FOR UPDATE",
+	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	[PLAN_USE] = {"UPDATE acctsec.backup_codes"
+				  " SET used_at = pg_catalog.now()"
+				  " WHERE account OPERATOR(pg_catalog.=) $1"
+				  " AND code_no OPERATOR(pg_catalog.=) $2",
+	2, {TEXTOID, INT4OID}, SPI_OK_UPDATE, NULL},
+	[PLAN_REMAINING] = {"SELECT pg_catalog.count(*)::int4"
+						" FROM acctsec.backup_codes"
+						" WHERE account OPERATOR(pg_catalog.=) $1"
+						" AND used_at IS NULL",
+	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+};
 
 /*
- * What the user typed, as the symbols that were hashed: case, spaces and
- * dashes do not matter.  Generated codes are 12 symbols of code_alphabet;
- * codes imported from an application (backup_codes_import) are 6 to 64
- * letters and digits, normalised the same way, so one rule serves both.
- * out has room for ACCTSEC_BACKUP_CODE_MAX_INPUT symbols.  Returns the number of symbols,
- * or 0 if the input cannot be a code.
+ * Make the account's set of backup codes hashes[0 .. n-1], numbered from 1:
+ * upserted row by row, then the rows beyond n go, so the previous set stops
+ * working.  The caller holds the account's row lock and is connected.
  */
-int
-acctsec_backup_code_normalize(const char *in, size_t len, char *out)
+void
+acctsec_backup_codes_store(text *account, bytea *const *hashes, int n)
 {
-	int			n = 0;
+	Datum		args[3];
 
-	if (len > ACCTSEC_BACKUP_CODE_MAX_INPUT)
-		return 0;
-	for (size_t i = 0; i < len; i++)
+	args[0] = PointerGetDatum(account);
+	for (int i = 0; i < n; i++)
 	{
-		char		c = in[i];
-
-		if (c == ' ' || c == '-' || c == '\t')
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = c - 'A' + 'a';
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			return 0;
-		out[n++] = c;
+		args[1] = Int32GetDatum(i + 1);
+		args[2] = PointerGetDatum(hashes[i]);
+		acctsec_plan_run(&plans[PLAN_UPSERT], args, NULL, false, 0);
 	}
-	return n >= ACCTSEC_BACKUP_CODE_MIN_SYMBOLS ? n : 0;
+	args[1] = Int32GetDatum(n);
+	acctsec_plan_run(&plans[PLAN_TRIM], args, NULL, false, 0);
+}
+
+/*
+ * Draw how_many new codes, each put in the result as shown and its keyed
+ * hash into hashes[].
+ */
+static void
+draw_codes(ReturnSetInfo *rsinfo, text *account, int how_many, bytea **hashes)
+{
+	AcctsecSecret *buf;
+	char	   *symbols;
+	text	   *shown;
+
+	/*
+	 * One code at a time, in a buffer wiped when freed and, on an error
+	 * anywhere below, when its memory context is reset: the symbols, and the
+	 * code as shown (a text datum, so no other copy is made before the
+	 * tuplestore's, which is the result).
+	 */
+	buf = acctsec_secret_alloc(MAXALIGN(CODE_SYMBOLS) + VARHDRSZ + CODE_TEXT_LEN);
+	symbols = (char *) buf->data;
+	shown = (text *) (buf->data + MAXALIGN(CODE_SYMBOLS));
+	for (int i = 0; i < how_many; i++)
+	{
+		Datum		value;
+		bool		isnull = false;
+
+		for (int j = 0; j < CODE_SYMBOLS; j++)
+			symbols[j] = code_alphabet[randombytes_uniform(ALPHABET_SIZE)];
+
+		hashes[i] = acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE,
+									   VARDATA_ANY(account),
+									   VARSIZE_ANY_EXHDR(account),
+									   (uint8 *) symbols, CODE_SYMBOLS);
+		SET_VARSIZE(shown, VARHDRSZ + CODE_TEXT_LEN);
+		memcpy(VARDATA(shown), symbols, CODE_GROUP);
+		VARDATA(shown)[CODE_GROUP] = '-';
+		memcpy(VARDATA(shown) + CODE_GROUP + 1, symbols + CODE_GROUP, CODE_GROUP);
+		sodium_memzero(symbols, CODE_SYMBOLS);
+
+		value = PointerGetDatum(shown);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		sodium_memzero(VARDATA(shown), CODE_TEXT_LEN);
+	}
+	acctsec_secret_free(buf);
 }
 
 /*
@@ -95,13 +167,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	int32		how_many = PG_GETARG_INT32(1);
-	const char *acct = VARDATA_ANY(account);
-	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
-	Oid			argtypes[3] = {TEXTOID, INT4OID, BYTEAOID};
-	int			rc;
-	AcctsecSecret *buf;
-	char	   *symbols;
-	text	   *shown;
+	bytea	  **hashes;
 
 	if (how_many < 1 || how_many > MAX_CODES)
 		ereport(ERROR,
@@ -111,141 +177,45 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	acctsec_account_lock(account, NULL);
+	hashes = palloc(how_many * sizeof(bytea *));
+	draw_codes(rsinfo, account, how_many, hashes);
 	acctsec_spi_connect();
-
-	/*
-	 * One code at a time, in a buffer wiped when freed and, on an error
-	 * anywhere below, when its memory context is reset: the symbols, and the
-	 * code as shown (a text datum, so no other copy is made before the
-	 * tuplestore's, which is the result).
-	 */
-	buf = acctsec_secret_alloc(MAXALIGN(CODE_SYMBOLS) + VARHDRSZ + CODE_TEXT_LEN);
-	symbols = (char *) buf->data;
-	shown = (text *) (buf->data + MAXALIGN(CODE_SYMBOLS));
-	for (int i = 1; i <= how_many; i++)
-	{
-		Datum		args[3];
-		Datum		value;
-		bool		isnull = false;
-
-		for (int j = 0; j < CODE_SYMBOLS; j++)
-			symbols[j] = code_alphabet[randombytes_uniform(ALPHABET_SIZE)];
-
-		args[0] = PointerGetDatum(account);
-		args[1] = Int32GetDatum(i);
-		args[2] = PointerGetDatum(acctsec_keyed_hash(ACCTSEC_KEY_BACKUP_CODE,
-													 acct, acct_len,
-													 (uint8 *) symbols,
-													 CODE_SYMBOLS));
-		SET_VARSIZE(shown, VARHDRSZ + CODE_TEXT_LEN);
-		memcpy(VARDATA(shown), symbols, CODE_GROUP);
-		VARDATA(shown)[CODE_GROUP] = '-';
-		memcpy(VARDATA(shown) + CODE_GROUP + 1, symbols + CODE_GROUP, CODE_GROUP);
-		sodium_memzero(symbols, CODE_SYMBOLS);
-
-		rc = SPI_execute_plan(acctsec_keep_plan(&upsert_plan,
-										"INSERT INTO acctsec.backup_codes AS b"
-										" (account, code_no, code_hash)"
-										" VALUES ($1, $2, $3)"
-										" ON CONFLICT (account, code_no) DO UPDATE"
-										" SET code_hash = excluded.code_hash,"
-										" created_at = pg_catalog.now(),"
-										" used_at = NULL",
-										3, argtypes),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "could not store a backup code: %s",
-				 SPI_result_code_string(rc));
-
-		value = PointerGetDatum(shown);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-		sodium_memzero(VARDATA(shown), CODE_TEXT_LEN);
-	}
-	acctsec_secret_free(buf);
-
-	{
-		Datum		args[2] = {PointerGetDatum(account), Int32GetDatum(how_many)};
-
-		rc = SPI_execute_plan(acctsec_keep_plan(&trim_plan,
-										"DELETE FROM acctsec.backup_codes"
-										" WHERE account OPERATOR(pg_catalog.=) $1"
-										" AND code_no OPERATOR(pg_catalog.>) $2",
-										2, argtypes),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "could not remove the previous backup codes: %s",
-				 SPI_result_code_string(rc));
-	}
-	SPI_finish();
-
-	{
-		char		count_s[16];
-
-		snprintf(count_s, sizeof(count_s), "%d", how_many);
-		acctsec_security_event("backup_codes.generated", text_to_cstring(account),
-							   "count", count_s, NULL);
-	}
+	acctsec_backup_codes_store(account, hashes, how_many);
+	acctsec_spi_finish();
+	acctsec_security_event("backup_codes.generated", text_to_cstring(account),
+						   "count", acctsec_event_int(how_many), NULL);
 	return (Datum) 0;
 }
 
 /*
- * backup_code_verify(account text, code text) RETURNS boolean
- *
- * Every unused code of the account is compared (keyed hash, constant time),
- * with no early exit; a match is marked used.
+ * Compare code with every unused code of the account (keyed hash, constant
+ * time), with no early exit, and mark a match used.  Returns the matched
+ * code's number, or 0; *unused: how many unused codes there were.  The
+ * caller holds the account's row lock.
  */
-Datum
-acctsec_backup_code_verify(PG_FUNCTION_ARGS)
+static int32
+use_code(text *account, text *code, uint64 *unused)
 {
-	text	   *account = PG_GETARG_TEXT_PP(0);
-	text	   *code = PG_GETARG_TEXT_PP(1);
-	const char *acct = VARDATA_ANY(account);
-	size_t		acct_len = VARSIZE_ANY_EXHDR(account);
 	AcctsecSecret *typed;
 	char	   *symbols;
 	int			nsymbols;
-	bool		well_formed;
-	uint64		unused;
 	int32		matched = 0;
-	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		args[2];
-	int			rc;
-
-	/*
-	 * The account's row lock first (see totp_verify); while the account is
-	 * locked the code is not even looked at.
-	 */
-	acctsec_account_lock(account, NULL);
-	if (acctsec_account_locked_now(account))
-		PG_RETURN_BOOL(false);
 
 	/* wiped when freed, or by its memory context's reset on an error */
-	typed = acctsec_secret_alloc(ACCTSEC_BACKUP_CODE_MAX_INPUT);
+	typed = acctsec_secret_alloc(OTP_BACKUP_CODE_MAX_INPUT);
 	symbols = (char *) typed->data;
-	nsymbols = acctsec_backup_code_normalize(VARDATA_ANY(code),
+	nsymbols = otp_normalize_backup_code(VARDATA_ANY(code),
 											 VARSIZE_ANY_EXHDR(code), symbols);
-	well_formed = nsymbols > 0;
 
 	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
-	rc = SPI_execute_plan(acctsec_keep_plan(&unused_plan,
-									"SELECT code_no, code_hash"
-									" FROM acctsec.backup_codes"
-									" WHERE account OPERATOR(pg_catalog.=) $1"
-									" AND used_at IS NULL"
-									" ORDER BY code_no FOR UPDATE",
-									1, argtypes),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the backup codes: %s",
-			 SPI_result_code_string(rc));
-
-	unused = SPI_processed;
-	if (well_formed)
+	*unused = acctsec_plan_run(&plans[PLAN_UNUSED], args, NULL, false, 0);
+	if (nsymbols > 0)
 	{
 		SPITupleTable *rows = SPI_tuptable;
 
-		for (uint64 i = 0; i < unused; i++)
+		for (uint64 i = 0; i < *unused; i++)
 		{
 			bool		isnull;
 			int32		code_no = DatumGetInt32(SPI_getbinval(rows->vals[i],
@@ -256,7 +226,8 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 															 &isnull));
 
 			if (acctsec_keyed_hash_verify(ACCTSEC_KEY_BACKUP_CODE, hash,
-										  acct, acct_len,
+										  VARDATA_ANY(account),
+										  VARSIZE_ANY_EXHDR(account),
 										  (uint8 *) symbols, nsymbols))
 				matched = code_no;
 		}
@@ -266,35 +237,40 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	if (matched > 0)
 	{
 		args[1] = Int32GetDatum(matched);
-		rc = SPI_execute_plan(acctsec_keep_plan(&use_plan,
-										"UPDATE acctsec.backup_codes"
-										" SET used_at = pg_catalog.now()"
-										" WHERE account OPERATOR(pg_catalog.=) $1"
-										" AND code_no OPERATOR(pg_catalog.=) $2",
-										2, argtypes),
-							  args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+		if (acctsec_plan_run(&plans[PLAN_USE], args, NULL, false, 0) != 1)
 			elog(ERROR, "could not mark a backup code used");
 	}
-	SPI_finish();
+	acctsec_spi_finish();
+	return matched;
+}
+
+/*
+ * backup_code_verify(account text, code text) RETURNS boolean
+ *
+ * Every unused code of the account is compared, and a match is marked used.
+ */
+Datum
+acctsec_backup_code_verify(PG_FUNCTION_ARGS)
+{
+	text	   *account = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	uint64		unused;
+	int32		matched;
+
+	if (!acctsec_second_factor_lock(account))
+		PG_RETURN_BOOL(false);
+	matched = use_code(account, code, &unused);
 
 	/* an account without unused codes has nothing to guess: not counted */
 	if (matched > 0)
 	{
-		char		remaining_s[24];
-
 		acctsec_account_complete_second_factor(account);
-		snprintf(remaining_s, sizeof(remaining_s), "%d", (int) unused - 1);
 		acctsec_security_event("backup_codes.used", text_to_cstring(account),
-							   "remaining", remaining_s, NULL);
+							   "remaining", acctsec_event_int((int) unused - 1),
+							   NULL);
 	}
 	else if (unused > 0)
-	{
-		bool		locked = acctsec_account_second_factor_failed(account);
-
-		acctsec_security_event("backup_codes.failed", text_to_cstring(account),
-							   "locked", locked ? "true" : "false", NULL);
-	}
+		acctsec_second_factor_wrong(account, "backup_codes.failed");
 	PG_RETURN_BOOL(matched > 0);
 }
 
@@ -303,25 +279,16 @@ Datum
 acctsec_backup_codes_remaining(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {PointerGetDatum(account)};
 	bool		isnull;
 	int32		n;
-	int			rc;
 
 	acctsec_check_account(account);
 	acctsec_spi_connect();
-	rc = SPI_execute_plan(acctsec_keep_plan(&remaining_plan,
-									"SELECT pg_catalog.count(*)::int4"
-									" FROM acctsec.backup_codes"
-									" WHERE account OPERATOR(pg_catalog.=) $1"
-									" AND used_at IS NULL",
-									1, argtypes),
-						  args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	if (acctsec_plan_run(&plans[PLAN_REMAINING], args, NULL, true, 1) != 1)
 		elog(ERROR, "could not count the backup codes");
 	n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	acctsec_spi_finish();
 	PG_RETURN_INT32(n);
 }

@@ -6,12 +6,13 @@
 #define ACCTSEC_BACKUP_CODES_H
 
 /*
- * A typed or imported backup code as the symbols that are hashed
- * (lower-case letters and digits, spaces and dashes dropped); out has room
- * for ACCTSEC_BACKUP_CODE_MAX_INPUT bytes.  0: not a code.
+ * Make the account's set of backup codes the keyed hashes (keys.c, purpose
+ * ACCTSEC_KEY_BACKUP_CODE, the account bound in) hashes[0 .. n-1]; the
+ * previous set stops working.  The caller holds the account's row lock and
+ * is connected to SPI.  Only backup_codes.c writes acctsec.backup_codes:
+ * generated and imported sets both come here.
  */
-#define ACCTSEC_BACKUP_CODE_MAX_INPUT	64
-#define ACCTSEC_BACKUP_CODE_MIN_SYMBOLS	6
-extern int	acctsec_backup_code_normalize(const char *in, size_t len, char *out);
+extern void acctsec_backup_codes_store(text *account, bytea *const *hashes,
+									   int n);
 
 #endif							/* ACCTSEC_BACKUP_CODES_H */

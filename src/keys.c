@@ -147,8 +147,15 @@ typedef struct KeyRing
 static MemoryContext key_context = NULL;
 static KeyRing *ring = NULL;
 static MemoryContextCallback ring_wipe_callback;
-static SPIPlanPtr select_database_key_plan = NULL;
-static SPIPlanPtr insert_database_key_plan = NULL;
+static AcctsecPlan select_database_key_plan = {
+	"SELECT key FROM acctsec.database_key WHERE id OPERATOR(pg_catalog.=) 1",
+	0, {0}, SPI_OK_SELECT, NULL
+};
+static AcctsecPlan insert_database_key_plan = {
+	"INSERT INTO acctsec.database_key (id, key)"
+	" VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+	1, {BYTEAOID}, SPI_OK_INSERT, NULL
+};
 
 static void
 wipe_ring(void *arg)
@@ -526,8 +533,7 @@ get_ring(void)
 static void
 load_database_key(KeyRing *r, bool create)
 {
-	/* volatile: assigned inside the PG_TRY below and read after it */
-	volatile int rc;
+	/* volatile: a local of the function with the PG_TRY below (-Wclobbered) */
 	volatile bool found = false;
 
 	if (r->database_loaded)
@@ -535,25 +541,9 @@ load_database_key(KeyRing *r, bool create)
 
 	acctsec_spi_connect();
 
-	if (select_database_key_plan == NULL)
-	{
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT key FROM acctsec.database_key"
-						   " WHERE id OPERATOR(pg_catalog.=) 1", 0, NULL);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the database key query: %s",
-				 SPI_result_code_string(SPI_result));
-		select_database_key_plan = plan;
-	}
-
 	for (int attempt = 0; attempt < 2 && !found; attempt++)
 	{
-		rc = SPI_execute_plan(select_database_key_plan, NULL, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "could not read the database key: %s",
-				 SPI_result_code_string(rc));
-		if (SPI_processed == 1)
+		if (acctsec_plan_run(&select_database_key_plan, NULL, NULL, false, 1) == 1)
 		{
 			bool		isnull;
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
@@ -579,19 +569,6 @@ load_database_key(KeyRing *r, bool create)
 			bytea	   *fresh = palloc(VARHDRSZ + KEY_BYTES);
 			Datum		arg[1];
 
-			if (insert_database_key_plan == NULL)
-			{
-				SPIPlanPtr	plan;
-				Oid			argtypes[1] = {BYTEAOID};
-
-				plan = SPI_prepare("INSERT INTO acctsec.database_key (id, key)"
-								   " VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-								   1, argtypes);
-				if (plan == NULL || SPI_keepplan(plan) != 0)
-					elog(ERROR, "could not prepare the database key insert: %s",
-						 SPI_result_code_string(SPI_result));
-				insert_database_key_plan = plan;
-			}
 			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
 			randombytes_buf(VARDATA(fresh), KEY_BYTES);
 			arg[0] = PointerGetDatum(fresh);
@@ -601,8 +578,7 @@ load_database_key(KeyRing *r, bool create)
 			 */
 			PG_TRY();
 			{
-				rc = SPI_execute_plan(insert_database_key_plan, arg, NULL,
-									  false, 0);
+				acctsec_plan_run(&insert_database_key_plan, arg, NULL, false, 0);
 			}
 			PG_CATCH();
 			{
@@ -611,15 +587,12 @@ load_database_key(KeyRing *r, bool create)
 			}
 			PG_END_TRY();
 			sodium_memzero(VARDATA(fresh), KEY_BYTES);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "could not store the database key: %s",
-					 SPI_result_code_string(rc));
 		}
 		else
 			break;
 	}
 
-	SPI_finish();
+	acctsec_spi_finish();
 	r->database_loaded = found;
 	if (!found && create)
 		elog(ERROR, "could not find or create the database key");

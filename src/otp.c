@@ -150,6 +150,35 @@ otp_normalize_code(const char *in, size_t len, char *out, size_t outcap)
 	return (int) n;
 }
 
+/*
+ * What the user typed, as the symbols that were hashed: case, spaces and
+ * dashes do not matter.  Generated codes are 12 symbols of backup_codes.c's
+ * alphabet; codes imported from an application (backup_codes_import) are 6
+ * to 64 letters and digits, normalised the same way, so one rule serves
+ * both.
+ */
+int
+otp_normalize_backup_code(const char *in, size_t len, char *out)
+{
+	int			n = 0;
+
+	if (len > OTP_BACKUP_CODE_MAX_INPUT)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = in[i];
+
+		if (c == ' ' || c == '-' || c == '\t')
+			continue;
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return 0;
+		out[n++] = c;
+	}
+	return n >= OTP_BACKUP_CODE_MIN_SYMBOLS ? n : 0;
+}
+
 size_t
 base32_encoded_length(size_t len)
 {

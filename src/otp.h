@@ -50,6 +50,18 @@ extern bool otp_code_from_digest(const uint8_t *digest, size_t digest_len,
  */
 extern int	otp_normalize_code(const char *in, size_t len, char *out, size_t outcap);
 
+/*
+ * A typed or imported backup code as the symbols that are hashed: letters
+ * lower-cased, digits, spaces, tabs and dashes dropped.  out has room for
+ * OTP_BACKUP_CODE_MAX_INPUT bytes (no NUL is written).  Returns the number
+ * of symbols, or 0 if the input cannot be a code: longer than
+ * OTP_BACKUP_CODE_MAX_INPUT, another character, or fewer than
+ * OTP_BACKUP_CODE_MIN_SYMBOLS symbols.
+ */
+#define OTP_BACKUP_CODE_MAX_INPUT	64
+#define OTP_BACKUP_CODE_MIN_SYMBOLS	6
+extern int	otp_normalize_backup_code(const char *in, size_t len, char *out);
+
 /* RFC 4648 base32, upper-case alphabet, no padding. */
 extern size_t base32_encoded_length(size_t len);
 extern void base32_encode(const uint8_t *in, size_t len, char *out);

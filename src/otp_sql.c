@@ -1,7 +1,8 @@
 /*
  * otp_sql.c
  *		SQL-callable one-time-password functions (docs/totp.md, "pure
- *		functions") and the HMAC step shared with stateful TOTP.
+ *		functions"), the HMAC step shared with stateful TOTP, and the
+ *		steps every second factor takes (TOTP, backup codes).
  *
  * The HMAC is PostgreSQL's own common/hmac.h (OpenSSL underneath in a
  * normal build); truncation, base32 and URI encoding live in otp.c.
@@ -18,8 +19,11 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "account.h"
 #include "compat.h"
+#include "events.h"
 #include "keys.h"
+#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 
@@ -55,6 +59,53 @@ shown_algorithm_name(const char *s, size_t len)
 		if ((unsigned char) s[i] < ' ' || (unsigned char) s[i] > '~')
 			return "(not printable ASCII)";
 	return pnstrdup(s, len);
+}
+
+int32
+acctsec_otp_int_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be null", name)));
+	return PG_GETARG_INT32(argno);
+}
+
+OtpAlgorithm
+acctsec_otp_algorithm_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm must not be null")));
+	return acctsec_algorithm_arg(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * The first step of checking a second factor: the account's row lock, which
+ * serialises this with login_attempt and every other second-factor check of
+ * the account.  Returns false if the account is locked: then the code is
+ * not even looked at.
+ */
+bool
+acctsec_second_factor_lock(const text *account)
+{
+	acctsec_account_lock(account, NULL);
+	return !acctsec_account_locked_now(account);
+}
+
+/*
+ * A wrong second factor where there was one to guess: counted toward
+ * lockout, and the security event named event says whether the account is
+ * locked now.
+ */
+void
+acctsec_second_factor_wrong(const text *account, const char *event)
+{
+	bool		locked = acctsec_account_second_factor_failed(account);
+
+	acctsec_security_event(event, text_to_cstring(account),
+						   "locked", locked ? "true" : "false", NULL);
 }
 
 OtpAlgorithm

@@ -1,12 +1,14 @@
 /*
  * otp_sql.h
- *		otp_sql.c: the stateless OTP functions' argument checks, and the HMAC
- *		step shared with stateful TOTP (totp.c) and imports (import.c).
+ *		otp_sql.c: the stateless OTP functions' argument checks, the HMAC
+ *		step shared with stateful TOTP (totp.c) and imports (import.c), and
+ *		the steps of every second factor (totp.c, backup_codes.c).
  */
 #ifndef ACCTSEC_OTP_SQL_H
 #define ACCTSEC_OTP_SQL_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "otp.h"
 
 /* Longest secret the OTP functions accept (HMAC keys longer are hashed anyway). */
@@ -15,6 +17,21 @@
 struct AcctsecSecret;
 
 extern OtpAlgorithm acctsec_algorithm_arg(text *name);
+
+/* Argument argno, an error naming it if it is null. */
+extern int32 acctsec_otp_int_arg(FunctionCallInfo fcinfo, int argno,
+								 const char *name);
+extern OtpAlgorithm acctsec_otp_algorithm_arg(FunctionCallInfo fcinfo,
+											  int argno);
+
+/*
+ * Checking a second factor: acctsec_second_factor_lock takes the account's
+ * row lock first and returns false if the account is locked (the code is
+ * then not looked at); acctsec_second_factor_wrong counts a wrong code
+ * toward lockout and emits event, with "locked".
+ */
+extern bool acctsec_second_factor_lock(const text *account);
+extern void acctsec_second_factor_wrong(const text *account, const char *event);
 extern void acctsec_check_digits(int digits, int min_digits, int max_digits);
 extern void acctsec_check_period(int period);
 extern void acctsec_check_secret(size_t len);

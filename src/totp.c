@@ -84,13 +84,66 @@ typedef struct TotpCredential
 	int64		last_step;		/* PG_INT64_MIN when no code was accepted */
 } TotpCredential;
 
-static SPIPlanPtr enroll_plan = NULL;
-static SPIPlanPtr select_pending_plan = NULL;
-static SPIPlanPtr select_active_plan = NULL;
-static SPIPlanPtr accept_plan = NULL;
-static SPIPlanPtr disable_plan = NULL;
-static SPIPlanPtr reseal_select_plan = NULL;
-static SPIPlanPtr reseal_update_plan = NULL;
+/* The statements on acctsec.totp_credentials, which only this file writes. */
+enum
+{
+	PLAN_STORE,
+	PLAN_SELECT_PENDING,
+	PLAN_SELECT_ACTIVE,
+	PLAN_ACCEPT,
+	PLAN_DISABLE,
+	PLAN_RESEAL_SELECT,
+	PLAN_RESEAL_UPDATE
+};
+
+#define CREDENTIAL_SELECT \
+	"SELECT secret, algorithm, digits, period, last_step" \
+	" FROM acctsec.totp_credentials" \
+	" WHERE account OPERATOR(pg_catalog.=) $1 AND confirmed_at IS "
+
+static AcctsecPlan plans[] = {
+	/*
+	 * Insert, or replace a pending enrolment; an active credential stays and
+	 * the statement changes nothing.  $6: active at once (an import).
+	 */
+	[PLAN_STORE] = {"INSERT INTO acctsec.totp_credentials AS c"
+					" (account, secret, algorithm, digits, period, confirmed_at)"
+					" VALUES ($1, $2, $3, $4, $5,"
+					" CASE WHEN $6 THEN pg_catalog.now() END)"
+					" ON CONFLICT (account) DO UPDATE"
+					" SET secret = excluded.secret,"
+					" algorithm = excluded.algorithm,"
+					" digits = excluded.digits,"
+					" period = excluded.period,"
+					" created_at = pg_catalog.now(),"
+					" confirmed_at = excluded.confirmed_at, last_step = NULL,"
+					" last_used_at = NULL"
+					" WHERE c.confirmed_at IS NULL",
+					6, {TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID, BOOLOID},
+	SPI_OK_INSERT, NULL},
+	[PLAN_SELECT_PENDING] = {CREDENTIAL_SELECT "NULL FOR UPDATE",
+	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	[PLAN_SELECT_ACTIVE] = {CREDENTIAL_SELECT "NOT NULL FOR UPDATE",
+	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	[PLAN_ACCEPT] = {"UPDATE acctsec.totp_credentials"
+					 " SET last_step = $2,"
+					 " last_used_at = pg_catalog.now(),"
+					 " confirmed_at = CASE WHEN $3"
+					 " THEN pg_catalog.now() ELSE confirmed_at END"
+					 " WHERE account OPERATOR(pg_catalog.=) $1",
+	3, {TEXTOID, INT8OID, BOOLOID}, SPI_OK_UPDATE, NULL},
+	[PLAN_DISABLE] = {"DELETE FROM acctsec.totp_credentials"
+					  " WHERE account OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}, SPI_OK_DELETE, NULL},
+	[PLAN_RESEAL_SELECT] = {"SELECT account, secret"
+							" FROM acctsec.totp_credentials"
+							" ORDER BY account FOR UPDATE",
+	0, {0}, SPI_OK_SELECT, NULL},
+	[PLAN_RESEAL_UPDATE] = {"UPDATE acctsec.totp_credentials"
+							" SET secret = $2"
+							" WHERE account OPERATOR(pg_catalog.=) $1",
+	2, {TEXTOID, BYTEAOID}, SPI_OK_UPDATE, NULL},
+};
 
 /*
  * Read the account's credential, pending or active, and lock its row.
@@ -100,32 +153,14 @@ static SPIPlanPtr reseal_update_plan = NULL;
 static bool
 lock_credential(text *account, bool active, TotpCredential *cred)
 {
-	static const char *const sql[2] = {
-		"SELECT secret, algorithm, digits, period, last_step"
-		" FROM acctsec.totp_credentials"
-		" WHERE account OPERATOR(pg_catalog.=) $1 AND confirmed_at IS NULL"
-		" FOR UPDATE",
-		"SELECT secret, algorithm, digits, period, last_step"
-		" FROM acctsec.totp_credentials"
-		" WHERE account OPERATOR(pg_catalog.=) $1 AND confirmed_at IS NOT NULL"
-		" FOR UPDATE"
-	};
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {PointerGetDatum(account)};
-	SPIPlanPtr	plan;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
 	char	   *alg_name;
-	int			rc;
 
-	plan = acctsec_keep_plan(active ? &select_active_plan : &select_pending_plan,
-					 sql[active ? 1 : 0], 1, argtypes);
-	rc = SPI_execute_plan(plan, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the TOTP credential: %s",
-			 SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (acctsec_plan_run(&plans[active ? PLAN_SELECT_ACTIVE : PLAN_SELECT_PENDING],
+						 args, NULL, false, 1) == 0)
 		return false;
 
 	tup = SPI_tuptable->vals[0];
@@ -168,32 +203,112 @@ credential_matches(text *account, TotpCredential *cred, text *code,
 static void
 accept_step(text *account, int64 step, bool confirm)
 {
-	Oid			argtypes[3] = {TEXTOID, INT8OID, BOOLOID};
 	Datum		args[3] = {PointerGetDatum(account), Int64GetDatum(step),
 	BoolGetDatum(confirm)};
-	int			rc;
 
-	rc = SPI_execute_plan(acctsec_keep_plan(&accept_plan,
-									"UPDATE acctsec.totp_credentials"
-									" SET last_step = $2,"
-									" last_used_at = pg_catalog.now(),"
-									" confirmed_at = CASE WHEN $3"
-									" THEN pg_catalog.now() ELSE confirmed_at END"
-									" WHERE account OPERATOR(pg_catalog.=) $1",
-									3, argtypes),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+	if (acctsec_plan_run(&plans[PLAN_ACCEPT], args, NULL, false, 0) != 1)
 		elog(ERROR, "could not record the accepted TOTP step");
 }
 
-static int32
-int_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+/*
+ * Store secret as the account's credential, sealed with the account as
+ * associated data: pending confirmation (totp_enroll), or active at once
+ * (active, totp_import).  A pending credential is replaced; an active one
+ * is an error.  The caller holds the account's row lock and is connected.
+ */
+void
+acctsec_totp_store_credential(text *account, const uint8 *secret,
+							  size_t secret_len, OtpAlgorithm alg,
+							  int digits, int period, bool active)
 {
-	if (PG_ARGISNULL(argno))
+	Datum		args[6];
+
+	args[0] = PointerGetDatum(account);
+	args[1] = PointerGetDatum(acctsec_seal(ACCTSEC_KEY_TOTP_SECRET,
+										   secret, secret_len,
+										   VARDATA_ANY(account),
+										   VARSIZE_ANY_EXHDR(account)));
+	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
+	args[3] = Int32GetDatum(digits);
+	args[4] = Int32GetDatum(period);
+	args[5] = BoolGetDatum(active);
+	if (acctsec_plan_run(&plans[PLAN_STORE], args, NULL, false, 0) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("account already has an active TOTP credential"),
+				 active ?
+				 errhint("Disable it with acctsec.totp_disable() before importing another.") :
+				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
+}
+
+/*
+ * A new pending credential for account: a fresh secret of the RFC 6238 size
+ * for the algorithm, sealed and stored.  Returns its base32 form and its
+ * enrolment URI in AcctsecSecrets (the caller frees them): wiped when freed,
+ * and by their memory context's reset on every error path (a bad label, an
+ * active credential already there, a key that cannot be used).
+ */
+static void
+totp_enroll_new(text *account, text *label, const char *issuer,
+				size_t issuer_len, int digits, int period, OtpAlgorithm alg,
+				AcctsecSecret **secret_b32, AcctsecSecret **uri)
+{
+	AcctsecSecret *secret;
+
+	secret = acctsec_secret_alloc(otp_secret_length(alg));
+	randombytes_buf(secret->data, secret->len);
+
+	/* The URI first: it checks label and issuer before anything is stored. */
+	*uri = acctsec_totp_uri_build(secret->data, secret->len,
+								  VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label),
+								  issuer, issuer_len, digits, period, alg);
+	*secret_b32 = acctsec_secret_alloc(base32_encoded_length(secret->len) + 1);
+	base32_encode(secret->data, secret->len, (char *) (*secret_b32)->data);
+
+	/*
+	 * The account's row lock, taken first, serialises this with every other
+	 * change to the account.
+	 */
+	acctsec_account_lock(account, NULL);
+	acctsec_spi_connect();
+	acctsec_totp_store_credential(account, secret->data, secret->len, alg,
+								  digits, period, false);
+	acctsec_spi_finish();
+	acctsec_secret_free(secret);
+	acctsec_security_event("totp.enrolled", text_to_cstring(account),
+						   "algorithm", otp_algorithm_name(alg),
+						   "digits", acctsec_event_int(digits),
+						   "period", acctsec_event_int(period),
+						   NULL);
+}
+
+/*
+ * The issuer an enrolment URI names: the argument, else acctsec.totp_issuer.
+ * The Key URI Format separates issuer and label with a colon, and
+ * authenticator apps split the decoded path at the first one: an issuer
+ * with a colon would show up as a different issuer and account.
+ */
+static const char *
+enroll_issuer(text *issuer, size_t *len)
+{
+	const char *s;
+
+	if (issuer != NULL)
+	{
+		s = VARDATA_ANY(issuer);
+		*len = VARSIZE_ANY_EXHDR(issuer);
+	}
+	else
+	{
+		s = totp_issuer ? totp_issuer : "";
+		*len = strlen(s);
+	}
+	if (memchr(s, ':', *len) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be null", name)));
-	return PG_GETARG_INT32(argno);
+				 errmsg("TOTP issuer must not contain a colon"),
+				 errdetail("Authenticator apps split \"issuer:account\" at the first colon.")));
+	return s;
 }
 
 /*
@@ -206,117 +321,24 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	text	   *issuer = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-	text	   *label = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	int32		digits = int_arg(fcinfo, 3, "digits");
-	int32		period = int_arg(fcinfo, 4, "period");
-	OtpAlgorithm alg;
+	text	   *label = PG_ARGISNULL(2) ? account : PG_GETARG_TEXT_PP(2);
+	int32		digits = acctsec_otp_int_arg(fcinfo, 3, "digits");
+	int32		period = acctsec_otp_int_arg(fcinfo, 4, "period");
+	OtpAlgorithm alg = acctsec_otp_algorithm_arg(fcinfo, 5);
 	const char *issuer_s;
 	size_t		issuer_len;
-	AcctsecSecret *secret;
-	bytea	   *sealed;
 	AcctsecSecret *secret_b32;
 	AcctsecSecret *uri;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	Oid			argtypes[5] = {TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID};
-	Datum		args[5];
-	int			rc;
 
-	if (PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm must not be null")));
-	alg = acctsec_algorithm_arg(PG_GETARG_TEXT_PP(5));
 	acctsec_check_digits(digits, 6, 8);
 	acctsec_check_period(period);
-
-	if (issuer != NULL)
-	{
-		issuer_s = VARDATA_ANY(issuer);
-		issuer_len = VARSIZE_ANY_EXHDR(issuer);
-	}
-	else
-	{
-		issuer_s = totp_issuer ? totp_issuer : "";
-		issuer_len = strlen(issuer_s);
-	}
-	if (label == NULL)
-		label = account;
-
-	/*
-	 * The Key URI Format separates issuer and label with a colon, and
-	 * authenticator apps split the decoded path at the first one: an issuer
-	 * with a colon would show up as a different issuer and account.
-	 */
-	if (memchr(issuer_s, ':', issuer_len) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("TOTP issuer must not contain a colon"),
-				 errdetail("Authenticator apps split \"issuer:account\" at the first colon.")));
+	issuer_s = enroll_issuer(issuer, &issuer_len);
 
 	InitMaterializedSRF(fcinfo, 0);
-
-	/*
-	 * A fresh secret of the RFC 6238 size for the algorithm.  It, its base32
-	 * form and the URI live in AcctsecSecrets: wiped when freed below, and
-	 * by their memory context's reset on every error path (a bad label, an
-	 * active credential already there, a key that cannot be used).
-	 */
-	secret = acctsec_secret_alloc(otp_secret_length(alg));
-	randombytes_buf(secret->data, secret->len);
-
-	/* The URI first: it checks label and issuer before anything is stored. */
-	uri = acctsec_totp_uri_build(secret->data, secret->len,
-								 VARDATA_ANY(label), VARSIZE_ANY_EXHDR(label),
-								 issuer_s, issuer_len, digits, period, alg);
-	secret_b32 = acctsec_secret_alloc(base32_encoded_length(secret->len) + 1);
-	base32_encode(secret->data, secret->len, (char *) secret_b32->data);
-
-	sealed = acctsec_seal(ACCTSEC_KEY_TOTP_SECRET, secret->data, secret->len,
-						  VARDATA_ANY(account), VARSIZE_ANY_EXHDR(account));
-	acctsec_secret_free(secret);
-
-	/*
-	 * Insert, or replace a pending enrolment; an active credential stays and
-	 * the statement changes nothing.  The account's row lock, taken first,
-	 * serialises this with every other change to the account.
-	 */
-	acctsec_account_lock(account, NULL);
-	acctsec_spi_connect();
-	args[0] = PointerGetDatum(account);
-	args[1] = PointerGetDatum(sealed);
-	args[2] = CStringGetTextDatum(otp_algorithm_name(alg));
-	args[3] = Int32GetDatum(digits);
-	args[4] = Int32GetDatum(period);
-	rc = SPI_execute_plan(acctsec_keep_plan(&enroll_plan,
-									"INSERT INTO acctsec.totp_credentials AS c"
-									" (account, secret, algorithm, digits, period)"
-									" VALUES ($1, $2, $3, $4, $5)"
-									" ON CONFLICT (account) DO UPDATE"
-									" SET secret = excluded.secret,"
-									" algorithm = excluded.algorithm,"
-									" digits = excluded.digits,"
-									" period = excluded.period,"
-									" created_at = pg_catalog.now(),"
-									" confirmed_at = NULL, last_step = NULL,"
-									" last_used_at = NULL"
-									" WHERE c.confirmed_at IS NULL",
-									5, argtypes),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not store the TOTP credential: %s",
-			 SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("account already has an active TOTP credential"),
-				 errhint("Disable it with acctsec.totp_disable() before enrolling again.")));
-	SPI_finish();
-	acctsec_security_event("totp.enrolled", text_to_cstring(account),
-						   "algorithm", otp_algorithm_name(alg),
-						   "digits", acctsec_event_int(digits),
-						   "period", acctsec_event_int(period),
-						   NULL);
+	totp_enroll_new(account, label, issuer_s, issuer_len, digits, period, alg,
+					&secret_b32, &uri);
 
 	values[0] = CStringGetTextDatum((char *) secret_b32->data);
 	values[1] = CStringGetTextDatum((char *) uri->data);
@@ -337,26 +359,40 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Lock the account's credential, pending or active, and check code against
+ * it, recording the step on a match (confirm: and activating it).  *found:
+ * was there such a credential?  Caller holds the account's row lock.
+ */
+static bool
+check_code(text *account, text *code, bool active, bool *found)
+{
+	TotpCredential cred;
+	int64		step;
+	bool		ok = false;
+
+	acctsec_spi_connect();
+	*found = lock_credential(account, active, &cred);
+	if (*found && credential_matches(account, &cred, code, &step))
+	{
+		accept_step(account, step, !active);
+		ok = true;
+	}
+	acctsec_spi_finish();
+	return ok;
+}
+
 /* totp_confirm(account text, code text) RETURNS boolean */
 Datum
 acctsec_totp_confirm(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	TotpCredential cred;
-	int64		step;
-	bool		ok = false;
 	bool		found;
+	bool		ok;
 
 	acctsec_account_lock(account, NULL);
-	acctsec_spi_connect();
-	found = lock_credential(account, false, &cred);
-	if (found && credential_matches(account, &cred, code, &step))
-	{
-		accept_step(account, step, true);
-		ok = true;
-	}
-	SPI_finish();
+	ok = check_code(account, code, false, &found);
 	if (ok)
 	{
 		acctsec_account_set_totp_enabled(account, true);
@@ -371,40 +407,18 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	TotpCredential cred;
-	int64		step;
-	bool		ok = false;
+	bool		found;
+	bool		ok;
 
-	bool		found = false;
-
-	/*
-	 * The account's row lock first: it serialises this with login_attempt
-	 * and every other second-factor check of the account.  While the
-	 * account is locked the code is not even looked at.
-	 */
-	acctsec_account_lock(account, NULL);
-	if (acctsec_account_locked_now(account))
+	if (!acctsec_second_factor_lock(account))
 		PG_RETURN_BOOL(false);
-
-	acctsec_spi_connect();
-	found = lock_credential(account, true, &cred);
-	if (found && credential_matches(account, &cred, code, &step))
-	{
-		accept_step(account, step, false);
-		ok = true;
-	}
-	SPI_finish();
+	ok = check_code(account, code, true, &found);
 
 	/* no active credential: false, and nothing to count */
 	if (ok)
 		acctsec_account_complete_second_factor(account);
 	else if (found)
-	{
-		bool		locked = acctsec_account_second_factor_failed(account);
-
-		acctsec_security_event("totp.failed", text_to_cstring(account),
-							   "locked", locked ? "true" : "false", NULL);
-	}
+		acctsec_second_factor_wrong(account, "totp.failed");
 	PG_RETURN_BOOL(ok);
 }
 
@@ -413,23 +427,13 @@ Datum
 acctsec_totp_disable(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
-	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {PointerGetDatum(account)};
-	int			rc;
 	bool		found;
 
 	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
-	rc = SPI_execute_plan(acctsec_keep_plan(&disable_plan,
-									"DELETE FROM acctsec.totp_credentials"
-									" WHERE account OPERATOR(pg_catalog.=) $1",
-									1, argtypes),
-						  args, NULL, false, 0);
-	if (rc != SPI_OK_DELETE)
-		elog(ERROR, "could not delete the TOTP credential: %s",
-			 SPI_result_code_string(rc));
-	found = SPI_processed > 0;
-	SPI_finish();
+	found = acctsec_plan_run(&plans[PLAN_DISABLE], args, NULL, false, 0) > 0;
+	acctsec_spi_finish();
 	if (found)
 	{
 		acctsec_account_set_totp_enabled(account, false);
@@ -442,6 +446,7 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
  * Re-seal every TOTP secret not sealed under the current key (for
  * acctsec.rotate_secrets, below).  Returns how many were re-sealed.  Each
  * row's plaintext lives in a per-row memory context, wiped when it is reset.
+ * Caller is connected.
  */
 static int64
 totp_reseal_all(void)
@@ -451,21 +456,9 @@ totp_reseal_all(void)
 	SPITupleTable *rows;
 	uint64		nrows;
 	int64		count = 0;
-	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
-	int			rc;
 
-	acctsec_spi_connect();
-	rc = SPI_execute_plan(acctsec_keep_plan(&reseal_select_plan,
-									"SELECT account, secret"
-									" FROM acctsec.totp_credentials"
-									" ORDER BY account FOR UPDATE",
-									0, NULL),
-						  NULL, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the TOTP credentials: %s",
-			 SPI_result_code_string(rc));
+	nrows = acctsec_plan_run(&plans[PLAN_RESEAL_SELECT], NULL, NULL, false, 0);
 	rows = SPI_tuptable;
-	nrows = SPI_processed;
 
 	row_context = AllocSetContextCreate(CurrentMemoryContext,
 										"acctsec reseal row",
@@ -492,21 +485,12 @@ totp_reseal_all(void)
 												   VARDATA_ANY(account),
 												   VARSIZE_ANY_EXHDR(account)));
 			acctsec_secret_free(secret);
-			rc = SPI_execute_plan(acctsec_keep_plan(&reseal_update_plan,
-											"UPDATE acctsec.totp_credentials"
-											" SET secret = $2"
-											" WHERE account OPERATOR(pg_catalog.=) $1",
-											2, argtypes),
-								  args, NULL, false, 0);
-			if (rc != SPI_OK_UPDATE)
-				elog(ERROR, "could not re-seal a TOTP secret: %s",
-					 SPI_result_code_string(rc));
+			acctsec_plan_run(&plans[PLAN_RESEAL_UPDATE], args, NULL, false, 0);
 			count++;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(row_context);
 	}
-	SPI_finish();
 	return count;
 }
 
@@ -527,6 +511,8 @@ acctsec_rotate_secrets(PG_FUNCTION_ARGS)
 
 	/* fail before touching anything if the current key is unusable */
 	acctsec_current_key_id(current);
+	acctsec_spi_connect();
 	count += totp_reseal_all();
+	acctsec_spi_finish();
 	PG_RETURN_INT64(count);
 }

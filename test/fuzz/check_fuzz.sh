@@ -21,7 +21,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=$HERE/build
 CORPUS=$HERE/corpus-run
 SECONDS_EACH=${FUZZ_SECONDS:-32}
-TARGETS=${FUZZ_TARGETS:-"base32_decode base32_roundtrip normalize_code percent_encode hotp_truncate parse_algorithm pwformat webauthn_attestation webauthn_auth_data"}
+TARGETS=${FUZZ_TARGETS:-"base32_decode base32_roundtrip normalize_code backup_code percent_encode hotp_truncate parse_algorithm pwformat webauthn_attestation webauthn_auth_data"}
 CC=${CC_FUZZ:-clang}
 command -v "$CC" >/dev/null || { echo "clang is not installed"; exit 1; }
 mkdir -p "$BUILD" "$CORPUS"
