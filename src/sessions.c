@@ -141,42 +141,35 @@ typedef enum SessionPlanId
 	NUM_SESSION_PLANS
 } SessionPlanId;
 
-typedef struct SessionPlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[8];
-} SessionPlanDef;
-
 /* the columns PLAN_FIND and PLAN_FIND_FOR_UPDATE read, in this order */
 #define SESSION_COLUMNS \
 	"session_id, account, verifier_hash, last_seen_at, expires_at"
 
-static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
+static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 	[PLAN_START] = {
 		"INSERT INTO acctsec.account_sessions"
 		" (account, selector, verifier_hash, started_at, last_seen_at,"
 		" expires_at, ip, user_agent)"
 		" VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING session_id",
 		7, {TEXTOID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-		INETOID, TEXTOID}
+		INETOID, TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[PLAN_FIND] = {
 		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	/* the new selector is in a unique index: the update needs FOR UPDATE */
 	[PLAN_FIND_FOR_UPDATE] = {
 		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
 		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_TOUCH] = {
 		"UPDATE acctsec.account_sessions SET last_seen_at = $2"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1"
 		" AND last_seen_at OPERATOR(pg_catalog.<) $2",
-		2, {INT8OID, TIMESTAMPTZOID}
+		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_RETIRE] = {
 		"INSERT INTO acctsec.retired_session_tokens"
@@ -184,13 +177,13 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" SELECT selector, session_id, verifier_hash, $2"
 		" FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		2, {INT8OID, TIMESTAMPTZOID}
+		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_INSERT
 	},
 	[PLAN_ROTATE] = {
 		"UPDATE acctsec.account_sessions SET selector = $2,"
 		" verifier_hash = $3, last_seen_at = $4, rotated_at = $4"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}
+		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_FIND_RETIRED] = {
 		"SELECT r.session_id, s.account, r.verifier_hash, r.retired_at"
@@ -198,12 +191,12 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" JOIN acctsec.account_sessions s"
 		" ON s.session_id OPERATOR(pg_catalog.=) r.session_id"
 		" WHERE r.selector OPERATOR(pg_catalog.=) $1 FOR UPDATE OF s",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_DELETE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		1, {INT8OID}
+		1, {INT8OID}, SPI_OK_DELETE
 	},
 	/* live sessions: not past their lifetime, not idle ($3 is NULL: no idle timeout) */
 	[PLAN_LIST] = {
@@ -214,13 +207,13 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" AND ($3::pg_catalog.timestamptz IS NULL"
 		" OR last_seen_at OPERATOR(pg_catalog.>) $3)"
 		" ORDER BY started_at, session_id",
-		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_SELECT
 	},
 	[PLAN_REVOKE_ONE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND session_id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 	/* $2: the session to keep, or NULL */
 	[PLAN_REVOKE_ALL] = {
@@ -228,28 +221,15 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND ($2::pg_catalog.int8 IS NULL"
 		" OR session_id OPERATOR(pg_catalog.<>) $2)",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 	[PLAN_PRUNE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" OR last_seen_at OPERATOR(pg_catalog.<=) $2",
-		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 };
-
-static SPIPlanPtr session_plans[NUM_SESSION_PLANS];
-
-static uint64
-run_session_plan(SessionPlanId id, Datum *values, const char *nulls,
-				 bool read_only, long tcount)
-{
-	const SessionPlanDef *def = &session_plan_defs[id];
-
-	return acctsec_run_saved_plan(&session_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 /* ---------------------------------------------------------------------------
  * Looking a token up
@@ -303,7 +283,7 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 	bool		isnull;
 	MemoryContext spi;
 
-	if (run_session_plan(for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
+	if (acctsec_plan_run(&session_plans[for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
 						 values, NULL, !for_update, 1) != 1)
 		return false;
 	tuple = SPI_tuptable->vals[0];
@@ -489,7 +469,7 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 	values[0] = PointerGetDatum(account);
 	values[1] = Int64GetDatum(keep_session);
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_REVOKE_ALL, values, nulls, false, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_REVOKE_ALL], values, nulls, false, 0);
 	acctsec_spi_finish();
 	if (one_time_tokens)
 		n += acctsec_tokens_revoke_account(account);
@@ -581,7 +561,7 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	acctsec_token_wipe(&tok);
 
 	acctsec_spi_connect();
-	if (run_session_plan(PLAN_START, args, nulls, false, 1) != 1)
+	if (acctsec_plan_run(&session_plans[PLAN_START], args, nulls, false, 1) != 1)
 		elog(ERROR, "could not store a new session");
 	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											 SPI_tuptable->tupdesc, 1, &isnull));
@@ -637,7 +617,7 @@ touch_session(int64 session_id, TimestampTz now)
 	Datum		args[2] = {Int64GetDatum(session_id), TimestampTzGetDatum(now)};
 	bool		first_write = !FullTransactionIdIsValid(GetTopFullTransactionIdIfAny());
 
-	run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+	acctsec_plan_run(&session_plans[PLAN_TOUCH], args, NULL, false, 0);
 	if (first_write)
 	{
 		if (!touch_callback_registered)
@@ -785,14 +765,14 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 
 				args[0] = Int64GetDatum(row.session_id);
 				args[1] = TimestampTzGetDatum(now);
-				run_session_plan(PLAN_RETIRE, args, NULL, false, 0);
+				acctsec_plan_run(&session_plans[PLAN_RETIRE], args, NULL, false, 0);
 
 				token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
 				args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
 				args[2] = PointerGetDatum(hash);
 				args[3] = TimestampTzGetDatum(now);
 				acctsec_token_wipe(&fresh);
-				run_session_plan(PLAN_ROTATE, args, NULL, false, 0);
+				acctsec_plan_run(&session_plans[PLAN_ROTATE], args, NULL, false, 0);
 				/* out of SPI's memory, which goes at SPI_finish */
 				{
 					MemoryContext spi = MemoryContextSwitchTo(outer);
@@ -808,7 +788,7 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 			Datum		args[1] = {PointerGetDatum(acctsec_token_selector(&tok))};
 
 			/* a retired token?  Lock its session, then look at it */
-			if (run_session_plan(PLAN_FIND_RETIRED, args, NULL, false, 1) == 1)
+			if (acctsec_plan_run(&session_plans[PLAN_FIND_RETIRED], args, NULL, false, 1) == 1)
 			{
 				HeapTuple	tuple = SPI_tuptable->vals[0];
 				TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -823,7 +803,7 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 					Datum		del[1] = {Int64GetDatum(session_id)};
 
 					/* replayed after the grace: the token was stolen */
-					run_session_plan(PLAN_DELETE, del, NULL, false, 0);
+					acctsec_plan_run(&session_plans[PLAN_DELETE], del, NULL, false, 0);
 					event_session = session_id;
 					{
 						MemoryContext spi = MemoryContextSwitchTo(outer);
@@ -866,7 +846,7 @@ acctsec_session_end(PG_FUNCTION_ARGS)
 	{
 		Datum		args[1] = {Int64GetDatum(row.session_id)};
 
-		ended = run_session_plan(PLAN_DELETE, args, NULL, false, 0) == 1;
+		ended = acctsec_plan_run(&session_plans[PLAN_DELETE], args, NULL, false, 0) == 1;
 	}
 	acctsec_spi_finish();
 	if (ended)
@@ -902,7 +882,7 @@ acctsec_sessions(PG_FUNCTION_ARGS)
 		nulls[2] = 'n';
 
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_LIST, args, nulls, true, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_LIST], args, nulls, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		Datum		values[6];
@@ -931,7 +911,7 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 	args[0] = PointerGetDatum(account);
 	args[1] = PG_GETARG_DATUM(1);
 	acctsec_spi_connect();
-	revoked = run_session_plan(PLAN_REVOKE_ONE, args, NULL, false, 0) == 1;
+	revoked = acctsec_plan_run(&session_plans[PLAN_REVOKE_ONE], args, NULL, false, 0) == 1;
 	acctsec_spi_finish();
 	if (revoked)
 		session_event("session.revoked", account, PG_GETARG_INT64(1),
@@ -997,7 +977,7 @@ acctsec_prune_expired(PG_FUNCTION_ARGS)
 								  now - (int64) session_idle_timeout * USECS_PER_SEC :
 								  DT_NOBEGIN);
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_PRUNE, args, NULL, false, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_PRUNE], args, NULL, false, 0);
 	acctsec_spi_finish();
 	n += acctsec_tokens_prune(now);
 	PG_RETURN_INT64((int64) n);
