@@ -456,33 +456,26 @@ typedef enum PasskeyPlanId
 	NUM_PASSKEY_PLANS
 } PasskeyPlanId;
 
-typedef struct PasskeyPlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[10];
-} PasskeyPlanDef;
-
-static const PasskeyPlanDef passkey_plan_defs[NUM_PASSKEY_PLANS] = {
+static AcctsecPlan passkey_plans[NUM_PASSKEY_PLANS] = {
 	[PLAN_USER_HANDLE_ENSURE] = {
 		"INSERT INTO acctsec.passkey_users (account, user_handle) VALUES ($1, $2)"
 		" ON CONFLICT (account) DO NOTHING",
-		2, {TEXTOID, BYTEAOID}
+		2, {TEXTOID, BYTEAOID}, SPI_OK_INSERT
 	},
 	[PLAN_USER_HANDLE] = {
 		"SELECT user_handle FROM acctsec.passkey_users"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[PLAN_ACCOUNT_CREDENTIALS] = {
 		"SELECT credential_id, transports FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 ORDER BY id",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[PLAN_CREDENTIAL_EXISTS] = {
 		"SELECT 1 FROM acctsec.passkey_credentials"
 		" WHERE credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_INSERT] = {
 		"INSERT INTO acctsec.passkey_credentials (account, credential_id,"
@@ -491,40 +484,27 @@ static const PasskeyPlanDef passkey_plan_defs[NUM_PASSKEY_PLANS] = {
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 		" pg_catalog.transaction_timestamp()) RETURNING id",
 		10, {TEXTOID, BYTEAOID, BYTEAOID, INT4OID, UUIDOID, INT8OID,
-		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}
+		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[PLAN_FIND] = {
 		"SELECT c.id, c.account, c.public_key, c.sign_count, u.user_handle"
 		" FROM acctsec.passkey_credentials c"
 		" JOIN acctsec.passkey_users u USING (account)"
 		" WHERE c.credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_USE] = {
 		"UPDATE acctsec.passkey_credentials SET sign_count = $2,"
 		" backed_up = $3, last_used_at = pg_catalog.transaction_timestamp()"
 		" WHERE id OPERATOR(pg_catalog.=) $1",
-		3, {INT8OID, INT8OID, BOOLOID}
+		3, {INT8OID, INT8OID, BOOLOID}, SPI_OK_UPDATE
 	},
 	[PLAN_REMOVE] = {
 		"DELETE FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 };
-
-static SPIPlanPtr passkey_plans[NUM_PASSKEY_PLANS];
-
-static uint64
-run_plan(PasskeyPlanId id, Datum *values, const char *nulls, bool read_only,
-		 long tcount)
-{
-	const PasskeyPlanDef *def = &passkey_plan_defs[id];
-
-	return acctsec_run_saved_plan(&passkey_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 static bytea *
 bytes_datum(const uint8 *p, size_t len)
@@ -569,7 +549,7 @@ append_credentials(StringInfo buf, text *account)
 
 	appendStringInfoChar(buf, '[');
 	acctsec_spi_connect();
-	n = run_plan(PLAN_ACCOUNT_CREDENTIALS, values, NULL, true, 0);
+	n = acctsec_plan_run(&passkey_plans[PLAN_ACCOUNT_CREDENTIALS], values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[i];
@@ -657,8 +637,8 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(account);
 	values[1] = PointerGetDatum(bytes_datum(handle, sizeof(handle)));
 	acctsec_spi_connect();
-	run_plan(PLAN_USER_HANDLE_ENSURE, values, NULL, false, 0);
-	run_plan(PLAN_USER_HANDLE, values, NULL, false, 1);
+	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE_ENSURE], values, NULL, false, 0);
+	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE], values, NULL, false, 1);
 	{
 		bool		isnull;
 		MemoryContext spi = MemoryContextSwitchTo(outer);
@@ -819,7 +799,7 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 
 	values[0] = PointerGetDatum(bytes_datum(ad.credential_id, ad.credential_id_len));
 	acctsec_spi_connect();
-	if (run_plan(PLAN_CREDENTIAL_EXISTS, values, NULL, false, 1) > 0)
+	if (acctsec_plan_run(&passkey_plans[PLAN_CREDENTIAL_EXISTS], values, NULL, false, 1) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("passkey response refused: this credential is already registered")));
@@ -840,7 +820,7 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 	values[8] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
 	values[9] = name ? PointerGetDatum(name) : (Datum) 0;
 	nulls[9] = name ? ' ' : 'n';
-	run_plan(PLAN_INSERT, values, nulls, false, 1);
+	acctsec_plan_run(&passkey_plans[PLAN_INSERT], values, nulls, false, 1);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									 1, &isnull));
 	acctsec_spi_finish();
@@ -909,7 +889,7 @@ find_credential(Datum credential_id, StoredCredential *row)
 	bool		found = false;
 
 	acctsec_spi_connect();
-	if (run_plan(PLAN_FIND, values, NULL, false, 1) == 1)
+	if (acctsec_plan_run(&passkey_plans[PLAN_FIND], values, NULL, false, 1) == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -1103,7 +1083,7 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 		use[1] = Int64GetDatum((int64) ad.sign_count);
 		use[2] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
 		acctsec_spi_connect();
-		run_plan(PLAN_USE, use, NULL, false, 0);
+		acctsec_plan_run(&passkey_plans[PLAN_USE], use, NULL, false, 0);
 		acctsec_spi_finish();
 	}
 	else if (clone)
@@ -1138,7 +1118,7 @@ acctsec_passkey_remove(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(account);
 	values[1] = PG_GETARG_DATUM(1);
 	acctsec_spi_connect();
-	n = run_plan(PLAN_REMOVE, values, NULL, false, 0);
+	n = acctsec_plan_run(&passkey_plans[PLAN_REMOVE], values, NULL, false, 0);
 	acctsec_spi_finish();
 	if (n > 0)
 		acctsec_security_event("passkey.removed", text_to_cstring(account),
