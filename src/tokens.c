@@ -325,30 +325,30 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 	return purpose;
 }
 
+/* Run a deleting statement of one parameter in its own connection. */
+static uint64
+delete_tokens(TokenPlanId id, Datum arg)
+{
+	uint64		n;
+
+	acctsec_spi_connect();
+	n = acctsec_plan_run(&token_plans[id], &arg, NULL, false, 0);
+	acctsec_spi_finish();
+	return n;
+}
+
 /* Revoke every one-time token of the account; returns how many.  SPI free. */
 uint64
 acctsec_tokens_revoke_account(const text *account)
 {
-	Datum		values[1] = {PointerGetDatum(account)};
-	uint64		n;
-
-	acctsec_spi_connect();
-	n = acctsec_plan_run(&token_plans[PLAN_REVOKE_ACCOUNT], values, NULL, false, 0);
-	acctsec_spi_finish();
-	return n;
+	return delete_tokens(PLAN_REVOKE_ACCOUNT, PointerGetDatum(account));
 }
 
 /* Delete one-time tokens expired at now; returns how many.  SPI free. */
 uint64
 acctsec_tokens_prune(TimestampTz now)
 {
-	Datum		values[1] = {TimestampTzGetDatum(now)};
-	uint64		n;
-
-	acctsec_spi_connect();
-	n = acctsec_plan_run(&token_plans[PLAN_PRUNE], values, NULL, false, 0);
-	acctsec_spi_finish();
-	return n;
+	return delete_tokens(PLAN_PRUNE, TimestampTzGetDatum(now));
 }
 
 /*
