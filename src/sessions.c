@@ -512,6 +512,38 @@ own_session(const text *account, bool isnull, Datum token)
  */
 
 /*
+ * A new session of account (SPI connected) with the token tok, whose
+ * verifier's hash is hash, from ip (NULL: none) with user_agent (NULL:
+ * none), ending at expires; returns its id.  The caller holds the account's
+ * row lock.  Wipes tok.
+ */
+static int64
+store_session(text *account, AcctsecToken *tok, bytea *hash, Datum ip,
+			  bool ip_null, text *user_agent, TimestampTz now,
+			  TimestampTz expires)
+{
+	Datum		args[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	args[0] = PointerGetDatum(account);
+	args[1] = PointerGetDatum(acctsec_token_selector(tok));
+	args[2] = PointerGetDatum(hash);
+	args[3] = TimestampTzGetDatum(now);
+	args[4] = TimestampTzGetDatum(expires);
+	args[5] = ip;
+	args[6] = PointerGetDatum(user_agent);
+	nulls[5] = ip_null ? 'n' : ' ';
+	nulls[6] = user_agent ? ' ' : 'n';
+	acctsec_token_wipe(tok);
+
+	if (acctsec_plan_run(&session_plans[PLAN_START], args, nulls, false, 1) != 1)
+		elog(ERROR, "could not store a new session");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * session_start(account text, ip inet DEFAULT NULL, user_agent text DEFAULT NULL)
  *		RETURNS TABLE(session_id bigint, token text, expires_at timestamptz)
  */
@@ -527,11 +559,8 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	AcctsecToken tok;
 	bytea	   *hash;
 	text	   *token;
-	Datum		args[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Datum		values[3];
 	bool		result_nulls[3] = {false, false, false};
-	bool		isnull;
 	int64		session_id;
 
 	if (!PG_ARGISNULL(2))
@@ -548,23 +577,12 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	/* the account's row: it must exist, and revoke_all queues behind us */
 	acctsec_account_lock(account, NULL);
 
+	/* the token outlives the SPI connection: made before it */
 	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &tok, &hash);
-	args[0] = PointerGetDatum(account);
-	args[1] = PointerGetDatum(acctsec_token_selector(&tok));
-	args[2] = PointerGetDatum(hash);
-	args[3] = TimestampTzGetDatum(now);
-	args[4] = TimestampTzGetDatum(expires);
-	args[5] = ip_null ? (Datum) 0 : PG_GETARG_DATUM(1);
-	args[6] = PointerGetDatum(user_agent);
-	nulls[5] = ip_null ? 'n' : ' ';
-	nulls[6] = user_agent ? ' ' : 'n';
-	acctsec_token_wipe(&tok);
-
 	acctsec_spi_connect();
-	if (acctsec_plan_run(&session_plans[PLAN_START], args, nulls, false, 1) != 1)
-		elog(ERROR, "could not store a new session");
-	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
+	session_id = store_session(account, &tok, hash,
+							   ip_null ? (Datum) 0 : PG_GETARG_DATUM(1),
+							   ip_null, user_agent, now, expires);
 	acctsec_spi_finish();
 
 	session_event("session.started", account, session_id, "ip",
@@ -732,6 +750,75 @@ acctsec_session_touch(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Retire the current token of the live session session_id and give it a new
+ * one (SPI connected); returns the new token, in outer.
+ */
+static text *
+rotate_token(int64 session_id, TimestampTz now, MemoryContext outer)
+{
+	AcctsecToken fresh;
+	bytea	   *hash;
+	text	   *token;
+	Datum		args[4];
+	MemoryContext spi;
+
+	args[0] = Int64GetDatum(session_id);
+	args[1] = TimestampTzGetDatum(now);
+	acctsec_plan_run(&session_plans[PLAN_RETIRE], args, NULL, false, 0);
+
+	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
+	args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
+	args[2] = PointerGetDatum(hash);
+	args[3] = TimestampTzGetDatum(now);
+	acctsec_token_wipe(&fresh);
+	acctsec_plan_run(&session_plans[PLAN_ROTATE], args, NULL, false, 0);
+	/* out of SPI's memory, which goes at SPI_finish */
+	spi = MemoryContextSwitchTo(outer);
+	token = DatumGetTextPCopy(PointerGetDatum(token));
+	MemoryContextSwitchTo(spi);
+	return token;
+}
+
+/*
+ * When tok is a retired token of a session presented after the grace, the
+ * token was stolen: revoke its session (SPI connected).  Returns the
+ * session's account, in outer, and sets *session_id; NULL otherwise.
+ */
+static text *
+revoke_if_reused(const AcctsecToken *tok, TimestampTz now, MemoryContext outer,
+				 int64 *session_id)
+{
+	Datum		args[1] = {PointerGetDatum(acctsec_token_selector(tok))};
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	bytea	   *hash;
+	TimestampTz retired_at;
+	Datum		del[1];
+	MemoryContext spi;
+	text	   *account;
+
+	/* a retired token?  Lock its session, then look at it */
+	if (acctsec_plan_run(&session_plans[PLAN_FIND_RETIRED], args, NULL, false, 1) != 1)
+		return NULL;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	hash = DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull));
+	retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
+	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, hash) ||
+		now - retired_at < (int64) session_reuse_grace * USECS_PER_SEC)
+		return NULL;
+
+	*session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	del[0] = Int64GetDatum(*session_id);
+	acctsec_plan_run(&session_plans[PLAN_DELETE], del, NULL, false, 0);
+	spi = MemoryContextSwitchTo(outer);
+	account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+	MemoryContextSwitchTo(spi);
+	return account;
+}
+
+/*
  * session_rotate(token text) RETURNS text
  *
  * The new token of the session whose current token this is, or NULL.  A
@@ -754,65 +841,20 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	PG_TRY();
 	{
+		int64		session_id = 0;
+
 		if (find_session(&tok, true, outer, &row))
 		{
 			if (session_live(&row, now))
 			{
-				AcctsecToken fresh;
-				bytea	   *hash;
-				text	   *token;
-				Datum		args[4];
-
-				args[0] = Int64GetDatum(row.session_id);
-				args[1] = TimestampTzGetDatum(now);
-				acctsec_plan_run(&session_plans[PLAN_RETIRE], args, NULL, false, 0);
-
-				token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
-				args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
-				args[2] = PointerGetDatum(hash);
-				args[3] = TimestampTzGetDatum(now);
-				acctsec_token_wipe(&fresh);
-				acctsec_plan_run(&session_plans[PLAN_ROTATE], args, NULL, false, 0);
-				/* out of SPI's memory, which goes at SPI_finish */
-				{
-					MemoryContext spi = MemoryContextSwitchTo(outer);
-
-					result = DatumGetTextPCopy(PointerGetDatum(token));
-					MemoryContextSwitchTo(spi);
-				}
+				result = rotate_token(row.session_id, now, outer);
 				event_session = row.session_id;
 			}
 		}
 		else
 		{
-			Datum		args[1] = {PointerGetDatum(acctsec_token_selector(&tok))};
-
-			/* a retired token?  Lock its session, then look at it */
-			if (acctsec_plan_run(&session_plans[PLAN_FIND_RETIRED], args, NULL, false, 1) == 1)
-			{
-				HeapTuple	tuple = SPI_tuptable->vals[0];
-				TupleDesc	desc = SPI_tuptable->tupdesc;
-				bool		isnull;
-				int64		session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-				bytea	   *hash = DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull));
-				TimestampTz retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
-
-				if (acctsec_token_verify(ACCTSEC_TOKEN_SESSION, &tok, hash) &&
-					now - retired_at >= (int64) session_reuse_grace * USECS_PER_SEC)
-				{
-					Datum		del[1] = {Int64GetDatum(session_id)};
-
-					/* replayed after the grace: the token was stolen */
-					acctsec_plan_run(&session_plans[PLAN_DELETE], del, NULL, false, 0);
-					event_session = session_id;
-					{
-						MemoryContext spi = MemoryContextSwitchTo(outer);
-
-						reused_account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
-						MemoryContextSwitchTo(spi);
-					}
-				}
-			}
+			reused_account = revoke_if_reused(&tok, now, outer, &session_id);
+			event_session = session_id;
 		}
 	}
 	PG_FINALLY();
@@ -920,6 +962,26 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The body of sessions_revoke_all and credentials_changed (account, then
+ * the caller's token): revoke the account's sessions but the caller's, and
+ * with one_time_tokens its one-time tokens; the number revoked.
+ */
+static Datum
+revoke_but_caller(FunctionCallInfo fcinfo, bool one_time_tokens,
+				  const char *reason)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	int64		keep;
+	uint64		n;
+
+	acctsec_account_lock(account, NULL);
+	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
+	n = revoke_account(account, keep, one_time_tokens);
+	revoked_event(account, reason, n, keep);
+	PG_RETURN_INT32((int32) n);
+}
+
+/*
  * sessions_revoke_all(account text, except_token text DEFAULT NULL)
  *		RETURNS int
  *
@@ -929,16 +991,7 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 Datum
 acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
-	int64		keep;
-
-	uint64		n;
-
-	acctsec_account_lock(account, NULL);
-	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	n = revoke_account(account, keep, false);
-	revoked_event(account, "sessions_revoke_all", n, keep);
-	PG_RETURN_INT32((int32) n);
+	return revoke_but_caller(fcinfo, false, "sessions_revoke_all");
 }
 
 /*
@@ -951,16 +1004,7 @@ acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
 Datum
 acctsec_credentials_changed(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
-	int64		keep;
-
-	uint64		n;
-
-	acctsec_account_lock(account, NULL);
-	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	n = revoke_account(account, keep, true);
-	revoked_event(account, "credentials_changed", n, keep);
-	PG_RETURN_INT32((int32) n);
+	return revoke_but_caller(fcinfo, true, "credentials_changed");
 }
 
 /* prune_expired() RETURNS bigint: expired sessions and one-time tokens deleted */
