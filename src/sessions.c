@@ -269,6 +269,28 @@ session_ends_at(const SessionRow *s, TimestampTz last_seen)
 }
 
 /*
+ * Run plan, a lookup by the token's selector whose third column is the
+ * verifier's hash (SPI connected); the row found when tok's verifier
+ * matches it, or NULL.
+ */
+static HeapTuple
+find_by_selector(AcctsecPlan *plan, const AcctsecToken *tok, bool read_only)
+{
+	Datum		values[1] = {PointerGetDatum(acctsec_token_selector(tok))};
+	HeapTuple	tuple;
+	bool		isnull;
+
+	if (acctsec_plan_run(plan, values, NULL, read_only, 1) != 1)
+		return NULL;
+	tuple = SPI_tuptable->vals[0];
+	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok,
+							  DatumGetByteaPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
+															3, &isnull))))
+		return NULL;
+	return tuple;
+}
+
+/*
  * Find the session whose current token this is (SPI connected; the parsed
  * token in tok).  True and *row filled when the token's verifier matches;
  * the session may be past its lifetime or idle (see session_live).
@@ -277,20 +299,16 @@ static bool
 find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 			 SessionRow *row)
 {
-	Datum		values[1] = {PointerGetDatum(acctsec_token_selector(tok))};
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	bool		isnull;
 	MemoryContext spi;
 
-	if (acctsec_plan_run(&session_plans[for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
-						 values, NULL, !for_update, 1) != 1)
+	tuple = find_by_selector(&session_plans[for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
+							 tok, !for_update);
+	if (tuple == NULL)
 		return false;
-	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok,
-							  DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull))))
-		return false;
 	row->session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 	row->last_seen_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
 	row->expires_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 5, &isnull));
@@ -788,25 +806,21 @@ static text *
 revoke_if_reused(const AcctsecToken *tok, TimestampTz now, MemoryContext outer,
 				 int64 *session_id)
 {
-	Datum		args[1] = {PointerGetDatum(acctsec_token_selector(tok))};
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	bool		isnull;
-	bytea	   *hash;
 	TimestampTz retired_at;
 	Datum		del[1];
 	MemoryContext spi;
 	text	   *account;
 
 	/* a retired token?  Lock its session, then look at it */
-	if (acctsec_plan_run(&session_plans[PLAN_FIND_RETIRED], args, NULL, false, 1) != 1)
+	tuple = find_by_selector(&session_plans[PLAN_FIND_RETIRED], tok, false);
+	if (tuple == NULL)
 		return NULL;
-	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	hash = DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull));
 	retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
-	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, hash) ||
-		now - retired_at < (int64) session_reuse_grace * USECS_PER_SEC)
+	if (now - retired_at < (int64) session_reuse_grace * USECS_PER_SEC)
 		return NULL;
 
 	*session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
