@@ -11,8 +11,8 @@
  * one account queue on the row lock, and each sees the state the previous
  * one committed, so no update is lost.
  *
- * Every query goes through SPI with parameters, prepared once per backend
- * and kept (SPI_keepplan).  The query texts name every object with its
+ * Every query is an AcctsecPlan (spi_util.h), run with parameters in the
+ * caller's SPI connection.  The query texts name every object with its
  * schema; the SQL functions run with search_path = pg_catalog, pg_temp.
  *
  * The lockout settings live here, below the policy, because network
@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "account.h"
@@ -137,14 +138,6 @@ acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
  * ---------------------------------------------------------------------------
  */
 
-typedef struct AccountPlanDef
-{
-	const char *sql;			/* NULL: "logged" variant of plan "write" */
-	int			nargs;
-	Oid			argtypes[ACCTSEC_ACCOUNT_PLAN_ARGS];
-	AccountPlanId write;
-} AccountPlanDef;
-
 /*
  * The columns read by ACCOUNT_PLAN_LOCK and ACCOUNT_PLAN_PEEK, in this order (see
  * row_from_tuple).  ACCOUNT_PLAN_LOCK also returns the ctid of the row version it
@@ -170,11 +163,11 @@ typedef struct AccountPlanDef
 	" VALUES ($1, $2, $%d::acctsec.login_status, $%d, $%d)"
 #define LOG_NARGS	3
 
-static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
+static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 	[ACCOUNT_PLAN_LOCK] = {
 		"SELECT " ACCOUNT_COLUMNS ", ctid FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	/*
 	 * An account's first use.  The row we insert is ours until we commit:
@@ -184,12 +177,12 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[ACCOUNT_PLAN_CREATE] = {
 		"INSERT INTO acctsec.accounts (account) VALUES ($1)"
 		" ON CONFLICT (account) DO NOTHING RETURNING " ACCOUNT_COLUMNS ", ctid",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[ACCOUNT_PLAN_PEEK] = {
 		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	/*
 	 * A counted failure at $2: the counter $3, the lock $4 (NULL: none; an
@@ -201,7 +194,7 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
 		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
 	},
 	/*
 	 * The same for a failure from a familiar network (smart lockout,
@@ -213,7 +206,7 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		" locked_at = CASE WHEN $4 IS NOT NULL THEN $2 ELSE locked_at END,"
 		" familiar_lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}
+		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
 	},
 	/*
 	 * A completed login at $2 from ip $3; when $4 (completion of a pending
@@ -232,14 +225,14 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 	[ACCOUNT_PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
 		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}, SPI_OK_UPDATE
 	},
 	[ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR] = {
 		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
 		" familiar_locked_until = NULL, familiar_lockouts = 0,"
 		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
 		"  THEN locked_at END," WRITE_LOGIN_COMMON,
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}, SPI_OK_UPDATE
 	},
 	/*
 	 * A right password waiting for the second factor since $2, from $3, a
@@ -249,40 +242,40 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
 		" pending_login_familiar = $5"
 		" WHERE ctid OPERATOR(pg_catalog.=) $4",
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID}
+		5, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID}, SPI_OK_UPDATE
 	},
-	/* the same with the log row, in one statement (built by prepare_plan) */
-	[ACCOUNT_PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, ACCOUNT_PLAN_WRITE_FAILURE},
-	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR},
-	[ACCOUNT_PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, ACCOUNT_PLAN_WRITE_LOGIN},
-	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR},
-	[ACCOUNT_PLAN_LOGGED_PENDING] = {NULL, 0, {0}, ACCOUNT_PLAN_WRITE_PENDING},
+	/* the same with the log row, in one statement (compose_logged) */
+	[ACCOUNT_PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, SPI_OK_INSERT},
+	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT},
+	[ACCOUNT_PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, SPI_OK_INSERT},
+	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT},
+	[ACCOUNT_PLAN_LOGGED_PENDING] = {NULL, 0, {0}, SPI_OK_INSERT},
 	/* the log row alone: a locked account's state does not change */
 	[ACCOUNT_PLAN_LOG] = {
 		"INSERT INTO acctsec.login_attempts"
 		" (account, attempted_at, outcome, ip, user_agent)"
 		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
-		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}
+		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}, SPI_OK_INSERT
 	},
 	/* the ip of the login waiting for its second factor (row locked) */
 	[ACCOUNT_PLAN_PENDING_IP] = {
 		"SELECT pending_login_ip FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[ACCOUNT_PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
 		" locked_at = NULL, lockouts = 0, familiar_failed_attempts = 0,"
 		" familiar_locked_until = NULL, familiar_lockouts = 0"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_UPDATE
 	},
 	[ACCOUNT_PLAN_WRITE_TOTP] = {
 		"UPDATE acctsec.accounts SET totp_enabled = $2,"
 		" pending_login_at = CASE WHEN $2 THEN pending_login_at END,"
 		" pending_login_ip = CASE WHEN $2 THEN pending_login_ip END"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		2, {TEXTOID, BOOLOID}
+		2, {TEXTOID, BOOLOID}, SPI_OK_UPDATE
 	},
 	[ACCOUNT_PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
@@ -296,11 +289,11 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		"   WHERE f.account OPERATOR(pg_catalog.=) a.account"
 		"   AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
 		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
-		2, {TEXTOID, TIMESTAMPTZOID}
+		2, {TEXTOID, TIMESTAMPTZOID}, SPI_OK_SELECT
 	},
 	[ACCOUNT_PLAN_FORGET_ACCOUNT] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_DELETE
 	},
 	/*
 	 * The account's row goes (and every other capability's rows with it);
@@ -327,83 +320,68 @@ static const AccountPlanDef plan_defs[NUM_ACCOUNT_PLANS] = {
 		"   OR g.familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
 		"  RETURNING GREATEST(locked_until, familiar_locked_until) AS until)"
 		" SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT k.until FROM kept k)",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[ACCOUNT_PLAN_FORGET_ATTEMPTS] = {
 		"DELETE FROM acctsec.login_attempts WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_DELETE
 	},
 	[ACCOUNT_PLAN_PRUNE] = {
 		"DELETE FROM acctsec.login_attempts"
 		" WHERE attempted_at OPERATOR(pg_catalog.<)"
 		" (pg_catalog.now() OPERATOR(pg_catalog.-) $1)",
-		1, {INTERVALOID}
+		1, {INTERVALOID}, SPI_OK_DELETE
 	},
 };
 
-static SPIPlanPtr account_plans[NUM_ACCOUNT_PLANS];
+/* The write plan each "logged" plan extends with the log row. */
+static const AccountPlanId logged_write[NUM_ACCOUNT_PLANS] = {
+	[ACCOUNT_PLAN_LOGGED_FAILURE] = ACCOUNT_PLAN_WRITE_FAILURE,
+	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR,
+	[ACCOUNT_PLAN_LOGGED_LOGIN] = ACCOUNT_PLAN_WRITE_LOGIN,
+	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR,
+	[ACCOUNT_PLAN_LOGGED_PENDING] = ACCOUNT_PLAN_WRITE_PENDING,
+};
 
 /*
- * Prepare and keep a plan.  A "logged" plan is its write plan and the log
- * insert in one statement (WITH w AS (UPDATE ...) INSERT ...): one executor
- * run instead of two on the hot path.
+ * Compose a "logged" plan on first use: its write plan and the log insert
+ * in one statement (WITH w AS (UPDATE ...) INSERT ...), one executor run
+ * instead of two on the hot path.  The text lives as long as the plan.
  */
 static void
-prepare_plan(AccountPlanId id)
+compose_logged(AcctsecPlan *plan, const AcctsecPlan *write)
 {
-	const AccountPlanDef *def = &plan_defs[id];
-	const char *sql = def->sql;
-	int			nargs = def->nargs;
-	Oid			argtypes[ACCTSEC_ACCOUNT_PLAN_ARGS];
-	SPIPlanPtr	plan;
+	int			n = write->nargs;
+	char		insert[256];
 
-	memcpy(argtypes, def->argtypes, sizeof(argtypes));
-	if (sql == NULL)
-	{
-		const AccountPlanDef *write = &plan_defs[def->write];
-		char		insert[256];
-
-		nargs = write->nargs;
-		Assert(nargs + LOG_NARGS <= ACCTSEC_ACCOUNT_PLAN_ARGS);
-		memcpy(argtypes, write->argtypes, sizeof(argtypes));
-		argtypes[nargs] = TEXTOID;
-		argtypes[nargs + 1] = INETOID;
-		argtypes[nargs + 2] = TEXTOID;
-		snprintf(insert, sizeof(insert), LOG_INSERT, nargs + 1, nargs + 2, nargs + 3);
-		sql = psprintf("WITH w AS (%s) %s", write->sql, insert);
-		nargs += LOG_NARGS;
-	}
-
-	plan = SPI_prepare(sql, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	account_plans[id] = plan;
+	Assert(n + LOG_NARGS <= ACCTSEC_ACCOUNT_PLAN_ARGS);
+	memcpy(plan->argtypes, write->argtypes, sizeof(plan->argtypes));
+	plan->argtypes[n] = TEXTOID;
+	plan->argtypes[n + 1] = INETOID;
+	plan->argtypes[n + 2] = TEXTOID;
+	plan->nargs = n + LOG_NARGS;
+	snprintf(insert, sizeof(insert), LOG_INSERT, n + 1, n + 2, n + 3);
+	plan->sql = MemoryContextStrdup(TopMemoryContext,
+									psprintf("WITH w AS (%s) %s", write->sql, insert));
 }
 
-/* Run a saved plan (preparing it on first use); returns SPI_processed. */
+/* Run one of the statements (SPI connected); returns SPI_processed. */
 uint64
 acctsec_account_run_plan(AccountPlanId id, Datum *values, const char *nulls,
 						 bool read_only, long tcount)
 {
-	int			rc;
+	AcctsecPlan *plan = &account_plans[id];
 
-	if (account_plans[id] == NULL)
-		prepare_plan(id);
-
-	rc = SPI_execute_plan(account_plans[id], values, nulls, read_only, tcount);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
+	if (unlikely(plan->sql == NULL))
+		compose_logged(plan, &account_plans[logged_write[id]]);
+	return acctsec_plan_run(plan, values, nulls, read_only, tcount);
 }
 
 /* The number of parameters of a write plan (its logged variant adds three). */
 int
 acctsec_account_plan_nargs(AccountPlanId id)
 {
-	return plan_defs[id].nargs;
+	return account_plans[id].nargs;
 }
 
 /* ---------------------------------------------------------------------------

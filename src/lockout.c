@@ -505,6 +505,134 @@ login_events(const text *account, const LoginLog *log,
 	}
 }
 
+/* What one login_attempt call decided, for its events and its result. */
+typedef struct LoginOutcome
+{
+	LoginStatus status;
+	AcctsecAccount row;			/* all zeros when the row was not looked at */
+	AcctsecNetworkVerdict verdict;
+	bool		familiar;
+	bool		new_network;
+	bool		was_locked;
+	TimestampTz refused_until;
+	TimestampTz throttled_until;
+} LoginOutcome;
+
+/*
+ * Apply the policy to one login attempt at now (SPI connected): look at the
+ * network, lock the account's row, decide, and write the new state and the
+ * log row.  Fills *out.
+ */
+static void
+login_apply(const text *account, bool success, const LoginLog *log,
+			AcctsecNetwork *net, TimestampTz now, LoginOutcome *out)
+{
+	ItemPointerData tid;
+	TimestampTz last_used;
+
+	memset(&out->row, 0, sizeof(out->row));
+	out->verdict = NETWORK_NOT_TRACKED;
+	out->new_network = false;
+	out->was_locked = false;
+	out->throttled_until = DT_NOBEGIN;
+
+	/*
+	 * A throttled network is refused before the account row is touched, so
+	 * an attacker's refused calls never queue on a victim's row lock.  The
+	 * same look tells whether the network is familiar to the account (a
+	 * network made familiar by a concurrent login of the account that
+	 * commits meanwhile counts as unfamiliar for this one call).
+	 */
+	out->familiar = acctsec_network_lookup(account, net, now,
+										   &out->refused_until, &last_used);
+	if (out->refused_until != DT_NOBEGIN)
+	{
+		/* whatever success says; nothing counts against the account */
+		out->status = LOGIN_THROTTLED;
+		out->familiar = false;
+		write_log(account, now, log, out->status);
+		return;
+	}
+
+	/* lock, decide, and write the new state and the log row together */
+	acctsec_account_lock_row(account, &out->row, &tid);
+
+	/* every failure counts toward its network, the account locked or not */
+	if (!success)
+		out->verdict = acctsec_network_failure(net, account, now,
+											   &out->throttled_until);
+
+	out->was_locked = acctsec_account_locked_for(&out->row, out->familiar, now);
+	if (out->verdict == NETWORK_THROTTLED)
+	{
+		/* throttled while this call waited for the network's row */
+		out->status = LOGIN_THROTTLED;
+		out->refused_until = out->throttled_until;
+		write_log(account, now, log, out->status);
+	}
+	else if (out->was_locked)
+	{
+		/* whatever success says; the lock is neither extended nor counted */
+		out->status = LOGIN_LOCKED;
+		out->refused_until = lock_end(&out->row, out->familiar, now);
+		write_log(account, now, log, out->status);
+	}
+	else if (!success)
+	{
+		/* the failure that throttles its network answers throttled */
+		LoginStatus unlocked = out->verdict == NETWORK_THROTTLED_NOW ?
+			LOGIN_THROTTLED : LOGIN_FAILED;
+
+		if (count_failure(account, &out->row, &tid, now, out->familiar, log,
+						  unlocked))
+		{
+			out->status = LOGIN_LOCKED;
+			out->refused_until = lock_end(&out->row, out->familiar, now);
+		}
+		else
+		{
+			out->status = unlocked;
+			out->refused_until = out->throttled_until;
+		}
+	}
+	else
+	{
+		out->new_network = net->valid && last_used == DT_NOBEGIN &&
+			acctsec_smart_lockout_applies(net);
+		if (out->row.totp_enabled)
+		{
+			write_pending(account, &out->row, &tid, now, out->familiar, log);
+			out->status = LOGIN_SECOND_FACTOR;
+			out->new_network = false;	/* familiar once the login completes */
+		}
+		else
+		{
+			acctsec_network_make_familiar(account, net, now, last_used);
+			write_login(account, &out->row, &tid, now, log->ip, log->ip_null,
+						false, out->familiar, log);
+			out->status = LOGIN_OK;
+		}
+	}
+}
+
+/* login_attempt's ip and user_agent arguments, the user agent clipped. */
+static void
+login_log_args(FunctionCallInfo fcinfo, LoginLog *log)
+{
+	log->ip_null = PG_ARGISNULL(2);
+	log->ip = log->ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+	log->user_agent = NULL;
+	if (!PG_ARGISNULL(3))
+	{
+		text	   *ua = PG_GETARG_TEXT_PP(3);
+		int			len = VARSIZE_ANY_EXHDR(ua);
+
+		if (len > ACCTSEC_MAX_USER_AGENT_BYTES)
+			len = pg_mbcliplen(VARDATA_ANY(ua), len, ACCTSEC_MAX_USER_AGENT_BYTES);
+		log->user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
+	}
+}
+
 /*
  * login_attempt(account text, success boolean, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
@@ -522,17 +650,8 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	bool		success;
 	LoginLog	log;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	AcctsecAccount row = {0};
-	ItemPointerData tid;
 	AcctsecNetwork net;
-	AcctsecNetworkVerdict verdict = NETWORK_NOT_TRACKED;
-	bool		familiar;
-	bool		new_network = false;
-	TimestampTz refused_until;
-	TimestampTz throttled_until = DT_NOBEGIN;
-	TimestampTz last_used;
-	LoginStatus status;
-	bool		was_locked = false;
+	LoginOutcome out;
 	TupleDesc	desc;
 	Datum		result[5];
 	bool		result_null[5] = {false, false, false, false, false};
@@ -543,121 +662,34 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 				 errmsg("login outcome must not be null"),
 				 errhint("Pass true when the password was right, false otherwise.")));
 	success = PG_GETARG_BOOL(1);
-	log.ip_null = PG_ARGISNULL(2);
-	log.ip = log.ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
-	log.user_agent = NULL;
-	if (!PG_ARGISNULL(3))
-	{
-		text	   *ua = PG_GETARG_TEXT_PP(3);
-		int			len = VARSIZE_ANY_EXHDR(ua);
-
-		if (len > ACCTSEC_MAX_USER_AGENT_BYTES)
-			len = pg_mbcliplen(VARDATA_ANY(ua), len, ACCTSEC_MAX_USER_AGENT_BYTES);
-		log.user_agent = cstring_to_text_with_len(VARDATA_ANY(ua), len);
-	}
+	login_log_args(fcinfo, &log);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "login_attempt must return a composite type");
 	acctsec_network_of(log.ip, log.ip_null, &net);
 
 	acctsec_spi_connect();
-
-	/*
-	 * A throttled network is refused before the account row is touched, so
-	 * an attacker's refused calls never queue on a victim's row lock.  The
-	 * same look tells whether the network is familiar to the account (a
-	 * network made familiar by a concurrent login of the account that
-	 * commits meanwhile counts as unfamiliar for this one call).
-	 */
-	familiar = acctsec_network_lookup(account, &net, now, &refused_until,
-									  &last_used);
-	if (refused_until != DT_NOBEGIN)
-	{
-		/* whatever success says; nothing counts against the account */
-		status = LOGIN_THROTTLED;
-		familiar = false;
-		write_log(account, now, &log, status);
-	}
-	else
-	{
-		/* lock, decide, and write the new state and the log row together */
-		acctsec_account_lock_row(account, &row, &tid);
-
-		/* every failure counts toward its network, the account locked or not */
-		if (!success)
-			verdict = acctsec_network_failure(&net, account, now,
-											  &throttled_until);
-
-		was_locked = acctsec_account_locked_for(&row, familiar, now);
-		if (verdict == NETWORK_THROTTLED)
-		{
-			/* throttled while this call waited for the network's row */
-			status = LOGIN_THROTTLED;
-			refused_until = throttled_until;
-			write_log(account, now, &log, status);
-		}
-		else if (was_locked)
-		{
-			/* whatever success says; the lock is neither extended nor counted */
-			status = LOGIN_LOCKED;
-			refused_until = lock_end(&row, familiar, now);
-			write_log(account, now, &log, status);
-		}
-		else if (!success)
-		{
-			/* the failure that throttles its network answers throttled */
-			LoginStatus unlocked = verdict == NETWORK_THROTTLED_NOW ?
-				LOGIN_THROTTLED : LOGIN_FAILED;
-
-			if (count_failure(account, &row, &tid, now, familiar, &log, unlocked))
-			{
-				status = LOGIN_LOCKED;
-				refused_until = lock_end(&row, familiar, now);
-			}
-			else
-			{
-				status = unlocked;
-				refused_until = throttled_until;
-			}
-		}
-		else
-		{
-			new_network = net.valid && last_used == DT_NOBEGIN &&
-				acctsec_smart_lockout_applies(&net);
-			if (row.totp_enabled)
-			{
-				write_pending(account, &row, &tid, now, familiar, &log);
-				status = LOGIN_SECOND_FACTOR;
-				new_network = false;	/* familiar once the login completes */
-			}
-			else
-			{
-				acctsec_network_make_familiar(account, &net, now, last_used);
-				write_login(account, &row, &tid, now, log.ip, log.ip_null,
-							false, familiar, &log);
-				status = LOGIN_OK;
-			}
-		}
-	}
+	login_apply(account, success, &log, &net, now, &out);
 	acctsec_spi_finish();
 
-	login_events(account, &log, &net, &row, status, was_locked, verdict,
-				 familiar, new_network, refused_until, throttled_until);
+	login_events(account, &log, &net, &out.row, out.status, out.was_locked,
+				 out.verdict, out.familiar, out.new_network, out.refused_until,
+				 out.throttled_until);
 
-	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, status);
-	result[1] = BoolGetDatum(status == LOGIN_OK);
+	result[0] = status_datum(TupleDescAttr(desc, 0)->atttypid, out.status);
+	result[1] = BoolGetDatum(out.status == LOGIN_OK);
 
 	/*
 	 * The counter of the kind this login counts in (0 when a throttled
 	 * network was refused before the account was looked at).
 	 */
-	result[2] = Int32GetDatum(familiar ? row.familiar_failed_attempts :
-							  row.failed_attempts);
-	if (status == LOGIN_LOCKED || status == LOGIN_THROTTLED)
+	result[2] = Int32GetDatum(out.familiar ? out.row.familiar_failed_attempts :
+							  out.row.failed_attempts);
+	if (out.status == LOGIN_LOCKED || out.status == LOGIN_THROTTLED)
 	{
 		Interval   *retry = palloc0(sizeof(Interval));
 
-		retry->time = refused_until - now;
-		result[3] = TimestampTzGetDatum(refused_until);
+		retry->time = out.refused_until - now;
+		result[3] = TimestampTzGetDatum(out.refused_until);
 		result[4] = IntervalPGetDatum(retry);
 	}
 	else

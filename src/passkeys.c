@@ -456,33 +456,26 @@ typedef enum PasskeyPlanId
 	NUM_PASSKEY_PLANS
 } PasskeyPlanId;
 
-typedef struct PasskeyPlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[10];
-} PasskeyPlanDef;
-
-static const PasskeyPlanDef passkey_plan_defs[NUM_PASSKEY_PLANS] = {
+static AcctsecPlan passkey_plans[NUM_PASSKEY_PLANS] = {
 	[PLAN_USER_HANDLE_ENSURE] = {
 		"INSERT INTO acctsec.passkey_users (account, user_handle) VALUES ($1, $2)"
 		" ON CONFLICT (account) DO NOTHING",
-		2, {TEXTOID, BYTEAOID}
+		2, {TEXTOID, BYTEAOID}, SPI_OK_INSERT
 	},
 	[PLAN_USER_HANDLE] = {
 		"SELECT user_handle FROM acctsec.passkey_users"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[PLAN_ACCOUNT_CREDENTIALS] = {
 		"SELECT credential_id, transports FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 ORDER BY id",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_SELECT
 	},
 	[PLAN_CREDENTIAL_EXISTS] = {
 		"SELECT 1 FROM acctsec.passkey_credentials"
 		" WHERE credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_INSERT] = {
 		"INSERT INTO acctsec.passkey_credentials (account, credential_id,"
@@ -491,40 +484,27 @@ static const PasskeyPlanDef passkey_plan_defs[NUM_PASSKEY_PLANS] = {
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 		" pg_catalog.transaction_timestamp()) RETURNING id",
 		10, {TEXTOID, BYTEAOID, BYTEAOID, INT4OID, UUIDOID, INT8OID,
-		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}
+		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[PLAN_FIND] = {
 		"SELECT c.id, c.account, c.public_key, c.sign_count, u.user_handle"
 		" FROM acctsec.passkey_credentials c"
 		" JOIN acctsec.passkey_users u USING (account)"
 		" WHERE c.credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_USE] = {
 		"UPDATE acctsec.passkey_credentials SET sign_count = $2,"
 		" backed_up = $3, last_used_at = pg_catalog.transaction_timestamp()"
 		" WHERE id OPERATOR(pg_catalog.=) $1",
-		3, {INT8OID, INT8OID, BOOLOID}
+		3, {INT8OID, INT8OID, BOOLOID}, SPI_OK_UPDATE
 	},
 	[PLAN_REMOVE] = {
 		"DELETE FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 };
-
-static SPIPlanPtr passkey_plans[NUM_PASSKEY_PLANS];
-
-static uint64
-run_plan(PasskeyPlanId id, Datum *values, const char *nulls, bool read_only,
-		 long tcount)
-{
-	const PasskeyPlanDef *def = &passkey_plan_defs[id];
-
-	return acctsec_run_saved_plan(&passkey_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 static bytea *
 bytes_datum(const uint8 *p, size_t len)
@@ -569,7 +549,7 @@ append_credentials(StringInfo buf, text *account)
 
 	appendStringInfoChar(buf, '[');
 	acctsec_spi_connect();
-	n = run_plan(PLAN_ACCOUNT_CREDENTIALS, values, NULL, true, 0);
+	n = acctsec_plan_run(&passkey_plans[PLAN_ACCOUNT_CREDENTIALS], values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[i];
@@ -625,6 +605,31 @@ optional_text_arg(FunctionCallInfo fcinfo, int argno, size_t max, const char *wh
  */
 
 /*
+ * The account's WebAuthn user handle, made at its first registration (SPI
+ * connected); returned in outer.
+ */
+static bytea *
+user_handle(text *account, MemoryContext outer)
+{
+	uint8		handle[USER_HANDLE_BYTES];
+	Datum		values[2];
+	bool		isnull;
+	MemoryContext spi;
+	bytea	   *stored;
+
+	randombytes_buf(handle, sizeof(handle));
+	values[0] = PointerGetDatum(account);
+	values[1] = PointerGetDatum(bytes_datum(handle, sizeof(handle)));
+	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE_ENSURE], values, NULL, false, 0);
+	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE], values, NULL, false, 1);
+	spi = MemoryContextSwitchTo(outer);
+	stored = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	MemoryContextSwitchTo(spi);
+	return stored;
+}
+
+/*
  * passkey_register_begin(account text, user_name text, display_name text)
  *		RETURNS jsonb (PublicKeyCredentialCreationOptions)
  */
@@ -636,8 +641,6 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	text	   *display_name = optional_text_arg(fcinfo, 2, MAX_USER_FIELD_BYTES, "display_name");
 	const char *id = rp_id();
 	char	   *name;
-	uint8		handle[USER_HANDLE_BYTES];
-	Datum		values[2];
 	bytea	   *stored;
 	StringInfoData buf;
 	char	   *challenge;
@@ -653,21 +656,8 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	/* the challenge first: it locks (and creates) the account row */
 	challenge = new_challenge(account, PURPOSE_REGISTER);
 
-	randombytes_buf(handle, sizeof(handle));
-	values[0] = PointerGetDatum(account);
-	values[1] = PointerGetDatum(bytes_datum(handle, sizeof(handle)));
 	acctsec_spi_connect();
-	run_plan(PLAN_USER_HANDLE_ENSURE, values, NULL, false, 0);
-	run_plan(PLAN_USER_HANDLE, values, NULL, false, 1);
-	{
-		bool		isnull;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-
-		stored = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1,
-												  &isnull));
-		MemoryContextSwitchTo(spi);
-	}
+	stored = user_handle(account, outer);
 	acctsec_spi_finish();
 
 	name = passkey_rp_name[0] != '\0' ? passkey_rp_name : (char *) id;
@@ -733,6 +723,103 @@ transports_datum(JsonbContainer *resp)
 }
 
 /*
+ * The registration's attestation object and the authenticator data in it,
+ * which must name a new credential and carry the flags required.
+ */
+static void
+read_attestation(JsonbContainer *resp, Ceremony *c, WaAttestation *att,
+				 WaAuthData *ad)
+{
+	uint8	   *att_raw;
+	size_t		att_len;
+	WaError		err;
+
+	att_raw = json_member_bytes(resp, "attestationObject", WA_MAX_CBOR, &att_len, c,
+								"attestationObject");
+	/* att->auth_data is palloc'd: an error from here on leaks nothing */
+	err = wa_check_memory(wa_parse_attestation(&wa_mem, att_raw, att_len, att));
+	if (err != WA_OK)
+		reject(c, wa_error_message(err));
+	err = wa_parse_auth_data(att->auth_data, att->auth_data_len, ad);
+	if (err != WA_OK)
+		reject(c, wa_error_message(err));
+	if (!ad->has_credential)
+		reject(c, wa_error_message(WA_ERR_AUTHDATA_NO_CREDENTIAL));
+	check_flags(ad, c);
+}
+
+/* The id the browser reports must be the one in the authenticator data. */
+static void
+check_raw_id(JsonbContainer *top, const WaAuthData *ad, Ceremony *c)
+{
+	const char *s = NULL;
+	int			slen = 0;
+	uint8		raw_id[WA_MAX_CREDENTIAL_ID + 1];
+	size_t		raw_len;
+
+	if (!json_member_string(top, "rawId", &s, &slen) &&
+		!json_member_string(top, "id", &s, &slen))
+		reject(c, "rawId is missing");
+	if (!wa_base64url_decode(s, slen, raw_id, sizeof(raw_id), &raw_len) ||
+		raw_len != ad->credential_id_len ||
+		memcmp(raw_id, ad->credential_id, raw_len) != 0)
+		reject(c, "rawId is not the credential id of the authenticator data");
+}
+
+/* Packed self attestation: signed by the credential's own key. */
+static void
+check_self_attestation(const WaAttestation *att, const WaAuthData *ad,
+					   const ClientData *cd, Ceremony *c)
+{
+	WaError		err;
+
+	if (att->packed_alg != ad->key.alg)
+		reject(c, "packed attestation alg is not the credential's algorithm");
+	err = wa_check_memory(wa_verify_signature(&wa_mem, &ad->key,
+											  att->auth_data, att->auth_data_len,
+											  cd->hash, att->packed_sig,
+											  att->packed_sig_len));
+	if (err != WA_OK)
+		reject(c, "packed attestation signature does not verify");
+}
+
+/*
+ * Store the account's new credential (SPI connected); returns its id.  A
+ * credential id already registered is error 23505.
+ */
+static int64
+store_credential(text *account, const WaAuthData *ad, JsonbContainer *resp,
+				 text *name)
+{
+	Datum		values[10];
+	char		nulls[10];
+	pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+	bool		isnull;
+
+	values[0] = PointerGetDatum(bytes_datum(ad->credential_id, ad->credential_id_len));
+	if (acctsec_plan_run(&passkey_plans[PLAN_CREDENTIAL_EXISTS], values, NULL, false, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("passkey response refused: this credential is already registered")));
+	memset(nulls, ' ', sizeof(nulls));
+	memcpy(u->data, ad->aaguid, UUID_LEN);
+	values[0] = PointerGetDatum(account);
+	values[1] = PointerGetDatum(bytes_datum(ad->credential_id, ad->credential_id_len));
+	values[2] = PointerGetDatum(bytes_datum(ad->cose_key, ad->cose_key_len));
+	values[3] = Int32GetDatum(ad->key.alg);
+	values[4] = UUIDPGetDatum(u);
+	values[5] = Int64GetDatum((int64) ad->sign_count);
+	values[6] = transports_datum(resp);
+	values[7] = BoolGetDatum((ad->flags & WA_FLAG_BE) != 0);
+	values[8] = BoolGetDatum((ad->flags & WA_FLAG_BS) != 0);
+	values[9] = name ? PointerGetDatum(name) : (Datum) 0;
+	nulls[9] = name ? ' ' : 'n';
+	acctsec_plan_run(&passkey_plans[PLAN_INSERT], values, nulls, false, 1);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+}
+
+/*
  * passkey_register_finish(account text, response jsonb, name text)
  *		RETURNS bigint
  */
@@ -745,16 +832,10 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 	JsonbContainer *top,
 			   *resp;
 	ClientData	cd;
-	uint8	   *att_raw;
-	size_t		att_len;
 	WaAttestation att;
 	WaAuthData	ad;
-	WaError		err;
 	text	   *owner;
-	Datum		values[10];
-	char		nulls[10];
 	int64		id;
-	bool		isnull;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -775,74 +856,14 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 	if (!same_account(owner, account))
 		reject(&c, "challenge is not a live registration challenge of this account");
 
-	att_raw = json_member_bytes(resp, "attestationObject", WA_MAX_CBOR, &att_len, &c,
-						 "attestationObject");
-	/* att.auth_data is palloc'd: an error from here on leaks nothing */
-	err = wa_check_memory(wa_parse_attestation(&wa_mem, att_raw, att_len, &att));
-	if (err != WA_OK)
-		reject(&c, wa_error_message(err));
-	err = wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad);
-	if (err != WA_OK)
-		reject(&c, wa_error_message(err));
-	if (!ad.has_credential)
-		reject(&c, wa_error_message(WA_ERR_AUTHDATA_NO_CREDENTIAL));
-	check_flags(&ad, &c);
+	read_attestation(resp, &c, &att, &ad);
 
-	/* the id the browser reports is the one in the authenticator data */
-	{
-		const char *s = NULL;
-		int			slen = 0;
-		uint8		raw_id[WA_MAX_CREDENTIAL_ID + 1];
-		size_t		raw_len;
-
-		if (!json_member_string(top, "rawId", &s, &slen) &&
-			!json_member_string(top, "id", &s, &slen))
-			reject(&c, "rawId is missing");
-		if (!wa_base64url_decode(s, slen, raw_id, sizeof(raw_id), &raw_len) ||
-			raw_len != ad.credential_id_len ||
-			memcmp(raw_id, ad.credential_id, raw_len) != 0)
-			reject(&c, "rawId is not the credential id of the authenticator data");
-	}
-
+	check_raw_id(top, &ad, &c);
 	if (att.fmt == WA_FMT_PACKED)
-	{
-		/* self attestation: signed by the credential's own key */
-		if (att.packed_alg != ad.key.alg)
-			reject(&c, "packed attestation alg is not the credential's algorithm");
-		err = wa_check_memory(wa_verify_signature(&wa_mem, &ad.key,
-												  att.auth_data, att.auth_data_len,
-												  cd.hash, att.packed_sig,
-												  att.packed_sig_len));
-		if (err != WA_OK)
-			reject(&c, "packed attestation signature does not verify");
-	}
+		check_self_attestation(&att, &ad, &cd, &c);
 
-	values[0] = PointerGetDatum(bytes_datum(ad.credential_id, ad.credential_id_len));
 	acctsec_spi_connect();
-	if (run_plan(PLAN_CREDENTIAL_EXISTS, values, NULL, false, 1) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("passkey response refused: this credential is already registered")));
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(account);
-	values[1] = PointerGetDatum(bytes_datum(ad.credential_id, ad.credential_id_len));
-	values[2] = PointerGetDatum(bytes_datum(ad.cose_key, ad.cose_key_len));
-	values[3] = Int32GetDatum(ad.key.alg);
-	{
-		pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
-
-		memcpy(u->data, ad.aaguid, UUID_LEN);
-		values[4] = UUIDPGetDatum(u);
-	}
-	values[5] = Int64GetDatum((int64) ad.sign_count);
-	values[6] = transports_datum(resp);
-	values[7] = BoolGetDatum((ad.flags & WA_FLAG_BE) != 0);
-	values[8] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
-	values[9] = name ? PointerGetDatum(name) : (Datum) 0;
-	nulls[9] = name ? ' ' : 'n';
-	run_plan(PLAN_INSERT, values, nulls, false, 1);
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									 1, &isnull));
+	id = store_credential(account, &ad, resp, name);
 	acctsec_spi_finish();
 
 	acctsec_security_event("passkey.registered", text_to_cstring(account),
@@ -909,7 +930,7 @@ find_credential(Datum credential_id, StoredCredential *row)
 	bool		found = false;
 
 	acctsec_spi_connect();
-	if (run_plan(PLAN_FIND, values, NULL, false, 1) == 1)
+	if (acctsec_plan_run(&passkey_plans[PLAN_FIND], values, NULL, false, 1) == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -947,6 +968,185 @@ failed_result(FunctionCallInfo fcinfo)
 }
 
 /*
+ * The stored credential the response names, and its account, whose row is
+ * then locked; NULL when there is none (no account to answer for).
+ */
+static text *
+login_credential(JsonbContainer *top, Ceremony *c, StoredCredential *row)
+{
+	uint8	   *cred_id;
+	size_t		cred_id_len;
+	Datum		credential;
+
+	cred_id = top ? json_member_bytes(top, "rawId", WA_MAX_CREDENTIAL_ID, &cred_id_len,
+									  c, "rawId") : NULL;
+	if (cred_id == NULL)
+		return NULL;
+	credential = PointerGetDatum(bytes_datum(cred_id, cred_id_len));
+	if (!find_credential(credential, row))
+		return NULL;
+
+	/*
+	 * The account's row lock serialises this login with the account's other
+	 * logins, and with passkey_remove; the row is read again under it, so
+	 * the counter compared is the latest one.
+	 */
+	acctsec_account_lock(row->account, NULL);
+	if (!find_credential(credential, row))
+		return NULL;
+	return row->account;
+}
+
+/*
+ * The login's clientDataJSON and its challenge, consumed; sets *resp to the
+ * response object (NULL when missing) and returns whether the challenge is
+ * one of no account (a discoverable login).  Failures go to c.
+ */
+static bool
+check_login_challenge(JsonbContainer *top, text *account, Ceremony *c,
+					  ClientData *cd, JsonbContainer **resp)
+{
+	bool		client_data_ok;
+	bool		valid;
+	bool		discoverable;
+	text	   *owner;
+
+	*resp = json_member_object(top, "response");
+	if (*resp == NULL)
+	{
+		reject(c, "response.response is missing");
+		return false;
+	}
+	client_data_ok = check_client_data(*resp, "webauthn.get", c, cd);
+
+	/*
+	 * The challenge, once read, is consumed whatever the outcome (a wrong
+	 * origin included), so that no response built on it is tried twice.  A
+	 * challenge of no account (passkey_login_begin(NULL)) serves any
+	 * credential; one of an account, only that account's.
+	 */
+	if (cd->token == NULL)
+		return false;
+	owner = acctsec_one_time_token_check_unbound(PointerGetDatum(cd->token),
+												 cstring_to_text(PURPOSE_LOGIN),
+												 true, &valid);
+	discoverable = valid && owner == NULL;
+	if (client_data_ok && !discoverable &&
+		!(valid && same_account(owner, account)))
+		reject(c, "challenge is not a live login challenge of this account");
+	return discoverable;
+}
+
+/*
+ * A userHandle, when sent, must be the credential's account's; a
+ * discoverable login must send it (WebAuthn 7.2 step 6: the authenticator
+ * names the user the credential was made for).
+ */
+static void
+check_user_handle(JsonbContainer *resp, const StoredCredential *row,
+				  bool discoverable, Ceremony *c)
+{
+	const char *s;
+	int			slen;
+
+	if (json_member_string(resp, "userHandle", &s, &slen))
+	{
+		uint8		h[USER_HANDLE_BYTES + 1];
+		size_t		hlen;
+
+		if (!wa_base64url_decode(s, slen, h, sizeof(h), &hlen) ||
+			hlen != VARSIZE_ANY_EXHDR(row->user_handle) ||
+			sodium_memcmp(h, VARDATA_ANY(row->user_handle), hlen) != 0)
+			reject(c, "userHandle is not the credential's user");
+	}
+	else if (discoverable)
+		reject(c, "userHandle is missing (a discoverable login must name its user)");
+}
+
+/*
+ * The assertion: authenticator data, flags, the signature under the stored
+ * key and a sign counter that went up.  True when it holds; fills *ad, and
+ * sets *clone when only the counter failed.  Failures go to c.
+ */
+static bool
+verify_assertion(JsonbContainer *resp, const StoredCredential *row,
+				 const ClientData *cd, Ceremony *c, WaAuthData *ad, bool *clone)
+{
+	uint8	   *auth_data = NULL;
+	size_t		auth_data_len = 0;
+	uint8	   *sig = NULL;
+	size_t		sig_len = 0;
+	WaCoseKey	key;
+	WaError		err;
+
+	if (c->reason == NULL)
+		auth_data = json_member_bytes(resp, "authenticatorData", MAX_AUTH_DATA_BYTES,
+									  &auth_data_len, c, "authenticatorData");
+	if (c->reason == NULL)
+		sig = json_member_bytes(resp, "signature", MAX_SIGNATURE_BYTES, &sig_len, c,
+								"signature");
+	if (c->reason == NULL)
+	{
+		err = wa_parse_auth_data(auth_data, auth_data_len, ad);
+		if (err != WA_OK)
+			reject(c, wa_error_message(err));
+	}
+	if (c->reason == NULL)
+		(void) check_flags(ad, c);
+	if (c->reason == NULL)
+	{
+		err = wa_parse_cose_key((const uint8 *) VARDATA_ANY(row->public_key),
+								VARSIZE_ANY_EXHDR(row->public_key), &key);
+		if (err != WA_OK)
+			reject(c, "the stored public key does not parse");
+		else if (wa_check_memory(wa_verify_signature(&wa_mem, &key,
+													 auth_data, auth_data_len,
+													 cd->hash, sig, sig_len)) != WA_OK)
+			reject(c, "signature does not verify");
+	}
+	if (c->reason != NULL)
+		return false;
+	/* a counter that does not increase: a cloned authenticator */
+	if ((ad->sign_count != 0 || row->sign_count != 0) &&
+		(int64) ad->sign_count <= row->sign_count)
+	{
+		*clone = true;
+		reject(c, "sign counter did not increase");
+		return false;
+	}
+	return true;
+}
+
+/* Record the login's outcome: the credential's use, or the event of its failure. */
+static void
+login_outcome(text *account, const StoredCredential *row, const WaAuthData *ad,
+			  bool ok, bool clone, const char *reason)
+{
+	if (ok)
+	{
+		Datum		use[3];
+
+		use[0] = Int64GetDatum(row->id);
+		use[1] = Int64GetDatum((int64) ad->sign_count);
+		use[2] = BoolGetDatum((ad->flags & WA_FLAG_BS) != 0);
+		acctsec_spi_connect();
+		acctsec_plan_run(&passkey_plans[PLAN_USE], use, NULL, false, 0);
+		acctsec_spi_finish();
+	}
+	else if (clone)
+		acctsec_security_event("passkey.clone_detected", text_to_cstring(account),
+							   "credential", acctsec_event_int(row->id),
+							   "row.sign_count", acctsec_event_int(row->sign_count),
+							   "presented_count", acctsec_event_int(ad->sign_count),
+							   NULL);
+	else
+		acctsec_security_event("passkey.rejected", text_to_cstring(account),
+							   "credential", acctsec_event_int(row->id),
+							   "reason", reason,
+							   NULL);
+}
+
+/*
  * passkey_login_finish(response jsonb, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
  */
@@ -956,21 +1156,13 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 	Ceremony	c = {true, NULL};
 	JsonbContainer *top,
 			   *resp;
-	uint8	   *cred_id;
-	size_t		cred_id_len;
-	Datum		credential;
 	StoredCredential row;
-	text	   *account = NULL;
+	text	   *account;
 	ClientData	cd;
-	uint8	   *auth_data = NULL;
-	size_t		auth_data_len = 0;
-	uint8	   *sig = NULL;
-	size_t		sig_len = 0;
 	WaAuthData	ad;
-	WaCoseKey	key;
 	bool		ok = false;
 	bool		clone = false;
-	bool		discoverable = false;
+	bool		discoverable;
 
 	memset(&cd, 0, sizeof(cd));
 	memset(&ad, 0, sizeof(ad));
@@ -986,137 +1178,16 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 
 	/* find the credential; without it there is no account to answer for */
 	top = response_container(PG_GETARG_DATUM(0), &c);
-	cred_id = top ? json_member_bytes(top, "rawId", WA_MAX_CREDENTIAL_ID, &cred_id_len,
-							   &c, "rawId") : NULL;
-	if (cred_id == NULL)
-		PG_RETURN_DATUM(failed_result(fcinfo));
-	credential = PointerGetDatum(bytes_datum(cred_id, cred_id_len));
-	if (find_credential(credential, &row))
-	{
-		/*
-		 * The account's row lock serialises this login with the account's
-		 * other logins, and with passkey_remove; the row is read again under
-		 * it, so the counter compared is the latest one.
-		 */
-		acctsec_account_lock(row.account, NULL);
-		if (find_credential(credential, &row))
-			account = row.account;
-	}
+	account = login_credential(top, &c, &row);
 	if (account == NULL)
 		PG_RETURN_DATUM(failed_result(fcinfo));
 
 	/* from here on every failure is a failed login of this account */
-	resp = json_member_object(top, "response");
-	if (resp == NULL)
-		reject(&c, "response.response is missing");
-	else
-	{
-		bool		client_data_ok = check_client_data(resp, "webauthn.get", &c, &cd);
-
-		/*
-		 * The challenge, once read, is consumed whatever the outcome (a
-		 * wrong origin included), so that no response built on it is tried
-		 * twice.  A challenge of no account (passkey_login_begin(NULL))
-		 * serves any credential; one of an account, only that account's.
-		 */
-		if (cd.token != NULL)
-		{
-			bool		valid;
-			text	   *owner = acctsec_one_time_token_check_unbound(PointerGetDatum(cd.token),
-																	 cstring_to_text(PURPOSE_LOGIN),
-																	 true, &valid);
-
-			discoverable = valid && owner == NULL;
-			if (client_data_ok && !discoverable &&
-				!(valid && same_account(owner, account)))
-				reject(&c, "challenge is not a live login challenge of this account");
-		}
-	}
+	discoverable = check_login_challenge(top, account, &c, &cd, &resp);
 	if (c.reason == NULL)
-	{
-		const char *s;
-		int			slen;
-
-		/*
-		 * A userHandle, when sent, must be the credential's account's; a
-		 * discoverable login must send it (WebAuthn 7.2 step 6: the
-		 * authenticator names the user the credential was made for).
-		 */
-		if (json_member_string(resp, "userHandle", &s, &slen))
-		{
-			uint8		h[USER_HANDLE_BYTES + 1];
-			size_t		hlen;
-
-			if (!wa_base64url_decode(s, slen, h, sizeof(h), &hlen) ||
-				hlen != VARSIZE_ANY_EXHDR(row.user_handle) ||
-				sodium_memcmp(h, VARDATA_ANY(row.user_handle), hlen) != 0)
-				reject(&c, "userHandle is not the credential's user");
-		}
-		else if (discoverable)
-			reject(&c, "userHandle is missing (a discoverable login must name its user)");
-	}
-	if (c.reason == NULL)
-		auth_data = json_member_bytes(resp, "authenticatorData", MAX_AUTH_DATA_BYTES,
-							   &auth_data_len, &c, "authenticatorData");
-	if (c.reason == NULL)
-		sig = json_member_bytes(resp, "signature", MAX_SIGNATURE_BYTES, &sig_len, &c,
-						 "signature");
-	if (c.reason == NULL)
-	{
-		WaError		err = wa_parse_auth_data(auth_data, auth_data_len, &ad);
-
-		if (err != WA_OK)
-			reject(&c, wa_error_message(err));
-	}
-	if (c.reason == NULL)
-		(void) check_flags(&ad, &c);
-	if (c.reason == NULL)
-	{
-		WaError		err = wa_parse_cose_key((const uint8 *) VARDATA_ANY(row.public_key),
-											VARSIZE_ANY_EXHDR(row.public_key), &key);
-
-		if (err != WA_OK)
-			reject(&c, "the stored public key does not parse");
-		else if (wa_check_memory(wa_verify_signature(&wa_mem, &key,
-													 auth_data, auth_data_len,
-													 cd.hash, sig, sig_len)) != WA_OK)
-			reject(&c, "signature does not verify");
-	}
-	if (c.reason == NULL)
-	{
-		/* a counter that does not increase: a cloned authenticator */
-		if ((ad.sign_count != 0 || row.sign_count != 0) &&
-			(int64) ad.sign_count <= row.sign_count)
-		{
-			clone = true;
-			reject(&c, "sign counter did not increase");
-		}
-		else
-			ok = true;
-	}
-
-	if (ok)
-	{
-		Datum		use[3];
-
-		use[0] = Int64GetDatum(row.id);
-		use[1] = Int64GetDatum((int64) ad.sign_count);
-		use[2] = BoolGetDatum((ad.flags & WA_FLAG_BS) != 0);
-		acctsec_spi_connect();
-		run_plan(PLAN_USE, use, NULL, false, 0);
-		acctsec_spi_finish();
-	}
-	else if (clone)
-		acctsec_security_event("passkey.clone_detected", text_to_cstring(account),
-							   "credential", acctsec_event_int(row.id),
-							   "row.sign_count", acctsec_event_int(row.sign_count),
-							   "presented_count", acctsec_event_int(ad.sign_count),
-							   NULL);
-	else
-		acctsec_security_event("passkey.rejected", text_to_cstring(account),
-							   "credential", acctsec_event_int(row.id),
-							   "reason", c.reason,
-							   NULL);
+		check_user_handle(resp, &row, discoverable, &c);
+	ok = verify_assertion(resp, &row, &cd, &c, &ad, &clone);
+	login_outcome(account, &row, &ad, ok, clone, c.reason);
 
 	PG_RETURN_DATUM(acctsec_call_login_attempt(account, ok, fcinfo->args[1],
 											   fcinfo->args[2]));
@@ -1138,7 +1209,7 @@ acctsec_passkey_remove(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(account);
 	values[1] = PG_GETARG_DATUM(1);
 	acctsec_spi_connect();
-	n = run_plan(PLAN_REMOVE, values, NULL, false, 0);
+	n = acctsec_plan_run(&passkey_plans[PLAN_REMOVE], values, NULL, false, 0);
 	acctsec_spi_finish();
 	if (n > 0)
 		acctsec_security_event("passkey.removed", text_to_cstring(account),

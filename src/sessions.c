@@ -141,42 +141,35 @@ typedef enum SessionPlanId
 	NUM_SESSION_PLANS
 } SessionPlanId;
 
-typedef struct SessionPlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[8];
-} SessionPlanDef;
-
 /* the columns PLAN_FIND and PLAN_FIND_FOR_UPDATE read, in this order */
 #define SESSION_COLUMNS \
 	"session_id, account, verifier_hash, last_seen_at, expires_at"
 
-static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
+static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 	[PLAN_START] = {
 		"INSERT INTO acctsec.account_sessions"
 		" (account, selector, verifier_hash, started_at, last_seen_at,"
 		" expires_at, ip, user_agent)"
 		" VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING session_id",
 		7, {TEXTOID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-		INETOID, TEXTOID}
+		INETOID, TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[PLAN_FIND] = {
 		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	/* the new selector is in a unique index: the update needs FOR UPDATE */
 	[PLAN_FIND_FOR_UPDATE] = {
 		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
 		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_TOUCH] = {
 		"UPDATE acctsec.account_sessions SET last_seen_at = $2"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1"
 		" AND last_seen_at OPERATOR(pg_catalog.<) $2",
-		2, {INT8OID, TIMESTAMPTZOID}
+		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_RETIRE] = {
 		"INSERT INTO acctsec.retired_session_tokens"
@@ -184,13 +177,13 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" SELECT selector, session_id, verifier_hash, $2"
 		" FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		2, {INT8OID, TIMESTAMPTZOID}
+		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_INSERT
 	},
 	[PLAN_ROTATE] = {
 		"UPDATE acctsec.account_sessions SET selector = $2,"
 		" verifier_hash = $3, last_seen_at = $4, rotated_at = $4"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}
+		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_FIND_RETIRED] = {
 		"SELECT r.session_id, s.account, r.verifier_hash, r.retired_at"
@@ -198,12 +191,12 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" JOIN acctsec.account_sessions s"
 		" ON s.session_id OPERATOR(pg_catalog.=) r.session_id"
 		" WHERE r.selector OPERATOR(pg_catalog.=) $1 FOR UPDATE OF s",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_DELETE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		1, {INT8OID}
+		1, {INT8OID}, SPI_OK_DELETE
 	},
 	/* live sessions: not past their lifetime, not idle ($3 is NULL: no idle timeout) */
 	[PLAN_LIST] = {
@@ -214,13 +207,13 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" AND ($3::pg_catalog.timestamptz IS NULL"
 		" OR last_seen_at OPERATOR(pg_catalog.>) $3)"
 		" ORDER BY started_at, session_id",
-		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_SELECT
 	},
 	[PLAN_REVOKE_ONE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND session_id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 	/* $2: the session to keep, or NULL */
 	[PLAN_REVOKE_ALL] = {
@@ -228,28 +221,15 @@ static const SessionPlanDef session_plan_defs[NUM_SESSION_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND ($2::pg_catalog.int8 IS NULL"
 		" OR session_id OPERATOR(pg_catalog.<>) $2)",
-		2, {TEXTOID, INT8OID}
+		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
 	},
 	[PLAN_PRUNE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" OR last_seen_at OPERATOR(pg_catalog.<=) $2",
-		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}
+		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 };
-
-static SPIPlanPtr session_plans[NUM_SESSION_PLANS];
-
-static uint64
-run_session_plan(SessionPlanId id, Datum *values, const char *nulls,
-				 bool read_only, long tcount)
-{
-	const SessionPlanDef *def = &session_plan_defs[id];
-
-	return acctsec_run_saved_plan(&session_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 /* ---------------------------------------------------------------------------
  * Looking a token up
@@ -289,6 +269,28 @@ session_ends_at(const SessionRow *s, TimestampTz last_seen)
 }
 
 /*
+ * Run plan, a lookup by the token's selector whose third column is the
+ * verifier's hash (SPI connected); the row found when tok's verifier
+ * matches it, or NULL.
+ */
+static HeapTuple
+find_by_selector(AcctsecPlan *plan, const AcctsecToken *tok, bool read_only)
+{
+	Datum		values[1] = {PointerGetDatum(acctsec_token_selector(tok))};
+	HeapTuple	tuple;
+	bool		isnull;
+
+	if (acctsec_plan_run(plan, values, NULL, read_only, 1) != 1)
+		return NULL;
+	tuple = SPI_tuptable->vals[0];
+	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok,
+							  DatumGetByteaPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
+															3, &isnull))))
+		return NULL;
+	return tuple;
+}
+
+/*
  * Find the session whose current token this is (SPI connected; the parsed
  * token in tok).  True and *row filled when the token's verifier matches;
  * the session may be past its lifetime or idle (see session_live).
@@ -297,20 +299,16 @@ static bool
 find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 			 SessionRow *row)
 {
-	Datum		values[1] = {PointerGetDatum(acctsec_token_selector(tok))};
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	bool		isnull;
 	MemoryContext spi;
 
-	if (run_session_plan(for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
-						 values, NULL, !for_update, 1) != 1)
+	tuple = find_by_selector(&session_plans[for_update ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
+							 tok, !for_update);
+	if (tuple == NULL)
 		return false;
-	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	if (!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok,
-							  DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull))))
-		return false;
 	row->session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
 	row->last_seen_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
 	row->expires_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 5, &isnull));
@@ -489,7 +487,7 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 	values[0] = PointerGetDatum(account);
 	values[1] = Int64GetDatum(keep_session);
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_REVOKE_ALL, values, nulls, false, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_REVOKE_ALL], values, nulls, false, 0);
 	acctsec_spi_finish();
 	if (one_time_tokens)
 		n += acctsec_tokens_revoke_account(account);
@@ -532,6 +530,38 @@ own_session(const text *account, bool isnull, Datum token)
  */
 
 /*
+ * A new session of account (SPI connected) with the token tok, whose
+ * verifier's hash is hash, from ip (NULL: none) with user_agent (NULL:
+ * none), ending at expires; returns its id.  The caller holds the account's
+ * row lock.  Wipes tok.
+ */
+static int64
+store_session(text *account, AcctsecToken *tok, bytea *hash, Datum ip,
+			  bool ip_null, text *user_agent, TimestampTz now,
+			  TimestampTz expires)
+{
+	Datum		args[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	args[0] = PointerGetDatum(account);
+	args[1] = PointerGetDatum(acctsec_token_selector(tok));
+	args[2] = PointerGetDatum(hash);
+	args[3] = TimestampTzGetDatum(now);
+	args[4] = TimestampTzGetDatum(expires);
+	args[5] = ip;
+	args[6] = PointerGetDatum(user_agent);
+	nulls[5] = ip_null ? 'n' : ' ';
+	nulls[6] = user_agent ? ' ' : 'n';
+	acctsec_token_wipe(tok);
+
+	if (acctsec_plan_run(&session_plans[PLAN_START], args, nulls, false, 1) != 1)
+		elog(ERROR, "could not store a new session");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * session_start(account text, ip inet DEFAULT NULL, user_agent text DEFAULT NULL)
  *		RETURNS TABLE(session_id bigint, token text, expires_at timestamptz)
  */
@@ -547,11 +577,8 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	AcctsecToken tok;
 	bytea	   *hash;
 	text	   *token;
-	Datum		args[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Datum		values[3];
 	bool		result_nulls[3] = {false, false, false};
-	bool		isnull;
 	int64		session_id;
 
 	if (!PG_ARGISNULL(2))
@@ -568,23 +595,12 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	/* the account's row: it must exist, and revoke_all queues behind us */
 	acctsec_account_lock(account, NULL);
 
+	/* the token outlives the SPI connection: made before it */
 	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &tok, &hash);
-	args[0] = PointerGetDatum(account);
-	args[1] = PointerGetDatum(acctsec_token_selector(&tok));
-	args[2] = PointerGetDatum(hash);
-	args[3] = TimestampTzGetDatum(now);
-	args[4] = TimestampTzGetDatum(expires);
-	args[5] = ip_null ? (Datum) 0 : PG_GETARG_DATUM(1);
-	args[6] = PointerGetDatum(user_agent);
-	nulls[5] = ip_null ? 'n' : ' ';
-	nulls[6] = user_agent ? ' ' : 'n';
-	acctsec_token_wipe(&tok);
-
 	acctsec_spi_connect();
-	if (run_session_plan(PLAN_START, args, nulls, false, 1) != 1)
-		elog(ERROR, "could not store a new session");
-	session_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
+	session_id = store_session(account, &tok, hash,
+							   ip_null ? (Datum) 0 : PG_GETARG_DATUM(1),
+							   ip_null, user_agent, now, expires);
 	acctsec_spi_finish();
 
 	session_event("session.started", account, session_id, "ip",
@@ -637,7 +653,7 @@ touch_session(int64 session_id, TimestampTz now)
 	Datum		args[2] = {Int64GetDatum(session_id), TimestampTzGetDatum(now)};
 	bool		first_write = !FullTransactionIdIsValid(GetTopFullTransactionIdIfAny());
 
-	run_session_plan(PLAN_TOUCH, args, NULL, false, 0);
+	acctsec_plan_run(&session_plans[PLAN_TOUCH], args, NULL, false, 0);
 	if (first_write)
 	{
 		if (!touch_callback_registered)
@@ -752,6 +768,71 @@ acctsec_session_touch(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Retire the current token of the live session session_id and give it a new
+ * one (SPI connected); returns the new token, in outer.
+ */
+static text *
+rotate_token(int64 session_id, TimestampTz now, MemoryContext outer)
+{
+	AcctsecToken fresh;
+	bytea	   *hash;
+	text	   *token;
+	Datum		args[4];
+	MemoryContext spi;
+
+	args[0] = Int64GetDatum(session_id);
+	args[1] = TimestampTzGetDatum(now);
+	acctsec_plan_run(&session_plans[PLAN_RETIRE], args, NULL, false, 0);
+
+	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
+	args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
+	args[2] = PointerGetDatum(hash);
+	args[3] = TimestampTzGetDatum(now);
+	acctsec_token_wipe(&fresh);
+	acctsec_plan_run(&session_plans[PLAN_ROTATE], args, NULL, false, 0);
+	/* out of SPI's memory, which goes at SPI_finish */
+	spi = MemoryContextSwitchTo(outer);
+	token = DatumGetTextPCopy(PointerGetDatum(token));
+	MemoryContextSwitchTo(spi);
+	return token;
+}
+
+/*
+ * When tok is a retired token of a session presented after the grace, the
+ * token was stolen: revoke its session (SPI connected).  Returns the
+ * session's account, in outer, and sets *session_id; NULL otherwise.
+ */
+static text *
+revoke_if_reused(const AcctsecToken *tok, TimestampTz now, MemoryContext outer,
+				 int64 *session_id)
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	TimestampTz retired_at;
+	Datum		del[1];
+	MemoryContext spi;
+	text	   *account;
+
+	/* a retired token?  Lock its session, then look at it */
+	tuple = find_by_selector(&session_plans[PLAN_FIND_RETIRED], tok, false);
+	if (tuple == NULL)
+		return NULL;
+	desc = SPI_tuptable->tupdesc;
+	retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
+	if (now - retired_at < (int64) session_reuse_grace * USECS_PER_SEC)
+		return NULL;
+
+	*session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	del[0] = Int64GetDatum(*session_id);
+	acctsec_plan_run(&session_plans[PLAN_DELETE], del, NULL, false, 0);
+	spi = MemoryContextSwitchTo(outer);
+	account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
+	MemoryContextSwitchTo(spi);
+	return account;
+}
+
+/*
  * session_rotate(token text) RETURNS text
  *
  * The new token of the session whose current token this is, or NULL.  A
@@ -774,65 +855,20 @@ acctsec_session_rotate(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	PG_TRY();
 	{
+		int64		session_id = 0;
+
 		if (find_session(&tok, true, outer, &row))
 		{
 			if (session_live(&row, now))
 			{
-				AcctsecToken fresh;
-				bytea	   *hash;
-				text	   *token;
-				Datum		args[4];
-
-				args[0] = Int64GetDatum(row.session_id);
-				args[1] = TimestampTzGetDatum(now);
-				run_session_plan(PLAN_RETIRE, args, NULL, false, 0);
-
-				token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &fresh, &hash);
-				args[1] = PointerGetDatum(acctsec_token_selector(&fresh));
-				args[2] = PointerGetDatum(hash);
-				args[3] = TimestampTzGetDatum(now);
-				acctsec_token_wipe(&fresh);
-				run_session_plan(PLAN_ROTATE, args, NULL, false, 0);
-				/* out of SPI's memory, which goes at SPI_finish */
-				{
-					MemoryContext spi = MemoryContextSwitchTo(outer);
-
-					result = DatumGetTextPCopy(PointerGetDatum(token));
-					MemoryContextSwitchTo(spi);
-				}
+				result = rotate_token(row.session_id, now, outer);
 				event_session = row.session_id;
 			}
 		}
 		else
 		{
-			Datum		args[1] = {PointerGetDatum(acctsec_token_selector(&tok))};
-
-			/* a retired token?  Lock its session, then look at it */
-			if (run_session_plan(PLAN_FIND_RETIRED, args, NULL, false, 1) == 1)
-			{
-				HeapTuple	tuple = SPI_tuptable->vals[0];
-				TupleDesc	desc = SPI_tuptable->tupdesc;
-				bool		isnull;
-				int64		session_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-				bytea	   *hash = DatumGetByteaPP(SPI_getbinval(tuple, desc, 3, &isnull));
-				TimestampTz retired_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 4, &isnull));
-
-				if (acctsec_token_verify(ACCTSEC_TOKEN_SESSION, &tok, hash) &&
-					now - retired_at >= (int64) session_reuse_grace * USECS_PER_SEC)
-				{
-					Datum		del[1] = {Int64GetDatum(session_id)};
-
-					/* replayed after the grace: the token was stolen */
-					run_session_plan(PLAN_DELETE, del, NULL, false, 0);
-					event_session = session_id;
-					{
-						MemoryContext spi = MemoryContextSwitchTo(outer);
-
-						reused_account = DatumGetTextPCopy(SPI_getbinval(tuple, desc, 2, &isnull));
-						MemoryContextSwitchTo(spi);
-					}
-				}
-			}
+			reused_account = revoke_if_reused(&tok, now, outer, &session_id);
+			event_session = session_id;
 		}
 	}
 	PG_FINALLY();
@@ -866,7 +902,7 @@ acctsec_session_end(PG_FUNCTION_ARGS)
 	{
 		Datum		args[1] = {Int64GetDatum(row.session_id)};
 
-		ended = run_session_plan(PLAN_DELETE, args, NULL, false, 0) == 1;
+		ended = acctsec_plan_run(&session_plans[PLAN_DELETE], args, NULL, false, 0) == 1;
 	}
 	acctsec_spi_finish();
 	if (ended)
@@ -902,7 +938,7 @@ acctsec_sessions(PG_FUNCTION_ARGS)
 		nulls[2] = 'n';
 
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_LIST, args, nulls, true, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_LIST], args, nulls, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		Datum		values[6];
@@ -931,12 +967,32 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 	args[0] = PointerGetDatum(account);
 	args[1] = PG_GETARG_DATUM(1);
 	acctsec_spi_connect();
-	revoked = run_session_plan(PLAN_REVOKE_ONE, args, NULL, false, 0) == 1;
+	revoked = acctsec_plan_run(&session_plans[PLAN_REVOKE_ONE], args, NULL, false, 0) == 1;
 	acctsec_spi_finish();
 	if (revoked)
 		session_event("session.revoked", account, PG_GETARG_INT64(1),
 					  "reason", "session_revoke");
 	PG_RETURN_BOOL(revoked);
+}
+
+/*
+ * The body of sessions_revoke_all and credentials_changed (account, then
+ * the caller's token): revoke the account's sessions but the caller's, and
+ * with one_time_tokens its one-time tokens; the number revoked.
+ */
+static Datum
+revoke_but_caller(FunctionCallInfo fcinfo, bool one_time_tokens,
+				  const char *reason)
+{
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	int64		keep;
+	uint64		n;
+
+	acctsec_account_lock(account, NULL);
+	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
+	n = revoke_account(account, keep, one_time_tokens);
+	revoked_event(account, reason, n, keep);
+	PG_RETURN_INT32((int32) n);
 }
 
 /*
@@ -949,16 +1005,7 @@ acctsec_session_revoke(PG_FUNCTION_ARGS)
 Datum
 acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
-	int64		keep;
-
-	uint64		n;
-
-	acctsec_account_lock(account, NULL);
-	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	n = revoke_account(account, keep, false);
-	revoked_event(account, "sessions_revoke_all", n, keep);
-	PG_RETURN_INT32((int32) n);
+	return revoke_but_caller(fcinfo, false, "sessions_revoke_all");
 }
 
 /*
@@ -971,16 +1018,7 @@ acctsec_sessions_revoke_all(PG_FUNCTION_ARGS)
 Datum
 acctsec_credentials_changed(PG_FUNCTION_ARGS)
 {
-	text	   *account = acctsec_account_arg(fcinfo, 0);
-	int64		keep;
-
-	uint64		n;
-
-	acctsec_account_lock(account, NULL);
-	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
-	n = revoke_account(account, keep, true);
-	revoked_event(account, "credentials_changed", n, keep);
-	PG_RETURN_INT32((int32) n);
+	return revoke_but_caller(fcinfo, true, "credentials_changed");
 }
 
 /* prune_expired() RETURNS bigint: expired sessions and one-time tokens deleted */
@@ -997,7 +1035,7 @@ acctsec_prune_expired(PG_FUNCTION_ARGS)
 								  now - (int64) session_idle_timeout * USECS_PER_SEC :
 								  DT_NOBEGIN);
 	acctsec_spi_connect();
-	n = run_session_plan(PLAN_PRUNE, args, NULL, false, 0);
+	n = acctsec_plan_run(&session_plans[PLAN_PRUNE], args, NULL, false, 0);
 	acctsec_spi_finish();
 	n += acctsec_tokens_prune(now);
 	PG_RETURN_INT64((int64) n);

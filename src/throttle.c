@@ -413,22 +413,15 @@ typedef enum ThrottlePlanId
 	NUM_THROTTLE_PLANS
 } ThrottlePlanId;
 
-typedef struct ThrottlePlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[7];
-} ThrottlePlanDef;
-
 /* The columns read by PLAN_NET_PEEK and PLAN_NET_LOCK, in this order. */
 #define NETWORK_COLUMNS \
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
-static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
+static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_PEEK] = {
 		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1",
-		1, {CIDROID}
+		1, {CIDROID}, SPI_OK_SELECT
 	},
 	/*
 	 * Also the ctid of the version locked: while we hold the lock nobody
@@ -438,7 +431,7 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_LOCK] = {
 		"SELECT " NETWORK_COLUMNS ", ctid FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-		1, {CIDROID}
+		1, {CIDROID}, SPI_OK_SELECT
 	},
 	/*
 	 * A network's first failure: the row is inserted with that failure
@@ -452,7 +445,7 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		" accounts, throttled_until, throttles, expires_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
 		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
-		INT4OID, TIMESTAMPTZOID}
+		INT4OID, TIMESTAMPTZOID}, SPI_OK_INSERT
 	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
@@ -460,31 +453,31 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		"SELECT ctid FROM acctsec.networks"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))",
-		2, {TIMESTAMPTZOID, INT4OID}
+		2, {TIMESTAMPTZOID, INT4OID}, SPI_OK_DELETE
 	},
 	[PLAN_NET_WRITE] = {
 		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
 		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
 		" WHERE ctid OPERATOR(pg_catalog.=) $1",
 		7, {TIDOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
-		INT4OID, TIMESTAMPTZOID}
+		INT4OID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_NET_DELETE] = {
 		"DELETE FROM acctsec.networks WHERE network OPERATOR(pg_catalog.=) $1"
 		" RETURNING throttled_until",
-		1, {CIDROID}
+		1, {CIDROID}, SPI_OK_DELETE_RETURNING
 	},
 	[PLAN_NET_PRUNE_ALL] = {
 		"DELETE FROM acctsec.networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 		"SELECT ctid FROM acctsec.networks"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1 FOR UPDATE SKIP LOCKED))",
-		1, {TIMESTAMPTZOID}
+		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 	[PLAN_FAM_GET] = {
 		"SELECT last_used_at FROM acctsec.familiar_networks"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, CIDROID}
+		2, {TEXTOID, CIDROID}, SPI_OK_SELECT
 	},
 	/*
 	 * A new familiar network, and the account's others trimmed, in one
@@ -508,42 +501,28 @@ static const ThrottlePlanDef plan_defs[NUM_THROTTLE_PLANS] = {
 		"   AND network OPERATOR(pg_catalog.<>) $2"
 		"   ORDER BY last_used_at DESC, network"
 		"   OFFSET $3 OPERATOR(pg_catalog.-) 1)))",
-		5, {TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		5, {TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 	[PLAN_FAM_TOUCH] = {
 		"UPDATE acctsec.familiar_networks SET last_used_at = $3"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
-		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}
+		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}, SPI_OK_UPDATE
 	},
 	[PLAN_FAM_PRUNE_ALL] = {
 		"DELETE FROM acctsec.familiar_networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 		"SELECT ctid FROM acctsec.familiar_networks"
 		" WHERE last_used_at OPERATOR(pg_catalog.<) $1 FOR UPDATE SKIP LOCKED))",
-		1, {TIMESTAMPTZOID}
+		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 	/* does the account have a network still familiar ($2: oldest valid use)? */
 	[PLAN_FAM_ANY] = {
 		"SELECT 1 FROM acctsec.familiar_networks"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND last_used_at OPERATOR(pg_catalog.>=) $2 LIMIT 1",
-		2, {TEXTOID, TIMESTAMPTZOID}
+		2, {TEXTOID, TIMESTAMPTZOID}, SPI_OK_SELECT
 	},
 };
-
-static SPIPlanPtr throttle_plans[NUM_THROTTLE_PLANS];
-
-/* Run a saved plan (preparing it on first use); returns SPI_processed. */
-static uint64
-run_plan(ThrottlePlanId id, Datum *values, const char *nulls, bool read_only,
-		 long tcount)
-{
-	const ThrottlePlanDef *def = &plan_defs[id];
-
-	return acctsec_run_saved_plan(&throttle_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 /* ---------------------------------------------------------------------------
  * Network counters
@@ -663,7 +642,7 @@ new_network(TimestampTz now, NetworkRow *row)
 {
 	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
 
-	run_plan(PLAN_NET_PRUNE_SOME, prune, NULL, false, 0);
+	acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_SOME], prune, NULL, false, 0);
 	network_fresh(now, row);
 	return false;
 }
@@ -678,7 +657,7 @@ static bool
 lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
 			 bool first_try)
 {
-	if (run_plan(PLAN_NET_LOCK, (Datum *) &net->network, NULL, false, 1) == 1)
+	if (acctsec_plan_run(&throttle_plans[PLAN_NET_LOCK], (Datum *) &net->network, NULL, false, 1) == 1)
 	{
 		bool		isnull;
 		Datum		ctid;
@@ -808,11 +787,11 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 		nulls[4] = row.throttled_until == DT_NOBEGIN ? 'n' : ' ';
 		if (found)
 		{
-			run_plan(PLAN_NET_WRITE, values, nulls, false, 0);
+			acctsec_plan_run(&throttle_plans[PLAN_NET_WRITE], values, nulls, false, 0);
 			break;
 		}
 		/* inserted with this failure counted, unless a concurrent first failure was first */
-		if (run_plan(PLAN_NET_CREATE, values, nulls, false, 0) == 1)
+		if (acctsec_plan_run(&throttle_plans[PLAN_NET_CREATE], values, nulls, false, 0) == 1)
 			break;
 	}
 
@@ -851,7 +830,7 @@ acctsec_familiar_login_possible(const text *account, TimestampTz now)
 		return false;
 	values[0] = PointerGetDatum(account);
 	values[1] = TimestampTzGetDatum(familiar_since(now));
-	return run_plan(PLAN_FAM_ANY, values, NULL, true, 1) > 0;
+	return acctsec_plan_run(&throttle_plans[PLAN_FAM_ANY], values, NULL, true, 1) > 0;
 }
 
 bool
@@ -911,7 +890,7 @@ acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 	{
 		/* known already: note the use, at most once per touch interval */
 		if (now - last_used > touch)
-			run_plan(PLAN_FAM_TOUCH, values, NULL, false, 0);
+			acctsec_plan_run(&throttle_plans[PLAN_FAM_TOUCH], values, NULL, false, 0);
 		return;
 	}
 
@@ -921,7 +900,7 @@ acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 			TimestampTzGetDatum(familiar_since(now)),
 		TimestampTzGetDatum(now)};
 
-		run_plan(PLAN_FAM_ADD, add, NULL, false, 0);
+		acctsec_plan_run(&throttle_plans[PLAN_FAM_ADD], add, NULL, false, 0);
 	}
 }
 
@@ -954,7 +933,7 @@ acctsec_network_status(PG_FUNCTION_ARGS)
 
 	acctsec_spi_connect();
 	if (!net.trusted &&
-		run_plan(PLAN_NET_PEEK, &net.network, NULL, true, 1) == 1)
+		acctsec_plan_run(&throttle_plans[PLAN_NET_PEEK], &net.network, NULL, true, 1) == 1)
 	{
 		NetworkRow	row;
 
@@ -988,7 +967,7 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 
 	acctsec_network_of(PG_GETARG_DATUM(0), false, &net);
 	acctsec_spi_connect();
-	if (run_plan(PLAN_NET_DELETE, &net.network, NULL, false, 0) == 1)
+	if (acctsec_plan_run(&throttle_plans[PLAN_NET_DELETE], &net.network, NULL, false, 0) == 1)
 	{
 		known = true;
 		was_throttled = timestamp_column(SPI_tuptable->vals[0],
@@ -1014,8 +993,8 @@ acctsec_prune_network_state(void)
 	uint64		deleted;
 
 	acctsec_spi_connect();
-	deleted = run_plan(PLAN_NET_PRUNE_ALL, net_values, NULL, false, 0);
-	deleted += run_plan(PLAN_FAM_PRUNE_ALL, fam_values, NULL, false, 0);
+	deleted = acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_ALL], net_values, NULL, false, 0);
+	deleted += acctsec_plan_run(&throttle_plans[PLAN_FAM_PRUNE_ALL], fam_values, NULL, false, 0);
 	acctsec_spi_finish();
 	return (int64) deleted;
 }

@@ -231,14 +231,7 @@ typedef enum TokenPlanId
 	NUM_TOKEN_PLANS
 } TokenPlanId;
 
-typedef struct TokenPlanDef
-{
-	const char *sql;
-	int			nargs;
-	Oid			argtypes[6];
-} TokenPlanDef;
-
-static const TokenPlanDef token_plan_defs[NUM_TOKEN_PLANS] = {
+static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 	/* issuing again for an account and purpose replaces the earlier token */
 	[PLAN_ISSUE] = {
 		"INSERT INTO acctsec.one_time_tokens AS t"
@@ -248,13 +241,13 @@ static const TokenPlanDef token_plan_defs[NUM_TOKEN_PLANS] = {
 		" SET selector = excluded.selector,"
 		" verifier_hash = excluded.verifier_hash,"
 		" issued_at = excluded.issued_at, expires_at = excluded.expires_at",
-		6, {BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+		6, {BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_INSERT
 	},
 	[PLAN_FIND] = {
 		"SELECT account, purpose, verifier_hash, expires_at"
 		" FROM acctsec.one_time_tokens"
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	/*
 	 * Concurrent consumers queue on the row lock; when the first one has
@@ -265,37 +258,24 @@ static const TokenPlanDef token_plan_defs[NUM_TOKEN_PLANS] = {
 		"SELECT account, purpose, verifier_hash, expires_at"
 		" FROM acctsec.one_time_tokens"
 		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_CONSUME] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}
+		1, {BYTEAOID}, SPI_OK_DELETE
 	},
 	[PLAN_REVOKE_ACCOUNT] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}
+		1, {TEXTOID}, SPI_OK_DELETE
 	},
 	[PLAN_PRUNE] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1",
-		1, {TIMESTAMPTZOID}
+		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
 	},
 };
-
-static SPIPlanPtr token_plans[NUM_TOKEN_PLANS];
-
-static uint64
-run_token_plan(TokenPlanId id, Datum *values, const char *nulls,
-			   bool read_only, long tcount)
-{
-	const TokenPlanDef *def = &token_plan_defs[id];
-
-	return acctsec_run_saved_plan(&token_plans[id], def->sql, def->nargs,
-								  def->argtypes, values, nulls, read_only,
-								  tcount);
-}
 
 static text *
 purpose_arg(FunctionCallInfo fcinfo, int argno)
@@ -345,30 +325,30 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 	return purpose;
 }
 
+/* Run a deleting statement of one parameter in its own connection. */
+static uint64
+delete_tokens(TokenPlanId id, Datum arg)
+{
+	uint64		n;
+
+	acctsec_spi_connect();
+	n = acctsec_plan_run(&token_plans[id], &arg, NULL, false, 0);
+	acctsec_spi_finish();
+	return n;
+}
+
 /* Revoke every one-time token of the account; returns how many.  SPI free. */
 uint64
 acctsec_tokens_revoke_account(const text *account)
 {
-	Datum		values[1] = {PointerGetDatum(account)};
-	uint64		n;
-
-	acctsec_spi_connect();
-	n = run_token_plan(PLAN_REVOKE_ACCOUNT, values, NULL, false, 0);
-	acctsec_spi_finish();
-	return n;
+	return delete_tokens(PLAN_REVOKE_ACCOUNT, PointerGetDatum(account));
 }
 
 /* Delete one-time tokens expired at now; returns how many.  SPI free. */
 uint64
 acctsec_tokens_prune(TimestampTz now)
 {
-	Datum		values[1] = {TimestampTzGetDatum(now)};
-	uint64		n;
-
-	acctsec_spi_connect();
-	n = run_token_plan(PLAN_PRUNE, values, NULL, false, 0);
-	acctsec_spi_finish();
-	return n;
+	return delete_tokens(PLAN_PRUNE, TimestampTzGetDatum(now));
 }
 
 /*
@@ -413,7 +393,7 @@ insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires)
 	acctsec_token_wipe(&tok);
 
 	acctsec_spi_connect();
-	run_token_plan(PLAN_ISSUE, values, nulls, false, 0);
+	acctsec_plan_run(&token_plans[PLAN_ISSUE], values, nulls, false, 0);
 	acctsec_spi_finish();
 	return token;
 }
@@ -499,8 +479,8 @@ check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
 	acctsec_spi_connect();
 	PG_TRY();
 	{
-		if (run_token_plan(consume ? PLAN_FIND_FOR_UPDATE : PLAN_FIND,
-						   values, NULL, !consume, 1) == 1)
+		if (acctsec_plan_run(&token_plans[consume ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
+							 values, NULL, !consume, 1) == 1)
 		{
 			HeapTuple	row = SPI_tuptable->vals[0];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -525,7 +505,7 @@ check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
 				MemoryContextSwitchTo(spi);
 				*valid = true;
 				if (consume)
-					run_token_plan(PLAN_CONSUME, values, NULL, false, 0);
+					acctsec_plan_run(&token_plans[PLAN_CONSUME], values, NULL, false, 0);
 			}
 		}
 	}
