@@ -14,8 +14,8 @@ PENDING="acctsec_mirror_attach acctsec_passkey_login_finish acctsec_login_attemp
 acctsec_resolve_mirror acctsec_totp_enroll acctsec_mirror_guard
 acctsec_passkey_register_finish acctsec_backup_codes_import acctsec_audit_erase
 acctsec_audit_purge acctsec_backup_code_verify acctsec_backup_codes_generate
-acctsec_session_rotate acctsec_totp_import acctsec_audit acctsec_track_updated_at
-acctsec_set_updated_at acctsec_mirror_account_state acctsec_passkey_register_begin
+acctsec_session_rotate acctsec_totp_import acctsec_audit
+acctsec_mirror_account_state acctsec_passkey_register_begin
 acctsec_session_start"
 python3 - "$SRC" "$MAX_LINES" "$PENDING" <<'PY'
 import glob, os, re, sys
