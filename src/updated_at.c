@@ -328,6 +328,29 @@ first_usable_configured_column(TupleDesc tupdesc)
 }
 
 /*
+ * The first column of tupdesc named in acctsec.updated_at_columns, usable or
+ * not, and (if name is given) its configured name; NULL if none is there.
+ */
+static Form_pg_attribute
+first_configured_column(TupleDesc tupdesc, const char **name)
+{
+	ListCell   *lc;
+
+	foreach(lc, column_names())
+	{
+		Form_pg_attribute att = find_column(tupdesc, (const char *) lfirst(lc));
+
+		if (att != NULL)
+		{
+			if (name != NULL)
+				*name = (const char *) lfirst(lc);
+			return att;
+		}
+	}
+	return NULL;
+}
+
+/*
  * The column a set_updated_at trigger on rel maintains: its argument, or
  * else the first configured name present.  Errors name table and column.
  */
@@ -352,17 +375,7 @@ trigger_column(Relation rel, Trigger *trigger)
 	}
 	else
 	{
-		ListCell   *lc;
-
-		foreach(lc, column_names())
-		{
-			att = find_column(tupdesc, (const char *) lfirst(lc));
-			if (att != NULL)
-			{
-				name = (const char *) lfirst(lc);
-				break;
-			}
-		}
+		att = first_configured_column(tupdesc, &name);
 		if (att == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -776,16 +789,7 @@ trigger_column_if_usable(Relation rel, Trigger *trigger)
 	if (trigger->tgnargs == 1)
 		att = find_column(tupdesc, trigger->tgargs[0]);
 	else if (trigger->tgnargs == 0)
-	{
-		ListCell   *lc;
-
-		foreach(lc, column_names())
-		{
-			att = find_column(tupdesc, (const char *) lfirst(lc));
-			if (att != NULL)
-				break;
-		}
-	}
+		att = first_configured_column(tupdesc, NULL);
 	return (att != NULL && column_usable(att)) ? att : NULL;
 }
 
