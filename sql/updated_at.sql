@@ -338,6 +338,29 @@ SET ROLE regress_ua_other;
 SELECT regress.error_of($$SELECT acctsec.untrack_updated_at('ua.app_users')$$);
 RESET ROLE;
 SELECT * FROM pg_temp.tracked WHERE tbl = 'ua.app_users';
+--     The trigger is created as the table's owner, never as a superuser, so
+--     track_updated_at() gets no further than the owner's own CREATE
+--     TRIGGER: not onto a partition another role owns, nor onto a table
+--     whose owner gave up its TRIGGER privilege
+CREATE TABLE ua.parted (id int, updated_at timestamptz) PARTITION BY LIST (id);
+ALTER TABLE ua.parted OWNER TO regress_ua_owner;
+SELECT acctsec.untrack_updated_at('ua.parted');
+CREATE TABLE ua.parted_1 PARTITION OF ua.parted FOR VALUES IN (1);
+ALTER TABLE ua.parted_1 OWNER TO regress_ua_other;
+SET ROLE regress_ua_owner;
+SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
+  $$SELECT acctsec.track_updated_at('ua.parted')$$,
+  $$CREATE TRIGGER acctsec_updated_at BEFORE INSERT OR UPDATE ON ua.parted
+      FOR EACH ROW EXECUTE FUNCTION acctsec.set_updated_at('updated_at')$$
+]) AS s;
+CREATE TABLE ua.no_trigger (id int, updated_at timestamptz);
+SELECT acctsec.untrack_updated_at('ua.no_trigger');
+REVOKE TRIGGER ON ua.no_trigger FROM regress_ua_owner;
+SELECT regress.error_of($$SELECT acctsec.track_updated_at('ua.no_trigger')$$);
+RESET ROLE;
+SELECT count(*) AS tracked FROM pg_temp.tracked
+WHERE tbl::text IN ('ua.parted', 'ua.parted_1', 'ua.no_trigger');
+DROP TABLE ua.parted, ua.no_trigger;
 
 -- 11. As a restored dump does it: CREATE TABLE attaches the trigger, then the
 --     dump's own CREATE TRIGGER replaces it, and a restored opt-out row

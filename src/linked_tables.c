@@ -50,7 +50,11 @@
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 
-static SPIPlanPtr key_column_plan = NULL;
+static AcctsecPlan key_column_plan = {
+	"SELECT key_column FROM acctsec.linked_tables"
+	" WHERE tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+	1, {OIDOID}, SPI_OK_SELECT, NULL
+};
 
 static char *table_name(Oid relid);
 
@@ -64,27 +68,8 @@ linked_key_column(Oid relid, MemoryContext cxt)
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	bool		isnull;
 	Datum		d;
-	int			rc;
 
-	if (key_column_plan == NULL)
-	{
-		Oid			argtypes[1] = {OIDOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT key_column FROM acctsec.linked_tables"
-						   " WHERE tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-						   1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		key_column_plan = plan;
-	}
-
-	rc = SPI_execute_plan(key_column_plan, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	(void) acctsec_plan_run(&key_column_plan, values, NULL, true, 1);
 	if (SPI_processed != 1)
 		return NULL;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -254,11 +239,11 @@ typedef struct MirrorLink
 	Oid			atttype[NUM_MIRROR_FIELDS];
 	int32		atttypmod[NUM_MIRROR_FIELDS];
 	int			nstate;			/* mirrored fields other than password_hash */
-	SPIPlanPtr	push_plan;
-	SPIPlanPtr	guard_plan;
-	SPIPlanPtr	password_plan;
-	SPIPlanPtr	rehash_plan;
-	SPIPlanPtr	adopt_plan;
+	/* the link's statements, made on first use (sql NULL until then) */
+	AcctsecPlan push_plan;
+	AcctsecPlan guard_plan;
+	AcctsecPlan password_plan;
+	AcctsecPlan rehash_plan;
 	AcctsecRehashMode rehash_mode;	/* the mirror's password_rehash */
 } MirrorLink;
 
@@ -391,16 +376,12 @@ mirror_reset_cache(void)
 	{
 		MirrorLink *l = &mirror_links[i];
 
-		if (l->push_plan)
-			SPI_freeplan(l->push_plan);
-		if (l->guard_plan)
-			SPI_freeplan(l->guard_plan);
-		if (l->password_plan)
-			SPI_freeplan(l->password_plan);
-		if (l->rehash_plan)
-			SPI_freeplan(l->rehash_plan);
-		if (l->adopt_plan)
-			SPI_freeplan(l->adopt_plan);
+		AcctsecPlan *plans[] = {&l->push_plan, &l->guard_plan,
+		&l->password_plan, &l->rehash_plan};
+
+		for (int p = 0; p < (int) lengthof(plans); p++)
+			if (plans[p]->plan != NULL)
+				SPI_freeplan(plans[p]->plan);
 	}
 	mirror_links = NULL;
 	mirror_nlinks = 0;
@@ -414,10 +395,16 @@ mirror_reset_cache(void)
  * renamed since linking) is an error: the columns would silently stop
  * telling the truth otherwise.
  */
+static AcctsecPlan links_plan = {
+	"SELECT l.tbl::pg_catalog.oid, l.key_column::pg_catalog.text, e.key, e.value"
+	" FROM acctsec.linked_tables l, pg_catalog.jsonb_each_text(l.mirror) e"
+	" ORDER BY 1",
+	0, {0}, SPI_OK_SELECT, NULL
+};
+
 static void
 mirror_load(void)
 {
-	int			rc;
 	uint64		n;
 	MemoryContext old;
 
@@ -436,15 +423,7 @@ mirror_load(void)
 	mirror_registry_relid = get_relname_relid("linked_tables",
 											  get_namespace_oid("acctsec", false));
 
-	rc = SPI_execute("SELECT l.tbl::pg_catalog.oid, l.key_column::pg_catalog.text,"
-					 " e.key, e.value"
-					 " FROM acctsec.linked_tables l,"
-					 " pg_catalog.jsonb_each_text(l.mirror) e"
-					 " ORDER BY 1",
-					 true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	n = SPI_processed;
+	n = acctsec_plan_run(&links_plan, NULL, NULL, true, 0);
 
 	old = MemoryContextSwitchTo(mirror_cxt);
 	mirror_links = palloc0(sizeof(MirrorLink) * Max(n, 1));
@@ -516,17 +495,22 @@ mirror_find(Oid relid)
 	return NULL;
 }
 
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *argtypes)
+/*
+ * Make one of a link's statements: its SQL and parameter types, kept in
+ * mirror_cxt with the link; planned and kept on its first run, freed with
+ * the link (mirror_reset_cache).
+ */
+static void
+link_plan_set(AcctsecPlan *plan, const char *sql, int nargs,
+			  const Oid *argtypes, int expect)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
+	if (nargs > ACCTSEC_PLAN_MAX_ARGS)
+		elog(ERROR, "too many parameters for a linked table's statement: %d", nargs);
+	plan->sql = MemoryContextStrdup(mirror_cxt, sql);
+	plan->nargs = nargs;
+	memcpy(plan->argtypes, argtypes, nargs * sizeof(Oid));
+	plan->expect = expect;
+	plan->plan = NULL;
 }
 
 /*
@@ -550,33 +534,34 @@ table_owner(Oid relid)
 	return owner;
 }
 
-/* SPI_execute_plan as the owner of relid (SPI connected). */
-static int
-execute_plan_as_owner(Oid relid, SPIPlanPtr plan, Datum *values,
-					  const char *nulls, bool read_only, long tcount)
+/* acctsec_plan_run as the owner of relid (SPI connected). */
+static uint64
+plan_run_as_owner(Oid relid, AcctsecPlan *plan, Datum *values,
+				  const char *nulls, bool read_only, long tcount)
 {
 	AcctsecRoleSwitch sw;
-	int			rc;
+	uint64		n;
 
 	acctsec_become_role(table_owner(relid), &sw);
-	rc = SPI_execute_plan(plan, values, nulls, read_only, tcount);
+	n = acctsec_plan_run(plan, values, nulls, read_only, tcount);
 	acctsec_restore_role(&sw);
-	return rc;
+	return n;
 }
 
-/* SPI_execute_with_args as the owner of relid (SPI connected). */
-static int
-execute_as_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
-				 Datum *values, const char *nulls, bool read_only, long tcount)
+/* acctsec_sql_run as the owner of relid (SPI connected). */
+static uint64
+sql_run_as_owner(Oid relid, const char *sql, int expect, int nargs,
+				 const Oid *argtypes, Datum *values, const char *nulls,
+				 bool read_only, long tcount)
 {
 	AcctsecRoleSwitch sw;
-	int			rc;
+	uint64		n;
 
 	acctsec_become_role(table_owner(relid), &sw);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
-							   read_only, tcount);
+	n = acctsec_sql_run(sql, expect, nargs, argtypes, values, nulls,
+						read_only, tcount);
 	acctsec_restore_role(&sw);
-	return rc;
+	return n;
 }
 
 /*
@@ -587,7 +572,7 @@ execute_as_owner(Oid relid, const char *sql, int nargs, Oid *argtypes,
  */
 #define STATE_HOST	MF_PASSWORD_HASH
 
-static SPIPlanPtr state_plan = NULL;
+static AcctsecPlan state_plan = {NULL, 1, {TEXTOID}, SPI_OK_SELECT, NULL};
 
 /* The type a field's value is handed to the linked table's statements in. */
 static Oid
@@ -623,22 +608,22 @@ field_param_type(const MirrorLink *l, int f)
 static void
 read_account_state(Datum account, bool latest, Datum *state, bool *isnull)
 {
-	if (state_plan == NULL)
+	if (state_plan.sql == NULL)
 	{
 		StringInfoData sql;
-		Oid			argtypes[1] = {TEXTOID};
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 		initStringInfo(&sql);
+		MemoryContextSwitchTo(old);
 		appendStringInfoString(&sql, "SELECT ");
 		for (int f = 0; f < MF_PASSWORD_HASH; f++)
 			appendStringInfo(&sql, "%s, ", mirror_fields[f].source);
 		appendStringInfoString(&sql, "pg_catalog.host(a.last_login_ip)"
 							   " FROM (SELECT) AS d LEFT JOIN acctsec.accounts AS a"
 							   " ON a.account OPERATOR(pg_catalog.=) $1");
-		state_plan = keep_plan(sql.data, 1, argtypes);
+		state_plan.sql = sql.data;
 	}
-	if (SPI_execute_plan(state_plan, &account, NULL, !latest, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
+	if (acctsec_plan_run(&state_plan, &account, NULL, !latest, 1) != 1)
 		elog(ERROR, "could not read the account's state");
 	for (int c = 0; c <= STATE_HOST; c++)
 		state[c] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -714,10 +699,10 @@ append_sources(StringInfo sql, const MirrorLink *l)
  * run as the table's owner: $1 the key (of the key column's base type),
  * then the link's fields (link_state_params).
  */
-static SPIPlanPtr
+static AcctsecPlan *
 push_plan(MirrorLink *l)
 {
-	if (l->push_plan == NULL)
+	if (l->push_plan.sql == NULL)
 	{
 		StringInfoData sql;
 		Oid			argtypes[NUM_MIRROR_FIELDS + 1];
@@ -740,9 +725,9 @@ push_plan(MirrorLink *l)
 		}
 		appendStringInfo(&sql, " WHERE t.%s OPERATOR(pg_catalog.=) $1",
 						 quote_identifier(l->key_column));
-		l->push_plan = keep_plan(sql.data, n + 1, argtypes);
+		link_plan_set(&l->push_plan, sql.data, n + 1, argtypes, SPI_OK_UPDATE);
 	}
-	return l->push_plan;
+	return &l->push_plan;
 }
 
 /*
@@ -750,10 +735,10 @@ push_plan(MirrorLink *l)
  * CHECKs included), run as the table's owner: the link's fields as
  * parameters (link_state_params).
  */
-static SPIPlanPtr
+static AcctsecPlan *
 guard_plan(MirrorLink *l)
 {
-	if (l->guard_plan == NULL)
+	if (l->guard_plan.sql == NULL)
 	{
 		StringInfoData sql;
 		Oid			argtypes[NUM_MIRROR_FIELDS];
@@ -771,9 +756,9 @@ guard_plan(MirrorLink *l)
 				appendStringInfoString(&sql, ", ");
 			append_cast(&sql, l, f, psprintf("$%d", p++));
 		}
-		l->guard_plan = keep_plan(sql.data, n, argtypes);
+		link_plan_set(&l->guard_plan, sql.data, n, argtypes, SPI_OK_SELECT);
 	}
-	return l->guard_plan;
+	return &l->guard_plan;
 }
 
 /*
@@ -926,7 +911,6 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 			MirrorLink *l = &mirror_links[i];
 			Datum		values[NUM_MIRROR_FIELDS + 1];
 			char		nulls[NUM_MIRROR_FIELDS + 1];
-			int			rc;
 
 			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
 				!account_key(l, account, &values[0]))
@@ -942,16 +926,14 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 			mirror_writing = true;
 			PG_TRY();
 			{
-				rc = execute_plan_as_owner(l->relid, push_plan(l), values, nulls,
-										   false, 0);
+				(void) plan_run_as_owner(l->relid, push_plan(l), values, nulls,
+										 false, 0);
 			}
 			PG_FINALLY();
 			{
 				mirror_writing = false;
 			}
 			PG_END_TRY();
-			if (rc != SPI_OK_UPDATE)
-				elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		}
 	}
 	acctsec_spi_finish();
@@ -1103,42 +1085,39 @@ history_kept(const MirrorLink *l, TriggerData *trigdata, TupleDesc desc,
 	}
 }
 
+/*
+ * history_adopt's statement.  It runs while the linked row is held already;
+ * acctsec's own state changes lock the account's row first and the linked row after
+ * (the push).  Taking the account's row here could deadlock with
+ * one of those, so a row another transaction holds is skipped
+ * (SKIP LOCKED): that change is newer and its push will write the
+ * row.  A missing row is inserted unless it exists by then.
+ */
+static AcctsecPlan adopt_plan = {
+	"WITH l AS (SELECT a.account FROM acctsec.accounts a"
+	" WHERE a.account OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE acctsec.accounts a SET"
+	" last_login_at = CASE WHEN $5 THEN $2 ELSE a.last_login_at END,"
+	" last_login_ip = CASE WHEN $6 THEN $3 ELSE a.last_login_ip END,"
+	" login_count = CASE WHEN $7 THEN $4 ELSE a.login_count END"
+	" FROM l WHERE a.account OPERATOR(pg_catalog.=) l.account)"
+	" INSERT INTO acctsec.accounts (account, last_login_at, last_login_ip, login_count)"
+	" SELECT $1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
+	" CASE WHEN $7 THEN $4 ELSE 0 END"
+	" WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
+	" WHERE a.account OPERATOR(pg_catalog.=) $1)"
+	" ON CONFLICT (account) DO NOTHING",
+	7, {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID, BOOLOID, BOOLOID, BOOLOID},
+	SPI_OK_INSERT, NULL
+};
+
 /* acctsec.accounts takes over the kept history values of the account. */
 static void
 history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum *adopt)
 {
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	int			rc;
 
-	if (l->adopt_plan == NULL)
-	{
-		Oid			argtypes[7] = {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID,
-		BOOLOID, BOOLOID, BOOLOID};
-
-		/*
-		 * The statement holds the linked row already; acctsec's own state
-		 * changes lock the account's row first and the linked row after
-		 * (the push).  Taking the account's row here could deadlock with
-		 * one of those, so a row another transaction holds is skipped
-		 * (SKIP LOCKED): that change is newer and its push will write the
-		 * row.  A missing row is inserted unless it exists by then.
-		 */
-		l->adopt_plan = keep_plan("WITH l AS (SELECT a.account FROM acctsec.accounts a"
-								  " WHERE a.account OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED),"
-								  " u AS (UPDATE acctsec.accounts a SET"
-								  " last_login_at = CASE WHEN $5 THEN $2 ELSE a.last_login_at END,"
-								  " last_login_ip = CASE WHEN $6 THEN $3 ELSE a.last_login_ip END,"
-								  " login_count = CASE WHEN $7 THEN $4 ELSE a.login_count END"
-								  " FROM l WHERE a.account OPERATOR(pg_catalog.=) l.account)"
-								  " INSERT INTO acctsec.accounts (account, last_login_at, last_login_ip, login_count)"
-								  " SELECT $1, CASE WHEN $5 THEN $2 END, CASE WHEN $6 THEN $3 END,"
-								  " CASE WHEN $7 THEN $4 ELSE 0 END"
-								  " WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
-								  " WHERE a.account OPERATOR(pg_catalog.=) $1)"
-								  " ON CONFLICT (account) DO NOTHING",
-								  7, argtypes);
-	}
 	values[0] = CStringGetTextDatum(account);
 	values[1] = keep[MF_LAST_LOGIN_AT] ? adopt[MF_LAST_LOGIN_AT] : (Datum) 0;
 	values[2] = keep[MF_LAST_LOGIN_IP] ? adopt[MF_LAST_LOGIN_IP] : (Datum) 0;
@@ -1158,15 +1137,13 @@ history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum 
 	mirror_adopting_relid = l->relid;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(l->adopt_plan, values, nulls, false, 0);
+		(void) acctsec_plan_run(&adopt_plan, values, nulls, false, 0);
 	}
 	PG_FINALLY();
 	{
 		mirror_adopting_relid = InvalidOid;
 	}
 	PG_END_TRY();
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 }
 
 /*
@@ -1262,7 +1239,6 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
 	int			ncols = 0;
-	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1289,7 +1265,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	l = mirror_find(RelationGetRelid(rel));
 	if (l == NULL || l->nstate == 0)
 	{
-		SPI_finish();
+		acctsec_spi_finish();
 		return PointerGetDatum(newtup);
 	}
 
@@ -1316,7 +1292,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		}
 		if (!changed)
 		{
-			SPI_finish();
+			acctsec_spi_finish();
 			return PointerGetDatum(newtup);
 		}
 	}
@@ -1324,7 +1300,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	account = SPI_getvalue(newtup, desc, l->key_attnum);
 	if (account == NULL)
 	{
-		SPI_finish();
+		acctsec_spi_finish();
 		return PointerGetDatum(newtup);
 	}
 	{
@@ -1335,10 +1311,10 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 
 		read_account_state(CStringGetTextDatum(account), false, state, state_null);
 		(void) link_state_params(l, state, state_null, args, argnulls, NULL);
-		rc = execute_plan_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1);
+		if (plan_run_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1) != 1)
+			elog(ERROR, "could not cast the account's state to the columns of %s",
+				 l->qualified_name);
 	}
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
 	{
 		Form_pg_attribute att;
@@ -1569,17 +1545,16 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	 */
 	if (used[MF_PASSWORD_HASH] != NULL)
 	{
+		static AcctsecPlan other_password_table = {
+			"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
+			" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
+			" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
+			1, {OIDOID}, SPI_OK_SELECT, NULL
+		};
 		Datum		arg = ObjectIdGetDatum(relid);
-		Oid			argtype = OIDOID;
-		int			rc;
 
 		acctsec_spi_connect();
-		rc = SPI_execute_with_args("SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
-								   " WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
-								   " AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
-								   1, &argtype, &arg, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+		(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
 		if (SPI_processed > 0 && detect)
 			used[MF_PASSWORD_HASH] = NULL;
 		else if (SPI_processed > 0)
@@ -1588,7 +1563,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 					 errmsg("table %s already holds the passwords acctsec.login reads",
 							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
 					 errhint("Map password_hash in one linked table only.")));
-		SPI_finish();
+		acctsec_spi_finish();
 	}
 
 	initStringInfo(&out);
@@ -1618,10 +1593,7 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 static void
 spi_run(const char *sql, int expect)
 {
-	int			rc = SPI_execute(sql, false, 0);
-
-	if (rc != expect)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	(void) acctsec_sql_run(sql, expect, 0, NULL, NULL, NULL, false, 0);
 }
 
 /*
@@ -1655,7 +1627,7 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	}
 	if (l == NULL || l->nstate == 0)
 	{
-		SPI_finish();
+		acctsec_spi_finish();
 		PG_RETURN_VOID();
 	}
 	key = quote_identifier(l->key_column);
@@ -1683,10 +1655,8 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 						 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
 						 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
 						 l->qualified_name, col[MF_TOTP_ENABLED], key);
-		if (execute_as_owner(relid, sql.data, 1, &argtype, &enrolled, NULL,
-							 true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read table %s", l->qualified_name);
-		if (SPI_processed > 0)
+		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 1, &argtype,
+							 &enrolled, NULL, true, 1) > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
@@ -1700,10 +1670,33 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 			TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 			TIMESTAMPTZOID, INETOID, INT8OID
 		};
+		static AcctsecPlan adopt_rows = {
+			"INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
+			" last_failed_at, locked_until, locked_at, last_login_at,"
+			" last_login_ip, login_count)"
+			" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+			" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+			" ON CONFLICT (account) DO UPDATE SET"
+			" failed_attempts = excluded.failed_attempts,"
+			" last_failed_at = excluded.last_failed_at,"
+			" locked_until = excluded.locked_until,"
+			" locked_at = excluded.locked_at,"
+			" last_login_at = excluded.last_login_at,"
+			" last_login_ip = excluded.last_login_ip,"
+			" login_count = excluded.login_count"
+			" WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+			" AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+			" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+			" AND acc.last_login_at IS NULL"
+			" AND acc.login_count OPERATOR(pg_catalog.=) 0",
+			8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+			TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
+			SPI_OK_INSERT, NULL
+		};
 		const char *adopt[lengthof(adopt_types)];
 		Datum		arrays[lengthof(adopt_types)];
 		char		arraynulls[lengthof(adopt_types)];
-		Oid			arraytypes[lengthof(adopt_types)];
 
 		adopt[0] = psprintf("t.%s", key);
 		adopt[1] = col[MF_FAILED_ATTEMPTS] ?
@@ -1742,8 +1735,8 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 			if (col[f])
 				appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
 		appendStringInfoChar(&sql, ')');
-		if (execute_as_owner(relid, sql.data, 0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT ||
-			SPI_processed != 1)
+		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 0, NULL, NULL, NULL,
+							 true, 0) != 1)
 			elog(ERROR, "could not read table %s", l->qualified_name);
 		for (int i = 0; i < (int) lengthof(adopt_types); i++)
 		{
@@ -1752,7 +1745,6 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									  i + 1, &isnull);
 			arraynulls[i] = isnull ? 'n' : ' ';
-			arraytypes[i] = get_array_type(adopt_types[i]);
 		}
 
 		/*
@@ -1760,29 +1752,8 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 		 * backup_codes_import just before linking, as the migration does)
 		 * takes the table's values too; one with any history keeps its own.
 		 */
-		if (arraynulls[0] == ' ' &&
-			SPI_execute_with_args("INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
-								  " last_failed_at, locked_until, locked_at, last_login_at,"
-								  " last_login_ip, login_count)"
-								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								  " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-								  " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-								  " ON CONFLICT (account) DO UPDATE SET"
-								  " failed_attempts = excluded.failed_attempts,"
-								  " last_failed_at = excluded.last_failed_at,"
-								  " locked_until = excluded.locked_until,"
-								  " locked_at = excluded.locked_at,"
-								  " last_login_at = excluded.last_login_at,"
-								  " last_login_ip = excluded.last_login_ip,"
-								  " login_count = excluded.login_count"
-								  " WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
-								  " AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
-								  " AND acc.lockouts OPERATOR(pg_catalog.=) 0"
-								  " AND acc.last_login_at IS NULL"
-								  " AND acc.login_count OPERATOR(pg_catalog.=) 0",
-								  lengthof(adopt_types), arraytypes, arrays, arraynulls,
-								  false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not adopt the values of table %s", l->qualified_name);
+		if (arraynulls[0] == ' ')
+			(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
 	}
 
 	/* acctsec's values into the table, where they differ */
@@ -1851,9 +1822,9 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 				first = false;
 			}
 		appendStringInfoChar(&sql, ')');
-		if (execute_as_owner(relid, sql.data, lengthof(state_columns), arraytypes,
-							 arrays, arraynulls, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not update table %s", l->qualified_name);
+		(void) sql_run_as_owner(relid, sql.data, SPI_OK_UPDATE,
+								lengthof(state_columns), arraytypes, arrays,
+								arraynulls, false, 0);
 	}
 
 	/*
@@ -1902,25 +1873,22 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 	Datum		key;
 	char	   *account_str = text_to_cstring(account);
 	bool		found = false;
-	int			rc;
 
 	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, account_str, &key))
 	{
-		if (l->password_plan == NULL)
+		if (l->password_plan.sql == NULL)
 		{
 			char	   *sql = psprintf("SELECT t.%s::pg_catalog.text FROM ONLY %s AS t"
 									   " WHERE t.%s OPERATOR(pg_catalog.=) $1 LIMIT 2",
 									   quote_identifier(get_attname(l->relid, l->attnum[MF_PASSWORD_HASH], false)),
 									   l->qualified_name, quote_identifier(l->key_column));
 
-			l->password_plan = keep_plan(sql, 1, &l->key_type);
+			link_plan_set(&l->password_plan, sql, 1, &l->key_type,
+								 SPI_OK_SELECT);
 		}
-		rc = execute_plan_as_owner(l->relid, l->password_plan, &key, NULL, true, 2);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed > 1)
+		if (plan_run_as_owner(l->relid, &l->password_plan, &key, NULL, true, 2) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("account matches more than one row of %s", l->qualified_name),
@@ -1965,14 +1933,13 @@ acctsec_linked_password_replace(const text *account, const char *verified,
 {
 	MirrorLink *l;
 	Datum		values[3];
-	int			rc;
 	bool		replaced = false;
 
 	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, text_to_cstring(account), &values[0]))
 	{
-		if (l->rehash_plan == NULL)
+		if (l->rehash_plan.sql == NULL)
 		{
 			Oid			argtypes[3] = {l->key_type, TEXTOID, TEXTOID};
 			const char *column = quote_identifier(get_attname(l->relid,
@@ -1984,14 +1951,12 @@ acctsec_linked_password_replace(const text *account, const char *verified,
 									   l->qualified_name, column,
 									   quote_identifier(l->key_column), column);
 
-			l->rehash_plan = keep_plan(sql, 3, argtypes);
+			link_plan_set(&l->rehash_plan, sql, 3, argtypes, SPI_OK_UPDATE);
 		}
 		values[1] = CStringGetTextDatum(hash);
 		values[2] = CStringGetTextDatum(verified);
-		rc = execute_plan_as_owner(l->relid, l->rehash_plan, values, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-		replaced = SPI_processed > 0;
+		replaced = plan_run_as_owner(l->relid, &l->rehash_plan, values, NULL,
+									 false, 0) > 0;
 	}
 	acctsec_spi_finish();
 	return replaced;

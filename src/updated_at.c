@@ -36,12 +36,15 @@
  * from a table whose opt-out is recorded (also by a restore).
  *
  * Privileges: the SQL functions here are SECURITY INVOKER on purpose.  They
- * check that the calling role owns the table (as ALTER TABLE would) and only
- * then switch to the bootstrap superuser, with a fixed search_path, for the
- * two internal steps the caller may not be allowed to do itself: reading or
- * writing acctsec.updated_at_optout, and creating or dropping the trigger
- * named ACCTSEC_UPDATED_AT_TRIGGER.  A SECURITY DEFINER function could not
- * see the caller's role to make that check.
+ * check that the calling role owns the table (as ALTER TABLE would), then act
+ * through acctsec_become_role as the least privileged role that can do each
+ * step: the table's owner creates or drops the trigger named
+ * ACCTSEC_UPDATED_AT_TRIGGER (so CREATE TRIGGER checks the TRIGGER privilege
+ * on the table and on every partition it is cloned to, as for the owner's own
+ * statement), and the owner of acctsec.updated_at_optout (the extension's
+ * owner) reads and writes the opt-out list.  Never a superuser on the
+ * caller's behalf.  A SECURITY DEFINER function could not see the caller's
+ * role to make the ownership check.
  */
 #include "postgres.h"
 
@@ -325,6 +328,29 @@ first_usable_configured_column(TupleDesc tupdesc)
 }
 
 /*
+ * The first column of tupdesc named in acctsec.updated_at_columns, usable or
+ * not, and (if name is given) its configured name; NULL if none is there.
+ */
+static Form_pg_attribute
+first_configured_column(TupleDesc tupdesc, const char **name)
+{
+	ListCell   *lc;
+
+	foreach(lc, column_names())
+	{
+		Form_pg_attribute att = find_column(tupdesc, (const char *) lfirst(lc));
+
+		if (att != NULL)
+		{
+			if (name != NULL)
+				*name = (const char *) lfirst(lc);
+			return att;
+		}
+	}
+	return NULL;
+}
+
+/*
  * The column a set_updated_at trigger on rel maintains: its argument, or
  * else the first configured name present.  Errors name table and column.
  */
@@ -349,17 +375,7 @@ trigger_column(Relation rel, Trigger *trigger)
 	}
 	else
 	{
-		ListCell   *lc;
-
-		foreach(lc, column_names())
-		{
-			att = find_column(tupdesc, (const char *) lfirst(lc));
-			if (att != NULL)
-			{
-				name = (const char *) lfirst(lc);
-				break;
-			}
-		}
+		att = first_configured_column(tupdesc, &name);
 		if (att == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -541,16 +557,15 @@ tuple_with_value(HeapTuple tuple, TupleDesc tupdesc, int attnum, Datum value)
 									 &replace_null);
 }
 
-Datum
-acctsec_set_updated_at(PG_FUNCTION_ARGS)
+/*
+ * The row set_updated_at() was called for, after checking it was called as
+ * a BEFORE INSERT OR UPDATE row trigger.  Called once per row: inline.
+ */
+static inline HeapTuple
+trigger_row(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
-	TupleDesc	tupdesc;
-	HeapTuple	tuple;
-	UpdatedAtEntry *entry;
-	Datum		value;
-	bool		isnull;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -570,15 +585,28 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
 						trigdata->tg_trigger->tgname, RelationGetRelationName(rel))));
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		tuple = trigdata->tg_trigtuple;
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		tuple = trigdata->tg_newtuple;
-	else
+		return trigdata->tg_trigtuple;
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must fire BEFORE INSERT OR UPDATE",
 						trigdata->tg_trigger->tgname, RelationGetRelationName(rel))));
+	return trigdata->tg_newtuple;
+}
 
+Datum
+acctsec_set_updated_at(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	UpdatedAtEntry *entry;
+	Datum		value;
+	bool		isnull;
+
+	tuple = trigger_row(fcinfo);
+	rel = trigdata->tg_relation;
 	entry = cache_lookup(rel, trigdata->tg_trigger);
 	tupdesc = RelationGetDescr(rel);
 
@@ -617,25 +645,54 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------------
  */
 
-typedef AcctsecRoleSwitch PrivilegedState;
+/*
+ * The opt-out list's statements, run as its owner (optout_owner), connected.
+ */
+static AcctsecPlan optout_find = {
+	"SELECT 1 FROM acctsec.updated_at_optout WHERE tbl OPERATOR(pg_catalog.=) $1",
+	1, {REGCLASSOID}, SPI_OK_SELECT, NULL
+};
+static AcctsecPlan optout_add = {
+	"INSERT INTO acctsec.updated_at_optout (tbl) VALUES ($1) ON CONFLICT (tbl) DO NOTHING",
+	1, {REGCLASSOID}, SPI_OK_INSERT, NULL
+};
+static AcctsecPlan optout_remove = {
+	"DELETE FROM acctsec.updated_at_optout WHERE tbl OPERATOR(pg_catalog.=) $1",
+	1, {REGCLASSOID}, SPI_OK_DELETE, NULL
+};
+static AcctsecPlan optout_forget_dropped = {
+	"DELETE FROM acctsec.updated_at_optout o WHERE NOT EXISTS"
+	" (SELECT FROM pg_catalog.pg_class c"
+	"  WHERE c.oid OPERATOR(pg_catalog.=) o.tbl::pg_catalog.oid)",
+	0, {0}, SPI_OK_DELETE, NULL
+};
+
+/* The tables the current DDL command created or altered (event trigger). */
+static AcctsecPlan ddl_tables = {
+	"SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+	" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
+	0, {0}, SPI_OK_SELECT, NULL
+};
 
 /*
- * Become the bootstrap superuser with a fixed search_path, in a restricted
- * security context (spi_util.c).  Callers have already checked that the
- * calling role owns the table concerned; what runs meanwhile is acctsec's
- * own catalog work (CREATE/DROP TRIGGER, its opt-out table), no code of the
- * table's.  An error on the way is undone by (sub)transaction abort.
+ * The owner of acctsec.updated_at_optout: the extension's owner, unless
+ * REASSIGN OWNED moved it.  Looked up at each use (DDL, not a hot path), so
+ * a dropped and re-created extension is never acted for with a stale role.
  */
-static void
-begin_privileged(PrivilegedState *state)
+static Oid
+optout_owner(void)
 {
-	acctsec_become_role(BOOTSTRAP_SUPERUSERID, state);
-}
+	Oid			relid = get_relname_relid("updated_at_optout",
+										  get_namespace_oid("acctsec", false));
+	HeapTuple	tup;
+	Oid			owner;
 
-static void
-end_privileged(PrivilegedState *state)
-{
-	acctsec_restore_role(state);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "acctsec.updated_at_optout does not exist");
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /*
@@ -732,20 +789,11 @@ trigger_column_if_usable(Relation rel, Trigger *trigger)
 	if (trigger->tgnargs == 1)
 		att = find_column(tupdesc, trigger->tgargs[0]);
 	else if (trigger->tgnargs == 0)
-	{
-		ListCell   *lc;
-
-		foreach(lc, column_names())
-		{
-			att = find_column(tupdesc, (const char *) lfirst(lc));
-			if (att != NULL)
-				break;
-		}
-	}
+		att = first_configured_column(tupdesc, NULL);
 	return (att != NULL && column_usable(att)) ? att : NULL;
 }
 
-/* Run as the privileged user. */
+/* As the table's owner (change_our_trigger). */
 static void
 create_our_trigger(Relation rel, const char *column)
 {
@@ -775,7 +823,7 @@ create_our_trigger(Relation rel, const char *column)
 	CommandCounterIncrement();
 }
 
-/* Run as the privileged user.  Partition clones go with the parent's. */
+/* As the table's owner (change_our_trigger).  Partition clones go with the parent's. */
 static void
 drop_our_trigger(OurTrigger *ours)
 {
@@ -786,37 +834,58 @@ drop_our_trigger(OurTrigger *ours)
 	CommandCounterIncrement();
 }
 
-/* Run as the privileged user, connected to SPI. */
+/*
+ * Is relid on the opt-out list?  Connected; reads as the list's owner, which
+ * PUBLIC cannot.
+ */
 static bool
 is_opted_out(Oid relid)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	AcctsecRoleSwitch sw;
+	uint64		n;
 
-	if (SPI_execute_with_args("SELECT 1 FROM acctsec.updated_at_optout"
-							  " WHERE tbl OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read acctsec.updated_at_optout");
-	return SPI_processed > 0;
+	acctsec_become_role(optout_owner(), &sw);
+	n = acctsec_plan_run(&optout_find, args, NULL, true, 1);
+	acctsec_restore_role(&sw);
+	return n > 0;
 }
 
+/*
+ * Put relid on the opt-out list or take it off, as the list's owner;
+ * connected.  A row added fires updated_at_optout_added(), which drops our
+ * trigger from the table.
+ */
 static void
 set_opted_out(Oid relid, bool opted_out)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
-	int			rc;
+	AcctsecRoleSwitch sw;
 
-	if (opted_out)
-		rc = SPI_execute_with_args("INSERT INTO acctsec.updated_at_optout (tbl) VALUES ($1)"
-								   " ON CONFLICT (tbl) DO NOTHING",
-								   1, argtypes, args, NULL, false, 0);
-	else
-		rc = SPI_execute_with_args("DELETE FROM acctsec.updated_at_optout"
-								   " WHERE tbl OPERATOR(pg_catalog.=) $1",
-								   1, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT && rc != SPI_OK_DELETE)
-		elog(ERROR, "could not update acctsec.updated_at_optout");
+	acctsec_become_role(optout_owner(), &sw);
+	(void) acctsec_plan_run(opted_out ? &optout_add : &optout_remove,
+							args, NULL, false, 0);
+	acctsec_restore_role(&sw);
+}
+
+/*
+ * Our trigger DDL on rel, as the table's owner: drop the trigger in *drop if
+ * given, then attach one maintaining column if given.  CREATE TRIGGER then
+ * checks the TRIGGER privilege on the table and on each partition it is
+ * cloned to, exactly as for the owner's own statement; DDL runs no code of
+ * the table's.
+ */
+static void
+change_our_trigger(Relation rel, OurTrigger *drop, const char *column)
+{
+	AcctsecRoleSwitch sw;
+
+	acctsec_become_role(rel->rd_rel->relowner, &sw);
+	if (drop != NULL)
+		drop_our_trigger(drop);
+	if (column != NULL)
+		create_our_trigger(rel, column);
+	acctsec_restore_role(&sw);
 }
 
 /*
@@ -874,32 +943,15 @@ refuse_inherited(Relation rel, OurTrigger *ours, const char *what)
 }
 
 /*
- * acctsec.track_updated_at(tbl regclass, column_name name DEFAULT NULL)
- * Attaches the trigger for the column (or the first configured one of a
- * timestamp type), replacing ours if it maintained another column, and
- * clears an opt-out.  Idempotent.  The caller must own the table.
+ * The column track_updated_at() is to maintain on rel: the one named, which
+ * must exist with a usable type, or (name NULL) the first configured one.
  */
-Datum
-acctsec_track_updated_at(PG_FUNCTION_ARGS)
+static Form_pg_attribute
+column_to_track(Relation rel, const char *name)
 {
-	Oid			relid;
-	Relation	rel;
 	Form_pg_attribute att;
-	OurTrigger	ours;
-	const char *column;
-	PrivilegedState priv;
 
-	/* before any lock: a standby would refuse the lock with a stranger error */
-	PreventCommandIfReadOnly("track_updated_at()");
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	rel = open_owned_table(relid, "acctsec.track_updated_at()");
-
-	if (PG_ARGISNULL(1))
+	if (name == NULL)
 	{
 		att = first_usable_configured_column(RelationGetDescr(rel));
 		if (att == NULL)
@@ -910,27 +962,51 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 					 errdetail("acctsec.updated_at_columns is \"%s\".",
 							   updated_at_columns_setting ? updated_at_columns_setting : ""),
 					 errhint("Pass the column name as the second argument.")));
+		return att;
 	}
-	else
-	{
-		const char *name = NameStr(*PG_GETARG_NAME(1));
 
-		att = find_column(RelationGetDescr(rel), name);
-		if (att == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of table \"%s\" does not exist",
-							name, RelationGetRelationName(rel))));
-		if (!column_usable(att))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" of table \"%s\" is of type %s, not timestamp with or without time zone",
-							name, RelationGetRelationName(rel),
-							format_type_be(att->atttypid)),
-					 att->attgenerated != '\0' ?
-					 errdetail("It is a generated column.") : 0));
-	}
-	column = pstrdup(NameStr(att->attname));
+	att = find_column(RelationGetDescr(rel), name);
+	if (att == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" does not exist",
+						name, RelationGetRelationName(rel))));
+	if (!column_usable(att))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table \"%s\" is of type %s, not timestamp with or without time zone",
+						name, RelationGetRelationName(rel),
+						format_type_be(att->atttypid)),
+				 att->attgenerated != '\0' ?
+				 errdetail("It is a generated column.") : 0));
+	return att;
+}
+
+/*
+ * acctsec.track_updated_at(tbl regclass, column_name name DEFAULT NULL)
+ * Attaches the trigger for the column (or the first configured one of a
+ * timestamp type), replacing ours if it maintained another column, and
+ * clears an opt-out.  Idempotent.  The caller must own the table.
+ */
+Datum
+acctsec_track_updated_at(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	OurTrigger	ours;
+	const char *column;
+
+	/* before any lock: a standby would refuse the lock with a stranger error */
+	PreventCommandIfReadOnly("track_updated_at()");
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	rel = open_owned_table(relid, "acctsec.track_updated_at()");
+	column = pstrdup(NameStr(column_to_track(rel, PG_ARGISNULL(1) ? NULL :
+											 NameStr(*PG_GETARG_NAME(1)))->attname));
 
 	our_trigger(rel, &ours);
 	if (!our_trigger_maintains(&ours, column))
@@ -941,17 +1017,11 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" already has a trigger named \"%s\" that does not call acctsec.set_updated_at()",
 						RelationGetRelationName(rel), ACCTSEC_UPDATED_AT_TRIGGER)));
 
-	begin_privileged(&priv);
 	acctsec_spi_connect();
 	set_opted_out(relid, false);
-	SPI_finish();
+	acctsec_spi_finish();
 	if (!our_trigger_maintains(&ours, column))
-	{
-		if (ours.exists)
-			drop_our_trigger(&ours);
-		create_our_trigger(rel, column);
-	}
-	end_privileged(&priv);
+		change_our_trigger(rel, ours.exists ? &ours : NULL, column);
 
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
@@ -968,7 +1038,6 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 	Oid			relid;
 	Relation	rel;
 	OurTrigger	ours;
-	PrivilegedState priv;
 
 	/* before any lock: a standby would refuse the lock with a stranger error */
 	PreventCommandIfReadOnly("untrack_updated_at()");
@@ -986,14 +1055,12 @@ acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 	 * A new row's trigger, acctsec_updated_at_optout_added(), drops ours; if
 	 * the row was there already, drop it here.
 	 */
-	begin_privileged(&priv);
 	acctsec_spi_connect();
 	set_opted_out(relid, true);
-	SPI_finish();
+	acctsec_spi_finish();
 	our_trigger(rel, &ours);
 	if (ours.exists)
-		drop_our_trigger(&ours);
-	end_privileged(&priv);
+		change_our_trigger(rel, &ours, NULL);
 
 	/* switching the trigger off is a security event (docs/security.md) */
 	acctsec_security_event("updated_at.untracked", NULL,
@@ -1027,7 +1094,8 @@ reconcile_table(Oid relid, Oid funcoid)
 {
 	Relation	rel;
 	OurTrigger	ours;
-	PrivilegedState priv;
+	bool		drop = false;
+	const char *column = NULL;
 
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
@@ -1036,40 +1104,33 @@ reconcile_table(Oid relid, Oid funcoid)
 		 rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE) ||
 		rel->rd_rel->relispartition ||	/* inherits the parent's trigger */
 		in_system_schema(RelationGetNamespace(rel)) ||
-		!object_ownercheck(RelationRelationId, relid, GetUserId()))
+		!object_ownercheck(RelationRelationId, relid, GetUserId()) ||
+		is_opted_out(relid))
 	{
 		relation_close(rel, AccessShareLock);
 		return;
 	}
 
 	our_trigger(rel, &ours);
-	begin_privileged(&priv);
-	if (is_opted_out(relid))
-	{
-		end_privileged(&priv);
-		relation_close(rel, AccessShareLock);
-		return;
-	}
-
 	if (ours.exists && !ours.isclone && ours.column == NULL)
 	{
 		ereport(NOTICE,
 				(errmsg("trigger \"%s\" dropped from table \"%s\": column \"%s\" is gone or no longer a timestamp",
 						ACCTSEC_UPDATED_AT_TRIGGER, RelationGetRelationName(rel),
 						ours.argument ? ours.argument : "(default)")));
-		drop_our_trigger(&ours);
-		ours.exists = false;
+		drop = true;
 	}
 
-	if (!ours.exists && !ours.name_taken && auto_updated_at &&
+	if ((drop || !ours.exists) && !ours.name_taken && auto_updated_at &&
 		!has_other_updated_at_trigger(rel, funcoid))
 	{
 		Form_pg_attribute att = first_usable_configured_column(RelationGetDescr(rel));
 
 		if (att != NULL)
-			create_our_trigger(rel, NameStr(att->attname));
+			column = pstrdup(NameStr(att->attname));
 	}
-	end_privileged(&priv);
+	if (drop || column != NULL)
+		change_our_trigger(rel, drop ? &ours : NULL, column);
 	relation_close(rel, AccessShareLock);
 }
 
@@ -1083,7 +1144,6 @@ make_way_for(Oid relid, LOCKMODE lockmode)
 {
 	Relation	rel;
 	OurTrigger	ours;
-	PrivilegedState priv;
 
 	/* Not even a lock on a table the caller does not own. */
 	if (!OidIsValid(relid) ||
@@ -1095,11 +1155,7 @@ make_way_for(Oid relid, LOCKMODE lockmode)
 		return;
 	our_trigger(rel, &ours);
 	if (ours.exists && !ours.isclone)
-	{
-		begin_privileged(&priv);
-		drop_our_trigger(&ours);
-		end_privileged(&priv);
-	}
+		change_our_trigger(rel, &ours, NULL);
 	relation_close(rel, NoLock);
 }
 
@@ -1182,19 +1238,18 @@ detached_partitions(Node *parsetree, List *relids)
 	return relids;
 }
 
-/* Forget opt-outs of tables that no longer exist (so an OID reused later is not opted out). */
+/*
+ * Forget opt-outs of tables that no longer exist (so an OID reused later is
+ * not opted out), as the list's owner; connected.
+ */
 static void
 forget_dropped_tables(void)
 {
-	PrivilegedState priv;
+	AcctsecRoleSwitch sw;
 
-	begin_privileged(&priv);
-	if (SPI_execute("DELETE FROM acctsec.updated_at_optout o WHERE NOT EXISTS"
-					" (SELECT FROM pg_catalog.pg_class c"
-					"  WHERE c.oid OPERATOR(pg_catalog.=) o.tbl::pg_catalog.oid)",
-					false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not update acctsec.updated_at_optout");
-	end_privileged(&priv);
+	acctsec_become_role(optout_owner(), &sw);
+	(void) acctsec_plan_run(&optout_forget_dropped, NULL, NULL, false, 0);
+	acctsec_restore_role(&sw);
 }
 
 Datum
@@ -1204,6 +1259,7 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 	List	   *relids = NIL;
 	ListCell   *lc;
 	Oid			funcoid;
+	uint64		n;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1233,11 +1289,8 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 			forget_dropped_tables();
 			break;
 		default:
-			if (SPI_execute("SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
-							" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
-							true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "could not read pg_event_trigger_ddl_commands()");
-			for (uint64 i = 0; i < SPI_processed; i++)
+			n = acctsec_plan_run(&ddl_tables, NULL, NULL, true, 0);
+			for (uint64 i = 0; i < n; i++)
 			{
 				bool		isnull;
 				Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
@@ -1254,7 +1307,7 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 				reconcile_table(lfirst_oid(lc), funcoid);
 			break;
 	}
-	SPI_finish();
+	acctsec_spi_finish();
 	PG_RETURN_VOID();
 }
 

@@ -8,8 +8,8 @@
 
 -- Tables whose owner called untrack_updated_at(): automatic attachment never
 -- touches them again (track_updated_at() removes the row).  Read and written
--- only by acctsec's C code, as the bootstrap superuser after an ownership
--- check; dumped with the database.
+-- only by acctsec's C code, as this table's owner after an ownership check;
+-- dumped with the database.
 CREATE TABLE acctsec.updated_at_optout (
     tbl          regclass PRIMARY KEY,
     opted_out_at timestamptz NOT NULL DEFAULT pg_catalog.now()
@@ -37,8 +37,9 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 GRANT EXECUTE ON FUNCTION acctsec.set_updated_at() TO PUBLIC;
 
 -- Attach / detach.  SECURITY INVOKER on purpose: the C code checks that the
--- calling role owns the table (as ALTER TABLE does), then does only the two
--- internal steps as superuser.  Any role may call them for its own tables.
+-- calling role owns the table (as ALTER TABLE does), then creates or drops
+-- the trigger as the table's owner and writes the opt-out list as its owner.
+-- Any role may call them for its own tables.
 CREATE FUNCTION acctsec.track_updated_at(tbl regclass, column_name name DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'acctsec_track_updated_at'

@@ -11,7 +11,7 @@ MAX_LINES=60
 # Entry points not yet split (issue 16); the list shrinks to nothing, and a
 # function listed here that has become short must leave it.
 PENDING="acctsec_mirror_attach acctsec_resolve_mirror acctsec_mirror_guard
-acctsec_track_updated_at acctsec_set_updated_at acctsec_mirror_account_state"
+acctsec_mirror_account_state"
 python3 - "$SRC" "$MAX_LINES" "$PENDING" <<'PY'
 import glob, os, re, sys
 src, limit = sys.argv[1], int(sys.argv[2])
