@@ -45,25 +45,6 @@ acctsec_spi_finish(void)
 		elog(ERROR, "SPI_finish failed");
 }
 
-/* The plan in *slot, prepared and kept on first use (SPI connected). */
-SPIPlanPtr
-acctsec_keep_plan(SPIPlanPtr *slot, const char *sql, int nargs,
-				  const Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /* An error unless SPI answered what the statement must give. */
 static void
 check_result(int rc, int expect, const char *sql)
@@ -144,22 +125,6 @@ acctsec_sql_run(const char *sql, int expect, int nargs, const Oid *argtypes,
 		rc = SPI_execute_with_args(sql, nargs, (Oid *) argtypes, values, nulls,
 								   read_only, tcount);
 	check_result(rc, expect, sql);
-	return SPI_processed;
-}
-
-/* Run the plan in *slot (prepared on first use); returns SPI_processed. */
-uint64
-acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql, int nargs,
-					   const Oid *argtypes, Datum *values, const char *nulls,
-					   bool read_only, long tcount)
-{
-	int			rc;
-
-	rc = SPI_execute_plan(acctsec_keep_plan(slot, sql, nargs, argtypes),
-						  values, nulls, read_only, tcount);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
-			 sql, SPI_result_code_string(rc));
 	return SPI_processed;
 }
 

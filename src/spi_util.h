@@ -65,13 +65,6 @@ extern uint64 acctsec_sql_run(const char *sql, int expect, int nargs,
 							  const Oid *argtypes, Datum *values,
 							  const char *nulls, bool read_only, long tcount);
 
-/* The former slot idiom, until every module runs AcctsecPlans (issue 16). */
-extern SPIPlanPtr acctsec_keep_plan(SPIPlanPtr *slot, const char *sql,
-									int nargs, const Oid *argtypes);
-extern uint64 acctsec_run_saved_plan(SPIPlanPtr *slot, const char *sql,
-									 int nargs, const Oid *argtypes,
-									 Datum *values, const char *nulls,
-									 bool read_only, long tcount);
 extern bool acctsec_probe_unique(const char *table, const char *index,
 								 int nkeys, const Datum *keys, int natts,
 								 const char *const *attnames, Datum *values,
