@@ -121,11 +121,25 @@ SELECT acctsec.backup_codes_import('imported-user', ARRAY['abcdef12']);
 SELECT (acctsec.login('ok-user', 'pw')).status;
 SQL
 
-# The end-to-end run of the idle timeout through a standby (touches owed on
-# the standby, made on the primary) is not here: on PostgreSQL 18 it failed
-# intermittently (the standby did not yet show the new session, the primary
-# not yet the shortened timeout) and needs a proper wait for replay and for
-# the reload.  touch_due and session_touch are tested in sql/sessions.sql.
+echo "== the idle timeout through the standby: touches owed there, made on the primary"
+# The settings are set per session (they are PGC_SUSET), so no reload on
+# either server has to be waited for; every step on the standby waits for
+# the primary's writes to be replayed first.  The margins (a 5 s touch
+# interval, a 3 s idle timeout) leave seconds for a loaded machine.
+E2E=$(P -c "SELECT token FROM acctsec.session_start('e2e-user')")
+wait_replay
+expect "a fresh session: no touch due on the standby" "e2e-user|f" \
+  "$(St "$E2E" "SET acctsec.session_touch_interval = 5; SELECT account, touch_due FROM acctsec.session_check(:'t');" | tail -n 1)"
+expect "after the touch interval the standby reports a touch due" "e2e-user|t" \
+  "$(St "$E2E" "SET acctsec.session_touch_interval = 5; SELECT pg_sleep(6); SELECT account, touch_due FROM acctsec.session_check(:'t');" | tail -n 1)"
+Pt "$E2E" "SELECT acctsec.session_touch(:'t');" >/dev/null
+wait_replay
+expect "the touch made on the primary reaches the standby: none due" "e2e-user|f" \
+  "$(St "$E2E" "SET acctsec.session_touch_interval = 5; SELECT account, touch_due FROM acctsec.session_check(:'t');" | tail -n 1)"
+expect "idle past the timeout: the standby refuses the session" 0 \
+  "$(St "$E2E" "SET acctsec.session_idle_timeout = 3; SELECT pg_sleep(3.5); SELECT count(*) FROM acctsec.session_check(:'t');" | tail -n 1)"
+expect "and the primary agrees" 0 \
+  "$(Pt "$E2E" "SET acctsec.session_idle_timeout = 3; SELECT count(*) FROM acctsec.session_check(:'t');" | tail -n 1)"
 
 grep -E 'terminated by signal|PANIC' "$ACCTSEC_TMP"/primary/server.log "$ACCTSEC_TMP"/standby/server.log && { echo "FAIL: a server crashed"; fail=1; }
 exit $fail
