@@ -868,6 +868,52 @@ account_state_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 }
 
 /*
+ * Write the state of the account in tup (a row of acctsec.accounts) into its
+ * row of every table that mirrors state; the state is read once, and only if
+ * some table has a row to write.  SPI is connected.
+ */
+static void
+push_account_state(HeapTuple tup, TupleDesc desc)
+{
+	Datum		state[STATE_HOST + 1];
+	bool		state_null[STATE_HOST + 1];
+	/* volatile: live across the PG_TRY below (-Wclobbered) */
+	volatile bool state_read = false;
+	char	   *account;
+
+	account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
+	for (volatile int i = 0; i < mirror_nlinks; i++)
+	{
+		MirrorLink *l = &mirror_links[i];
+		Datum		values[NUM_MIRROR_FIELDS + 1];
+		char		nulls[NUM_MIRROR_FIELDS + 1];
+
+		if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
+			!account_key(l, account, &values[0]))
+			continue;
+		if (!state_read)
+		{
+			read_account_state(CStringGetTextDatum(account), true,
+							   state, state_null);
+			state_read = true;
+		}
+		nulls[0] = ' ';
+		(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
+		mirror_writing = true;
+		PG_TRY();
+		{
+			(void) plan_run_as_owner(l->relid, push_plan(l), values, nulls,
+									 false, 0);
+		}
+		PG_FINALLY();
+		{
+			mirror_writing = false;
+		}
+		PG_END_TRY();
+	}
+}
+
+/*
  * acctsec.mirror_account_state(): AFTER INSERT OR UPDATE OR DELETE FOR EACH
  * ROW on acctsec.accounts.  Writes the account's state (the zero state after
  * a delete) into its row of every table that mirrors it.
@@ -878,7 +924,6 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	tup;
-	char	   *account;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -899,43 +944,7 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	mirror_load();
 	if (mirror_nlinks > 0)
-	{
-		Datum		state[STATE_HOST + 1];
-		bool		state_null[STATE_HOST + 1];
-		/* volatile: live across the PG_TRY below (-Wclobbered) */
-		volatile bool state_read = false;
-
-		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
-		for (volatile int i = 0; i < mirror_nlinks; i++)
-		{
-			MirrorLink *l = &mirror_links[i];
-			Datum		values[NUM_MIRROR_FIELDS + 1];
-			char		nulls[NUM_MIRROR_FIELDS + 1];
-
-			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
-				!account_key(l, account, &values[0]))
-				continue;
-			if (!state_read)
-			{
-				read_account_state(CStringGetTextDatum(account), true,
-								   state, state_null);
-				state_read = true;
-			}
-			nulls[0] = ' ';
-			(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
-			mirror_writing = true;
-			PG_TRY();
-			{
-				(void) plan_run_as_owner(l->relid, push_plan(l), values, nulls,
-										 false, 0);
-			}
-			PG_FINALLY();
-			{
-				mirror_writing = false;
-			}
-			PG_END_TRY();
-		}
-	}
+		push_account_state(tup, desc);
 	acctsec_spi_finish();
 	return PointerGetDatum(NULL);
 }
