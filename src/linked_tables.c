@@ -1225,6 +1225,92 @@ acctsec_mirror_wanted(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(wanted);
 }
 
+/* Does an UPDATE from oldtup to newtup touch a mirrored column of l? */
+static bool
+mirrored_columns_changed(MirrorLink *l, TupleDesc desc,
+						 HeapTuple oldtup, HeapTuple newtup)
+{
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		Form_pg_attribute att;
+		bool		n1,
+					n2;
+		Datum		d1,
+					d2;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		att = TupleDescAttr(desc, l->attnum[f] - 1);
+		d1 = heap_getattr(oldtup, l->attnum[f], desc, &n1);
+		d2 = heap_getattr(newtup, l->attnum[f], desc, &n2);
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * acctsec's current state of account, cast by l's guard plan (as the table's
+ * owner) to the types of l's mirrored columns, into cur/curnull by field.
+ * The values are copied out of SPI's memory before SPI_finish frees it.
+ */
+static void
+read_guarded_state(MirrorLink *l, TupleDesc desc, const char *account,
+				   Datum *cur, bool *curnull)
+{
+	Datum		state[STATE_HOST + 1];
+	bool		state_null[STATE_HOST + 1];
+	Datum		args[NUM_MIRROR_FIELDS];
+	char		argnulls[NUM_MIRROR_FIELDS];
+
+	read_account_state(CStringGetTextDatum(account), false, state, state_null);
+	(void) link_state_params(l, state, state_null, args, argnulls, NULL);
+	if (plan_run_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1) != 1)
+		elog(ERROR, "could not cast the account's state to the columns of %s",
+			 l->qualified_name);
+	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		Form_pg_attribute att;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		att = TupleDescAttr(desc, l->attnum[f] - 1);
+		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   ++i, &curnull[f]);
+		if (!curnull[f])
+			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
+	}
+}
+
+/*
+ * newtup with every mirrored column of l set to acctsec's value in cur, but
+ * for the history columns the statement wrote newer (keep).
+ */
+static HeapTuple
+replace_mirrored_columns(MirrorLink *l, TupleDesc desc, HeapTuple newtup,
+						 Datum *cur, bool *curnull, bool *keep)
+{
+	int			cols[NUM_MIRROR_FIELDS];
+	Datum		values[NUM_MIRROR_FIELDS];
+	bool		nulls[NUM_MIRROR_FIELDS];
+	int			ncols = 0;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
+			(is_history_field(f) && keep[f]))
+			continue;
+		cols[ncols] = l->attnum[f];
+		values[ncols] = cur[f];
+		nulls[ncols] = curnull[f];
+		ncols++;
+	}
+	if (ncols == 0)
+		return newtup;
+	return heap_modify_tuple_by_cols(newtup, desc, ncols, cols, values, nulls);
+}
+
 /*
  * acctsec.mirror_guard(): BEFORE INSERT OR UPDATE FOR EACH ROW on a table
  * that mirrors account state.  Whatever the statement put into a mirrored
@@ -1240,14 +1326,10 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	HeapTuple	newtup;
 	MirrorLink *l;
 	char	   *account;
-	int			cols[NUM_MIRROR_FIELDS];
-	Datum		values[NUM_MIRROR_FIELDS];
-	bool		nulls[NUM_MIRROR_FIELDS];
 	Datum		cur[NUM_MIRROR_FIELDS];
 	bool		curnull[NUM_MIRROR_FIELDS];
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
-	int			ncols = 0;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1272,71 +1354,18 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	mirror_load();
 	l = mirror_find(RelationGetRelid(rel));
-	if (l == NULL || l->nstate == 0)
-	{
-		acctsec_spi_finish();
-		return PointerGetDatum(newtup);
-	}
-
 	/* an UPDATE that leaves every mirrored column alone needs no query */
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-	{
-		bool		changed = false;
-
-		for (int f = 0; f < NUM_MIRROR_FIELDS && !changed; f++)
-		{
-			Form_pg_attribute att;
-			bool		n1,
-						n2;
-			Datum		d1,
-						d2;
-
-			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
-				continue;
-			att = TupleDescAttr(desc, l->attnum[f] - 1);
-			d1 = heap_getattr(trigdata->tg_trigtuple, l->attnum[f], desc, &n1);
-			d2 = heap_getattr(newtup, l->attnum[f], desc, &n2);
-			changed = n1 != n2 ||
-				(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen));
-		}
-		if (!changed)
-		{
-			acctsec_spi_finish();
-			return PointerGetDatum(newtup);
-		}
-	}
-
-	account = SPI_getvalue(newtup, desc, l->key_attnum);
+	account = NULL;
+	if (l != NULL && l->nstate > 0 &&
+		(!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		 mirrored_columns_changed(l, desc, trigdata->tg_trigtuple, newtup)))
+		account = SPI_getvalue(newtup, desc, l->key_attnum);
 	if (account == NULL)
 	{
 		acctsec_spi_finish();
 		return PointerGetDatum(newtup);
 	}
-	{
-		Datum		state[STATE_HOST + 1];
-		bool		state_null[STATE_HOST + 1];
-		Datum		args[NUM_MIRROR_FIELDS];
-		char		argnulls[NUM_MIRROR_FIELDS];
-
-		read_account_state(CStringGetTextDatum(account), false, state, state_null);
-		(void) link_state_params(l, state, state_null, args, argnulls, NULL);
-		if (plan_run_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1) != 1)
-			elog(ERROR, "could not cast the account's state to the columns of %s",
-				 l->qualified_name);
-	}
-	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
-	{
-		Form_pg_attribute att;
-
-		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
-			continue;
-		att = TupleDescAttr(desc, l->attnum[f] - 1);
-		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   ++i, &curnull[f]);
-		/* out of SPI's memory before SPI_finish frees it */
-		if (!curnull[f])
-			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
-	}
+	read_guarded_state(l, desc, account, cur, curnull);
 
 	/* history the statement wrote newer than acctsec's: kept, and adopted */
 	history_kept(l, trigdata, desc, newtup, cur, curnull, keep, adopt);
@@ -1345,21 +1374,8 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		history_adopt(l, account, keep, adopt);
 	acctsec_spi_finish();
 
-	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-	{
-		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
-			(is_history_field(f) && keep[f]))
-			continue;
-		cols[ncols] = l->attnum[f];
-		values[ncols] = cur[f];
-		nulls[ncols] = curnull[f];
-		ncols++;
-	}
-	if (ncols == 0)
-		return PointerGetDatum(newtup);
-
-	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
-													 values, nulls));
+	return PointerGetDatum(replace_mirrored_columns(l, desc, newtup,
+													cur, curnull, keep));
 }
 
 /*
