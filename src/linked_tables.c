@@ -1464,132 +1464,118 @@ column_fits(Oid relid, AttrNumber key_attnum, int f, const char *column,
 }
 
 /*
- * resolve_mirror(tbl regclass, key_column name, mirror jsonb) RETURNS jsonb
- *
- * The mapping link_account_table stores: mirror checked (every field known,
- * every column present, of a fitting type, neither the key nor generated,
- * none used twice), or, when mirror is NULL, the columns found under their
- * usual names.  Called by link_account_table.
+ * Check the mirror object given to resolve_mirror: every field known, each
+ * naming a fitting column of relid (check_mirror_column), password_rehash a
+ * known mode.  The columns go into used by field; returns how many fields
+ * name a column.
  */
-Datum
-acctsec_resolve_mirror(PG_FUNCTION_ARGS)
+static int
+parse_mirror(Jsonb *m, Oid relid, AttrNumber key_attnum, const char **used,
+			 AcctsecRehashMode *rehash_mode, bool *rehash_given)
 {
-	Oid			relid;
-	AttrNumber	key_attnum;
-	const char *used[NUM_MIRROR_FIELDS] = {0};
-	StringInfoData out;
-	bool		first = true;
-	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
-	bool		rehash_given = false;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken r;
 	int			nfields = 0;
-	bool		detect;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (!JB_ROOT_IS_OBJECT(m))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table and key column must not be null")));
-	relid = PG_GETARG_OID(0);
-	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
-
-	if (!PG_ARGISNULL(2))
+				 errmsg("mirror must be a JSON object")));
+	it = JsonbIteratorInit(&m->root);
+	while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		Jsonb	   *m = PG_GETARG_JSONB_P(2);
-		JsonbIterator *it;
-		JsonbValue	v;
-		JsonbIteratorToken r;
+		char	   *field;
+		int			f;
 
-		if (!JB_ROOT_IS_OBJECT(m))
+		if (r != WJB_KEY)
+			continue;
+		field = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(field, "password_rehash") == 0)
+		{
+			/* not a column: how acctsec.login rewrites an outdated hash */
+			r = JsonbIteratorNext(&it, &v, true);
+			if (r != WJB_VALUE || v.type != jbvString ||
+				!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
+									 rehash_mode))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
+			*rehash_given = true;
+			continue;
+		}
+		f = mirror_field_by_name(field);
+		if (f < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("mirror must be a JSON object")));
-		it = JsonbIteratorInit(&m->root);
-		while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+					 errmsg("unknown acctsec field \"%s\" in mirror", field),
+					 errhint("The fields are failed_attempts, locked_until, locked_at, last_login_at, last_login_ip, login_count, totp_enabled and password_hash.")));
+		r = JsonbIteratorNext(&it, &v, true);
+		if (r != WJB_VALUE || v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("mirror field \"%s\" must name a column as a JSON string",
+							field)));
 		{
-			char	   *field;
-			int			f;
+			char	   *column = pnstrdup(v.val.string.val, v.val.string.len);
 
-			if (r != WJB_KEY)
-				continue;
-			field = pnstrdup(v.val.string.val, v.val.string.len);
-			if (strcmp(field, "password_rehash") == 0)
-			{
-				/* not a column: how acctsec.login rewrites an outdated hash */
-				r = JsonbIteratorNext(&it, &v, true);
-				if (r != WJB_VALUE || v.type != jbvString ||
-					!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
-										 &rehash_mode))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
-				rehash_given = true;
-				continue;
-			}
-			f = mirror_field_by_name(field);
-			if (f < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown acctsec field \"%s\" in mirror", field),
-						 errhint("The fields are failed_attempts, locked_until, locked_at, last_login_at, last_login_ip, login_count, totp_enabled and password_hash.")));
-			r = JsonbIteratorNext(&it, &v, true);
-			if (r != WJB_VALUE || v.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("mirror field \"%s\" must name a column as a JSON string",
-								field)));
-			{
-				char	   *column = pnstrdup(v.val.string.val, v.val.string.len);
-
-				used[f] = NULL; /* a repeated key: jsonb keeps the last */
-				(void) check_mirror_column(relid, key_attnum, f, column, used);
-				used[f] = column;
-				nfields++;
-			}
+			used[f] = NULL;		/* a repeated key: jsonb keeps the last */
+			(void) check_mirror_column(relid, key_attnum, f, column, used);
+			used[f] = column;
+			nfields++;
 		}
 	}
+	return nfields;
+}
 
-	/*
-	 * NULL, or an object with options only ({"password_rehash": ...}):
-	 * detect the columns by their usual names.
-	 */
-	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
-	if (detect)
-	{
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
-				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
-				{
-					used[f] = mirror_fields[f].detect[c];
-					break;
-				}
-	}
+/* The fields not yet in used whose column relid has under a usual name. */
+static void
+detect_mirror_columns(Oid relid, AttrNumber key_attnum, const char **used)
+{
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+			if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+			{
+				used[f] = mirror_fields[f].detect[c];
+				break;
+			}
+}
 
-	/*
-	 * One table holds the passwords acctsec.login reads: an explicit
-	 * password_hash for a second table is an error, a detected one is left
-	 * out.
-	 */
-	if (used[MF_PASSWORD_HASH] != NULL)
-	{
-		static AcctsecPlan other_password_table = {
-			"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
-			" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
-			" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
-			1, {OIDOID}, SPI_OK_SELECT, NULL
-		};
-		Datum		arg = ObjectIdGetDatum(relid);
+/*
+ * One table holds the passwords acctsec.login reads: an explicit
+ * password_hash for a second table is an error, a detected one is left out.
+ */
+static void
+check_password_table(Oid relid, bool detect, const char **used)
+{
+	static AcctsecPlan other_password_table = {
+		"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
+		" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
+		" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
+		1, {OIDOID}, SPI_OK_SELECT, NULL
+	};
+	Datum		arg = ObjectIdGetDatum(relid);
 
-		acctsec_spi_connect();
-		(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
-		if (SPI_processed > 0 && detect)
-			used[MF_PASSWORD_HASH] = NULL;
-		else if (SPI_processed > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("table %s already holds the passwords acctsec.login reads",
-							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-					 errhint("Map password_hash in one linked table only.")));
-		acctsec_spi_finish();
-	}
+	acctsec_spi_connect();
+	(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
+	if (SPI_processed > 0 && detect)
+		used[MF_PASSWORD_HASH] = NULL;
+	else if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s already holds the passwords acctsec.login reads",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errhint("Map password_hash in one linked table only.")));
+	acctsec_spi_finish();
+}
+
+/* The mapping as the jsonb link_account_table stores: field -> column. */
+static Datum
+mirror_mapping_jsonb(const char *const *used, bool rehash_given,
+					 AcctsecRehashMode rehash_mode)
+{
+	StringInfoData out;
+	bool		first = true;
 
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '{');
@@ -1612,7 +1598,48 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		escape_json(&out, rehash_mode_names[rehash_mode]);
 	}
 	appendStringInfoChar(&out, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+}
+
+/*
+ * resolve_mirror(tbl regclass, key_column name, mirror jsonb) RETURNS jsonb
+ *
+ * The mapping link_account_table stores: mirror checked (every field known,
+ * every column present, of a fitting type, neither the key nor generated,
+ * none used twice), or, when mirror is NULL, the columns found under their
+ * usual names.  Called by link_account_table.
+ */
+Datum
+acctsec_resolve_mirror(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	AttrNumber	key_attnum;
+	const char *used[NUM_MIRROR_FIELDS] = {0};
+	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
+	bool		rehash_given = false;
+	int			nfields = 0;
+	bool		detect;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table and key column must not be null")));
+	relid = PG_GETARG_OID(0);
+	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
+	if (!PG_ARGISNULL(2))
+		nfields = parse_mirror(PG_GETARG_JSONB_P(2), relid, key_attnum, used,
+							   &rehash_mode, &rehash_given);
+
+	/*
+	 * NULL, or an object with options only ({"password_rehash": ...}):
+	 * detect the columns by their usual names.
+	 */
+	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
+	if (detect)
+		detect_mirror_columns(relid, key_attnum, used);
+	if (used[MF_PASSWORD_HASH] != NULL)
+		check_password_table(relid, detect, used);
+	PG_RETURN_DATUM(mirror_mapping_jsonb(used, rehash_given, rehash_mode));
 }
 
 static void
