@@ -1648,6 +1648,232 @@ spi_run(const char *sql, int expect)
 	(void) acctsec_sql_run(sql, expect, 0, NULL, NULL, NULL, false, 0);
 }
 
+/* How append_state_columns lists the mirrored state columns of a table */
+typedef enum StateColumnList
+{
+	STATE_SET_FROM_SOURCE,		/* col = s.fN, for UPDATE ... SET */
+	STATE_TABLE_COLUMNS,		/* t.col */
+	STATE_SOURCE_COLUMNS,		/* s.fN */
+} StateColumnList;
+
+/*
+ * Append, comma separated, each mirrored column of state (col[f] is "t.col",
+ * NULL for a field not mirrored; the password hash is not state) in the form
+ * given by how.
+ */
+static void
+append_state_columns(StringInfo sql, char *const *col, StateColumnList how)
+{
+	bool		first = true;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || col[f] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(sql, ", ");
+		first = false;
+		switch (how)
+		{
+			case STATE_SET_FROM_SOURCE:
+				appendStringInfo(sql, "%s = s.f%d", col[f] + 2, f);
+				break;
+			case STATE_TABLE_COLUMNS:
+				appendStringInfoString(sql, col[f]);
+				break;
+			case STATE_SOURCE_COLUMNS:
+				appendStringInfo(sql, "s.f%d", f);
+				break;
+		}
+	}
+}
+
+/*
+ * Linking would switch the TOTP flag off for a row whose account has no TOTP
+ * credential in acctsec: refuse the table.
+ */
+static void
+refuse_totp_without_credential(MirrorLink *l, Oid relid, char *const *col,
+							   const char *key)
+{
+	Datum		enrolled;
+	bool		isnull;
+	Oid			argtype = TEXTARRAYOID;
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
+			" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
+	enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	appendStringInfo(&sql,
+					 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
+					 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
+					 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
+					 l->qualified_name, col[MF_TOTP_ENABLED], key);
+	if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 1, &argtype,
+						 &enrolled, NULL, true, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
+						l->qualified_name, col[MF_TOTP_ENABLED] + 2),
+				 errhint("Import their secrets with acctsec.totp_import() first, or map totp_enabled to no column.")));
+}
+
+/*
+ * Adopt the table's values where acctsec knows nothing yet: lockout and
+ * login history of the table's accounts go into acctsec.accounts.
+ */
+static void
+adopt_table_history(MirrorLink *l, Oid relid, char *const *col, const char *key)
+{
+	static const Oid adopt_types[] = {
+		TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INETOID, INT8OID
+	};
+	static AcctsecPlan adopt_rows = {
+		"INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
+		" last_failed_at, locked_until, locked_at, last_login_at,"
+		" last_login_ip, login_count)"
+		" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+		" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+		" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+		" ON CONFLICT (account) DO UPDATE SET"
+		" failed_attempts = excluded.failed_attempts,"
+		" last_failed_at = excluded.last_failed_at,"
+		" locked_until = excluded.locked_until,"
+		" locked_at = excluded.locked_at,"
+		" last_login_at = excluded.last_login_at,"
+		" last_login_ip = excluded.last_login_ip,"
+		" login_count = excluded.login_count"
+		" WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+		" AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+		" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+		" AND acc.last_login_at IS NULL"
+		" AND acc.login_count OPERATOR(pg_catalog.=) 0",
+		8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
+		SPI_OK_INSERT, NULL
+	};
+	const char *adopt[lengthof(adopt_types)];
+	Datum		arrays[lengthof(adopt_types)];
+	char		arraynulls[lengthof(adopt_types)];
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	adopt[0] = psprintf("t.%s", key);
+	adopt[1] = col[MF_FAILED_ATTEMPTS] ?
+		psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
+	adopt[2] = col[MF_FAILED_ATTEMPTS] ?
+		psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
+				 col[MF_FAILED_ATTEMPTS]) : "NULL";
+	adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
+		col[MF_LOCKED_AT] ?
+		psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
+				 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
+				 col[MF_LOCKED_AT]) : "NULL";
+	adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
+	adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
+	adopt[6] = col[MF_LAST_LOGIN_IP] ?
+		psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
+	adopt[7] = col[MF_LOGIN_COUNT] ?
+		psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
+
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < (int) lengthof(adopt_types); i++)
+		appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
+						 i > 0 ? ", " : "", adopt[i],
+						 format_type_extended(adopt_types[i], -1,
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	appendStringInfo(&sql,
+					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
+					 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
+					 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
+	if (col[MF_FAILED_ATTEMPTS])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
+	if (col[MF_LOGIN_COUNT])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
+	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
+		if (col[f])
+			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
+	appendStringInfoChar(&sql, ')');
+	if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 0, NULL, NULL, NULL,
+						 true, 0) != 1)
+		elog(ERROR, "could not read table %s", l->qualified_name);
+	for (int i = 0; i < (int) lengthof(adopt_types); i++)
+	{
+		bool		isnull;
+
+		arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  i + 1, &isnull);
+		arraynulls[i] = isnull ? 'n' : ' ';
+	}
+
+	/*
+	 * An account row with no history yet (made by totp_import or
+	 * backup_codes_import just before linking, as the migration does)
+	 * takes the table's values too; one with any history keeps its own.
+	 */
+	if (arraynulls[0] == ' ')
+		(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
+}
+
+/* acctsec's values into the table, where they differ */
+static void
+write_state_into_table(MirrorLink *l, Oid relid, char *const *col,
+					   const char *key)
+{
+	static const char *const state_columns[] = {
+		"account", "failed_attempts", "locked_until", "locked_at",
+		"last_login_at", "last_login_ip", "login_count", "totp_enabled"
+	};
+	Datum		arrays[lengthof(state_columns)];
+	char		arraynulls[lengthof(state_columns)];
+	Oid			arraytypes[lengthof(state_columns)];
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+		appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
+						 state_columns[i]);
+	appendStringInfoString(&sql, " FROM acctsec.accounts a");
+	spi_run(sql.data, SPI_OK_SELECT);
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+	{
+		bool		isnull;
+
+		arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  i + 1, &isnull);
+		arraynulls[i] = isnull ? 'n' : ' ';
+		arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
+	}
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
+	append_state_columns(&sql, col, STATE_SET_FROM_SOURCE);
+	appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
+	append_sources(&sql, l);
+	appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
+					 " WHERE x.%s IS NOT NULL) AS k"
+					 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+					 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
+					 key, l->qualified_name, key);
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
+	appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
+					 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
+					 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
+					 key, key, key);
+	append_state_columns(&sql, col, STATE_TABLE_COLUMNS);
+	appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
+	append_state_columns(&sql, col, STATE_SOURCE_COLUMNS);
+	appendStringInfoChar(&sql, ')');
+	(void) sql_run_as_owner(relid, sql.data, SPI_OK_UPDATE,
+							lengthof(state_columns), arraytypes, arrays,
+							arraynulls, false, 0);
+}
+
 /*
  * mirror_attach(tbl regclass) RETURNS void
  *
@@ -1693,191 +1919,9 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	 * between the two as array parameters.
 	 */
 	if (col[MF_TOTP_ENABLED] != NULL)
-	{
-		Datum		enrolled;
-		bool		isnull;
-		Oid			argtype = TEXTARRAYOID;
-
-		spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
-				" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
-		enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		resetStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
-						 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
-						 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
-						 l->qualified_name, col[MF_TOTP_ENABLED], key);
-		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 1, &argtype,
-							 &enrolled, NULL, true, 1) > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
-							l->qualified_name, col[MF_TOTP_ENABLED] + 2),
-					 errhint("Import their secrets with acctsec.totp_import() first, or map totp_enabled to no column.")));
-	}
-
-	/* adopt the table's values where acctsec knows nothing yet */
-	{
-		static const Oid adopt_types[] = {
-			TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-			TIMESTAMPTZOID, INETOID, INT8OID
-		};
-		static AcctsecPlan adopt_rows = {
-			"INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
-			" last_failed_at, locked_until, locked_at, last_login_at,"
-			" last_login_ip, login_count)"
-			" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-			" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-			" ON CONFLICT (account) DO UPDATE SET"
-			" failed_attempts = excluded.failed_attempts,"
-			" last_failed_at = excluded.last_failed_at,"
-			" locked_until = excluded.locked_until,"
-			" locked_at = excluded.locked_at,"
-			" last_login_at = excluded.last_login_at,"
-			" last_login_ip = excluded.last_login_ip,"
-			" login_count = excluded.login_count"
-			" WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
-			" AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
-			" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
-			" AND acc.last_login_at IS NULL"
-			" AND acc.login_count OPERATOR(pg_catalog.=) 0",
-			8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-			TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
-			SPI_OK_INSERT, NULL
-		};
-		const char *adopt[lengthof(adopt_types)];
-		Datum		arrays[lengthof(adopt_types)];
-		char		arraynulls[lengthof(adopt_types)];
-
-		adopt[0] = psprintf("t.%s", key);
-		adopt[1] = col[MF_FAILED_ATTEMPTS] ?
-			psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
-		adopt[2] = col[MF_FAILED_ATTEMPTS] ?
-			psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
-					 col[MF_FAILED_ATTEMPTS]) : "NULL";
-		adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
-			col[MF_LOCKED_AT] ?
-			psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
-					 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
-					 col[MF_LOCKED_AT]) : "NULL";
-		adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
-		adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
-		adopt[6] = col[MF_LAST_LOGIN_IP] ?
-			psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
-		adopt[7] = col[MF_LOGIN_COUNT] ?
-			psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
-
-		resetStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < (int) lengthof(adopt_types); i++)
-			appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
-							 i > 0 ? ", " : "", adopt[i],
-							 format_type_extended(adopt_types[i], -1,
-												  FORMAT_TYPE_FORCE_QUALIFY));
-		appendStringInfo(&sql,
-						 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
-						 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
-						 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
-		if (col[MF_FAILED_ATTEMPTS])
-			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
-		if (col[MF_LOGIN_COUNT])
-			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
-		for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
-			if (col[f])
-				appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
-		appendStringInfoChar(&sql, ')');
-		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 0, NULL, NULL, NULL,
-							 true, 0) != 1)
-			elog(ERROR, "could not read table %s", l->qualified_name);
-		for (int i = 0; i < (int) lengthof(adopt_types); i++)
-		{
-			bool		isnull;
-
-			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &isnull);
-			arraynulls[i] = isnull ? 'n' : ' ';
-		}
-
-		/*
-		 * An account row with no history yet (made by totp_import or
-		 * backup_codes_import just before linking, as the migration does)
-		 * takes the table's values too; one with any history keeps its own.
-		 */
-		if (arraynulls[0] == ' ')
-			(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
-	}
-
-	/* acctsec's values into the table, where they differ */
-	{
-		static const char *const state_columns[] = {
-			"account", "failed_attempts", "locked_until", "locked_at",
-			"last_login_at", "last_login_ip", "login_count", "totp_enabled"
-		};
-		Datum		arrays[lengthof(state_columns)];
-		char		arraynulls[lengthof(state_columns)];
-		Oid			arraytypes[lengthof(state_columns)];
-		bool		first = true;
-
-		resetStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-			appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
-							 state_columns[i]);
-		appendStringInfoString(&sql, " FROM acctsec.accounts a");
-		spi_run(sql.data, SPI_OK_SELECT);
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-		{
-			bool		isnull;
-
-			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &isnull);
-			arraynulls[i] = isnull ? 'n' : ' ';
-			arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
-		}
-
-		resetStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ", col[f] + 2, f);
-				first = false;
-			}
-		appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
-		append_sources(&sql, l);
-		appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
-						 " WHERE x.%s IS NOT NULL) AS k"
-						 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-						 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-						 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
-						 key, l->qualified_name, key);
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
-		appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
-						 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
-						 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
-						 key, key, key);
-		first = true;
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f]);
-				first = false;
-			}
-		appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
-		first = true;
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%ss.f%d", first ? "" : ", ", f);
-				first = false;
-			}
-		appendStringInfoChar(&sql, ')');
-		(void) sql_run_as_owner(relid, sql.data, SPI_OK_UPDATE,
-								lengthof(state_columns), arraytypes, arrays,
-								arraynulls, false, 0);
-	}
+		refuse_totp_without_credential(l, relid, col, key);
+	adopt_table_history(l, relid, col, key);
+	write_state_into_table(l, relid, col, key);
 
 	/*
 	 * The guard.  Triggers of one kind fire in name order: "zz_" puts it
