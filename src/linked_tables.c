@@ -868,6 +868,52 @@ account_state_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 }
 
 /*
+ * Write the state of the account in tup (a row of acctsec.accounts) into its
+ * row of every table that mirrors state; the state is read once, and only if
+ * some table has a row to write.  SPI is connected.
+ */
+static void
+push_account_state(HeapTuple tup, TupleDesc desc)
+{
+	Datum		state[STATE_HOST + 1];
+	bool		state_null[STATE_HOST + 1];
+	/* volatile: live across the PG_TRY below (-Wclobbered) */
+	volatile bool state_read = false;
+	char	   *account;
+
+	account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
+	for (volatile int i = 0; i < mirror_nlinks; i++)
+	{
+		MirrorLink *l = &mirror_links[i];
+		Datum		values[NUM_MIRROR_FIELDS + 1];
+		char		nulls[NUM_MIRROR_FIELDS + 1];
+
+		if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
+			!account_key(l, account, &values[0]))
+			continue;
+		if (!state_read)
+		{
+			read_account_state(CStringGetTextDatum(account), true,
+							   state, state_null);
+			state_read = true;
+		}
+		nulls[0] = ' ';
+		(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
+		mirror_writing = true;
+		PG_TRY();
+		{
+			(void) plan_run_as_owner(l->relid, push_plan(l), values, nulls,
+									 false, 0);
+		}
+		PG_FINALLY();
+		{
+			mirror_writing = false;
+		}
+		PG_END_TRY();
+	}
+}
+
+/*
  * acctsec.mirror_account_state(): AFTER INSERT OR UPDATE OR DELETE FOR EACH
  * ROW on acctsec.accounts.  Writes the account's state (the zero state after
  * a delete) into its row of every table that mirrors it.
@@ -878,7 +924,6 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	tup;
-	char	   *account;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
@@ -899,43 +944,7 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	mirror_load();
 	if (mirror_nlinks > 0)
-	{
-		Datum		state[STATE_HOST + 1];
-		bool		state_null[STATE_HOST + 1];
-		/* volatile: live across the PG_TRY below (-Wclobbered) */
-		volatile bool state_read = false;
-
-		account = SPI_getvalue(tup, desc, SPI_fnumber(desc, "account"));
-		for (volatile int i = 0; i < mirror_nlinks; i++)
-		{
-			MirrorLink *l = &mirror_links[i];
-			Datum		values[NUM_MIRROR_FIELDS + 1];
-			char		nulls[NUM_MIRROR_FIELDS + 1];
-
-			if (l->nstate == 0 || account == NULL || l->relid == mirror_adopting_relid ||
-				!account_key(l, account, &values[0]))
-				continue;
-			if (!state_read)
-			{
-				read_account_state(CStringGetTextDatum(account), true,
-								   state, state_null);
-				state_read = true;
-			}
-			nulls[0] = ' ';
-			(void) link_state_params(l, state, state_null, values + 1, nulls + 1, NULL);
-			mirror_writing = true;
-			PG_TRY();
-			{
-				(void) plan_run_as_owner(l->relid, push_plan(l), values, nulls,
-										 false, 0);
-			}
-			PG_FINALLY();
-			{
-				mirror_writing = false;
-			}
-			PG_END_TRY();
-		}
-	}
+		push_account_state(tup, desc);
 	acctsec_spi_finish();
 	return PointerGetDatum(NULL);
 }
@@ -1216,6 +1225,92 @@ acctsec_mirror_wanted(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(wanted);
 }
 
+/* Does an UPDATE from oldtup to newtup touch a mirrored column of l? */
+static bool
+mirrored_columns_changed(MirrorLink *l, TupleDesc desc,
+						 HeapTuple oldtup, HeapTuple newtup)
+{
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		Form_pg_attribute att;
+		bool		n1,
+					n2;
+		Datum		d1,
+					d2;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		att = TupleDescAttr(desc, l->attnum[f] - 1);
+		d1 = heap_getattr(oldtup, l->attnum[f], desc, &n1);
+		d2 = heap_getattr(newtup, l->attnum[f], desc, &n2);
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * acctsec's current state of account, cast by l's guard plan (as the table's
+ * owner) to the types of l's mirrored columns, into cur/curnull by field.
+ * The values are copied out of SPI's memory before SPI_finish frees it.
+ */
+static void
+read_guarded_state(MirrorLink *l, TupleDesc desc, const char *account,
+				   Datum *cur, bool *curnull)
+{
+	Datum		state[STATE_HOST + 1];
+	bool		state_null[STATE_HOST + 1];
+	Datum		args[NUM_MIRROR_FIELDS];
+	char		argnulls[NUM_MIRROR_FIELDS];
+
+	read_account_state(CStringGetTextDatum(account), false, state, state_null);
+	(void) link_state_params(l, state, state_null, args, argnulls, NULL);
+	if (plan_run_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1) != 1)
+		elog(ERROR, "could not cast the account's state to the columns of %s",
+			 l->qualified_name);
+	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		Form_pg_attribute att;
+
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
+			continue;
+		att = TupleDescAttr(desc, l->attnum[f] - 1);
+		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+							   ++i, &curnull[f]);
+		if (!curnull[f])
+			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
+	}
+}
+
+/*
+ * newtup with every mirrored column of l set to acctsec's value in cur, but
+ * for the history columns the statement wrote newer (keep).
+ */
+static HeapTuple
+replace_mirrored_columns(MirrorLink *l, TupleDesc desc, HeapTuple newtup,
+						 Datum *cur, bool *curnull, bool *keep)
+{
+	int			cols[NUM_MIRROR_FIELDS];
+	Datum		values[NUM_MIRROR_FIELDS];
+	bool		nulls[NUM_MIRROR_FIELDS];
+	int			ncols = 0;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
+			(is_history_field(f) && keep[f]))
+			continue;
+		cols[ncols] = l->attnum[f];
+		values[ncols] = cur[f];
+		nulls[ncols] = curnull[f];
+		ncols++;
+	}
+	if (ncols == 0)
+		return newtup;
+	return heap_modify_tuple_by_cols(newtup, desc, ncols, cols, values, nulls);
+}
+
 /*
  * acctsec.mirror_guard(): BEFORE INSERT OR UPDATE FOR EACH ROW on a table
  * that mirrors account state.  Whatever the statement put into a mirrored
@@ -1231,14 +1326,10 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	HeapTuple	newtup;
 	MirrorLink *l;
 	char	   *account;
-	int			cols[NUM_MIRROR_FIELDS];
-	Datum		values[NUM_MIRROR_FIELDS];
-	bool		nulls[NUM_MIRROR_FIELDS];
 	Datum		cur[NUM_MIRROR_FIELDS];
 	bool		curnull[NUM_MIRROR_FIELDS];
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
-	int			ncols = 0;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -1263,71 +1354,18 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	mirror_load();
 	l = mirror_find(RelationGetRelid(rel));
-	if (l == NULL || l->nstate == 0)
-	{
-		acctsec_spi_finish();
-		return PointerGetDatum(newtup);
-	}
-
 	/* an UPDATE that leaves every mirrored column alone needs no query */
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-	{
-		bool		changed = false;
-
-		for (int f = 0; f < NUM_MIRROR_FIELDS && !changed; f++)
-		{
-			Form_pg_attribute att;
-			bool		n1,
-						n2;
-			Datum		d1,
-						d2;
-
-			if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
-				continue;
-			att = TupleDescAttr(desc, l->attnum[f] - 1);
-			d1 = heap_getattr(trigdata->tg_trigtuple, l->attnum[f], desc, &n1);
-			d2 = heap_getattr(newtup, l->attnum[f], desc, &n2);
-			changed = n1 != n2 ||
-				(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen));
-		}
-		if (!changed)
-		{
-			acctsec_spi_finish();
-			return PointerGetDatum(newtup);
-		}
-	}
-
-	account = SPI_getvalue(newtup, desc, l->key_attnum);
+	account = NULL;
+	if (l != NULL && l->nstate > 0 &&
+		(!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		 mirrored_columns_changed(l, desc, trigdata->tg_trigtuple, newtup)))
+		account = SPI_getvalue(newtup, desc, l->key_attnum);
 	if (account == NULL)
 	{
 		acctsec_spi_finish();
 		return PointerGetDatum(newtup);
 	}
-	{
-		Datum		state[STATE_HOST + 1];
-		bool		state_null[STATE_HOST + 1];
-		Datum		args[NUM_MIRROR_FIELDS];
-		char		argnulls[NUM_MIRROR_FIELDS];
-
-		read_account_state(CStringGetTextDatum(account), false, state, state_null);
-		(void) link_state_params(l, state, state_null, args, argnulls, NULL);
-		if (plan_run_as_owner(l->relid, guard_plan(l), args, argnulls, true, 1) != 1)
-			elog(ERROR, "could not cast the account's state to the columns of %s",
-				 l->qualified_name);
-	}
-	for (int f = 0, i = 0; f < NUM_MIRROR_FIELDS; f++)
-	{
-		Form_pg_attribute att;
-
-		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber)
-			continue;
-		att = TupleDescAttr(desc, l->attnum[f] - 1);
-		cur[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   ++i, &curnull[f]);
-		/* out of SPI's memory before SPI_finish frees it */
-		if (!curnull[f])
-			cur[f] = SPI_datumTransfer(cur[f], att->attbyval, att->attlen);
-	}
+	read_guarded_state(l, desc, account, cur, curnull);
 
 	/* history the statement wrote newer than acctsec's: kept, and adopted */
 	history_kept(l, trigdata, desc, newtup, cur, curnull, keep, adopt);
@@ -1336,21 +1374,8 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 		history_adopt(l, account, keep, adopt);
 	acctsec_spi_finish();
 
-	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-	{
-		if (f == MF_PASSWORD_HASH || l->attnum[f] == InvalidAttrNumber ||
-			(is_history_field(f) && keep[f]))
-			continue;
-		cols[ncols] = l->attnum[f];
-		values[ncols] = cur[f];
-		nulls[ncols] = curnull[f];
-		ncols++;
-	}
-	if (ncols == 0)
-		return PointerGetDatum(newtup);
-
-	return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, ncols, cols,
-													 values, nulls));
+	return PointerGetDatum(replace_mirrored_columns(l, desc, newtup,
+													cur, curnull, keep));
 }
 
 /*
@@ -1439,132 +1464,118 @@ column_fits(Oid relid, AttrNumber key_attnum, int f, const char *column,
 }
 
 /*
- * resolve_mirror(tbl regclass, key_column name, mirror jsonb) RETURNS jsonb
- *
- * The mapping link_account_table stores: mirror checked (every field known,
- * every column present, of a fitting type, neither the key nor generated,
- * none used twice), or, when mirror is NULL, the columns found under their
- * usual names.  Called by link_account_table.
+ * Check the mirror object given to resolve_mirror: every field known, each
+ * naming a fitting column of relid (check_mirror_column), password_rehash a
+ * known mode.  The columns go into used by field; returns how many fields
+ * name a column.
  */
-Datum
-acctsec_resolve_mirror(PG_FUNCTION_ARGS)
+static int
+parse_mirror(Jsonb *m, Oid relid, AttrNumber key_attnum, const char **used,
+			 AcctsecRehashMode *rehash_mode, bool *rehash_given)
 {
-	Oid			relid;
-	AttrNumber	key_attnum;
-	const char *used[NUM_MIRROR_FIELDS] = {0};
-	StringInfoData out;
-	bool		first = true;
-	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
-	bool		rehash_given = false;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken r;
 	int			nfields = 0;
-	bool		detect;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (!JB_ROOT_IS_OBJECT(m))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table and key column must not be null")));
-	relid = PG_GETARG_OID(0);
-	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
-
-	if (!PG_ARGISNULL(2))
+				 errmsg("mirror must be a JSON object")));
+	it = JsonbIteratorInit(&m->root);
+	while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		Jsonb	   *m = PG_GETARG_JSONB_P(2);
-		JsonbIterator *it;
-		JsonbValue	v;
-		JsonbIteratorToken r;
+		char	   *field;
+		int			f;
 
-		if (!JB_ROOT_IS_OBJECT(m))
+		if (r != WJB_KEY)
+			continue;
+		field = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(field, "password_rehash") == 0)
+		{
+			/* not a column: how acctsec.login rewrites an outdated hash */
+			r = JsonbIteratorNext(&it, &v, true);
+			if (r != WJB_VALUE || v.type != jbvString ||
+				!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
+									 rehash_mode))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
+			*rehash_given = true;
+			continue;
+		}
+		f = mirror_field_by_name(field);
+		if (f < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("mirror must be a JSON object")));
-		it = JsonbIteratorInit(&m->root);
-		while ((r = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+					 errmsg("unknown acctsec field \"%s\" in mirror", field),
+					 errhint("The fields are failed_attempts, locked_until, locked_at, last_login_at, last_login_ip, login_count, totp_enabled and password_hash.")));
+		r = JsonbIteratorNext(&it, &v, true);
+		if (r != WJB_VALUE || v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("mirror field \"%s\" must name a column as a JSON string",
+							field)));
 		{
-			char	   *field;
-			int			f;
+			char	   *column = pnstrdup(v.val.string.val, v.val.string.len);
 
-			if (r != WJB_KEY)
-				continue;
-			field = pnstrdup(v.val.string.val, v.val.string.len);
-			if (strcmp(field, "password_rehash") == 0)
-			{
-				/* not a column: how acctsec.login rewrites an outdated hash */
-				r = JsonbIteratorNext(&it, &v, true);
-				if (r != WJB_VALUE || v.type != jbvString ||
-					!rehash_mode_by_name(pnstrdup(v.val.string.val, v.val.string.len),
-										 &rehash_mode))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("password_rehash must be \"framework\", \"argon2id\" or \"never\"")));
-				rehash_given = true;
-				continue;
-			}
-			f = mirror_field_by_name(field);
-			if (f < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown acctsec field \"%s\" in mirror", field),
-						 errhint("The fields are failed_attempts, locked_until, locked_at, last_login_at, last_login_ip, login_count, totp_enabled and password_hash.")));
-			r = JsonbIteratorNext(&it, &v, true);
-			if (r != WJB_VALUE || v.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("mirror field \"%s\" must name a column as a JSON string",
-								field)));
-			{
-				char	   *column = pnstrdup(v.val.string.val, v.val.string.len);
-
-				used[f] = NULL; /* a repeated key: jsonb keeps the last */
-				(void) check_mirror_column(relid, key_attnum, f, column, used);
-				used[f] = column;
-				nfields++;
-			}
+			used[f] = NULL;		/* a repeated key: jsonb keeps the last */
+			(void) check_mirror_column(relid, key_attnum, f, column, used);
+			used[f] = column;
+			nfields++;
 		}
 	}
+	return nfields;
+}
 
-	/*
-	 * NULL, or an object with options only ({"password_rehash": ...}):
-	 * detect the columns by their usual names.
-	 */
-	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
-	if (detect)
-	{
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
-				if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
-				{
-					used[f] = mirror_fields[f].detect[c];
-					break;
-				}
-	}
+/* The fields not yet in used whose column relid has under a usual name. */
+static void
+detect_mirror_columns(Oid relid, AttrNumber key_attnum, const char **used)
+{
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+		for (int c = 0; c < MAX_DETECT_NAMES && mirror_fields[f].detect[c]; c++)
+			if (column_fits(relid, key_attnum, f, mirror_fields[f].detect[c], used))
+			{
+				used[f] = mirror_fields[f].detect[c];
+				break;
+			}
+}
 
-	/*
-	 * One table holds the passwords acctsec.login reads: an explicit
-	 * password_hash for a second table is an error, a detected one is left
-	 * out.
-	 */
-	if (used[MF_PASSWORD_HASH] != NULL)
-	{
-		static AcctsecPlan other_password_table = {
-			"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
-			" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
-			" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
-			1, {OIDOID}, SPI_OK_SELECT, NULL
-		};
-		Datum		arg = ObjectIdGetDatum(relid);
+/*
+ * One table holds the passwords acctsec.login reads: an explicit
+ * password_hash for a second table is an error, a detected one is left out.
+ */
+static void
+check_password_table(Oid relid, bool detect, const char **used)
+{
+	static AcctsecPlan other_password_table = {
+		"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
+		" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
+		" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
+		1, {OIDOID}, SPI_OK_SELECT, NULL
+	};
+	Datum		arg = ObjectIdGetDatum(relid);
 
-		acctsec_spi_connect();
-		(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
-		if (SPI_processed > 0 && detect)
-			used[MF_PASSWORD_HASH] = NULL;
-		else if (SPI_processed > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("table %s already holds the passwords acctsec.login reads",
-							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-					 errhint("Map password_hash in one linked table only.")));
-		acctsec_spi_finish();
-	}
+	acctsec_spi_connect();
+	(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
+	if (SPI_processed > 0 && detect)
+		used[MF_PASSWORD_HASH] = NULL;
+	else if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s already holds the passwords acctsec.login reads",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errhint("Map password_hash in one linked table only.")));
+	acctsec_spi_finish();
+}
+
+/* The mapping as the jsonb link_account_table stores: field -> column. */
+static Datum
+mirror_mapping_jsonb(const char *const *used, bool rehash_given,
+					 AcctsecRehashMode rehash_mode)
+{
+	StringInfoData out;
+	bool		first = true;
 
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '{');
@@ -1587,13 +1598,280 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 		escape_json(&out, rehash_mode_names[rehash_mode]);
 	}
 	appendStringInfoChar(&out, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+}
+
+/*
+ * resolve_mirror(tbl regclass, key_column name, mirror jsonb) RETURNS jsonb
+ *
+ * The mapping link_account_table stores: mirror checked (every field known,
+ * every column present, of a fitting type, neither the key nor generated,
+ * none used twice), or, when mirror is NULL, the columns found under their
+ * usual names.  Called by link_account_table.
+ */
+Datum
+acctsec_resolve_mirror(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	AttrNumber	key_attnum;
+	const char *used[NUM_MIRROR_FIELDS] = {0};
+	AcctsecRehashMode rehash_mode = ACCTSEC_REHASH_FRAMEWORK;
+	bool		rehash_given = false;
+	int			nfields = 0;
+	bool		detect;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table and key column must not be null")));
+	relid = PG_GETARG_OID(0);
+	key_attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
+	if (!PG_ARGISNULL(2))
+		nfields = parse_mirror(PG_GETARG_JSONB_P(2), relid, key_attnum, used,
+							   &rehash_mode, &rehash_given);
+
+	/*
+	 * NULL, or an object with options only ({"password_rehash": ...}):
+	 * detect the columns by their usual names.
+	 */
+	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
+	if (detect)
+		detect_mirror_columns(relid, key_attnum, used);
+	if (used[MF_PASSWORD_HASH] != NULL)
+		check_password_table(relid, detect, used);
+	PG_RETURN_DATUM(mirror_mapping_jsonb(used, rehash_given, rehash_mode));
 }
 
 static void
 spi_run(const char *sql, int expect)
 {
 	(void) acctsec_sql_run(sql, expect, 0, NULL, NULL, NULL, false, 0);
+}
+
+/* How append_state_columns lists the mirrored state columns of a table */
+typedef enum StateColumnList
+{
+	STATE_SET_FROM_SOURCE,		/* col = s.fN, for UPDATE ... SET */
+	STATE_TABLE_COLUMNS,		/* t.col */
+	STATE_SOURCE_COLUMNS,		/* s.fN */
+} StateColumnList;
+
+/*
+ * Append, comma separated, each mirrored column of state (col[f] is "t.col",
+ * NULL for a field not mirrored; the password hash is not state) in the form
+ * given by how.
+ */
+static void
+append_state_columns(StringInfo sql, char *const *col, StateColumnList how)
+{
+	bool		first = true;
+
+	for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
+	{
+		if (f == MF_PASSWORD_HASH || col[f] == NULL)
+			continue;
+		if (!first)
+			appendStringInfoString(sql, ", ");
+		first = false;
+		switch (how)
+		{
+			case STATE_SET_FROM_SOURCE:
+				appendStringInfo(sql, "%s = s.f%d", col[f] + 2, f);
+				break;
+			case STATE_TABLE_COLUMNS:
+				appendStringInfoString(sql, col[f]);
+				break;
+			case STATE_SOURCE_COLUMNS:
+				appendStringInfo(sql, "s.f%d", f);
+				break;
+		}
+	}
+}
+
+/*
+ * Linking would switch the TOTP flag off for a row whose account has no TOTP
+ * credential in acctsec: refuse the table.
+ */
+static void
+refuse_totp_without_credential(MirrorLink *l, Oid relid, char *const *col,
+							   const char *key)
+{
+	Datum		enrolled;
+	bool		isnull;
+	Oid			argtype = TEXTARRAYOID;
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
+			" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
+	enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	appendStringInfo(&sql,
+					 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
+					 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
+					 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
+					 l->qualified_name, col[MF_TOTP_ENABLED], key);
+	if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 1, &argtype,
+						 &enrolled, NULL, true, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
+						l->qualified_name, col[MF_TOTP_ENABLED] + 2),
+				 errhint("Import their secrets with acctsec.totp_import() first, or map totp_enabled to no column.")));
+}
+
+/*
+ * Adopt the table's values where acctsec knows nothing yet: lockout and
+ * login history of the table's accounts go into acctsec.accounts.
+ */
+static void
+adopt_table_history(MirrorLink *l, Oid relid, char *const *col, const char *key)
+{
+	static const Oid adopt_types[] = {
+		TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INETOID, INT8OID
+	};
+	static AcctsecPlan adopt_rows = {
+		"INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
+		" last_failed_at, locked_until, locked_at, last_login_at,"
+		" last_login_ip, login_count)"
+		" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+		" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+		" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+		" ON CONFLICT (account) DO UPDATE SET"
+		" failed_attempts = excluded.failed_attempts,"
+		" last_failed_at = excluded.last_failed_at,"
+		" locked_until = excluded.locked_until,"
+		" locked_at = excluded.locked_at,"
+		" last_login_at = excluded.last_login_at,"
+		" last_login_ip = excluded.last_login_ip,"
+		" login_count = excluded.login_count"
+		" WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
+		" AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
+		" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
+		" AND acc.last_login_at IS NULL"
+		" AND acc.login_count OPERATOR(pg_catalog.=) 0",
+		8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
+		SPI_OK_INSERT, NULL
+	};
+	const char *adopt[lengthof(adopt_types)];
+	Datum		arrays[lengthof(adopt_types)];
+	char		arraynulls[lengthof(adopt_types)];
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	adopt[0] = psprintf("t.%s", key);
+	adopt[1] = col[MF_FAILED_ATTEMPTS] ?
+		psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
+	adopt[2] = col[MF_FAILED_ATTEMPTS] ?
+		psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
+				 col[MF_FAILED_ATTEMPTS]) : "NULL";
+	adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
+		col[MF_LOCKED_AT] ?
+		psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
+				 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
+				 col[MF_LOCKED_AT]) : "NULL";
+	adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
+	adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
+	adopt[6] = col[MF_LAST_LOGIN_IP] ?
+		psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
+	adopt[7] = col[MF_LOGIN_COUNT] ?
+		psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
+
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < (int) lengthof(adopt_types); i++)
+		appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
+						 i > 0 ? ", " : "", adopt[i],
+						 format_type_extended(adopt_types[i], -1,
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	appendStringInfo(&sql,
+					 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
+					 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
+					 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
+	if (col[MF_FAILED_ATTEMPTS])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
+	if (col[MF_LOGIN_COUNT])
+		appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
+	for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
+		if (col[f])
+			appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
+	appendStringInfoChar(&sql, ')');
+	if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 0, NULL, NULL, NULL,
+						 true, 0) != 1)
+		elog(ERROR, "could not read table %s", l->qualified_name);
+	for (int i = 0; i < (int) lengthof(adopt_types); i++)
+	{
+		bool		isnull;
+
+		arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  i + 1, &isnull);
+		arraynulls[i] = isnull ? 'n' : ' ';
+	}
+
+	/*
+	 * An account row with no history yet (made by totp_import or
+	 * backup_codes_import just before linking, as the migration does)
+	 * takes the table's values too; one with any history keeps its own.
+	 */
+	if (arraynulls[0] == ' ')
+		(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
+}
+
+/* acctsec's values into the table, where they differ */
+static void
+write_state_into_table(MirrorLink *l, Oid relid, char *const *col,
+					   const char *key)
+{
+	static const char *const state_columns[] = {
+		"account", "failed_attempts", "locked_until", "locked_at",
+		"last_login_at", "last_login_ip", "login_count", "totp_enabled"
+	};
+	Datum		arrays[lengthof(state_columns)];
+	char		arraynulls[lengthof(state_columns)];
+	Oid			arraytypes[lengthof(state_columns)];
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+		appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
+						 state_columns[i]);
+	appendStringInfoString(&sql, " FROM acctsec.accounts a");
+	spi_run(sql.data, SPI_OK_SELECT);
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+	{
+		bool		isnull;
+
+		arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  i + 1, &isnull);
+		arraynulls[i] = isnull ? 'n' : ' ';
+		arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
+	}
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
+	append_state_columns(&sql, col, STATE_SET_FROM_SOURCE);
+	appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
+	append_sources(&sql, l);
+	appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
+					 " WHERE x.%s IS NOT NULL) AS k"
+					 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+					 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
+					 key, l->qualified_name, key);
+	for (int i = 0; i < (int) lengthof(state_columns); i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
+	appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
+					 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
+					 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
+					 key, key, key);
+	append_state_columns(&sql, col, STATE_TABLE_COLUMNS);
+	appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
+	append_state_columns(&sql, col, STATE_SOURCE_COLUMNS);
+	appendStringInfoChar(&sql, ')');
+	(void) sql_run_as_owner(relid, sql.data, SPI_OK_UPDATE,
+							lengthof(state_columns), arraytypes, arrays,
+							arraynulls, false, 0);
 }
 
 /*
@@ -1641,191 +1919,9 @@ acctsec_mirror_attach(PG_FUNCTION_ARGS)
 	 * between the two as array parameters.
 	 */
 	if (col[MF_TOTP_ENABLED] != NULL)
-	{
-		Datum		enrolled;
-		bool		isnull;
-		Oid			argtype = TEXTARRAYOID;
-
-		spi_run("SELECT COALESCE(pg_catalog.array_agg(a.account), '{}')"
-				" FROM acctsec.accounts a WHERE a.totp_enabled", SPI_OK_SELECT);
-		enrolled = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		resetStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "SELECT FROM ONLY %s AS t WHERE %s AND NOT"
-						 " (t.%s::pg_catalog.text COLLATE pg_catalog.\"C\""
-						 " OPERATOR(pg_catalog.=) ANY ($1)) LIMIT 1",
-						 l->qualified_name, col[MF_TOTP_ENABLED], key);
-		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 1, &argtype,
-							 &enrolled, NULL, true, 1) > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s has rows with %s set for accounts without an acctsec TOTP credential",
-							l->qualified_name, col[MF_TOTP_ENABLED] + 2),
-					 errhint("Import their secrets with acctsec.totp_import() first, or map totp_enabled to no column.")));
-	}
-
-	/* adopt the table's values where acctsec knows nothing yet */
-	{
-		static const Oid adopt_types[] = {
-			TEXTOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-			TIMESTAMPTZOID, INETOID, INT8OID
-		};
-		static AcctsecPlan adopt_rows = {
-			"INSERT INTO acctsec.accounts AS acc (account, failed_attempts,"
-			" last_failed_at, locked_until, locked_at, last_login_at,"
-			" last_login_ip, login_count)"
-			" SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			" pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-			" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-			" ON CONFLICT (account) DO UPDATE SET"
-			" failed_attempts = excluded.failed_attempts,"
-			" last_failed_at = excluded.last_failed_at,"
-			" locked_until = excluded.locked_until,"
-			" locked_at = excluded.locked_at,"
-			" last_login_at = excluded.last_login_at,"
-			" last_login_ip = excluded.last_login_ip,"
-			" login_count = excluded.login_count"
-			" WHERE acc.failed_attempts OPERATOR(pg_catalog.=) 0"
-			" AND acc.last_failed_at IS NULL AND acc.locked_until IS NULL"
-			" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
-			" AND acc.last_login_at IS NULL"
-			" AND acc.login_count OPERATOR(pg_catalog.=) 0",
-			8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-			TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
-			SPI_OK_INSERT, NULL
-		};
-		const char *adopt[lengthof(adopt_types)];
-		Datum		arrays[lengthof(adopt_types)];
-		char		arraynulls[lengthof(adopt_types)];
-
-		adopt[0] = psprintf("t.%s", key);
-		adopt[1] = col[MF_FAILED_ATTEMPTS] ?
-			psprintf("COALESCE(%s, 0)", col[MF_FAILED_ATTEMPTS]) : "0";
-		adopt[2] = col[MF_FAILED_ATTEMPTS] ?
-			psprintf("CASE WHEN %s OPERATOR(pg_catalog.>) 0 THEN pg_catalog.now() END",
-					 col[MF_FAILED_ATTEMPTS]) : "NULL";
-		adopt[3] = col[MF_LOCKED_UNTIL] ? col[MF_LOCKED_UNTIL] :
-			col[MF_LOCKED_AT] ?
-			psprintf("%s::pg_catalog.timestamptz OPERATOR(pg_catalog.+)"
-					 " pg_catalog.current_setting('acctsec.lockout_duration')::pg_catalog.interval",
-					 col[MF_LOCKED_AT]) : "NULL";
-		adopt[4] = col[MF_LOCKED_AT] ? col[MF_LOCKED_AT] : "NULL";
-		adopt[5] = col[MF_LAST_LOGIN_AT] ? col[MF_LAST_LOGIN_AT] : "NULL";
-		adopt[6] = col[MF_LAST_LOGIN_IP] ?
-			psprintf("NULLIF(%s::pg_catalog.text, '')", col[MF_LAST_LOGIN_IP]) : "NULL";
-		adopt[7] = col[MF_LOGIN_COUNT] ?
-			psprintf("COALESCE(%s, 0)", col[MF_LOGIN_COUNT]) : "0";
-
-		resetStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < (int) lengthof(adopt_types); i++)
-			appendStringInfo(&sql, "%spg_catalog.array_agg(CAST(%s AS %s))",
-							 i > 0 ? ", " : "", adopt[i],
-							 format_type_extended(adopt_types[i], -1,
-												  FORMAT_TYPE_FORCE_QUALIFY));
-		appendStringInfo(&sql,
-						 " FROM ONLY %s AS t WHERE t.%s IS NOT NULL"
-						 " AND pg_catalog.length(t.%s::pg_catalog.text) BETWEEN 1 AND %d AND (false",
-						 l->qualified_name, key, key, ACCTSEC_MAX_ACCOUNT_BYTES);
-		if (col[MF_FAILED_ATTEMPTS])
-			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_FAILED_ATTEMPTS]);
-		if (col[MF_LOGIN_COUNT])
-			appendStringInfo(&sql, " OR %s OPERATOR(pg_catalog.<>) 0", col[MF_LOGIN_COUNT]);
-		for (int f = MF_LOCKED_UNTIL; f <= MF_LAST_LOGIN_IP; f++)
-			if (col[f])
-				appendStringInfo(&sql, " OR %s IS NOT NULL", col[f]);
-		appendStringInfoChar(&sql, ')');
-		if (sql_run_as_owner(relid, sql.data, SPI_OK_SELECT, 0, NULL, NULL, NULL,
-							 true, 0) != 1)
-			elog(ERROR, "could not read table %s", l->qualified_name);
-		for (int i = 0; i < (int) lengthof(adopt_types); i++)
-		{
-			bool		isnull;
-
-			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &isnull);
-			arraynulls[i] = isnull ? 'n' : ' ';
-		}
-
-		/*
-		 * An account row with no history yet (made by totp_import or
-		 * backup_codes_import just before linking, as the migration does)
-		 * takes the table's values too; one with any history keeps its own.
-		 */
-		if (arraynulls[0] == ' ')
-			(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
-	}
-
-	/* acctsec's values into the table, where they differ */
-	{
-		static const char *const state_columns[] = {
-			"account", "failed_attempts", "locked_until", "locked_at",
-			"last_login_at", "last_login_ip", "login_count", "totp_enabled"
-		};
-		Datum		arrays[lengthof(state_columns)];
-		char		arraynulls[lengthof(state_columns)];
-		Oid			arraytypes[lengthof(state_columns)];
-		bool		first = true;
-
-		resetStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT ");
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-			appendStringInfo(&sql, "%spg_catalog.array_agg(a.%s)", i > 0 ? ", " : "",
-							 state_columns[i]);
-		appendStringInfoString(&sql, " FROM acctsec.accounts a");
-		spi_run(sql.data, SPI_OK_SELECT);
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-		{
-			bool		isnull;
-
-			arrays[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &isnull);
-			arraynulls[i] = isnull ? 'n' : ' ';
-			arraytypes[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
-		}
-
-		resetStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE ONLY %s AS t SET ", l->qualified_name);
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%s%s = s.f%d", first ? "" : ", ", col[f] + 2, f);
-				first = false;
-			}
-		appendStringInfo(&sql, " FROM (SELECT k.%s, ", key);
-		append_sources(&sql, l);
-		appendStringInfo(&sql, " FROM (SELECT DISTINCT x.%s FROM ONLY %s AS x"
-						 " WHERE x.%s IS NOT NULL) AS k"
-						 " LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-						 " pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-						 " pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) AS a(",
-						 key, l->qualified_name, key);
-		for (int i = 0; i < (int) lengthof(state_columns); i++)
-			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", state_columns[i]);
-		appendStringInfo(&sql, ") ON a.account OPERATOR(pg_catalog.=)"
-						 " k.%s::pg_catalog.text COLLATE pg_catalog.\"C\") AS s"
-						 " WHERE t.%s OPERATOR(pg_catalog.=) s.%s AND ROW(",
-						 key, key, key);
-		first = true;
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%s%s", first ? "" : ", ", col[f]);
-				first = false;
-			}
-		appendStringInfoString(&sql, ") IS DISTINCT FROM ROW(");
-		first = true;
-		for (int f = 0; f < NUM_MIRROR_FIELDS; f++)
-			if (f != MF_PASSWORD_HASH && col[f])
-			{
-				appendStringInfo(&sql, "%ss.f%d", first ? "" : ", ", f);
-				first = false;
-			}
-		appendStringInfoChar(&sql, ')');
-		(void) sql_run_as_owner(relid, sql.data, SPI_OK_UPDATE,
-								lengthof(state_columns), arraytypes, arrays,
-								arraynulls, false, 0);
-	}
+		refuse_totp_without_credential(l, relid, col, key);
+	adopt_table_history(l, relid, col, key);
+	write_state_into_table(l, relid, col, key);
 
 	/*
 	 * The guard.  Triggers of one kind fire in name order: "zz_" puts it

@@ -8,15 +8,9 @@ set -u -o pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SRC=${1:-$REPO/src}
 MAX_LINES=60
-# Entry points not yet split (issue 16); the list shrinks to nothing, and a
-# function listed here that has become short must leave it.
-PENDING="acctsec_mirror_attach acctsec_resolve_mirror acctsec_mirror_guard
-acctsec_mirror_account_state"
-python3 - "$SRC" "$MAX_LINES" "$PENDING" <<'PY'
+python3 - "$SRC" "$MAX_LINES" <<'PY'
 import glob, os, re, sys
 src, limit = sys.argv[1], int(sys.argv[2])
-pending = set(sys.argv[3].split())
-stale = []
 long, count = [], 0
 for path in sorted(glob.glob(os.path.join(src, '*.c'))):
     lines = open(path).read().split('\n')
@@ -27,20 +21,12 @@ for path in sorted(glob.glob(os.path.join(src, '*.c'))):
         count += 1
         end = next(j for j in range(i, len(lines)) if lines[j] == '}')
         n = end - i + 2                     # with the "Datum" line above
-        if m.group(1) in pending:
-            if n <= limit:
-                stale.append(m.group(1))
-            continue
         if n > limit:
             long.append((n, os.path.basename(path), i + 1, m.group(1)))
 for n, f, line, name in sorted(long, reverse=True):
     print('%s:%d: %s is %d lines (at most %d)' % (f, line, name, n, limit))
-for name in stale:
-    print('%s is no longer than %d lines: take it out of PENDING' % (name, limit))
 if long:
     print('%d of %d SQL-callable functions are longer than %d lines' % (len(long), count, limit))
-if long or stale:
     sys.exit(1)
-print('check_entry_points: %d SQL-callable functions, none over %d lines but the %d pending'
-      % (count, limit, len(pending)))
+print('check_entry_points: %d SQL-callable functions, none over %d lines' % (count, limit))
 PY
