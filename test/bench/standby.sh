@@ -33,7 +33,7 @@ cluster_new standby --no-initdb
   -D "$ACCTSEC_TMP/standby/data" -R -X stream --no-sync
 cluster_conf standby
 cluster_start standby
-lsn=$(cluster_psql primary -d postgres -c 'SELECT pg_current_wal_lsn()')
+lsn=$(cluster_psql primary -d postgres -c 'SELECT pg_current_wal_insert_lsn()')
 for _ in $(seq 1 300); do
   [ "$(cluster_psql standby -d postgres -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
   sleep 0.2
