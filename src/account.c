@@ -43,12 +43,12 @@ PG_FUNCTION_INFO_V1(acctsec_prune_login_attempts);
 #define ACCTSEC_MAX_DURATION_S			(365 * 24 * 3600)
 
 /* Settings (docs/accounts.md); all PGC_SUSET; read by lockout.c (account.h). */
-int	acctsec_max_failed_attempts = 5;
-int	acctsec_lockout_duration = 15 * 60;
-double acctsec_lockout_backoff = 2.0;
-int	acctsec_max_lockout_duration = 24 * 3600;
-int	acctsec_failure_window = 3600;
-int	acctsec_second_factor_timeout = 10 * 60;
+int			acctsec_max_failed_attempts = 5;
+int			acctsec_lockout_duration = 15 * 60;
+double		acctsec_lockout_backoff = 2.0;
+int			acctsec_max_lockout_duration = 24 * 3600;
+int			acctsec_failure_window = 3600;
+int			acctsec_second_factor_timeout = 10 * 60;
 
 void
 acctsec_define_account_gucs(void)
@@ -169,9 +169,10 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {TEXTOID}, SPI_OK_SELECT
 	},
+
 	/*
-	 * An account's first use.  The row we insert is ours until we commit:
-	 * a concurrent first use waits on it in the unique index, then finds it
+	 * An account's first use.  The row we insert is ours until we commit: a
+	 * concurrent first use waits on it in the unique index, then finds it
 	 * with ACCOUNT_PLAN_LOCK.
 	 */
 	[ACCOUNT_PLAN_CREATE] = {
@@ -184,6 +185,7 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}, SPI_OK_SELECT
 	},
+
 	/*
 	 * A counted failure at $2: the counter $3, the lock $4 (NULL: none; an
 	 * expired one is cleared) and the backoff level $5.  It also ends any
@@ -196,6 +198,7 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
 		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
 	},
+
 	/*
 	 * The same for a failure from a familiar network (smart lockout,
 	 * docs/throttling.md), in the familiar_* columns.
@@ -208,13 +211,14 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
 		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
 	},
+
 	/*
 	 * A completed login at $2 from ip $3; when $4 (completion of a pending
 	 * login) the pending login's ip is the login's.  It resets the counter,
 	 * lock and backoff of its own kind only: a login from a familiar network
-	 * (ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR) leaves those earned from other networks as
-	 * they are, or an attacker elsewhere would get a fresh count each time
-	 * the user logs in.
+	 * (ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR) leaves those earned from other
+	 * networks as they are, or an attacker elsewhere would get a fresh count
+	 * each time the user logs in.
 	 */
 #define WRITE_LOGIN_COMMON \
 	" last_login_at = $2," \
@@ -234,6 +238,7 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"  THEN locked_at END," WRITE_LOGIN_COMMON,
 		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}, SPI_OK_UPDATE
 	},
+
 	/*
 	 * A right password waiting for the second factor since $2, from $3, a
 	 * network familiar to the account or not ($5).
@@ -295,13 +300,14 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
 		1, {TEXTOID}, SPI_OK_DELETE
 	},
+
 	/*
-	 * The account's row goes (and every other capability's rows with it);
-	 * a lock in force comes back at once in a bare row holding only what
-	 * the lock needs (until when, since when, the backoff level).  The new
-	 * row does not collide with the deleted one: a row this command deleted
-	 * is no conflict for its unique index.  Answers how many rows went and
-	 * until when a lock was kept (NULL: none).
+	 * The account's row goes (and every other capability's rows with it); a
+	 * lock in force comes back at once in a bare row holding only what the
+	 * lock needs (until when, since when, the backoff level).  The new row
+	 * does not collide with the deleted one: a row this command deleted is no
+	 * conflict for its unique index.  Answers how many rows went and until
+	 * when a lock was kept (NULL: none).
 	 */
 	[ACCOUNT_PLAN_FORGET_KEEP_LOCK] = {
 		"WITH gone AS (DELETE FROM acctsec.accounts"

@@ -128,6 +128,7 @@ typedef enum AccountPlanId
 extern uint64 acctsec_account_run_plan(AccountPlanId id, Datum *values,
 									   const char *nulls, bool read_only,
 									   long tcount);
+
 /* The number of parameters of a write plan (its logged variant adds three). */
 extern int	acctsec_account_plan_nargs(AccountPlanId id);
 

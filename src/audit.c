@@ -60,6 +60,7 @@ PG_FUNCTION_INFO_V1(acctsec_unaudit_table);
 
 /* Settings */
 static char *audit_redact_columns = NULL;
+
 /* Bumped whenever acctsec.redact_columns changes, so cached facts are redone. */
 static uint64 redact_generation = 1;
 
@@ -86,7 +87,8 @@ typedef struct AuditColumn
 	Oid			typid;			/* base type */
 	int16		typlen;
 	bool		typbyval;
-	FmgrInfo	output;			/* AJ_TEXT, AJ_FLOAT: output; AJ_TO_JSONB: to_jsonb */
+	FmgrInfo	output;			/* AJ_TEXT, AJ_FLOAT: output; AJ_TO_JSONB:
+								 * to_jsonb */
 	char	   *name;
 } AuditColumn;
 
@@ -357,7 +359,8 @@ audit_value_to_jsonb(AuditColumn *col, Datum value, bool isnull, JsonbValue *jv)
 				Numeric		num = DatumGetNumeric(value);
 
 				if (numeric_is_nan(num) || numeric_is_inf(num))
-					break;		/* not a JSON number: a string, as to_jsonb does */
+					break;		/* not a JSON number: a string, as to_jsonb
+								 * does */
 				jv->type = jbvNumeric;
 				jv->val.numeric = num;
 				return;

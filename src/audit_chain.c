@@ -125,7 +125,7 @@ static TxChain tx_chain;
 static TxChainSave *tx_saves = NULL;
 static bool tx_salt_ready = false;
 static uint8 tx_salt[crypto_generichash_KEYBYTES];
-static bool tx_sealed = false;		/* the seal is written: no more rows */
+static bool tx_sealed = false;	/* the seal is written: no more rows */
 static bool link_requested = false; /* COMMIT PREPARED ran: link its seal */
 
 /*
@@ -191,6 +191,7 @@ static AcctsecPlan own_lane_plan = {
 	"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED",
 	1, {INT4OID}, SPI_OK_SELECT, NULL
 };
+
 /* any free lane, $1 and after first */
 static AcctsecPlan any_lane_plan = {
 	LANE_COLUMNS "ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
@@ -223,6 +224,7 @@ static AcctsecPlan link_plan = {
 	"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL",
 	4, {XID8OID, INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
 };
+
 /*
  * By the locked version's ctid (a TID scan), as the network's write in
  * throttle.c: the lane is locked since lane_acquire(), so nobody else can
@@ -308,8 +310,8 @@ writer_close(void)
 	/*
 	 * Everything the writer held is closed; hand its lock on the log to the
 	 * top transaction (LOCKS with isCommit reassigns to the parent).  The
-	 * other phases find nothing left, unless an insert failed half-way in
-	 * a subtransaction: then they release its leftover pins quietly, as an
+	 * other phases find nothing left, unless an insert failed half-way in a
+	 * subtransaction: then they release its leftover pins quietly, as an
 	 * abort would.
 	 */
 	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_BEFORE_LOCKS, false, false);
@@ -335,9 +337,8 @@ audit_process_utility(PlannedStmt *pstmt, const char *queryString,
 								queryEnv, dest, qc);
 
 	/*
-	 * A prepared transaction just committed: its seal, if it has one, is
-	 * now visible; link it when this (COMMIT PREPARED's own) transaction
-	 * commits.
+	 * A prepared transaction just committed: its seal, if it has one, is now
+	 * visible; link it when this (COMMIT PREPARED's own) transaction commits.
 	 */
 	if (stmt != NULL && IsA(stmt, TransactionStmt) &&
 		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
@@ -490,7 +491,8 @@ typedef struct HeldLane
 	int64		seq;
 	int			head_len;
 	uint8		head[AUDIT_HASH_BYTES];
-	bool		pending;		/* prepared transactions' seals wait to be linked */
+	bool		pending;		/* prepared transactions' seals wait to be
+								 * linked */
 	ItemPointerData tid;		/* the version locked: lane_update() writes it */
 } HeldLane;
 
@@ -872,7 +874,8 @@ stored_row_hash(const Datum *values, const bool *nulls, const uint8 *prev,
 	bytea	   *erasure = nulls[AL_ERASURE] ? NULL : DatumGetByteaPP(values[AL_ERASURE]);
 
 	if ((salt == NULL) == nulls[AL_ERASED_BY])
-		return false;			/* erased rows, and only they, name their erasure */
+		return false;			/* erased rows, and only they, name their
+								 * erasure */
 	row_image(&img, values, nulls, NULL);
 	if (audit_row_commitments(&img,
 							  salt ? (uint8 *) VARDATA_ANY(salt) : NULL,
@@ -964,8 +967,8 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 
 	/*
 	 * The row goes straight into the table and its indexes, as COPY puts
-	 * rows: no rewrite rules, row triggers, RLS or CHECK constraints apply
-	 * to the audit log (it has none; its guards are statement triggers on
+	 * rows: no rewrite rules, row triggers, RLS or CHECK constraints apply to
+	 * the audit log (it has none; its guards are statement triggers on
 	 * UPDATE, DELETE and TRUNCATE).  The columns are NOT NULL where the
 	 * values above always are.  Under the writer's own resource owner.
 	 */
@@ -1081,7 +1084,8 @@ typedef struct VerifyLane
 	int64		start_seq;
 	int			start_len;
 	uint8		start_hash[AUDIT_HASH_BYTES];
-	bool		start_from_seal;	/* start_hash is the stored hash of seal start_seq */
+	bool		start_from_seal;	/* start_hash is the stored hash of seal
+									 * start_seq */
 } VerifyLane;
 
 /* A lane position a checkpoint states. */
@@ -1101,12 +1105,13 @@ typedef struct VerifyState
 	int64		first_bad;		/* -1: none named */
 	int			failed_checkpoint;	/* 0: none */
 	char	   *detail;
-	uint64		bad_seal_txid;	/* first seal found bad, to name one of its rows */
+	uint64		bad_seal_txid;	/* first seal found bad, to name one of its
+								 * rows */
 	bool		bad_seal;
 } VerifyState;
 
 static void
-verify_fail(VerifyState *vs, int64 id, const char *fmt,...) pg_attribute_printf(3, 4);
+			verify_fail(VerifyState *vs, int64 id, const char *fmt,...) pg_attribute_printf(3, 4);
 
 static void
 verify_fail(VerifyState *vs, int64 id, const char *fmt,...)
@@ -1418,7 +1423,7 @@ verify_rows(VerifyState *vs, uint64 from_txid)
 	MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "acctsec verify row",
 												  ALLOCSET_DEFAULT_SIZES);
-	int64	   *erased = NULL;		/* pairs: erased row, its erasure event */
+	int64	   *erased = NULL;	/* pairs: erased row, its erasure event */
 	int			n_erased = 0;
 	int			cap_erased = 0;
 
@@ -1911,10 +1916,10 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	interval_text = DatumGetCString(DirectFunctionCall1(interval_out,
 														IntervalPGetDatum(older_than)));
 	record_event() ("audit.purged", NULL,
-						   "older_than", interval_text,
-						   "before", timestamptz_to_str(cutoff),
-						   "deleted", countbuf,
-						   NULL);
+					"older_than", interval_text,
+					"before", timestamptz_to_str(cutoff),
+					"deleted", countbuf,
+					NULL);
 	PG_RETURN_INT64(deleted);
 }
 
@@ -2197,7 +2202,10 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 		}
 		if (cps[i].system != GetSystemIdentifier() || cps[i].db != MyDatabaseId)
 		{
-			/* a restored copy has another system identifier: say so, but check */
+			/*
+			 * a restored copy has another system identifier: say so, but
+			 * check
+			 */
 			ereport(NOTICE,
 					(errmsg("checkpoint %d was taken in another database (system %llu, database %u)",
 							i + 1, (unsigned long long) cps[i].system, cps[i].db)));
@@ -2254,7 +2262,8 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 			continue;
 		}
 		if (points[p].seq == vl->base_seq)
-			continue;			/* the base itself: the walk starts there anyway */
+			continue;			/* the base itself: the walk starts there
+								 * anyway */
 		if (!vl->start_from_seal || points[p].seq < vl->start_seq)
 		{
 			vl->start_from_seal = true;
@@ -2266,8 +2275,8 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 
 	/*
 	 * A lane a valid checkpoint does not list had no seals then: that
-	 * checkpoint's position for it is 0, so the lane is walked from its
-	 * base, and a base moved since (a purge) needs a later purge checkpoint.
+	 * checkpoint's position for it is 0, so the lane is walked from its base,
+	 * and a base moved since (a purge) needs a later purge checkpoint.
 	 */
 	for (int i = 0; i < nlanes; i++)
 	{

@@ -110,7 +110,7 @@ audit_checkpoint_parse(const char *text, size_t len, AuditCheckpoint *cp,
 					   const char **why)
 {
 	const char *p = text;
-	const char *end = text + len;
+	const char *end = text +len;
 	const char *v;
 	const char *ve;
 	uint64_t	u;

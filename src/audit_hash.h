@@ -66,7 +66,7 @@ typedef struct AuditRowImage
 } AuditRowImage;
 
 static inline void
-audit_hash_len(crypto_generichash_state *st, int64_t len)
+audit_hash_len(crypto_generichash_state * st, int64_t len)
 {
 	uint8_t		buf[8];
 	uint64_t	u = (uint64_t) len;
@@ -77,7 +77,7 @@ audit_hash_len(crypto_generichash_state *st, int64_t len)
 }
 
 static inline void
-audit_hash_bytes(crypto_generichash_state *st, const void *data, int64_t len)
+audit_hash_bytes(crypto_generichash_state * st, const void *data, int64_t len)
 {
 	audit_hash_len(st, len);
 	if (len > 0)
@@ -86,13 +86,13 @@ audit_hash_bytes(crypto_generichash_state *st, const void *data, int64_t len)
 }
 
 static inline void
-audit_hash_field(crypto_generichash_state *st, const AuditField *f)
+audit_hash_field(crypto_generichash_state * st, const AuditField *f)
 {
 	audit_hash_bytes(st, f->data, f->data == NULL ? -1 : f->len);
 }
 
 static inline void
-audit_hash_int(crypto_generichash_state *st, uint64_t v)
+audit_hash_int(crypto_generichash_state * st, uint64_t v)
 {
 	uint8_t		buf[8];
 
@@ -102,7 +102,7 @@ audit_hash_int(crypto_generichash_state *st, uint64_t v)
 }
 
 static inline void
-audit_hash_tag(crypto_generichash_state *st, const char *tag)
+audit_hash_tag(crypto_generichash_state * st, const char *tag)
 {
 	audit_hash_bytes(st, tag, (int64_t) strlen(tag));
 }

@@ -60,32 +60,32 @@ enum
 
 static AcctsecPlan plans[] = {
 	[PLAN_UPSERT] = {"INSERT INTO acctsec.backup_codes AS b"
-					 " (account, code_no, code_hash)"
-					 " VALUES ($1, $2, $3)"
-					 " ON CONFLICT (account, code_no) DO UPDATE"
-					 " SET code_hash = excluded.code_hash,"
-					 " created_at = pg_catalog.now(),"
-					 " used_at = NULL",
+		" (account, code_no, code_hash)"
+		" VALUES ($1, $2, $3)"
+		" ON CONFLICT (account, code_no) DO UPDATE"
+		" SET code_hash = excluded.code_hash,"
+		" created_at = pg_catalog.now(),"
+		" used_at = NULL",
 	3, {TEXTOID, INT4OID, BYTEAOID}, SPI_OK_INSERT, NULL},
 	[PLAN_TRIM] = {"DELETE FROM acctsec.backup_codes"
-				   " WHERE account OPERATOR(pg_catalog.=) $1"
-				   " AND code_no OPERATOR(pg_catalog.>) $2",
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND code_no OPERATOR(pg_catalog.>) $2",
 	2, {TEXTOID, INT4OID}, SPI_OK_DELETE, NULL},
 	[PLAN_UNUSED] = {"SELECT code_no, code_hash"
-					 " FROM acctsec.backup_codes"
-					 " WHERE account OPERATOR(pg_catalog.=) $1"
-					 " AND used_at IS NULL"
-					 " ORDER BY code_no FOR UPDATE",
+		" FROM acctsec.backup_codes"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND used_at IS NULL"
+		" ORDER BY code_no FOR UPDATE",
 	1, {TEXTOID}, SPI_OK_SELECT, NULL},
 	[PLAN_USE] = {"UPDATE acctsec.backup_codes"
-				  " SET used_at = pg_catalog.now()"
-				  " WHERE account OPERATOR(pg_catalog.=) $1"
-				  " AND code_no OPERATOR(pg_catalog.=) $2",
+		" SET used_at = pg_catalog.now()"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND code_no OPERATOR(pg_catalog.=) $2",
 	2, {TEXTOID, INT4OID}, SPI_OK_UPDATE, NULL},
 	[PLAN_REMAINING] = {"SELECT pg_catalog.count(*)::int4"
-						" FROM acctsec.backup_codes"
-						" WHERE account OPERATOR(pg_catalog.=) $1"
-						" AND used_at IS NULL",
+		" FROM acctsec.backup_codes"
+		" WHERE account OPERATOR(pg_catalog.=) $1"
+		" AND used_at IS NULL",
 	1, {TEXTOID}, SPI_OK_SELECT, NULL},
 };
 
@@ -206,7 +206,7 @@ use_code(text *account, text *code, uint64 *unused)
 	typed = acctsec_secret_alloc(OTP_BACKUP_CODE_MAX_INPUT);
 	symbols = (char *) typed->data;
 	nsymbols = otp_normalize_backup_code(VARDATA_ANY(code),
-											 VARSIZE_ANY_EXHDR(code), symbols);
+										 VARSIZE_ANY_EXHDR(code), symbols);
 
 	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);

@@ -126,6 +126,7 @@ imported_code_hashes(text *account, Datum *codes, bool *nulls, int n,
 					 bytea **hashes)
 {
 	int			nhashes = 0;
+
 	/* the code being hashed: wiped when freed, or on an error by its context */
 	AcctsecSecret *typed = acctsec_secret_alloc(OTP_BACKUP_CODE_MAX_INPUT);
 	char	   *symbols = (char *) typed->data;
@@ -138,8 +139,8 @@ imported_code_hashes(text *account, Datum *codes, bool *nulls, int n,
 
 		if (!nulls[i])
 			nsymbols = otp_normalize_backup_code(VARDATA_ANY(DatumGetTextPP(codes[i])),
-													 VARSIZE_ANY_EXHDR(DatumGetTextPP(codes[i])),
-													 symbols);
+												 VARSIZE_ANY_EXHDR(DatumGetTextPP(codes[i])),
+												 symbols);
 		if (nsymbols == 0)
 		{
 			sodium_memzero(symbols, OTP_BACKUP_CODE_MAX_INPUT);

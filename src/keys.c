@@ -66,7 +66,7 @@
 
 PG_FUNCTION_INFO_V1(acctsec_key_status);
 
-#define KEY_BYTES			crypto_kdf_KEYBYTES		/* 32 */
+#define KEY_BYTES			crypto_kdf_KEYBYTES /* 32 */
 #define SEALED_VERSION		1
 #define HASHED_VERSION		1
 #define HEADER_BYTES		(1 + ACCTSEC_KEY_ID_BYTES)
@@ -572,6 +572,7 @@ load_database_key(KeyRing *r, bool create)
 			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
 			randombytes_buf(VARDATA(fresh), KEY_BYTES);
 			arg[0] = PointerGetDatum(fresh);
+
 			/*
 			 * PG_CATCH rather than PG_FINALLY: the same wipe on both paths,
 			 * without PG_FINALLY's flag that -Wclobbered flags here.

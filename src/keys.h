@@ -18,7 +18,8 @@ typedef enum AcctsecKeyPurpose
 	ACCTSEC_KEY_TOTP_SECRET = 1,	/* AEAD of TOTP secrets */
 	ACCTSEC_KEY_BACKUP_CODE = 2,	/* keyed hash of backup codes */
 	ACCTSEC_KEY_TOKEN = 3,		/* keyed hash of session/one-time tokens */
-	ACCTSEC_KEY_AUDIT_SIGN = 4	/* seed of the Ed25519 key of audit checkpoints */
+	ACCTSEC_KEY_AUDIT_SIGN = 4	/* seed of the Ed25519 key of audit
+								 * checkpoints */
 } AcctsecKeyPurpose;
 
 /*
@@ -41,6 +42,7 @@ extern void acctsec_secret_free(AcctsecSecret *s);
 
 /* Fingerprint of the current key (ACCTSEC_KEY_ID_BYTES bytes into id). */
 extern void acctsec_current_key_id(uint8 *id);
+
 /* Hex fingerprint of the key a sealed or hashed value names (palloc'd). */
 extern char *acctsec_key_id_text(const bytea *stored);
 
@@ -56,6 +58,7 @@ extern bytea *acctsec_seal(AcctsecKeyPurpose purpose, const uint8 *plain,
 extern AcctsecSecret *acctsec_open(AcctsecKeyPurpose purpose,
 								   const bytea *sealed, const char *context,
 								   size_t context_len);
+
 /* Was this sealed value made under the current key? */
 extern bool acctsec_sealed_is_current(const bytea *sealed);
 

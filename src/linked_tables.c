@@ -218,7 +218,7 @@ static const MirrorFieldDef mirror_fields[NUM_MIRROR_FIELDS] = {
 		"COALESCE(a.totp_enabled, false)",
 	{"two_factor_enabled", "TwoFactorEnabled", "otp_required_for_login"}},
 	[MF_PASSWORD_HASH] = {"password_hash", FK_TEXT, NULL,
-	{"password_hash", "encrypted_password", "password_digest", "PasswordHash",
+		{"password_hash", "encrypted_password", "password_digest", "PasswordHash",
 	"password"}},
 };
 
@@ -252,8 +252,10 @@ static MirrorLink *mirror_links = NULL;
 static int	mirror_nlinks = 0;
 static bool mirror_valid = false;
 static Oid	mirror_registry_relid = InvalidOid;
+
 /* set while acctsec itself writes a linked table: the guard stands aside */
 static bool mirror_writing = false;
+
 /* set while the guard hands a row's history to acctsec: no push back to it */
 static Oid	mirror_adopting_relid = InvalidOid;
 
@@ -794,7 +796,8 @@ account_key(const MirrorLink *l, const char *account, Datum *key)
 						return false;
 					if (pg_mul_s64_overflow(v, 10, &v) ||
 						pg_sub_s64_overflow(v, *p - '0', &v))
-						return false;	/* accumulate negatively: INT64_MIN fits */
+						return false;	/* accumulate negatively: INT64_MIN
+										 * fits */
 				}
 				if (!neg)
 				{
@@ -877,6 +880,7 @@ push_account_state(HeapTuple tup, TupleDesc desc)
 {
 	Datum		state[STATE_HOST + 1];
 	bool		state_null[STATE_HOST + 1];
+
 	/* volatile: live across the PG_TRY below (-Wclobbered) */
 	volatile bool state_read = false;
 	char	   *account;
@@ -1631,8 +1635,8 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 							   &rehash_mode, &rehash_given);
 
 	/*
-	 * NULL, or an object with options only ({"password_rehash": ...}):
-	 * detect the columns by their usual names.
+	 * NULL, or an object with options only ({"password_rehash": ...}): detect
+	 * the columns by their usual names.
 	 */
 	detect = PG_ARGISNULL(2) || (nfields == 0 && rehash_given);
 	if (detect)
@@ -1810,8 +1814,8 @@ adopt_table_history(MirrorLink *l, Oid relid, char *const *col, const char *key)
 
 	/*
 	 * An account row with no history yet (made by totp_import or
-	 * backup_codes_import just before linking, as the migration does)
-	 * takes the table's values too; one with any history keeps its own.
+	 * backup_codes_import just before linking, as the migration does) takes
+	 * the table's values too; one with any history keeps its own.
 	 */
 	if (arraynulls[0] == ' ')
 		(void) acctsec_plan_run(&adopt_rows, arrays, arraynulls, false, 0);
@@ -1982,7 +1986,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 									   l->qualified_name, quote_identifier(l->key_column));
 
 			link_plan_set(&l->password_plan, sql, 1, &l->key_type,
-								 SPI_OK_SELECT);
+						  SPI_OK_SELECT);
 		}
 		if (plan_run_as_owner(l->relid, &l->password_plan, &key, NULL, true, 2) > 1)
 			ereport(ERROR,

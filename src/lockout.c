@@ -434,7 +434,7 @@ login_events(const text *account, const LoginLog *log,
 	char	   *acct = text_to_cstring(account);
 	char	   *ip = event_ip(log->ip, log->ip_null);
 	char	   *network = net->valid ?
-	DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
+		DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	bool		smart = acctsec_smart_lockout_applies(net);
 
@@ -467,9 +467,9 @@ login_events(const text *account, const LoginLog *log,
 							   "ip", ip,
 							   "failed_attempts",
 							   acctsec_event_int(status == LOGIN_LOCKED ? acctsec_max_failed_attempts :
-										 familiar ? row->familiar_failed_attempts :
-										 row->failed_attempts),
-							   /* with smart lockout only: which count it went to */
+												 familiar ? row->familiar_failed_attempts :
+												 row->failed_attempts),
+		/* with smart lockout only: which count it went to */
 							   smart ? "networks" : NULL,
 							   familiar ? "familiar" : "unfamiliar",
 							   NULL);
@@ -537,11 +537,11 @@ login_apply(const text *account, bool success, const LoginLog *log,
 	out->throttled_until = DT_NOBEGIN;
 
 	/*
-	 * A throttled network is refused before the account row is touched, so
-	 * an attacker's refused calls never queue on a victim's row lock.  The
-	 * same look tells whether the network is familiar to the account (a
-	 * network made familiar by a concurrent login of the account that
-	 * commits meanwhile counts as unfamiliar for this one call).
+	 * A throttled network is refused before the account row is touched, so an
+	 * attacker's refused calls never queue on a victim's row lock.  The same
+	 * look tells whether the network is familiar to the account (a network
+	 * made familiar by a concurrent login of the account that commits
+	 * meanwhile counts as unfamiliar for this one call).
 	 */
 	out->familiar = acctsec_network_lookup(account, net, now,
 										   &out->refused_until, &last_used);

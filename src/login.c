@@ -71,6 +71,7 @@ acctsec_call_login_attempt(text *account, bool success, NullableDatum ip,
 {
 	Oid			fn;
 	FmgrInfo	flinfo;
+
 	LOCAL_FCINFO(fc, 4);
 	Datum		result;
 
@@ -128,8 +129,8 @@ acctsec_login(PG_FUNCTION_ARGS)
 
 	/*
 	 * A right password under an outdated hash: store a current one, unless
-	 * the policy refused the login (locked, throttled), whose answer must
-	 * not depend on the password.
+	 * the policy refused the login (locked, throttled), whose answer must not
+	 * depend on the password.
 	 */
 	if (ok && acctsec_password_needs_rehash_str(hash, hash_len))
 	{

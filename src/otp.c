@@ -13,7 +13,7 @@ static const char base32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 static const uint32_t powers_of_ten[OTP_MAX_DIGITS + 1] = {
 	1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
-	100000000u, 1000000000u, 0u		/* 10 digits: no reduction needed */
+	100000000u, 1000000000u, 0u /* 10 digits: no reduction needed */
 };
 
 static int

@@ -29,6 +29,7 @@ typedef enum OtpAlgorithm
 extern bool otp_parse_algorithm(const char *name, size_t len, OtpAlgorithm *alg);
 extern const char *otp_algorithm_name(OtpAlgorithm alg);
 extern size_t otp_digest_length(OtpAlgorithm alg);
+
 /* RFC 6238 reference key sizes: 20, 32 and 64 bytes. */
 extern size_t otp_secret_length(OtpAlgorithm alg);
 

@@ -489,8 +489,8 @@ acctsec_base32_decode(PG_FUNCTION_ARGS)
 
 	/*
 	 * The input is usually a TOTP secret: decode into a buffer that is wiped
-	 * when freed or when an error resets its memory context, so that a
-	 * partly decoded secret is never left in freed memory.
+	 * when freed or when an error resets its memory context, so that a partly
+	 * decoded secret is never left in freed memory.
 	 */
 	decoded = acctsec_secret_alloc(base32_max_decoded_length(len));
 	switch (base32_decode(VARDATA_ANY(data), len, decoded->data,

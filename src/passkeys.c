@@ -109,10 +109,11 @@ alg_name(int alg)
 #define PURPOSE_REGISTER		"passkey.register"
 #define PURPOSE_LOGIN			"passkey.login"
 
-#define MAX_RESPONSE_BYTES		(64 * 1024)	/* the whole response jsonb */
+#define MAX_RESPONSE_BYTES		(64 * 1024) /* the whole response jsonb */
 #define MAX_CLIENT_DATA_BYTES	4096
 #define MAX_AUTH_DATA_BYTES		(WA_MAX_CBOR)
-#define MAX_SIGNATURE_BYTES		WA_RSA_MAX_BYTES	/* RS256 with a 4096-bit key */
+#define MAX_SIGNATURE_BYTES		WA_RSA_MAX_BYTES	/* RS256 with a 4096-bit
+													 * key */
 #define MAX_NAME_BYTES			200
 #define USER_HANDLE_BYTES		32
 #define MAX_USER_FIELD_BYTES	256
@@ -305,7 +306,7 @@ json_member_object(JsonbContainer *obj, const char *key)
 /* The base64url string member key, decoded (palloc'd) into at most cap bytes. */
 static uint8 *
 json_member_bytes(JsonbContainer *obj, const char *key, size_t cap, size_t *len,
-		   Ceremony *c, const char *what)
+				  Ceremony *c, const char *what)
 {
 	const char *s;
 	int			slen;
@@ -368,7 +369,7 @@ check_client_data(JsonbContainer *resp, const char *type, Ceremony *c,
 {
 	size_t		len;
 	uint8	   *raw = json_member_bytes(resp, "clientDataJSON", MAX_CLIENT_DATA_BYTES,
-								 &len, c, "clientDataJSON");
+										&len, c, "clientDataJSON");
 	char	   *str;
 	Jsonb	   *jb;
 	const char *s;
@@ -408,8 +409,8 @@ check_client_data(JsonbContainer *resp, const char *type, Ceremony *c,
 
 	/*
 	 * An embedded cross-origin iframe is not accepted: neither crossOrigin
-	 * true nor a topOrigin, which WebAuthn Level 3 (7.1 step 11, 7.2 step
-	 * 14) lets through only for a relying party that expects iframes.
+	 * true nor a topOrigin, which WebAuthn Level 3 (7.1 step 11, 7.2 step 14)
+	 * lets through only for a relying party that expects iframes.
 	 */
 	if (getKeyJsonValueFromContainer(&jb->root, "crossOrigin", 11, &v) != NULL &&
 		!(v.type == jbvBool && !v.val.boolean))
@@ -988,8 +989,8 @@ login_credential(JsonbContainer *top, Ceremony *c, StoredCredential *row)
 
 	/*
 	 * The account's row lock serialises this login with the account's other
-	 * logins, and with passkey_remove; the row is read again under it, so
-	 * the counter compared is the latest one.
+	 * logins, and with passkey_remove; the row is read again under it, so the
+	 * counter compared is the latest one.
 	 */
 	acctsec_account_lock(row->account, NULL);
 	if (!find_credential(credential, row))

@@ -9,7 +9,8 @@
 /* How acctsec.login rewrites an outdated hash */
 typedef enum AcctsecRehashMode
 {
-	ACCTSEC_REHASH_FRAMEWORK,	/* in the framework's wrapping, if it reads Argon2id */
+	ACCTSEC_REHASH_FRAMEWORK,	/* in the framework's wrapping, if it reads
+								 * Argon2id */
 	ACCTSEC_REHASH_ARGON2ID,	/* also bare $argon2id$ for every other format */
 	ACCTSEC_REHASH_NEVER
 } AcctsecRehashMode;

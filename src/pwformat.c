@@ -549,7 +549,7 @@ parse_passlib_pbkdf2(const char *s, size_t len, PwParsed *out)
 		return PWP_UNSUPPORTED;
 	if (!dec(&p, end, &out->iterations) || !lit(&p, end, "$"))
 		return PWP_MALFORMED;
-	(void) field(&p, end, '$', &salt, &salt_n);		/* may be empty */
+	(void) field(&p, end, '$', &salt, &salt_n); /* may be empty */
 	if (!lit(&p, end, "$") || !field(&p, end, '$', &hash, &hash_n) || p != end ||
 		!b64dec(salt, salt_n, B64_AB64, out->salt, sizeof(out->salt), &out->salt_len) ||
 		!b64dec(hash, hash_n, B64_AB64, out->expected, sizeof(out->expected),

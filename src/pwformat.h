@@ -38,7 +38,8 @@ typedef enum PwPrehash
 	PWPRE_SHA256_HEX,			/* Django bcrypt_sha256: hex(SHA-256(pw)) */
 	PWPRE_SHA256_B64,			/* passlib bcrypt-sha256 v1: b64(SHA-256(pw)) */
 	PWPRE_HMAC_SHA256_B64,		/* passlib v2: b64(HMAC-SHA256(salt, pw)) */
-	PWPRE_HMAC_SHA384_B64		/* WordPress 6.8: b64(HMAC-SHA384('wp-sha384', pw)) */
+	PWPRE_HMAC_SHA384_B64		/* WordPress 6.8: b64(HMAC-SHA384('wp-sha384',
+								 * pw)) */
 } PwPrehash;
 
 typedef enum PwDigest
@@ -53,7 +54,8 @@ typedef enum PwParseResult
 	PWP_OK,
 	PWP_UNKNOWN,				/* no format recognises the string */
 	PWP_MALFORMED,				/* recognised, but not well formed */
-	PWP_UNSUPPORTED				/* well formed, a variant acctsec cannot verify */
+	PWP_UNSUPPORTED				/* well formed, a variant acctsec cannot
+								 * verify */
 } PwParseResult;
 
 /* Where a hash comes from: it decides the wrapping of a rehash. */

@@ -198,7 +198,11 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
 		1, {INT8OID}, SPI_OK_DELETE
 	},
-	/* live sessions: not past their lifetime, not idle ($3 is NULL: no idle timeout) */
+
+	/*
+	 * live sessions: not past their lifetime, not idle ($3 is NULL: no idle
+	 * timeout)
+	 */
 	[PLAN_LIST] = {
 		"SELECT session_id, started_at, last_seen_at, expires_at, ip, user_agent"
 		" FROM acctsec.account_sessions"

@@ -423,16 +423,18 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		" WHERE network OPERATOR(pg_catalog.=) $1",
 		1, {CIDROID}, SPI_OK_SELECT
 	},
+
 	/*
-	 * Also the ctid of the version locked: while we hold the lock nobody
-	 * else can update the row, so PLAN_NET_WRITE finds it by ctid (a TID
-	 * scan) instead of descending the index again.
+	 * Also the ctid of the version locked: while we hold the lock nobody else
+	 * can update the row, so PLAN_NET_WRITE finds it by ctid (a TID scan)
+	 * instead of descending the index again.
 	 */
 	[PLAN_NET_LOCK] = {
 		"SELECT " NETWORK_COLUMNS ", ctid FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
 		1, {CIDROID}, SPI_OK_SELECT
 	},
+
 	/*
 	 * A network's first failure: the row is inserted with that failure
 	 * already counted (the values PLAN_NET_WRITE would write), so a new
@@ -479,12 +481,13 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		" AND network OPERATOR(pg_catalog.=) $2",
 		2, {TEXTOID, CIDROID}, SPI_OK_SELECT
 	},
+
 	/*
 	 * A new familiar network, and the account's others trimmed, in one
-	 * statement: its expired ones go ($4 is the oldest last use still
-	 * valid), and all but the $3 - 1 most recently used others, the new
-	 * one being the most recent.  (The DELETE sees the table as it was
-	 * before the INSERT, so it names the others only.)
+	 * statement: its expired ones go ($4 is the oldest last use still valid),
+	 * and all but the $3 - 1 most recently used others, the new one being the
+	 * most recent.  (The DELETE sees the table as it was before the INSERT,
+	 * so it names the others only.)
 	 */
 	[PLAN_FAM_ADD] = {
 		"WITH add AS ("
@@ -705,12 +708,13 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 
 		if (tries >= 10)
 			elog(ERROR, "could not lock the network row after repeated concurrent deletions");
+
 		/*
 		 * A network the lookup of this call found no row of is not locked
-		 * first: the lock would find nothing.  Its row is inserted with
-		 * this failure counted, and a concurrent first failure that
-		 * inserted it meanwhile makes the insert do nothing, so the next
-		 * try locks it, as after a lock that found nothing.
+		 * first: the lock would find nothing.  Its row is inserted with this
+		 * failure counted, and a concurrent first failure that inserted it
+		 * meanwhile makes the insert do nothing, so the next try locks it, as
+		 * after a lock that found nothing.
 		 */
 		if (tries == 0 && net->no_row)
 			found = new_network(now, &row);
@@ -790,7 +794,11 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 			acctsec_plan_run(&throttle_plans[PLAN_NET_WRITE], values, nulls, false, 0);
 			break;
 		}
-		/* inserted with this failure counted, unless a concurrent first failure was first */
+
+		/*
+		 * inserted with this failure counted, unless a concurrent first
+		 * failure was first
+		 */
 		if (acctsec_plan_run(&throttle_plans[PLAN_NET_CREATE], values, nulls, false, 0) == 1)
 			break;
 	}

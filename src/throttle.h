@@ -15,7 +15,8 @@
 typedef struct AcctsecNetwork
 {
 	bool		valid;			/* the call had an ip, so it has a network */
-	bool		trusted;		/* in acctsec.trusted_networks: never throttled */
+	bool		trusted;		/* in acctsec.trusted_networks: never
+								 * throttled */
 	Datum		network;		/* a cidr, when valid */
 	bool		no_row;			/* acctsec_network_lookup found no row of it */
 } AcctsecNetwork;

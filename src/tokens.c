@@ -249,6 +249,7 @@ static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
 		1, {BYTEAOID}, SPI_OK_SELECT
 	},
+
 	/*
 	 * Concurrent consumers queue on the row lock; when the first one has
 	 * deleted the row, the others find nothing (READ COMMITTED) or fail to
@@ -306,8 +307,8 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 		char		c = VARDATA_ANY(purpose)[i];
 
 		if (!((c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') ||
-													 c == '_' || c == '.' ||
-													 c == ':' || c == '-'))))
+												   c == '_' || c == '.' ||
+												   c == ':' || c == '-'))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("purpose must be a lower-case name"),

@@ -35,9 +35,11 @@ typedef struct AcctsecToken
  */
 extern text *acctsec_token_new(AcctsecTokenKind kind, AcctsecToken *tok,
 							   bytea **hash);
+
 /* Parse a text datum (maybe huge, never detoasted then); false if malformed. */
 extern bool acctsec_token_parse(AcctsecTokenKind kind, Datum token,
 								AcctsecToken *tok);
+
 /* Constant-time check of a parsed token against its stored hash. */
 extern bool acctsec_token_verify(AcctsecTokenKind kind, const AcctsecToken *tok,
 								 const bytea *stored);

@@ -257,7 +257,7 @@ guard_alter_table(AlterTableStmt *stmt)
 					continue;
 				foreach(nc, names)
 					if (strcmp((char *) lfirst(nc), t->tgname) == 0)
-						named = true;
+					named = true;
 				if (!named)
 					continue;
 				kind = our_trigger_kind(t->tgfoid);

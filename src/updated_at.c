@@ -257,9 +257,9 @@ acctsec_define_updated_at_gucs(void)
 	 * already: any role that may write a row may write its updated_at column
 	 * itself, with any value, and the trigger keeps an explicit value.  The
 	 * zone is a convention of the application, like TimeZone (also
-	 * PGC_USERSET), whose meaning 'local' follows: an application that
-	 * stores local time (Rails' default_timezone = :local) sets it in its
-	 * connection options, a DBA for everyone with ALTER DATABASE ... SET.
+	 * PGC_USERSET), whose meaning 'local' follows: an application that stores
+	 * local time (Rails' default_timezone = :local) sets it in its connection
+	 * options, a DBA for everyone with ALTER DATABASE ... SET.
 	 * touch_updated_at is meant for SET LOCAL from the application's own
 	 * "don't touch" writes, which PGC_SUSET would forbid.
 	 */

@@ -109,7 +109,7 @@ wa_base64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
 
 /* The integer value of a CBOR integer item, if it fits in int64. */
 static bool
-cbor_int_value(const cbor_item_t *item, int64_t *v)
+cbor_int_value(const cbor_item_t * item, int64_t * v)
 {
 	uint64_t	u;
 
@@ -123,7 +123,7 @@ cbor_int_value(const cbor_item_t *item, int64_t *v)
 }
 
 static bool
-cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
+cbor_bytes(const cbor_item_t * item, const uint8_t **p, size_t *len)
 {
 	if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item))
 		return false;
@@ -133,7 +133,7 @@ cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
 }
 
 static bool
-cbor_text_is(const cbor_item_t *item, const char *s)
+cbor_text_is(const cbor_item_t * item, const char *s)
 {
 	size_t		n = strlen(s);
 
@@ -159,7 +159,8 @@ cbor_text_is(const cbor_item_t *item, const char *s)
 
 typedef struct CborScan
 {
-	size_t		owed[WA_MAX_CBOR_DEPTH];	/* elements owed per open container */
+	size_t		owed[WA_MAX_CBOR_DEPTH];	/* elements owed per open
+											 * container */
 	int			depth;
 	size_t		total_owed;
 	bool		bad;
@@ -195,36 +196,95 @@ scan_item(CborScan *sc, size_t children)
 		sc->done = true;
 }
 
-static void scan_u8(void *c, uint8_t v) { (void) v; scan_item(c, 0); }
-static void scan_u16(void *c, uint16_t v) { (void) v; scan_item(c, 0); }
-static void scan_u32(void *c, uint32_t v) { (void) v; scan_item(c, 0); }
-static void scan_u64(void *c, uint64_t v) { (void) v; scan_item(c, 0); }
-static void scan_str(void *c, cbor_data d, size_t n) { (void) d; (void) n; scan_item(c, 0); }
-static void scan_f4(void *c, float v) { (void) v; scan_item(c, 0); }
-static void scan_f8(void *c, double v) { (void) v; scan_item(c, 0); }
-static void scan_simple(void *c) { scan_item(c, 0); }
-static void scan_bool(void *c, bool v) { (void) v; scan_item(c, 0); }
-static void scan_array(void *c, size_t n) { scan_item(c, n); }
-static void scan_map(void *c, size_t n)
+static void
+scan_u8(void *c, uint8_t v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_u16(void *c, uint16_t v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_u32(void *c, uint32_t v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_u64(void *c, uint64_t v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_str(void *c, cbor_data d, size_t n)
+{
+	(void) d;
+	(void) n;
+	scan_item(c, 0);
+}
+static void
+scan_f4(void *c, float v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_f8(void *c, double v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_simple(void *c)
+{
+	scan_item(c, 0);
+}
+static void
+scan_bool(void *c, bool v)
+{
+	(void) v;
+	scan_item(c, 0);
+}
+static void
+scan_array(void *c, size_t n)
+{
+	scan_item(c, n);
+}
+static void
+scan_map(void *c, size_t n)
 {
 	if (n > SIZE_MAX / 2)
 		((CborScan *) c)->bad = true;
 	else
 		scan_item(c, 2 * n);
 }
-static void scan_refuse(void *c) { ((CborScan *) c)->bad = true; }
-static void scan_refuse_tag(void *c, uint64_t v) { (void) v; ((CborScan *) c)->bad = true; }
+static void
+scan_refuse(void *c)
+{
+	((CborScan *) c)->bad = true;
+}
+static void
+scan_refuse_tag(void *c, uint64_t v)
+{
+	(void) v;
+	((CborScan *) c)->bad = true;
+}
 
 static const struct cbor_callbacks scan_callbacks = {
-	.uint8 = scan_u8, .uint16 = scan_u16, .uint32 = scan_u32, .uint64 = scan_u64,
-	.negint8 = scan_u8, .negint16 = scan_u16, .negint32 = scan_u32, .negint64 = scan_u64,
-	.byte_string_start = scan_refuse, .byte_string = scan_str,
-	.string = scan_str, .string_start = scan_refuse,
-	.indef_array_start = scan_refuse, .array_start = scan_array,
-	.indef_map_start = scan_refuse, .map_start = scan_map,
+	.uint8 = scan_u8,.uint16 = scan_u16,.uint32 = scan_u32,.uint64 = scan_u64,
+	.negint8 = scan_u8,.negint16 = scan_u16,.negint32 = scan_u32,.negint64 = scan_u64,
+	.byte_string_start = scan_refuse,.byte_string = scan_str,
+	.string = scan_str,.string_start = scan_refuse,
+	.indef_array_start = scan_refuse,.array_start = scan_array,
+	.indef_map_start = scan_refuse,.map_start = scan_map,
 	.tag = scan_refuse_tag,
-	.float2 = scan_f4, .float4 = scan_f4, .float8 = scan_f8,
-	.undefined = scan_simple, .null = scan_simple, .boolean = scan_bool,
+	.float2 = scan_f4,.float4 = scan_f4,.float8 = scan_f8,
+	.undefined = scan_simple,.null = scan_simple,.boolean = scan_bool,
 	.indef_break = scan_refuse,
 };
 
@@ -387,8 +447,9 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 	size_t		n;
 	int64_t		kty = 0,
 				alg = 0;
+
 	/* labels -1, -2, -3: crv, x, y for EC2 and OKP keys; n, e, d for RSA */
-	const cbor_item_t *param[3] = {NULL, NULL, NULL};
+	const		cbor_item_t *param[3] = {NULL, NULL, NULL};
 	WaError		err = WA_OK;
 
 	memset(key, 0, sizeof(*key));
@@ -580,7 +641,7 @@ wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad)
  */
 
 static WaError
-parse_packed_statement(const cbor_item_t *stmt, WaAttestation *att)
+parse_packed_statement(const cbor_item_t * stmt, WaAttestation *att)
 {
 	struct cbor_pair *pairs;
 	size_t		n;
@@ -633,7 +694,7 @@ wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 	cbor_item_t *map;
 	struct cbor_pair *pairs;
 	size_t		n;
-	const cbor_item_t *fmt = NULL,
+	const		cbor_item_t *fmt = NULL,
 			   *stmt = NULL;
 	const uint8_t *auth_data = NULL;
 	size_t		auth_data_len = 0;

@@ -22,17 +22,20 @@
 
 #define WA_RP_ID_HASH_BYTES		32
 #define WA_AAGUID_BYTES			16
-#define WA_MAX_CREDENTIAL_ID	1023	/* WebAuthn: credential ids are at most 1023 bytes */
-#define WA_MAX_COSE_KEY			1024	/* far above any key of the algorithms accepted */
-#define WA_MAX_CBOR				16384	/* attestation objects, without certificates */
+#define WA_MAX_CREDENTIAL_ID	1023	/* WebAuthn: credential ids are at
+										 * most 1023 bytes */
+#define WA_MAX_COSE_KEY			1024	/* far above any key of the algorithms
+										 * accepted */
+#define WA_MAX_CBOR				16384	/* attestation objects, without
+										 * certificates */
 
 /* authenticator data flags */
-#define WA_FLAG_UP	0x01			/* user present */
-#define WA_FLAG_UV	0x04			/* user verified */
-#define WA_FLAG_BE	0x08			/* backup eligible */
-#define WA_FLAG_BS	0x10			/* backed up */
-#define WA_FLAG_AT	0x40			/* attested credential data included */
-#define WA_FLAG_ED	0x80			/* extension data included */
+#define WA_FLAG_UP	0x01		/* user present */
+#define WA_FLAG_UV	0x04		/* user verified */
+#define WA_FLAG_BE	0x08		/* backup eligible */
+#define WA_FLAG_BS	0x10		/* backed up */
+#define WA_FLAG_AT	0x40		/* attested credential data included */
+#define WA_FLAG_ED	0x80		/* extension data included */
 
 /* COSE algorithm identifiers accepted */
 #define WA_ALG_ES256	(-7)

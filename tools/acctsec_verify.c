@@ -108,12 +108,30 @@ copy_split(char *line, CopyLine *cl)
 				p++;
 				switch (*p)
 				{
-					case 'b': *out++ = '\b'; p++; break;
-					case 'f': *out++ = '\f'; p++; break;
-					case 'n': *out++ = '\n'; p++; break;
-					case 'r': *out++ = '\r'; p++; break;
-					case 't': *out++ = '\t'; p++; break;
-					case 'v': *out++ = '\v'; p++; break;
+					case 'b':
+						*out++ = '\b';
+						p++;
+						break;
+					case 'f':
+						*out++ = '\f';
+						p++;
+						break;
+					case 'n':
+						*out++ = '\n';
+						p++;
+						break;
+					case 'r':
+						*out++ = '\r';
+						p++;
+						break;
+					case 't':
+						*out++ = '\t';
+						p++;
+						break;
+					case 'v':
+						*out++ = '\v';
+						p++;
+						break;
 					case 'N':
 						*out++ = '\\';	/* marks NULL below when alone */
 						*out++ = 'N';
@@ -253,10 +271,19 @@ days_from_civil(int64_t y, int m, int d)
 static int64_t
 timestamptz_of(const char *s)
 {
-	int			y, mo, d, h, mi, sec, n = 0;
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				sec,
+				n = 0;
 	int64_t		usec = 0;
 	const char *p;
-	int			sign, oh = 0, om = 0, os = 0;
+	int			sign,
+				oh = 0,
+				om = 0,
+				os = 0;
 	int64_t		t;
 
 	if (s == NULL || sscanf(s, "%d-%d-%d %d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
@@ -341,7 +368,8 @@ static Lane lanes[AUDIT_CHECKPOINT_MAX_LANES];
 static int
 cmp_txid(const void *a, const void *b)
 {
-	const Seal *x = a, *y = b;
+	const Seal *x = a,
+			   *y = b;
 
 	return x->txid < y->txid ? -1 : x->txid > y->txid;
 }
@@ -349,7 +377,8 @@ cmp_txid(const void *a, const void *b)
 static int
 cmp_lane_seq(const void *a, const void *b)
 {
-	const Seal *x = *(Seal *const *) a, *y = *(Seal *const *) b;
+	const Seal *x = *(Seal *const *) a,
+			   *y = *(Seal *const *) b;
 
 	if (x->lane != y->lane)
 		return x->lane < y->lane ? -1 : 1;
@@ -359,7 +388,8 @@ cmp_lane_seq(const void *a, const void *b)
 static Seal *
 seal_of(uint64_t txid)
 {
-	size_t		lo = 0, hi = nseals;
+	size_t		lo = 0,
+				hi = nseals;
 
 	while (lo < hi)
 	{
@@ -477,9 +507,15 @@ verify_log(const char *path)
 	for (;;)
 	{
 		AuditRowImage img;
-		uint8_t		salt[64], erasure[128], stored[64];
-		int			salt_len, erasure_len, stored_len;
-		uint8_t		p_actor[32], p_data[32], h[32];
+		uint8_t		salt[64],
+					erasure[128],
+					stored[64];
+		int			salt_len,
+					erasure_len,
+					stored_len;
+		uint8_t		p_actor[32],
+					p_data[32],
+					h[32];
 		uint64_t	txid = 0;
 		int64_t		id = 0;
 
@@ -579,8 +615,8 @@ typedef struct Cp
 	const char *where;
 } Cp;
 
-static Cp *cps = NULL;
-static int ncps = 0;
+static Cp  *cps = NULL;
+static int	ncps = 0;
 
 static void
 read_checkpoints(const char *path, const uint8_t *key)
@@ -734,7 +770,10 @@ verify_lanes(void)
 int
 main(int argc, char **argv)
 {
-	const char *keyhex = NULL, *log = NULL, *seal_path = NULL, *lane_path = NULL;
+	const char *keyhex = NULL,
+			   *log = NULL,
+			   *seal_path = NULL,
+			   *lane_path = NULL;
 	uint8_t		key[crypto_sign_PUBLICKEYBYTES];
 	size_t		keylen;
 	int			first_cp = argc;
