@@ -109,7 +109,7 @@ wa_base64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
 
 /* The integer value of a CBOR integer item, if it fits in int64. */
 static bool
-cbor_int_value(const cbor_item_t * item, int64_t * v)
+cbor_int_value(const cbor_item_t *item, int64_t *v)
 {
 	uint64_t	u;
 
@@ -123,7 +123,7 @@ cbor_int_value(const cbor_item_t * item, int64_t * v)
 }
 
 static bool
-cbor_bytes(const cbor_item_t * item, const uint8_t **p, size_t *len)
+cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
 {
 	if (!cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item))
 		return false;
@@ -133,7 +133,7 @@ cbor_bytes(const cbor_item_t * item, const uint8_t **p, size_t *len)
 }
 
 static bool
-cbor_text_is(const cbor_item_t * item, const char *s)
+cbor_text_is(const cbor_item_t *item, const char *s)
 {
 	size_t		n = strlen(s);
 
@@ -449,7 +449,7 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 				alg = 0;
 
 	/* labels -1, -2, -3: crv, x, y for EC2 and OKP keys; n, e, d for RSA */
-	const		cbor_item_t *param[3] = {NULL, NULL, NULL};
+	const cbor_item_t *param[3] = {NULL, NULL, NULL};
 	WaError		err = WA_OK;
 
 	memset(key, 0, sizeof(*key));
@@ -641,7 +641,7 @@ wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad)
  */
 
 static WaError
-parse_packed_statement(const cbor_item_t * stmt, WaAttestation *att)
+parse_packed_statement(const cbor_item_t *stmt, WaAttestation *att)
 {
 	struct cbor_pair *pairs;
 	size_t		n;
@@ -694,7 +694,7 @@ wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 	cbor_item_t *map;
 	struct cbor_pair *pairs;
 	size_t		n;
-	const		cbor_item_t *fmt = NULL,
+	const cbor_item_t *fmt = NULL,
 			   *stmt = NULL;
 	const uint8_t *auth_data = NULL;
 	size_t		auth_data_len = 0;
