@@ -570,10 +570,10 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 WaError
 wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad)
 {
-	size_t		off = 37;
+	size_t		off = WA_AUTH_DATA_MIN;
 
 	memset(ad, 0, sizeof(*ad));
-	if (len < 37)
+	if (len < WA_AUTH_DATA_MIN)
 		return WA_ERR_AUTHDATA_SHORT;
 	ad->rp_id_hash = p;
 	ad->flags = p[32];
@@ -730,6 +730,14 @@ wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 	}
 	if (err == WA_OK && (fmt == NULL || stmt == NULL || auth_data == NULL))
 		err = WA_ERR_ATTESTATION_SHAPE;
+
+	/*
+	 * Refused here as well as by wa_parse_auth_data: an object is accepted
+	 * only with authenticator data a caller can read (found by
+	 * test/fuzz/fuzz_webauthn_attestation.c, with an empty byte string).
+	 */
+	if (err == WA_OK && auth_data_len < WA_AUTH_DATA_MIN)
+		err = WA_ERR_AUTHDATA_SHORT;
 	if (err == WA_OK)
 	{
 		if (cbor_text_is(fmt, "none"))

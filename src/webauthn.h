@@ -22,6 +22,7 @@
 
 #define WA_RP_ID_HASH_BYTES		32
 #define WA_AAGUID_BYTES			16
+#define WA_AUTH_DATA_MIN		37	/* rpIdHash, flags and signCount */
 #define WA_MAX_CREDENTIAL_ID	1023	/* WebAuthn: credential ids are at
 										 * most 1023 bytes */
 #define WA_MAX_COSE_KEY			1024	/* far above any key of the algorithms
@@ -147,7 +148,8 @@ extern WaError wa_parse_auth_data(const uint8_t *p, size_t len, WaAuthData *ad);
 
 /*
  * Parse an attestation object (fmt "none" or "packed" without x5c).  On
- * success att->auth_data is taken from mem; on failure nothing is held.
+ * success att->auth_data, at least WA_AUTH_DATA_MIN bytes, is taken from
+ * mem; on failure nothing is held.
  */
 extern WaError wa_parse_attestation(const WaAllocator *mem,
 									const uint8_t *p, size_t len,

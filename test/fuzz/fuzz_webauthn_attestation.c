@@ -3,9 +3,9 @@
  *		Arbitrary bytes into wa_parse_attestation() and, when they parse, the
  *		authenticator data they carry into wa_parse_auth_data().
  *
- * Properties: an accepted object has a known format and non-empty
- * authenticator data (a packed one a signature of 1 to 512 bytes); parsed
- * authenticator data points inside its buffer (credential id of 1 to 1023
+ * Properties: an accepted object has a known format and authenticator
+ * data of at least WA_AUTH_DATA_MIN bytes (a packed one a signature of 1 to
+ * 512 bytes); parsed authenticator data points inside its buffer (credential id of 1 to 1023
  * bytes, COSE key ending inside it), and its COSE key parses again on its
  * own to the same key (an RS256 one within the modulus and exponent
  * limits); verifying a signature over it never crashes; every block taken
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parsed == WA_OK)
 	{
 		FUZZ_CHECK(att.fmt == WA_FMT_NONE || att.fmt == WA_FMT_PACKED);
-		FUZZ_CHECK(att.auth_data != NULL && att.auth_data_len > 0);
+		FUZZ_CHECK(att.auth_data != NULL && att.auth_data_len >= WA_AUTH_DATA_MIN);
 		FUZZ_CHECK(att.fmt == WA_FMT_NONE ||
 				   (att.packed_sig_len >= 1 && att.packed_sig_len <= sizeof(att.packed_sig)));
 		if (wa_parse_auth_data(att.auth_data, att.auth_data_len, &ad) == WA_OK &&
