@@ -56,3 +56,23 @@ COMMIT;
 SHOW synchronous_commit;
 SELECT acctsec.forget_account('hp_sess');
 RESET synchronous_commit;
+
+-- The seal locks its lane, inserts its seal and moves the lane's head
+-- through the table AM, not through statements.  Its tables' indexes stay
+-- whole (amcheck: every row version has its index entry), also when the
+-- head's update cannot be HOT: an index on last_seq, made here only for the
+-- test, makes every update of a lane a non-HOT one.
+CREATE EXTENSION amcheck;
+SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
+CREATE INDEX hp_lanes_last_seq ON acctsec.audit_lanes (last_seq);
+SELECT count(acctsec.audit_event('app.hp_seal')) FROM generate_series(1, 3);
+SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
+SELECT c.relname AS index_checked
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid,
+       bt_index_check(c.oid::regclass, true)
+ WHERE i.indrelid IN ('acctsec.audit_lanes'::regclass, 'acctsec.audit_seals'::regclass)
+   AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
+ ORDER BY c.relname;
+DROP INDEX acctsec.hp_lanes_last_seq;
+DROP EXTENSION amcheck;
+SELECT ok FROM acctsec.audit_verify();

@@ -37,8 +37,10 @@
 
 #include <sodium.h>
 
-#include "access/table.h"
 #include "access/heapam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "access/xlog.h"
@@ -177,29 +179,14 @@ static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /*
- * The seal's statements (run with the latest snapshot: see lane_acquire).
- * The lane columns read, in this order: lane, last_seq, head, whether
- * prepared transactions' seals wait to be linked, ctid.
+ * The seal's statements for what is rare (see SealTables), run with the
+ * latest snapshot.  wait_lane_plan reads, in this order: lane, last_seq,
+ * head, whether prepared transactions' seals wait to be linked, ctid.
  */
-#define LANE_COLUMNS \
-	"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals " \
-	"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
-
-/* the first free lane from $1 on, by the primary key */
-static AcctsecPlan own_lane_plan = {
-	LANE_COLUMNS "WHERE lane OPERATOR(pg_catalog.>=) $1 ORDER BY lane "
-	"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED",
-	1, {INT4OID}, SPI_OK_SELECT, NULL
-};
-
-/* any free lane, $1 and after first */
-static AcctsecPlan any_lane_plan = {
-	LANE_COLUMNS "ORDER BY lane OPERATOR(pg_catalog.<) $1, lane "
-	"LIMIT 1 FOR UPDATE OF audit_lanes SKIP LOCKED",
-	1, {INT4OID}, SPI_OK_SELECT, NULL
-};
 static AcctsecPlan wait_lane_plan = {
-	LANE_COLUMNS "WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes",
+	"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
+	"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
+	"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes",
 	1, {INT4OID}, SPI_OK_SELECT, NULL
 };
 static AcctsecPlan create_lanes_plan = {
@@ -207,12 +194,6 @@ static AcctsecPlan create_lanes_plan = {
 	"SELECT g FROM pg_catalog.generate_series(0, $1 OPERATOR(pg_catalog.-) 1) AS g "
 	"ON CONFLICT DO NOTHING",
 	1, {INT4OID}, SPI_OK_INSERT, NULL
-};
-static AcctsecPlan seal_plan = {
-	"INSERT INTO acctsec.audit_seals (txid, lane, seq, nrows, digest, sealed_at, hash) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	7, {XID8OID, INT4OID, INT8OID, INT8OID, BYTEAOID, TIMESTAMPTZOID, BYTEAOID},
-	SPI_OK_INSERT, NULL
 };
 static AcctsecPlan pending_plan = {
 	"SELECT txid, nrows, digest, sealed_at FROM acctsec.audit_seals "
@@ -223,18 +204,6 @@ static AcctsecPlan link_plan = {
 	"UPDATE acctsec.audit_seals SET lane = $2, seq = $3, hash = $4 "
 	"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL",
 	4, {XID8OID, INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
-};
-
-/*
- * By the locked version's ctid (a TID scan), as the network's write in
- * throttle.c: the lane is locked since lane_acquire(), so nobody else can
- * have updated it, and a plan made while the lanes were few cannot be a
- * sequential scan of them.
- */
-static AcctsecPlan lane_update_plan = {
-	"UPDATE acctsec.audit_lanes SET last_seq = $2, head = $3 "
-	"WHERE ctid OPERATOR(pg_catalog.=) $4 AND lane OPERATOR(pg_catalog.=) $1",
-	4, {INT4OID, INT8OID, BYTEAOID, TIDOID}, SPI_OK_UPDATE, NULL
 };
 
 /* The connection's address as text (NULL for Unix sockets), computed once. */
@@ -496,75 +465,266 @@ typedef struct HeldLane
 	ItemPointerData tid;		/* the version locked: lane_update() writes it */
 } HeldLane;
 
-/*
- * Take a lane for this commit.  Called inside SPI, as the audit log's
- * owner.  The lane rows are read with the latest snapshot (as PostgreSQL's
- * foreign-key checks do) so that a REPEATABLE READ transaction sees the head
- * its predecessor committed.  Only committing transactions hold lanes, each
- * for the moment of its commit, so the wait when all are busy is short.
- */
-static void
-lane_acquire(HeldLane *held)
+/* Columns of acctsec.audit_lanes and acctsec.audit_seals, in table order. */
+enum
 {
-	Datum		start;
-	bool		isnull;
-	HeapTuple	t;
-	TupleDesc	d;
+	LN_LANE, LN_LAST_SEQ, LN_HEAD, LN_BASE_SEQ, LN_BASE_HASH,
+	LN_NCOLUMNS
+};
+enum
+{
+	SL_TXID, SL_LANE, SL_SEQ, SL_NROWS, SL_DIGEST, SL_SEALED_AT, SL_HASH,
+	SL_NCOLUMNS
+};
 
-	/* spread backends over the lane pages: 11 is prime to the lane count */
-	start = Int32GetDatum((int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES));
+/*
+ * The chain's tables, opened for one seal.  The seal locks its lane,
+ * inserts its seal and moves the lane's head with the table AM directly,
+ * as the writer inserts audit rows: three executor runs per commit cost
+ * several times the work itself (test/bench/profile.sh).  The statements
+ * above remain for what is rare: the first seal (which creates the lanes),
+ * waiting when every lane is busy, and linking prepared transactions'
+ * seals.  The lanes are read with the latest snapshot (as PostgreSQL's
+ * foreign-key checks read), so that a REPEATABLE READ transaction finds the
+ * head its predecessor committed, and locked in their latest version.
+ */
+typedef struct SealTables
+{
+	Relation	lanes;
+	Relation	seals;
+	Relation	lanes_pkey;
+	Relation	seals_pending;	/* the partial index of unlinked seals */
+	EState	   *estate;
+	ResultRelInfo *lanes_rri;
+	ResultRelInfo *seals_rri;
+	TupleTableSlot *lane_slot;	/* the lane locked */
+	TupleTableSlot *seal_slot;	/* a seal found by an index scan */
+	TupleTableSlot *lane_new;	/* tuples written, lent to the index code */
+	TupleTableSlot *seal_new;
+	Snapshot	snapshot;
+} SealTables;
 
-	/*
-	 * The first free lane from the backend's own on, found by the primary
-	 * key: usually the own lane itself, one index probe.  Only when all of
-	 * those are busy (or there are no lanes yet) are the lanes before it
-	 * tried, by the statement that orders every lane; the lane taken is the
-	 * same either way.
-	 */
-	if (acctsec_plan_run_latest(&own_lane_plan, &start, NULL, false, 1) == 0 &&
-		acctsec_plan_run_latest(&any_lane_plan, &start, NULL, false, 1) == 0)
-	{
-		/* No lane free, or none yet: create any missing, then wait for ours. */
-		Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
+/* The relations of the seal, or false when they are gone (DROP EXTENSION). */
+static bool
+seal_relids(Oid *lanes, Oid *seals)
+{
+	Oid			nsp = get_namespace_oid("acctsec", true);
 
-		acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
-		CommandCounterIncrement();
-		if (acctsec_plan_run_latest(&wait_lane_plan, &start, NULL, false, 1) != 1)
-			elog(ERROR, "could not lock audit lane %d", DatumGetInt32(start));
-	}
-	t = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-	held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
-	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
-			  &held->head_len, "head hash", held->lane);
-	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
-					&held->tid);
+	if (!OidIsValid(nsp))
+		return false;
+	*lanes = get_relname_relid("audit_lanes", nsp);
+	*seals = get_relname_relid("audit_seals", nsp);
+	return OidIsValid(*lanes) && OidIsValid(*seals);
+}
+
+static ResultRelInfo *
+seal_open_indices(Relation rel)
+{
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	return rri;
 }
 
 static void
-seal_insert(Datum txid, bool linked, const HeldLane *held, int64 nrows,
-			const uint8 *digest, int digest_len, TimestampTz sealed_at,
-			const uint8 *hash)
+seal_tables_open(SealTables *st, Oid lanes_relid, Oid seals_relid)
 {
-	Datum		args[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	st->lanes = table_open(lanes_relid, RowExclusiveLock);
+	st->seals = table_open(seals_relid, RowExclusiveLock);
+	st->estate = CreateExecutorState();
+	st->lanes_rri = seal_open_indices(st->lanes);
+	st->seals_rri = seal_open_indices(st->seals);
+	st->lanes_pkey = NULL;
+	for (int i = 0; i < st->lanes_rri->ri_NumIndices; i++)
+		if (RelationGetRelid(st->lanes_rri->ri_IndexRelationDescs[i]) == st->lanes->rd_pkindex)
+			st->lanes_pkey = st->lanes_rri->ri_IndexRelationDescs[i];
+	st->seals_pending = NULL;
+	for (int i = 0; i < st->seals_rri->ri_NumIndices; i++)
+		if (st->seals_rri->ri_IndexRelationInfo[i]->ii_Predicate != NIL)
+			st->seals_pending = st->seals_rri->ri_IndexRelationDescs[i];
+	if (st->lanes_pkey == NULL || st->seals_pending == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the indexes of acctsec.audit_lanes or acctsec.audit_seals are missing")));
+	st->lane_slot = table_slot_create(st->lanes, NULL);
+	st->seal_slot = table_slot_create(st->seals, NULL);
+	st->lane_new = MakeSingleTupleTableSlot(RelationGetDescr(st->lanes), &TTSOpsHeapTuple);
+	st->seal_new = MakeSingleTupleTableSlot(RelationGetDescr(st->seals), &TTSOpsHeapTuple);
+	st->snapshot = RegisterSnapshot(GetLatestSnapshot());
+}
 
-	args[0] = txid;
-	if (linked)
+static void
+seal_tables_close(SealTables *st)
+{
+	UnregisterSnapshot(st->snapshot);
+	ExecDropSingleTupleTableSlot(st->lane_slot);
+	ExecDropSingleTupleTableSlot(st->seal_slot);
+	ExecDropSingleTupleTableSlot(st->lane_new);
+	ExecDropSingleTupleTableSlot(st->seal_new);
+	ExecCloseIndices(st->lanes_rri);
+	ExecCloseIndices(st->seals_rri);
+	FreeExecutorState(st->estate);
+	table_close(st->lanes, NoLock); /* the locks are kept until commit */
+	table_close(st->seals, NoLock);
+}
+
+/* Read the lane in st->lane_slot into held. */
+static void
+lane_from_slot(SealTables *st, HeldLane *held)
+{
+	bool		isnull;
+
+	held->lane = DatumGetInt32(slot_getattr(st->lane_slot, LN_LANE + 1, &isnull));
+	held->seq = DatumGetInt64(slot_getattr(st->lane_slot, LN_LAST_SEQ + 1, &isnull));
+	copy_hash(DatumGetByteaPP(slot_getattr(st->lane_slot, LN_HEAD + 1, &isnull)),
+			  held->head, &held->head_len, "head hash", held->lane);
+	held->tid = st->lane_slot->tts_tid;
+}
+
+typedef enum LaneLock
+{
+	LANE_LOCKED,
+	LANE_BUSY,					/* another commit holds it */
+	LANE_MISSING				/* the lanes are not created yet */
+} LaneLock;
+
+/*
+ * Lock lane number lane without waiting, in its latest version, and leave
+ * that version in st->lane_slot.
+ */
+static LaneLock
+lane_lock(SealTables *st, int32 lane)
+{
+	ScanKeyData key;
+	IndexScanDesc scan;
+	bool		found;
+	ItemPointerData tid;
+	TM_FailureData tmfd;
+	TM_Result	result;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(lane));
+	scan = acctsec_index_beginscan(st->lanes, st->lanes_pkey, st->snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, st->lane_slot);
+	index_endscan(scan);
+	if (!found)
+		return LANE_MISSING;
+
+	tid = st->lane_slot->tts_tid;
+	result = table_tuple_lock(st->lanes, &tid, st->snapshot, st->lane_slot,
+							  GetCurrentCommandId(true), LockTupleExclusive,
+							  LockWaitSkip, TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							  &tmfd);
+	if (result == TM_WouldBlock)
+		return LANE_BUSY;
+	if (result != TM_Ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("could not lock audit lane %d", lane)));
+	return LANE_LOCKED;
+}
+
+/* Do committed prepared transactions' seals wait to be linked? */
+static bool
+seals_pending(SealTables *st)
+{
+	IndexScanDesc scan;
+	bool		found;
+
+	scan = acctsec_index_beginscan(st->seals, st->seals_pending, st->snapshot, 0, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, st->seal_slot);
+	index_endscan(scan);
+	ExecClearTuple(st->seal_slot);
+	return found;
+}
+
+/*
+ * Take a lane for this commit: the first free one from the backend's own
+ * on, in the order of the lanes, so usually the own lane itself.  Only
+ * committing transactions hold lanes, each for the moment of its commit,
+ * so when all are busy the wait (by a statement, SPI connected as the log's
+ * owner) is short.
+ */
+static void
+lane_acquire(SealTables *st, HeldLane *held)
+{
+	/* spread backends over the lane pages: 11 is prime to the lane count */
+	int32		start = (int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES);
+	LaneLock	got = LANE_BUSY;
+
+	for (int i = 0; i < ACCTSEC_AUDIT_LANES && got == LANE_BUSY; i++)
+		got = lane_lock(st, (start + i) % ACCTSEC_AUDIT_LANES);
+	if (got == LANE_LOCKED)
 	{
-		args[1] = Int32GetDatum(held->lane);
-		args[2] = Int64GetDatum(held->seq);
-		args[6] = PointerGetDatum(cstring_to_text_with_len((char *) hash, AUDIT_HASH_BYTES));
+		lane_from_slot(st, held);
+		held->pending = seals_pending(st);
 	}
 	else
-		nulls[1] = nulls[2] = nulls[6] = 'n';
-	args[3] = Int64GetDatum(nrows);
-	args[4] = PointerGetDatum(cstring_to_text_with_len((char *) digest, digest_len));
-	args[5] = TimestampTzGetDatum(sealed_at);
-	if (acctsec_plan_run_latest(&seal_plan, args, nulls, false, 0) != 1)
-		elog(ERROR, "could not write the audit seal");
+	{
+		/* No lane free, or none yet: create any missing, then wait for ours. */
+		Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
+		Datum		lane = Int32GetDatum(start);
+		bool		isnull;
+		HeapTuple	t;
+		TupleDesc	d;
+
+		acctsec_spi_connect();
+		acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
+		CommandCounterIncrement();
+		if (acctsec_plan_run_latest(&wait_lane_plan, &lane, NULL, false, 1) != 1)
+			elog(ERROR, "could not lock audit lane %d", start);
+		t = SPI_tuptable->vals[0];
+		d = SPI_tuptable->tupdesc;
+		held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+		held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
+				  &held->head_len, "head hash", held->lane);
+		held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
+						&held->tid);
+		acctsec_spi_finish();
+
+		/* the version locked, for lane_update() */
+		CommandCounterIncrement();
+		if (!table_tuple_fetch_row_version(st->lanes, &held->tid, SnapshotAny,
+										   st->lane_slot))
+			elog(ERROR, "could not read audit lane %d", held->lane);
+	}
+}
+
+/* Insert a seal; without a lane (linked false) for a prepared transaction. */
+static void
+seal_insert(SealTables *st, Datum txid, bool linked, const HeldLane *held,
+			int64 nrows, const uint8 *digest, int digest_len,
+			TimestampTz sealed_at, const uint8 *hash)
+{
+	Datum		values[SL_NCOLUMNS];
+	bool		nulls[SL_NCOLUMNS] = {0};
+	HeapTuple	tuple;
+
+	values[SL_TXID] = txid;
+	if (linked)
+	{
+		values[SL_LANE] = Int32GetDatum(held->lane);
+		values[SL_SEQ] = Int64GetDatum(held->seq);
+		values[SL_HASH] = PointerGetDatum(cstring_to_text_with_len((char *) hash,
+																   AUDIT_HASH_BYTES));
+	}
+	else
+		nulls[SL_LANE] = nulls[SL_SEQ] = nulls[SL_HASH] = true;
+	values[SL_NROWS] = Int64GetDatum(nrows);
+	values[SL_DIGEST] = PointerGetDatum(cstring_to_text_with_len((char *) digest, digest_len));
+	values[SL_SEALED_AT] = TimestampTzGetDatum(sealed_at);
+
+	/* no rules, row triggers or constraints but the indexes: as the writer */
+	tuple = heap_form_tuple(RelationGetDescr(st->seals), values, nulls);
+	heap_insert(st->seals, tuple, GetCurrentCommandId(true), 0, NULL);
+	ExecStoreHeapTuple(tuple, st->seal_new, false);
+	list_free(acctsec_insert_index_tuples(st->seals_rri, st->seal_new, st->estate));
+	ExecClearTuple(st->seal_new);
+	ResetPerTupleExprContext(st->estate);
 }
 
 /* Append one seal to the held lane: the lane's next number and hash. */
@@ -582,6 +742,7 @@ lane_append(HeldLane *held, uint64 txid, int64 nrows, const uint8 *digest,
 /*
  * Link the seals of committed prepared transactions into the held lane.
  * They are locked SKIP LOCKED, so two committers never link the same one.
+ * SPI connected, as the log's owner.
  */
 static void
 link_pending(HeldLane *held)
@@ -626,27 +787,33 @@ link_pending(HeldLane *held)
 	}
 }
 
+/*
+ * Move the held lane's head: an update of the version locked (nobody else
+ * can have changed it since), usually HOT (the lanes' fillfactor leaves
+ * room), else with its index entries.
+ */
 static void
-lane_update(const HeldLane *held)
+lane_update(SealTables *st, const HeldLane *held)
 {
-	Datum		args[4];
+	Datum		values[LN_NCOLUMNS] = {0};
+	bool		nulls[LN_NCOLUMNS] = {0};
+	bool		replace[LN_NCOLUMNS] = {0};
+	HeapTuple	newtup;
+	ItemPointerData otid = held->tid;
+	AcctsecUpdateIndexes update_indexes;
 
-	args[0] = Int32GetDatum(held->lane);
-	args[1] = Int64GetDatum(held->seq);
-	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) held->head, held->head_len));
-	args[3] = PointerGetDatum(&held->tid);
-	if (acctsec_plan_run_latest(&lane_update_plan, args, NULL, false, 0) != 1)
-		elog(ERROR, "could not update audit lane %d", held->lane);
-}
-
-/* Are the chain's tables still there (DROP EXTENSION in this transaction)? */
-static bool
-chain_tables_exist(void)
-{
-	Oid			nsp = get_namespace_oid("acctsec", true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("audit_seals", nsp)) &&
-		OidIsValid(get_relname_relid("audit_lanes", nsp));
+	values[LN_LAST_SEQ] = Int64GetDatum(held->seq);
+	values[LN_HEAD] = PointerGetDatum(cstring_to_text_with_len((char *) held->head,
+															   held->head_len));
+	replace[LN_LAST_SEQ] = replace[LN_HEAD] = true;
+	newtup = heap_modify_tuple(ExecFetchSlotHeapTuple(st->lane_slot, false, NULL),
+							   RelationGetDescr(st->lanes), values, nulls, replace);
+	acctsec_simple_heap_update(st->lanes, &otid, newtup, &update_indexes);
+	ExecStoreHeapTuple(newtup, st->lane_new, false);
+	list_free(acctsec_update_index_tuples(st->lanes_rri, st->lane_new, st->estate,
+										  &update_indexes));
+	ExecClearTuple(st->lane_new);
+	ExecClearTuple(st->lane_slot);
 }
 
 /*
@@ -657,29 +824,31 @@ chain_tables_exist(void)
 static void
 tx_seal(bool prepare)
 {
-	Oid			owner;
 	AcctsecRoleSwitch sw;
 	bool		have_rows = tx_chain.nrows > 0;
 	TimestampTz now = GetCurrentTimestamp();
+	Oid			lanes_relid,
+				seals_relid;
+	SealTables	st;
 
 	tx_sealed = true;
 	if (!have_rows && (prepare || !link_requested))
 		return;
-	if (!chain_tables_exist())
+	if (!seal_relids(&lanes_relid, &seals_relid))
 		return;
 
-	owner = audit_log_facts().owner;
-	acctsec_spi_connect();
-	acctsec_become_role(owner, &sw);
+	/* the statements, if any run, run as the log's owner */
+	acctsec_become_role(audit_log_facts().owner, &sw);
+	seal_tables_open(&st, lanes_relid, seals_relid);
 	if (prepare)
-		seal_insert(FullTransactionIdGetDatum(GetTopFullTransactionId()), false,
+		seal_insert(&st, FullTransactionIdGetDatum(GetTopFullTransactionId()), false,
 					NULL, tx_chain.nrows, tx_chain.head, tx_chain.head_len, now, NULL);
 	else
 	{
 		HeldLane	held;
 		bool		changed = false;
 
-		lane_acquire(&held);
+		lane_acquire(&st, &held);
 		if (have_rows)
 		{
 			FullTransactionId fxid = GetTopFullTransactionId();
@@ -687,7 +856,7 @@ tx_seal(bool prepare)
 
 			lane_append(&held, U64FromFullTransactionId(fxid), tx_chain.nrows,
 						tx_chain.head, tx_chain.head_len, now, hash);
-			seal_insert(FullTransactionIdGetDatum(fxid), true, &held,
+			seal_insert(&st, FullTransactionIdGetDatum(fxid), true, &held,
 						tx_chain.nrows, tx_chain.head, tx_chain.head_len, now, hash);
 			changed = true;
 		}
@@ -695,14 +864,16 @@ tx_seal(bool prepare)
 		{
 			int64		before = held.seq;
 
+			acctsec_spi_connect();
 			link_pending(&held);
+			acctsec_spi_finish();
 			changed = changed || held.seq != before;
 		}
 		if (changed)
-			lane_update(&held);
+			lane_update(&st, &held);
 	}
+	seal_tables_close(&st);
 	acctsec_restore_role(&sw);
-	acctsec_spi_finish();
 }
 
 static void

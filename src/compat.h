@@ -9,6 +9,7 @@
 #define ACCTSEC_COMPAT_H
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "utils/acl.h"
@@ -75,6 +76,32 @@ object_ownercheck(Oid classid, Oid objectid, Oid roleid)
 #else
 #define acctsec_insert_index_tuples(rri, slot, estate) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/*
+ * 16 made simple_heap_update() say which indexes the new version needs
+ * (TU_UpdateIndexes: none for a HOT update, only the summarizing ones, or
+ * all); before, the new tuple's HOT flag said it, and a summarizing index
+ * prevented HOT.  acctsec_update_index_tuples() adds the entries it needs,
+ * without ExecInsertIndexTuples()'s update hint, which reads the updated
+ * columns from a range table the caller does not have.
+ */
+#if PG_VERSION_NUM >= 160000
+typedef TU_UpdateIndexes AcctsecUpdateIndexes;
+#define acctsec_simple_heap_update(rel, otid, tup, update_indexes) \
+	simple_heap_update((rel), (otid), (tup), (update_indexes))
+#define acctsec_update_index_tuples(rri, slot, estate, update_indexes) \
+	(*(update_indexes) == TU_None ? NIL : \
+	 ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, \
+						   *(update_indexes) == TU_Summarizing))
+#else
+typedef bool AcctsecUpdateIndexes;
+#define acctsec_simple_heap_update(rel, otid, tup, update_indexes) \
+	(simple_heap_update((rel), (otid), (tup)), \
+	 *(update_indexes) = !HeapTupleIsHeapOnly(tup))
+#define acctsec_update_index_tuples(rri, slot, estate, update_indexes) \
+	(!*(update_indexes) ? NIL : \
+	 ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL))
 #endif
 
 /* 18 gave index_beginscan() an instrumentation argument (NULL: none). */
