@@ -21,8 +21,9 @@
  * Bounded state.  A network row expires when its window is over and, once
  * throttled, when as long again as its last throttle has passed without a
  * new one (the doubling level is forgotten with it).  Each new row deletes
- * up to PRUNE_BATCH expired rows, oldest first, so expired rows go faster
- * than new ones come: under an attack from any number of addresses the
+ * up to PRUNE_BATCH expired rows, oldest first (a backend does so for
+ * PRUNE_EVERY new rows at a time), so expired rows go faster than new ones
+ * come: under an attack from any number of addresses the
  * table holds the networks that failed within one window (plus throttled
  * ones), never more.  acctsec.prune_networks() empties all expired rows.
  *
@@ -66,8 +67,13 @@ PG_FUNCTION_INFO_V1(acctsec_prune_networks);
 /* Upper bound of the duration settings: one year, in seconds. */
 #define THROTTLE_MAX_DURATION_S		(365 * 24 * 3600)
 
-/* Expired network rows deleted by each new network row. */
+/*
+ * Expired network rows deleted for each new network row, PRUNE_EVERY new
+ * rows' worth at a time: one pruning statement for every PRUNE_EVERY new
+ * networks a backend counts, rather than one for each.
+ */
 #define PRUNE_BATCH					4
+#define PRUNE_EVERY					8
 
 /* Most entries accepted in acctsec.trusted_networks. */
 #define MAX_TRUSTED_NETWORKS		256
@@ -636,16 +642,23 @@ network_fresh(TimestampTz now, NetworkRow *row)
 }
 
 /*
- * A network with no row yet: up to PRUNE_BATCH expired rows go first (each
- * new row makes room), and *row is its state at now, for the caller to
- * insert with its first failure.  Returns false (no row locked).
+ * A network with no row yet: expired rows go first (each new row makes
+ * room for PRUNE_BATCH, PRUNE_EVERY new rows at a time), and *row is its
+ * state at now, for the caller to insert with its first failure.  Returns
+ * false (no row locked).
  */
 static bool
 new_network(TimestampTz now, NetworkRow *row)
 {
-	Datum		prune[2] = {TimestampTzGetDatum(now), Int32GetDatum(PRUNE_BATCH)};
+	static int	new_rows = 0;
 
-	acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_SOME], prune, NULL, false, 0);
+	if (new_rows++ % PRUNE_EVERY == 0)
+	{
+		Datum		prune[2] = {TimestampTzGetDatum(now),
+		Int32GetDatum(PRUNE_BATCH * PRUNE_EVERY)};
+
+		acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_SOME], prune, NULL, false, 0);
+	}
 	network_fresh(now, row);
 	return false;
 }

@@ -46,7 +46,10 @@ CREATE TABLE acctsec.accounts (
     familiar_locked_until    timestamptz,
     familiar_lockouts        int NOT NULL DEFAULT 0,
     pending_login_familiar   boolean NOT NULL DEFAULT false
-);
+) WITH (fillfactor = 80);
+-- Every login updates its account's row, and no index covers a column it
+-- changes: the room a page keeps lets the update stay on the page (HOT),
+-- with no new index entry, however full the table is.
 
 COMMENT ON TABLE acctsec.accounts IS
     'acctsec: one row per account, the per-account lock every capability takes';

@@ -23,7 +23,11 @@ CREATE TABLE acctsec.networks (
     throttled_until     timestamptz,            -- throttled while > now()
     throttles           int NOT NULL DEFAULT 0, -- doubling level
     expires_at          timestamptz NOT NULL    -- the row may go after this
-);
+) WITH (fillfactor = 70);
+-- Every failure from a network updates its row, and inside a window none of
+-- its indexed columns changes (expires_at moves only with a new window or a
+-- throttle): the room a page keeps lets those updates stay HOT, with no new
+-- index entries.
 
 -- opportunistic pruning and prune_networks, oldest first
 CREATE INDEX networks_expires_at_idx ON acctsec.networks (expires_at);
