@@ -582,6 +582,16 @@ lane_from_slot(SealTables *st, HeldLane *held)
 	held->tid = st->lane_slot->tts_tid;
 }
 
+/*
+ * The backend's own lane: backends spread over the lane pages (11 is prime
+ * to the lane count).
+ */
+static int32
+lane_start(void)
+{
+	return (int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES);
+}
+
 typedef enum LaneLock
 {
 	LANE_LOCKED,
@@ -641,57 +651,59 @@ seals_pending(SealTables *st)
 }
 
 /*
- * Take a lane for this commit: the first free one from the backend's own
- * on, in the order of the lanes, so usually the own lane itself.  Only
- * committing transactions hold lanes, each for the moment of its commit,
- * so when all are busy the wait (by a statement, SPI connected as the log's
- * owner) is short.
+ * Take a free lane for this commit, without waiting: the first free one
+ * from the backend's own on, in the order of the lanes, so usually the own
+ * lane itself.  False when every lane is busy or there are none yet.
  */
-static void
+static bool
 lane_acquire(SealTables *st, HeldLane *held)
 {
-	/* spread backends over the lane pages: 11 is prime to the lane count */
-	int32		start = (int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES);
+	int32		start = lane_start();
 	LaneLock	got = LANE_BUSY;
 
 	for (int i = 0; i < ACCTSEC_AUDIT_LANES && got == LANE_BUSY; i++)
 		got = lane_lock(st, (start + i) % ACCTSEC_AUDIT_LANES);
-	if (got == LANE_LOCKED)
-	{
-		lane_from_slot(st, held);
-		held->pending = seals_pending(st);
-	}
-	else
-	{
-		/* No lane free, or none yet: create any missing, then wait for ours. */
-		Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
-		Datum		lane = Int32GetDatum(start);
-		bool		isnull;
-		HeapTuple	t;
-		TupleDesc	d;
+	if (got != LANE_LOCKED)
+		return false;
+	lane_from_slot(st, held);
+	held->pending = seals_pending(st);
+	return true;
+}
 
-		acctsec_spi_connect();
-		acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
-		CommandCounterIncrement();
-		if (acctsec_plan_run_latest(&wait_lane_plan, &lane, NULL, false, 1) != 1)
-			elog(ERROR, "could not lock audit lane %d", start);
-		t = SPI_tuptable->vals[0];
-		d = SPI_tuptable->tupdesc;
-		held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-		held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
-		copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
-				  &held->head_len, "head hash", held->lane);
-		held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
-						&held->tid);
-		acctsec_spi_finish();
+/*
+ * When no lane is free, or there are none yet: create any missing, then
+ * wait for the backend's own (SPI connected, as the log's owner).  Only
+ * committing transactions hold lanes, each for the moment of its commit,
+ * so the wait is short.
+ */
+static void
+lane_wait(SealTables *st, HeldLane *held)
+{
+	Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
+	Datum		lane = Int32GetDatum(lane_start());
+	bool		isnull;
+	HeapTuple	t;
+	TupleDesc	d;
 
-		/* the version locked, for lane_update() */
-		CommandCounterIncrement();
-		if (!table_tuple_fetch_row_version(st->lanes, &held->tid, SnapshotAny,
-										   st->lane_slot))
-			elog(ERROR, "could not read audit lane %d", held->lane);
-	}
+	acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
+	CommandCounterIncrement();
+	if (acctsec_plan_run_latest(&wait_lane_plan, &lane, NULL, false, 1) != 1)
+		elog(ERROR, "could not lock audit lane %d", DatumGetInt32(lane));
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+	held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
+			  &held->head_len, "head hash", held->lane);
+	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
+					&held->tid);
+
+	/* the version locked, for lane_update() */
+	CommandCounterIncrement();
+	if (!table_tuple_fetch_row_version(st->lanes, &held->tid, SnapshotAny,
+									   st->lane_slot))
+		elog(ERROR, "could not read audit lane %d", held->lane);
 }
 
 /* Insert a seal; without a lane (linked false) for a prepared transaction. */
@@ -848,7 +860,12 @@ tx_seal(bool prepare)
 		HeldLane	held;
 		bool		changed = false;
 
-		lane_acquire(&st, &held);
+		if (!lane_acquire(&st, &held))
+		{
+			acctsec_spi_connect();
+			lane_wait(&st, &held);
+			acctsec_spi_finish();
+		}
 		if (have_rows)
 		{
 			FullTransactionId fxid = GetTopFullTransactionId();
