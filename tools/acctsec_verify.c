@@ -19,9 +19,10 @@
  * where each CHECKPOINTS file holds checkpoints, one per line, as
  * acctsec.audit_checkpoint() returned them.  Every row of every sealed
  * transaction is recomputed, every lane's chain of seals is walked from its
- * base, and every checkpoint must be signed by the key given and lie on
- * the chain: a checkpoint beyond the end of a lane means rows were trimmed,
- * whatever audit_lanes now says.  Exit status 0 when everything holds, 1
+ * base, every erased row must name its audit.erased event (later than
+ * itself, still in the log), and every checkpoint must be signed by the
+ * key given and lie on the chain: a checkpoint beyond the end of a lane
+ * means rows were trimmed, whatever audit_lanes now says.  Exit status 0 when everything holds, 1
  * when something does not (the first problem is printed), 2 on bad input.
  */
 #include <errno.h>
@@ -486,6 +487,62 @@ read_lanes(const char *path)
 
 static int64_t rows_checked = 0;
 
+/*
+ * Erasures: every erased row names the audit.erased event that erased it,
+ * which must come after it and still be in the log (as audit_verify()
+ * checks on the server).  The row's hash does not cover that link, which
+ * the erasure writes later.
+ */
+typedef struct Erased
+{
+	int64_t		id;
+	int64_t		by;
+} Erased;
+
+static Erased *erased = NULL;
+static size_t nerased = 0,
+			cap_erased = 0;
+static int64_t *erasure_events = NULL;
+static size_t nerasure_events = 0,
+			cap_erasure_events = 0;
+
+static void *
+grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 64;
+	p = realloc(p, *cap * size);
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a,
+				y = *(const int64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+verify_erasures(void)
+{
+	qsort(erasure_events, nerasure_events, sizeof(int64_t), cmp_int64);
+	for (size_t i = 0; i < nerased; i++)
+	{
+		if (erased[i].by <= erased[i].id)
+			problem("row %" PRId64 " names an erasure older than itself", erased[i].id);
+		else if (nerasure_events == 0 ||
+				 bsearch(&erased[i].by, erasure_events, nerasure_events,
+						 sizeof(int64_t), cmp_int64) == NULL)
+			problem("row %" PRId64 " was erased, but its audit.erased event %" PRId64
+					" is not in the log", erased[i].id, erased[i].by);
+	}
+}
+
 static void
 verify_log(const char *path)
 {
@@ -531,6 +588,18 @@ verify_log(const char *path)
 				die("%s is not in (txid, id) order: export it with ORDER BY txid, id", path);
 			last_txid = txid;
 			last_id = id;
+			if (cl.f[14] != NULL)
+			{
+				erased = grow(erased, &cap_erased, nerased, sizeof(Erased));
+				erased[nerased].id = id;
+				erased[nerased++].by = num(cl.f[14]);
+			}
+			if (cl.f[7] != NULL && strcmp(cl.f[7], "audit.erased") == 0)
+			{
+				erasure_events = grow(erasure_events, &cap_erasure_events,
+									  nerasure_events, sizeof(int64_t));
+				erasure_events[nerasure_events++] = id;
+			}
 		}
 		if (have && (line == NULL || txid != g_txid))
 		{
@@ -605,6 +674,7 @@ verify_log(const char *path)
 	for (size_t i = 0; i < nseals; i++)
 		if (!seals[i].rows_seen)
 			problem("the rows of sealed transaction %" PRIu64 " are all missing", seals[i].txid);
+	verify_erasures();
 }
 
 /* ---- lanes and checkpoints ---- */

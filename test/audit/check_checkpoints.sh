@@ -135,6 +135,18 @@ grep -q 'cp-user' "$T/erased/log.copy" && fail "the erased account is still in t
 [ "$("${PSQL[@]}" -d $DB -c "SELECT ok FROM acctsec.audit_verify()")" = t ] || fail "audit_verify() fails after an erasure"
 out=$(offline "$T/erased") || fail "the offline verifier rejects a log with erased rows: $out"
 echo "offline, $n rows erased: $out"
+# an erased row must name its audit.erased event, later than itself and in the log
+cp -r "$T/erased" "$T/unlinked"
+awk -F'\t' 'BEGIN { OFS = "\t" } !done && $15 != "\\N" { $15 = 999999999; done = 1 } { print }' \
+  "$T/erased/log.copy" > "$T/unlinked/log.copy"
+if out=$(offline "$T/unlinked"); then fail "the offline verifier accepts an erasure whose event is missing"; fi
+grep -q 'is not in the log' <<<"$out" || fail "an erasure whose event is missing, reported as: $out"
+echo "offline, an erasure without its event: $out"
+awk -F'\t' 'BEGIN { OFS = "\t" } !done && $15 != "\\N" { $15 = $1 - 1; done = 1 } { print }' \
+  "$T/erased/log.copy" > "$T/unlinked/log.copy"
+if out=$(offline "$T/unlinked"); then fail "the offline verifier accepts an erasure older than its row"; fi
+grep -q 'older than itself' <<<"$out" || fail "an erasure older than its row, reported as: $out"
+echo "offline, an erasure older than its row: $out"
 awk -F'\t' 'BEGIN { OFS = "\t" } !done && $15 != "\\N" { $8 = "login.succeeded"; done = 1 } { print }' \
   "$T/erased/log.copy" > "$T/erased/log.tampered"
 mv "$T/erased/log.tampered" "$T/erased/log.copy"
