@@ -12,6 +12,7 @@ OBJS = \
 	src/audit.o \
 	src/audit_chain.o \
 	src/events.o \
+	src/row_lock.o \
 	src/linked_tables.o \
 	src/login.o \
 	src/import.o \
@@ -92,7 +93,8 @@ ISOLATION = \
 	network_failures \
 	attack_lock \
 	mirror_history \
-	password_change_rehash
+	password_change_rehash \
+	row_lock_isolation
 # the tests write and compare UTF-8 text (user agents, hostile input)
 ENCODING = UTF8
 

@@ -26,6 +26,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -33,6 +34,7 @@
 #include "account.h"
 #include "compat.h"
 #include "events.h"
+#include "row_lock.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_unlock);
@@ -139,17 +141,21 @@ acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
  */
 
 /*
- * The columns read by ACCOUNT_PLAN_LOCK and ACCOUNT_PLAN_PEEK, in this order (see
- * row_from_tuple).  ACCOUNT_PLAN_LOCK also returns the ctid of the row version it
- * locked: while we hold the lock nobody else can update the row, so the
- * write plans find it by ctid (a TID scan) rather than through the index
- * again.  $1 is still the account in every write plan, for the log row.
+ * The columns read by ACCOUNT_PLAN_CREATE and ACCOUNT_PLAN_PEEK, in this
+ * order (see row_from_values); the lock reads the same by name
+ * (lock_row_by_key).  The lock and ACCOUNT_PLAN_CREATE also give the ctid
+ * of the row version locked (or inserted): while we hold the lock nobody
+ * else can update the row, so the write plans find it by ctid (a TID scan)
+ * rather than through the index again.  $1 is still the account in every
+ * write plan, for the log row.
  */
 #define ACCOUNT_COLUMNS \
 	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
 	"pending_login_at, familiar_failed_attempts, familiar_last_failed_at, " \
 	"familiar_locked_until, familiar_lockouts, pending_login_familiar"
-#define CTID_COLUMN		12		/* after ACCOUNT_COLUMNS in ACCOUNT_PLAN_LOCK */
+#define NUM_ACCOUNT_COLUMNS 11
+/* the ctid's column in ACCOUNT_PLAN_CREATE, after ACCOUNT_COLUMNS */
+#define CTID_COLUMN		12
 
 /*
  * The log row of a login attempt.  $1 is the account and $2 the time in
@@ -164,16 +170,11 @@ acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
 #define LOG_NARGS	3
 
 static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
-	[ACCOUNT_PLAN_LOCK] = {
-		"SELECT " ACCOUNT_COLUMNS ", ctid FROM acctsec.accounts"
-		" WHERE account OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-		1, {TEXTOID}, SPI_OK_SELECT
-	},
 
 	/*
 	 * An account's first use.  The row we insert is ours until we commit: a
 	 * concurrent first use waits on it in the unique index, then finds it
-	 * with ACCOUNT_PLAN_LOCK.
+	 * with the lock (lock_row_by_key).
 	 */
 	[ACCOUNT_PLAN_CREATE] = {
 		"INSERT INTO acctsec.accounts (account) VALUES ($1)"
@@ -395,31 +396,63 @@ acctsec_account_plan_nargs(AccountPlanId id)
  * ---------------------------------------------------------------------------
  */
 
-static TimestampTz
-timestamp_column(HeapTuple tuple, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+#define TIMESTAMP_VALUE(v, isnull) ((isnull) ? DT_NOBEGIN : DatumGetTimestampTz(v))
 
-	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+/* The row state from the values of ACCOUNT_COLUMNS, in that order. */
+static void
+row_from_values(const Datum *v, const bool *isnull, AcctsecAccount *row)
+{
+	row->failed_attempts = DatumGetInt32(v[0]);
+	row->last_failed_at = TIMESTAMP_VALUE(v[1], isnull[1]);
+	row->locked_until = TIMESTAMP_VALUE(v[2], isnull[2]);
+	row->lockouts = DatumGetInt32(v[3]);
+	row->totp_enabled = DatumGetBool(v[4]);
+	row->pending_login_at = TIMESTAMP_VALUE(v[5], isnull[5]);
+	row->familiar_failed_attempts = DatumGetInt32(v[6]);
+	row->familiar_last_failed_at = TIMESTAMP_VALUE(v[7], isnull[7]);
+	row->familiar_locked_until = TIMESTAMP_VALUE(v[8], isnull[8]);
+	row->familiar_lockouts = DatumGetInt32(v[9]);
+	row->pending_login_familiar = DatumGetBool(v[10]);
 }
 
+/* A row of a statement whose first columns are ACCOUNT_COLUMNS. */
 static void
 row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 {
-	bool		isnull;
+	Datum		v[NUM_ACCOUNT_COLUMNS];
+	bool		isnull[NUM_ACCOUNT_COLUMNS];
 
-	row->failed_attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
-	row->last_failed_at = timestamp_column(tuple, desc, 2);
-	row->locked_until = timestamp_column(tuple, desc, 3);
-	row->lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
-	row->totp_enabled = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
-	row->pending_login_at = timestamp_column(tuple, desc, 6);
-	row->familiar_failed_attempts = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
-	row->familiar_last_failed_at = timestamp_column(tuple, desc, 8);
-	row->familiar_locked_until = timestamp_column(tuple, desc, 9);
-	row->familiar_lockouts = DatumGetInt32(SPI_getbinval(tuple, desc, 10, &isnull));
-	row->pending_login_familiar = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
+	for (int i = 0; i < NUM_ACCOUNT_COLUMNS; i++)
+		v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+	row_from_values(v, isnull, row);
+}
+
+/* The account's row, locked by the hot paths without a statement. */
+static AcctsecKeyedTable accounts_table = {
+	.relname = "accounts",
+	.key_eq = F_TEXTEQ,
+	.ncolumns = NUM_ACCOUNT_COLUMNS,
+	.columns = {"failed_attempts", "last_failed_at", "locked_until", "lockouts",
+		"totp_enabled", "pending_login_at", "familiar_failed_attempts",
+		"familiar_last_failed_at", "familiar_locked_until",
+	"familiar_lockouts", "pending_login_familiar"}
+};
+
+/*
+ * Lock the account's row as SELECT ... FOR NO KEY UPDATE would, without
+ * the statement's executor run (row_lock.h): the row every login locks
+ * first.  False when there is no row.
+ */
+static bool
+lock_row_by_key(const text *account, AcctsecAccount *row, ItemPointer tid)
+{
+	Datum		v[NUM_ACCOUNT_COLUMNS];
+	bool		isnull[NUM_ACCOUNT_COLUMNS];
+
+	if (!acctsec_row_lock_by_key(&accounts_table, PointerGetDatum(account), v, isnull, tid))
+		return false;
+	row_from_values(v, isnull, row);
+	return true;
 }
 
 /*
@@ -436,8 +469,9 @@ acctsec_account_lock_row(const text *account, AcctsecAccount *row, ItemPointer t
 
 	for (int tries = 0; tries < 10; tries++)
 	{
-		if (acctsec_account_run_plan(ACCOUNT_PLAN_LOCK, values, NULL, false, 1) == 1 ||
-			acctsec_account_run_plan(ACCOUNT_PLAN_CREATE, values, NULL, false, 0) == 1)
+		if (lock_row_by_key(account, row, tid))
+			return;
+		if (acctsec_account_run_plan(ACCOUNT_PLAN_CREATE, values, NULL, false, 0) == 1)
 		{
 			HeapTuple	tuple = SPI_tuptable->vals[0];
 			bool		isnull;
@@ -517,14 +551,14 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	text	   *account = acctsec_account_arg(fcinfo, 0);
 	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
+	ItemPointerData tid;
 	bool		was_locked = false;
 	bool		known = false;
 
 	acctsec_spi_connect();
 	/* lock the row if there is one; an unknown account is not created */
-	if (acctsec_account_run_plan(ACCOUNT_PLAN_LOCK, values, NULL, false, 1) == 1)
+	if (lock_row_by_key(account, &row, &tid))
 	{
-		row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 		was_locked = acctsec_account_locked_for(&row, false, GetCurrentTransactionStartTimestamp());
 		acctsec_account_run_plan(ACCOUNT_PLAN_WRITE_UNLOCK, values, NULL, false, 0);
 		known = true;

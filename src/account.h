@@ -98,7 +98,6 @@ extern bool acctsec_account_forget_row(const text *account,
 
 typedef enum AccountPlanId
 {
-	ACCOUNT_PLAN_LOCK,
 	ACCOUNT_PLAN_CREATE,
 	ACCOUNT_PLAN_PEEK,
 	/* the three state changes of a login, each also with its log row */

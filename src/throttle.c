@@ -49,6 +49,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/memutils.h"
@@ -57,6 +58,7 @@
 #include "account.h"
 #include "compat.h"
 #include "events.h"
+#include "row_lock.h"
 #include "spi_util.h"
 #include "throttle.h"
 
@@ -405,7 +407,6 @@ acctsec_smart_lockout_applies(const AcctsecNetwork *net)
 typedef enum ThrottlePlanId
 {
 	PLAN_NET_PEEK,
-	PLAN_NET_LOCK,
 	PLAN_NET_CREATE,
 	PLAN_NET_PRUNE_SOME,
 	PLAN_NET_WRITE,
@@ -419,7 +420,7 @@ typedef enum ThrottlePlanId
 	NUM_THROTTLE_PLANS
 } ThrottlePlanId;
 
-/* The columns read by PLAN_NET_PEEK and PLAN_NET_LOCK, in this order. */
+/* The columns read by PLAN_NET_PEEK, in this order (network_lock reads them by name). */
 #define NETWORK_COLUMNS \
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
@@ -430,16 +431,6 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		1, {CIDROID}, SPI_OK_SELECT
 	},
 
-	/*
-	 * Also the ctid of the version locked: while we hold the lock nobody else
-	 * can update the row, so PLAN_NET_WRITE finds it by ctid (a TID scan)
-	 * instead of descending the index again.
-	 */
-	[PLAN_NET_LOCK] = {
-		"SELECT " NETWORK_COLUMNS ", ctid FROM acctsec.networks"
-		" WHERE network OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-		1, {CIDROID}, SPI_OK_SELECT
-	},
 
 	/*
 	 * A network's first failure: the row is inserted with that failure
@@ -550,34 +541,26 @@ typedef struct NetworkRow
 	ItemPointerData tid;		/* the version locked (lock_network) */
 } NetworkRow;
 
-static TimestampTz
-timestamp_column(HeapTuple tuple, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+#define NUM_NETWORK_COLUMNS 6
 
-	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
-}
+#define TIMESTAMP_VALUE(v, isnull) ((isnull) ? DT_NOBEGIN : DatumGetTimestampTz(v))
 
 /*
- * Read a row of NETWORK_COLUMNS.  The account hashes are copied into
- * memory that outlives SPI (the caller's context) only when wanted.
+ * Read the values of NETWORK_COLUMNS, in that order.  The account hashes
+ * are copied into memory that outlives SPI (the caller's context) only
+ * when wanted.
  */
 static void
-network_from_tuple(HeapTuple tuple, TupleDesc desc, NetworkRow *row,
-				   bool want_accounts)
+network_from_values(const Datum *v, const bool *isnull, NetworkRow *row,
+					bool want_accounts)
 {
-	bool		isnull;
-	Datum		d;
-
-	row->window_started_at = timestamp_column(tuple, desc, 1);
-	row->failures = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
-	d = SPI_getbinval(tuple, desc, 3, &isnull);
+	row->window_started_at = TIMESTAMP_VALUE(v[0], isnull[0]);
+	row->failures = DatumGetInt32(v[1]);
 	row->naccounts = 0;
 	row->accounts = NULL;
-	if (!isnull)
+	if (!isnull[2])
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(d);
+		ArrayType  *arr = DatumGetArrayTypeP(v[2]);
 		Datum	   *elems;
 		int			n;
 
@@ -591,9 +574,48 @@ network_from_tuple(HeapTuple tuple, TupleDesc desc, NetworkRow *row,
 				row->accounts[i] = DatumGetInt64(elems[i]);
 		}
 	}
-	row->throttled_until = timestamp_column(tuple, desc, 4);
-	row->throttles = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
-	row->expires_at = timestamp_column(tuple, desc, 6);
+	row->throttled_until = TIMESTAMP_VALUE(v[3], isnull[3]);
+	row->throttles = DatumGetInt32(v[4]);
+	row->expires_at = TIMESTAMP_VALUE(v[5], isnull[5]);
+}
+
+/* A row of a statement whose first columns are NETWORK_COLUMNS. */
+static void
+network_from_tuple(HeapTuple tuple, TupleDesc desc, NetworkRow *row,
+				   bool want_accounts)
+{
+	Datum		v[NUM_NETWORK_COLUMNS];
+	bool		isnull[NUM_NETWORK_COLUMNS];
+
+	for (int i = 0; i < NUM_NETWORK_COLUMNS; i++)
+		v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+	network_from_values(v, isnull, row, want_accounts);
+}
+
+/* The network's row, locked on every failure without a statement. */
+static AcctsecKeyedTable networks_table = {
+	.relname = "networks",
+	.key_eq = F_NETWORK_EQ,
+	.ncolumns = NUM_NETWORK_COLUMNS,
+	.columns = {"window_started_at", "failures", "accounts", "throttled_until",
+	"throttles", "expires_at"}
+};
+
+/*
+ * Lock the network's row as SELECT ... FOR NO KEY UPDATE would, without
+ * the statement's executor run (row_lock.h), and read it; false when there
+ * is none.
+ */
+static bool
+network_lock(Datum network, NetworkRow *row)
+{
+	Datum		v[NUM_NETWORK_COLUMNS];
+	bool		isnull[NUM_NETWORK_COLUMNS];
+
+	if (!acctsec_row_lock_by_key(&networks_table, network, v, isnull, &row->tid))
+		return false;
+	network_from_values(v, isnull, row, true);
+	return true;
 }
 
 /* The network's counters as they stand at now: an ended window counts 0. */
@@ -673,18 +695,8 @@ static bool
 lock_network(const AcctsecNetwork *net, TimestampTz now, NetworkRow *row,
 			 bool first_try)
 {
-	if (acctsec_plan_run(&throttle_plans[PLAN_NET_LOCK], (Datum *) &net->network, NULL, false, 1) == 1)
-	{
-		bool		isnull;
-		Datum		ctid;
-
-		network_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-						   row, true);
-		ctid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							 7, &isnull);
-		ItemPointerCopy((ItemPointer) DatumGetPointer(ctid), &row->tid);
+	if (network_lock(net->network, row))
 		return true;
-	}
 	if (first_try)
 		return new_network(now, row);
 	network_fresh(now, row);
@@ -990,10 +1002,12 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 	acctsec_spi_connect();
 	if (acctsec_plan_run(&throttle_plans[PLAN_NET_DELETE], &net.network, NULL, false, 0) == 1)
 	{
+		bool		isnull;
+		Datum		until = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
 		known = true;
-		was_throttled = timestamp_column(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 1) >
-			GetCurrentTransactionStartTimestamp();
+		was_throttled = TIMESTAMP_VALUE(until, isnull) > GetCurrentTransactionStartTimestamp();
 	}
 	acctsec_spi_finish();
 	if (known)

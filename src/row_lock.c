@@ -1,0 +1,171 @@
+/*
+ * row_lock.c
+ *		A row of one of acctsec's own tables, found by its unique key and
+ *		locked through the index and table access methods (row_lock.h).
+ *
+ * The hot paths lock the row of their account, and the network it comes
+ * from, on every call; a SELECT ... FOR NO KEY UPDATE through SPI spends
+ * most of its instructions on the executor's start-up and shut-down, not
+ * on the index probe and the lock (test/bench/profile.sh).  This does the
+ * probe and the lock as the executor's LockRows node does them
+ * (nodeLockRows.c): table_tuple_lock(), following a concurrent update only
+ * where the isolation level allows it.  A lock takes no triggers, rules
+ * or policies into account in a statement either, so nothing is bypassed;
+ * the writes that follow stay statements.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "parser/parse_relation.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "row_lock.h"
+
+/* Does the version locked still have the key (after following an update)? */
+static bool
+row_has_key(Relation index, ScanKey keys, int nkeys, TupleTableSlot *slot)
+{
+	for (int i = 0; i < nkeys; i++)
+	{
+		AttrNumber	attno = index->rd_index->indkey.values[keys[i].sk_attno - 1];
+		bool		isnull;
+		Datum		value = slot_getattr(slot, attno, &isnull);
+
+		if (isnull ||
+			!DatumGetBool(FunctionCall2Coll(&keys[i].sk_func, keys[i].sk_collation,
+											value, keys[i].sk_argument)))
+			return false;
+	}
+	return true;
+}
+
+AcctsecRowLockResult
+acctsec_row_lock(Relation rel, Relation index, ScanKey keys, int nkeys,
+				 Snapshot snapshot, LockTupleMode mode, LockWaitPolicy wait,
+				 bool latest, TupleTableSlot *slot)
+{
+	IndexScanDesc scan;
+	bool		found;
+	bool		follow = latest || !IsolationUsesXactSnapshot();
+	ItemPointerData tid;
+	TM_FailureData tmfd;
+	TM_Result	result;
+
+	scan = acctsec_index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	if (!found)
+		return ACCTSEC_ROW_NONE;
+
+	tid = slot->tts_tid;
+	result = table_tuple_lock(rel, &tid, snapshot, slot, GetCurrentCommandId(true),
+							  mode, wait,
+							  follow ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0,
+							  &tmfd);
+	switch (result)
+	{
+		case TM_Ok:
+			/* as EvalPlanQual rechecks the qual on the version it locked */
+			if (tmfd.traversed && !row_has_key(index, keys, nkeys, slot))
+				return ACCTSEC_ROW_NONE;
+			return ACCTSEC_ROW_LOCKED;
+		case TM_WouldBlock:
+			return ACCTSEC_ROW_BUSY;
+		case TM_Deleted:
+			if (!follow)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent delete")));
+			return ACCTSEC_ROW_NONE;
+		case TM_Updated:
+			/* only when not following updates */
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+			break;
+		default:
+
+			/*
+			 * TM_SelfModified and TM_Invisible: the snapshot sees every
+			 * earlier command of this transaction, so the version found is
+			 * its latest change.
+			 */
+			elog(ERROR, "unexpected result %d locking a row of \"%s\"",
+				 (int) result, RelationGetRelationName(rel));
+	}
+	return ACCTSEC_ROW_NONE;	/* keep the compiler quiet */
+}
+
+Snapshot
+acctsec_statement_snapshot(void)
+{
+	CommandCounterIncrement();
+	return RegisterSnapshot(GetTransactionSnapshot());
+}
+
+bool
+acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
+						bool *isnull, ItemPointer tid)
+{
+	Oid			relid = get_relname_relid(t->relname, get_namespace_oid("acctsec", false));
+	Relation	rel;
+	Relation	index;
+	ScanKeyData skey;
+	Snapshot	snapshot;
+	TupleTableSlot *slot;
+	bool		locked;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "acctsec.%s is missing", t->relname);
+	/* the lock SELECT ... FOR NO KEY UPDATE takes on the table */
+	rel = table_open(relid, RowShareLock);
+	if (relid != t->relid)
+	{
+		for (int i = 0; i < t->ncolumns; i++)
+		{
+			t->attnums[i] = attnameAttNum(rel, t->columns[i], false);
+			if (t->attnums[i] == InvalidAttrNumber)
+				elog(ERROR, "acctsec.%s has no column \"%s\"", t->relname, t->columns[i]);
+		}
+		t->relid = relid;
+	}
+	list_free(RelationGetIndexList(rel));	/* sets rd_pkindex */
+	if (!OidIsValid(rel->rd_pkindex))
+		elog(ERROR, "acctsec.%s has no primary key", t->relname);
+	index = index_open(rel->rd_pkindex, AccessShareLock);
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, t->key_eq, key);
+	skey.sk_collation = index->rd_indcollation[0];
+	snapshot = acctsec_statement_snapshot();
+	slot = table_slot_create(rel, NULL);
+	locked = acctsec_row_lock(rel, index, &skey, 1, snapshot, LockTupleNoKeyExclusive,
+							  LockWaitBlock, false, slot) == ACCTSEC_ROW_LOCKED;
+	if (locked)
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		for (int i = 0; i < t->ncolumns; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, t->attnums[i] - 1);
+
+			values[i] = slot_getattr(slot, t->attnums[i], &isnull[i]);
+			if (!isnull[i])
+				values[i] = datumCopy(values[i], att->attbyval, att->attlen);
+		}
+		*tid = slot->tts_tid;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return locked;
+}

@@ -1,0 +1,80 @@
+/*
+ * row_lock.h
+ *		A row of one of acctsec's own tables, found by its unique key and
+ *		locked through the index and table access methods: what a SELECT
+ *		... FOR UPDATE statement does, without the executor run a statement
+ *		costs on every call (several times the probe and the lock).
+ */
+#ifndef ACCTSEC_ROW_LOCK_H
+#define ACCTSEC_ROW_LOCK_H
+
+#include "access/skey.h"
+#include "executor/tuptable.h"
+#include "nodes/lockoptions.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+typedef enum AcctsecRowLockResult
+{
+	ACCTSEC_ROW_LOCKED,			/* the version locked is in the slot */
+	ACCTSEC_ROW_NONE,			/* no row has the key (or it went meanwhile) */
+	ACCTSEC_ROW_BUSY			/* LockWaitSkip: another transaction holds it */
+} AcctsecRowLockResult;
+
+/*
+ * Lock the row of rel whose key, the columns of its unique index index, is
+ * keys[0 .. nkeys - 1] (scan keys on the index's columns), as a statement
+ * SELECT ... FOR <mode> seeing snapshot would, and leave the version
+ * locked in slot (a slot of rel's table AM).  A row another transaction
+ * updated meanwhile is followed to its latest version in READ COMMITTED
+ * and refused in REPEATABLE READ and SERIALIZABLE (could not serialize),
+ * as the executor does; with latest, it is always followed (for rows read
+ * with the latest snapshot whatever the isolation level, as the audit
+ * seal reads its lanes).
+ */
+extern AcctsecRowLockResult acctsec_row_lock(Relation rel, Relation index,
+											 ScanKey keys, int nkeys,
+											 Snapshot snapshot,
+											 LockTupleMode mode,
+											 LockWaitPolicy wait, bool latest,
+											 TupleTableSlot *slot);
+
+/*
+ * One of acctsec's tables whose rows the hot paths lock by a primary key of
+ * one column: its name in schema acctsec, the key's equality function
+ * (F_TEXTEQ, ...) and the columns read, by name.  Static in the module that
+ * owns the table; the columns' numbers are found once per relation, so a
+ * changed table is an error rather than a misread.
+ */
+#define ACCTSEC_ROW_MAX_COLUMNS 16
+
+typedef struct AcctsecKeyedTable
+{
+	const char *relname;
+	Oid			key_eq;
+	int			ncolumns;
+	const char *columns[ACCTSEC_ROW_MAX_COLUMNS];
+	Oid			relid;			/* the relation attnums belong to */
+	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
+} AcctsecKeyedTable;
+
+/*
+ * Lock the row of t whose key is key, FOR NO KEY UPDATE, waiting, as a
+ * statement of the calling (volatile) function would (acctsec_row_lock,
+ * with acctsec_statement_snapshot), and read its columns into values and
+ * isnull (copied into the current memory context) and the version's ctid
+ * into tid.  False when there is no such row.
+ */
+extern bool acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key,
+									Datum *values, bool *isnull,
+									ItemPointer tid);
+
+/*
+ * The snapshot a volatile function's next statement would take, as SPI
+ * takes it: after a CommandCounterIncrement, so that the function sees
+ * what its earlier statements (and the earlier calls in the same
+ * statement) wrote.  Registered: the caller unregisters it.
+ */
+extern Snapshot acctsec_statement_snapshot(void);
+
+#endif							/* ACCTSEC_ROW_LOCK_H */
