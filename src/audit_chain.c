@@ -74,6 +74,7 @@
 #include "audit_chain.h"
 #include "compat.h"
 #include "keys.h"
+#include "row_lock.h"
 #include "spi_util.h"
 #include "audit_hash.h"
 #include "audit_checkpoint.h"
@@ -592,48 +593,20 @@ lane_start(void)
 	return (int32) (((uint32) MyProcPid * 11) % ACCTSEC_AUDIT_LANES);
 }
 
-typedef enum LaneLock
-{
-	LANE_LOCKED,
-	LANE_BUSY,					/* another commit holds it */
-	LANE_MISSING				/* the lanes are not created yet */
-} LaneLock;
-
 /*
  * Lock lane number lane without waiting, in its latest version, and leave
  * that version in st->lane_slot.
  */
-static LaneLock
+static AcctsecRowLockResult
 lane_lock(SealTables *st, int32 lane)
 {
 	ScanKeyData key;
-	IndexScanDesc scan;
-	bool		found;
-	ItemPointerData tid;
-	TM_FailureData tmfd;
-	TM_Result	result;
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(lane));
-	scan = acctsec_index_beginscan(st->lanes, st->lanes_pkey, st->snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, st->lane_slot);
-	index_endscan(scan);
-	if (!found)
-		return LANE_MISSING;
-
-	tid = st->lane_slot->tts_tid;
-	result = table_tuple_lock(st->lanes, &tid, st->snapshot, st->lane_slot,
-							  GetCurrentCommandId(true), LockTupleExclusive,
-							  LockWaitSkip, TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-							  &tmfd);
-	if (result == TM_WouldBlock)
-		return LANE_BUSY;
-	if (result != TM_Ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("could not lock audit lane %d", lane)));
-	return LANE_LOCKED;
+	return acctsec_row_lock(st->lanes, st->lanes_pkey, &key, 1, st->snapshot,
+							LockTupleExclusive, LockWaitSkip, true, st->lane_slot);
 }
+
 
 /* Do committed prepared transactions' seals wait to be linked? */
 static bool
@@ -659,11 +632,12 @@ static bool
 lane_acquire(SealTables *st, HeldLane *held)
 {
 	int32		start = lane_start();
-	LaneLock	got = LANE_BUSY;
+	AcctsecRowLockResult got = ACCTSEC_ROW_BUSY;
 
-	for (int i = 0; i < ACCTSEC_AUDIT_LANES && got == LANE_BUSY; i++)
+	/* none found: the lanes are not created yet */
+	for (int i = 0; i < ACCTSEC_AUDIT_LANES && got == ACCTSEC_ROW_BUSY; i++)
 		got = lane_lock(st, (start + i) % ACCTSEC_AUDIT_LANES);
-	if (got != LANE_LOCKED)
+	if (got != ACCTSEC_ROW_LOCKED)
 		return false;
 	lane_from_slot(st, held);
 	held->pending = seals_pending(st);

@@ -20,6 +20,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "miscadmin.h"
 #include "parser/parse_relation.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -59,6 +60,8 @@ acctsec_row_lock(Relation rel, Relation index, ScanKey keys, int nkeys,
 	TM_FailureData tmfd;
 	TM_Result	result;
 
+	/* as the executor refuses a row lock (25006: on a standby, too) */
+	PreventCommandIfReadOnly("SELECT FOR UPDATE");
 	scan = acctsec_index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
