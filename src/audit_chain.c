@@ -181,12 +181,11 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /*
  * The seal's statements for what is rare (see SealTables), run with the
- * latest snapshot.  wait_lane_plan reads, in this order: lane, last_seq,
- * head, whether prepared transactions' seals wait to be linked, ctid.
+ * latest snapshot.  wait_lane_plan gives the ctid of the lane version it
+ * locked, which is then read as lane_acquire() reads it.
  */
 static AcctsecPlan wait_lane_plan = {
-	"SELECT lane, last_seq, head, EXISTS (SELECT FROM acctsec.audit_seals "
-	"  WHERE lane IS NULL), ctid FROM acctsec.audit_lanes "
+	"SELECT ctid FROM acctsec.audit_lanes "
 	"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes",
 	1, {INT4OID}, SPI_OK_SELECT, NULL
 };
@@ -656,28 +655,23 @@ lane_wait(SealTables *st, HeldLane *held)
 	Datum		n = Int32GetDatum(ACCTSEC_AUDIT_LANES);
 	Datum		lane = Int32GetDatum(lane_start());
 	bool		isnull;
-	HeapTuple	t;
-	TupleDesc	d;
+	ItemPointerData tid;
 
 	acctsec_plan_run_latest(&create_lanes_plan, &n, NULL, false, 0);
 	CommandCounterIncrement();
 	if (acctsec_plan_run_latest(&wait_lane_plan, &lane, NULL, false, 1) != 1)
 		elog(ERROR, "could not lock audit lane %d", DatumGetInt32(lane));
-	t = SPI_tuptable->vals[0];
-	d = SPI_tuptable->tupdesc;
-	held->lane = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-	held->seq = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
-	copy_hash(DatumGetByteaPP(SPI_getbinval(t, d, 3, &isnull)), held->head,
-			  &held->head_len, "head hash", held->lane);
-	held->pending = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
-	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(t, d, 5, &isnull)),
-					&held->tid);
+	ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0],
+																SPI_tuptable->tupdesc,
+																1, &isnull)),
+					&tid);
 
-	/* the version locked, for lane_update() */
+	/* the version locked, read as lane_acquire() reads it */
 	CommandCounterIncrement();
-	if (!table_tuple_fetch_row_version(st->lanes, &held->tid, SnapshotAny,
-									   st->lane_slot))
-		elog(ERROR, "could not read audit lane %d", held->lane);
+	if (!table_tuple_fetch_row_version(st->lanes, &tid, SnapshotAny, st->lane_slot))
+		elog(ERROR, "could not read audit lane %d", DatumGetInt32(lane));
+	lane_from_slot(st, held);
+	held->pending = seals_pending(st);
 }
 
 /* Insert a seal; without a lane (linked false) for a prepared transaction. */
