@@ -4,12 +4,13 @@
  *		policy (docs/accounts.md), its settings, and unlock, forget and prune.
  *
  * One row of acctsec.accounts per account is the per-account serialisation
- * point.  login_attempt (lockout.c) locks it (SELECT ... FOR NO KEY UPDATE,
- * creating it first on an account's first use), applies the policy in C and
- * writes the new state and a row of acctsec.login_attempts, all in the
- * caller's transaction, through the statements here: concurrent calls for
- * one account queue on the row lock, and each sees the state the previous
- * one committed, so no update is lost.
+ * point.  login_attempt (lockout.c) locks it (as SELECT ... FOR NO KEY
+ * UPDATE would, through row_lock.h; creating it first on an account's first
+ * use), applies the policy in C and writes the new state and a row of
+ * acctsec.login_attempts, all in the caller's transaction, through the
+ * statements here: concurrent calls for one account queue on the row lock,
+ * and each sees the state the previous one committed, so no update is
+ * lost.
  *
  * Every query is an AcctsecPlan (spi_util.h), run with parameters in the
  * caller's SPI connection.  The query texts name every object with its

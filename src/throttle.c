@@ -23,9 +23,9 @@
  * new one (the doubling level is forgotten with it).  Each new row deletes
  * up to PRUNE_BATCH expired rows, oldest first (a backend does so for
  * PRUNE_EVERY new rows at a time), so expired rows go faster than new ones
- * come: under an attack from any number of addresses the
- * table holds the networks that failed within one window (plus throttled
- * ones), never more.  acctsec.prune_networks() empties all expired rows.
+ * come: under an attack from any number of addresses the table holds the
+ * networks that failed within one window (plus throttled ones), never
+ * more.  acctsec.prune_networks() empties all expired rows.
  *
  * Familiar networks.  acctsec.familiar_networks has one row per account and
  * network a login succeeded from, at most acctsec.max_familiar_networks per
@@ -420,7 +420,10 @@ typedef enum ThrottlePlanId
 	NUM_THROTTLE_PLANS
 } ThrottlePlanId;
 
-/* The columns read by PLAN_NET_PEEK, in this order (network_lock reads them by name). */
+/*
+ * The columns read by PLAN_NET_PEEK, in this order; network_lock() reads
+ * the same by name (networks_table).
+ */
 #define NETWORK_COLUMNS \
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 
@@ -430,7 +433,6 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		" WHERE network OPERATOR(pg_catalog.=) $1",
 		1, {CIDROID}, SPI_OK_SELECT
 	},
-
 
 	/*
 	 * A network's first failure: the row is inserted with that failure
