@@ -61,7 +61,10 @@ acctsec_row_lock(Relation rel, Relation index, ScanKey keys, int nkeys,
 	TM_Result	result;
 
 	/* as the executor refuses a row lock (25006: on a standby, too) */
-	PreventCommandIfReadOnly("SELECT FOR UPDATE");
+	PreventCommandIfReadOnly(mode == LockTupleExclusive ? "SELECT FOR UPDATE" :
+							 mode == LockTupleNoKeyExclusive ? "SELECT FOR NO KEY UPDATE" :
+							 mode == LockTupleShare ? "SELECT FOR SHARE" :
+							 "SELECT FOR KEY SHARE");
 	scan = acctsec_index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, keys, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
