@@ -33,11 +33,7 @@ cluster_new standby --no-initdb
   -D "$ACCTSEC_TMP/standby/data" -R -X stream --no-sync
 cluster_conf standby
 cluster_start standby
-lsn=$(cluster_psql primary -d postgres -c 'SELECT pg_current_wal_insert_lsn()')
-for _ in $(seq 1 300); do
-  [ "$(cluster_psql standby -d postgres -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
-  sleep 0.2
-done
+cluster_wait_replay primary standby || { echo "the standby did not catch up" >&2; exit 1; }
 
 script=$ACCTSEC_TMP/session_check.sql
 cat >"$script" <<SQL

@@ -73,6 +73,24 @@ cluster_psql() {
   "$ACCTSEC_BIN/psql" -X -At -v ON_ERROR_STOP=1 -h "${!sock}" -p "${!port}" -U postgres "$@"
 }
 
+# cluster_wait_replay PRIMARY STANDBY [SECONDS]: until STANDBY has replayed
+# everything PRIMARY has written so far.  The harness runs with
+# synchronous_commit off, and the WAL writer flushes only whole pages and
+# asynchronous commits: a record after the last commit (a page prune, say)
+# can stay unflushed, so unsent, for many seconds.  A transaction committed
+# synchronously flushes everything before it; its flush position is the
+# target.
+cluster_wait_replay() {
+  local lsn deadline=$((SECONDS + ${3:-60}))
+  lsn=$(cluster_psql "$1" -d postgres -q -c 'SET synchronous_commit = on' \
+    -c 'SELECT txid_current()' -c 'SELECT pg_current_wal_flush_lsn()' | tail -n 1)
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(cluster_psql "$2" -d postgres -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 cluster_stop_all() {
   local n
   for n in "${CLUSTERS_STARTED[@]}"; do cluster_stop "$n" immediate; done

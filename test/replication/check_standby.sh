@@ -47,14 +47,8 @@ cluster_new standby --no-initdb
 cluster_conf standby
 cluster_start standby
 expect "the standby is in recovery" t "$(S -c 'SELECT pg_is_in_recovery()')"
-wait_replay() { # until the standby has replayed everything the primary wrote so far
-  # the insert position, not the write position: with synchronous_commit off
-  # (the harness's setting) a commit record may not be written out yet
-  local lsn; lsn=$(P -c 'SELECT pg_current_wal_insert_lsn()')
-  for _ in $(seq 1 100); do
-    [ "$(S -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0; sleep 0.1
-  done
-  echo "FAIL: the standby did not catch up"; fail=1
+wait_replay() {
+  cluster_wait_replay primary standby || { echo "FAIL: the standby did not catch up"; fail=1; }
 }
 wait_replay
 
