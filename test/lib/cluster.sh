@@ -77,13 +77,15 @@ cluster_psql() {
 # everything PRIMARY has written so far.  The harness runs with
 # synchronous_commit off, and the WAL writer flushes only whole pages and
 # asynchronous commits: a record after the last commit (a page prune, say)
-# can stay unflushed, so unsent, for many seconds.  A transaction committed
-# synchronously flushes everything before it; its flush position is the
-# target.
+# can stay unflushed, so unsent, for many seconds.  A transaction that
+# writes WAL and commits synchronously flushes everything before it (one
+# that only takes an xid, as txid_current(), does not: its commit is
+# asynchronous); its flush position is the target.
 cluster_wait_replay() {
   local lsn deadline=$((SECONDS + ${3:-60}))
   lsn=$(cluster_psql "$1" -d postgres -q -c 'SET synchronous_commit = on' \
-    -c 'SELECT txid_current()' -c 'SELECT pg_current_wal_flush_lsn()' | tail -n 1)
+    -c "SELECT pg_logical_emit_message(true, 'acctsec-test', 'flush')" \
+    -c 'SELECT pg_current_wal_flush_lsn()' | tail -n 1)
   while [ $SECONDS -lt $deadline ]; do
     [ "$(cluster_psql "$2" -d postgres -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
     sleep 0.1
