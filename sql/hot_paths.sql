@@ -57,6 +57,34 @@ SHOW synchronous_commit;
 SELECT acctsec.forget_account('hp_sess');
 RESET synchronous_commit;
 
+-- The hot paths find acctsec's relations by name once per backend, and
+-- again once a relation or a schema changed: a table, an index or the
+-- schema renamed away is missing at once (without the invalidation, the
+-- calls below would still read the renamed relations), and found again
+-- when the rename is rolled back.
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+SELECT (acctsec.session_start('hp_rel')).token AS reltok \gset
+SELECT account FROM acctsec.session_check(:'reltok');
+BEGIN;
+ALTER TABLE acctsec.account_sessions RENAME TO hp_account_sessions;
+SELECT account FROM acctsec.session_check(:'reltok');
+ROLLBACK;
+BEGIN;
+ALTER INDEX acctsec.account_sessions_selector_key RENAME TO hp_selector_key;
+SELECT account FROM acctsec.session_check(:'reltok');
+ROLLBACK;
+BEGIN;
+ALTER TABLE acctsec.accounts RENAME TO hp_accounts;
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+ROLLBACK;
+BEGIN;
+ALTER SCHEMA acctsec RENAME TO hp_acctsec;
+SELECT account FROM hp_acctsec.session_check(:'reltok');
+ROLLBACK;
+SELECT account FROM acctsec.session_check(:'reltok');
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+SELECT acctsec.forget_account('hp_rel');
+
 -- The seal locks its lane, inserts its seal and moves the lane's head
 -- through the table AM, not through statements.  Its tables' indexes stay
 -- whole (amcheck: every row version has its index entry), also when the

@@ -508,12 +508,8 @@ typedef struct SealTables
 static bool
 seal_relids(Oid *lanes, Oid *seals)
 {
-	Oid			nsp = get_namespace_oid("acctsec", true);
-
-	if (!OidIsValid(nsp))
-		return false;
-	*lanes = get_relname_relid("audit_lanes", nsp);
-	*seals = get_relname_relid("audit_seals", nsp);
+	*lanes = acctsec_relid("audit_lanes");
+	*seals = acctsec_relid("audit_seals");
 	return OidIsValid(*lanes) && OidIsValid(*seals);
 }
 

@@ -18,7 +18,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -29,6 +28,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "row_lock.h"
 #include "spi_util.h"
 
 void
@@ -185,9 +185,8 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 					 const Datum *keys, int natts, const char *const *attnames,
 					 Datum *values, bool *nulls)
 {
-	Oid			nsp = get_namespace_oid("acctsec", false);
-	Oid			relid = get_relname_relid(table, nsp);
-	Oid			indexid = get_relname_relid(index, nsp);
+	Oid			relid = acctsec_relid(table);
+	Oid			indexid = acctsec_relid(index);
 	Relation	rel;
 	Relation	irel;
 	ScanKeyData skeys[INDEX_MAX_KEYS];
