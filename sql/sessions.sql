@@ -29,6 +29,11 @@ SELECT octet_length(user_agent) AS ua_bytes, ip FROM acctsec.sessions('regress_a
 SELECT c.account, c.session_id = s.session_id AS same_session,
        c.expires_at - now() BETWEEN '6 days 23 hours' AND '7 days' AS expires_in_7_days_idle
 FROM s, acctsec.session_check(s.token) c WHERE s.name = 'a1';
+-- the same row in a select list, and under column aliases
+SELECT (acctsec.session_check(token)).account, (acctsec.session_check(token)).touch_due
+FROM s WHERE name = 'a1';
+SELECT c.who, c.sid = s.session_id AS same_session, pg_typeof(c.until) AS until_type
+FROM s, acctsec.session_check(s.token) AS c(who, sid, until) WHERE s.name = 'a1';
 -- anything else is no row, never an error
 SELECT t AS case, count(c.*) AS rows
 FROM s, LATERAL (VALUES

@@ -736,7 +736,16 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 	SessionRow	row;
 	bool		touch_due;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/*
+	 * The executor has the result's row type already (expectedDesc, in FROM
+	 * and in a select list alike); rebuilding it from the function's OUT
+	 * arguments in pg_proc, as InitMaterializedSRF does without the flag,
+	 * costs more than the rest of the call's set-up.
+	 */
+	InitMaterializedSRF(fcinfo,
+						rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+						rsinfo->expectedDesc != NULL ?
+						MAT_SRF_USE_EXPECTED_DESC : 0);
 	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due))
 	{
 		Datum		values[4];
