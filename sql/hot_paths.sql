@@ -91,8 +91,14 @@ SELECT acctsec.forget_account('hp_rel');
 -- head's update cannot be HOT: an index on last_seq, made here only for the
 -- test, makes every update of a lane a non-HOT one.
 CREATE EXTENSION amcheck;
+-- The writer and the seal keep their tables' index lists for the backend's
+-- life: an index made on the log, the lanes or the seals after they were
+-- first written gets its entries from the next write on, and one dropped
+-- is no longer written.
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 CREATE INDEX hp_lanes_last_seq ON acctsec.audit_lanes (last_seq);
+CREATE INDEX hp_seals_nrows ON acctsec.audit_seals (nrows) WHERE nrows > 0;
+CREATE INDEX hp_log_operation ON acctsec.audit_log (operation) WHERE operation LIKE 'app.%';
 SELECT count(acctsec.audit_event('app.hp_seal')) FROM generate_series(1, 3);
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 SELECT c.relname AS index_checked
@@ -101,6 +107,11 @@ SELECT c.relname AS index_checked
  WHERE i.indrelid IN ('acctsec.audit_lanes'::regclass, 'acctsec.audit_seals'::regclass)
    AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
  ORDER BY c.relname;
+SELECT count(*) > 0 AS log_index_whole FROM bt_index_check('acctsec.hp_log_operation', true);
+SELECT count(*) AS hp_seal_rows FROM acctsec.audit_log WHERE operation = 'app.hp_seal';
 DROP INDEX acctsec.hp_lanes_last_seq;
+DROP INDEX acctsec.hp_seals_nrows;
+DROP INDEX acctsec.hp_log_operation;
+SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 DROP EXTENSION amcheck;
 SELECT ok FROM acctsec.audit_verify();
