@@ -57,14 +57,48 @@ SHOW synchronous_commit;
 SELECT acctsec.forget_account('hp_sess');
 RESET synchronous_commit;
 
+-- The hot paths find acctsec's relations by name once per backend, and
+-- again once a relation or a schema changed: a table, an index or the
+-- schema renamed away is missing at once (without the invalidation, the
+-- calls below would still read the renamed relations), and found again
+-- when the rename is rolled back.
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+SELECT (acctsec.session_start('hp_rel')).token AS reltok \gset
+SELECT account FROM acctsec.session_check(:'reltok');
+BEGIN;
+ALTER TABLE acctsec.account_sessions RENAME TO hp_account_sessions;
+SELECT account FROM acctsec.session_check(:'reltok');
+ROLLBACK;
+BEGIN;
+ALTER INDEX acctsec.account_sessions_selector_key RENAME TO hp_selector_key;
+SELECT account FROM acctsec.session_check(:'reltok');
+ROLLBACK;
+BEGIN;
+ALTER TABLE acctsec.accounts RENAME TO hp_accounts;
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+ROLLBACK;
+BEGIN;
+ALTER SCHEMA acctsec RENAME TO hp_acctsec;
+SELECT account FROM hp_acctsec.session_check(:'reltok');
+ROLLBACK;
+SELECT account FROM acctsec.session_check(:'reltok');
+SELECT (acctsec.login_attempt('hp_rel', true)).status;
+SELECT acctsec.forget_account('hp_rel');
+
 -- The seal locks its lane, inserts its seal and moves the lane's head
 -- through the table AM, not through statements.  Its tables' indexes stay
 -- whole (amcheck: every row version has its index entry), also when the
 -- head's update cannot be HOT: an index on last_seq, made here only for the
 -- test, makes every update of a lane a non-HOT one.
 CREATE EXTENSION amcheck;
+-- The writer and the seal keep their tables' index lists for the backend's
+-- life: an index made on the log, the lanes or the seals after they were
+-- first written gets its entries from the next write on, and one dropped
+-- is no longer written.
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 CREATE INDEX hp_lanes_last_seq ON acctsec.audit_lanes (last_seq);
+CREATE INDEX hp_seals_nrows ON acctsec.audit_seals (nrows) WHERE nrows > 0;
+CREATE INDEX hp_log_operation ON acctsec.audit_log (operation) WHERE operation LIKE 'app.%';
 SELECT count(acctsec.audit_event('app.hp_seal')) FROM generate_series(1, 3);
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 SELECT c.relname AS index_checked
@@ -73,6 +107,11 @@ SELECT c.relname AS index_checked
  WHERE i.indrelid IN ('acctsec.audit_lanes'::regclass, 'acctsec.audit_seals'::regclass)
    AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
  ORDER BY c.relname;
+SELECT count(*) > 0 AS log_index_whole FROM bt_index_check('acctsec.hp_log_operation', true);
+SELECT count(*) AS hp_seal_rows FROM acctsec.audit_log WHERE operation = 'app.hp_seal';
 DROP INDEX acctsec.hp_lanes_last_seq;
+DROP INDEX acctsec.hp_seals_nrows;
+DROP INDEX acctsec.hp_log_operation;
+SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 DROP EXTENSION amcheck;
 SELECT ok FROM acctsec.audit_verify();

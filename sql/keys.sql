@@ -45,6 +45,16 @@ SELECT bool_and(key_id ~ '^[0-9a-f]{8}$') IS NOT false AS fingerprints_only,
        count(*) FILTER (WHERE is_current) <= 1 AS one_current
 FROM acctsec.key_status();
 
+-- the database key is read (by a probe of its primary key) in each
+-- transaction that uses it; one of the wrong length, possible only once the
+-- table's CHECK is gone, is refused rather than used
+BEGIN;
+ALTER TABLE acctsec.database_key DROP CONSTRAINT database_key_key_check;
+INSERT INTO acctsec.database_key (id, key) VALUES (1, '\x00')
+  ON CONFLICT (id) DO UPDATE SET key = excluded.key;
+SELECT count(*) FROM acctsec.key_status();
+ROLLBACK;
+
 -- a role without privileges sees none of it
 CREATE ROLE regress_keys_nobody;
 SET ROLE regress_keys_nobody;

@@ -29,6 +29,11 @@ SELECT octet_length(user_agent) AS ua_bytes, ip FROM acctsec.sessions('regress_a
 SELECT c.account, c.session_id = s.session_id AS same_session,
        c.expires_at - now() BETWEEN '6 days 23 hours' AND '7 days' AS expires_in_7_days_idle
 FROM s, acctsec.session_check(s.token) c WHERE s.name = 'a1';
+-- the same row in a select list, and under column aliases
+SELECT (acctsec.session_check(token)).account, (acctsec.session_check(token)).touch_due
+FROM s WHERE name = 'a1';
+SELECT c.who, c.sid = s.session_id AS same_session, pg_typeof(c.until) AS until_type
+FROM s, acctsec.session_check(s.token) AS c(who, sid, until) WHERE s.name = 'a1';
 -- anything else is no row, never an error
 SELECT t AS case, count(c.*) AS rows
 FROM s, LATERAL (VALUES
@@ -43,6 +48,17 @@ FROM s, LATERAL (VALUES
   ('NULL', NULL)) AS v(t, tv)
   LEFT JOIN LATERAL acctsec.session_check(tv) c ON true
 WHERE name = 'a1' GROUP BY t ORDER BY t;
+-- every byte outside the base64url alphabet makes a token invalid, at
+-- every position of the selector and the verifier (ASCII in place of one
+-- character, a two-byte character in place of two).  A decoder that read
+-- such a byte as some value would accept it where the token has that
+-- value's character, somewhere in most tokens.
+SELECT count(*) AS tried, count(*) FILTER (WHERE rows > 0) AS accepted
+FROM (SELECT (SELECT count(*) FROM acctsec.session_check(
+                overlay(s.token PLACING chr(b) FROM pos FOR CASE WHEN b > 127 THEN 2 ELSE 1 END))) AS rows
+      FROM s, generate_series(1, 255) b, generate_series(5, 60) pos
+      WHERE s.name = 'a1' AND chr(b) !~ '^[A-Za-z0-9_-]$'
+        AND (b <= 127 OR pos < 60)) x;
 -- a one-time token is not a session token, and the other way round
 SELECT count(*) AS one_time_as_session
 FROM acctsec.session_check(acctsec.token_issue('regress_alice', 'password_reset'));

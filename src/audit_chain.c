@@ -42,6 +42,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -54,6 +55,7 @@
 #include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -219,6 +221,57 @@ static bool callbacks_registered = false;
 
 static void audit_register_callbacks(void);
 
+/*
+ * The indexes of the log, of the lanes and of the seals, as ExecOpenIndices
+ * would find them, kept for the backend's life: their OIDs and IndexInfos
+ * (BuildIndexInfo), with each partial index's predicate planned and its
+ * ExprState built (ExecPrepareQual would do that again in every
+ * transaction's executor state).  Every transaction that writes still opens
+ * and locks each index; it gets a copy of each IndexInfo, whose lazily
+ * built state (expressions, the access method's insert state) lives and
+ * dies with it.  A relcache invalidation of the table or of one of its
+ * indexes (CREATE, DROP, REINDEX, ALTER INDEX, the flags of CREATE INDEX
+ * CONCURRENTLY) marks the cache stale; it is checked after the table's lock
+ * is taken, which processes the invalidations sent until then, and rebuilt
+ * when stale.  Copies made in the current transaction may still point into
+ * a stale cache's memory, so that memory is freed only when the transaction
+ * ends.
+ */
+typedef struct IndexCache
+{
+	Oid			relid;			/* the table; InvalidOid before the first
+								 * build */
+	bool		valid;
+	MemoryContext cxt;
+	int			nindexes;
+	Oid		   *indexoids;
+	IndexInfo **infos;
+} IndexCache;
+
+static IndexCache log_indexes;
+static IndexCache lane_indexes;
+static IndexCache seal_indexes;
+static IndexCache *const index_caches[] = {&log_indexes, &lane_indexes, &seal_indexes};
+static MemoryContext index_cache_context = NULL;
+
+/* stale caches' memory, freed when the transaction ends */
+static MemoryContext index_cache_retired = NULL;
+
+static void
+index_cache_invalidate(Oid relid)
+{
+	for (int i = 0; i < (int) lengthof(index_caches); i++)
+	{
+		IndexCache *c = index_caches[i];
+		bool		hit = !OidIsValid(relid) || relid == c->relid;
+
+		for (int j = 0; j < c->nindexes && !hit; j++)
+			hit = relid == c->indexoids[j];
+		if (hit)
+			c->valid = false;
+	}
+}
+
 static void
 audit_relcache_callback(Datum arg, Oid relid)
 {
@@ -226,6 +279,89 @@ audit_relcache_callback(Datum arg, Oid relid)
 	{
 		writer_stale = true;	/* its index list may have changed */
 		log_facts_valid = false;
+	}
+	index_cache_invalidate(relid);
+}
+
+/* (Re)build c for rel, which the caller has locked. */
+static void
+index_cache_build(IndexCache *c, Relation rel)
+{
+	MemoryContext old;
+	List	   *oids;
+	ListCell   *lc;
+	int			i = 0;
+
+	audit_register_callbacks();
+	if (index_cache_context == NULL)
+	{
+		index_cache_context = AllocSetContextCreate(TopMemoryContext,
+													"acctsec audit index cache",
+													ALLOCSET_SMALL_SIZES);
+		index_cache_retired = AllocSetContextCreate(index_cache_context,
+													"acctsec stale audit index caches",
+													ALLOCSET_SMALL_SIZES);
+	}
+	if (c->cxt != NULL)
+		MemoryContextSetParent(c->cxt, index_cache_retired);
+	c->cxt = NULL;
+	c->nindexes = 0;
+	c->relid = RelationGetRelid(rel);
+	c->valid = true;			/* an invalidation during the build clears it */
+
+	c->cxt = AllocSetContextCreate(index_cache_context, "acctsec audit indexes",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(c->cxt);
+	oids = RelationGetIndexList(rel);
+	c->indexoids = palloc(Max(list_length(oids), 1) * sizeof(Oid));
+	c->infos = palloc(Max(list_length(oids), 1) * sizeof(IndexInfo *));
+	foreach(lc, oids)
+	{
+		Oid			indexoid = lfirst_oid(lc);
+		Relation	index = index_open(indexoid, RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(index);
+
+		/* what ExecPrepareQual does, once */
+		if (ii->ii_Predicate != NIL)
+			ii->ii_PredicateState =
+				ExecInitQual((List *) expression_planner((Expr *) ii->ii_Predicate), NULL);
+		index_close(index, NoLock);
+		c->indexoids[i] = indexoid;
+		c->infos[i] = ii;
+		c->nindexes = ++i;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * ExecOpenIndices(rri, false) from the cache: the indexes opened and locked
+ * (RowExclusiveLock), their IndexInfos copied into the current memory
+ * context.  rri's table is open and locked.
+ */
+static void
+open_indices_cached(ResultRelInfo *rri, IndexCache *c)
+{
+	Relation	rel = rri->ri_RelationDesc;
+	int			n;
+
+	if (!c->valid || c->relid != RelationGetRelid(rel))
+		index_cache_build(c, rel);
+	n = c->nindexes;
+	rri->ri_NumIndices = n;
+	if (n == 0)
+		return;
+	rri->ri_IndexRelationDescs = palloc(n * sizeof(Relation));
+	rri->ri_IndexRelationInfo = palloc(n * sizeof(IndexInfo *));
+	for (int i = 0; i < n; i++)
+	{
+		IndexInfo  *ii = palloc(sizeof(IndexInfo));
+
+		memcpy(ii, c->infos[i], sizeof(IndexInfo));
+		ii->ii_ExpressionsState = NIL;
+		ii->ii_AmCache = NULL;
+		ii->ii_Context = CurrentMemoryContext;
+		rri->ri_IndexRelationInfo[i] = ii;
+		rri->ri_IndexRelationDescs[i] = index_open(c->indexoids[i], RowExclusiveLock);
 	}
 }
 
@@ -381,7 +517,7 @@ writer_open(void)
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
+	open_indices_cached(w->rri, &log_indexes);
 	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), &TTSOpsHeapTuple);
 	CurrentResourceOwner = save_owner;
 	MemoryContextSwitchTo(old);
@@ -399,6 +535,9 @@ tx_reset(void)
 	tx_salt_ready = false;
 	tx_sealed = false;
 	link_requested = false;
+	/* no copy of a stale index cache is left: free them */
+	if (index_cache_retired != NULL)
+		MemoryContextReset(index_cache_retired);
 }
 
 /* Remember the chain before the current subtransaction first changes it. */
@@ -508,22 +647,18 @@ typedef struct SealTables
 static bool
 seal_relids(Oid *lanes, Oid *seals)
 {
-	Oid			nsp = get_namespace_oid("acctsec", true);
-
-	if (!OidIsValid(nsp))
-		return false;
-	*lanes = get_relname_relid("audit_lanes", nsp);
-	*seals = get_relname_relid("audit_seals", nsp);
+	*lanes = acctsec_relid("audit_lanes");
+	*seals = acctsec_relid("audit_seals");
 	return OidIsValid(*lanes) && OidIsValid(*seals);
 }
 
 static ResultRelInfo *
-seal_open_indices(Relation rel)
+seal_open_indices(Relation rel, IndexCache *cache)
 {
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
+	open_indices_cached(rri, cache);
 	return rri;
 }
 
@@ -533,8 +668,8 @@ seal_tables_open(SealTables *st, Oid lanes_relid, Oid seals_relid)
 	st->lanes = table_open(lanes_relid, RowExclusiveLock);
 	st->seals = table_open(seals_relid, RowExclusiveLock);
 	st->estate = CreateExecutorState();
-	st->lanes_rri = seal_open_indices(st->lanes);
-	st->seals_rri = seal_open_indices(st->seals);
+	st->lanes_rri = seal_open_indices(st->lanes, &lane_indexes);
+	st->seals_rri = seal_open_indices(st->seals, &seal_indexes);
 	st->lanes_pkey = NULL;
 	for (int i = 0; i < st->lanes_rri->ri_NumIndices; i++)
 		if (RelationGetRelid(st->lanes_rri->ri_IndexRelationDescs[i]) == st->lanes->rd_pkindex)
@@ -817,8 +952,13 @@ tx_seal(bool prepare)
 	if (!seal_relids(&lanes_relid, &seals_relid))
 		return;
 
-	/* the statements, if any run, run as the log's owner */
-	acctsec_become_role(audit_log_facts().owner, &sw);
+	/*
+	 * The statements, when any run, run as the log's owner; the privilege
+	 * switch costs more than the seal's own hashing (its search_path is a
+	 * setting set and reset), so it is made around them only.  The table AM
+	 * checks no privileges: the rows are written as the writer writes the
+	 * log's.
+	 */
 	seal_tables_open(&st, lanes_relid, seals_relid);
 	if (prepare)
 		seal_insert(&st, FullTransactionIdGetDatum(GetTopFullTransactionId()), false,
@@ -830,9 +970,11 @@ tx_seal(bool prepare)
 
 		if (!lane_acquire(&st, &held))
 		{
+			acctsec_become_role(audit_log_facts().owner, &sw);
 			acctsec_spi_connect();
 			lane_wait(&st, &held);
 			acctsec_spi_finish();
+			acctsec_restore_role(&sw);
 		}
 		if (have_rows)
 		{
@@ -849,16 +991,17 @@ tx_seal(bool prepare)
 		{
 			int64		before = held.seq;
 
+			acctsec_become_role(audit_log_facts().owner, &sw);
 			acctsec_spi_connect();
 			link_pending(&held);
 			acctsec_spi_finish();
+			acctsec_restore_role(&sw);
 			changed = changed || held.seq != before;
 		}
 		if (changed)
 			lane_update(&st, &held);
 	}
 	seal_tables_close(&st);
-	acctsec_restore_role(&sw);
 }
 
 static void

@@ -147,10 +147,6 @@ typedef struct KeyRing
 static MemoryContext key_context = NULL;
 static KeyRing *ring = NULL;
 static MemoryContextCallback ring_wipe_callback;
-static AcctsecPlan select_database_key_plan = {
-	"SELECT key FROM acctsec.database_key WHERE id OPERATOR(pg_catalog.=) 1",
-	0, {0}, SPI_OK_SELECT, NULL
-};
 static AcctsecPlan insert_database_key_plan = {
 	"INSERT INTO acctsec.database_key (id, key)"
 	" VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
@@ -526,6 +522,45 @@ get_ring(void)
 }
 
 /*
+ * Read the database key into slot KEY_DATABASE; false when there is none.
+ * One probe of the table's primary key (acctsec_probe_unique), not an SPI
+ * query: the key is read in every transaction that uses it, and a query's
+ * executor start-up and shut-down cost several times the probe (18,000
+ * instructions a session_check without a key file, test/bench/profile.sh).
+ * The probe sees what a query of this volatile function would see.
+ */
+static bool
+read_database_key(KeyRing *r)
+{
+	static const char *const attnames[] = {"key"};
+	Datum		id = Int32GetDatum(1);
+	Datum		value;
+	bool		isnull;
+	bytea	   *key;
+	bool		ok;
+
+	if (!acctsec_probe_unique("database_key", "database_key_pkey", 1, &id,
+							  1, attnames, &value, &isnull))
+		return false;
+	if (isnull)
+		elog(ERROR, "the database key is NULL");
+	key = DatumGetByteaPP(value);
+	ok = VARSIZE_ANY_EXHDR(key) == KEY_BYTES;
+	if (ok)
+		entry_set(&r->slot[KEY_DATABASE], (uint8 *) VARDATA_ANY(key));
+	/* wipe the copies before their memory is freed, or an error is raised */
+	sodium_memzero(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	if ((Pointer) key != DatumGetPointer(value))
+		sodium_memzero(VARDATA_ANY(DatumGetPointer(value)),
+					   VARSIZE_ANY_EXHDR(DatumGetPointer(value)));
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("acctsec.database_key holds a key of the wrong length")));
+	return true;
+}
+
+/*
  * Read the database key into the ring; if there is none and create is true,
  * generate one.  INSERT ... ON CONFLICT DO NOTHING and then read it again,
  * so that concurrent first uses agree on one key.
@@ -533,67 +568,40 @@ get_ring(void)
 static void
 load_database_key(KeyRing *r, bool create)
 {
-	/* volatile: a local of the function with the PG_TRY below (-Wclobbered) */
-	volatile bool found = false;
+	bool		found;
 
 	if (r->database_loaded)
 		return;
 
-	acctsec_spi_connect();
-
-	for (int attempt = 0; attempt < 2 && !found; attempt++)
+	found = read_database_key(r);
+	if (!found && create)
 	{
-		if (acctsec_plan_run(&select_database_key_plan, NULL, NULL, false, 1) == 1)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull);
-			bytea	   *key;
+		bytea	   *fresh = palloc(VARHDRSZ + KEY_BYTES);
+		Datum		arg[1];
 
-			if (isnull)
-				elog(ERROR, "the database key is NULL");
-			key = DatumGetByteaPP(d);
-			if (VARSIZE_ANY_EXHDR(key) != KEY_BYTES)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("acctsec.database_key holds a key of the wrong length")));
-			entry_set(&r->slot[KEY_DATABASE], (uint8 *) VARDATA_ANY(key));
-			/* wipe the copies SPI made before its memory is freed */
-			sodium_memzero(VARDATA_ANY(key), KEY_BYTES);
-			if ((Pointer) key != DatumGetPointer(d))
-				sodium_memzero(VARDATA_ANY(DatumGetPointer(d)), KEY_BYTES);
-			found = true;
+		SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
+		randombytes_buf(VARDATA(fresh), KEY_BYTES);
+		arg[0] = PointerGetDatum(fresh);
+
+		/*
+		 * PG_CATCH rather than PG_FINALLY: the same wipe on both paths,
+		 * without PG_FINALLY's flag that -Wclobbered flags here.
+		 */
+		acctsec_spi_connect();
+		PG_TRY();
+		{
+			acctsec_plan_run(&insert_database_key_plan, arg, NULL, false, 0);
 		}
-		else if (create && attempt == 0)
+		PG_CATCH();
 		{
-			bytea	   *fresh = palloc(VARHDRSZ + KEY_BYTES);
-			Datum		arg[1];
-
-			SET_VARSIZE(fresh, VARHDRSZ + KEY_BYTES);
-			randombytes_buf(VARDATA(fresh), KEY_BYTES);
-			arg[0] = PointerGetDatum(fresh);
-
-			/*
-			 * PG_CATCH rather than PG_FINALLY: the same wipe on both paths,
-			 * without PG_FINALLY's flag that -Wclobbered flags here.
-			 */
-			PG_TRY();
-			{
-				acctsec_plan_run(&insert_database_key_plan, arg, NULL, false, 0);
-			}
-			PG_CATCH();
-			{
-				sodium_memzero(VARDATA(fresh), KEY_BYTES);
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
 			sodium_memzero(VARDATA(fresh), KEY_BYTES);
+			PG_RE_THROW();
 		}
-		else
-			break;
+		PG_END_TRY();
+		sodium_memzero(VARDATA(fresh), KEY_BYTES);
+		acctsec_spi_finish();
+		found = read_database_key(r);
 	}
-
-	acctsec_spi_finish();
 	r->database_loaded = found;
 	if (!found && create)
 		elog(ERROR, "could not find or create the database key");

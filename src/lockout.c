@@ -634,6 +634,38 @@ login_log_args(FunctionCallInfo fcinfo, LoginLog *log)
 }
 
 /*
+ * login_attempt's row type, blessed, kept for the backend: get_call_result_type
+ * rebuilds it from the function's OUT arguments in pg_proc on every call.
+ * Keyed by the function's OID: an existing function's OUT arguments cannot
+ * change (CREATE OR REPLACE refuses), and a function made again is another
+ * OID.
+ */
+static TupleDesc
+login_result_desc(FunctionCallInfo fcinfo)
+{
+	static Oid	cached_fn = InvalidOid;
+	static TupleDesc cached_desc = NULL;
+	Oid			fn = fcinfo->flinfo != NULL ? fcinfo->flinfo->fn_oid : InvalidOid;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (OidIsValid(fn) && fn == cached_fn)
+		return cached_desc;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "login_attempt must return a composite type");
+	desc = BlessTupleDesc(desc);
+	if (!OidIsValid(fn))
+		return desc;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (cached_desc != NULL)
+		FreeTupleDesc(cached_desc);
+	cached_desc = CreateTupleDescCopy(desc);
+	MemoryContextSwitchTo(old);
+	cached_fn = fn;
+	return cached_desc;
+}
+
+/*
  * login_attempt(account text, success boolean, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
  *
@@ -663,8 +695,7 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 				 errhint("Pass true when the password was right, false otherwise.")));
 	success = PG_GETARG_BOOL(1);
 	login_log_args(fcinfo, &log);
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "login_attempt must return a composite type");
+	desc = login_result_desc(fcinfo);
 	acctsec_network_of(log.ip, log.ip_null, &net);
 
 	acctsec_spi_connect();
@@ -698,7 +729,6 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 		result_null[4] = true;
 	}
 
-	desc = BlessTupleDesc(desc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, result, result_null)));
 }
 

@@ -22,10 +22,13 @@
 #include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "row_lock.h"
@@ -111,6 +114,84 @@ acctsec_row_lock(Relation rel, Relation index, ScanKey keys, int nkeys,
 	return ACCTSEC_ROW_NONE;	/* keep the compiler quiet */
 }
 
+/*
+ * acctsec_relid's cache: the handful of relations the hot paths open.  A
+ * lookup by name is a probe of pg_namespace's and of pg_class's syscache
+ * (about 1,000 instructions each, and one relation is often looked up with
+ * its index); this is a short array compared by name.  Every entry goes on
+ * an invalidation of its relation (sent on DROP and on ALTER ... RENAME,
+ * whose pg_class change invalidates the relation) and all go on an
+ * invalidation of every relation or of any schema (ALTER SCHEMA RENAME
+ * touches no pg_class row), so a name never maps to a relation that no
+ * longer has it.  The OID is only what the next table_open() locks: as with
+ * a lookup just before the open, a relation dropped in between fails there.
+ */
+#define RELID_CACHE_SIZE	16
+
+typedef struct RelidEntry
+{
+	NameData	relname;
+	Oid			relid;
+} RelidEntry;
+
+static RelidEntry relid_cache[RELID_CACHE_SIZE];
+static int	relid_cache_used = 0;
+static bool relid_callbacks_registered = false;
+
+static void
+relid_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		relid_cache_used = 0;
+		return;
+	}
+	for (int i = 0; i < relid_cache_used; i++)
+	{
+		if (relid_cache[i].relid == relid)
+		{
+			relid_cache[i] = relid_cache[--relid_cache_used];
+			return;
+		}
+	}
+}
+
+static void
+relid_namespace_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relid_cache_used = 0;
+}
+
+Oid
+acctsec_relid(const char *relname)
+{
+	Oid			nsp;
+	Oid			relid;
+
+	for (int i = 0; i < relid_cache_used; i++)
+		if (strcmp(NameStr(relid_cache[i].relname), relname) == 0)
+			return relid_cache[i].relid;
+
+	if (!relid_callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(relid_relcache_callback, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, relid_namespace_callback, (Datum) 0);
+		relid_callbacks_registered = true;
+	}
+	nsp = get_namespace_oid("acctsec", true);
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	relid = get_relname_relid(relname, nsp);
+	if (OidIsValid(relid) && relid_cache_used < RELID_CACHE_SIZE &&
+		strlen(relname) < NAMEDATALEN)
+	{
+		namestrcpy(&relid_cache[relid_cache_used].relname, relname);
+		relid_cache[relid_cache_used].relid = relid;
+		relid_cache_used++;
+	}
+	return relid;
+}
+
 Snapshot
 acctsec_statement_snapshot(void)
 {
@@ -122,7 +203,7 @@ bool
 acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 						bool *isnull, ItemPointer tid)
 {
-	Oid			relid = get_relname_relid(t->relname, get_namespace_oid("acctsec", false));
+	Oid			relid = acctsec_relid(t->relname);
 	Relation	rel;
 	Relation	index;
 	ScanKeyData skey;

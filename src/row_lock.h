@@ -70,6 +70,15 @@ extern bool acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key,
 									ItemPointer tid);
 
 /*
+ * The OID of acctsec.<relname> (a table, an index or a sequence), or
+ * InvalidOid when there is none.  Looked up by name once per backend and
+ * again after any invalidation of that relation (a drop, a rename) or of a
+ * schema, so a hot path does not pay two catalogue lookups per relation on
+ * every call.  Not cached while missing.
+ */
+extern Oid	acctsec_relid(const char *relname);
+
+/*
  * The snapshot a volatile function's next statement would take, as SPI
  * takes it: after a CommandCounterIncrement, so that the function sees
  * what its earlier statements (and the earlier calls in the same

@@ -42,7 +42,6 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "executor/spi.h"
@@ -53,7 +52,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -61,6 +59,7 @@
 #include "account.h"
 #include "compat.h"
 #include "events.h"
+#include "row_lock.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "tokens.h"
@@ -367,9 +366,8 @@ check_session_columns(Relation rel)
 static bool
 find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 {
-	Oid			nsp = get_namespace_oid("acctsec", false);
-	Oid			relid = get_relname_relid(SESSIONS_TABLE, nsp);
-	Oid			indexid = get_relname_relid(SESSIONS_SELECTOR_INDEX, nsp);
+	Oid			relid = acctsec_relid(SESSIONS_TABLE);
+	Oid			indexid = acctsec_relid(SESSIONS_SELECTOR_INDEX);
 	bytea	   *selector = acctsec_token_selector(tok);
 	Relation	rel;
 	Relation	index;
@@ -738,7 +736,16 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 	SessionRow	row;
 	bool		touch_due;
 
-	InitMaterializedSRF(fcinfo, 0);
+	/*
+	 * The executor has the result's row type already (expectedDesc, in FROM
+	 * and in a select list alike); rebuilding it from the function's OUT
+	 * arguments in pg_proc, as InitMaterializedSRF does without the flag,
+	 * costs more than the rest of the call's set-up.
+	 */
+	InitMaterializedSRF(fcinfo,
+						rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+						rsinfo->expectedDesc != NULL ?
+						MAT_SRF_USE_EXPECTED_DESC : 0);
 	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due))
 	{
 		Datum		values[4];

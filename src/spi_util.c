@@ -18,7 +18,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -29,6 +28,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "row_lock.h"
 #include "spi_util.h"
 
 void
@@ -180,14 +180,65 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
  * context).  Returns false, leaving values alone, when there is no row.
  * Locks nothing but the relations (AccessShareLock, as a query would).
  */
+/*
+ * The function of the equality operator of column i of a B-tree index, as
+ * the scan key needs it.  Two catalogue lookups per column, so the last few
+ * indexes' are kept, with the operator family and type they were found for
+ * (an index's are fixed when it is made; the relation cache keeps their
+ * support functions the same way).
+ */
+#define EQ_PROC_CACHE_SIZE	8
+
+typedef struct EqProcEntry
+{
+	Oid			indexid;
+	Oid			opfamily[INDEX_MAX_KEYS];
+	Oid			type[INDEX_MAX_KEYS];
+	RegProcedure procs[INDEX_MAX_KEYS];
+} EqProcEntry;
+
+static RegProcedure
+index_equality_proc(Relation irel, int i)
+{
+	static EqProcEntry cache[EQ_PROC_CACHE_SIZE];
+	static int	next = 0;
+	Oid			indexid = RelationGetRelid(irel);
+	EqProcEntry *e = NULL;
+	Oid			type;
+	Oid			eq;
+
+	for (int k = 0; k < EQ_PROC_CACHE_SIZE && e == NULL; k++)
+		if (cache[k].indexid == indexid)
+			e = &cache[k];
+	type = irel->rd_opcintype[i];
+	if (e != NULL && OidIsValid(e->procs[i]) &&
+		e->opfamily[i] == irel->rd_opfamily[i] && e->type[i] == type)
+		return e->procs[i];
+
+	eq = get_opfamily_member(irel->rd_opfamily[i], type, type, BTEqualStrategyNumber);
+	if (!OidIsValid(eq))
+		elog(ERROR, "no equality operator for column %d of index %s",
+			 i + 1, RelationGetRelationName(irel));
+	if (e == NULL)
+	{
+		e = &cache[next];
+		next = (next + 1) % EQ_PROC_CACHE_SIZE;
+		memset(e, 0, sizeof(EqProcEntry));
+		e->indexid = indexid;
+	}
+	e->opfamily[i] = irel->rd_opfamily[i];
+	e->type[i] = type;
+	e->procs[i] = get_opcode(eq);
+	return e->procs[i];
+}
+
 bool
 acctsec_probe_unique(const char *table, const char *index, int nkeys,
 					 const Datum *keys, int natts, const char *const *attnames,
 					 Datum *values, bool *nulls)
 {
-	Oid			nsp = get_namespace_oid("acctsec", false);
-	Oid			relid = get_relname_relid(table, nsp);
-	Oid			indexid = get_relname_relid(index, nsp);
+	Oid			relid = acctsec_relid(table);
+	Oid			indexid = acctsec_relid(index);
 	Relation	rel;
 	Relation	irel;
 	ScanKeyData skeys[INDEX_MAX_KEYS];
@@ -209,17 +260,9 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 	desc = RelationGetDescr(rel);
 
 	for (int i = 0; i < nkeys; i++)
-	{
-		Oid			type = irel->rd_opcintype[i];
-		Oid			eq = get_opfamily_member(irel->rd_opfamily[i], type, type,
-											 BTEqualStrategyNumber);
-
-		if (!OidIsValid(eq))
-			elog(ERROR, "no equality operator for column %d of index %s", i + 1, index);
 		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
 							   InvalidOid, irel->rd_indcollation[i],
-							   get_opcode(eq), keys[i]);
-	}
+							   index_equality_proc(irel, i), keys[i]);
 
 	/* what a volatile function's query would see (as SPI does it) */
 	CommandCounterIncrement();

@@ -138,15 +138,60 @@ acctsec_token_new(AcctsecTokenKind kind, AcctsecToken *tok, bytea **hash)
 	return result;
 }
 
+/*
+ * Branch-free comparisons of bytes (libsodium's, codecs.c): 0xFF when the
+ * condition holds, else 0.
+ */
+#define CT_EQ(x, y) \
+	((((0U - ((unsigned int) (x) ^ (unsigned int) (y))) >> 8) & 0xFF) ^ 0xFF)
+#define CT_GT(x, y) ((((unsigned int) (y) - (unsigned int) (x)) >> 8) & 0xFF)
+#define CT_GE(x, y) (CT_GT(y, x) ^ 0xFF)
+#define CT_LE(x, y) CT_GE(y, x)
+
+/*
+ * The value of a base64url character, or 0xFF for any other byte, with no
+ * branch or table lookup on the character: the verifier is secret.
+ */
+static inline unsigned int
+base64url_value(unsigned int c)
+{
+	unsigned int x =
+		(CT_GE(c, 'A') & CT_LE(c, 'Z') & (c - 'A')) |
+		(CT_GE(c, 'a') & CT_LE(c, 'z') & (c - ('a' - 26))) |
+		(CT_GE(c, '0') & CT_LE(c, '9') & (c - ('0' - 52))) |
+		(CT_EQ(c, '-') & 62) | (CT_EQ(c, '_') & 63);
+
+	return x | (CT_EQ(x, 0) & (CT_EQ(c, 'A') ^ 0xFF));
+}
+
+/*
+ * Decode in_len base64url characters (whole groups of four, no padding)
+ * into in_len / 4 * 3 bytes.  False when a character is outside the
+ * alphabet; the work done does not depend on which.  What
+ * sodium_base642bin() does for these lengths, in a third of its
+ * instructions (it is a quarter of a session_check's own work otherwise).
+ */
 static bool
 decode_part(const char *in, size_t in_len, uint8 *out, size_t out_len)
 {
-	size_t		bin_len = 0;
-	const char *end = NULL;
+	unsigned int bad = 0;
 
-	return sodium_base642bin(out, out_len, in, in_len, NULL, &bin_len, &end,
-							 sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-		bin_len == out_len && end == in + in_len;
+	if (in_len % 4 != 0 || out_len != in_len / 4 * 3)
+		return false;
+	for (size_t i = 0, o = 0; i < in_len; i += 4, o += 3)
+	{
+		unsigned int a = base64url_value((unsigned char) in[i]);
+		unsigned int b = base64url_value((unsigned char) in[i + 1]);
+		unsigned int c = base64url_value((unsigned char) in[i + 2]);
+		unsigned int d = base64url_value((unsigned char) in[i + 3]);
+		uint32		v = (a << 18) | (b << 12) | (c << 6) | d;
+
+		bad |= CT_EQ(a, 0xFF) | CT_EQ(b, 0xFF) | CT_EQ(c, 0xFF) | CT_EQ(d, 0xFF);
+		out[o] = (uint8) (v >> 16);
+		out[o + 1] = (uint8) (v >> 8);
+		out[o + 2] = (uint8) v;
+	}
+	return bad == 0;
 }
 
 bool
@@ -165,19 +210,12 @@ acctsec_token_parse(AcctsecTokenKind kind, Datum token, AcctsecToken *tok)
 	p = VARDATA_ANY(t);
 	if (memcmp(p, token_prefixes[kind], TOKEN_PREFIX_CHARS) != 0)
 		return false;
-	for (int i = TOKEN_PREFIX_CHARS; i < ACCTSEC_TOKEN_CHARS; i++)
-	{
-		char		c = p[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
+	/* both parts decoded whatever the first gives: no early exit */
 	ok = decode_part(p + TOKEN_PREFIX_CHARS, TOKEN_SELECTOR_CHARS,
-					 tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES) &&
-		decode_part(p + TOKEN_PREFIX_CHARS + TOKEN_SELECTOR_CHARS,
-					TOKEN_VERIFIER_CHARS,
-					tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES);
+					 tok->selector, ACCTSEC_TOKEN_SELECTOR_BYTES);
+	ok = decode_part(p + TOKEN_PREFIX_CHARS + TOKEN_SELECTOR_CHARS,
+					 TOKEN_VERIFIER_CHARS,
+					 tok->verifier, ACCTSEC_TOKEN_VERIFIER_BYTES) && ok;
 	if (!ok)
 		acctsec_token_wipe(tok);
 	return ok;

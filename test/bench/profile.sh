@@ -21,6 +21,8 @@
 #   BENCH_PROFILE_ONLY    a regex over path names: run only those
 #   BENCH_PROFILE_KEEP    a directory: keep the callgrind files there, named
 #                         after the paths, for callgrind_annotate
+#   BENCH_PROFILE_KEYFILE 0: no key file (the default settings: tokens keyed
+#                         by the database key, read once per transaction)
 # Not a test: it prints instructions per call and ratios.
 set -eu -o pipefail; [ -n "${BENCH_TRACE:-}" ] && set -x
 . "$(dirname "$0")/../lib/cluster.sh"
@@ -46,15 +48,17 @@ CONF
 # invalidate saved plans and count a replan; the set-up analyzes instead.
 cluster_start prof
 P() { cluster_psql prof -q -v ON_ERROR_STOP=1 "$@"; }
-KEYFILE=$ACCTSEC_TMP/prof/data/acctsec_profile.key
-# a key file, as sessions.sh has (and docs/keys.md recommends): without
-# one, tokens are keyed by the database key, read once per transaction
-printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" "SELECT pg_reload_conf();" \
-  | P -d postgres -v k="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -v f="$KEYFILE" >/dev/null
-chmod 0600 "$KEYFILE"
-sleep 1
-[ "$(P -d postgres -At -c "LOAD 'acctsec'" -c "SHOW acctsec.secret_key_file")" = "$KEYFILE" ] \
-  || { echo "profile: the key file is not in force"; exit 1; }
+if [ "${BENCH_PROFILE_KEYFILE:-1}" != 0 ]; then
+  KEYFILE=$ACCTSEC_TMP/prof/data/acctsec_profile.key
+  # a key file, as sessions.sh has (and docs/keys.md recommends): without
+  # one, tokens are keyed by the database key, read once per transaction
+  printf '%s\n' "LOAD 'acctsec';" "COPY (SELECT :'k') TO :'f';" "ALTER SYSTEM SET acctsec.secret_key_file = :'f';" "SELECT pg_reload_conf();" \
+    | P -d postgres -v k="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -v f="$KEYFILE" >/dev/null
+  chmod 0600 "$KEYFILE"
+  sleep 1
+  [ "$(P -d postgres -At -c "LOAD 'acctsec'" -c "SHOW acctsec.secret_key_file")" = "$KEYFILE" ] \
+    || { echo "profile: the key file is not in force"; exit 1; }
+fi
 P -d postgres -c "CREATE DATABASE prof" >/dev/null
 
 # login_attempt.sh's peers and tables, and its state: every account logged
