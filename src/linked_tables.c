@@ -46,6 +46,7 @@
 #include "account.h"
 #include "linked_tables.h"
 #include "passwords.h"
+#include "relation_util.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
@@ -94,10 +95,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 	int			attnum;
 	char	   *key;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.forget_linked_account() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.forget_linked_account()");
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1335,10 +1333,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.mirror_guard() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.mirror_guard()");
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1392,10 +1387,7 @@ acctsec_linked_tables_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.linked_tables_changed() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.linked_tables_changed()");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }

@@ -36,14 +36,9 @@
 
 #include <sodium.h>
 
-#include "access/genam.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
-#include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -52,14 +47,11 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "account.h"
 #include "compat.h"
 #include "events.h"
-#include "row_lock.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "tokens.h"
@@ -323,96 +315,32 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 
 /*
  * session_check's lookup, without SPI: one probe of the selector's unique
- * index, as the backend reads its own catalogues.  A plan run through SPI
- * costs an executor start-up per call, several times the probe itself; the
- * writes (the touch) still go through SPI.  The columns are checked by name
- * once per relation, so a changed table is an error rather than a misread.
+ * index (acctsec_probe_unique).  A plan run through SPI costs an executor
+ * start-up per call, several times the probe itself; the writes (the
+ * touch) still go through SPI.
  */
-#define SESSIONS_TABLE			"account_sessions"
-#define SESSIONS_SELECTOR_INDEX	"account_sessions_selector_key"
-
-static const char *const session_attnames[] = {
-	"session_id", "account", "selector", "verifier_hash", "started_at",
-	"last_seen_at", "expires_at"
+static const char *const session_probe_columns[] = {
+	"verifier_hash", "session_id", "last_seen_at", "expires_at", "account"
 };
-#define ATT_SESSION_ID		1
-#define ATT_ACCOUNT			2
-#define ATT_VERIFIER_HASH	4
-#define ATT_LAST_SEEN_AT	6
-#define ATT_EXPIRES_AT		7
-
-static void
-check_session_columns(Relation rel)
-{
-	static Oid	checked_relid = InvalidOid;
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	if (RelationGetRelid(rel) == checked_relid)
-		return;
-	if (desc->natts < (int) lengthof(session_attnames))
-		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
-	for (int i = 0; i < (int) lengthof(session_attnames); i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped ||
-			strcmp(NameStr(att->attname), session_attnames[i]) != 0)
-			elog(ERROR, "acctsec.%s does not have the expected columns",
-				 SESSIONS_TABLE);
-	}
-	checked_relid = RelationGetRelid(rel);
-}
 
 static bool
 find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 {
-	Oid			relid = acctsec_relid(SESSIONS_TABLE);
-	Oid			indexid = acctsec_relid(SESSIONS_SELECTOR_INDEX);
-	bytea	   *selector = acctsec_token_selector(tok);
-	Relation	rel;
-	Relation	index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData key;
-	Snapshot	snapshot;
-	bool		found = false;
+	Datum		key = PointerGetDatum(acctsec_token_selector(tok));
+	Datum		v[lengthof(session_probe_columns)];
+	bool		isnull[lengthof(session_probe_columns)];
 
-	if (!OidIsValid(relid) || !OidIsValid(indexid))
-		elog(ERROR, "acctsec's sessions table or its selector index is missing");
-	rel = table_open(relid, AccessShareLock);
-	index = index_open(indexid, AccessShareLock);
-	check_session_columns(rel);
-
-	/* what a volatile function's query would see (as SPI does it) */
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(selector));
-	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		hash = slot_getattr(slot, ATT_VERIFIER_HASH, &isnull);
-
-		if (!isnull &&
-			acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(hash)))
-		{
-			row->session_id = DatumGetInt64(slot_getattr(slot, ATT_SESSION_ID, &isnull));
-			row->last_seen_at = DatumGetTimestampTz(slot_getattr(slot, ATT_LAST_SEEN_AT, &isnull));
-			row->expires_at = DatumGetTimestampTz(slot_getattr(slot, ATT_EXPIRES_AT, &isnull));
-			row->account = DatumGetTextPCopy(slot_getattr(slot, ATT_ACCOUNT, &isnull));
-			found = true;
-		}
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
-	return found;
+	if (!acctsec_probe_unique("account_sessions", "account_sessions_selector_key",
+							  1, &key, lengthof(session_probe_columns),
+							  session_probe_columns, v, isnull) ||
+		isnull[0] ||
+		!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(v[0])))
+		return false;
+	row->session_id = DatumGetInt64(v[1]);
+	row->last_seen_at = DatumGetTimestampTz(v[2]);
+	row->expires_at = DatumGetTimestampTz(v[3]);
+	row->account = DatumGetTextPCopy(v[4]);
+	return true;
 }
 
 /*

@@ -65,6 +65,10 @@ extern uint64 acctsec_sql_run(const char *sql, int expect, int nargs,
 							  const Oid *argtypes, Datum *values,
 							  const char *nulls, bool read_only, long tcount);
 
+/* The first ncolumns values of an SPI result row, into values and isnull. */
+extern void acctsec_spi_row_values(HeapTuple tuple, TupleDesc desc,
+								   int ncolumns, Datum *values, bool *isnull);
+
 extern bool acctsec_probe_unique(const char *table, const char *index,
 								 int nkeys, const Datum *keys, int natts,
 								 const char *const *attnames, Datum *values,
