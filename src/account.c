@@ -512,9 +512,7 @@ acctsec_account_lock(const text *account, AcctsecAccount *state)
 	ItemPointerData tid;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
-	acctsec_spi_finish();
 	if (state)
 		*state = row;
 }
@@ -527,12 +525,10 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
 	Datum		values[2];
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	acctsec_account_run_plan(ACCOUNT_PLAN_WRITE_TOTP, values, NULL, false, 0);
-	acctsec_spi_finish();
 }
 
 /* ---------------------------------------------------------------------------
@@ -578,10 +574,8 @@ acctsec_account_forget(const text *account)
 	uint64		erased;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	erased = acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
-	acctsec_spi_finish();
 	/* the audit log keeps its rows about the account (docs/accounts.md) */
 	acctsec_security_event("account.forgotten", text_to_cstring(account),
 						   "erased", erased > 0 ? "true" : "false",
@@ -605,7 +599,6 @@ acctsec_account_forget_row(const text *account, const char *relation)
 	TimestampTz kept_until = DT_NOBEGIN;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	if (acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_KEEP_LOCK, values, NULL, false, 0) != 1)
 		elog(ERROR, "could not erase the account's state");
 	erased = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
@@ -618,7 +611,6 @@ acctsec_account_forget_row(const text *account, const char *relation)
 			kept_until = DatumGetTimestampTz(d);
 	}
 	erased += acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
-	acctsec_spi_finish();
 	if (kept_until == DT_NOBEGIN)
 		acctsec_security_event("account.forgotten", text_to_cstring(account),
 							   "erased", erased > 0 ? "true" : "false",
@@ -637,7 +629,13 @@ acctsec_account_forget_row(const text *account, const char *relation)
 Datum
 acctsec_forget_account(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(acctsec_account_forget(acctsec_account_arg(fcinfo, 0)));
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	bool		erased;
+
+	acctsec_spi_connect();
+	erased = acctsec_account_forget(account);
+	acctsec_spi_finish();
+	PG_RETURN_BOOL(erased);
 }
 
 /* prune_login_attempts(older_than interval): rows deleted */

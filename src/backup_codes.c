@@ -176,14 +176,14 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 						MAX_CODES, how_many)));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	hashes = palloc(how_many * sizeof(bytea *));
 	draw_codes(rsinfo, account, how_many, hashes);
-	acctsec_spi_connect();
 	acctsec_backup_codes_store(account, hashes, how_many);
-	acctsec_spi_finish();
 	acctsec_security_event("backup_codes.generated", text_to_cstring(account),
 						   "count", acctsec_event_int(how_many), NULL);
+	acctsec_spi_finish();
 	return (Datum) 0;
 }
 
@@ -191,7 +191,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
  * Compare code with every unused code of the account (keyed hash, constant
  * time), with no early exit, and mark a match used.  Returns the matched
  * code's number, or 0; *unused: how many unused codes there were.  The
- * caller holds the account's row lock.
+ * caller holds the account's row lock, in its SPI connection.
  */
 static int32
 use_code(text *account, text *code, uint64 *unused)
@@ -208,7 +208,6 @@ use_code(text *account, text *code, uint64 *unused)
 	nsymbols = otp_normalize_backup_code(VARDATA_ANY(code),
 										 VARSIZE_ANY_EXHDR(code), symbols);
 
-	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
 	*unused = acctsec_plan_run(&plans[PLAN_UNUSED], args, NULL, false, 0);
 	if (nsymbols > 0)
@@ -240,7 +239,6 @@ use_code(text *account, text *code, uint64 *unused)
 		if (acctsec_plan_run(&plans[PLAN_USE], args, NULL, false, 0) != 1)
 			elog(ERROR, "could not mark a backup code used");
 	}
-	acctsec_spi_finish();
 	return matched;
 }
 
@@ -257,20 +255,25 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 	uint64		unused;
 	int32		matched;
 
-	if (!acctsec_second_factor_lock(account))
-		PG_RETURN_BOOL(false);
-	matched = use_code(account, code, &unused);
-
-	/* an account without unused codes has nothing to guess: not counted */
-	if (matched > 0)
+	acctsec_spi_connect();
+	if (acctsec_second_factor_lock(account))
 	{
-		acctsec_account_complete_second_factor(account);
-		acctsec_security_event("backup_codes.used", text_to_cstring(account),
-							   "remaining", acctsec_event_int((int) unused - 1),
-							   NULL);
+		matched = use_code(account, code, &unused);
+
+		/* an account without unused codes has nothing to guess: not counted */
+		if (matched > 0)
+		{
+			acctsec_account_complete_second_factor(account);
+			acctsec_security_event("backup_codes.used", text_to_cstring(account),
+								   "remaining", acctsec_event_int((int) unused - 1),
+								   NULL);
+		}
+		else if (unused > 0)
+			acctsec_second_factor_wrong(account, "backup_codes.failed");
 	}
-	else if (unused > 0)
-		acctsec_second_factor_wrong(account, "backup_codes.failed");
+	else
+		matched = 0;
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(matched > 0);
 }
 

@@ -28,7 +28,8 @@ extern OtpAlgorithm acctsec_otp_algorithm_arg(FunctionCallInfo fcinfo,
  * Checking a second factor: acctsec_second_factor_lock takes the account's
  * row lock first and returns false if the account is locked (the code is
  * then not looked at); acctsec_second_factor_wrong counts a wrong code
- * toward lockout and emits event, with "locked".
+ * toward lockout and emits event, with "locked".  Both in the caller's SPI
+ * connection.
  */
 extern bool acctsec_second_factor_lock(const text *account);
 extern void acctsec_second_factor_wrong(const text *account, const char *event);

@@ -405,7 +405,8 @@ revoked_event(const text *account, const char *reason, uint64 count,
 /*
  * Revoke every session of the account but keep_session (0: none), and with
  * one_time_tokens every one-time token too.  The caller holds the account's
- * row lock.  Returns the number of sessions and tokens revoked.
+ * row lock, in its SPI connection.  Returns the number of sessions and
+ * tokens revoked.
  */
 static uint64
 revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
@@ -416,9 +417,7 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 
 	values[0] = PointerGetDatum(account);
 	values[1] = Int64GetDatum(keep_session);
-	acctsec_spi_connect();
 	n = acctsec_plan_run(&session_plans[PLAN_REVOKE_ALL], values, nulls, false, 0);
-	acctsec_spi_finish();
 	if (one_time_tokens)
 		n += acctsec_tokens_revoke_account(account);
 	return n;
@@ -434,24 +433,23 @@ acctsec_revoke_account_tokens(const text *account)
 	return n;
 }
 
-/* The session of token (a datum, may be NULL) if it is a live one of account. */
+/*
+ * The session of token (a datum, may be NULL) if it is a live one of
+ * account (SPI connected).
+ */
 static int64
 own_session(const text *account, bool isnull, Datum token)
 {
-	MemoryContext outer = CurrentMemoryContext;
 	SessionRow	row;
-	int64		keep = 0;
 
 	if (isnull)
 		return 0;
-	acctsec_spi_connect();
-	if (live_session_of(token, false, outer, &row) &&
+	if (live_session_of(token, false, CurrentMemoryContext, &row) &&
 		VARSIZE_ANY_EXHDR(row.account) == VARSIZE_ANY_EXHDR(account) &&
 		memcmp(VARDATA_ANY(row.account), VARDATA_ANY(account),
 			   VARSIZE_ANY_EXHDR(account)) == 0)
-		keep = row.session_id;
-	acctsec_spi_finish();
-	return keep;
+		return row.session_id;
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -522,12 +520,11 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	}
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* the account's row: it must exist, and revoke_all queues behind us */
-	acctsec_account_lock(account, NULL);
-
 	/* the token outlives the SPI connection: made before it */
 	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &tok, &hash);
 	acctsec_spi_connect();
+	/* the account's row: it must exist, and revoke_all queues behind us */
+	acctsec_account_lock(account, NULL);
 	session_id = store_session(account, &tok, hash,
 							   ip_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 							   ip_null, user_agent, now, expires);
@@ -600,15 +597,18 @@ touch_session(int64 session_id, TimestampTz now)
 
 /*
  * Look up a session token and, when its last-seen time is due to be written
- * (older than acctsec.session_touch_interval, or always with force), write
- * it.  Where writing is impossible (a read-only transaction, a hot standby)
- * nothing is written and *touch_due tells the caller that a touch is owed:
- * an application reading from a standby calls session_touch on the primary,
- * so the idle timeout stays right.  True when the token is the current one
- * of a live session; row->expires_at is then when it ends unless used again.
+ * (older than acctsec.session_touch_interval, or always with force), set
+ * *touch_now: the caller writes it (touch_session).  Where writing is
+ * impossible (a read-only transaction, a hot standby) *touch_due tells the
+ * caller instead that a touch is owed: an application reading from a
+ * standby calls session_touch on the primary, so the idle timeout stays
+ * right.  True when the token is the current one of a live session;
+ * row->expires_at is then when it ends unless used again.  Runs no
+ * statement: a session_check that need not write connects to nothing.
  */
 static bool
-check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
+check_session(Datum token, bool force, SessionRow *row, bool *touch_due,
+			  bool *touch_now)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	volatile bool found = false;
@@ -616,6 +616,7 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 	AcctsecToken tok;
 
 	*touch_due = false;
+	*touch_now = false;
 	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, token, &tok))
 		return false;
 	PG_TRY();
@@ -637,9 +638,7 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 			*touch_due = true;
 		else
 		{
-			acctsec_spi_connect();
-			touch_session(row->session_id, now);
-			acctsec_spi_finish();
+			*touch_now = true;
 			seen = now;
 		}
 	}
@@ -663,6 +662,7 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SessionRow	row;
 	bool		touch_due;
+	bool		touch_now;
 
 	/*
 	 * The executor has the result's row type already (expectedDesc, in FROM
@@ -674,10 +674,17 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 						rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
 						rsinfo->expectedDesc != NULL ?
 						MAT_SRF_USE_EXPECTED_DESC : 0);
-	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due))
+	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due, &touch_now))
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
+
+		if (touch_now)
+		{
+			acctsec_spi_connect();
+			touch_session(row.session_id, GetCurrentTransactionStartTimestamp());
+			acctsec_spi_finish();
+		}
 
 		values[0] = PointerGetDatum(row.account);
 		values[1] = Int64GetDatum(row.session_id);
@@ -701,9 +708,18 @@ acctsec_session_touch(PG_FUNCTION_ARGS)
 {
 	SessionRow	row;
 	bool		touch_due;
+	bool		touch_now;
 
 	PreventCommandIfReadOnly("session_touch()");
-	PG_RETURN_BOOL(check_session(PG_GETARG_DATUM(0), true, &row, &touch_due));
+	if (!check_session(PG_GETARG_DATUM(0), true, &row, &touch_due, &touch_now))
+		PG_RETURN_BOOL(false);
+	if (touch_now)
+	{
+		acctsec_spi_connect();
+		touch_session(row.session_id, GetCurrentTransactionStartTimestamp());
+		acctsec_spi_finish();
+	}
+	PG_RETURN_BOOL(true);
 }
 
 /*
@@ -927,9 +943,11 @@ revoke_but_caller(FunctionCallInfo fcinfo, bool one_time_tokens,
 	int64		keep;
 	uint64		n;
 
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
 	n = revoke_account(account, keep, one_time_tokens);
+	acctsec_spi_finish();
 	revoked_event(account, reason, n, keep);
 	PG_RETURN_INT32((int32) n);
 }
@@ -975,7 +993,7 @@ acctsec_prune_expired(PG_FUNCTION_ARGS)
 								  DT_NOBEGIN);
 	acctsec_spi_connect();
 	n = acctsec_plan_run(&session_plans[PLAN_PRUNE], args, NULL, false, 0);
-	acctsec_spi_finish();
 	n += acctsec_tokens_prune(now);
+	acctsec_spi_finish();
 	PG_RETURN_INT64((int64) n);
 }

@@ -1017,8 +1017,9 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(was_throttled);
 }
 
-int64
-acctsec_prune_network_state(void)
+/* prune_networks(): expired network rows and familiar networks deleted */
+Datum
+acctsec_prune_networks(PG_FUNCTION_ARGS)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		net_values[1] = {TimestampTzGetDatum(now)};
@@ -1029,12 +1030,5 @@ acctsec_prune_network_state(void)
 	deleted = acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_ALL], net_values, NULL, false, 0);
 	deleted += acctsec_plan_run(&throttle_plans[PLAN_FAM_PRUNE_ALL], fam_values, NULL, false, 0);
 	acctsec_spi_finish();
-	return (int64) deleted;
-}
-
-/* prune_networks(): expired network rows and familiar networks deleted */
-Datum
-acctsec_prune_networks(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64(acctsec_prune_network_state());
+	PG_RETURN_INT64((int64) deleted);
 }

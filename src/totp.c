@@ -246,7 +246,8 @@ acctsec_totp_store_credential(text *account, const uint8 *secret,
  * for the algorithm, sealed and stored.  Returns its base32 form and its
  * enrolment URI in AcctsecSecrets (the caller frees them): wiped when freed,
  * and by their memory context's reset on every error path (a bad label, an
- * active credential already there, a key that cannot be used).
+ * active credential already there, a key that cannot be used).  SPI
+ * connected.
  */
 static void
 totp_enroll_new(text *account, text *label, const char *issuer,
@@ -270,10 +271,8 @@ totp_enroll_new(text *account, text *label, const char *issuer,
 	 * change to the account.
 	 */
 	acctsec_account_lock(account, NULL);
-	acctsec_spi_connect();
 	acctsec_totp_store_credential(account, secret->data, secret->len, alg,
 								  digits, period, false);
-	acctsec_spi_finish();
 	acctsec_secret_free(secret);
 	acctsec_security_event("totp.enrolled", text_to_cstring(account),
 						   "algorithm", otp_algorithm_name(alg),
@@ -337,6 +336,7 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	issuer_s = enroll_issuer(issuer, &issuer_len);
 
 	InitMaterializedSRF(fcinfo, 0);
+	acctsec_spi_connect();
 	totp_enroll_new(account, label, issuer_s, issuer_len, digits, period, alg,
 					&secret_b32, &uri);
 
@@ -356,13 +356,15 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 					   VARSIZE(DatumGetPointer(values[1])) - VARHDRSZ);
 	}
 	PG_END_TRY();
+	acctsec_spi_finish();
 	return (Datum) 0;
 }
 
 /*
  * Lock the account's credential, pending or active, and check code against
  * it, recording the step on a match (confirm: and activating it).  *found:
- * was there such a credential?  Caller holds the account's row lock.
+ * was there such a credential?  Caller holds the account's row lock, in
+ * its SPI connection.
  */
 static bool
 check_code(text *account, text *code, bool active, bool *found)
@@ -371,14 +373,12 @@ check_code(text *account, text *code, bool active, bool *found)
 	int64		step;
 	bool		ok = false;
 
-	acctsec_spi_connect();
 	*found = lock_credential(account, active, &cred);
 	if (*found && credential_matches(account, &cred, code, &step))
 	{
 		accept_step(account, step, !active);
 		ok = true;
 	}
-	acctsec_spi_finish();
 	return ok;
 }
 
@@ -391,6 +391,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	bool		found;
 	bool		ok;
 
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	ok = check_code(account, code, false, &found);
 	if (ok)
@@ -398,6 +399,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 		acctsec_account_set_totp_enabled(account, true);
 		acctsec_security_event("totp.confirmed", text_to_cstring(account), NULL);
 	}
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(ok);
 }
 
@@ -410,15 +412,20 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 	bool		found;
 	bool		ok;
 
-	if (!acctsec_second_factor_lock(account))
-		PG_RETURN_BOOL(false);
-	ok = check_code(account, code, true, &found);
+	acctsec_spi_connect();
+	if (acctsec_second_factor_lock(account))
+	{
+		ok = check_code(account, code, true, &found);
 
-	/* no active credential: false, and nothing to count */
-	if (ok)
-		acctsec_account_complete_second_factor(account);
-	else if (found)
-		acctsec_second_factor_wrong(account, "totp.failed");
+		/* no active credential: false, and nothing to count */
+		if (ok)
+			acctsec_account_complete_second_factor(account);
+		else if (found)
+			acctsec_second_factor_wrong(account, "totp.failed");
+	}
+	else
+		ok = false;
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(ok);
 }
 
@@ -430,15 +437,15 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	Datum		args[1] = {PointerGetDatum(account)};
 	bool		found;
 
-	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
+	acctsec_account_lock(account, NULL);
 	found = acctsec_plan_run(&plans[PLAN_DISABLE], args, NULL, false, 0) > 0;
-	acctsec_spi_finish();
 	if (found)
 	{
 		acctsec_account_set_totp_enabled(account, false);
 		acctsec_security_event("totp.disabled", text_to_cstring(account), NULL);
 	}
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(found);
 }
 
