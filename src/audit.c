@@ -505,7 +505,7 @@ audit_check_trigger(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	acctsec_check_trigger(fcinfo, "acctsec.audit()");
+	acctsec_check_trigger(fcinfo, "acctsec.audit()", false);
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),

@@ -32,7 +32,6 @@
 #include "compat.h"
 #include "events.h"
 #include "keys.h"
-#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
@@ -252,27 +251,19 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	uint64		unused;
-	int32		matched;
+	uint64		unused = 0;
+	int32		matched = 0;
 
 	acctsec_spi_connect();
 	if (acctsec_second_factor_lock(account))
-	{
 		matched = use_code(account, code, &unused);
-
-		/* an account without unused codes has nothing to guess: not counted */
-		if (matched > 0)
-		{
-			acctsec_account_complete_second_factor(account);
-			acctsec_security_event("backup_codes.used", text_to_cstring(account),
-								   "remaining", acctsec_event_int((int) unused - 1),
-								   NULL);
-		}
-		else if (unused > 0)
-			acctsec_second_factor_wrong(account, "backup_codes.failed");
-	}
-	else
-		matched = 0;
+	/* an account without unused codes has nothing to guess: not counted */
+	acctsec_second_factor_answered(account, matched > 0, unused > 0,
+								   "backup_codes.failed");
+	if (matched > 0)
+		acctsec_security_event("backup_codes.used", text_to_cstring(account),
+							   "remaining", acctsec_event_int((int) unused - 1),
+							   NULL);
 	acctsec_spi_finish();
 	PG_RETURN_BOOL(matched > 0);
 }

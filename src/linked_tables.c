@@ -95,7 +95,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 	int			attnum;
 	char	   *key;
 
-	acctsec_check_trigger(fcinfo, "acctsec.forget_linked_account()");
+	acctsec_check_trigger(fcinfo, "acctsec.forget_linked_account()", false);
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1331,7 +1331,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
 
-	acctsec_check_trigger(fcinfo, "acctsec.mirror_guard()");
+	acctsec_check_trigger(fcinfo, "acctsec.mirror_guard()", false);
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1385,7 +1385,7 @@ acctsec_linked_tables_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	acctsec_check_trigger(fcinfo, "acctsec.linked_tables_changed()");
+	acctsec_check_trigger(fcinfo, "acctsec.linked_tables_changed()", false);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }

@@ -20,6 +20,7 @@
 #include "utils/acl.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "relation_util.h"
@@ -91,6 +92,17 @@ acctsec_open_owned_table(Oid relid, LOCKMODE lockmode, const char *caller)
 	return rel;
 }
 
+Relation
+acctsec_try_open_owned(Oid relid, LOCKMODE lockmode)
+{
+	/* not even a lock on a relation the caller does not own */
+	if (!OidIsValid(relid) ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+		!object_ownercheck(RelationRelationId, relid, GetUserId()))
+		return NULL;
+	return try_relation_open(relid, lockmode);
+}
+
 void
 acctsec_create_trigger(Relation rel, const char *name, const char *func,
 					   List *args, bool row, int16 timing, int16 events,
@@ -121,21 +133,13 @@ acctsec_create_trigger(Relation rel, const char *name, const char *func,
 }
 
 void
-acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func)
+acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func, bool event)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
+	if (event ? !CALLED_AS_EVENT_TRIGGER(fcinfo) : !CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 event ? errmsg("%s must be called as an event trigger", func) :
 				 errmsg("%s must be called as a trigger", func)));
-}
-
-void
-acctsec_check_event_trigger(FunctionCallInfo fcinfo, const char *func)
-{
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s must be called as an event trigger", func)));
 }
 
 HTAB *

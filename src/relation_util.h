@@ -39,6 +39,12 @@ extern Relation acctsec_open_owned_table(Oid relid, LOCKMODE lockmode,
 										 const char *caller);
 
 /*
+ * The relation relid opened with lockmode if the calling role owns it;
+ * NULL, without a lock, when it does not or there is no such relation.
+ */
+extern Relation acctsec_try_open_owned(Oid relid, LOCKMODE lockmode);
+
+/*
  * Attach trigger name to rel, calling acctsec.func(args): FOR EACH ROW when
  * row, timing and events as in pg_trigger (TRIGGER_TYPE_*), replacing one
  * of the same name when replace, firing as fires_on says
@@ -51,11 +57,10 @@ extern void acctsec_create_trigger(Relation rel, const char *name,
 
 /*
  * An error unless fcinfo is a call of func ("acctsec.f()") by the trigger
- * manager, or by the event trigger manager.
+ * manager (event: by the event trigger manager).
  */
-extern void acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func);
-extern void acctsec_check_event_trigger(FunctionCallInfo fcinfo,
-										const char *func);
+extern void acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func,
+								  bool event);
 
 /*
  * A backend-local hash table of facts about relations, keyed by keysize

@@ -37,7 +37,6 @@
 #include "compat.h"
 #include "events.h"
 #include "keys.h"
-#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
@@ -409,22 +408,14 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	bool		found;
+	bool		found = false;
 	bool		ok;
 
 	acctsec_spi_connect();
-	if (acctsec_second_factor_lock(account))
-	{
-		ok = check_code(account, code, true, &found);
-
-		/* no active credential: false, and nothing to count */
-		if (ok)
-			acctsec_account_complete_second_factor(account);
-		else if (found)
-			acctsec_second_factor_wrong(account, "totp.failed");
-	}
-	else
-		ok = false;
+	ok = acctsec_second_factor_lock(account) &&
+		check_code(account, code, true, &found);
+	/* no active credential: false, and nothing to count */
+	acctsec_second_factor_answered(account, ok, found, "totp.failed");
 	acctsec_spi_finish();
 	PG_RETURN_BOOL(ok);
 }

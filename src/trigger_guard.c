@@ -277,7 +277,7 @@ acctsec_trigger_guard(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	Node	   *parsetree;
 
-	acctsec_check_event_trigger(fcinfo, "acctsec.trigger_guard()");
+	acctsec_check_trigger(fcinfo, "acctsec.trigger_guard()", true);
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (creating_extension || IsBinaryUpgrade)
 		PG_RETURN_VOID();

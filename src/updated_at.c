@@ -558,7 +558,7 @@ trigger_row(FunctionCallInfo fcinfo)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
 
-	acctsec_check_trigger(fcinfo, "acctsec.set_updated_at()");
+	acctsec_check_trigger(fcinfo, "acctsec.set_updated_at()", false);
 
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
@@ -1067,15 +1067,9 @@ reconcile_table(Oid relid, Oid funcoid)
 static void
 make_way_for(Oid relid, LOCKMODE lockmode)
 {
-	Relation	rel;
+	Relation	rel = acctsec_try_open_owned(relid, lockmode);
 	OurTrigger	ours;
 
-	/* Not even a lock on a table the caller does not own. */
-	if (!OidIsValid(relid) ||
-		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-		!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		return;
-	rel = try_relation_open(relid, lockmode);
 	if (rel == NULL)
 		return;
 	our_trigger(rel, &ours);
@@ -1109,12 +1103,8 @@ updated_at_ddl_start(Node *parsetree)
 			if (cmd->subtype != AT_AttachPartition || stmt->relation == NULL)
 				continue;
 			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
-			if (!OidIsValid(parentid) ||
-				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
-				!object_ownercheck(RelationRelationId, parentid, GetUserId()))
-				continue;
 			/* the lock ATTACH PARTITION takes on the parent */
-			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);
+			parent = acctsec_try_open_owned(parentid, ShareUpdateExclusiveLock);
 			if (parent == NULL)
 				continue;
 			our_trigger(parent, &parents);
@@ -1186,7 +1176,7 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 	Oid			funcoid;
 	uint64		n;
 
-	acctsec_check_event_trigger(fcinfo, "acctsec.updated_at_ddl()");
+	acctsec_check_trigger(fcinfo, "acctsec.updated_at_ddl()", true);
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	/*
