@@ -30,6 +30,7 @@ OBJS = \
 	src/sessions.o \
 	src/passkeys.o \
 	src/webauthn.o \
+	src/relation_util.o \
 	src/spi_util.o
 PGFILEDESC = "acctsec - application account security"
 

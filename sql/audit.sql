@@ -183,6 +183,7 @@ SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.audit()$$,
   $$SELECT acctsec.audit_table(NULL)$$,
   $$SELECT acctsec.audit_table('audit_misuse_view')$$,
+  $$SELECT acctsec.audit_table('audit_misuse_pkey')$$,
   $$SELECT acctsec.audit_table('audit_misuse', ARRAY['nope'])$$,
   $$SELECT acctsec.audit_table('audit_misuse', ARRAY['ctid'])$$,
   $$SELECT acctsec.audit_table('audit_misuse', ARRAY[NULL])$$,

@@ -35,6 +35,7 @@
 #include "account.h"
 #include "compat.h"
 #include "events.h"
+#include "relation_util.h"
 #include "row_lock.h"
 #include "spi_util.h"
 
@@ -143,8 +144,8 @@ acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
 
 /*
  * The columns read by ACCOUNT_PLAN_CREATE and ACCOUNT_PLAN_PEEK, in this
- * order (see row_from_values); the lock reads the same by name
- * (lock_row_by_key).  The lock and ACCOUNT_PLAN_CREATE also give the ctid
+ * order (see row_from_values); the lock reads the same (accounts_table,
+ * lock_row_by_key).  The lock and ACCOUNT_PLAN_CREATE also give the ctid
  * of the row version locked (or inserted): while we hold the lock nobody
  * else can update the row, so the write plans find it by ctid (a TID scan)
  * rather than through the index again.  $1 is still the account in every
@@ -397,21 +398,19 @@ acctsec_account_plan_nargs(AccountPlanId id)
  * ---------------------------------------------------------------------------
  */
 
-#define TIMESTAMP_VALUE(v, isnull) ((isnull) ? DT_NOBEGIN : DatumGetTimestampTz(v))
-
 /* The row state from the values of ACCOUNT_COLUMNS, in that order. */
 static void
 row_from_values(const Datum *v, const bool *isnull, AcctsecAccount *row)
 {
 	row->failed_attempts = DatumGetInt32(v[0]);
-	row->last_failed_at = TIMESTAMP_VALUE(v[1], isnull[1]);
-	row->locked_until = TIMESTAMP_VALUE(v[2], isnull[2]);
+	row->last_failed_at = acctsec_timestamp_value(v[1], isnull[1]);
+	row->locked_until = acctsec_timestamp_value(v[2], isnull[2]);
 	row->lockouts = DatumGetInt32(v[3]);
 	row->totp_enabled = DatumGetBool(v[4]);
-	row->pending_login_at = TIMESTAMP_VALUE(v[5], isnull[5]);
+	row->pending_login_at = acctsec_timestamp_value(v[5], isnull[5]);
 	row->familiar_failed_attempts = DatumGetInt32(v[6]);
-	row->familiar_last_failed_at = TIMESTAMP_VALUE(v[7], isnull[7]);
-	row->familiar_locked_until = TIMESTAMP_VALUE(v[8], isnull[8]);
+	row->familiar_last_failed_at = acctsec_timestamp_value(v[7], isnull[7]);
+	row->familiar_locked_until = acctsec_timestamp_value(v[8], isnull[8]);
 	row->familiar_lockouts = DatumGetInt32(v[9]);
 	row->pending_login_familiar = DatumGetBool(v[10]);
 }
@@ -423,8 +422,7 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 	Datum		v[NUM_ACCOUNT_COLUMNS];
 	bool		isnull[NUM_ACCOUNT_COLUMNS];
 
-	for (int i = 0; i < NUM_ACCOUNT_COLUMNS; i++)
-		v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+	acctsec_spi_row_values(tuple, desc, NUM_ACCOUNT_COLUMNS, v, isnull);
 	row_from_values(v, isnull, row);
 }
 
@@ -433,10 +431,7 @@ static AcctsecKeyedTable accounts_table = {
 	.relname = "accounts",
 	.key_eq = F_TEXTEQ,
 	.ncolumns = NUM_ACCOUNT_COLUMNS,
-	.columns = {"failed_attempts", "last_failed_at", "locked_until", "lockouts",
-		"totp_enabled", "pending_login_at", "familiar_failed_attempts",
-		"familiar_last_failed_at", "familiar_locked_until",
-	"familiar_lockouts", "pending_login_familiar"}
+	.columns = ACCOUNT_COLUMNS
 };
 
 /*
@@ -517,9 +512,7 @@ acctsec_account_lock(const text *account, AcctsecAccount *state)
 	ItemPointerData tid;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
-	acctsec_spi_finish();
 	if (state)
 		*state = row;
 }
@@ -532,12 +525,10 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
 	Datum		values[2];
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
 	values[0] = PointerGetDatum(account);
 	values[1] = BoolGetDatum(enabled);
 	acctsec_account_run_plan(ACCOUNT_PLAN_WRITE_TOTP, values, NULL, false, 0);
-	acctsec_spi_finish();
 }
 
 /* ---------------------------------------------------------------------------
@@ -583,10 +574,8 @@ acctsec_account_forget(const text *account)
 	uint64		erased;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	erased = acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ACCOUNT, values, NULL, false, 0);
 	erased += acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
-	acctsec_spi_finish();
 	/* the audit log keeps its rows about the account (docs/accounts.md) */
 	acctsec_security_event("account.forgotten", text_to_cstring(account),
 						   "erased", erased > 0 ? "true" : "false",
@@ -610,7 +599,6 @@ acctsec_account_forget_row(const text *account, const char *relation)
 	TimestampTz kept_until = DT_NOBEGIN;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	if (acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_KEEP_LOCK, values, NULL, false, 0) != 1)
 		elog(ERROR, "could not erase the account's state");
 	erased = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
@@ -623,7 +611,6 @@ acctsec_account_forget_row(const text *account, const char *relation)
 			kept_until = DatumGetTimestampTz(d);
 	}
 	erased += acctsec_account_run_plan(ACCOUNT_PLAN_FORGET_ATTEMPTS, values, NULL, false, 0);
-	acctsec_spi_finish();
 	if (kept_until == DT_NOBEGIN)
 		acctsec_security_event("account.forgotten", text_to_cstring(account),
 							   "erased", erased > 0 ? "true" : "false",
@@ -642,7 +629,13 @@ acctsec_account_forget_row(const text *account, const char *relation)
 Datum
 acctsec_forget_account(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(acctsec_account_forget(acctsec_account_arg(fcinfo, 0)));
+	text	   *account = acctsec_account_arg(fcinfo, 0);
+	bool		erased;
+
+	acctsec_spi_connect();
+	erased = acctsec_account_forget(account);
+	acctsec_spi_finish();
+	PG_RETURN_BOOL(erased);
 }
 
 /* prune_login_attempts(older_than interval): rows deleted */

@@ -5,8 +5,8 @@
  * One row of acctsec.accounts per account is the per-account serialisation
  * point: every capability that changes an account's security state takes
  * that row's lock first (acctsec_account_lock), inside the caller's
- * transaction, and the lock is held until it ends.  Each helper below runs
- * its own SPI connection, so callers may or may not be connected to SPI.
+ * transaction, and the lock is held until it ends.  The helpers below run
+ * in their caller's SPI connection (the nesting rule, spi_util.h).
  */
 #ifndef ACCTSEC_ACCOUNT_H
 #define ACCTSEC_ACCOUNT_H

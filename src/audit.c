@@ -47,6 +47,7 @@
 #include "audit_chain.h"
 #include "compat.h"
 #include "events.h"
+#include "relation_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_audit);
 PG_FUNCTION_INFO_V1(acctsec_audit_table);
@@ -255,15 +256,9 @@ audit_rel_info(Relation rel, Trigger *trigger)
 	MemoryContext old;
 
 	if (audit_rels == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(AuditRelInfo);
-		audit_rels = hash_create("acctsec audited relations", 64, &ctl,
-								 HASH_ELEM | HASH_BLOBS);
-		CacheRegisterRelcacheCallback(audit_rel_invalidate, (Datum) 0);
-	}
+		audit_rels = acctsec_relation_cache("acctsec audited relations",
+											sizeof(Oid), sizeof(AuditRelInfo),
+											audit_rel_invalidate);
 	info = hash_search(audit_rels, &relid, HASH_ENTER, &found);
 	if (found && info->valid && info->generation == redact_generation &&
 		info->tgoid == (trigger ? trigger->tgoid : InvalidOid))
@@ -510,10 +505,7 @@ audit_check_trigger(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.audit() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.audit()", false);
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -607,39 +599,12 @@ acctsec_audit(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/*
- * The table audit_table()/unaudit_table() may act on, checked.  A regclass
- * may name no relation (an OID); ownership is checked before the lock is
- * requested, as RangeVarGetRelidExtended()'s callbacks do, so that a role
- * that may call these but does not own the table cannot queue a lock on it.
- */
+/* The table audit_table()/unaudit_table() may act on, checked. */
 static Relation
 audit_target(Oid relid)
 {
-	Relation	rel;
-	char		relkind = get_rel_relkind(relid);
-	char	   *relname = get_rel_name(relid);
+	Relation	rel = acctsec_open_owned_table(relid, ShareRowExclusiveLock, NULL);
 
-	if (relkind == '\0' || relname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind), relname);
-
-	rel = try_table_open(relid, ShareRowExclusiveLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(rel->rd_rel->relkind),
-					   RelationGetRelationName(rel));
 	if (RelationGetNamespace(rel) == get_namespace_oid("acctsec", false))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -658,28 +623,8 @@ static void
 audit_create_trigger(Relation rel, const char *name, const char *func,
 					 bool row, int16 events, List *args, char fires_on)
 {
-	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
-
-	stmt->replace = true;
-	stmt->isconstraint = false;
-	stmt->trigname = (char *) name;
-	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
-								  pstrdup(RelationGetRelationName(rel)), -1);
-	stmt->funcname = list_make2(makeString("acctsec"), makeString((char *) func));
-	stmt->args = args;
-	stmt->row = row;
-	stmt->timing = TRIGGER_TYPE_AFTER;
-	stmt->events = events;
-	stmt->columns = NIL;
-	stmt->whenClause = NULL;
-	stmt->transitionRels = NIL;
-	stmt->deferrable = false;
-	stmt->initdeferred = false;
-	stmt->constrrel = NULL;
-	CreateTriggerFiringOn(stmt, "acctsec.audit_table()", RelationGetRelid(rel),
-						  InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-						  InvalidOid, NULL, false, false, fires_on);
-	CommandCounterIncrement();
+	acctsec_create_trigger(rel, name, func, args, row, TRIGGER_TYPE_AFTER,
+						   events, true, fires_on, "acctsec.audit_table()");
 }
 
 /* The three triggers audit_table() attaches; args: the columns to redact. */

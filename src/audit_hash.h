@@ -107,14 +107,22 @@ audit_hash_tag(crypto_generichash_state * st, const char *tag)
 	audit_hash_bytes(st, tag, (int64_t) strlen(tag));
 }
 
+/* A commitment's hash: keyed by its subkey, begun with its tag. */
+static inline void
+audit_commit_init(crypto_generichash_state * st, const uint8_t *subkey,
+				  const char *tag)
+{
+	crypto_generichash_init(st, subkey, AUDIT_SUBKEY_BYTES, AUDIT_HASH_BYTES);
+	audit_hash_tag(st, tag);
+}
+
 /* p_actor, keyed by the actor subkey (the first half of the salt). */
 static inline void
 audit_commit_actor(const uint8_t *subkey, const AuditRowImage *r, uint8_t *out)
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, subkey, AUDIT_SUBKEY_BYTES, AUDIT_HASH_BYTES);
-	audit_hash_tag(&st, "acctsec actor 1");
+	audit_commit_init(&st, subkey, "acctsec actor 1");
 	audit_hash_field(&st, &r->actor);
 	crypto_generichash_final(&st, out, AUDIT_HASH_BYTES);
 }
@@ -125,8 +133,7 @@ audit_commit_data(const uint8_t *subkey, const AuditRowImage *r, uint8_t *out)
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, subkey, AUDIT_SUBKEY_BYTES, AUDIT_HASH_BYTES);
-	audit_hash_tag(&st, "acctsec data 1");
+	audit_commit_init(&st, subkey, "acctsec data 1");
 	audit_hash_field(&st, &r->client_addr);
 	audit_hash_field(&st, &r->account);
 	audit_hash_field(&st, &r->row_key);

@@ -32,7 +32,6 @@
 #include "compat.h"
 #include "events.h"
 #include "keys.h"
-#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
@@ -176,14 +175,14 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
 						MAX_CODES, how_many)));
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	hashes = palloc(how_many * sizeof(bytea *));
 	draw_codes(rsinfo, account, how_many, hashes);
-	acctsec_spi_connect();
 	acctsec_backup_codes_store(account, hashes, how_many);
-	acctsec_spi_finish();
 	acctsec_security_event("backup_codes.generated", text_to_cstring(account),
 						   "count", acctsec_event_int(how_many), NULL);
+	acctsec_spi_finish();
 	return (Datum) 0;
 }
 
@@ -191,7 +190,7 @@ acctsec_backup_codes_generate(PG_FUNCTION_ARGS)
  * Compare code with every unused code of the account (keyed hash, constant
  * time), with no early exit, and mark a match used.  Returns the matched
  * code's number, or 0; *unused: how many unused codes there were.  The
- * caller holds the account's row lock.
+ * caller holds the account's row lock, in its SPI connection.
  */
 static int32
 use_code(text *account, text *code, uint64 *unused)
@@ -208,7 +207,6 @@ use_code(text *account, text *code, uint64 *unused)
 	nsymbols = otp_normalize_backup_code(VARDATA_ANY(code),
 										 VARSIZE_ANY_EXHDR(code), symbols);
 
-	acctsec_spi_connect();
 	args[0] = PointerGetDatum(account);
 	*unused = acctsec_plan_run(&plans[PLAN_UNUSED], args, NULL, false, 0);
 	if (nsymbols > 0)
@@ -240,7 +238,6 @@ use_code(text *account, text *code, uint64 *unused)
 		if (acctsec_plan_run(&plans[PLAN_USE], args, NULL, false, 0) != 1)
 			elog(ERROR, "could not mark a backup code used");
 	}
-	acctsec_spi_finish();
 	return matched;
 }
 
@@ -254,23 +251,20 @@ acctsec_backup_code_verify(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	uint64		unused;
-	int32		matched;
+	uint64		unused = 0;
+	int32		matched = 0;
 
-	if (!acctsec_second_factor_lock(account))
-		PG_RETURN_BOOL(false);
-	matched = use_code(account, code, &unused);
-
+	acctsec_spi_connect();
+	if (acctsec_second_factor_lock(account))
+		matched = use_code(account, code, &unused);
 	/* an account without unused codes has nothing to guess: not counted */
+	acctsec_second_factor_answered(account, matched > 0, unused > 0,
+								   "backup_codes.failed");
 	if (matched > 0)
-	{
-		acctsec_account_complete_second_factor(account);
 		acctsec_security_event("backup_codes.used", text_to_cstring(account),
 							   "remaining", acctsec_event_int((int) unused - 1),
 							   NULL);
-	}
-	else if (unused > 0)
-		acctsec_second_factor_wrong(account, "backup_codes.failed");
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(matched > 0);
 }
 

@@ -105,15 +105,15 @@ acctsec_totp_import(PG_FUNCTION_ARGS)
 	acctsec_check_period(period);
 
 	secret = imported_secret(PG_GETARG_TEXT_PP(1), &secret_len);
-	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
+	acctsec_account_lock(account, NULL);
 	acctsec_totp_store_credential(account, secret->data, secret_len, alg,
 								  digits, period, true);
-	acctsec_spi_finish();
 	acctsec_secret_free(secret);
 	acctsec_account_set_totp_enabled(account, true);
 	acctsec_security_event("totp.imported", text_to_cstring(account),
 						   "algorithm", otp_algorithm_name(alg), NULL);
+	acctsec_spi_finish();
 	PG_RETURN_VOID();
 }
 
@@ -208,13 +208,13 @@ acctsec_backup_codes_import(PG_FUNCTION_ARGS)
 				 errmsg("between 1 and %d codes can be imported, not %d",
 						ACCTSEC_MAX_IMPORTED_CODES, n)));
 
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	hashes = palloc(n * sizeof(bytea *));
 	nhashes = imported_code_hashes(account, elems, nulls, n, hashes);
-	acctsec_spi_connect();
 	acctsec_backup_codes_store(account, hashes, nhashes);
-	acctsec_spi_finish();
 	acctsec_security_event("backup_codes.imported", text_to_cstring(account),
 						   "count", acctsec_event_int(nhashes), NULL);
+	acctsec_spi_finish();
 	PG_RETURN_INT32(nhashes);
 }

@@ -46,6 +46,7 @@
 #include "account.h"
 #include "linked_tables.h"
 #include "passwords.h"
+#include "relation_util.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
@@ -94,10 +95,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 	int			attnum;
 	char	   *key;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.forget_linked_account() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.forget_linked_account()", false);
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -110,8 +108,6 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 
 	acctsec_spi_connect();
 	key_column = linked_key_column(RelationGetRelid(rel), CurrentMemoryContext);
-	acctsec_spi_finish();
-
 	if (key_column == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -131,7 +127,7 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 	if (key != NULL && key[0] != '\0' && strlen(key) <= ACCTSEC_MAX_ACCOUNT_BYTES)
 		acctsec_account_forget_row(cstring_to_text(key),
 								   table_name(RelationGetRelid(rel)));
-
+	acctsec_spi_finish();
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
 
@@ -1335,10 +1331,7 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 	bool		keep[NUM_MIRROR_FIELDS] = {0};
 	Datum		adopt[NUM_MIRROR_FIELDS];
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.mirror_guard() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.mirror_guard()", false);
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1392,10 +1385,7 @@ acctsec_linked_tables_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.linked_tables_changed() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.linked_tables_changed()", false);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }
@@ -1560,7 +1550,6 @@ check_password_table(Oid relid, bool detect, const char **used)
 	};
 	Datum		arg = ObjectIdGetDatum(relid);
 
-	acctsec_spi_connect();
 	(void) acctsec_plan_run(&other_password_table, &arg, NULL, true, 1);
 	if (SPI_processed > 0 && detect)
 		used[MF_PASSWORD_HASH] = NULL;
@@ -1570,7 +1559,6 @@ check_password_table(Oid relid, bool detect, const char **used)
 				 errmsg("table %s already holds the passwords acctsec.login reads",
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
 				 errhint("Map password_hash in one linked table only.")));
-	acctsec_spi_finish();
 }
 
 /* The mapping as the jsonb link_account_table stores: field -> column. */
@@ -1642,7 +1630,11 @@ acctsec_resolve_mirror(PG_FUNCTION_ARGS)
 	if (detect)
 		detect_mirror_columns(relid, key_attnum, used);
 	if (used[MF_PASSWORD_HASH] != NULL)
+	{
+		acctsec_spi_connect();
 		check_password_table(relid, detect, used);
+		acctsec_spi_finish();
+	}
 	PG_RETURN_DATUM(mirror_mapping_jsonb(used, rehash_given, rehash_mode));
 }
 
@@ -1959,22 +1951,16 @@ password_link(void)
 	return NULL;				/* keep the compiler quiet */
 }
 
-/*
- * The stored password hash of an account, palloc'd in the caller's context.
- * False when the account is no row of the password table, or its hash is
- * NULL or empty (no password: nothing can match).  An account matching two
- * rows (a key column that is not unique) is an error.
- */
+/* The stored password hash of an account (linked_tables.h); SPI connected. */
 bool
-acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
+acctsec_linked_password(const text *account, MemoryContext cxt, char **hash,
+						size_t *hash_len)
 {
-	MemoryContext caller = CurrentMemoryContext;
 	MirrorLink *l;
 	Datum		key;
 	char	   *account_str = text_to_cstring(account);
 	bool		found = false;
 
-	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, account_str, &key))
 	{
@@ -1999,13 +1985,12 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 
 			if (h != NULL && h[0] != '\0')
 			{
-				*hash = MemoryContextStrdup(caller, h);
+				*hash = MemoryContextStrdup(cxt, h);
 				*hash_len = strlen(h);
 				found = true;
 			}
 		}
 	}
-	acctsec_spi_finish();
 	return found;
 }
 
@@ -2013,12 +1998,7 @@ acctsec_linked_password(const text *account, char **hash, size_t *hash_len)
 AcctsecRehashMode
 acctsec_linked_password_rehash_mode(void)
 {
-	AcctsecRehashMode mode;
-
-	acctsec_spi_connect();
-	mode = password_link()->rehash_mode;
-	acctsec_spi_finish();
-	return mode;
+	return password_link()->rehash_mode;
 }
 
 /*
@@ -2035,7 +2015,6 @@ acctsec_linked_password_replace(const text *account, const char *verified,
 	Datum		values[3];
 	bool		replaced = false;
 
-	acctsec_spi_connect();
 	l = password_link();
 	if (account_key(l, text_to_cstring(account), &values[0]))
 	{
@@ -2058,6 +2037,5 @@ acctsec_linked_password_replace(const text *account, const char *verified,
 		replaced = plan_run_as_owner(l->relid, &l->rehash_plan, values, NULL,
 									 false, 0) > 0;
 	}
-	acctsec_spi_finish();
 	return replaced;
 }

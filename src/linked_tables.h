@@ -8,8 +8,17 @@
 
 #include "passwords.h"
 
-extern bool acctsec_linked_password(const text *account, char **hash,
-									size_t *hash_len);
+/*
+ * The password table, for acctsec.login, in the caller's SPI connection.
+ * The stored password hash of an account, palloc'd in cxt; false when the
+ * account is no row of the table, or its hash is NULL or empty (no
+ * password: nothing can match), an error when it matches two rows (a key
+ * column that is not unique).  Replace it (a rehash) if it still is the
+ * hash verified: false when a password changed since it was read wins.
+ * The table's password_rehash option (default "framework").
+ */
+extern bool acctsec_linked_password(const text *account, MemoryContext cxt,
+									char **hash, size_t *hash_len);
 extern bool acctsec_linked_password_replace(const text *account,
 											const char *verified,
 											const char *hash);

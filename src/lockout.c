@@ -298,9 +298,7 @@ acctsec_account_locked_now(const text *account)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	found = acctsec_account_peek_row(account, &row);
-	acctsec_spi_finish();
 	/* a login waiting for its second factor is judged by where it came from */
 	return found && acctsec_account_locked_for(&row, pending_familiar(&row, now), now);
 }
@@ -315,7 +313,6 @@ acctsec_account_second_factor_failed(const text *account)
 	bool		familiar;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
 	/* a wrong second factor counts where its password login came from */
 	familiar = pending_familiar(&row, now);
@@ -327,7 +324,6 @@ acctsec_account_second_factor_failed(const text *account)
 							   LOGIN_FAILED);
 		if (locked)
 		{
-			acctsec_spi_finish();
 			acctsec_security_event("login.locked", text_to_cstring(account),
 								   "via", "second_factor",
 								   "locked_until",
@@ -339,7 +335,6 @@ acctsec_account_second_factor_failed(const text *account)
 			return true;
 		}
 	}
-	acctsec_spi_finish();
 	return locked;
 }
 
@@ -354,7 +349,6 @@ acctsec_account_complete_second_factor(const text *account)
 	bool		familiar;
 
 	acctsec_check_account(account);
-	acctsec_spi_connect();
 	acctsec_account_lock_row(account, &row, &tid);
 	familiar = pending_familiar(&row, now);
 	if (!acctsec_account_locked_for(&row, familiar, now) &&
@@ -385,7 +379,6 @@ acctsec_account_complete_second_factor(const text *account)
 					NULL);
 		completed = true;
 	}
-	acctsec_spi_finish();
 	return completed;
 }
 

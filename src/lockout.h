@@ -5,7 +5,7 @@
  *		(throttle.c); docs/accounts.md, docs/throttling.md.
  *
  * The second-factor helpers below are how totp.c and backup_codes.c apply
- * the same policy.  Each runs its own SPI connection.
+ * the same policy, in their caller's SPI connection (spi_util.h).
  */
 #ifndef ACCTSEC_LOCKOUT_H
 #define ACCTSEC_LOCKOUT_H

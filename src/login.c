@@ -37,6 +37,7 @@
 #include "linked_tables.h"
 #include "login.h"
 #include "passwords.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_login);
 
@@ -92,6 +93,34 @@ acctsec_call_login_attempt(text *account, bool success, NullableDatum ip,
 }
 
 /*
+ * login()'s right password (fcinfo's second argument) under an outdated
+ * hash: store a current one, unless the policy's answer (result) refused
+ * the login (locked, throttled), whose answer must not depend on the
+ * password.
+ */
+static void
+rehash(FunctionCallInfo fcinfo, text *account, Datum result, const char *hash,
+	   size_t hash_len)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(result);
+	bool		isnull;
+	Datum		status = GetAttributeByNum(th, 1, &isnull);
+	char	   *label = isnull ? "" :
+		DatumGetCString(DirectFunctionCall1(enum_out, status));
+	char	   *rehashed;
+
+	if (strcmp(label, "ok") != 0 && strcmp(label, "second_factor_required") != 0)
+		return;
+	acctsec_spi_connect();
+	rehashed = acctsec_password_rehash_wrapped(PG_GETARG_DATUM(1), hash, hash_len,
+											   acctsec_linked_password_rehash_mode());
+	/* only over the hash verified: a concurrent password change wins */
+	if (rehashed != NULL)
+		(void) acctsec_linked_password_replace(account, hash, rehashed);
+	acctsec_spi_finish();
+}
+
+/*
  * login(account text, password text, ip inet, user_agent text)
  *		RETURNS acctsec.login_result
  */
@@ -104,6 +133,7 @@ acctsec_login(PG_FUNCTION_ARGS)
 	bool		known;
 	bool		ok;
 	Datum		result;
+	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -113,7 +143,9 @@ acctsec_login(PG_FUNCTION_ARGS)
 	PreventCommandIfReadOnly("login()");
 
 	ensure_dummy_hash();
-	known = acctsec_linked_password(account, &hash, &hash_len);
+	acctsec_spi_connect();
+	known = acctsec_linked_password(account, outer, &hash, &hash_len);
+	acctsec_spi_finish();
 	if (known)
 		ok = acctsec_password_verify_for(PG_GETARG_DATUM(1), hash, hash_len,
 										 text_to_cstring(account));
@@ -127,26 +159,7 @@ acctsec_login(PG_FUNCTION_ARGS)
 	result = acctsec_call_login_attempt(account, ok, fcinfo->args[2],
 										fcinfo->args[3]);
 
-	/*
-	 * A right password under an outdated hash: store a current one, unless
-	 * the policy refused the login (locked, throttled), whose answer must not
-	 * depend on the password.
-	 */
 	if (ok && acctsec_password_needs_rehash_str(hash, hash_len))
-	{
-		HeapTupleHeader th = DatumGetHeapTupleHeader(result);
-		bool		isnull;
-		Datum		status = GetAttributeByNum(th, 1, &isnull);
-		char	   *label = isnull ? "" :
-			DatumGetCString(DirectFunctionCall1(enum_out, status));
-		char	   *rehashed = NULL;
-
-		if (strcmp(label, "ok") == 0 || strcmp(label, "second_factor_required") == 0)
-			rehashed = acctsec_password_rehash_wrapped(PG_GETARG_DATUM(1), hash, hash_len,
-													   acctsec_linked_password_rehash_mode());
-		/* only over the hash verified: a concurrent password change wins */
-		if (rehashed != NULL)
-			(void) acctsec_linked_password_replace(account, hash, rehashed);
-	}
+		rehash(fcinfo, account, result, hash, hash_len);
 	PG_RETURN_DATUM(result);
 }

@@ -95,17 +95,25 @@ acctsec_second_factor_lock(const text *account)
 }
 
 /*
- * A wrong second factor where there was one to guess: counted toward
- * lockout, and the security event named event says whether the account is
- * locked now.
+ * The answer to a second factor checked after acctsec_second_factor_lock:
+ * a right one completes the pending login; a wrong one where there was one
+ * to guess (counted) is counted toward lockout, and the security event
+ * failed_event says whether the account is locked now.
  */
 void
-acctsec_second_factor_wrong(const text *account, const char *event)
+acctsec_second_factor_answered(const text *account, bool right, bool counted,
+							   const char *failed_event)
 {
-	bool		locked = acctsec_account_second_factor_failed(account);
+	bool		locked;
 
-	acctsec_security_event(event, text_to_cstring(account),
-						   "locked", locked ? "true" : "false", NULL);
+	if (right)
+		acctsec_account_complete_second_factor(account);
+	else if (counted)
+	{
+		locked = acctsec_account_second_factor_failed(account);
+		acctsec_security_event(failed_event, text_to_cstring(account),
+							   "locked", locked ? "true" : "false", NULL);
+	}
 }
 
 OtpAlgorithm

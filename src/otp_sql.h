@@ -27,11 +27,15 @@ extern OtpAlgorithm acctsec_otp_algorithm_arg(FunctionCallInfo fcinfo,
 /*
  * Checking a second factor: acctsec_second_factor_lock takes the account's
  * row lock first and returns false if the account is locked (the code is
- * then not looked at); acctsec_second_factor_wrong counts a wrong code
- * toward lockout and emits event, with "locked".
+ * then not looked at); acctsec_second_factor_answered completes the
+ * pending login on a right code, or counts a wrong one (when there was one
+ * to guess) toward lockout and emits failed_event, with "locked".  Both in
+ * the caller's SPI connection.
  */
 extern bool acctsec_second_factor_lock(const text *account);
-extern void acctsec_second_factor_wrong(const text *account, const char *event);
+extern void acctsec_second_factor_answered(const text *account, bool right,
+										   bool counted,
+										   const char *failed_event);
 extern void acctsec_check_digits(int digits, int min_digits, int max_digits);
 extern void acctsec_check_period(int period);
 extern void acctsec_check_secret(size_t len);

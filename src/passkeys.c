@@ -541,7 +541,7 @@ new_challenge(text *account, const char *purpose)
 	return out;
 }
 
-/* The account's credentials as a JSON array of descriptors, into buf. */
+/* The account's credentials as a JSON array of descriptors, into buf (SPI connected). */
 static void
 append_credentials(StringInfo buf, text *account)
 {
@@ -549,7 +549,6 @@ append_credentials(StringInfo buf, text *account)
 	uint64		n;
 
 	appendStringInfoChar(buf, '[');
-	acctsec_spi_connect();
 	n = acctsec_plan_run(&passkey_plans[PLAN_ACCOUNT_CREDENTIALS], values, NULL, true, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -575,14 +574,18 @@ append_credentials(StringInfo buf, text *account)
 		}
 		appendStringInfoString(buf, "]}");
 	}
-	acctsec_spi_finish();
 	appendStringInfoChar(buf, ']');
 }
 
-static Jsonb *
+/*
+ * The options built in buf (SPI connected) as the jsonb a ceremony's begin
+ * returns: in the caller's memory, out of SPI's, which goes at SPI_finish.
+ */
+static Datum
 options_jsonb(StringInfo buf)
 {
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)));
+	return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data)),
+							 false, -1);
 }
 
 static text *
@@ -607,27 +610,22 @@ optional_text_arg(FunctionCallInfo fcinfo, int argno, size_t max, const char *wh
 
 /*
  * The account's WebAuthn user handle, made at its first registration (SPI
- * connected); returned in outer.
+ * connected).
  */
 static bytea *
-user_handle(text *account, MemoryContext outer)
+user_handle(text *account)
 {
 	uint8		handle[USER_HANDLE_BYTES];
 	Datum		values[2];
 	bool		isnull;
-	MemoryContext spi;
-	bytea	   *stored;
 
 	randombytes_buf(handle, sizeof(handle));
 	values[0] = PointerGetDatum(account);
 	values[1] = PointerGetDatum(bytes_datum(handle, sizeof(handle)));
 	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE_ENSURE], values, NULL, false, 0);
 	acctsec_plan_run(&passkey_plans[PLAN_USER_HANDLE], values, NULL, false, 1);
-	spi = MemoryContextSwitchTo(outer);
-	stored = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-	MemoryContextSwitchTo(spi);
-	return stored;
+	return DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*
@@ -645,7 +643,7 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	bytea	   *stored;
 	StringInfoData buf;
 	char	   *challenge;
-	MemoryContext outer = CurrentMemoryContext;
+	Datum		result;
 
 	check_origins_set();
 	PreventCommandIfReadOnly("passkey_register_begin()");
@@ -654,12 +652,10 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 	if (display_name == NULL)
 		display_name = user_name;
 
+	acctsec_spi_connect();
 	/* the challenge first: it locks (and creates) the account row */
 	challenge = new_challenge(account, PURPOSE_REGISTER);
-
-	acctsec_spi_connect();
-	stored = user_handle(account, outer);
-	acctsec_spi_finish();
+	stored = user_handle(account);
 
 	name = passkey_rp_name[0] != '\0' ? passkey_rp_name : (char *) id;
 	initStringInfo(&buf);
@@ -682,7 +678,9 @@ acctsec_passkey_register_begin(PG_FUNCTION_ARGS)
 					 passkey_timeout * 1000, uv_name());
 	append_credentials(&buf, account);
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_JSONB_P(options_jsonb(&buf));
+	result = options_jsonb(&buf);
+	acctsec_spi_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /* The transports the browser reported (getTransports()), as text[] */
@@ -852,6 +850,7 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 		reject(&c, "response.response is missing");
 	check_client_data(resp, "webauthn.create", &c, &cd);
 
+	acctsec_spi_connect();
 	owner = acctsec_one_time_token_check(PointerGetDatum(cd.token),
 										 cstring_to_text(PURPOSE_REGISTER), true);
 	if (!same_account(owner, account))
@@ -863,15 +862,13 @@ acctsec_passkey_register_finish(PG_FUNCTION_ARGS)
 	if (att.fmt == WA_FMT_PACKED)
 		check_self_attestation(&att, &ad, &cd, &c);
 
-	acctsec_spi_connect();
 	id = store_credential(account, &ad, resp, name);
-	acctsec_spi_finish();
-
 	acctsec_security_event("passkey.registered", text_to_cstring(account),
 						   "credential", acctsec_event_int(id),
 						   "alg", alg_name(ad.key.alg),
 						   "attestation", att.fmt == WA_FMT_PACKED ? "packed" : "none",
 						   NULL);
+	acctsec_spi_finish();
 	PG_RETURN_INT64(id);
 }
 
@@ -895,9 +892,11 @@ acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 	const char *id = rp_id();
 	StringInfoData buf;
 	char	   *challenge;
+	Datum		result;
 
 	check_origins_set();
 	PreventCommandIfReadOnly("passkey_login_begin()");
+	acctsec_spi_connect();
 	challenge = new_challenge(account, PURPOSE_LOGIN);
 
 	initStringInfo(&buf);
@@ -911,7 +910,9 @@ acctsec_passkey_login_begin(PG_FUNCTION_ARGS)
 	else
 		appendStringInfoString(&buf, "[]");
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_JSONB_P(options_jsonb(&buf));
+	result = options_jsonb(&buf);
+	acctsec_spi_finish();
+	PG_RETURN_DATUM(result);
 }
 
 typedef struct StoredCredential
@@ -923,31 +924,25 @@ typedef struct StoredCredential
 	bytea	   *user_handle;
 } StoredCredential;
 
+/* The credential of this id, copied out of the statement's result (SPI connected). */
 static bool
 find_credential(Datum credential_id, StoredCredential *row)
 {
-	MemoryContext outer = CurrentMemoryContext;
 	Datum		values[1] = {credential_id};
-	bool		found = false;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
 
-	acctsec_spi_connect();
-	if (acctsec_plan_run(&passkey_plans[PLAN_FIND], values, NULL, false, 1) == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
-
-		row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		row->account = DatumGetTextPCopy(SPI_getbinval(tup, desc, 2, &isnull));
-		row->public_key = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
-		row->sign_count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-		row->user_handle = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 5, &isnull));
-		MemoryContextSwitchTo(spi);
-		found = true;
-	}
-	acctsec_spi_finish();
-	return found;
+	if (acctsec_plan_run(&passkey_plans[PLAN_FIND], values, NULL, false, 1) != 1)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	row->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	row->account = DatumGetTextPCopy(SPI_getbinval(tup, desc, 2, &isnull));
+	row->public_key = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+	row->sign_count = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+	row->user_handle = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 5, &isnull));
+	return true;
 }
 
 /* A failed login counted against no account (no registered credential). */
@@ -970,7 +965,8 @@ failed_result(FunctionCallInfo fcinfo)
 
 /*
  * The stored credential the response names, and its account, whose row is
- * then locked; NULL when there is none (no account to answer for).
+ * then locked; NULL when there is none (no account to answer for).  SPI
+ * connected.
  */
 static text *
 login_credential(JsonbContainer *top, Ceremony *c, StoredCredential *row)
@@ -1118,7 +1114,10 @@ verify_assertion(JsonbContainer *resp, const StoredCredential *row,
 	return true;
 }
 
-/* Record the login's outcome: the credential's use, or the event of its failure. */
+/*
+ * Record the login's outcome (SPI connected): the credential's use, or the
+ * event of its failure.
+ */
 static void
 login_outcome(text *account, const StoredCredential *row, const WaAuthData *ad,
 			  bool ok, bool clone, const char *reason)
@@ -1130,9 +1129,7 @@ login_outcome(text *account, const StoredCredential *row, const WaAuthData *ad,
 		use[0] = Int64GetDatum(row->id);
 		use[1] = Int64GetDatum((int64) ad->sign_count);
 		use[2] = BoolGetDatum((ad->flags & WA_FLAG_BS) != 0);
-		acctsec_spi_connect();
 		acctsec_plan_run(&passkey_plans[PLAN_USE], use, NULL, false, 0);
-		acctsec_spi_finish();
 	}
 	else if (clone)
 		acctsec_security_event("passkey.clone_detected", text_to_cstring(account),
@@ -1164,6 +1161,7 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 	bool		ok = false;
 	bool		clone = false;
 	bool		discoverable;
+	Datum		result;
 
 	memset(&cd, 0, sizeof(cd));
 	memset(&ad, 0, sizeof(ad));
@@ -1179,19 +1177,25 @@ acctsec_passkey_login_finish(PG_FUNCTION_ARGS)
 
 	/* find the credential; without it there is no account to answer for */
 	top = response_container(PG_GETARG_DATUM(0), &c);
+	acctsec_spi_connect();
 	account = login_credential(top, &c, &row);
 	if (account == NULL)
-		PG_RETURN_DATUM(failed_result(fcinfo));
-
-	/* from here on every failure is a failed login of this account */
-	discoverable = check_login_challenge(top, account, &c, &cd, &resp);
-	if (c.reason == NULL)
-		check_user_handle(resp, &row, discoverable, &c);
-	ok = verify_assertion(resp, &row, &cd, &c, &ad, &clone);
-	login_outcome(account, &row, &ad, ok, clone, c.reason);
-
-	PG_RETURN_DATUM(acctsec_call_login_attempt(account, ok, fcinfo->args[1],
-											   fcinfo->args[2]));
+		result = failed_result(fcinfo);
+	else
+	{
+		/* from here on every failure is a failed login of this account */
+		discoverable = check_login_challenge(top, account, &c, &cd, &resp);
+		if (c.reason == NULL)
+			check_user_handle(resp, &row, discoverable, &c);
+		ok = verify_assertion(resp, &row, &cd, &c, &ad, &clone);
+		login_outcome(account, &row, &ad, ok, clone, c.reason);
+		result = acctsec_call_login_attempt(account, ok, fcinfo->args[1],
+											fcinfo->args[2]);
+	}
+	/* the result row, out of SPI's memory */
+	result = SPI_datumTransfer(result, false, -1);
+	acctsec_spi_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /* passkey_remove(account text, credential_id bigint) RETURNS boolean */
@@ -1206,15 +1210,15 @@ acctsec_passkey_remove(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("credential_id must not be null")));
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	values[0] = PointerGetDatum(account);
 	values[1] = PG_GETARG_DATUM(1);
-	acctsec_spi_connect();
 	n = acctsec_plan_run(&passkey_plans[PLAN_REMOVE], values, NULL, false, 0);
-	acctsec_spi_finish();
 	if (n > 0)
 		acctsec_security_event("passkey.removed", text_to_cstring(account),
 							   "credential", acctsec_event_int(PG_GETARG_INT64(1)),
 							   NULL);
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(n > 0);
 }

@@ -96,6 +96,27 @@ field(const char **p, const char *end, char c, const char **start, size_t *n)
 	return *n > 0;
 }
 
+/*
+ * The last two fields of most formats, "<salt>$<hash>" up to the end; the
+ * hash must not be empty, the salt may be where empty_salt.
+ */
+typedef struct SaltHash
+{
+	const char *salt;
+	size_t		salt_n;
+	const char *hash;
+	size_t		hash_n;
+} SaltHash;
+
+static bool
+salt_hash(const char **p, const char *end, bool empty_salt, SaltHash *sh)
+{
+	bool		have_salt = field(p, end, '$', &sh->salt, &sh->salt_n);
+
+	return (have_salt || empty_salt) && lit(p, end, "$") &&
+		field(p, end, '$', &sh->hash, &sh->hash_n) && *p == end;
+}
+
 /* crypt(3)'s alphabet "./0-9A-Za-z" as 0..63, -1 for anything else. */
 static int
 crypt64(char c)
@@ -465,30 +486,34 @@ parse_passlib_bcrypt_sha256(const char *s, size_t len, PwParsed *out)
  * PBKDF2
  * ------------------------------------------------------------------------ */
 
+/* A PBKDF2 hash read: its digest as long as the PRF's, at least one round. */
+static PwParseResult
+pbkdf2_finish(const PwParsed *out)
+{
+	if (out->expected_len != digest_size(out->digest) || out->iterations < 1)
+		return PWP_MALFORMED;
+	return PWP_OK;
+}
+
 /* Django: pbkdf2_sha256$<iterations>$<salt>$<base64 digest> */
 static PwParseResult
 parse_django_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
 	const char *p = s,
-			   *end = s + len,
-			   *salt,
-			   *hash;
-	size_t		salt_n,
-				hash_n;
+			   *end = s + len;
+	SaltHash	sh;
 
 	if (lit(&p, end, "pbkdf2_sha256$"))
 		out->digest = PWD_SHA256;
 	else if (lit(&p, end, "pbkdf2_sha1$"))
 		out->digest = PWD_SHA1;
 	if (!dec(&p, end, &out->iterations) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &salt, &salt_n) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &hash, &hash_n) || p != end ||
-		!set_raw_salt(out, salt, salt_n) ||
-		!b64dec(hash, hash_n, B64_STD, out->expected, sizeof(out->expected),
-				&out->expected_len) ||
-		out->expected_len != digest_size(out->digest) || out->iterations < 1)
+		!salt_hash(&p, end, false, &sh) ||
+		!set_raw_salt(out, sh.salt, sh.salt_n) ||
+		!b64dec(sh.hash, sh.hash_n, B64_STD, out->expected,
+				sizeof(out->expected), &out->expected_len))
 		return PWP_MALFORMED;
-	return PWP_OK;
+	return pbkdf2_finish(out);
 }
 
 static bool
@@ -510,22 +535,18 @@ static PwParseResult
 parse_werkzeug_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
 	const char *p = s + 7,
-			   *end = s + len,
-			   *salt,
-			   *hash;
-	size_t		salt_n,
-				hash_n;
+			   *end = s + len;
+	SaltHash	sh;
 
 	if (!read_digest_name(&p, end, &out->digest))
 		return PWP_UNSUPPORTED;
 	if (!lit(&p, end, ":") || !dec(&p, end, &out->iterations) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &salt, &salt_n) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &hash, &hash_n) || p != end ||
-		!set_raw_salt(out, salt, salt_n) ||
-		!hexdec(hash, hash_n, out->expected, sizeof(out->expected), &out->expected_len) ||
-		out->expected_len != digest_size(out->digest) || out->iterations < 1)
+		!salt_hash(&p, end, false, &sh) ||
+		!set_raw_salt(out, sh.salt, sh.salt_n) ||
+		!hexdec(sh.hash, sh.hash_n, out->expected, sizeof(out->expected),
+				&out->expected_len))
 		return PWP_MALFORMED;
-	return PWP_OK;
+	return pbkdf2_finish(out);
 }
 
 /* passlib: $pbkdf2-sha256$<iterations>$<ab64 salt>$<ab64 digest> */
@@ -533,11 +554,8 @@ static PwParseResult
 parse_passlib_pbkdf2(const char *s, size_t len, PwParsed *out)
 {
 	const char *p = s,
-			   *end = s + len,
-			   *salt,
-			   *hash;
-	size_t		salt_n,
-				hash_n;
+			   *end = s + len;
+	SaltHash	sh;
 
 	if (lit(&p, end, "$pbkdf2$"))
 		out->digest = PWD_SHA1;
@@ -547,16 +565,14 @@ parse_passlib_pbkdf2(const char *s, size_t len, PwParsed *out)
 		out->digest = PWD_SHA512;
 	else
 		return PWP_UNSUPPORTED;
-	if (!dec(&p, end, &out->iterations) || !lit(&p, end, "$"))
+	if (!dec(&p, end, &out->iterations) || !lit(&p, end, "$") ||
+		!salt_hash(&p, end, true, &sh) ||
+		!b64dec(sh.salt, sh.salt_n, B64_AB64, out->salt, sizeof(out->salt),
+				&out->salt_len) ||
+		!b64dec(sh.hash, sh.hash_n, B64_AB64, out->expected,
+				sizeof(out->expected), &out->expected_len))
 		return PWP_MALFORMED;
-	(void) field(&p, end, '$', &salt, &salt_n); /* may be empty */
-	if (!lit(&p, end, "$") || !field(&p, end, '$', &hash, &hash_n) || p != end ||
-		!b64dec(salt, salt_n, B64_AB64, out->salt, sizeof(out->salt), &out->salt_len) ||
-		!b64dec(hash, hash_n, B64_AB64, out->expected, sizeof(out->expected),
-				&out->expected_len) ||
-		out->expected_len != digest_size(out->digest) || out->iterations < 1)
-		return PWP_MALFORMED;
-	return PWP_OK;
+	return pbkdf2_finish(out);
 }
 
 /*
@@ -682,19 +698,16 @@ static PwParseResult
 parse_werkzeug_scrypt(const char *s, size_t len, PwParsed *out)
 {
 	const char *p = s + 7,
-			   *end = s + len,
-			   *salt,
-			   *hash;
-	size_t		salt_n,
-				hash_n;
+			   *end = s + len;
+	SaltHash	sh;
 
 	if (!dec(&p, end, &out->scrypt_n) || !lit(&p, end, ":") ||
 		!dec(&p, end, &out->scrypt_r) || !lit(&p, end, ":") ||
 		!dec(&p, end, &out->lanes) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &salt, &salt_n) || !lit(&p, end, "$") ||
-		!field(&p, end, '$', &hash, &hash_n) || p != end ||
-		!set_raw_salt(out, salt, salt_n) ||
-		!hexdec(hash, hash_n, out->expected, sizeof(out->expected), &out->expected_len) ||
+		!salt_hash(&p, end, false, &sh) ||
+		!set_raw_salt(out, sh.salt, sh.salt_n) ||
+		!hexdec(sh.hash, sh.hash_n, out->expected, sizeof(out->expected),
+				&out->expected_len) ||
 		out->expected_len < 16)
 		return PWP_MALFORMED;
 	return scrypt_finish(out);
@@ -729,22 +742,18 @@ static PwParseResult
 parse_passlib_scrypt(const char *s, size_t len, PwParsed *out)
 {
 	const char *p = s + 8,
-			   *end = s + len,
-			   *salt,
-			   *hash;
-	size_t		salt_n,
-				hash_n;
+			   *end = s + len;
+	SaltHash	sh;
 	uint64_t	ln;
 
 	if (!lit(&p, end, "ln=") || !dec(&p, end, &ln) || !lit(&p, end, ",r=") ||
 		!dec(&p, end, &out->scrypt_r) || !lit(&p, end, ",p=") ||
-		!dec(&p, end, &out->lanes) || !lit(&p, end, "$"))
-		return PWP_MALFORMED;
-	(void) field(&p, end, '$', &salt, &salt_n);
-	if (!lit(&p, end, "$") || !field(&p, end, '$', &hash, &hash_n) || p != end ||
-		!b64dec(salt, salt_n, B64_STD, out->salt, sizeof(out->salt), &out->salt_len) ||
-		!b64dec(hash, hash_n, B64_STD, out->expected, sizeof(out->expected),
-				&out->expected_len) ||
+		!dec(&p, end, &out->lanes) || !lit(&p, end, "$") ||
+		!salt_hash(&p, end, true, &sh) ||
+		!b64dec(sh.salt, sh.salt_n, B64_STD, out->salt, sizeof(out->salt),
+				&out->salt_len) ||
+		!b64dec(sh.hash, sh.hash_n, B64_STD, out->expected,
+				sizeof(out->expected), &out->expected_len) ||
 		out->expected_len < 16 || ln < 1)
 		return PWP_MALFORMED;
 	out->scrypt_n = ln >= 62 ? ((uint64_t) 1 << 62) : ((uint64_t) 1 << ln);

@@ -21,16 +21,16 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
-#include "parser/parse_relation.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "compat.h"
+#include "relation_util.h"
 #include "row_lock.h"
 
 /* Does the version locked still have the key (after following an update)? */
@@ -199,6 +199,27 @@ acctsec_statement_snapshot(void)
 	return RegisterSnapshot(GetTransactionSnapshot());
 }
 
+/* The numbers of t's columns in rel, found when rel is not the one known. */
+static void
+keyed_table_columns(AcctsecKeyedTable *t, Relation rel)
+{
+	char	   *names = pstrdup(t->columns);
+	List	   *list;
+	int			n = 0;
+	ListCell   *lc;
+
+	t->relid = InvalidOid;		/* until every number is found */
+	if (!SplitIdentifierString(names, ',', &list) ||
+		list_length(list) != t->ncolumns || t->ncolumns > ACCTSEC_ROW_MAX_COLUMNS)
+		elog(ERROR, "the columns of acctsec.%s are not %d names: %s",
+			 t->relname, t->ncolumns, t->columns);
+	foreach(lc, list)
+		t->attnums[n++] = acctsec_attnum(rel, (const char *) lfirst(lc));
+	list_free(list);
+	pfree(names);
+	t->relid = RelationGetRelid(rel);
+}
+
 bool
 acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 						bool *isnull, ItemPointer tid)
@@ -215,16 +236,8 @@ acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 		elog(ERROR, "acctsec.%s is missing", t->relname);
 	/* the lock SELECT ... FOR NO KEY UPDATE takes on the table */
 	rel = table_open(relid, RowShareLock);
-	if (relid != t->relid)
-	{
-		for (int i = 0; i < t->ncolumns; i++)
-		{
-			t->attnums[i] = attnameAttNum(rel, t->columns[i], false);
-			if (t->attnums[i] == InvalidAttrNumber)
-				elog(ERROR, "acctsec.%s has no column \"%s\"", t->relname, t->columns[i]);
-		}
-		t->relid = relid;
-	}
+	if (RelationGetRelid(rel) != t->relid)
+		keyed_table_columns(t, rel);
 	list_free(RelationGetIndexList(rel));	/* sets rd_pkindex */
 	if (!OidIsValid(rel->rd_pkindex))
 		elog(ERROR, "acctsec.%s has no primary key", t->relname);
@@ -238,16 +251,8 @@ acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 							  LockWaitBlock, false, slot) == ACCTSEC_ROW_LOCKED;
 	if (locked)
 	{
-		TupleDesc	desc = RelationGetDescr(rel);
-
 		for (int i = 0; i < t->ncolumns; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, t->attnums[i] - 1);
-
-			values[i] = slot_getattr(slot, t->attnums[i], &isnull[i]);
-			if (!isnull[i])
-				values[i] = datumCopy(values[i], att->attbyval, att->attlen);
-		}
+			values[i] = acctsec_slot_value(slot, t->attnums[i], &isnull[i]);
 		*tid = slot->tts_tid;
 	}
 	ExecDropSingleTupleTableSlot(slot);

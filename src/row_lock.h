@@ -42,9 +42,11 @@ extern AcctsecRowLockResult acctsec_row_lock(Relation rel, Relation index,
 /*
  * One of acctsec's tables whose rows the hot paths lock by a primary key of
  * one column: its name in schema acctsec, the key's equality function
- * (F_TEXTEQ, ...) and the columns read, by name.  Static in the module that
- * owns the table; the columns' numbers are found once per relation, so a
- * changed table is an error rather than a misread.
+ * (F_TEXTEQ, ...) and the ncolumns columns read, named as a select list
+ * names them ("a, b, c"), so that the module's statements that read the
+ * same row can use the same string.  Static in the module that owns the
+ * table; the columns' numbers are found once per relation, so a changed
+ * table is an error rather than a misread.
  */
 #define ACCTSEC_ROW_MAX_COLUMNS 16
 
@@ -53,7 +55,7 @@ typedef struct AcctsecKeyedTable
 	const char *relname;
 	Oid			key_eq;
 	int			ncolumns;
-	const char *columns[ACCTSEC_ROW_MAX_COLUMNS];
+	const char *columns;
 	Oid			relid;			/* the relation attnums belong to */
 	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
 } AcctsecKeyedTable;

@@ -36,14 +36,9 @@
 
 #include <sodium.h>
 
-#include "access/genam.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
-#include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -52,14 +47,11 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "account.h"
 #include "compat.h"
 #include "events.h"
-#include "row_lock.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "tokens.h"
@@ -323,96 +315,32 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 
 /*
  * session_check's lookup, without SPI: one probe of the selector's unique
- * index, as the backend reads its own catalogues.  A plan run through SPI
- * costs an executor start-up per call, several times the probe itself; the
- * writes (the touch) still go through SPI.  The columns are checked by name
- * once per relation, so a changed table is an error rather than a misread.
+ * index (acctsec_probe_unique).  A plan run through SPI costs an executor
+ * start-up per call, several times the probe itself; the writes (the
+ * touch) still go through SPI.
  */
-#define SESSIONS_TABLE			"account_sessions"
-#define SESSIONS_SELECTOR_INDEX	"account_sessions_selector_key"
-
-static const char *const session_attnames[] = {
-	"session_id", "account", "selector", "verifier_hash", "started_at",
-	"last_seen_at", "expires_at"
+static const char *const session_probe_columns[] = {
+	"verifier_hash", "session_id", "last_seen_at", "expires_at", "account"
 };
-#define ATT_SESSION_ID		1
-#define ATT_ACCOUNT			2
-#define ATT_VERIFIER_HASH	4
-#define ATT_LAST_SEEN_AT	6
-#define ATT_EXPIRES_AT		7
-
-static void
-check_session_columns(Relation rel)
-{
-	static Oid	checked_relid = InvalidOid;
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	if (RelationGetRelid(rel) == checked_relid)
-		return;
-	if (desc->natts < (int) lengthof(session_attnames))
-		elog(ERROR, "acctsec.%s does not have the expected columns", SESSIONS_TABLE);
-	for (int i = 0; i < (int) lengthof(session_attnames); i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped ||
-			strcmp(NameStr(att->attname), session_attnames[i]) != 0)
-			elog(ERROR, "acctsec.%s does not have the expected columns",
-				 SESSIONS_TABLE);
-	}
-	checked_relid = RelationGetRelid(rel);
-}
 
 static bool
 find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 {
-	Oid			relid = acctsec_relid(SESSIONS_TABLE);
-	Oid			indexid = acctsec_relid(SESSIONS_SELECTOR_INDEX);
-	bytea	   *selector = acctsec_token_selector(tok);
-	Relation	rel;
-	Relation	index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData key;
-	Snapshot	snapshot;
-	bool		found = false;
+	Datum		key = PointerGetDatum(acctsec_token_selector(tok));
+	Datum		v[lengthof(session_probe_columns)];
+	bool		isnull[lengthof(session_probe_columns)];
 
-	if (!OidIsValid(relid) || !OidIsValid(indexid))
-		elog(ERROR, "acctsec's sessions table or its selector index is missing");
-	rel = table_open(relid, AccessShareLock);
-	index = index_open(indexid, AccessShareLock);
-	check_session_columns(rel);
-
-	/* what a volatile function's query would see (as SPI does it) */
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ,
-				PointerGetDatum(selector));
-	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Datum		hash = slot_getattr(slot, ATT_VERIFIER_HASH, &isnull);
-
-		if (!isnull &&
-			acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(hash)))
-		{
-			row->session_id = DatumGetInt64(slot_getattr(slot, ATT_SESSION_ID, &isnull));
-			row->last_seen_at = DatumGetTimestampTz(slot_getattr(slot, ATT_LAST_SEEN_AT, &isnull));
-			row->expires_at = DatumGetTimestampTz(slot_getattr(slot, ATT_EXPIRES_AT, &isnull));
-			row->account = DatumGetTextPCopy(slot_getattr(slot, ATT_ACCOUNT, &isnull));
-			found = true;
-		}
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
-	return found;
+	if (!acctsec_probe_unique("account_sessions", "account_sessions_selector_key",
+							  1, &key, lengthof(session_probe_columns),
+							  session_probe_columns, v, isnull) ||
+		isnull[0] ||
+		!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(v[0])))
+		return false;
+	row->session_id = DatumGetInt64(v[1]);
+	row->last_seen_at = DatumGetTimestampTz(v[2]);
+	row->expires_at = DatumGetTimestampTz(v[3]);
+	row->account = DatumGetTextPCopy(v[4]);
+	return true;
 }
 
 /*
@@ -477,7 +405,8 @@ revoked_event(const text *account, const char *reason, uint64 count,
 /*
  * Revoke every session of the account but keep_session (0: none), and with
  * one_time_tokens every one-time token too.  The caller holds the account's
- * row lock.  Returns the number of sessions and tokens revoked.
+ * row lock, in its SPI connection.  Returns the number of sessions and
+ * tokens revoked.
  */
 static uint64
 revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
@@ -488,9 +417,7 @@ revoke_account(const text *account, int64 keep_session, bool one_time_tokens)
 
 	values[0] = PointerGetDatum(account);
 	values[1] = Int64GetDatum(keep_session);
-	acctsec_spi_connect();
 	n = acctsec_plan_run(&session_plans[PLAN_REVOKE_ALL], values, nulls, false, 0);
-	acctsec_spi_finish();
 	if (one_time_tokens)
 		n += acctsec_tokens_revoke_account(account);
 	return n;
@@ -506,24 +433,23 @@ acctsec_revoke_account_tokens(const text *account)
 	return n;
 }
 
-/* The session of token (a datum, may be NULL) if it is a live one of account. */
+/*
+ * The session of token (a datum, may be NULL) if it is a live one of
+ * account (SPI connected).
+ */
 static int64
 own_session(const text *account, bool isnull, Datum token)
 {
-	MemoryContext outer = CurrentMemoryContext;
 	SessionRow	row;
-	int64		keep = 0;
 
 	if (isnull)
 		return 0;
-	acctsec_spi_connect();
-	if (live_session_of(token, false, outer, &row) &&
+	if (live_session_of(token, false, CurrentMemoryContext, &row) &&
 		VARSIZE_ANY_EXHDR(row.account) == VARSIZE_ANY_EXHDR(account) &&
 		memcmp(VARDATA_ANY(row.account), VARDATA_ANY(account),
 			   VARSIZE_ANY_EXHDR(account)) == 0)
-		keep = row.session_id;
-	acctsec_spi_finish();
-	return keep;
+		return row.session_id;
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -594,12 +520,11 @@ acctsec_session_start(PG_FUNCTION_ARGS)
 	}
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* the account's row: it must exist, and revoke_all queues behind us */
-	acctsec_account_lock(account, NULL);
-
 	/* the token outlives the SPI connection: made before it */
 	token = acctsec_token_new(ACCTSEC_TOKEN_SESSION, &tok, &hash);
 	acctsec_spi_connect();
+	/* the account's row: it must exist, and revoke_all queues behind us */
+	acctsec_account_lock(account, NULL);
 	session_id = store_session(account, &tok, hash,
 							   ip_null ? (Datum) 0 : PG_GETARG_DATUM(1),
 							   ip_null, user_agent, now, expires);
@@ -672,15 +597,18 @@ touch_session(int64 session_id, TimestampTz now)
 
 /*
  * Look up a session token and, when its last-seen time is due to be written
- * (older than acctsec.session_touch_interval, or always with force), write
- * it.  Where writing is impossible (a read-only transaction, a hot standby)
- * nothing is written and *touch_due tells the caller that a touch is owed:
- * an application reading from a standby calls session_touch on the primary,
- * so the idle timeout stays right.  True when the token is the current one
- * of a live session; row->expires_at is then when it ends unless used again.
+ * (older than acctsec.session_touch_interval, or always with force), set
+ * *touch_now: the caller writes it (touch_session).  Where writing is
+ * impossible (a read-only transaction, a hot standby) *touch_due tells the
+ * caller instead that a touch is owed: an application reading from a
+ * standby calls session_touch on the primary, so the idle timeout stays
+ * right.  True when the token is the current one of a live session;
+ * row->expires_at is then when it ends unless used again.  Runs no
+ * statement: a session_check that need not write connects to nothing.
  */
 static bool
-check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
+check_session(Datum token, bool force, SessionRow *row, bool *touch_due,
+			  bool *touch_now)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	volatile bool found = false;
@@ -688,6 +616,7 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 	AcctsecToken tok;
 
 	*touch_due = false;
+	*touch_now = false;
 	if (!acctsec_token_parse(ACCTSEC_TOKEN_SESSION, token, &tok))
 		return false;
 	PG_TRY();
@@ -709,9 +638,7 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due)
 			*touch_due = true;
 		else
 		{
-			acctsec_spi_connect();
-			touch_session(row->session_id, now);
-			acctsec_spi_finish();
+			*touch_now = true;
 			seen = now;
 		}
 	}
@@ -735,6 +662,7 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	SessionRow	row;
 	bool		touch_due;
+	bool		touch_now;
 
 	/*
 	 * The executor has the result's row type already (expectedDesc, in FROM
@@ -746,10 +674,17 @@ acctsec_session_check(PG_FUNCTION_ARGS)
 						rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
 						rsinfo->expectedDesc != NULL ?
 						MAT_SRF_USE_EXPECTED_DESC : 0);
-	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due))
+	if (check_session(PG_GETARG_DATUM(0), false, &row, &touch_due, &touch_now))
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
+
+		if (touch_now)
+		{
+			acctsec_spi_connect();
+			touch_session(row.session_id, GetCurrentTransactionStartTimestamp());
+			acctsec_spi_finish();
+		}
 
 		values[0] = PointerGetDatum(row.account);
 		values[1] = Int64GetDatum(row.session_id);
@@ -773,9 +708,18 @@ acctsec_session_touch(PG_FUNCTION_ARGS)
 {
 	SessionRow	row;
 	bool		touch_due;
+	bool		touch_now;
 
 	PreventCommandIfReadOnly("session_touch()");
-	PG_RETURN_BOOL(check_session(PG_GETARG_DATUM(0), true, &row, &touch_due));
+	if (!check_session(PG_GETARG_DATUM(0), true, &row, &touch_due, &touch_now))
+		PG_RETURN_BOOL(false);
+	if (touch_now)
+	{
+		acctsec_spi_connect();
+		touch_session(row.session_id, GetCurrentTransactionStartTimestamp());
+		acctsec_spi_finish();
+	}
+	PG_RETURN_BOOL(true);
 }
 
 /*
@@ -999,9 +943,11 @@ revoke_but_caller(FunctionCallInfo fcinfo, bool one_time_tokens,
 	int64		keep;
 	uint64		n;
 
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	keep = own_session(account, PG_ARGISNULL(1), PG_GETARG_DATUM(1));
 	n = revoke_account(account, keep, one_time_tokens);
+	acctsec_spi_finish();
 	revoked_event(account, reason, n, keep);
 	PG_RETURN_INT32((int32) n);
 }
@@ -1047,7 +993,7 @@ acctsec_prune_expired(PG_FUNCTION_ARGS)
 								  DT_NOBEGIN);
 	acctsec_spi_connect();
 	n = acctsec_plan_run(&session_plans[PLAN_PRUNE], args, NULL, false, 0);
-	acctsec_spi_finish();
 	n += acctsec_tokens_prune(now);
+	acctsec_spi_finish();
 	PG_RETURN_INT64((int64) n);
 }

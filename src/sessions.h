@@ -10,7 +10,8 @@ extern void acctsec_define_sessions_gucs(void);
 
 /*
  * Revoke every session and one-time token of the account (a lockout calls
- * it, holding the account's row lock); returns how many.
+ * it, holding the account's row lock, in its SPI connection); returns how
+ * many.
  */
 extern uint64 acctsec_revoke_account_tokens(const text *account);
 

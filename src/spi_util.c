@@ -21,13 +21,13 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
-#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "relation_util.h"
 #include "row_lock.h"
 #include "spi_util.h"
 
@@ -126,6 +126,14 @@ acctsec_sql_run(const char *sql, int expect, int nargs, const Oid *argtypes,
 								   read_only, tcount);
 	check_result(rc, expect, sql);
 	return SPI_processed;
+}
+
+void
+acctsec_spi_row_values(HeapTuple tuple, TupleDesc desc, int ncolumns,
+					   Datum *values, bool *isnull)
+{
+	for (int i = 0; i < ncolumns; i++)
+		values[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
 }
 
 /*
@@ -245,7 +253,6 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
-	TupleDesc	desc;
 	bool		found = false;
 
 	if (!OidIsValid(relid) || !OidIsValid(indexid))
@@ -257,7 +264,6 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 		nkeys > INDEX_MAX_KEYS)
 		elog(ERROR, "index %s is not a unique index of %d columns on acctsec.%s",
 			 index, nkeys, table);
-	desc = RelationGetDescr(rel);
 
 	for (int i = 0; i < nkeys; i++)
 		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
@@ -265,8 +271,7 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 							   index_equality_proc(irel, i), keys[i]);
 
 	/* what a volatile function's query would see (as SPI does it) */
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	snapshot = acctsec_statement_snapshot();
 
 	scan = acctsec_index_beginscan(rel, irel, snapshot, nkeys, 0);
 	index_rescan(scan, skeys, nkeys, NULL, 0);
@@ -274,27 +279,8 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		for (int c = 0; c < natts; c++)
-		{
-			int			attnum = 0;
-
-			for (int a = 0; a < desc->natts && attnum == 0; a++)
-			{
-				Form_pg_attribute att = TupleDescAttr(desc, a);
-
-				if (!att->attisdropped &&
-					strcmp(NameStr(att->attname), attnames[c]) == 0)
-					attnum = a + 1;
-			}
-			if (attnum == 0)
-				elog(ERROR, "acctsec.%s has no column %s", table, attnames[c]);
-			values[c] = slot_getattr(slot, attnum, &nulls[c]);
-			if (!nulls[c])
-			{
-				Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
-
-				values[c] = datumCopy(values[c], att->attbyval, att->attlen);
-			}
-		}
+			values[c] = acctsec_slot_value(slot, acctsec_attnum(rel, attnames[c]),
+										   &nulls[c]);
 		found = true;
 	}
 	ExecDropSingleTupleTableSlot(slot);

@@ -9,12 +9,18 @@
 #include "executor/spi.h"
 
 /*
- * The nesting rule.  A function PostgreSQL calls (an SQL-callable function,
- * a trigger, an event trigger, a transaction callback) that runs SQL
- * connects once, with acctsec_spi_connect, and finishes with
- * acctsec_spi_finish before it returns; an error needs neither, as
- * transaction abort cleans SPI up.  Every other function that runs SQL
- * expects its caller's connection and says so where it is declared.
+ * The nesting rule.  Only a function PostgreSQL calls (an SQL-callable
+ * function, a trigger, an event trigger), or the body it hands its fcinfo
+ * to, connects: with acctsec_spi_connect, finishing with acctsec_spi_finish
+ * before it returns; an error needs neither, as transaction abort cleans
+ * SPI up.  Every other function that runs SQL, in every layer, runs in its
+ * caller's connection and says so where it is declared; what it returns
+ * that must outlive the connection it makes in a memory context its caller
+ * names (or the caller copies out, SPI_datumTransfer).  A function called
+ * through fmgr connects anew, nested, as SPI allows.  The two exceptions
+ * (a transaction callback's work, the key ring's first read of the
+ * database key) are listed, with their reasons, in
+ * test/structure/check_spi.sh, which holds the code to the rule.
  */
 extern void acctsec_spi_connect(void);
 extern void acctsec_spi_finish(void);
@@ -64,6 +70,10 @@ extern Portal acctsec_plan_open(AcctsecPlan *plan, Datum *values,
 extern uint64 acctsec_sql_run(const char *sql, int expect, int nargs,
 							  const Oid *argtypes, Datum *values,
 							  const char *nulls, bool read_only, long tcount);
+
+/* The first ncolumns values of an SPI result row, into values and isnull. */
+extern void acctsec_spi_row_values(HeapTuple tuple, TupleDesc desc,
+								   int ncolumns, Datum *values, bool *isnull);
 
 extern bool acctsec_probe_unique(const char *table, const char *index,
 								 int nkeys, const Datum *keys, int natts,

@@ -58,6 +58,7 @@
 #include "account.h"
 #include "compat.h"
 #include "events.h"
+#include "relation_util.h"
 #include "row_lock.h"
 #include "spi_util.h"
 #include "throttle.h"
@@ -421,11 +422,15 @@ typedef enum ThrottlePlanId
 } ThrottlePlanId;
 
 /*
- * The columns read by PLAN_NET_PEEK, in this order; network_lock() reads
- * the same by name (networks_table).
+ * The columns read by PLAN_NET_PEEK, in this order, and their types;
+ * network_lock() reads the same (networks_table), PLAN_NET_CREATE and
+ * PLAN_NET_WRITE write them.
  */
 #define NETWORK_COLUMNS \
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
+#define NUM_NETWORK_COLUMNS 6
+#define NETWORK_COLUMN_TYPES \
+	TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID
 
 static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_PEEK] = {
@@ -442,11 +447,9 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	 * inserted it first, nothing is inserted and the caller locks it.
 	 */
 	[PLAN_NET_CREATE] = {
-		"INSERT INTO acctsec.networks (network, window_started_at, failures,"
-		" accounts, throttled_until, throttles, expires_at)"
+		"INSERT INTO acctsec.networks (network, " NETWORK_COLUMNS ")"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
-		7, {CIDROID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
-		INT4OID, TIMESTAMPTZOID}, SPI_OK_INSERT
+		7, {CIDROID, NETWORK_COLUMN_TYPES}, SPI_OK_INSERT
 	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
@@ -460,8 +463,7 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
 		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
 		" WHERE ctid OPERATOR(pg_catalog.=) $1",
-		7, {TIDOID, TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID,
-		INT4OID, TIMESTAMPTZOID}, SPI_OK_UPDATE
+		7, {TIDOID, NETWORK_COLUMN_TYPES}, SPI_OK_UPDATE
 	},
 	[PLAN_NET_DELETE] = {
 		"DELETE FROM acctsec.networks WHERE network OPERATOR(pg_catalog.=) $1"
@@ -543,10 +545,6 @@ typedef struct NetworkRow
 	ItemPointerData tid;		/* the version locked (lock_network) */
 } NetworkRow;
 
-#define NUM_NETWORK_COLUMNS 6
-
-#define TIMESTAMP_VALUE(v, isnull) ((isnull) ? DT_NOBEGIN : DatumGetTimestampTz(v))
-
 /*
  * Read the values of NETWORK_COLUMNS, in that order.  The account hashes
  * are copied into memory that outlives SPI (the caller's context) only
@@ -556,7 +554,7 @@ static void
 network_from_values(const Datum *v, const bool *isnull, NetworkRow *row,
 					bool want_accounts)
 {
-	row->window_started_at = TIMESTAMP_VALUE(v[0], isnull[0]);
+	row->window_started_at = acctsec_timestamp_value(v[0], isnull[0]);
 	row->failures = DatumGetInt32(v[1]);
 	row->naccounts = 0;
 	row->accounts = NULL;
@@ -576,9 +574,9 @@ network_from_values(const Datum *v, const bool *isnull, NetworkRow *row,
 				row->accounts[i] = DatumGetInt64(elems[i]);
 		}
 	}
-	row->throttled_until = TIMESTAMP_VALUE(v[3], isnull[3]);
+	row->throttled_until = acctsec_timestamp_value(v[3], isnull[3]);
 	row->throttles = DatumGetInt32(v[4]);
-	row->expires_at = TIMESTAMP_VALUE(v[5], isnull[5]);
+	row->expires_at = acctsec_timestamp_value(v[5], isnull[5]);
 }
 
 /* A row of a statement whose first columns are NETWORK_COLUMNS. */
@@ -589,8 +587,7 @@ network_from_tuple(HeapTuple tuple, TupleDesc desc, NetworkRow *row,
 	Datum		v[NUM_NETWORK_COLUMNS];
 	bool		isnull[NUM_NETWORK_COLUMNS];
 
-	for (int i = 0; i < NUM_NETWORK_COLUMNS; i++)
-		v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+	acctsec_spi_row_values(tuple, desc, NUM_NETWORK_COLUMNS, v, isnull);
 	network_from_values(v, isnull, row, want_accounts);
 }
 
@@ -599,8 +596,7 @@ static AcctsecKeyedTable networks_table = {
 	.relname = "networks",
 	.key_eq = F_NETWORK_EQ,
 	.ncolumns = NUM_NETWORK_COLUMNS,
-	.columns = {"window_started_at", "failures", "accounts", "throttled_until",
-	"throttles", "expires_at"}
+	.columns = NETWORK_COLUMNS
 };
 
 /*
@@ -1009,7 +1005,7 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 										  SPI_tuptable->tupdesc, 1, &isnull);
 
 		known = true;
-		was_throttled = TIMESTAMP_VALUE(until, isnull) > GetCurrentTransactionStartTimestamp();
+		was_throttled = acctsec_timestamp_value(until, isnull) > GetCurrentTransactionStartTimestamp();
 	}
 	acctsec_spi_finish();
 	if (known)
@@ -1021,8 +1017,9 @@ acctsec_unthrottle(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(was_throttled);
 }
 
-int64
-acctsec_prune_network_state(void)
+/* prune_networks(): expired network rows and familiar networks deleted */
+Datum
+acctsec_prune_networks(PG_FUNCTION_ARGS)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		net_values[1] = {TimestampTzGetDatum(now)};
@@ -1033,12 +1030,5 @@ acctsec_prune_network_state(void)
 	deleted = acctsec_plan_run(&throttle_plans[PLAN_NET_PRUNE_ALL], net_values, NULL, false, 0);
 	deleted += acctsec_plan_run(&throttle_plans[PLAN_FAM_PRUNE_ALL], fam_values, NULL, false, 0);
 	acctsec_spi_finish();
-	return (int64) deleted;
-}
-
-/* prune_networks(): expired network rows and familiar networks deleted */
-Datum
-acctsec_prune_networks(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64(acctsec_prune_network_state());
+	PG_RETURN_INT64((int64) deleted);
 }

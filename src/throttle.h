@@ -80,10 +80,4 @@ extern void acctsec_network_make_familiar(const text *account,
 /* The oldest last use of a network still familiar at now. */
 extern TimestampTz acctsec_familiar_since(TimestampTz now);
 
-/*
- * Delete expired network rows and familiar networks; returns how many.
- * Runs its own SPI connection.
- */
-extern int64 acctsec_prune_network_state(void);
-
 #endif							/* ACCTSEC_THROTTLE_H */

@@ -364,30 +364,22 @@ purpose_arg(FunctionCallInfo fcinfo, int argno)
 	return purpose;
 }
 
-/* Run a deleting statement of one parameter in its own connection. */
-static uint64
-delete_tokens(TokenPlanId id, Datum arg)
-{
-	uint64		n;
-
-	acctsec_spi_connect();
-	n = acctsec_plan_run(&token_plans[id], &arg, NULL, false, 0);
-	acctsec_spi_finish();
-	return n;
-}
-
-/* Revoke every one-time token of the account; returns how many.  SPI free. */
+/* Revoke every one-time token of the account; returns how many. */
 uint64
 acctsec_tokens_revoke_account(const text *account)
 {
-	return delete_tokens(PLAN_REVOKE_ACCOUNT, PointerGetDatum(account));
+	Datum		arg = PointerGetDatum(account);
+
+	return acctsec_plan_run(&token_plans[PLAN_REVOKE_ACCOUNT], &arg, NULL, false, 0);
 }
 
-/* Delete one-time tokens expired at now; returns how many.  SPI free. */
+/* Delete one-time tokens expired at now; returns how many. */
 uint64
 acctsec_tokens_prune(TimestampTz now)
 {
-	return delete_tokens(PLAN_PRUNE, TimestampTzGetDatum(now));
+	Datum		arg = TimestampTzGetDatum(now);
+
+	return acctsec_plan_run(&token_plans[PLAN_PRUNE], &arg, NULL, false, 0);
 }
 
 /*
@@ -410,17 +402,24 @@ token_ttl_in_range(Interval *ttl)
 										  IntervalPGetDatum(&cap))) <= 0;
 }
 
-/* A new one-time token's row (account NULL: a token of no account). */
+/*
+ * A new one-time token's row (account NULL: a token of no account), SPI
+ * connected; the token is made in outer, so that it outlives the
+ * connection without a copy left behind in SPI's memory.
+ */
 static text *
-insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires)
+insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires,
+			 MemoryContext outer)
 {
 	AcctsecToken tok;
 	bytea	   *hash;
 	text	   *token;
 	Datum		values[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	MemoryContext spi = MemoryContextSwitchTo(outer);
 
 	token = acctsec_token_new(ACCTSEC_TOKEN_ONE_TIME, &tok, &hash);
+	MemoryContextSwitchTo(spi);
 	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
 	values[1] = PointerGetDatum(account);
 	if (account == NULL)
@@ -431,9 +430,7 @@ insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires)
 	values[5] = TimestampTzGetDatum(expires);
 	acctsec_token_wipe(&tok);
 
-	acctsec_spi_connect();
 	acctsec_plan_run(&token_plans[PLAN_ISSUE], values, nulls, false, 0);
-	acctsec_spi_finish();
 	return token;
 }
 
@@ -441,6 +438,7 @@ insert_token(text *account, text *purpose, TimestampTz now, TimestampTz expires)
  * A one-time token of no account, for passkeys.c (a discoverable-credential
  * login challenge; the table admits no other purpose).  No event: there is
  * no account to record it under, and anyone opening a login page makes one.
+ * SPI connected.
  */
 text *
 acctsec_one_time_token_issue_unbound(text *purpose, Interval *ttl)
@@ -453,7 +451,7 @@ acctsec_one_time_token_issue_unbound(text *purpose, Interval *ttl)
 	expires = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 													  TimestampTzGetDatum(now),
 													  IntervalPGetDatum(ttl)));
-	return insert_token(NULL, purpose, now, expires);
+	return insert_token(NULL, purpose, now, expires, CurrentMemoryContext);
 }
 
 /*
@@ -468,6 +466,7 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires;
 	text	   *token;
+	MemoryContext outer = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -486,26 +485,28 @@ acctsec_token_issue(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ttl must be positive and at most 30 days")));
 
+	acctsec_spi_connect();
 	/* the account's row lock serialises issuing with revocation */
 	acctsec_account_lock(account, NULL);
-
-	token = insert_token(account, purpose, now, expires);
+	token = insert_token(account, purpose, now, expires, outer);
 	acctsec_security_event("token.issued", text_to_cstring(account),
 						   "purpose", text_to_cstring(purpose),
 						   "expires_at", timestamptz_to_str(expires),
 						   NULL);
+	acctsec_spi_finish();
 	PG_RETURN_TEXT_P(token);
 }
 
 /*
- * The account of a live token of this purpose, or NULL; with consume, the
- * token is deleted (under its row lock) when it matches.  A token of no
- * account matches only with unbound (and answers NULL, *valid true).
+ * The account of a live token of this purpose, in outer, or NULL; with
+ * consume, the token is deleted (under its row lock) when it matches.  A
+ * token of no account matches only with unbound (and answers NULL, *valid
+ * true).  SPI connected.
  */
 static text *
-check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
+check_token(Datum token, text *purpose, bool consume, bool unbound,
+			MemoryContext outer, bool *valid)
 {
-	MemoryContext outer = CurrentMemoryContext;
 	AcctsecToken tok;
 	Datum		values[1];
 	text	   *volatile result = NULL;
@@ -515,7 +516,6 @@ check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
 		return NULL;
 	values[0] = PointerGetDatum(acctsec_token_selector(&tok));
 
-	acctsec_spi_connect();
 	PG_TRY();
 	{
 		if (acctsec_plan_run(&token_plans[consume ? PLAN_FIND_FOR_UPDATE : PLAN_FIND],
@@ -553,7 +553,6 @@ check_token(Datum token, text *purpose, bool consume, bool unbound, bool *valid)
 		acctsec_token_wipe(&tok);
 	}
 	PG_END_TRY();
-	acctsec_spi_finish();
 	return result;
 }
 
@@ -563,7 +562,8 @@ acctsec_one_time_token_check(Datum token, text *purpose, bool consume)
 {
 	bool		valid;
 
-	return check_token(token, purpose, consume, false, &valid);
+	return check_token(token, purpose, consume, false, CurrentMemoryContext,
+					   &valid);
 }
 
 /*
@@ -574,7 +574,8 @@ text *
 acctsec_one_time_token_check_unbound(Datum token, text *purpose, bool consume,
 									 bool *valid)
 {
-	return check_token(token, purpose, consume, true, valid);
+	return check_token(token, purpose, consume, true, CurrentMemoryContext,
+					   valid);
 }
 
 /* token_consume(token text, purpose text) RETURNS text: the account, once */
@@ -582,9 +583,13 @@ Datum
 acctsec_token_consume(PG_FUNCTION_ARGS)
 {
 	text	   *purpose = PG_GETARG_TEXT_PP(1);
+	MemoryContext outer = CurrentMemoryContext;
 	bool		valid;
-	text	   *account = check_token(PG_GETARG_DATUM(0), purpose, true, false, &valid);
+	text	   *account;
 
+	acctsec_spi_connect();
+	account = check_token(PG_GETARG_DATUM(0), purpose, true, false, outer, &valid);
+	acctsec_spi_finish();
 	if (account == NULL)
 		PG_RETURN_NULL();
 	acctsec_security_event("token.consumed", text_to_cstring(account),
@@ -597,10 +602,14 @@ acctsec_token_consume(PG_FUNCTION_ARGS)
 Datum
 acctsec_token_peek(PG_FUNCTION_ARGS)
 {
+	MemoryContext outer = CurrentMemoryContext;
 	bool		valid;
-	text	   *account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1),
-									  false, false, &valid);
+	text	   *account;
 
+	acctsec_spi_connect();
+	account = check_token(PG_GETARG_DATUM(0), PG_GETARG_TEXT_PP(1), false, false,
+						  outer, &valid);
+	acctsec_spi_finish();
 	if (account == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(account);

@@ -48,8 +48,8 @@ extern void acctsec_token_wipe(AcctsecToken *tok);
 
 /*
  * The account of a live one-time token of this purpose, or NULL; with
- * consume, the token is deleted (under its row lock) when it matches.  Runs
- * its own SPI connection.
+ * consume, the token is deleted (under its row lock) when it matches.  These
+ * and the functions below run in the caller's SPI connection.
  */
 extern text *acctsec_one_time_token_check(Datum token, text *purpose,
 										  bool consume);

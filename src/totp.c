@@ -37,7 +37,6 @@
 #include "compat.h"
 #include "events.h"
 #include "keys.h"
-#include "lockout.h"
 #include "otp.h"
 #include "otp_sql.h"
 #include "spi_util.h"
@@ -246,7 +245,8 @@ acctsec_totp_store_credential(text *account, const uint8 *secret,
  * for the algorithm, sealed and stored.  Returns its base32 form and its
  * enrolment URI in AcctsecSecrets (the caller frees them): wiped when freed,
  * and by their memory context's reset on every error path (a bad label, an
- * active credential already there, a key that cannot be used).
+ * active credential already there, a key that cannot be used).  SPI
+ * connected.
  */
 static void
 totp_enroll_new(text *account, text *label, const char *issuer,
@@ -270,10 +270,8 @@ totp_enroll_new(text *account, text *label, const char *issuer,
 	 * change to the account.
 	 */
 	acctsec_account_lock(account, NULL);
-	acctsec_spi_connect();
 	acctsec_totp_store_credential(account, secret->data, secret->len, alg,
 								  digits, period, false);
-	acctsec_spi_finish();
 	acctsec_secret_free(secret);
 	acctsec_security_event("totp.enrolled", text_to_cstring(account),
 						   "algorithm", otp_algorithm_name(alg),
@@ -337,6 +335,7 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 	issuer_s = enroll_issuer(issuer, &issuer_len);
 
 	InitMaterializedSRF(fcinfo, 0);
+	acctsec_spi_connect();
 	totp_enroll_new(account, label, issuer_s, issuer_len, digits, period, alg,
 					&secret_b32, &uri);
 
@@ -356,13 +355,15 @@ acctsec_totp_enroll(PG_FUNCTION_ARGS)
 					   VARSIZE(DatumGetPointer(values[1])) - VARHDRSZ);
 	}
 	PG_END_TRY();
+	acctsec_spi_finish();
 	return (Datum) 0;
 }
 
 /*
  * Lock the account's credential, pending or active, and check code against
  * it, recording the step on a match (confirm: and activating it).  *found:
- * was there such a credential?  Caller holds the account's row lock.
+ * was there such a credential?  Caller holds the account's row lock, in
+ * its SPI connection.
  */
 static bool
 check_code(text *account, text *code, bool active, bool *found)
@@ -371,14 +372,12 @@ check_code(text *account, text *code, bool active, bool *found)
 	int64		step;
 	bool		ok = false;
 
-	acctsec_spi_connect();
 	*found = lock_credential(account, active, &cred);
 	if (*found && credential_matches(account, &cred, code, &step))
 	{
 		accept_step(account, step, !active);
 		ok = true;
 	}
-	acctsec_spi_finish();
 	return ok;
 }
 
@@ -391,6 +390,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 	bool		found;
 	bool		ok;
 
+	acctsec_spi_connect();
 	acctsec_account_lock(account, NULL);
 	ok = check_code(account, code, false, &found);
 	if (ok)
@@ -398,6 +398,7 @@ acctsec_totp_confirm(PG_FUNCTION_ARGS)
 		acctsec_account_set_totp_enabled(account, true);
 		acctsec_security_event("totp.confirmed", text_to_cstring(account), NULL);
 	}
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(ok);
 }
 
@@ -407,18 +408,15 @@ acctsec_totp_verify(PG_FUNCTION_ARGS)
 {
 	text	   *account = PG_GETARG_TEXT_PP(0);
 	text	   *code = PG_GETARG_TEXT_PP(1);
-	bool		found;
+	bool		found = false;
 	bool		ok;
 
-	if (!acctsec_second_factor_lock(account))
-		PG_RETURN_BOOL(false);
-	ok = check_code(account, code, true, &found);
-
+	acctsec_spi_connect();
+	ok = acctsec_second_factor_lock(account) &&
+		check_code(account, code, true, &found);
 	/* no active credential: false, and nothing to count */
-	if (ok)
-		acctsec_account_complete_second_factor(account);
-	else if (found)
-		acctsec_second_factor_wrong(account, "totp.failed");
+	acctsec_second_factor_answered(account, ok, found, "totp.failed");
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(ok);
 }
 
@@ -430,15 +428,15 @@ acctsec_totp_disable(PG_FUNCTION_ARGS)
 	Datum		args[1] = {PointerGetDatum(account)};
 	bool		found;
 
-	acctsec_account_lock(account, NULL);
 	acctsec_spi_connect();
+	acctsec_account_lock(account, NULL);
 	found = acctsec_plan_run(&plans[PLAN_DISABLE], args, NULL, false, 0) > 0;
-	acctsec_spi_finish();
 	if (found)
 	{
 		acctsec_account_set_totp_enabled(account, false);
 		acctsec_security_event("totp.disabled", text_to_cstring(account), NULL);
 	}
+	acctsec_spi_finish();
 	PG_RETURN_BOOL(found);
 }
 

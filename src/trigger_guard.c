@@ -58,6 +58,7 @@
 #include "utils/syscache.h"
 
 #include "events.h"
+#include "relation_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_trigger_guard);
 PG_FUNCTION_INFO_V1(acctsec_audit_bypass);
@@ -276,10 +277,7 @@ acctsec_trigger_guard(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	Node	   *parsetree;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.trigger_guard() must be called as an event trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.trigger_guard()", true);
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (creating_extension || IsBinaryUpgrade)
 		PG_RETURN_VOID();

@@ -84,6 +84,7 @@
 
 #include "compat.h"
 #include "events.h"
+#include "relation_util.h"
 #include "spi_util.h"
 #include "updated_at.h"
 
@@ -309,11 +310,13 @@ column_usable(Form_pg_attribute att)
 }
 
 /*
- * The first configured name present as a usable column, or NULL.  Used by
- * attachment, which leaves a column of another type alone.
+ * The first column of tupdesc named in acctsec.updated_at_columns, and (if
+ * name is given) its configured name; NULL if none is there.  With
+ * usable_only, columns of another type are passed over (attachment leaves
+ * them alone); without, the first one present is the answer, usable or not.
  */
 static Form_pg_attribute
-first_usable_configured_column(TupleDesc tupdesc)
+first_configured_column(TupleDesc tupdesc, bool usable_only, const char **name)
 {
 	ListCell   *lc;
 
@@ -321,26 +324,7 @@ first_usable_configured_column(TupleDesc tupdesc)
 	{
 		Form_pg_attribute att = find_column(tupdesc, (const char *) lfirst(lc));
 
-		if (att != NULL && column_usable(att))
-			return att;
-	}
-	return NULL;
-}
-
-/*
- * The first column of tupdesc named in acctsec.updated_at_columns, usable or
- * not, and (if name is given) its configured name; NULL if none is there.
- */
-static Form_pg_attribute
-first_configured_column(TupleDesc tupdesc, const char **name)
-{
-	ListCell   *lc;
-
-	foreach(lc, column_names())
-	{
-		Form_pg_attribute att = find_column(tupdesc, (const char *) lfirst(lc));
-
-		if (att != NULL)
+		if (att != NULL && (!usable_only || column_usable(att)))
 		{
 			if (name != NULL)
 				*name = (const char *) lfirst(lc);
@@ -351,15 +335,32 @@ first_configured_column(TupleDesc tupdesc, const char **name)
 }
 
 /*
+ * The column a set_updated_at trigger names: its argument, or else the
+ * first configured name present (its name in *name); NULL when there is no
+ * such column, or the trigger passes more than one argument.
+ */
+static Form_pg_attribute
+trigger_named_column(TupleDesc tupdesc, Trigger *trigger, const char **name)
+{
+	if (trigger->tgnargs == 1)
+	{
+		*name = trigger->tgargs[0];
+		return find_column(tupdesc, *name);
+	}
+	if (trigger->tgnargs == 0)
+		return first_configured_column(tupdesc, false, name);
+	return NULL;
+}
+
+/*
  * The column a set_updated_at trigger on rel maintains: its argument, or
  * else the first configured name present.  Errors name table and column.
  */
 static Form_pg_attribute
 trigger_column(Relation rel, Trigger *trigger)
 {
-	TupleDesc	tupdesc = RelationGetDescr(rel);
-	Form_pg_attribute att = NULL;
 	const char *name = NULL;
+	Form_pg_attribute att;
 
 	if (trigger->tgnargs > 1)
 		ereport(ERROR,
@@ -368,14 +369,9 @@ trigger_column(Relation rel, Trigger *trigger)
 						trigger->tgname, RelationGetRelationName(rel), trigger->tgnargs),
 				 errhint("Pass at most one argument: the name of the column to maintain.")));
 
-	if (trigger->tgnargs == 1)
+	att = trigger_named_column(RelationGetDescr(rel), trigger, &name);
+	if (trigger->tgnargs == 0)
 	{
-		name = trigger->tgargs[0];
-		att = find_column(tupdesc, name);
-	}
-	else
-	{
-		att = first_configured_column(tupdesc, &name);
 		if (att == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -435,15 +431,10 @@ cache_lookup(Relation rel, Trigger *trigger)
 	Form_pg_attribute att;
 
 	if (updated_at_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(UpdatedAtKey);
-		ctl.entrysize = sizeof(UpdatedAtEntry);
-		updated_at_cache = hash_create("acctsec updated_at columns", 64, &ctl,
-									   HASH_ELEM | HASH_BLOBS);
-		CacheRegisterRelcacheCallback(updated_at_relcache_callback, (Datum) 0);
-	}
+		updated_at_cache = acctsec_relation_cache("acctsec updated_at columns",
+												  sizeof(UpdatedAtKey),
+												  sizeof(UpdatedAtEntry),
+												  updated_at_relcache_callback);
 
 	memset(&key, 0, sizeof(key));
 	key.relid = RelationGetRelid(rel);
@@ -567,10 +558,7 @@ trigger_row(FunctionCallInfo fcinfo)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.set_updated_at() must be called as a trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.set_updated_at()", false);
 
 	rel = trigdata->tg_relation;
 	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
@@ -783,13 +771,10 @@ has_other_updated_at_trigger(Relation rel, Oid funcoid)
 static Form_pg_attribute
 trigger_column_if_usable(Relation rel, Trigger *trigger)
 {
-	TupleDesc	tupdesc = RelationGetDescr(rel);
-	Form_pg_attribute att = NULL;
+	const char *name;
+	Form_pg_attribute att = trigger_named_column(RelationGetDescr(rel),
+												 trigger, &name);
 
-	if (trigger->tgnargs == 1)
-		att = find_column(tupdesc, trigger->tgargs[0]);
-	else if (trigger->tgnargs == 0)
-		att = first_configured_column(tupdesc, NULL);
 	return (att != NULL && column_usable(att)) ? att : NULL;
 }
 
@@ -797,30 +782,12 @@ trigger_column_if_usable(Relation rel, Trigger *trigger)
 static void
 create_our_trigger(Relation rel, const char *column)
 {
-	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
-
-	stmt->replace = false;
-	stmt->isconstraint = false;
-	stmt->trigname = ACCTSEC_UPDATED_AT_TRIGGER;
-	stmt->relation = makeRangeVar(get_namespace_name(RelationGetNamespace(rel)),
-								  pstrdup(RelationGetRelationName(rel)), -1);
-	stmt->funcname = list_make2(makeString("acctsec"), makeString("set_updated_at"));
-	stmt->args = list_make1(makeString(pstrdup(column)));
-	stmt->row = true;
-	stmt->timing = TRIGGER_TYPE_BEFORE;
-	stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
-	stmt->columns = NIL;
-	stmt->whenClause = NULL;
-	stmt->transitionRels = NIL;
-	stmt->deferrable = false;
-	stmt->initdeferred = false;
-	stmt->constrrel = NULL;
-
-	(void) CreateTrigger(stmt, "-- acctsec: attach set_updated_at",
-						 RelationGetRelid(rel), InvalidOid, InvalidOid,
-						 InvalidOid, InvalidOid, InvalidOid, NULL,
-						 false, false);
-	CommandCounterIncrement();
+	acctsec_create_trigger(rel, ACCTSEC_UPDATED_AT_TRIGGER, "set_updated_at",
+						   list_make1(makeString(pstrdup(column))), true,
+						   TRIGGER_TYPE_BEFORE,
+						   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE, false,
+						   TRIGGER_FIRES_ON_ORIGIN,
+						   "-- acctsec: attach set_updated_at");
 }
 
 /* As the table's owner (change_our_trigger).  Partition clones go with the parent's. */
@@ -888,47 +855,23 @@ change_our_trigger(Relation rel, OurTrigger *drop, const char *column)
 	acctsec_restore_role(&sw);
 }
 
+
 /*
- * Open a table the calling role must own; errors name it.
- *
- * track_updated_at() and untrack_updated_at() are executable by PUBLIC, so
- * ownership is checked before the lock is requested, as the callbacks of
- * RangeVarGetRelidExtended() do: a role waiting for an AccessExclusiveLock
- * on a table it does not own would queue every other user of the table
- * behind it.  It is checked again once locked, in case the owner changed.
+ * The table argument of track_updated_at() and untrack_updated_at(), which
+ * PUBLIC may call: it must not be NULL and the calling role must own it;
+ * opened and locked (AccessExclusiveLock, as our trigger DDL needs).
  */
 static Relation
-open_owned_table(Oid relid, const char *caller)
+table_arg(FunctionCallInfo fcinfo, const char *caller)
 {
-	Relation	rel;
-	char		relkind = get_rel_relkind(relid);
-	char	   *relname = get_rel_name(relid);
-
-	if (relkind == '\0' || relname == NULL)
+	/* before any lock: a standby would refuse the lock with a stranger error */
+	PreventCommandIfReadOnly(caller);
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
-					   relname);
-
-	rel = try_relation_open(relid, AccessExclusiveLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
-				 errdetail("%s works on tables and partitioned tables.", caller)));
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER,
-					   get_relkind_objtype(rel->rd_rel->relkind),
-					   RelationGetRelationName(rel));
-	return rel;
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table must not be NULL")));
+	return acctsec_open_owned_table(PG_GETARG_OID(0), AccessExclusiveLock,
+									caller);
 }
 
 static void
@@ -953,7 +896,7 @@ column_to_track(Relation rel, const char *name)
 
 	if (name == NULL)
 	{
-		att = first_usable_configured_column(RelationGetDescr(rel));
+		att = first_configured_column(RelationGetDescr(rel), true, NULL);
 		if (att == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -991,20 +934,11 @@ column_to_track(Relation rel, const char *name)
 Datum
 acctsec_track_updated_at(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
-	Relation	rel;
+	Relation	rel = table_arg(fcinfo, "track_updated_at()");
+	Oid			relid = RelationGetRelid(rel);
 	OurTrigger	ours;
 	const char *column;
 
-	/* before any lock: a standby would refuse the lock with a stranger error */
-	PreventCommandIfReadOnly("track_updated_at()");
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	rel = open_owned_table(relid, "acctsec.track_updated_at()");
 	column = pstrdup(NameStr(column_to_track(rel, PG_ARGISNULL(1) ? NULL :
 											 NameStr(*PG_GETARG_NAME(1)))->attname));
 
@@ -1035,19 +969,10 @@ acctsec_track_updated_at(PG_FUNCTION_ARGS)
 Datum
 acctsec_untrack_updated_at(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
-	Relation	rel;
+	Relation	rel = table_arg(fcinfo, "untrack_updated_at()");
+	Oid			relid = RelationGetRelid(rel);
 	OurTrigger	ours;
 
-	/* before any lock: a standby would refuse the lock with a stranger error */
-	PreventCommandIfReadOnly("untrack_updated_at()");
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table must not be NULL")));
-	relid = PG_GETARG_OID(0);
-	rel = open_owned_table(relid, "acctsec.untrack_updated_at()");
 	our_trigger(rel, &ours);
 	refuse_inherited(rel, &ours, "untrack");
 
@@ -1124,7 +1049,7 @@ reconcile_table(Oid relid, Oid funcoid)
 	if ((drop || !ours.exists) && !ours.name_taken && auto_updated_at &&
 		!has_other_updated_at_trigger(rel, funcoid))
 	{
-		Form_pg_attribute att = first_usable_configured_column(RelationGetDescr(rel));
+		Form_pg_attribute att = first_configured_column(RelationGetDescr(rel), true, NULL);
 
 		if (att != NULL)
 			column = pstrdup(NameStr(att->attname));
@@ -1142,15 +1067,9 @@ reconcile_table(Oid relid, Oid funcoid)
 static void
 make_way_for(Oid relid, LOCKMODE lockmode)
 {
-	Relation	rel;
+	Relation	rel = acctsec_try_open_owned(relid, lockmode);
 	OurTrigger	ours;
 
-	/* Not even a lock on a table the caller does not own. */
-	if (!OidIsValid(relid) ||
-		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-		!object_ownercheck(RelationRelationId, relid, GetUserId()))
-		return;
-	rel = try_relation_open(relid, lockmode);
 	if (rel == NULL)
 		return;
 	our_trigger(rel, &ours);
@@ -1184,12 +1103,8 @@ updated_at_ddl_start(Node *parsetree)
 			if (cmd->subtype != AT_AttachPartition || stmt->relation == NULL)
 				continue;
 			parentid = RangeVarGetRelid(stmt->relation, NoLock, true);
-			if (!OidIsValid(parentid) ||
-				!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(parentid)) ||
-				!object_ownercheck(RelationRelationId, parentid, GetUserId()))
-				continue;
 			/* the lock ATTACH PARTITION takes on the parent */
-			parent = try_relation_open(parentid, ShareUpdateExclusiveLock);
+			parent = acctsec_try_open_owned(parentid, ShareUpdateExclusiveLock);
 			if (parent == NULL)
 				continue;
 			our_trigger(parent, &parents);
@@ -1261,10 +1176,7 @@ acctsec_updated_at_ddl(PG_FUNCTION_ARGS)
 	Oid			funcoid;
 	uint64		n;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("acctsec.updated_at_ddl() must be called as an event trigger")));
+	acctsec_check_trigger(fcinfo, "acctsec.updated_at_ddl()", true);
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	/*

@@ -132,6 +132,25 @@ cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
 	return true;
 }
 
+/* A decoded CBOR map: the item (the caller's to cbor_decref) and its pairs. */
+typedef struct CborMap
+{
+	cbor_item_t *item;
+	struct cbor_pair *pairs;
+	size_t		n;
+} CborMap;
+
+/* The pairs of a CBOR item that is a definite-length map. */
+static bool
+cbor_map_pairs(const cbor_item_t *item, struct cbor_pair **pairs, size_t *n)
+{
+	if (!cbor_isa_map(item) || !cbor_map_is_definite(item))
+		return false;
+	*pairs = cbor_map_handle(item);
+	*n = cbor_map_size(item);
+	return true;
+}
+
 static bool
 cbor_text_is(const cbor_item_t *item, const char *s)
 {
@@ -196,30 +215,27 @@ scan_item(CborScan *sc, size_t children)
 		sc->done = true;
 }
 
-static void
-scan_u8(void *c, uint8_t v)
-{
-	(void) v;
-	scan_item(c, 0);
+/*
+ * Every leaf (a number, a string, a simple value) is one element of its
+ * container; libcbor's callbacks differ only in the value's type, which
+ * the scan does not look at.
+ */
+#define SCAN_LEAF(name, valtype) \
+static void \
+name(void *c, valtype v) \
+{ \
+	(void) v; \
+	scan_item(c, 0); \
 }
-static void
-scan_u16(void *c, uint16_t v)
-{
-	(void) v;
-	scan_item(c, 0);
-}
-static void
-scan_u32(void *c, uint32_t v)
-{
-	(void) v;
-	scan_item(c, 0);
-}
-static void
-scan_u64(void *c, uint64_t v)
-{
-	(void) v;
-	scan_item(c, 0);
-}
+
+SCAN_LEAF(scan_u8, uint8_t)
+SCAN_LEAF(scan_u16, uint16_t)
+SCAN_LEAF(scan_u32, uint32_t)
+SCAN_LEAF(scan_u64, uint64_t)
+SCAN_LEAF(scan_f4, float)
+SCAN_LEAF(scan_f8, double)
+SCAN_LEAF(scan_bool, bool)
+
 static void
 scan_str(void *c, cbor_data d, size_t n)
 {
@@ -228,26 +244,8 @@ scan_str(void *c, cbor_data d, size_t n)
 	scan_item(c, 0);
 }
 static void
-scan_f4(void *c, float v)
-{
-	(void) v;
-	scan_item(c, 0);
-}
-static void
-scan_f8(void *c, double v)
-{
-	(void) v;
-	scan_item(c, 0);
-}
-static void
 scan_simple(void *c)
 {
-	scan_item(c, 0);
-}
-static void
-scan_bool(void *c, bool v)
-{
-	(void) v;
 	scan_item(c, 0);
 }
 static void
@@ -341,6 +339,26 @@ cbor_load_exact(const uint8_t *p, size_t len, size_t *read)
 		return NULL;
 	}
 	return item;
+}
+
+/*
+ * Decode p, len bytes, as one CBOR map (cbor_map_pairs): bad_cbor when it
+ * is not one CBOR item, bad_shape when it is no such map.  On WA_OK the
+ * caller owns map->item (cbor_decref).
+ */
+static WaError
+cbor_load_map(const uint8_t *p, size_t len, WaError bad_cbor, WaError bad_shape,
+			  CborMap *map)
+{
+	map->item = cbor_load_exact(p, len, NULL);
+	if (map->item == NULL)
+		return bad_cbor;
+	if (!cbor_map_pairs(map->item, &map->pairs, &map->n))
+	{
+		cbor_decref(&map->item);
+		return bad_shape;
+	}
+	return WA_OK;
 }
 
 /* ---------------------------------------------------------------------------
@@ -442,9 +460,7 @@ parse_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
 WaError
 wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 {
-	cbor_item_t *map;
-	struct cbor_pair *pairs;
-	size_t		n;
+	CborMap		map;
 	int64_t		kty = 0,
 				alg = 0;
 
@@ -455,21 +471,14 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 	memset(key, 0, sizeof(*key));
 	if (len > WA_MAX_COSE_KEY)
 		return WA_ERR_COSE_TOO_LONG;
-	map = cbor_load_exact(p, len, NULL);
-	if (map == NULL)
-		return WA_ERR_COSE_CBOR;
-	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
-	{
-		cbor_decref(&map);
-		return WA_ERR_COSE_SHAPE;
-	}
-	pairs = cbor_map_handle(map);
-	n = cbor_map_size(map);
-	for (size_t i = 0; i < n && err == WA_OK; i++)
+	err = cbor_load_map(p, len, WA_ERR_COSE_CBOR, WA_ERR_COSE_SHAPE, &map);
+	if (err != WA_OK)
+		return err;
+	for (size_t i = 0; i < map.n && err == WA_OK; i++)
 	{
 		int64_t		label;
 
-		if (!cbor_int_value(pairs[i].key, &label))
+		if (!cbor_int_value(map.pairs[i].key, &label))
 		{
 			err = WA_ERR_COSE_SHAPE;
 			break;
@@ -477,11 +486,11 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 		switch (label)
 		{
 			case 1:				/* kty */
-				if (kty != 0 || !cbor_int_value(pairs[i].value, &kty) || kty == 0)
+				if (kty != 0 || !cbor_int_value(map.pairs[i].value, &kty) || kty == 0)
 					err = WA_ERR_COSE_SHAPE;
 				break;
 			case 3:				/* alg */
-				if (alg != 0 || !cbor_int_value(pairs[i].value, &alg) || alg == 0)
+				if (alg != 0 || !cbor_int_value(map.pairs[i].value, &alg) || alg == 0)
 					err = WA_ERR_COSE_SHAPE;
 				break;
 			case -1:
@@ -489,7 +498,7 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 			case -3:
 				if (param[-label - 1] != NULL)
 					err = WA_ERR_COSE_SHAPE;
-				param[-label - 1] = pairs[i].value;
+				param[-label - 1] = map.pairs[i].value;
 				break;
 			default:
 				/* other parameters (kid, key_ops, ...) are ignored */
@@ -556,7 +565,7 @@ wa_parse_cose_key(const uint8_t *p, size_t len, WaCoseKey *key)
 		else
 			err = WA_ERR_COSE_ALG;
 	}
-	cbor_decref(&map);
+	cbor_decref(&map.item);
 	if (err != WA_OK)
 		memset(key, 0, sizeof(*key));
 	return err;
@@ -648,10 +657,8 @@ parse_packed_statement(const cbor_item_t *stmt, WaAttestation *att)
 	bool		have_alg = false,
 				have_sig = false;
 
-	if (!cbor_isa_map(stmt) || !cbor_map_is_definite(stmt))
+	if (!cbor_map_pairs(stmt, &pairs, &n))
 		return WA_ERR_ATTESTATION_STATEMENT;
-	pairs = cbor_map_handle(stmt);
-	n = cbor_map_size(stmt);
 	for (size_t i = 0; i < n; i++)
 	{
 		if (cbor_text_is(pairs[i].key, "alg"))
@@ -691,9 +698,7 @@ WaError
 wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 					 WaAttestation *att)
 {
-	cbor_item_t *map;
-	struct cbor_pair *pairs;
-	size_t		n;
+	CborMap		map;
 	const cbor_item_t *fmt = NULL,
 			   *stmt = NULL;
 	const uint8_t *auth_data = NULL;
@@ -703,25 +708,19 @@ wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 	memset(att, 0, sizeof(*att));
 	if (len > WA_MAX_CBOR)
 		return WA_ERR_ATTESTATION_CBOR;
-	map = cbor_load_exact(p, len, NULL);
-	if (map == NULL)
-		return WA_ERR_ATTESTATION_CBOR;
-	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
+	err = cbor_load_map(p, len, WA_ERR_ATTESTATION_CBOR, WA_ERR_ATTESTATION_SHAPE,
+						&map);
+	if (err != WA_OK)
+		return err;
+	for (size_t i = 0; i < map.n && err == WA_OK; i++)
 	{
-		cbor_decref(&map);
-		return WA_ERR_ATTESTATION_SHAPE;
-	}
-	pairs = cbor_map_handle(map);
-	n = cbor_map_size(map);
-	for (size_t i = 0; i < n && err == WA_OK; i++)
-	{
-		if (cbor_text_is(pairs[i].key, "fmt") && fmt == NULL)
-			fmt = pairs[i].value;
-		else if (cbor_text_is(pairs[i].key, "attStmt") && stmt == NULL)
-			stmt = pairs[i].value;
-		else if (cbor_text_is(pairs[i].key, "authData") && auth_data == NULL)
+		if (cbor_text_is(map.pairs[i].key, "fmt") && fmt == NULL)
+			fmt = map.pairs[i].value;
+		else if (cbor_text_is(map.pairs[i].key, "attStmt") && stmt == NULL)
+			stmt = map.pairs[i].value;
+		else if (cbor_text_is(map.pairs[i].key, "authData") && auth_data == NULL)
 		{
-			if (!cbor_bytes(pairs[i].value, &auth_data, &auth_data_len) ||
+			if (!cbor_bytes(map.pairs[i].value, &auth_data, &auth_data_len) ||
 				auth_data == NULL)
 				err = WA_ERR_ATTESTATION_SHAPE;
 		}
@@ -767,7 +766,7 @@ wa_parse_attestation(const WaAllocator *mem, const uint8_t *p, size_t len,
 			att->mem = mem;
 		}
 	}
-	cbor_decref(&map);
+	cbor_decref(&map.item);
 	return err;
 }
 
@@ -786,6 +785,32 @@ wa_attestation_free(WaAttestation *att)
  * ---------------------------------------------------------------------------
  */
 
+/*
+ * Verify sig over auth_data || client_data_hash with pkey (NULL: no key, a
+ * refusal), SHA-256, as RSASSA-PKCS1-v1_5 when pkcs1 (OpenSSL checks the
+ * whole encoded digest); frees pkey and leaves no OpenSSL error behind.
+ */
+static bool
+evp_verify(EVP_PKEY *pkey, bool pkcs1, const uint8_t *auth_data,
+		   size_t auth_data_len, const uint8_t *client_data_hash,
+		   const uint8_t *sig, size_t sig_len)
+{
+	EVP_MD_CTX *md = pkey ? EVP_MD_CTX_new() : NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	bool		ok;
+
+	ok = md != NULL &&
+		EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
+		(!pkcs1 || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1) &&
+		EVP_DigestVerifyUpdate(md, auth_data, auth_data_len) == 1 &&
+		EVP_DigestVerifyUpdate(md, client_data_hash, 32) == 1 &&
+		EVP_DigestVerifyFinal(md, sig, sig_len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return ok;
+}
+
 WaError
 wa_verify_signature(const WaAllocator *mem, const WaCoseKey *key,
 					const uint8_t *auth_data, size_t auth_data_len,
@@ -795,36 +820,13 @@ wa_verify_signature(const WaAllocator *mem, const WaCoseKey *key,
 	bool		ok = false;
 
 	if (key->alg == WA_ALG_ES256)
-	{
-		EVP_PKEY   *pkey = es256_key(key);
-		EVP_MD_CTX *md = pkey ? EVP_MD_CTX_new() : NULL;
-
-		ok = md != NULL && sig_len > 0 &&
-			EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-			EVP_DigestVerifyUpdate(md, auth_data, auth_data_len) == 1 &&
-			EVP_DigestVerifyUpdate(md, client_data_hash, 32) == 1 &&
-			EVP_DigestVerifyFinal(md, sig, sig_len) == 1;
-		EVP_MD_CTX_free(md);
-		EVP_PKEY_free(pkey);
-		ERR_clear_error();
-	}
+		ok = sig_len > 0 &&
+			evp_verify(es256_key(key), false, auth_data, auth_data_len,
+					   client_data_hash, sig, sig_len);
 	else if (key->alg == WA_ALG_RS256)
-	{
-		EVP_PKEY   *pkey = sig_len == key->n_len ? rs256_key(key) : NULL;
-		EVP_MD_CTX *md = pkey ? EVP_MD_CTX_new() : NULL;
-		EVP_PKEY_CTX *pctx = NULL;
-
-		/* RSASSA-PKCS1-v1_5: OpenSSL checks the whole encoded digest */
-		ok = md != NULL &&
-			EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) == 1 &&
-			EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-			EVP_DigestVerifyUpdate(md, auth_data, auth_data_len) == 1 &&
-			EVP_DigestVerifyUpdate(md, client_data_hash, 32) == 1 &&
-			EVP_DigestVerifyFinal(md, sig, sig_len) == 1;
-		EVP_MD_CTX_free(md);
-		EVP_PKEY_free(pkey);
-		ERR_clear_error();
-	}
+		ok = sig_len == key->n_len &&
+			evp_verify(rs256_key(key), true, auth_data, auth_data_len,
+					   client_data_hash, sig, sig_len);
 	else if (key->alg == WA_ALG_EDDSA)
 	{
 		uint8_t    *msg;
