@@ -86,6 +86,7 @@ REGRESS = \
 ISOLATION = \
 	audit_seal \
 	audit_chain \
+	audit_retention_purge \
 	lockout_concurrent_failures \
 	lockout_once \
 	lockout_success_failure \

@@ -238,7 +238,7 @@ SELECT acctsec.audit_event('app.after_purge') > 0;
 SELECT ok, checked FROM acctsec.audit_verify();
 
 -- (a partition a transaction is still writing is not waited for but purged
--- row by row: the isolation spec audit_retention shows it from two
+-- row by row: the isolation spec audit_retention_purge shows it from two
 -- sessions.)  A partition dropped behind the purge's back is seen by
 -- audit_verify(): the seals of its rows remain.
 SELECT acctsec.audit_event('app.p2_again') > 0;
