@@ -55,6 +55,11 @@ CREATE TABLE acctsec.audit_log (
 ) PARTITION BY RANGE (logged_at);
 COMMENT ON TABLE acctsec.audit_log IS
   'acctsec audit log: audited row changes and security events (append-only, hash-chained, partitioned by logged_at)';
+-- Logical replication to an archive publishes the log as the parent
+-- (publish_via_partition_root, docs/replication.md): the parent names all
+-- its columns as the identity, so that the archive finds an erased row by
+-- its partition's primary key, whatever partitions the archive has.
+ALTER TABLE acctsec.audit_log REPLICA IDENTITY FULL;
 
 -- The default partition, and the model of every other one.  Made as a
 -- table and attached, as the upgrade from 1.0 attaches the log it had.

@@ -39,6 +39,11 @@ CREATE TABLE acctsec.audit_log (
 ) PARTITION BY RANGE (logged_at);
 COMMENT ON TABLE acctsec.audit_log IS
   'acctsec audit log: audited row changes and security events (append-only, hash-chained, partitioned by logged_at)';
+-- Logical replication to an archive publishes the log as the parent
+-- (publish_via_partition_root, docs/replication.md): the parent names all
+-- its columns as the identity, so that the archive finds an erased row by
+-- its partition's primary key, whatever partitions the archive has.
+ALTER TABLE acctsec.audit_log REPLICA IDENTITY FULL;
 ALTER TABLE acctsec.audit_log ATTACH PARTITION acctsec.audit_log_default DEFAULT;
 ALTER SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
 CREATE TRIGGER audit_log_append_only
