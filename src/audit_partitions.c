@@ -493,9 +493,9 @@ create_partitions_until(Oid parent, const Interval *step, TimestampTz now,
 	int			made = 0;
 
 	/*
-	 * One caller at a time (ATTACH PARTITION takes this lock too), and no
-	 * row into the default partition while its newest is read: a row in a
-	 * range about to be attached would make the ATTACH fail.
+	 * One caller at a time (ATTACH PARTITION takes this lock too), and no row
+	 * into the default partition while its newest is read: a row in a range
+	 * about to be attached would make the ATTACH fail.
 	 */
 	LockRelationOid(parent, ShareUpdateExclusiveLock);
 	nparts = acctsec_audit_partitions_copy(parent, &parts, &default_relid);
@@ -513,9 +513,9 @@ create_partitions_until(Oid parent, const Interval *step, TimestampTz now,
 	LockRelationOid(default_relid, ExclusiveLock);
 
 	/*
-	 * From the interval now falls in, or from the end of the newest
-	 * partition when that is later (the ranges do not overlap, so the last
-	 * by lower bound ends last).
+	 * From the interval now falls in, or from the end of the newest partition
+	 * when that is later (the ranges do not overlap, so the last by lower
+	 * bound ends last).
 	 */
 	start = grid_floor(step, now);
 	if (nparts > 0)
