@@ -79,8 +79,8 @@ BEGIN;
 SELECT acctsec.audit_create_partitions('3 days') AS made;
 SELECT acctsec.audit_create_partitions('3 days') AS made_again;
 SELECT count(*) AS partitions,
-       min(lower) = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + '1 day' AS from_tomorrow_utc,
-       max(upper) > now() + '3 days' AS covers_ahead,
+       min(lower) = (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC' AS from_tomorrow_utc,
+       max(upper) > now() + interval '72 hours' AS covers_ahead,
        bool_and(upper - lower = '1 day') AS one_day_each,
        bool_and(name = 'audit_log_p' || to_char(lower AT TIME ZONE 'UTC', 'YYYYMMDD')) AS named_by_utc_day
 FROM retention_parts WHERE NOT is_default;
