@@ -2295,8 +2295,27 @@ purge_lock_partitions(TimestampTz cutoff, Oid **relids)
 	nparts = acctsec_audit_partitions_copy(parent, &parts, &default_relid);
 	*relids = palloc(sizeof(Oid) * Max(nparts, 1));
 	for (int i = 0; i < nparts && parts[i].upper <= cutoff; i++)
-		if (ConditionalLockRelationOid(parts[i].relid, AccessExclusiveLock))
+	{
+		bool		got = false;
+
+		/*
+		 * With the log locked, no new reader reaches a partition; one that
+		 * just committed may still be releasing its lock on it.  So a few
+		 * short tries, as VACUUM tries for the lock to truncate a table; a
+		 * writer still in the partition holds it to its commit.
+		 */
+		for (int attempt = 0; attempt < 20 && !got; attempt++)
+		{
+			got = ConditionalLockRelationOid(parts[i].relid, AccessExclusiveLock);
+			if (!got)
+			{
+				CHECK_FOR_INTERRUPTS();
+				pg_usleep(10000L);
+			}
+		}
+		if (got)
 			(*relids)[n++] = parts[i].relid;
+	}
 	return n;
 }
 
