@@ -11,6 +11,7 @@ OBJS = \
 	src/lockout.o \
 	src/audit.o \
 	src/audit_chain.o \
+	src/audit_partitions.o \
 	src/events.o \
 	src/row_lock.o \
 	src/linked_tables.o \
@@ -36,11 +37,12 @@ PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
 # (src/sql/NN_name.sql), so it reads top to bottom like a table of
-# contents; it is built beside the control file.  Upgrade scripts
-# (acctsec--A--B.sql) are committed there as they are.
-INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
+# contents; it is built beside the control file.  The install scripts of
+# earlier versions and the upgrade scripts (acctsec--A.sql,
+# acctsec--A--B.sql) are committed in src/sql as they are.
+INSTALL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+DATA = $(wildcard src/sql/$(EXTENSION)--*.sql)
 
 # Test lists: one pg_regress file per feature (sql/NAME.sql, expected/NAME.out),
 # one isolation spec per race (specs/NAME.spec, expected/NAME.out), the
@@ -58,6 +60,7 @@ REGRESS = \
 	audit_events \
 	audit_checkpoint \
 	audit_erase \
+	audit_retention \
 	trigger_guard \
 	keys \
 	throttle \
@@ -84,6 +87,7 @@ REGRESS = \
 ISOLATION = \
 	audit_seal \
 	audit_chain \
+	audit_retention_purge \
 	lockout_concurrent_failures \
 	lockout_once \
 	lockout_success_failure \

@@ -16,6 +16,7 @@
 #include "account.h"
 #include "audit.h"
 #include "audit_chain.h"
+#include "audit_partitions.h"
 #include "events.h"
 #include "keys.h"
 #include "passkeys.h"
@@ -49,6 +50,7 @@ _PG_init(void)
 	acctsec_define_password_gucs();
 	acctsec_define_event_gucs();
 	acctsec_define_passkey_gucs();
+	acctsec_define_audit_partition_gucs();
 	acctsec_audit_chain_init();
 	/* the chain records its purges and erasures as events (events.c) */
 	acctsec_audit_set_event_recorder(acctsec_security_event);

@@ -518,7 +518,7 @@ audit_check_trigger(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit() must be fired FOR EACH ROW, or FOR EACH STATEMENT for TRUNCATE"),
 				 errhint("Use acctsec.audit_table() to attach it.")));
-	if (RelationGetRelid(trigdata->tg_relation) == acctsec_audit_log_relid())
+	if (acctsec_audit_log_is(trigdata->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("the audit log cannot audit itself")));

@@ -44,6 +44,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
@@ -56,6 +57,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -74,6 +76,7 @@
 #include "utils/xid8.h"
 
 #include "audit_chain.h"
+#include "audit_partitions.h"
 #include "compat.h"
 #include "keys.h"
 #include "row_lock.h"
@@ -171,13 +174,14 @@ typedef struct AuditWriter
 {
 	AuditLogFacts facts;		/* as when it was opened */
 	ResourceOwner owner;
-	Relation	rel;
+	Relation	rel;			/* the partition written (or the log itself) */
 	ResultRelInfo *rri;
 	EState	   *estate;
 	TupleTableSlot *slot;
 } AuditWriter;
 
 static AuditWriter *writer = NULL;
+static Oid	writer_target = InvalidOid; /* writer->rel, while open */
 static bool writer_stale = false;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
@@ -275,7 +279,8 @@ index_cache_invalidate(Oid relid)
 static void
 audit_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == log_facts.relid || relid == log_facts.seqid)
+	if (relid == InvalidOid || relid == log_facts.relid || relid == log_facts.seqid ||
+		(OidIsValid(writer_target) && relid == writer_target))
 	{
 		writer_stale = true;	/* its index list may have changed */
 		log_facts_valid = false;
@@ -396,6 +401,34 @@ acctsec_audit_log_relid(void)
 	return audit_log_facts().relid;
 }
 
+/* Is rel the audit log, or one of its partitions? */
+bool
+acctsec_audit_log_is(Relation rel)
+{
+	Oid			log = audit_log_facts().relid;
+
+	if (RelationGetRelid(rel) == log)
+		return true;
+	return rel->rd_rel->relispartition &&
+		get_partition_parent(RelationGetRelid(rel), true) == log;
+}
+
+/*
+ * Hand the writer's lock on the log to the top transaction (LOCKS with
+ * isCommit reassigns to the parent) and delete its resource owner, whose
+ * other resources the caller has closed.  The other phases find nothing
+ * left, unless an insert failed half-way in a subtransaction: then they
+ * release its leftover pins quietly, as an abort would.
+ */
+static void
+writer_owner_delete(ResourceOwner owner)
+{
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_BEFORE_LOCKS, false, false);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_LOCKS, true, false);
+	ResourceOwnerRelease(owner, RESOURCE_RELEASE_AFTER_LOCKS, false, false);
+	ResourceOwnerDelete(owner);
+}
+
 static void
 writer_close(void)
 {
@@ -405,24 +438,14 @@ writer_close(void)
 	if (w == NULL)
 		return;
 	writer = NULL;
+	writer_target = InvalidOid;
 	CurrentResourceOwner = w->owner;
 	ExecDropSingleTupleTableSlot(w->slot);
 	ExecCloseIndices(w->rri);
 	table_close(w->rel, NoLock);	/* the lock is kept until commit */
 	FreeExecutorState(w->estate);
 	CurrentResourceOwner = save_owner;
-
-	/*
-	 * Everything the writer held is closed; hand its lock on the log to the
-	 * top transaction (LOCKS with isCommit reassigns to the parent).  The
-	 * other phases find nothing left, unless an insert failed half-way in a
-	 * subtransaction: then they release its leftover pins quietly, as an
-	 * abort would.
-	 */
-	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_BEFORE_LOCKS, false, false);
-	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_LOCKS, true, false);
-	ResourceOwnerRelease(w->owner, RESOURCE_RELEASE_AFTER_LOCKS, false, false);
-	ResourceOwnerDelete(w->owner);
+	writer_owner_delete(w->owner);
 }
 
 static void
@@ -494,26 +517,81 @@ acctsec_audit_chain_init(void)
 	ProcessUtility_hook = audit_process_utility;
 }
 
+/*
+ * The audit log's column types, in table order: a partition is written
+ * with its own tuple descriptor, so it must have exactly these.
+ */
+static const Oid log_column_types[AL_NCOLUMNS] = {
+	INT8OID, TIMESTAMPTZOID, XID8OID, TEXTOID, TEXTOID, INETOID,
+	TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID,
+	JSONBOID, TEXTARRAYOID, BYTEAOID, INT8OID, BYTEAOID,
+	BYTEAOID
+};
+
+static bool
+writer_columns_match(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		same = desc->natts == AL_NCOLUMNS;
+
+	for (int i = 0; same && i < AL_NCOLUMNS; i++)
+		same = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == log_column_types[i];
+	return same;
+}
+
+/*
+ * Open the writer on the partition that takes rows logged at logged_at (on
+ * the log itself when it is not partitioned), unless it is open there
+ * already.  Only the partition is locked, not the parent
+ * (audit_partitions.c says why); once it is, the bounds it was chosen by
+ * must still be the current ones, or the row is routed again.
+ */
 static void
-writer_open(void)
+writer_open(TimestampTz logged_at)
 {
 	ResourceOwner save_owner = CurrentResourceOwner;
 	MemoryContext old;
 	AuditWriter *w;
-	AuditLogFacts facts;
+	AuditLogFacts facts = audit_log_facts();
+	uint64		generation;
+	Oid			target = acctsec_audit_partition_for(facts.relid, logged_at, &generation);
 
-	if (writer != NULL && !writer_stale)
+	if (writer != NULL && !writer_stale && writer->rel->rd_id == target)
 		return;
 	writer_close();
-	facts = audit_log_facts();
 	writer_stale = false;
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	w = palloc0(sizeof(AuditWriter));
-	w->facts = facts;
 	w->owner = ResourceOwnerCreate(TopTransactionResourceOwner, "acctsec audit writer");
 	CurrentResourceOwner = w->owner;
-	w->rel = table_open(facts.relid, RowExclusiveLock);
+	for (;;)
+	{
+		LockRelationOid(target, RowExclusiveLock);
+		if (acctsec_audit_partitions_unchanged(generation))
+			break;
+		/* a partition was made, attached, detached or dropped meanwhile */
+		UnlockRelationOid(target, RowExclusiveLock);
+		facts = audit_log_facts();
+		target = acctsec_audit_partition_for(facts.relid, logged_at, &generation);
+	}
+	w->facts = facts;
+	w->rel = table_open(target, NoLock);
+	if (!writer_columns_match(w->rel))
+	{
+		char	   *name = pstrdup(RelationGetRelationName(w->rel));
+
+		table_close(w->rel, NoLock);
+		CurrentResourceOwner = save_owner;
+		MemoryContextSwitchTo(old);
+		writer_owner_delete(w->owner);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("partition \"%s\" of acctsec.audit_log does not have the log's columns in the log's order",
+						name),
+				 errhint("Create partitions with acctsec.audit_create_partitions().")));
+	}
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
@@ -522,6 +600,7 @@ writer_open(void)
 	CurrentResourceOwner = save_owner;
 	MemoryContextSwitchTo(old);
 	writer = w;
+	writer_target = target;
 }
 
 static void
@@ -1242,7 +1321,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	nulls[AL_ERASURE] = true;
 
 	tx_save_for_subxact();
-	writer_open();
+	writer_open(DatumGetTimestampTz(values[AL_LOGGED_AT]));
 	if (!tx_salt_ready)
 	{
 		randombytes_buf(tx_salt, sizeof(tx_salt));
@@ -2070,32 +2149,44 @@ static AcctsecPlan purge_lock_plan = {
 };
 
 /*
- * Deletes the seals before the cutoff ($1) and their rows, lane by lane,
- * and moves each lane's base to the last seal deleted; counts the rows.
+ * Where each lane's chain is cut at the cutoff $1: the seal before the
+ * first one sealed at or after it (the lane's last seal when none is).
+ */
+#define PURGE_CUT_SQL \
+	"cut AS (" \
+	"  SELECT l.lane, COALESCE((" \
+	"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s" \
+	"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane" \
+	"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1)," \
+	"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq" \
+	"  FROM acctsec.audit_lanes l)"
+
+/*
+ * Deletes the seals up to the cut and their rows, lane by lane, and moves
+ * each lane's base to the last seal deleted; counts the rows deleted and
+ * the rows the seals deleted say they had.  A row is logged before its
+ * transaction seals, so the rows of seals sealed before the cutoff are all
+ * in partitions that start before it: the others are pruned.
  */
 static AcctsecPlan purge_plan = {
-	"WITH cut AS ("
-	"  SELECT l.lane, COALESCE(("
-	"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s"
-	"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane"
-	"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1),"
-	"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq"
-	"  FROM acctsec.audit_lanes l),"
+	"WITH " PURGE_CUT_SQL ","
 	" dels AS ("
 	"  DELETE FROM acctsec.audit_seals s USING cut"
 	"  WHERE s.lane OPERATOR(pg_catalog.=) cut.lane"
 	"    AND s.seq OPERATOR(pg_catalog.<=) cut.seq"
-	"  RETURNING s.lane, s.seq, s.hash, s.txid),"
+	"  RETURNING s.lane, s.seq, s.hash, s.txid, s.nrows),"
 	" delr AS ("
 	"  DELETE FROM acctsec.audit_log a USING dels"
-	"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid RETURNING 1),"
+	"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid"
+	"    AND a.logged_at OPERATOR(pg_catalog.<) $1 RETURNING 1),"
 	" base AS ("
 	"  SELECT DISTINCT ON (lane) lane, seq, hash FROM dels ORDER BY lane, seq DESC),"
 	" moved AS ("
 	"  UPDATE acctsec.audit_lanes l SET base_seq = base.seq, base_hash = base.hash"
 	"  FROM base WHERE l.lane OPERATOR(pg_catalog.=) base.lane"
 	"    AND base.seq OPERATOR(pg_catalog.>) l.base_seq)"
-	"SELECT pg_catalog.count(*) FROM delr",
+	"SELECT (SELECT pg_catalog.count(*) FROM delr),"
+	"  (SELECT COALESCE(pg_catalog.sum(nrows), 0)::bigint FROM dels)",
 	1, {TIMESTAMPTZOID}, SPI_OK_SELECT, NULL
 };
 
@@ -2152,22 +2243,134 @@ purge_cutoff(Interval *older_than)
 }
 
 /*
+ * Does a partition wholly before the cutoff $1 hold rows that the purge
+ * keeps, those of a transaction sealed after the cut of its lane (a long
+ * one, or one that sealed out of time order) or not yet linked into a
+ * lane?  Only the seals of transactions up to the partition's newest are
+ * looked at, and each of those after the cut is looked up in the
+ * partition's (txid, id) index (connected, lanes locked).
+ */
+static bool
+partition_keeps_rows(const char *qname, TimestampTz cutoff)
+{
+	Datum		arg = TimestampTzGetDatum(cutoff);
+	Oid			argtype = TIMESTAMPTZOID;
+	bool		isnull;
+	char	   *sql;
+
+	sql = psprintf("WITH " PURGE_CUT_SQL " "
+				   "SELECT EXISTS (SELECT FROM acctsec.audit_seals s "
+				   "  LEFT JOIN cut ON cut.lane OPERATOR(pg_catalog.=) s.lane "
+				   "  WHERE s.txid OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(r.txid) FROM acctsec.%s r) "
+				   "    AND (s.lane IS NULL OR s.seq OPERATOR(pg_catalog.>) cut.seq) "
+				   "    AND EXISTS (SELECT FROM acctsec.%s r WHERE r.txid OPERATOR(pg_catalog.=) s.txid))",
+				   qname, qname);
+	acctsec_sql_run(sql, SPI_OK_SELECT, 1, &argtype, &arg, NULL, true, 0);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Lock the partitions of the log whose whole range is before cutoff, and
+ * the log itself (as DROP TABLE of a partition does), ahead of the lanes:
+ * writers lock the partition they write and then, at commit, a lane, so
+ * taking the lanes first could deadlock with a writer still in an old
+ * partition.  A partition a transaction still writes (or a prepared one
+ * wrote) is not waited for: it is purged row by row.  Returns the number
+ * of partitions locked, their relids in *relids (connected).
+ */
+static int
+purge_lock_partitions(TimestampTz cutoff, Oid **relids)
+{
+	Oid			parent = audit_log_facts().relid;
+	AcctsecAuditPartition *parts;
+	Oid			default_relid;
+	int			nparts;
+	int			n = 0;
+
+	nparts = acctsec_audit_partitions_copy(parent, &parts, &default_relid);
+	if (nparts <= 0 || parts[0].upper > cutoff)
+		return 0;
+	LockRelationOid(parent, AccessExclusiveLock);
+	/* what changed while waiting */
+	nparts = acctsec_audit_partitions_copy(parent, &parts, &default_relid);
+	*relids = palloc(sizeof(Oid) * Max(nparts, 1));
+	for (int i = 0; i < nparts && parts[i].upper <= cutoff; i++)
+	{
+		bool		got = false;
+
+		/*
+		 * With the log locked, no new reader reaches a partition; one that
+		 * just committed may still be releasing its lock on it.  So a few
+		 * short tries, as VACUUM tries for the lock to truncate a table; a
+		 * writer still in the partition holds it to its commit.
+		 */
+		for (int attempt = 0; attempt < 20 && !got; attempt++)
+		{
+			got = ConditionalLockRelationOid(parts[i].relid, AccessExclusiveLock);
+			if (!got)
+			{
+				CHECK_FOR_INTERRUPTS();
+				pg_usleep(10000L);
+			}
+		}
+		if (got)
+			(*relids)[n++] = parts[i].relid;
+	}
+	return n;
+}
+
+/*
  * Purge the seals before cutoff, and their rows, and take the purge
- * checkpoint; returns the number of rows deleted (connected).
+ * checkpoint; returns the number of rows removed, and the number of
+ * partitions dropped in *dropped (connected).
+ *
+ * The rows removed are those of the seals before the cut, as they always
+ * were; a partition whose rows are all among them goes whole with DROP
+ * TABLE, at a cost that does not grow with its rows, and the rest (in the
+ * partition that straddles the cutoff, the default partition, and any
+ * partition that keeps a row) are deleted one by one.  The seals are
+ * deleted one by one in either case.  The rows of a dropped partition are
+ * counted by their seals, which say how many each transaction wrote.
  */
 static int64
-purge_before(TimestampTz cutoff)
+purge_before(TimestampTz cutoff, int *dropped)
 {
 	Datum		arg = TimestampTzGetDatum(cutoff);
 	bool		isnull;
 	int64		deleted;
+	int64		sealed;
+	Oid		   *relids = NULL;
+	int			nlocked;
+	char	  **names;
 
+	nlocked = purge_lock_partitions(cutoff, &relids);
 	acctsec_plan_run(&purge_lock_plan, NULL, NULL, false, 0);
+
+	/* drop the partitions that hold only rows of seals before the cut */
+	names = palloc(sizeof(char *) * Max(nlocked, 1));
+	*dropped = 0;
+	for (int i = 0; i < nlocked; i++)
+	{
+		char	   *relname = get_rel_name(relids[i]);
+
+		if (relname == NULL)
+			continue;
+		names[i] = pstrdup(quote_identifier(relname));
+		if (partition_keeps_rows(names[i], cutoff))
+			continue;
+		acctsec_sql_run(psprintf("DROP TABLE acctsec.%s", names[i]), SPI_OK_UTILITY,
+						0, NULL, NULL, NULL, false, 0);
+		(*dropped)++;
+	}
+	CommandCounterIncrement();
+
 	if (run_guarded(&purge_plan, &arg, NULL) != 1)
 		elog(ERROR, "could not purge the audit log");
 	CommandCounterIncrement();
 	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 										  SPI_tuptable->tupdesc, 1, &isnull));
+	sealed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 2, &isnull));
 
 	/*
 	 * The purge point is itself a checkpoint (kind=purge): kept, logged and
@@ -2175,6 +2378,8 @@ purge_before(TimestampTz cutoff)
 	 * seals are gone.
 	 */
 	checkpoint_take(true);
+	if (*dropped > 0 && sealed > deleted)
+		return sealed;			/* the rest were in the partitions dropped */
 	return deleted;
 }
 
@@ -2193,7 +2398,9 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
 	TimestampTz cutoff;
 	int64		deleted;
+	int			dropped;
 	char		countbuf[32];
+	char		droppedbuf[32];
 	char	   *interval_text;
 
 	/*
@@ -2208,16 +2415,18 @@ acctsec_audit_purge(PG_FUNCTION_ARGS)
 	cutoff = purge_cutoff(older_than);
 
 	acctsec_spi_connect();
-	deleted = purge_before(cutoff);
+	deleted = purge_before(cutoff, &dropped);
 	acctsec_spi_finish();
 
 	snprintf(countbuf, sizeof(countbuf), INT64_FORMAT, deleted);
+	snprintf(droppedbuf, sizeof(droppedbuf), "%d", dropped);
 	interval_text = DatumGetCString(DirectFunctionCall1(interval_out,
 														IntervalPGetDatum(older_than)));
 	record_event() ("audit.purged", NULL,
 					"older_than", interval_text,
 					"before", timestamptz_to_str(cutoff),
 					"deleted", countbuf,
+					"dropped_partitions", droppedbuf,
 					NULL);
 	PG_RETURN_INT64(deleted);
 }
@@ -2634,8 +2843,8 @@ static AcctsecPlan erase_update_plan = {
 	"UPDATE acctsec.audit_log SET salt = NULL, erased_by = $2, erasure = $3, "
 	"client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
 	"new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
-	"WHERE id OPERATOR(pg_catalog.=) $1",
-	4, {INT8OID, INT8OID, BYTEAOID, BOOLOID}, SPI_OK_UPDATE, NULL
+	"WHERE id OPERATOR(pg_catalog.=) $1 AND logged_at OPERATOR(pg_catalog.=) $5",
+	5, {INT8OID, INT8OID, BYTEAOID, BOOLOID, TIMESTAMPTZOID}, SPI_OK_UPDATE, NULL
 };
 
 /*
@@ -2654,7 +2863,7 @@ erase_row(HeapTuple tuple, TupleDesc desc, const char *account_c, int64 event_id
 	uint8		erasure[AUDIT_ERASURE_GONE_BYTES];
 	int			erasure_len;
 	bool		actor_gone;
-	Datum		args[4];
+	Datum		args[5];
 
 	heap_deform_tuple(tuple, desc, values, nulls);
 	salt = DatumGetByteaPP(values[AL_SALT]);
@@ -2687,6 +2896,7 @@ erase_row(HeapTuple tuple, TupleDesc desc, const char *account_c, int64 event_id
 	args[1] = Int64GetDatum(event_id);
 	args[2] = PointerGetDatum(cstring_to_text_with_len((char *) erasure, erasure_len));
 	args[3] = BoolGetDatum(actor_gone);
+	args[4] = values[AL_LOGGED_AT]; /* prunes the partitions */
 	if (run_guarded(&erase_update_plan, args, NULL) != 1)
 		elog(ERROR, "could not erase audit row " INT64_FORMAT, DatumGetInt64(values[AL_ID]));
 	sodium_memzero(VARDATA_ANY(salt), AUDIT_SALT_BYTES);

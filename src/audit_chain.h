@@ -8,6 +8,7 @@
 
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 
 typedef struct AcctsecAuditRow
 {
@@ -28,6 +29,7 @@ typedef struct AcctsecAuditRow
 
 extern int64 acctsec_audit_write(const AcctsecAuditRow *row);
 extern Oid	acctsec_audit_log_relid(void);
+extern bool acctsec_audit_log_is(Relation rel);
 
 /*
  * Define acctsec.actor and the checkpoint settings, and install the utility

@@ -113,4 +113,11 @@ typedef bool AcctsecUpdateIndexes;
 	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
 #endif
 
+/* 17 added infinite intervals (and INTERVAL_NOT_FINITE); before, none are. */
+#if PG_VERSION_NUM >= 170000
+#define acctsec_interval_not_finite(i) INTERVAL_NOT_FINITE(i)
+#else
+#define acctsec_interval_not_finite(i) ((void) (i), false)
+#endif
+
 #endif							/* ACCTSEC_COMPAT_H */

@@ -26,6 +26,14 @@ COMMENT ON TABLE acctsec.audit_lanes IS
 -- The lanes (64 of them) are created by the first seal, not here, so that
 -- pg_restore's copy of this table does not collide with them.
 
+-- The log is partitioned by time (logged_at) so that retention drops whole
+-- ranges instead of deleting rows (audit_purge(), docs/audit.md,
+-- "Retention").  The parent holds no rows and no indexes: every partition
+-- is a table of its own, made by audit_create_partitions() after the model
+-- of the default partition (its indexes, its append-only guard), which
+-- takes the rows no other partition covers, so that a write never fails
+-- for want of a partition.  The writer (audit_chain.c) routes each row to
+-- its partition itself.
 CREATE TABLE acctsec.audit_log (
     id              bigint NOT NULL,
     logged_at       timestamptz NOT NULL,
@@ -43,13 +51,43 @@ CREATE TABLE acctsec.audit_log (
     salt            bytea,      -- keys the commitments of the personal columns; NULL once erased
     erased_by       bigint,     -- the audit.erased event that erased this row
     erasure         bytea,      -- the commitments that stand in for erased values
+    hash            bytea NOT NULL
+) PARTITION BY RANGE (logged_at);
+COMMENT ON TABLE acctsec.audit_log IS
+  'acctsec audit log: audited row changes and security events (append-only, hash-chained, partitioned by logged_at)';
+-- Logical replication to an archive publishes the log as the parent
+-- (publish_via_partition_root, docs/replication.md): the parent names all
+-- its columns as the identity, so that the archive finds an erased row by
+-- its partition's primary key, whatever partitions the archive has.
+ALTER TABLE acctsec.audit_log REPLICA IDENTITY FULL;
+
+-- The default partition, and the model of every other one.  Made as a
+-- table and attached, as the upgrade from 1.0 attaches the log it had.
+CREATE TABLE acctsec.audit_log_default (
+    id              bigint NOT NULL,
+    logged_at       timestamptz NOT NULL,
+    txid            xid8 NOT NULL,
+    db_user         text NOT NULL,
+    actor           text,
+    client_addr     inet,
+    relation        text,
+    operation       text NOT NULL,
+    account         text,
+    row_key         jsonb,
+    old_values      jsonb,
+    new_values      jsonb,
+    changed_columns text[],
+    salt            bytea,
+    erased_by       bigint,
+    erasure         bytea,
     hash            bytea NOT NULL,
     PRIMARY KEY (id)
 ) USING heap;   -- written with heap_insert() by audit_chain.c
-COMMENT ON TABLE acctsec.audit_log IS
-  'acctsec audit log: audited row changes and security events (append-only, hash-chained)';
+ALTER TABLE acctsec.audit_log ATTACH PARTITION acctsec.audit_log_default DEFAULT;
+COMMENT ON TABLE acctsec.audit_log_default IS
+  'acctsec audit log: the rows no other partition of acctsec.audit_log covers, and the model of the partitions';
 -- audit_verify() reads a transaction's rows in order
-CREATE INDEX audit_log_txid ON acctsec.audit_log (txid, id);
+CREATE INDEX audit_log_default_txid ON acctsec.audit_log_default (txid, id);
 
 CREATE TABLE acctsec.audit_seals (
     txid        xid8 PRIMARY KEY,
@@ -74,18 +112,25 @@ CREATE TABLE acctsec.audit_checkpoints (
 COMMENT ON TABLE acctsec.audit_checkpoints IS
   'acctsec audit log: the signed checkpoints issued (keep copies outside the database)';
 CREATE SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
-CREATE INDEX audit_log_relation_time ON acctsec.audit_log (relation, logged_at)
+CREATE INDEX audit_log_default_relation_time ON acctsec.audit_log_default (relation, logged_at)
   WHERE relation IS NOT NULL;
-CREATE INDEX audit_log_account_time ON acctsec.audit_log (account, logged_at)
+CREATE INDEX audit_log_default_account_time ON acctsec.audit_log_default (account, logged_at)
   WHERE account IS NOT NULL;
-CREATE INDEX audit_log_actor_time ON acctsec.audit_log (actor, logged_at)
+CREATE INDEX audit_log_default_actor_time ON acctsec.audit_log_default (actor, logged_at)
   WHERE actor IS NOT NULL;
 -- "the history of this row": WHERE relation = ... AND row_key = '{"id": 42}'
 -- (a hash index: no size limit on whole-row keys of tables without one)
-CREATE INDEX audit_log_row_key ON acctsec.audit_log USING hash (row_key)
+CREATE INDEX audit_log_default_row_key ON acctsec.audit_log_default USING hash (row_key)
   WHERE row_key IS NOT NULL;
-CREATE INDEX audit_log_logged_at ON acctsec.audit_log USING brin (logged_at);
+CREATE INDEX audit_log_default_logged_at ON acctsec.audit_log_default USING brin (logged_at);
 
+-- The default partition is a member of the extension, so its rows are
+-- dumped through this registration.  The other partitions are made at run
+-- time, where pg_extension_config_dump() cannot be called: they are not
+-- members, and pg_dump dumps them as the tables they are (definition,
+-- indexes, guard and rows), attached to the log.
+SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log_default', '');
+-- (the parent holds no rows: registered so that every member table is)
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_log_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.audit_lanes', '');
@@ -174,6 +219,15 @@ AS 'MODULE_PATHNAME', 'acctsec_audit_erase'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
+-- Partitions of the log from the newest one up to now() + ahead, of
+-- acctsec.audit_partition_interval each, on a grid fixed in UTC; returns
+-- how many it made.  Idempotent: run it from cron as audit_purge() is.
+CREATE FUNCTION acctsec.audit_create_partitions(ahead interval DEFAULT '3 months')
+RETURNS int
+AS 'MODULE_PATHNAME', 'acctsec_audit_create_partitions'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION acctsec.audit_purge(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
@@ -192,6 +246,12 @@ CREATE TRIGGER audit_log_append_only
   BEFORE UPDATE OR DELETE OR TRUNCATE ON acctsec.audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
 ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
+-- A statement trigger fires for the table a statement names: each partition
+-- has the guard too (audit_create_partitions() gives it to the new ones).
+CREATE TRIGGER audit_log_append_only
+  BEFORE UPDATE OR DELETE OR TRUNCATE ON acctsec.audit_log_default
+  FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
+ALTER TABLE acctsec.audit_log_default ENABLE ALWAYS TRIGGER audit_log_append_only;
 CREATE TRIGGER audit_lanes_append_only
   BEFORE DELETE OR TRUNCATE ON acctsec.audit_lanes
   FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_log_guard();
@@ -218,11 +278,12 @@ CREATE TRIGGER audit_lanes_archive
   FOR EACH ROW EXECUTE FUNCTION acctsec.audit_archive_lanes();
 ALTER TABLE acctsec.audit_lanes ENABLE REPLICA TRIGGER audit_lanes_archive;
 
-REVOKE ALL ON acctsec.audit_log, acctsec.audit_lanes, acctsec.audit_log_id_seq,
+REVOKE ALL ON acctsec.audit_log, acctsec.audit_log_default, acctsec.audit_lanes, acctsec.audit_log_id_seq,
   acctsec.audit_seals, acctsec.audit_checkpoints, acctsec.audit_checkpoint_no FROM PUBLIC;
 REVOKE ALL ON FUNCTION acctsec.audit(), acctsec.audit_table(regclass, text[]),
   acctsec.unaudit_table(regclass), acctsec.audit_event(text, text, jsonb),
   acctsec.audit_verify(), acctsec.audit_verify(text[]), acctsec.audit_verify(text[], text),
   acctsec.audit_checkpoint(), acctsec.audit_archive_lanes(),
   acctsec.audit_public_key(), acctsec.audit_erase(text), acctsec.audit_purge(interval),
+  acctsec.audit_create_partitions(interval),
   acctsec.audit_log_guard() FROM PUBLIC;

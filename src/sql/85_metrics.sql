@@ -59,9 +59,13 @@ AS $$
     -- the audit log: rows (the planner's estimate: exact counts would scan
     -- it), rows written in the last `recent`, the chain's lanes, and the age
     -- in seconds of its newest row
+    -- (the log is partitioned: the sum over its partitions)
     SELECT 'acctsec_audit_rows_estimate', NULL,
-           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
-    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.audit_log'::pg_catalog.regclass
+           COALESCE(pg_catalog.sum(CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0
+                                        ELSE c.reltuples END), 0)::bigint
+    FROM pg_catalog.pg_inherits i
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+    WHERE i.inhparent OPERATOR(pg_catalog.=) 'acctsec.audit_log'::pg_catalog.regclass
     UNION ALL
     SELECT 'acctsec_audit_rows_recent', NULL, count(*) FROM acctsec.audit_log
     WHERE logged_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)

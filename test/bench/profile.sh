@@ -19,6 +19,10 @@
 #
 #   BENCH_PROFILE_CALLS   M, calls measured per path (default 100)
 #   BENCH_PROFILE_ONLY    a regex over path names: run only those
+#   BENCH_PROFILE_PARTITIONS  an interval: the audit log gets hourly partitions
+#                         from now on, that far ahead, before the fill, so
+#                         that audit rows go to a partition among many (the
+#                         default: every row in the default partition)
 #   BENCH_PROFILE_KEEP    a directory: keep the callgrind files there, named
 #                         after the paths, for callgrind_annotate
 #   BENCH_PROFILE_KEYFILE 0: no key file (the default settings: tokens keyed
@@ -91,6 +95,10 @@ N=$SESSIONS
 eval "cat <<SQL
 $(sed -n '/<<SQL$/,/^SQL$/p' "$HERE/sessions.sh" | sed '1d;$d')
 SQL" | sed '/^CREATE EXTENSION acctsec;/d' | P -d prof >/dev/null
+if [ -n "${BENCH_PROFILE_PARTITIONS:-}" ]; then
+  P -d prof -At -c "SET acctsec.audit_partition_interval = '1 hour'" \
+    -c "SELECT 'audit log partitions made: ' || acctsec.audit_create_partitions('$BENCH_PROFILE_PARTITIONS')"
+fi
 # A database in use holds many seals: a saved plan made while audit_seals
 # is nearly empty reads it sequentially (see docs/performance.md).
 printf '%s\n' "SELECT acctsec.audit_event('app.profile.fill');" >"$ACCTSEC_TMP/prof/fill.sql"

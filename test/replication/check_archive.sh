@@ -33,6 +33,10 @@ Pcp() { printf '%s\n' "$2" | P -v cps="$1"; }
 
 P -q >/dev/null <<'SQL'
 CREATE EXTENSION acctsec;
+-- the primary's log in partitions of an hour (the archive keeps only its
+-- default partition: rows are published as the log's, not a partition's)
+SET acctsec.audit_partition_interval = '1 hour';
+SELECT acctsec.audit_create_partitions('2 hours');
 CREATE TABLE users (id int PRIMARY KEY, email text);
 SELECT acctsec.audit_table('users');
 INSERT INTO users SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 40) g;
@@ -42,7 +46,7 @@ SELECT acctsec.audit_event('app.before_archive', 'archived-user', '{"n": 1}');
 -- the recipe of docs/replication.md
 CREATE PUBLICATION acctsec_audit_archive
   FOR TABLE acctsec.audit_log, acctsec.audit_seals, acctsec.audit_lanes, acctsec.audit_checkpoints
-  WITH (publish = 'insert, update');
+  WITH (publish = 'insert, update', publish_via_partition_root = true);
 SQL
 KEY=$(P -c "SELECT acctsec.audit_public_key()")
 CP1=$(P -c "SELECT acctsec.audit_checkpoint()")
@@ -84,6 +88,7 @@ done
 expect "every table copied" 0 "$(A -c "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")"
 wait_archive
 expect "the archive holds every row" "$(P -c 'SELECT count(*) FROM acctsec.audit_log')" "$(A -c 'SELECT count(*) FROM acctsec.audit_log')"
+expect "the primary's rows are in its hourly partitions" 0 "$(P -c 'SELECT count(*) FROM acctsec.audit_log_default')"
 same_log 0 "rows and hashes are the primary's"
 expect "audit_verify() on the archive" "t" "$(A -c 'SELECT ok FROM acctsec.audit_verify()')"
 expect "the primary's checkpoint verifies on the archive" "t|" \

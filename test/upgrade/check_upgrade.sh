@@ -157,5 +157,51 @@ while read -r from path; do
 done <<<"$paths"
 echo "$n upgrade path(s) checked"
 
+# 5. from 1.0, whose audit log is one table, with rows in it: the update
+# makes that table the default partition of the partitioned log, rows and
+# chain kept; the log goes on from there, partitions and purge included
+if [ -n "$("${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_available_extension_versions WHERE name = 'acctsec' AND version = '1.0'")" ]; then
+  fresh_db
+  "${PSQL[@]}" -d $DB >/dev/null <<'SQL' || fail "writing audit rows on 1.0"
+CREATE EXTENSION acctsec VERSION '1.0';
+CREATE ROLE acctsec_upgrade_auditor;
+GRANT SELECT ON acctsec.audit_log TO acctsec_upgrade_auditor;
+CREATE TABLE up_users (id int PRIMARY KEY, email text);
+SELECT acctsec.audit_table('up_users');
+INSERT INTO up_users SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g;
+UPDATE up_users SET email = 'x@example.com' WHERE id <= 10;
+SELECT acctsec.login_attempt('up-user', false);
+SQL
+  before=$("${PSQL[@]}" -d $DB -c "SELECT ok || ' ' || checked FROM acctsec.audit_verify()")
+  rows=$("${PSQL[@]}" -d $DB -c "SELECT md5(string_agg(id || ':' || encode(hash, 'hex'), ',' ORDER BY id)) FROM acctsec.audit_log")
+  cp=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.audit_checkpoint()")
+  "${PSQL[@]}" -d $DB -c "ALTER EXTENSION acctsec UPDATE" || fail "ALTER EXTENSION acctsec UPDATE with rows"
+  got=$("${PSQL[@]}" -d $DB -c "SELECT c.relkind::text || ' ' || (SELECT count(*) FROM acctsec.audit_log_default) || ' ' ||
+                                        has_table_privilege('acctsec_upgrade_auditor', 'acctsec.audit_log', 'SELECT')
+                                 FROM pg_class c WHERE c.oid = 'acctsec.audit_log'::regclass")
+  echo "1.0 with $before rows (verify), updated: log relkind, rows in the default partition, auditor reads: $got"
+  [ "$got" = "p ${before#true } true" ] || fail "the 1.0 log was not converted: $got"
+  [ "$("${PSQL[@]}" -d $DB -c "SELECT ok || ' ' || checked FROM acctsec.audit_verify()")" = "$before" ] \
+    || fail "the converted log does not verify as before"
+  [ "$("${PSQL[@]}" -d $DB -c "SELECT md5(string_agg(id || ':' || encode(hash, 'hex'), ',' ORDER BY id)) FROM acctsec.audit_log")" = "$rows" ] \
+    || fail "the converted log's rows differ"
+  [ "$("${PSQL[@]}" -d $DB -v cp="$cp" <<<"SELECT ok FROM acctsec.audit_verify(ARRAY[:'cp']);")" = t ] \
+    || fail "the checkpoint taken on 1.0 does not verify after the update"
+  cat >"$OUT/converted.sql" <<'SQL'
+SET acctsec.audit_partition_interval = '1 day';
+SELECT acctsec.audit_create_partitions('2 days') > 0;
+INSERT INTO up_users VALUES (100, 'after@example.com');
+SELECT acctsec.audit_purge('0') > 0;
+SELECT ok FROM acctsec.audit_verify();
+-- left in the default partition: only the purge's own event (partitions start tomorrow, after the rows of today it holds)
+SELECT count(*) FROM acctsec.audit_log_default;
+SELECT ok FROM acctsec.audit_verify(ARRAY[:'cp', (SELECT statement FROM acctsec.audit_checkpoints WHERE statement ~ ' kind=purge ' ORDER BY no DESC LIMIT 1)]);
+SQL
+  out=$("${PSQL[@]}" -d $DB -v cp="$cp" -f "$OUT/converted.sql") || fail "using the converted log"
+  echo "after the update: partitions made, written, purged, verified (with the 1.0 checkpoint and the purge's): $(echo $out)"
+  [ "$(echo $out)" = "t t t 1 t" ] || fail "the converted log does not go on: $out"
+  "${PSQL[@]}" -d $DB -c "DROP EXTENSION acctsec" -c "DROP ROLE acctsec_upgrade_auditor" >/dev/null
+fi
+
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
 echo "upgrades: ok"
