@@ -2,13 +2,13 @@
 # pg_dump / pg_restore keep the audit log, its lanes and its sequence: the
 # restored chain verifies, and new audit rows continue it.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_dump_src
 DST=acctsec_dump_dst
-for db in $SRC $DST; do "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"; done
+fresh_db $SRC acctsec
+fresh_db $DST
 
 "${PSQL[@]}" -d $SRC <<'SQL'
-CREATE EXTENSION acctsec;
 CREATE TABLE users (id int PRIMARY KEY, email text, password_hash text, score numeric,
                     ratio float8, tags text[], meta jsonb, seen timestamptz);
 SELECT acctsec.audit_table('users');
