@@ -50,3 +50,20 @@ RETURNS text LANGUAGE sql AS $f$
   SELECT acctsec.totp(acctsec.base32_decode(secret),
                       now() + make_interval(secs => steps * period), digits, period, alg)
 $f$;
+
+-- How acctsec declares the functions named: definer or not, settings,
+-- volatility, parallel safety, strictness, and whether PUBLIC may call them
+CREATE FUNCTION regress.declared(VARIADIC names name[])
+RETURNS TABLE(proname name, prosecdef boolean, proconfig text[], provolatile "char",
+              proparallel "char", proisstrict boolean, public_execute boolean)
+LANGUAGE sql AS $$
+  SELECT p.proname, p.prosecdef, p.proconfig, p.provolatile, p.proparallel, p.proisstrict,
+         has_function_privilege('public', p.oid, 'EXECUTE')
+  FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.proname = ANY (names)
+  ORDER BY p.proname
+$$;
+
+-- Whether pg_dump keeps the rows of an acctsec table (pg_extension_config_dump)
+CREATE FUNCTION regress.dumped(tbl regclass) RETURNS boolean LANGUAGE sql AS $$
+  SELECT e.extconfig @> ARRAY[tbl::oid] FROM pg_extension e WHERE e.extname = 'acctsec'
+$$;
