@@ -216,15 +216,8 @@ SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$UPDATE acctsec.accounts SET locked_until = NULL$$,
   $$DELETE FROM acctsec.login_attempts$$,
   $$TRUNCATE acctsec.accounts$$,
-  $$SELECT nextval('acctsec.login_attempts_id_seq')$$,
-  -- administrative functions
-  $$SELECT acctsec.unlock('regress_victim')$$,
-  $$SELECT acctsec.forget_account('regress_victim')$$,
-  $$SELECT acctsec.prune_login_attempts('0')$$,
-  $$SELECT acctsec.link_account_table('regress_owned_by_postgres', 'id')$$,
-  $$SELECT acctsec.unlink_account_table('regress_owned_by_postgres')$$,
-  $$SELECT acctsec.grant_app_role('regress_acctsec_attacker')$$,
-  $$SELECT acctsec.revoke_app_role('regress_acctsec_attacker')$$,
+  $$SELECT nextval('acctsec.login_attempts_id_seq')$$
+] || regress.admin_calls('regress_victim', 'regress_owned_by_postgres', 'regress_acctsec_attacker') || ARRAY[
   $$SELECT * FROM acctsec.key_status()$$,
   $$SELECT acctsec.rotate_secrets()$$,
   $$SELECT acctsec.prune_expired()$$,

@@ -102,13 +102,8 @@ SELECT acctsec.backup_codes_remaining('bc-nobody') AS unknown_account_remaining,
        (SELECT count(*) FROM acctsec.backup_codes_generate('bc-erin', NULL)) AS null_how_many;
 
 -- privileges
-SELECT p.proname, p.prosecdef, p.proconfig, p.provolatile, p.proparallel, p.proisstrict,
-       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
-FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace
-  AND p.proname IN ('backup_codes_generate', 'backup_code_verify', 'backup_codes_remaining')
-ORDER BY p.proname;
-SELECT e.extconfig @> ARRAY['acctsec.backup_codes'::regclass::oid] AS dumped
-FROM pg_extension e WHERE e.extname = 'acctsec';
+SELECT * FROM regress.declared('backup_codes_generate', 'backup_code_verify', 'backup_codes_remaining');
+SELECT regress.dumped('acctsec.backup_codes') AS dumped;
 CREATE ROLE regress_backup_app;
 SET ROLE regress_backup_app;
 SELECT regress.error_of($$SELECT acctsec.backup_code_verify('bc-alice', 'aaaaaa-aaaaaa')$$) AS not_granted;

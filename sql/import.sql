@@ -72,13 +72,7 @@ SELECT count(*) AS nothing_stored FROM acctsec.backup_codes WHERE account = 'reg
 -- the README's migration: a real product's users table into acctsec, in one
 -- transaction, emptying the plain columns
 CREATE SCHEMA app;
-CREATE TABLE app.users (
-  id serial PRIMARY KEY, email text UNIQUE, status varchar DEFAULT 'active', metadata jsonb DEFAULT '{}',
-  last_login_at timestamptz, login_count integer DEFAULT 0, failed_login_attempts integer DEFAULT 0,
-  locked_until timestamptz, preferences jsonb DEFAULT '{}', timezone varchar DEFAULT 'UTC',
-  language varchar DEFAULT 'en', avatar_url varchar,
-  two_factor_enabled boolean DEFAULT false, two_factor_secret varchar, backup_codes jsonb DEFAULT '[]');
-ALTER SEQUENCE app.users_id_seq RESTART 501;
+CALL regress.create_app_users(501);
 INSERT INTO app.users (email, two_factor_enabled, two_factor_secret, backup_codes, login_count) VALUES
   ('tfa@example.com', true, 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', '["11112222", "33334444"]', 12),
   ('plain@example.com', false, NULL, '[]', 3);

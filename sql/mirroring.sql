@@ -9,16 +9,9 @@ SET acctsec.lockout_duration = '10min';
 
 -- a real product's users table, with a password column added
 CREATE SCHEMA app;
-CREATE TABLE app.users (
-  id serial PRIMARY KEY, email text UNIQUE, status varchar DEFAULT 'active', metadata jsonb DEFAULT '{}',
-  last_login_at timestamptz, login_count integer DEFAULT 0, failed_login_attempts integer DEFAULT 0,
-  locked_until timestamptz, preferences jsonb DEFAULT '{}', timezone varchar DEFAULT 'UTC',
-  language varchar DEFAULT 'en', avatar_url varchar,
-  two_factor_enabled boolean DEFAULT false, two_factor_secret varchar, backup_codes jsonb DEFAULT '[]',
-  password_hash varchar);
+CALL regress.create_app_users(101);
+ALTER TABLE app.users ADD COLUMN password_hash varchar;
 -- existing history: user 2 has failures, logins and a running lock
--- (ids from 101: other tests of this database use small account names)
-ALTER SEQUENCE app.users_id_seq RESTART 101;
 INSERT INTO app.users (email, password_hash) VALUES
   ('ann@example.com', acctsec.password_hash('ann-pass')),
   ('ben@example.com', '$2b$05$pz5MCME87t2WGbWIOLTzheFsffPrb6OnCPOv/Pk42xaP/VUEBHlQu'),

@@ -55,14 +55,8 @@ SELECT (acctsec.login_attempt('regress_app_user', false, '203.0.113.9', 'test'))
 SELECT account, failed_attempts, totp_enabled FROM acctsec.account_status('regress_app_user');
 -- and what it cannot: administration, and the tables themselves
 CREATE TEMP TABLE t (id int);
-SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
-  $$SELECT acctsec.unlock('regress_app_user')$$,
-  $$SELECT acctsec.forget_account('regress_app_user')$$,
-  $$SELECT acctsec.prune_login_attempts('0')$$,
-  $$SELECT acctsec.link_account_table('pg_temp.t', 'id')$$,
-  $$SELECT acctsec.unlink_account_table('pg_temp.t')$$,
-  $$SELECT acctsec.grant_app_role('regress_acctsec_nobody')$$,
-  $$SELECT acctsec.revoke_app_role('regress_acctsec_nobody')$$,
+SELECT regress.error_of(s) AS outcome, s AS statement
+FROM unnest(regress.admin_calls('regress_app_user', 'pg_temp.t', 'regress_acctsec_nobody') || ARRAY[
   $$SELECT * FROM acctsec.accounts$$,
   $$UPDATE acctsec.accounts SET failed_attempts = 0$$,
   $$DELETE FROM acctsec.accounts$$,

@@ -50,3 +50,49 @@ RETURNS text LANGUAGE sql AS $f$
   SELECT acctsec.totp(acctsec.base32_decode(secret),
                       now() + make_interval(secs => steps * period), digits, period, alg)
 $f$;
+
+-- How acctsec declares the functions named: definer or not, settings,
+-- volatility, parallel safety, strictness, and whether PUBLIC may call them
+CREATE FUNCTION regress.declared(VARIADIC names name[])
+RETURNS TABLE(proname name, prosecdef boolean, proconfig text[], provolatile "char",
+              proparallel "char", proisstrict boolean, public_execute boolean)
+LANGUAGE sql AS $$
+  SELECT p.proname, p.prosecdef, p.proconfig, p.provolatile, p.proparallel, p.proisstrict,
+         has_function_privilege('public', p.oid, 'EXECUTE')
+  FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.proname = ANY (names)
+  ORDER BY p.proname
+$$;
+
+-- Whether pg_dump keeps the rows of an acctsec table (pg_extension_config_dump)
+CREATE FUNCTION regress.dumped(tbl regclass) RETURNS boolean LANGUAGE sql AS $$
+  SELECT e.extconfig @> ARRAY[tbl::oid] FROM pg_extension e WHERE e.extname = 'acctsec'
+$$;
+
+-- The administrative calls, which only the extension's owner (and whoever it
+-- grants them to) may make, on an account, a table and a role: statements
+-- for error_of
+CREATE FUNCTION regress.admin_calls(account text, tbl text, role text) RETURNS text[]
+LANGUAGE sql AS $$
+  SELECT ARRAY[
+    pg_catalog.format('SELECT acctsec.unlock(%L)', account),
+    pg_catalog.format('SELECT acctsec.forget_account(%L)', account),
+    $s$SELECT acctsec.prune_login_attempts('0')$s$,
+    pg_catalog.format('SELECT acctsec.link_account_table(%L, %L)', tbl, 'id'),
+    pg_catalog.format('SELECT acctsec.unlink_account_table(%L)', tbl),
+    pg_catalog.format('SELECT acctsec.grant_app_role(%L)', role),
+    pg_catalog.format('SELECT acctsec.revoke_app_role(%L)', role)]
+$$;
+
+-- A real product's users table, app.users, as the import and mirroring tests
+-- link it (each creates schema app and drops it when done); its ids start at
+-- first_id, clear of the other tests' account names
+CREATE PROCEDURE regress.create_app_users(first_id int) LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE TABLE app.users (
+    id serial PRIMARY KEY, email text UNIQUE, status varchar DEFAULT 'active', metadata jsonb DEFAULT '{}',
+    last_login_at timestamptz, login_count integer DEFAULT 0, failed_login_attempts integer DEFAULT 0,
+    locked_until timestamptz, preferences jsonb DEFAULT '{}', timezone varchar DEFAULT 'UTC',
+    language varchar DEFAULT 'en', avatar_url varchar,
+    two_factor_enabled boolean DEFAULT false, two_factor_secret varchar, backup_codes jsonb DEFAULT '[]');
+  EXECUTE pg_catalog.format('ALTER SEQUENCE app.users_id_seq RESTART %s', first_id);
+END $$;

@@ -165,13 +165,8 @@ SELECT acctsec.totp_confirm(NULL, '1') IS NULL AS a, acctsec.totp_verify(NULL, '
 
 -- privileges: nothing for PUBLIC; a granted role calls the functions but
 -- never reads the table
-SELECT p.proname, p.prosecdef, p.proconfig, p.provolatile, p.proparallel, p.proisstrict,
-       has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
-FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace
-  AND p.proname IN ('totp_enroll', 'totp_confirm', 'totp_verify', 'totp_disable', 'rotate_secrets')
-ORDER BY p.proname;
-SELECT e.extconfig @> ARRAY['acctsec.totp_credentials'::regclass::oid] AS dumped
-FROM pg_extension e WHERE e.extname = 'acctsec';
+SELECT * FROM regress.declared('totp_enroll', 'totp_confirm', 'totp_verify', 'totp_disable', 'rotate_secrets');
+SELECT regress.dumped('acctsec.totp_credentials') AS dumped;
 CREATE ROLE regress_totp_app;
 SET ROLE regress_totp_app;
 SELECT regress.error_of($$SELECT acctsec.totp_verify('totp-carol', '12345678')$$) AS not_granted;

@@ -204,34 +204,53 @@ read_line(FILE *f)
 	return buf;
 }
 
-static int64_t
-num(const char *s)
-{
-	char	   *end;
-	long long	v;
-
-	if (s == NULL)
-		die("a NULL where a number belongs");
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s)
-		die("not a number: %s", s);
-	return (int64_t) v;
-}
-
+/*
+ * A decimal field of psql's output: digits, after a minus sign when
+ * *negative, nothing else, at most 64 bits.  Dies on anything else (strtoull
+ * alone would take "-1" as 2^64 - 1, and leading space or a plus sign).
+ */
 static uint64_t
-unum(const char *s)
+read_decimal(const char *s, int *negative)
 {
+	const char *digits;
 	char	   *end;
 	unsigned long long v;
 
 	if (s == NULL)
 		die("a NULL where a number belongs");
+	*negative = (s[0] == '-');
+	digits = s + *negative;
+	if (digits[0] < '0' || digits[0] > '9')
+		die("not a number: %s", s);
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s)
+	v = strtoull(digits, &end, 10);
+	if (errno != 0 || *end != '\0')
 		die("not a number: %s", s);
 	return (uint64_t) v;
+}
+
+static int64_t
+num(const char *s)
+{
+	int			negative;
+	uint64_t	v = read_decimal(s, &negative);
+
+	if (v > (uint64_t) INT64_MAX + negative)
+		die("not a number: %s", s);
+	if (!negative || v == 0)
+		return (int64_t) v;
+	return -(int64_t) (v - 1) - 1;	/* INT64_MIN too */
+}
+
+static uint64_t
+unum(const char *s)
+{
+	int			negative;
+	uint64_t	v = read_decimal(s, &negative);
+
+	if (negative)
+		die("not a number: %s", s);
+	return v;
 }
 
 /* bytea in hex output ("\x..."); returns its length, -1 for NULL. */

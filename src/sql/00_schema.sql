@@ -3,7 +3,7 @@
 \echo Use "CREATE EXTENSION acctsec" to load this file. \quit
 
 -- The schema is created by CREATE EXTENSION (schema = acctsec in the control
--- file).  Deny by default: nothing in it is usable by PUBLIC unless granted
--- below, capability by capability.
+-- file).  Deny by default: PUBLIC may look the schema up, and holds nothing
+-- in it but what 90_grants.sql names.
 REVOKE ALL ON SCHEMA acctsec FROM PUBLIC;
 GRANT USAGE ON SCHEMA acctsec TO PUBLIC;

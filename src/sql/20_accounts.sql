@@ -91,10 +91,6 @@ CREATE TABLE acctsec.linked_tables (
 COMMENT ON TABLE acctsec.linked_tables IS
     'acctsec: application tables whose deleted rows erase the account''s state';
 
-REVOKE ALL ON TABLE acctsec.accounts, acctsec.login_attempts,
-    acctsec.linked_tables FROM PUBLIC;
-REVOKE ALL ON SEQUENCE acctsec.login_attempts_id_seq FROM PUBLIC;
-
 SELECT pg_catalog.pg_extension_config_dump('acctsec.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.login_attempts', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.login_attempts_id_seq', '');
@@ -146,14 +142,6 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_login_attempts'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION
-    acctsec.login_attempt(text, boolean, inet, text),
-    acctsec.account_status(text),
-    acctsec.unlock(text),
-    acctsec.forget_account(text),
-    acctsec.prune_login_attempts(interval)
-FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Linked application tables: deleting a row of a linked table erases that
@@ -277,10 +265,3 @@ $$;
 
 CREATE EVENT TRIGGER acctsec_unlink_dropped_tables ON sql_drop
     EXECUTE FUNCTION acctsec.unlink_dropped_tables();
-
-REVOKE ALL ON FUNCTION
-    acctsec.unlink_dropped_tables(),
-    acctsec.forget_linked_account(),
-    acctsec.link_account_table(regclass, name, jsonb),
-    acctsec.unlink_account_table(regclass)
-FROM PUBLIC;

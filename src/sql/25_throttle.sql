@@ -52,8 +52,6 @@ CREATE INDEX familiar_networks_last_used_at_idx
 COMMENT ON TABLE acctsec.familiar_networks IS
     'acctsec: networks each account logged in from (smart lockout)';
 
-REVOKE ALL ON TABLE acctsec.networks, acctsec.familiar_networks FROM PUBLIC;
-
 SELECT pg_catalog.pg_extension_config_dump('acctsec.networks', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.familiar_networks', '');
 
@@ -78,9 +76,3 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_networks'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION
-    acctsec.network_status(inet),
-    acctsec.unthrottle(inet),
-    acctsec.prune_networks()
-FROM PUBLIC;

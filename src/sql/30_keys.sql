@@ -14,7 +14,6 @@ CREATE TABLE acctsec.database_key (
     key        bytea NOT NULL CHECK (octet_length(key) = 32),
     created_at timestamptz NOT NULL DEFAULT now()
 );
-REVOKE ALL ON acctsec.database_key FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('acctsec.database_key', '');
 
 -- The keys in use, by fingerprint (the key_id every stored value carries).
@@ -23,7 +22,6 @@ RETURNS TABLE(key_id text, source text, is_current boolean)
 AS 'MODULE_PATHNAME', 'acctsec_key_status'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION acctsec.key_status() FROM PUBLIC;
 
 -- Re-encrypt every stored secret under the current key (after setting a new
 -- acctsec.secret_key and moving the old one to acctsec.secret_key_previous).
@@ -32,4 +30,3 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_rotate_secrets'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION acctsec.rotate_secrets() FROM PUBLIC;

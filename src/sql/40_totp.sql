@@ -18,7 +18,6 @@ CREATE TABLE acctsec.totp_credentials (
     last_step    bigint,                -- last accepted time step (replay guard)
     last_used_at timestamptz
 );
-REVOKE ALL ON acctsec.totp_credentials FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('acctsec.totp_credentials', '');
 
 CREATE FUNCTION acctsec.totp_enroll(account text, issuer text DEFAULT NULL,
@@ -46,8 +45,3 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_totp_disable'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION acctsec.totp_enroll(text, text, text, int, int, text),
-                       acctsec.totp_confirm(text, text),
-                       acctsec.totp_verify(text, text),
-                       acctsec.totp_disable(text) FROM PUBLIC;

@@ -13,7 +13,6 @@ CREATE TABLE acctsec.backup_codes (
     used_at    timestamptz,             -- NULL: still usable
     PRIMARY KEY (account, code_no)
 );
-REVOKE ALL ON acctsec.backup_codes FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('acctsec.backup_codes', '');
 
 CREATE FUNCTION acctsec.backup_codes_generate(account text, how_many int DEFAULT 10)
@@ -33,7 +32,3 @@ RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_backup_codes_remaining'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION acctsec.backup_codes_generate(text, int),
-                       acctsec.backup_code_verify(text, text),
-                       acctsec.backup_codes_remaining(text) FROM PUBLIC;

@@ -14,7 +14,6 @@ CREATE TABLE acctsec.updated_at_optout (
     tbl          regclass PRIMARY KEY,
     opted_out_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-REVOKE ALL ON acctsec.updated_at_optout FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('acctsec.updated_at_optout', '');
 
 -- A row added (by untrack_updated_at(), or by restoring a dump after CREATE
@@ -23,7 +22,6 @@ CREATE FUNCTION acctsec.updated_at_optout_added()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'acctsec_updated_at_optout_added'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION acctsec.updated_at_optout_added() FROM PUBLIC;
 CREATE TRIGGER detach AFTER INSERT ON acctsec.updated_at_optout
     FOR EACH ROW EXECUTE FUNCTION acctsec.updated_at_optout_added();
 
@@ -58,7 +56,6 @@ CREATE FUNCTION acctsec.updated_at_ddl()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'acctsec_updated_at_ddl'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION acctsec.updated_at_ddl() FROM PUBLIC;
 
 CREATE EVENT TRIGGER acctsec_updated_at ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',

@@ -19,7 +19,6 @@ CREATE FUNCTION acctsec.trigger_guard()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'acctsec_trigger_guard'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION acctsec.trigger_guard() FROM PUBLIC;
 
 -- DROP TRIGGER and CREATE OR REPLACE TRIGGER: before, while the trigger is
 -- there to be recognised.  ALTER TABLE ... DISABLE/ENABLE REPLICA TRIGGER:

@@ -42,9 +42,6 @@ CREATE INDEX passkey_credentials_account_idx ON acctsec.passkey_credentials (acc
 COMMENT ON TABLE acctsec.passkey_credentials IS
     'acctsec: registered passkeys (credential id and COSE public key)';
 
-REVOKE ALL ON TABLE acctsec.passkey_users, acctsec.passkey_credentials FROM PUBLIC;
-REVOKE ALL ON SEQUENCE acctsec.passkey_credentials_id_seq FROM PUBLIC;
-
 SELECT pg_catalog.pg_extension_config_dump('acctsec.passkey_users', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.passkey_credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.passkey_credentials_id_seq', '');
@@ -96,12 +93,3 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_passkey_remove'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION
-    acctsec.passkey_register_begin(text, text, text),
-    acctsec.passkey_register_finish(text, jsonb, text),
-    acctsec.passkey_login_begin(text),
-    acctsec.passkey_login_finish(jsonb, inet, text),
-    acctsec.passkeys(text),
-    acctsec.passkey_remove(text, bigint)
-FROM PUBLIC;

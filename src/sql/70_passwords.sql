@@ -23,7 +23,6 @@ CREATE FUNCTION acctsec.password_verify(password text, hash text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_password_verify'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE COST 10000;
-REVOKE ALL ON FUNCTION acctsec.password_verify(text, text) FROM PUBLIC;
 
 -- Reads only its argument and the settings: STABLE, cheap, PUBLIC.
 CREATE FUNCTION acctsec.password_needs_rehash(hash text)

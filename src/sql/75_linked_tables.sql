@@ -71,16 +71,6 @@ AS 'MODULE_PATHNAME', 'acctsec_login'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-REVOKE ALL ON FUNCTION
-    acctsec.resolve_mirror(regclass, name, jsonb),
-    acctsec.mirror_attach(regclass),
-    acctsec.mirror_guard(),
-    acctsec.mirror_account_state(),
-    acctsec.mirror_wanted(),
-    acctsec.linked_tables_changed(),
-    acctsec.login(text, text, inet, text)
-FROM PUBLIC;
-
 -- ---------------------------------------------------------------------------
 -- Importing existing second factors (src/import.c), into the TOTP and
 -- backup-code tables through the key module.  Administrative.
@@ -98,8 +88,3 @@ RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_backup_codes_import'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION
-    acctsec.totp_import(text, text, int, int, text),
-    acctsec.backup_codes_import(text, text[])
-FROM PUBLIC;

@@ -69,10 +69,6 @@ CREATE INDEX retired_session_tokens_session_idx
 COMMENT ON TABLE acctsec.retired_session_tokens IS
     'acctsec: rotated-out session tokens, for reuse detection';
 
-REVOKE ALL ON TABLE acctsec.one_time_tokens, acctsec.account_sessions,
-    acctsec.retired_session_tokens FROM PUBLIC;
-REVOKE ALL ON SEQUENCE acctsec.account_sessions_session_id_seq FROM PUBLIC;
-
 SELECT pg_catalog.pg_extension_config_dump('acctsec.one_time_tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.account_sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('acctsec.account_sessions_session_id_seq', '');
@@ -168,19 +164,3 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_expired'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
-REVOKE ALL ON FUNCTION
-    acctsec.token_issue(text, text, interval),
-    acctsec.token_consume(text, text),
-    acctsec.token_peek(text, text),
-    acctsec.session_start(text, inet, text),
-    acctsec.session_check(text),
-    acctsec.session_touch(text),
-    acctsec.session_rotate(text),
-    acctsec.session_end(text),
-    acctsec.sessions(text),
-    acctsec.session_revoke(text, bigint),
-    acctsec.sessions_revoke_all(text, text),
-    acctsec.credentials_changed(text, text),
-    acctsec.prune_expired()
-FROM PUBLIC;

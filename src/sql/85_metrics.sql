@@ -34,10 +34,20 @@ AS $$
     WHERE operation OPERATOR(pg_catalog.=) 'login.locked'
       AND logged_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)
     UNION ALL
-    -- the planner's estimates where an exact count would scan a large table
-    SELECT 'acctsec_accounts_estimate', NULL,
-           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
-    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.accounts'::pg_catalog.regclass
+    -- the planner's estimates where an exact count would scan a large table:
+    -- the accounts; the sessions kept (prune_expired removes ended ones),
+    -- whose rows carry no index on their times, which keeps touches HOT; the
+    -- rows of the audit log, summed over its partitions
+    SELECT e.metric, NULL,
+           COALESCE(pg_catalog.sum(CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0
+                                        ELSE c.reltuples END), 0)::bigint
+    FROM (VALUES ('acctsec_accounts_estimate', 'acctsec.accounts'::pg_catalog.regclass),
+                 ('acctsec_sessions_estimate', 'acctsec.account_sessions'::pg_catalog.regclass),
+                 ('acctsec_audit_rows_estimate', 'acctsec.audit_log'::pg_catalog.regclass)) AS e(metric, tbl)
+    CROSS JOIN LATERAL pg_catalog.pg_partition_tree(e.tbl) t
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+    WHERE t.isleaf
+    GROUP BY e.metric
     UNION ALL
     -- exact: the partial indexes on the lock columns hold only accounts ever locked
     SELECT 'acctsec_accounts_locked', NULL, count(*) FROM acctsec.accounts
@@ -47,33 +57,16 @@ AS $$
     SELECT 'acctsec_networks_throttled', NULL, count(*) FROM acctsec.networks
     WHERE throttled_until OPERATOR(pg_catalog.>) pg_catalog.now()
     UNION ALL
-    -- sessions kept (prune_expired removes ended ones): an estimate, since
-    -- session rows carry no index on their times, which keeps touches HOT
-    SELECT 'acctsec_sessions_estimate', NULL,
-           CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0 ELSE c.reltuples::bigint END
-    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.account_sessions'::pg_catalog.regclass
-    UNION ALL
     SELECT 'acctsec_one_time_tokens_live', NULL, count(*) FROM acctsec.one_time_tokens
     WHERE expires_at OPERATOR(pg_catalog.>) pg_catalog.now()
     UNION ALL
-    -- the audit log: rows (the planner's estimate: exact counts would scan
-    -- it), rows written in the last `recent`, the chain's lanes, and the age
-    -- in seconds of its newest row
-    -- (the log is partitioned: the sum over its partitions)
-    SELECT 'acctsec_audit_rows_estimate', NULL,
-           COALESCE(pg_catalog.sum(CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 THEN 0
-                                        ELSE c.reltuples END), 0)::bigint
-    FROM pg_catalog.pg_inherits i
-    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
-    WHERE i.inhparent OPERATOR(pg_catalog.=) 'acctsec.audit_log'::pg_catalog.regclass
-    UNION ALL
+    -- the audit log: rows written in the last `recent`, the chain's lanes
     SELECT 'acctsec_audit_rows_recent', NULL, count(*) FROM acctsec.audit_log
     WHERE logged_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) recent)
     UNION ALL
     SELECT 'acctsec_audit_lanes', NULL, count(*) FROM acctsec.audit_lanes
 $$;
 
-REVOKE ALL ON FUNCTION acctsec.metrics(interval) FROM PUBLIC;
 -- monitoring roles read counts, as PostgreSQL's own statistics views allow them
 GRANT EXECUTE ON FUNCTION acctsec.metrics(interval) TO pg_monitor;
 COMMENT ON FUNCTION acctsec.metrics(interval) IS

@@ -114,7 +114,41 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION
-    acctsec.grant_app_role(regrole, boolean),
-    acctsec.revoke_app_role(regrole)
-FROM PUBLIC;
+-- ---------------------------------------------------------------------------
+-- Deny by default (docs/security.md).  PUBLIC holds nothing on acctsec's
+-- tables and sequences, and may call none of its functions but these:
+--   - the pure computations over their arguments (10_otp.sql, and
+--     password_hash, password_needs_rehash, password_hash_format in
+--     70_passwords.sql) and app_functions(), a list;
+--   - the ones their part grants to PUBLIC, saying why (set_updated_at,
+--     track_updated_at, untrack_updated_at in 55_updated_at.sql,
+--     audit_bypass in 57_trigger_guard.sql).
+-- A function added to acctsec is not PUBLIC's until it is named here.
+-- Application roles get their share from grant_app_role, monitoring roles
+-- metrics() (85_metrics.sql).
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    obj record;
+BEGIN
+    FOR obj IN
+        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+               c.oid::pg_catalog.regclass::pg_catalog.text AS name
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'acctsec'::pg_catalog.regnamespace
+          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,S}'::"char"[])
+        UNION ALL
+        SELECT 'ROUTINE', p.oid::pg_catalog.regprocedure::pg_catalog.text
+        FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) 'acctsec'::pg_catalog.regnamespace
+          AND p.proname OPERATOR(pg_catalog.<>) ALL (ARRAY[
+              'hotp', 'totp', 'totp_check', 'totp_uri', 'base32_encode', 'base32_decode',
+              'password_hash', 'password_needs_rehash', 'password_hash_format',
+              'app_functions',
+              'set_updated_at', 'track_updated_at', 'untrack_updated_at', 'audit_bypass'
+          ]::pg_catalog.name[])
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM PUBLIC', obj.kind, obj.name);
+    END LOOP;
+END
+$$;

@@ -86,22 +86,7 @@ if out=$(offline "$T/good" "$T/other.txt"); then fail "the offline verifier acce
 
 # 4. a superuser trims the last transaction (rows and seal) and rewrites
 #    audit_lanes to the seal before it
-"${PSQL[@]}" -d $DB <<'SQL'
-ALTER TABLE acctsec.audit_log DISABLE TRIGGER audit_log_append_only;
-ALTER TABLE acctsec.audit_seals DISABLE TRIGGER audit_seals_append_only;
-CREATE TEMP TABLE trimmed AS
-  SELECT * FROM acctsec.audit_seals WHERE lane IS NOT NULL ORDER BY sealed_at DESC LIMIT 2;
-DELETE FROM acctsec.audit_log WHERE txid IN (SELECT txid FROM trimmed);
-DELETE FROM acctsec.audit_seals WHERE txid IN (SELECT txid FROM trimmed);
-UPDATE acctsec.audit_lanes l
-SET last_seq = COALESCE(s.seq, 0), head = COALESCE(s.hash, '\x')
-FROM (SELECT DISTINCT lane FROM trimmed) t
-LEFT JOIN LATERAL (SELECT seq, hash FROM acctsec.audit_seals s
-                   WHERE s.lane = t.lane ORDER BY seq DESC LIMIT 1) s ON true
-WHERE l.lane = t.lane;
-ALTER TABLE acctsec.audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only;
-ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
-SQL
+"${PSQL[@]}" -d $DB -v seals=2 -f "$ACCTSEC_REPO/test/lib/audit_trim.sql"
 plain=$("${PSQL[@]}" -d $DB -c "SELECT ok FROM acctsec.audit_verify()")
 echo "server, trimmed, without checkpoints: ok=$plain (the chain alone cannot tell)"
 [ "$plain" = t ] || fail "the trimming test did not rewrite the lanes consistently"

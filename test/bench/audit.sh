@@ -10,13 +10,11 @@
 #     last 1,000 rows, and audit_purge() vs a DELETE of the PL/pgSQL log.
 # Not a test; figures are noisy on a shared machine.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_audit
+. "$(dirname "$0")/../lib/bench.sh"
 N=${BENCH_N:-100000}
 SECS=${BENCH_SECS:-10}
-fresh_db $DB
+bench_db acctsec_bench_audit
 "${PSQL[@]}" -d $DB <<'SQL'
-CREATE EXTENSION acctsec;
 -- What applications write today: a generic PL/pgSQL audit trigger.
 CREATE TABLE plpgsql_audit_log (
   id bigserial PRIMARY KEY, logged_at timestamptz NOT NULL DEFAULT statement_timestamp(),

@@ -29,18 +29,15 @@
 # both equal the failing calls made (no lost update), for every
 # implementation.  Not a test: it prints figures and ratios.
 set -eu -o pipefail; [ -n "${BENCH_TRACE:-}" ] && set -x
-. "$(dirname "$0")/../lib/db.sh"
 . "$(dirname "$0")/../lib/bench.sh"
 PGBENCH="$ACCTSEC_BIN/pgbench"
-DB=acctsec_bench_login
 CLIENTS=${BENCH_CLIENTS:-8}
 SECS=${BENCH_SECS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 ACCOUNTS=10000
 CHECK_TX=${BENCH_CHECK_TX:-2000}     # per client, in the lost-count check
-fresh_db $DB
+bench_db acctsec_bench_login
 "${PSQL[@]}" -d $DB <<'SQL'
-CREATE EXTENSION acctsec;
 CREATE SCHEMA pl;
 CREATE TABLE pl.accounts (
     account text COLLATE "C" PRIMARY KEY, failed_attempts int NOT NULL DEFAULT 0,
@@ -56,16 +53,18 @@ CREATE TABLE pl.login_attempts (
 CREATE INDEX ON pl.login_attempts (account, attempted_at);
 CREATE INDEX ON pl.login_attempts USING brin (attempted_at) WITH (autosummarize = on);
 
+-- Both take what acctsec.login_attempt takes, the lockout settings as
+-- arguments (the C function reads them from its settings), and return its
+-- result; psql puts the signature in where :login_attempt stands.
+\set login_attempt '(p_account text, p_success boolean, p_ip inet DEFAULT NULL, p_ua text DEFAULT NULL, max_failed int DEFAULT 5, '
+\set login_attempt :login_attempt 'lockout interval DEFAULT ''15 min'', backoff float8 DEFAULT 2.0, max_lockout interval DEFAULT ''24 h'', win interval DEFAULT ''1 h'') '
+\set login_attempt :login_attempt 'RETURNS acctsec.login_result LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp'
+
 -- 1. The upserted counter: one INSERT ... ON CONFLICT DO UPDATE applies the
 -- policy (a locked account is left alone; a failure counts inside the
 -- window; a success resets), a second UPDATE only when a failure reaches
 -- the limit, then the log row.
-CREATE FUNCTION pl.login_attempt_upsert(p_account text, p_success boolean,
-    p_ip inet DEFAULT NULL, p_ua text DEFAULT NULL, max_failed int DEFAULT 5,
-    lockout interval DEFAULT '15 min', backoff float8 DEFAULT 2.0,
-    max_lockout interval DEFAULT '24 h', win interval DEFAULT '1 h')
-RETURNS acctsec.login_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION pl.login_attempt_upsert :login_attempt AS $$
 DECLARE
     a pl.accounts;
     st acctsec.login_status;
@@ -134,12 +133,7 @@ END
 $$;
 
 -- 2. Lock, decide, update: the steps of the C function, in PL/pgSQL.
-CREATE FUNCTION pl.login_attempt_lock(p_account text, p_success boolean,
-    p_ip inet DEFAULT NULL, p_ua text DEFAULT NULL, max_failed int DEFAULT 5,
-    lockout interval DEFAULT '15 min', backoff float8 DEFAULT 2.0,
-    max_lockout interval DEFAULT '24 h', win interval DEFAULT '1 h')
-RETURNS acctsec.login_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION pl.login_attempt_lock :login_attempt AS $$
 DECLARE
     a pl.accounts;
     st acctsec.login_status;

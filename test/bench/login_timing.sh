@@ -12,12 +12,10 @@
 # account skipping the hash costs a hundredth of the time) shows in every
 # round.  A benchmark, not a test: timings never decide pass or fail.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_login_timing
+. "$(dirname "$0")/../lib/bench.sh"
 N=${TIMING_N:-80}
-fresh_db $DB
+bench_db acctsec_login_timing
 "${PSQL[@]}" -d $DB <<SQL
-CREATE EXTENSION acctsec;
 CREATE TABLE users (id serial PRIMARY KEY, email text, password_hash text);
 INSERT INTO users (email, password_hash) VALUES ('known@example.com', acctsec.password_hash('right password'));
 SELECT acctsec.link_account_table('users', 'id', '{"password_hash": "password_hash"}');
@@ -29,22 +27,20 @@ round() {
 CREATE TEMP TABLE t (kind text, ms float8);
 DO \$\$
 DECLARE
+  -- the four kinds of call: what is measured, account, password
+  kinds text[] := ARRAY[['known, wrong password', '1', 'wrong password'],
+                        ['unknown account', '424242', 'wrong password'],
+                        ['known, right password', '1', 'right password'],
+                        ['unknown, not a key', 'no such user', 'right password']];
   t0 timestamptz;
 BEGIN
   PERFORM acctsec.login('1', 'warm up');   -- the backend's dummy hash
   FOR i IN 1 .. $N LOOP
-    t0 := clock_timestamp();
-    PERFORM acctsec.login('1', 'wrong password');
-    INSERT INTO t VALUES ('known, wrong password', extract(epoch FROM clock_timestamp() - t0) * 1000);
-    t0 := clock_timestamp();
-    PERFORM acctsec.login('424242', 'wrong password');
-    INSERT INTO t VALUES ('unknown account', extract(epoch FROM clock_timestamp() - t0) * 1000);
-    t0 := clock_timestamp();
-    PERFORM acctsec.login('1', 'right password');
-    INSERT INTO t VALUES ('known, right password', extract(epoch FROM clock_timestamp() - t0) * 1000);
-    t0 := clock_timestamp();
-    PERFORM acctsec.login('no such user', 'right password');
-    INSERT INTO t VALUES ('unknown, not a key', extract(epoch FROM clock_timestamp() - t0) * 1000);
+    FOR k IN 1 .. array_length(kinds, 1) LOOP
+      t0 := clock_timestamp();
+      PERFORM acctsec.login(kinds[k][2], kinds[k][3]);
+      INSERT INTO t VALUES (kinds[k][1], extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
   END LOOP;
 END \$\$;
 SELECT kind, count(*) AS n, round(percentile_cont(0.1) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS p10_ms,

@@ -8,12 +8,10 @@
 # plain count(*) of login_attempts (what a naive exporter query would run).
 # Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_metrics
+. "$(dirname "$0")/../lib/bench.sh"
 ACCOUNTS=${BENCH_ACCOUNTS:-1000000}
-fresh_db $DB
+bench_db acctsec_bench_metrics
 "${PSQL[@]}" -d $DB <<SQL
-CREATE EXTENSION acctsec;
 INSERT INTO acctsec.accounts (account, failed_attempts, locked_until)
 SELECT 'user-' || g, g % 5, CASE WHEN g % 100 = 0 THEN now() + interval '10 minutes' END
 FROM generate_series(1, $ACCOUNTS) g;

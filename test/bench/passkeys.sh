@@ -19,14 +19,12 @@
 # the peer: above 1 is acctsec faster).  Not a test.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/bench.sh"
 WEBAUTHN=$HERE/../clients/webauthn
 (cd "$WEBAUTHN" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-DB=acctsec_bench_passkeys
 N=${BENCH_PASSKEYS:-2000}
-fresh_db $DB
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
+bench_db acctsec_bench_passkeys
+"${PSQL[@]}" -d $DB -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
   -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080'"
 RESP=$(mktemp "${ACCTSEC_TMP:-/tmp}/bench-passkeys.XXXXXX.json")
 trap 'rm -f "$RESP"' EXIT

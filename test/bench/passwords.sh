@@ -10,10 +10,9 @@
 # Python's crypt), interleaved rounds, best round of each.  Prints calls per second and
 # ratios.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_passwords
+. "$(dirname "$0")/../lib/bench.sh"
 N=${BENCH_N:-40}
-fresh_db $DB acctsec pgcrypto
+bench_db acctsec_bench_passwords pgcrypto
 BCRYPT=$("${PSQL[@]}" -d $DB -c "SELECT crypt('correct horse battery staple', gen_salt('bf', 10))")
 ARGON=$("${PSQL[@]}" -d $DB -c "SELECT acctsec.password_hash('correct horse battery staple')")
 time_ms() { # run a query in one statement, print elapsed ms

@@ -19,7 +19,7 @@
 # is read once per transaction too).
 # Prints transactions per second and the ratios.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/bench.sh"
 DB=acctsec_bench_sessions
 N=${BENCH_SESSIONS:-100000}
 SECS=${BENCH_SECONDS:-10}

@@ -28,11 +28,7 @@ INSERT INTO bench_tokens
 VACUUM ANALYZE;
 CHECKPOINT;
 SQL
-cluster_new standby --no-initdb
-"${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_basebackup" -h "$SOCK_primary" -p "$PORT_primary" -U postgres \
-  -D "$ACCTSEC_TMP/standby/data" -R -X stream --no-sync
-cluster_conf standby
-cluster_start standby
+cluster_standby primary standby
 cluster_wait_replay primary standby || { echo "the standby did not catch up" >&2; exit 1; }
 
 script=$ACCTSEC_TMP/session_check.sql

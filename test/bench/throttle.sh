@@ -11,16 +11,14 @@
 # call inside the server (20,000 calls in one statement).  Prints
 # transactions per second, microseconds per call and the ratios.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
 . "$(dirname "$0")/../lib/bench.sh"
 PGBENCH="$ACCTSEC_BIN/pgbench"
-DB=acctsec_bench_throttle
 SECS=${BENCH_SECS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 PG_ROUNDS=${BENCH_PG_ROUNDS:-6}
 W=$ACCTSEC_TMP/bench_throttle
 mkdir -p "$W"
-fresh_db $DB acctsec
+bench_db acctsec_bench_throttle
 bench_durable
 # every account has logged in from home once: its account row and (with
 # smart lockout) its familiar network exist, as in a running application

@@ -3,13 +3,10 @@
 # PL/pgSQL over pgcrypto's hmac(), and against three bare hmac() calls, in the
 # same run.  Prints calls per second and the ratios.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_totp
+. "$(dirname "$0")/../lib/bench.sh"
 N=${BENCH_N:-100000}
-fresh_db $DB
+bench_db acctsec_bench_totp pgcrypto
 "${PSQL[@]}" -d $DB -v baseline="$ACCTSEC_REPO/test/bench/plpgsql_totp.sql" <<'SQL'
-CREATE EXTENSION acctsec;
-CREATE EXTENSION pgcrypto;
 \i :baseline
 CREATE FUNCTION plpgsql_totp_check_b32(secret text, code text, win int, at timestamptz) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT AS $$

@@ -9,19 +9,16 @@
 # locks and counts failures, as an application doing the same job would.
 # Prints calls per second and ratios.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_verify
+. "$(dirname "$0")/../lib/bench.sh"
 ACCOUNTS=${BENCH_ACCOUNTS:-2000}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-8}
 W=$ACCTSEC_TMP/bench_verify
 mkdir -p "$W"
-fresh_db $DB
+bench_db acctsec_bench_verify pgcrypto
 # failures are counted but never lock, so every call keeps doing the full check
 "${PSQL[@]}" -d postgres -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 0"
 "${PSQL[@]}" -d $DB -v accounts=$ACCOUNTS -v baseline="$ACCTSEC_REPO/test/bench/plpgsql_totp.sql" <<'SQL'
-CREATE EXTENSION acctsec;
-CREATE EXTENSION pgcrypto;
 -- acctsec: enrolled and confirmed accounts, ten backup codes each
 SELECT count(*) FILTER (WHERE acctsec.totp_confirm(e.account, acctsec.totp(acctsec.base32_decode(e.secret))))
 FROM (SELECT 'bench' || i AS account, (acctsec.totp_enroll('bench' || i)).secret

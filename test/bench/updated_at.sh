@@ -6,14 +6,11 @@
 # interleaved, each on a freshly vacuumed table; the best time counts.
 # Prints the per-row overhead over the no-trigger run.  Not a test.
 set -eu -o pipefail
-. "$(dirname "$0")/../lib/db.sh"
-DB=acctsec_bench_updated_at
+. "$(dirname "$0")/../lib/bench.sh"
 N=${BENCH_N:-200000}
 ROUNDS=${BENCH_ROUNDS:-5}
-fresh_db $DB
+bench_db acctsec_bench_updated_at moddatetime
 "${PSQL[@]}" -d $DB <<SQL
-CREATE EXTENSION acctsec;
-CREATE EXTENSION moddatetime;
 SET acctsec.auto_updated_at = off;   -- each table gets exactly the trigger named here
 CREATE FUNCTION plpgsql_updated_at() RETURNS trigger LANGUAGE plpgsql AS \$\$
 BEGIN

@@ -7,9 +7,8 @@
 set -eu -o pipefail
 . "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_notify
-fresh_db $DB
+fresh_db $DB acctsec
 "${PSQL[@]}" -d $DB <<'SQL'
-CREATE EXTENSION acctsec;
 ALTER DATABASE acctsec_notify SET acctsec.notify_channel = 'acctsec_events';
 ALTER DATABASE acctsec_notify SET acctsec.max_failed_attempts = 3;
 CREATE TABLE users (id serial PRIMARY KEY, email text, password_hash text);

@@ -15,19 +15,10 @@
 # acctsec.password_hash(); once it does, they run and must pass.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3   # Debian's python, where python3-django lives
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
-DB=acctsec_recipe_django
-ROLE=acctsec_django
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" \
-  -c "CREATE ROLE $ROLE LOGIN" -c "CREATE DATABASE $DB OWNER $ROLE"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('$ROLE')" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 3"
-
-PROJ=$ACCTSEC_TMP/django_recipe
-rm -rf "$PROJ"; mkdir -p "$PROJ/shop"
-"$PY" "$HERE/recipe_files.py" "$ACCTSEC_REPO/docs/frameworks.md" django "$PROJ"
+. "$(dirname "$0")/../lib/clients.sh"
+recipe_setup django acctsec_recipe_django acctsec_django
+PROJ=$DIR
+mkdir -p "$PROJ/shop"
 touch "$PROJ/acctsec_auth/__init__.py" "$PROJ/shop/__init__.py"
 cat >"$PROJ/shop/models.py" <<'PYEOF'
 from django.db import models

@@ -9,19 +9,10 @@
 # last_login_at kept and taken over; lockout; TOTP; updated_at in UTC.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null || { echo "node is not installed"; exit 1; }
-(cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
-DB=acctsec_recipe_node
-ROLE=acctsec_node_drizzle
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" \
-  -c "CREATE ROLE $ROLE LOGIN" -c "CREATE DATABASE $DB OWNER $ROLE"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('$ROLE')" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 3"
-DIR=$ACCTSEC_TMP/node_recipe
-rm -rf "$DIR"; mkdir -p "$DIR/drizzle/meta"
-/usr/bin/python3 "$HERE/recipe_files.py" "$ACCTSEC_REPO/docs/frameworks.md" node "$DIR"
+. "$(dirname "$0")/../lib/clients.sh"
+npm_install
+recipe_setup node acctsec_recipe_node acctsec_node_drizzle
+mkdir -p "$DIR/drizzle/meta"
 
 # what drizzle-kit generate writes for schema.js
 cat >"$DIR/drizzle/0000_init.sql" <<'SQL'

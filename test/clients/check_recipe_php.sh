@@ -9,17 +9,8 @@
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 command -v php >/dev/null || { echo "php is not installed"; exit 1; }
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
-DB=acctsec_recipe_php
-ROLE=acctsec_laravel
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" \
-  -c "CREATE ROLE $ROLE LOGIN" -c "CREATE DATABASE $DB OWNER $ROLE"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('$ROLE')" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 3"
-DIR=$ACCTSEC_TMP/php_recipe
-rm -rf "$DIR"; mkdir -p "$DIR"
-/usr/bin/python3 "$HERE/recipe_files.py" "$ACCTSEC_REPO/docs/frameworks.md" php "$DIR"
+. "$(dirname "$0")/../lib/clients.sh"
+recipe_setup php acctsec_recipe_php acctsec_laravel
 
 cat >"$DIR/migrate.php" <<'PHPEOF'
 <?php

@@ -12,20 +12,11 @@
 # hash), that step prints PENDING; from then on it must hold.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
-DB=acctsec_recipe_rails
-ROLE=acctsec_rails
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" \
-  -c "CREATE ROLE $ROLE LOGIN" -c "CREATE DATABASE $DB OWNER $ROLE"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('$ROLE')" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 3"
+. "$(dirname "$0")/../lib/clients.sh"
+recipe_setup rails acctsec_recipe_rails acctsec_rails
 if "${PSQL[@]}" -d $DB -c "SELECT acctsec.password_verify('x', 'pbkdf2_sha256\$1000\$c2FsdA\$aGFzaA==')" >/dev/null 2>&1
 then export FORMATS=landed; else export FORMATS=pending; fi
 echo "password formats: $FORMATS"
-DIR=$ACCTSEC_TMP/rails_recipe
-rm -rf "$DIR"; mkdir -p "$DIR"
-/usr/bin/python3 "$HERE/recipe_files.py" "$ACCTSEC_REPO/docs/frameworks.md" rails "$DIR"
 export DB ROLE
 
 cat >"$DIR/boot.rb" <<'RBEOF'

@@ -8,17 +8,8 @@
 # object's security columns are not; lockout; TOTP second factor.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
-DB=acctsec_recipe_sqlalchemy
-ROLE=acctsec_sa_app
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $ROLE" \
-  -c "CREATE ROLE $ROLE LOGIN" -c "CREATE DATABASE $DB OWNER $ROLE"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('$ROLE')" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 3"
-DIR=$ACCTSEC_TMP/sqlalchemy_recipe
-rm -rf "$DIR"; mkdir -p "$DIR"
-/usr/bin/python3 "$HERE/recipe_files.py" "$ACCTSEC_REPO/docs/frameworks.md" sqlalchemy "$DIR"
+. "$(dirname "$0")/../lib/clients.sh"
+recipe_setup sqlalchemy acctsec_recipe_sqlalchemy acctsec_sa_app
 
 cat >"$DIR/models.py" <<'PYEOF'
 import os

@@ -7,15 +7,10 @@
 # token used once, and sign-out.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null || { echo "node is not installed"; exit 1; }
-(cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/clients.sh"
+npm_install
 DB=acctsec_sessions_node
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS acctsec_node_app" \
-  -c "CREATE DATABASE $DB" -c "CREATE ROLE acctsec_node_app LOGIN"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('acctsec_node_app')" \
-  -c "ALTER DATABASE $DB SET acctsec.session_reuse_grace = '1s'"
+app_db $DB acctsec_node_app "acctsec.session_reuse_grace = '1s'"
 
 rc=0
 ACCTSEC_DB=$DB NODE_PATH="$HERE/node_modules" node - <<'JSEOF' || rc=$?

@@ -4,8 +4,7 @@
 # the parameterised set_config(..., true) form from a session event), then
 # read the actor, the changes and the client address back from the log.
 set -eu -o pipefail
-PY=/usr/bin/python3   # Debian's python3, where python3-sqlalchemy lives
-. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 DB=acctsec_sqlalchemy
 fresh_db $DB acctsec
 

@@ -5,9 +5,8 @@
 # that bypass the model still move the column.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-command -v node >/dev/null || { echo "node is not installed"; exit 1; }
-(cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+npm_install
 DB=acctsec_ua_sequelize
 fresh_db $DB acctsec
 

@@ -4,8 +4,7 @@
 # trigger by itself, and writes that bypass the ORM (raw SQL, another
 # connection) still move the snake_case updated_at column.
 set -eu -o pipefail
-PY=/usr/bin/python3   # Debian's python, where python3-sqlalchemy lives
-. "$(dirname "$0")/../lib/db.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 DB=acctsec_ua_sqlalchemy
 fresh_db $DB acctsec
 

@@ -4,15 +4,14 @@
 # acctsec.linked_tables, and the trigger a linked table carries, which must
 # still erase an account after the restore.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_dump_src
 DST=acctsec_dump_dst
 DUMP=$ACCTSEC_TMP/accounts.dump
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" \
-  -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
+fresh_db $SRC acctsec
+fresh_db $DST
 
 "${PSQL[@]}" -d $SRC <<'SQL'
-CREATE EXTENSION acctsec;
 CREATE TABLE users (id bigint PRIMARY KEY, email text);
 INSERT INTO users SELECT i, 'u' || i || '@example.com' FROM generate_series(1, 3) i;
 SELECT acctsec.link_account_table('users', 'id');

@@ -5,13 +5,13 @@
 # the extension) come back as partitions, with their rows, indexes and
 # append-only guard, and the writer routes new rows into them.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_dump_src
 DST=acctsec_dump_dst
-for db in $SRC $DST; do "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"; done
+fresh_db $SRC acctsec
+fresh_db $DST
 
 "${PSQL[@]}" -d $SRC <<'SQL'
-CREATE EXTENSION acctsec;
 -- partitions of an hour, from the current one on: the rows below go there
 SET acctsec.audit_partition_interval = '1 hour';
 SELECT acctsec.audit_create_partitions('3 hours') > 0;

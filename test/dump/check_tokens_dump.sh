@@ -8,13 +8,10 @@
 #    every plausible way (selector + any 33 bytes of the stored hash), is
 #    accepted by session_check, session_rotate, token_peek or token_consume.
 set -eu -o pipefail
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_tokens_dump_src
-DST=acctsec_tokens_dump_dst
 TOKENS=$ACCTSEC_TMP/tokens.txt
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" \
-  -c "CREATE DATABASE $SRC"
-"${PSQL[@]}" -d $SRC -c "CREATE EXTENSION acctsec"
+fresh_db $SRC acctsec
 
 # the tokens exist only here, outside the database
 : >"$TOKENS"
@@ -50,7 +47,8 @@ done <"$TOKENS"
 echo "no token, verifier or hex verifier in the plain dump"
 
 # 2. restore; every token still works
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DST"
+DST=acctsec_tokens_dump_dst
+fresh_db $DST
 "$ACCTSEC_BIN/pg_restore" --exit-on-error -d $DST "$ACCTSEC_TMP/tokens.dump"
 "${PSQL[@]}" -d $DST -c "CREATE TABLE t (kind text, token text)"
 "${PSQL[@]}" -d $DST -c "\\copy t FROM '$TOKENS' (FORMAT text, DELIMITER ' ')"

@@ -17,10 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 sql() { local db=$1 q=$2; shift 2; printf '%s\n' "$q" | "${PSQL[@]}" -d "$db" "$@"; }
-fail=0
-expect() { # what expected actual
-  if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi
-}
+. "$(dirname "$0")/../lib/expect.sh"
 
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $SRC" -c "DROP DATABASE IF EXISTS $DST" 2>/dev/null
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE $SRC"

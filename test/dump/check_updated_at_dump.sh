@@ -8,9 +8,8 @@
 set -eu -o pipefail
 . "$(dirname "$0")/../lib/db.sh"
 SRC=acctsec_ua_dump_src
-fresh_db $SRC
+fresh_db $SRC acctsec
 "${PSQL[@]}" -d $SRC <<'SQL'
-CREATE EXTENSION acctsec;
 CREATE TABLE auto_t (id int PRIMARY KEY, updated_at timestamptz);
 CREATE TABLE explicit_t (id int PRIMARY KEY, modified timestamp(3), updated_at timestamptz);
 SELECT acctsec.track_updated_at('explicit_t', 'modified');

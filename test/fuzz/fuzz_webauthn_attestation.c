@@ -13,11 +13,8 @@
  * after a refusal or a verification; with an allocator that has no memory,
  * an object that parses is refused as out of memory and nothing is held.
  */
-#include "fuzz_common.h"
-#include "fuzz_sodium.h"
-#include "webauthn.h"
+#include "fuzz_webauthn.h"
 
-static const WaAllocator mem = {fuzz_alloc, fuzz_free, NULL};
 static const WaAllocator no_mem = {fuzz_alloc_none, fuzz_free, NULL};
 
 int
@@ -28,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	WaAuthData	ad;
 	WaCoseKey	again;
 	uint8_t		hash[32] = {0};
-	WaError		parsed = wa_parse_attestation(&mem, in, size, &att);
+	WaError		parsed = wa_parse_attestation(&fuzz_mem, in, size, &att);
 	WaAttestation starved;
 	WaError		starved_err = wa_parse_attestation(&no_mem, in, size, &starved);
 
@@ -49,14 +46,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(ad.cose_key + ad.cose_key_len <= att.auth_data + att.auth_data_len);
 			FUZZ_CHECK(wa_parse_cose_key(ad.cose_key, ad.cose_key_len, &again) == WA_OK);
 			FUZZ_CHECK(memcmp(&again, &ad.key, sizeof(again)) == 0);
-			FUZZ_CHECK(ad.key.alg != WA_ALG_RS256 ||
-					   (ad.key.n_len >= WA_RSA_MIN_BITS / 8 &&
-						ad.key.n_len <= WA_RSA_MAX_BYTES && ad.key.n[0] != 0 &&
-						(ad.key.n[ad.key.n_len - 1] & 1) == 1 &&
-						ad.key.e > 65536 && (ad.key.e & 1) == 1));
+			FUZZ_CHECK(fuzz_key_within_limits(&ad.key));
 			if (att.fmt == WA_FMT_PACKED)
 			{
-				(void) wa_verify_signature(&mem, &ad.key, att.auth_data, att.auth_data_len,
+				(void) wa_verify_signature(&fuzz_mem, &ad.key, att.auth_data, att.auth_data_len,
 										   hash, att.packed_sig, att.packed_sig_len);
 				/* only Ed25519 needs memory to verify */
 				FUZZ_CHECK((wa_verify_signature(&no_mem, &ad.key, att.auth_data,

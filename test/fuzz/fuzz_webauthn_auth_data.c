@@ -13,11 +13,7 @@
  */
 #include <sodium.h>
 
-#include "fuzz_common.h"
-#include "fuzz_sodium.h"
-#include "webauthn.h"
-
-static const WaAllocator mem = {fuzz_alloc, fuzz_free, NULL};
+#include "fuzz_webauthn.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -43,13 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(key.alg == WA_ALG_ES256 || key.alg == WA_ALG_EDDSA ||
 				   key.alg == WA_ALG_RS256);
-		FUZZ_CHECK(key.alg != WA_ALG_RS256 ||
-				   (key.n_len >= WA_RSA_MIN_BITS / 8 && key.n_len <= WA_RSA_MAX_BYTES &&
-					key.n[0] != 0 && (key.n[key.n_len - 1] & 1) == 1 &&
-					key.e > 65536 && (key.e & 1) == 1));
+		FUZZ_CHECK(fuzz_key_within_limits(&key));
 		/* the key's own bytes as message and signature: never verifies */
 		if (sig_len <= size)
-			FUZZ_CHECK(wa_verify_signature(&mem, &key, in, size, hash,
+			FUZZ_CHECK(wa_verify_signature(&fuzz_mem, &key, in, size, hash,
 										   in + size - sig_len, sig_len) != WA_OK);
 		FUZZ_CHECK(fuzz_live_blocks == 0);
 	}

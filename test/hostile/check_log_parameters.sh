@@ -15,9 +15,8 @@
 # failed ("CONTEXT:  unnamed portal with parameters: ...").
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")/../clients" && pwd)
-command -v node >/dev/null || { echo "node is not installed"; exit 1; }
-(cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/clients.sh"
+npm_install
 LOG=$ACCTSEC_TMP/server.log
 DB=acctsec_log_parameters
 cleanup() {
@@ -65,8 +64,7 @@ JSEOF
 [ $rc -eq 0 ] || exit $rc
 sleep 1
 new=$(tail -c +$((before + 1)) "$LOG")
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 has() { grep -cF -- "$1" <<<"$new" || true; }
 expect "the hidden role's statements were logged (duration lines)" yes \
   "$(grep -q 'acctsec_logp_hidden@acctsec_log_parameters LOG:  duration:' <<<"$new" && echo yes || echo no)"

@@ -35,8 +35,7 @@ stop() { "${RUNAS[@]}" "$ACCTSEC_BIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/nu
 trap 'stop; rm -rf "$W"' EXIT
 start
 
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 # run SQL (stdin-style, so psql variables work); errors as "SQLSTATE" lines
 q() { local db=$1 user=$2 query=$3; shift 3
   printf '%s\n' '\set VERBOSITY terse' "$query" | "${PSQL[@]}" -d "$db" -U "$user" "$@" 2>&1 | tr '\n' ' ' | sed 's/ *$//'; }

@@ -22,8 +22,7 @@ sql() { local q=$1; shift; printf '%s\n' "$q" | "${PSQL[@]}" -d $DB "$@"; }
 # as sql, but print SQLSTATE: message of an error instead of failing
 sql_err() { local q=$1; shift; printf '%s\n' '\set ON_ERROR_STOP 0' '\set VERBOSITY terse' "$q" '\echo :LAST_ERROR_SQLSTATE' \
   | "${PSQL[@]}" -d $DB "$@" 2>&1 | tr '\n' ' ' | sed 's/ *$//'; }
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected $2, got $3)"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 
 # keys, from files, into the key file in the data directory; COPY writes it
 # as the server's user, chmod makes it 0600, as acctsec requires

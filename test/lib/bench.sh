@@ -1,5 +1,15 @@
 # test/lib/bench.sh: what the benchmarks (test/bench/*.sh) share; sourced by
-# each, after test/lib/db.sh.
+# each (it sources db.sh).
+
+. "$(dirname "${BASH_SOURCE[0]}")/db.sh"
+
+# bench_db NAME [EXTENSION...]: DB=NAME, a new database (dropped first if it
+# is there) with acctsec and the other extensions named created in it
+bench_db() {
+  DB=$1
+  shift
+  fresh_db "$DB" acctsec "$@"
+}
 
 # bench_durable: production durability (fsync and synchronous_commit on) for
 # the rest of the run, which the harness runs with both off; set back on exit

@@ -9,6 +9,7 @@
 #   cluster_start NAME [env VAR=... ...] start it (optionally under env)
 #   cluster_psql NAME [psql args...]     psql -X -At against it
 #   cluster_stop NAME [mode]             stop it (fast by default)
+#   cluster_standby PRIMARY NAME         a hot standby of PRIMARY, started
 # After cluster_new, ${PORT_NAME} and ${SOCK_NAME} hold its port and socket
 # directory, and $ACCTSEC_TMP/NAME/data its data directory.
 
@@ -65,6 +66,18 @@ cluster_stop() {
   [ -f "$dir/data/postmaster.pid" ] && \
     "${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_ctl" -D "$dir/data" -m "${2:-fast}" -w stop >/dev/null 2>&1
   return 0
+}
+
+# cluster_standby PRIMARY NAME: a new cluster NAME made by a base backup of
+# the running cluster PRIMARY (streaming the WAL it needs, -R: it follows
+# PRIMARY as a hot standby), with the settings of its own, started
+cluster_standby() {
+  local primary=$1 name=$2 port sock
+  port=PORT_$primary; sock=SOCK_$primary
+  cluster_new "$name" --no-initdb || return
+  "${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_basebackup" -h "${!sock}" -p "${!port}" -U postgres \
+    -D "$ACCTSEC_TMP/$name/data" -R -X stream --no-sync || return
+  cluster_conf "$name" && cluster_start "$name"
 }
 
 cluster_psql() {

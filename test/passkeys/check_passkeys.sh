@@ -11,16 +11,13 @@
 # responses must never give another SQLSTATE.
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-PSQL=("$ACCTSEC_BIN/psql" -X -q -At -v ON_ERROR_STOP=1)
+. "$(dirname "$0")/../lib/db.sh"
 DB=acctsec_passkeys
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS acctsec_pk_app" \
-  -c "CREATE DATABASE $DB" -c "CREATE ROLE acctsec_pk_app LOGIN"
-"${PSQL[@]}" -d $DB -c "CREATE EXTENSION acctsec" \
-  -c "SELECT acctsec.grant_app_role('acctsec_pk_app')" \
-  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_id = 'localhost'" \
-  -c "ALTER DATABASE $DB SET acctsec.passkey_rp_name = 'Example'" \
-  -c "ALTER DATABASE $DB SET acctsec.passkey_origins = 'http://localhost:8080, https://app.example'" \
-  -c "ALTER DATABASE $DB SET acctsec.max_failed_attempts = 1000"
+app_db $DB acctsec_pk_app \
+  "acctsec.passkey_rp_id = 'localhost'" \
+  "acctsec.passkey_rp_name = 'Example'" \
+  "acctsec.passkey_origins = 'http://localhost:8080, https://app.example'" \
+  "acctsec.max_failed_attempts = 1000"
 
 ACCTSEC_DB=$DB PYTHONPATH=$HERE /usr/bin/python3 - <<'PY'
 import json, os, random, sys

@@ -14,8 +14,7 @@
 #    seen there, with or without checkpoints.
 set -eu -o pipefail
 . "$(dirname "$0")/../lib/cluster.sh"
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected '$2', got '$3')"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 
 cluster_new primary
 cat >>"$ACCTSEC_TMP/primary/data/postgresql.conf" <<CONF
@@ -163,22 +162,7 @@ expect "the archive verifies against the newest checkpoint" "t|" \
   "$(Acp "$CP3" "SET client_min_messages = warning; SELECT ok, detail FROM acctsec.audit_verify(ARRAY[:'cps'], :'key')" | tail -n 1)"
 
 echo "== a trimmed primary is seen on the archive"
-P -q >/dev/null <<'SQL'
-ALTER TABLE acctsec.audit_log DISABLE TRIGGER audit_log_append_only;
-ALTER TABLE acctsec.audit_seals DISABLE TRIGGER audit_seals_append_only;
-CREATE TEMP TABLE trimmed AS
-  SELECT * FROM acctsec.audit_seals WHERE lane IS NOT NULL ORDER BY sealed_at DESC LIMIT 1;
-DELETE FROM acctsec.audit_log WHERE txid IN (SELECT txid FROM trimmed);
-DELETE FROM acctsec.audit_seals WHERE txid IN (SELECT txid FROM trimmed);
-UPDATE acctsec.audit_lanes l
-SET last_seq = COALESCE(s.seq, l.base_seq), head = COALESCE(s.hash, l.base_hash)
-FROM (SELECT DISTINCT lane FROM trimmed) t
-LEFT JOIN LATERAL (SELECT seq, hash FROM acctsec.audit_seals s
-                   WHERE s.lane = t.lane ORDER BY seq DESC LIMIT 1) s ON true
-WHERE l.lane = t.lane;
-ALTER TABLE acctsec.audit_seals ENABLE ALWAYS TRIGGER audit_seals_append_only;
-ALTER TABLE acctsec.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
-SQL
+P -q -v seals=1 -f "$ACCTSEC_REPO/test/lib/audit_trim.sql" >/dev/null
 # The trim's lane rewrite has no audit rows to wait for (and the next seal
 # in a trimmed lane would take a seal number the archive already holds: the
 # subscription would stop there): wait until the archive's lanes are the

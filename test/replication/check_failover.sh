@@ -12,8 +12,7 @@
 set -eu -o pipefail
 . "$(dirname "$0")/../lib/cluster.sh"
 command -v pg_autoctl >/dev/null || { echo "pg_autoctl is not installed (pg-auto-failover-cli)"; exit 1; }
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected '$2', got '$3')"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 W=$ACCTSEC_TMP/autofailover
 mkdir -p "$W/xdg-config" "$W/xdg-data" "$W/sock"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$W"

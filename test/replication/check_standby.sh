@@ -9,8 +9,7 @@
 #    session_touch themselves: sql/sessions.sql).
 set -eu -o pipefail
 . "$(dirname "$0")/../lib/cluster.sh"
-fail=0
-expect() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1 (expected '$2', got '$3')"; fail=1; fi; }
+. "$(dirname "$0")/../lib/expect.sh"
 
 cluster_new primary
 cat >>"$ACCTSEC_TMP/primary/data/postgresql.conf" <<CONF
@@ -41,11 +40,7 @@ INSERT INTO standby_audited VALUES (1, 'a'), (2, 'b');
 SQL
 
 # the standby: a base backup that follows the primary
-cluster_new standby --no-initdb
-"${CLUSTER_RUNAS[@]}" "$ACCTSEC_BIN/pg_basebackup" -h "$SOCK_primary" -p "$PORT_primary" -U postgres \
-  -D "$ACCTSEC_TMP/standby/data" -R -X stream --no-sync
-cluster_conf standby
-cluster_start standby
+cluster_standby primary standby
 expect "the standby is in recovery" t "$(S -c 'SELECT pg_is_in_recovery()')"
 wait_replay() {
   cluster_wait_replay primary standby || { echo "FAIL: the standby did not catch up"; fail=1; }
