@@ -115,9 +115,14 @@ AS $$
     FROM (VALUES ('acctsec_accounts_estimate', 'acctsec.accounts'::pg_catalog.regclass),
                  ('acctsec_sessions_estimate', 'acctsec.account_sessions'::pg_catalog.regclass),
                  ('acctsec_audit_rows_estimate', 'acctsec.audit_log'::pg_catalog.regclass)) AS e(metric, tbl)
-    CROSS JOIN LATERAL pg_catalog.pg_partition_tree(e.tbl) t
+    -- the table, or the partitions of the partitioned one (whose own
+    -- reltuples an ANALYZE sets to their total)
+    CROSS JOIN LATERAL (SELECT e.tbl::pg_catalog.oid AS relid
+                        UNION ALL
+                        SELECT i.inhrelid FROM pg_catalog.pg_inherits i
+                        WHERE i.inhparent OPERATOR(pg_catalog.=) e.tbl) t
     JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
-    WHERE t.isleaf
+     AND c.relkind OPERATOR(pg_catalog.<>) 'p'
     GROUP BY e.metric
     UNION ALL
     -- exact: the partial indexes on the lock columns hold only accounts ever locked
