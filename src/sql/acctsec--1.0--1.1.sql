@@ -15,6 +15,23 @@ ALTER INDEX acctsec.audit_log_account_time RENAME TO audit_log_default_account_t
 ALTER INDEX acctsec.audit_log_actor_time RENAME TO audit_log_default_actor_time;
 ALTER INDEX acctsec.audit_log_row_key RENAME TO audit_log_default_row_key;
 ALTER INDEX acctsec.audit_log_logged_at RENAME TO audit_log_default_logged_at;
+-- From PostgreSQL 18 on, NOT NULL constraints are named catalog objects:
+-- they take the default partition's names too, so that the new parent's
+-- get theirs (a name is chosen unique in the schema) as a fresh install's.
+DO $$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN
+        SELECT conname FROM pg_catalog.pg_constraint
+        WHERE conrelid = 'acctsec.audit_log_default'::pg_catalog.regclass
+          AND contype = 'n' AND conname LIKE 'audit\_log\_%\_not\_null'
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE acctsec.audit_log_default RENAME CONSTRAINT %I TO %I',
+                                  c.conname, 'audit_log_default_' || pg_catalog.substr(c.conname, 11));
+    END LOOP;
+END
+$$;
 COMMENT ON TABLE acctsec.audit_log_default IS
   'acctsec audit log: the rows no other partition of acctsec.audit_log covers, and the model of the partitions';
 
