@@ -587,8 +587,8 @@ acctsec_account_forget(const text *account)
  * The row of a linked table that was the account is gone: erase the
  * account's state as acctsec_account_forget does, except a lock in force,
  * which outlives the row until it expires (deleting and inserting the row
- * again is no way to unlock; SPEC section 2).  Only the lock stays: no
- * attempt, address, credential, session or token.
+ * again is no way to unlock).  Only the lock stays: no attempt, address,
+ * credential, session or token.
  */
 bool
 acctsec_account_forget_row(const text *account, const char *relation)
