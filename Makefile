@@ -37,9 +37,10 @@ PGFILEDESC = "acctsec - application account security"
 
 # The install script is assembled from one part per capability, in order
 # (src/sql/NN_name.sql), so it reads top to bottom like a table of
-# contents; it is built beside the control file.  The install scripts of
-# earlier versions and the upgrade scripts (acctsec--A.sql,
-# acctsec--A--B.sql) are committed in src/sql as they are.
+# contents; it is built beside the control file.  The upgrade scripts
+# (acctsec--A--B.sql) are committed in src/sql as they are; the install
+# scripts of released versions are not shipped (test/upgrade/released keeps
+# them to test the upgrades).
 INSTALL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/$(EXTENSION)--*.sql)

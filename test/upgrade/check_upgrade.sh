@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upgrades: every upgrade path ends in the same schema as a fresh install.
 #
-# For every installed version A that has an update path to the default
+# For every released version A that has an update path to the default
 # version (acctsec--A--B.sql scripts, as the server sees them):
 # CREATE EXTENSION acctsec VERSION 'A', ALTER EXTENSION acctsec UPDATE, and
 # compare the schema with a fresh install of the default version.  Always:
@@ -21,6 +21,21 @@ DB=acctsec_upgrade
 OUT=$ACCTSEC_TMP/upgrade
 mkdir -p "$OUT"
 fail() { echo "FAILED: $*"; exit 1; }
+
+# The install scripts of released versions are not shipped (as in contrib,
+# a release ships the newest install script and the upgrade scripts: an
+# installation of A needs only acctsec--A--B.sql).  They are kept here,
+# frozen, to create an A to upgrade from; this check puts them into the
+# private installation's extension directory for its run only.
+EXTDIR=$("$ACCTSEC_BIN/pg_config" --sharedir)/extension
+RELEASED=()
+for f in "$(dirname "$0")"/released/acctsec--*.sql; do
+  [ -e "$EXTDIR/$(basename "$f")" ] && fail "$(basename "$f") is installed: released install scripts are not shipped"
+  cp "$f" "$EXTDIR/" || fail "copying $f"
+  RELEASED+=("$EXTDIR/$(basename "$f")")
+done
+trap 'rm -f "${RELEASED[@]}"' EXIT
+[ ${#RELEASED[@]} -gt 0 ] || fail "no released install script in $(dirname "$0")/released"
 
 fresh_db() {
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null
@@ -160,7 +175,9 @@ echo "$n upgrade path(s) checked"
 # 5. from 1.0, whose audit log is one table, with rows in it: the update
 # makes that table the default partition of the partitioned log, rows and
 # chain kept; the log goes on from there, partitions and purge included
-if [ -n "$("${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_available_extension_versions WHERE name = 'acctsec' AND version = '1.0'")" ]; then
+[ -n "$("${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_available_extension_versions WHERE name = 'acctsec' AND version = '1.0'")" ] \
+  || fail "version 1.0 is not available"
+{
   fresh_db
   "${PSQL[@]}" -d $DB >/dev/null <<'SQL' || fail "writing audit rows on 1.0"
 CREATE EXTENSION acctsec VERSION '1.0';
@@ -200,8 +217,9 @@ SQL
   out=$("${PSQL[@]}" -d $DB -v cp="$cp" -f "$OUT/converted.sql") || fail "using the converted log"
   echo "after the update: partitions made, written, purged, verified (with the 1.0 checkpoint and the purge's): $(echo $out)"
   [ "$(echo $out)" = "t t t 1 t" ] || fail "the converted log does not go on: $out"
-  "${PSQL[@]}" -d $DB -c "DROP EXTENSION acctsec" -c "DROP ROLE acctsec_upgrade_auditor" >/dev/null
-fi
+  "${PSQL[@]}" -d $DB -c "DROP TABLE up_users" -c "DROP EXTENSION acctsec" -c "DROP ROLE acctsec_upgrade_auditor" \
+    || fail "cleaning up after the 1.0 log"
+}
 
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $DB"
 echo "upgrades: ok"
