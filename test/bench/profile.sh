@@ -64,6 +64,9 @@ if [ "${BENCH_PROFILE_KEYFILE:-1}" != 0 ]; then
     || { echo "profile: the key file is not in force"; exit 1; }
 fi
 P -d postgres -c "CREATE DATABASE prof" >/dev/null
+# the benches make their databases with the extension (bench_db); their
+# set-up heredocs assume it
+P -d prof -c "CREATE EXTENSION acctsec" >/dev/null
 
 # login_attempt.sh's peers and tables, and its state: every account logged
 # in once from its home address
