@@ -243,6 +243,23 @@ SELECT regress.error_of(st) AS outcome, st AS statement FROM unnest(ARRAY[
   $$SELECT acctsec.prune_expired()$$
 ]) AS st;
 RESET ROLE;
+-- session_check is no SECURITY DEFINER: its write of the last-seen time runs
+-- as the table's owner, whatever the caller's search_path holds (here a
+-- table of the same name in the caller's own schema, first in its path)
+CREATE SCHEMA regress_sessions_own AUTHORIZATION regress_sessions_app;
+SET acctsec.session_touch_interval = 0;
+SET ROLE regress_sessions_app;
+CREATE TABLE regress_sessions_own.account_sessions AS
+  SELECT session_id, '-infinity'::timestamptz AS last_seen_at FROM s WHERE name = 'app';
+SET search_path = regress_sessions_own, public;
+SELECT account FROM s, acctsec.session_check(token) WHERE name = 'app';
+RESET search_path;
+RESET ROLE;
+RESET acctsec.session_touch_interval;
+SELECT a.last_seen_at > a.started_at AS touched_as_owner,
+       o.last_seen_at = '-infinity' AS own_table_untouched
+FROM acctsec.account_sessions a JOIN regress_sessions_own.account_sessions o USING (session_id);
+DROP SCHEMA regress_sessions_own CASCADE;
 SELECT acctsec.revoke_app_role('regress_sessions_app');
 REVOKE ALL ON s FROM regress_sessions_app;
 DROP ROLE regress_sessions_app;

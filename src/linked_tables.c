@@ -518,21 +518,9 @@ link_plan_set(AcctsecPlan *plan, const char *sql, int nargs,
  * those statements as parameters; no statement reads acctsec's tables and
  * the application's at once, so neither role needs the other's privileges
  * and no code of the application's ever runs with acctsec's.
+ *
+ * acctsec_plan_run as the owner of relid (SPI connected).
  */
-static Oid
-table_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* acctsec_plan_run as the owner of relid (SPI connected). */
 static uint64
 plan_run_as_owner(Oid relid, AcctsecPlan *plan, Datum *values,
 				  const char *nulls, bool read_only, long tcount)
@@ -540,7 +528,7 @@ plan_run_as_owner(Oid relid, AcctsecPlan *plan, Datum *values,
 	AcctsecRoleSwitch sw;
 	uint64		n;
 
-	acctsec_become_role(table_owner(relid), &sw);
+	acctsec_become_role(acctsec_rel_owner(relid), &sw);
 	n = acctsec_plan_run(plan, values, nulls, read_only, tcount);
 	acctsec_restore_role(&sw);
 	return n;
@@ -555,7 +543,7 @@ sql_run_as_owner(Oid relid, const char *sql, int expect, int nargs,
 	AcctsecRoleSwitch sw;
 	uint64		n;
 
-	acctsec_become_role(table_owner(relid), &sw);
+	acctsec_become_role(acctsec_rel_owner(relid), &sw);
 	n = acctsec_sql_run(sql, expect, nargs, argtypes, values, nulls,
 						read_only, tcount);
 	acctsec_restore_role(&sw);

@@ -25,6 +25,19 @@
 #include "compat.h"
 #include "relation_util.h"
 
+Oid
+acctsec_rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 AttrNumber
 acctsec_attnum(Relation rel, const char *attname)
 {

@@ -15,6 +15,9 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+/* The owner of relation relid; an error when there is no such relation. */
+extern Oid	acctsec_rel_owner(Oid relid);
+
 /* The number of rel's column attname; an error when it has none. */
 extern AttrNumber acctsec_attnum(Relation rel, const char *attname);
 

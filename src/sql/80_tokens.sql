@@ -109,8 +109,10 @@ CREATE FUNCTION acctsec.session_check(token text)
 RETURNS TABLE(account text, session_id bigint, expires_at timestamptz,
               touch_due boolean)
 AS 'MODULE_PATHNAME', 'acctsec_session_check'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 1
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 1;
+-- Not SECURITY DEFINER: its lookup checks no privileges and its one write
+-- runs as the table's owner with search_path pinned (src/sessions.c says
+-- why; docs/security.md).
 
 CREATE FUNCTION acctsec.session_touch(token text)
 RETURNS boolean

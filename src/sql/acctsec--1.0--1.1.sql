@@ -1,5 +1,6 @@
 -- acctsec 1.0 to 1.1: the audit log partitioned by time, so that retention
--- drops whole ranges (docs/audit.md, "Retention").
+-- drops whole ranges (docs/audit.md, "Retention"); session_check without the
+-- cost of a definer's settings (below).
 
 \echo Use "ALTER EXTENSION acctsec UPDATE TO '1.1'" to load this file. \quit
 
@@ -160,3 +161,8 @@ AS $$
     SELECT 'acctsec_audit_lanes', NULL, count(*) FROM acctsec.audit_lanes
 $$;
 
+
+-- session_check is no longer SECURITY DEFINER: its lookup checks no
+-- privileges and its one write runs as the table's owner with search_path
+-- pinned (src/sessions.c says why; docs/security.md).
+ALTER FUNCTION acctsec.session_check(text) SECURITY INVOKER RESET search_path;
