@@ -31,6 +31,7 @@
  *   libxcrypt: sha-crypt $5$/$6$, yescrypt $y$/$gy$, md5crypt $1$,
  *     sha1crypt $sha1$, NT $3$, traditional DES.
  */
+#include "hexdigit.h"
 #include "pwformat.h"
 
 #include <stdio.h>
@@ -214,18 +215,6 @@ all_b64(const char *s, size_t n)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 hexdec(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
@@ -233,8 +222,8 @@ hexdec(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
 		return false;
 	for (size_t i = 0; i < n; i += 2)
 	{
-		int			hi = hexval(s[i]),
-					lo = hexval(s[i + 1]);
+		int			hi = hex_digit_value(s[i]),
+					lo = hex_digit_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

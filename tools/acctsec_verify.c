@@ -36,6 +36,7 @@
 
 #include "audit_hash.h"
 #include "audit_checkpoint.h"
+#include "hexdigit.h"
 
 #define MAX_FIELDS	32
 
@@ -75,18 +76,6 @@ typedef struct CopyLine
 	char	   *f[MAX_FIELDS];
 	size_t		len[MAX_FIELDS];
 } CopyLine;
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Split line (modified in place) into fields, unescaping COPY's text format. */
 static void
@@ -139,13 +128,13 @@ copy_split(char *line, CopyLine *cl)
 						p++;
 						break;
 					case 'x':
-						if (hexval(p[1]) >= 0)
+						if (hex_digit_value(p[1]) >= 0)
 						{
-							int			v = hexval(p[1]);
+							int			v = hex_digit_value(p[1]);
 
 							p += 2;
-							if (hexval(*p) >= 0)
-								v = v * 16 + hexval(*p++);
+							if (hex_digit_value(*p) >= 0)
+								v = v * 16 + hex_digit_value(*p++);
 							*out++ = (char) v;
 							break;
 						}

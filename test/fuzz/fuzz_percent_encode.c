@@ -10,22 +10,13 @@
  * the escapes gives back the input.
  */
 #include "fuzz_common.h"
+#include "hexdigit.h"
 
 static int
 unreserved(int c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;					/* lower case is not what we emit */
 }
 
 int
@@ -60,9 +51,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						lo;
 
 			FUZZ_CHECK(i + 2 < n);
-			hi = hexval((unsigned char) out[i + 1]);
-			lo = hexval((unsigned char) out[i + 2]);
+			hi = hex_digit_value((unsigned char) out[i + 1]);
+			lo = hex_digit_value((unsigned char) out[i + 2]);
 			FUZZ_CHECK(hi >= 0 && lo >= 0);
+			/* upper-case digits only */
+			FUZZ_CHECK(!(out[i + 1] >= 'a' && out[i + 1] <= 'f'));
+			FUZZ_CHECK(!(out[i + 2] >= 'a' && out[i + 2] <= 'f'));
 			FUZZ_CHECK((hi << 4 | lo) == data[j]);
 			FUZZ_CHECK(!unreserved(data[j]));
 			i += 3;
