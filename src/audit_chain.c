@@ -46,6 +46,7 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "access/xlog.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/sequence.h"
@@ -79,6 +80,7 @@
 #include "audit_partitions.h"
 #include "compat.h"
 #include "keys.h"
+#include "relation_util.h"
 #include "row_lock.h"
 #include "spi_util.h"
 #include "audit_hash.h"
@@ -1425,9 +1427,8 @@ acctsec_audit_archive_lanes(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2];
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, true, TRIGGER_TYPE_BEFORE,
+							   TRIGGER_TYPE_UPDATE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit_archive_lanes() must be fired BEFORE UPDATE FOR EACH ROW")));

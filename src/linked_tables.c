@@ -18,6 +18,7 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/int.h"
@@ -97,9 +98,8 @@ acctsec_forget_linked_account(PG_FUNCTION_ARGS)
 
 	acctsec_check_trigger(fcinfo, "acctsec.forget_linked_account()", false);
 	rel = trigdata->tg_relation;
-	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, true, TRIGGER_TYPE_AFTER,
+							   TRIGGER_TYPE_DELETE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.forget_linked_account() on table \"%s\" must be an AFTER DELETE FOR EACH ROW trigger",
@@ -913,9 +913,9 @@ acctsec_mirror_account_state(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	HeapTuple	tup;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, true, TRIGGER_TYPE_AFTER,
+							   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+							   TRIGGER_TYPE_DELETE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.mirror_account_state() must be an AFTER FOR EACH ROW trigger on acctsec.accounts")));
@@ -1321,10 +1321,8 @@ acctsec_mirror_guard(PG_FUNCTION_ARGS)
 
 	acctsec_check_trigger(fcinfo, "acctsec.mirror_guard()", false);
 	rel = trigdata->tg_relation;
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, true, TRIGGER_TYPE_BEFORE,
+							   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.mirror_guard() on table \"%s\" must be a BEFORE INSERT OR UPDATE FOR EACH ROW trigger",

@@ -12,6 +12,7 @@
 #include "access/xact.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -153,6 +154,35 @@ acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func, bool event)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 event ? errmsg("%s must be called as an event trigger", func) :
 				 errmsg("%s must be called as a trigger", func)));
+}
+
+bool
+acctsec_trigger_fired(FunctionCallInfo fcinfo, bool row, int16 timing,
+					  int16 events)
+{
+	TriggerEvent ev;
+	int16		fired_timing;
+	int16		fired_by;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		return false;
+	ev = ((TriggerData *) fcinfo->context)->tg_event;
+	if (TRIGGER_FIRED_BEFORE(ev))
+		fired_timing = TRIGGER_TYPE_BEFORE;
+	else if (TRIGGER_FIRED_AFTER(ev))
+		fired_timing = TRIGGER_TYPE_AFTER;
+	else
+		fired_timing = TRIGGER_TYPE_INSTEAD;
+	if (TRIGGER_FIRED_BY_INSERT(ev))
+		fired_by = TRIGGER_TYPE_INSERT;
+	else if (TRIGGER_FIRED_BY_DELETE(ev))
+		fired_by = TRIGGER_TYPE_DELETE;
+	else if (TRIGGER_FIRED_BY_UPDATE(ev))
+		fired_by = TRIGGER_TYPE_UPDATE;
+	else
+		fired_by = TRIGGER_TYPE_TRUNCATE;
+	return (TRIGGER_FIRED_FOR_ROW(ev) != 0) == row &&
+		fired_timing == timing && (fired_by & events) != 0;
 }
 
 HTAB *

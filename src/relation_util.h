@@ -66,6 +66,15 @@ extern void acctsec_check_trigger(FunctionCallInfo fcinfo, const char *func,
 								  bool event);
 
 /*
+ * Whether fcinfo is a call by the trigger manager fired as a trigger
+ * attached as acctsec_create_trigger says: FOR EACH ROW when row, else FOR
+ * EACH STATEMENT, at timing, by one of events (TRIGGER_TYPE_* bits).  The
+ * caller raises the error that names what it must be.
+ */
+extern bool acctsec_trigger_fired(FunctionCallInfo fcinfo, bool row,
+								  int16 timing, int16 events);
+
+/*
  * A backend-local hash table of facts about relations, keyed by keysize
  * bytes, with callback registered to hear of relcache invalidations.
  */

@@ -318,9 +318,9 @@ acctsec_audit_bypass(PG_FUNCTION_ARGS)
 	bool		audited = false;
 	Relation	rel;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, false, TRIGGER_TYPE_AFTER,
+							   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+							   TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit_bypass() must be fired AFTER ... FOR EACH STATEMENT")));

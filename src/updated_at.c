@@ -1238,10 +1238,8 @@ acctsec_updated_at_optout_added(PG_FUNCTION_ARGS)
 	Relation	rel;
 	OurTrigger	ours;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	if (!acctsec_trigger_fired(fcinfo, true, TRIGGER_TYPE_AFTER,
+							   TRIGGER_TYPE_INSERT))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.updated_at_optout_added() must be called as an AFTER INSERT row trigger")));
