@@ -134,9 +134,11 @@ typedef enum SessionPlanId
 	NUM_SESSION_PLANS
 } SessionPlanId;
 
-/* the columns PLAN_FIND and PLAN_FIND_FOR_UPDATE read, in this order */
-#define SESSION_COLUMNS \
-	"session_id, account, verifier_hash, last_seen_at, expires_at"
+/* the session of selector $1 (PLAN_FIND...), these columns in this order */
+#define SESSION_BY_SELECTOR \
+	"SELECT session_id, account, verifier_hash, last_seen_at, expires_at" \
+	" FROM acctsec.account_sessions" \
+	" WHERE selector OPERATOR(pg_catalog.=) $1"
 
 static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 	[PLAN_START] = {
@@ -148,14 +150,12 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		INETOID, TEXTOID}, SPI_OK_INSERT_RETURNING
 	},
 	[PLAN_FIND] = {
-		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
-		" WHERE selector OPERATOR(pg_catalog.=) $1",
+		SESSION_BY_SELECTOR,
 		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	/* the new selector is in a unique index: the update needs FOR UPDATE */
 	[PLAN_FIND_FOR_UPDATE] = {
-		"SELECT " SESSION_COLUMNS " FROM acctsec.account_sessions"
-		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+		SESSION_BY_SELECTOR " FOR UPDATE",
 		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_TOUCH] = {

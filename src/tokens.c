@@ -269,6 +269,12 @@ typedef enum TokenPlanId
 	NUM_TOKEN_PLANS
 } TokenPlanId;
 
+/* the token of selector $1, as check_token() reads it (PLAN_FIND...) */
+#define TOKEN_BY_SELECTOR \
+	"SELECT account, purpose, verifier_hash, expires_at" \
+	" FROM acctsec.one_time_tokens" \
+	" WHERE selector OPERATOR(pg_catalog.=) $1"
+
 static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 	/* issuing again for an account and purpose replaces the earlier token */
 	[PLAN_ISSUE] = {
@@ -282,9 +288,7 @@ static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 		6, {BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_INSERT
 	},
 	[PLAN_FIND] = {
-		"SELECT account, purpose, verifier_hash, expires_at"
-		" FROM acctsec.one_time_tokens"
-		" WHERE selector OPERATOR(pg_catalog.=) $1",
+		TOKEN_BY_SELECTOR,
 		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 
@@ -294,9 +298,7 @@ static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 	 * serialise (REPEATABLE READ and above).
 	 */
 	[PLAN_FIND_FOR_UPDATE] = {
-		"SELECT account, purpose, verifier_hash, expires_at"
-		" FROM acctsec.one_time_tokens"
-		" WHERE selector OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+		TOKEN_BY_SELECTOR " FOR UPDATE",
 		1, {BYTEAOID}, SPI_OK_SELECT
 	},
 	[PLAN_CONSUME] = {
