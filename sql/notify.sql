@@ -14,7 +14,11 @@ RESET acctsec.notify_channel;
 CREATE ROLE regress_notify_user;
 SELECT regress.error_of(s) AS outcome, s AS statement FROM unnest(ARRAY[
   $$SET acctsec.notify_channel = '$$ || repeat('c', 64) || $$'$$,
+  -- the checkpoints' channel is checked the same way
+  $$SET acctsec.audit_checkpoint_channel = '$$ || repeat('c', 64) || $$'$$,
+  $$SET acctsec.audit_checkpoint_channel = '$$ || repeat('c', 63) || $$'$$,
   $$SET ROLE regress_notify_user; SET acctsec.notify_channel = 'mine'$$
 ]) AS s;
 RESET ROLE;
+RESET acctsec.audit_checkpoint_channel;
 DROP ROLE regress_notify_user;

@@ -2444,8 +2444,9 @@ PG_FUNCTION_INFO_V1(acctsec_audit_verify_checkpoints_key);
 static bool checkpoint_log = false;
 static char *checkpoint_channel = NULL;
 
-static bool
-check_checkpoint_channel(char **newval, void **extra, GucSource source)
+/* A channel is an identifier: LISTEN takes at most NAMEDATALEN - 1 bytes. */
+bool
+acctsec_check_notify_channel(char **newval, void **extra, GucSource source)
 {
 	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
 	{
@@ -2471,7 +2472,7 @@ define_checkpoint_gucs(void)
 							   &checkpoint_channel,
 							   "",
 							   PGC_SUSET, 0,
-							   check_checkpoint_channel, NULL, NULL);
+							   acctsec_check_notify_channel, NULL, NULL);
 }
 
 /* A timestamp as ISO 8601 in UTC with microseconds. */

@@ -7,6 +7,7 @@
 #define ACCTSEC_AUDIT_CHAIN_H
 
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 
@@ -36,6 +37,13 @@ extern bool acctsec_audit_log_is(Relation rel);
  * hook (closes the writer before DDL); called once from _PG_init.
  */
 extern void acctsec_audit_chain_init(void);
+
+/*
+ * The check hook of a setting that names a NOTIFY channel (the checkpoints'
+ * here, the security events' in events.c): empty, or a channel LISTEN takes.
+ */
+extern bool acctsec_check_notify_channel(char **newval, void **extra,
+										 GucSource source);
 
 /*
  * Records a security event (acctsec_security_event's signature): the

@@ -60,18 +60,6 @@ PG_FUNCTION_INFO_V1(acctsec_audit_event);
 
 static char *acctsec_notify_channel = NULL;
 
-/* A channel is an identifier: LISTEN takes at most NAMEDATALEN - 1 bytes. */
-static bool
-check_notify_channel(char **newval, void **extra, GucSource source)
-{
-	if (*newval != NULL && strlen(*newval) >= NAMEDATALEN)
-	{
-		GUC_check_errdetail("A channel name has at most %d bytes.", NAMEDATALEN - 1);
-		return false;
-	}
-	return true;
-}
-
 void
 acctsec_define_event_gucs(void)
 {
@@ -81,7 +69,7 @@ acctsec_define_event_gucs(void)
 							   &acctsec_notify_channel,
 							   "",
 							   PGC_SUSET, 0,
-							   check_notify_channel, NULL, NULL);
+							   acctsec_check_notify_channel, NULL, NULL);
 }
 
 /* The network of an address given as text, as cidr text; NULL if none. */
