@@ -170,6 +170,13 @@ DROP TRIGGER by_hand ON app.bad;
 CREATE TRIGGER by_hand BEFORE UPDATE ON app.bad FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard();
 SELECT regress.error_of($$UPDATE app.bad SET n = 'x'$$) AS unlinked_table_untouched;
 DROP TRIGGER by_hand ON app.bad;
+CREATE TRIGGER by_hand BEFORE DELETE ON app.bad FOR EACH ROW EXECUTE FUNCTION acctsec.mirror_guard();
+SELECT regress.error_of($$DELETE FROM app.bad$$);
+DROP TRIGGER by_hand ON app.bad;
+-- and the accounts' trigger, which is for acctsec.accounts' rows
+CREATE TRIGGER by_hand AFTER UPDATE ON app.bad FOR EACH STATEMENT EXECUTE FUNCTION acctsec.mirror_account_state();
+SELECT regress.error_of($$UPDATE app.bad SET n = 'x'$$);
+DROP TRIGGER by_hand ON app.bad;
 SELECT regress.error_of($$SELECT acctsec.mirror_guard()$$);
 
 -- unlink: the guard goes, the table keeps its values and is written no more

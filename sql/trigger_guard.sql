@@ -100,10 +100,19 @@ ALTER TABLE tg_audited ENABLE TRIGGER acctsec_audit;
 -- in an ordinary session the companion records nothing
 INSERT INTO tg_audited VALUES (4, 'ordinary');
 SELECT * FROM tg_events();
--- called other than as a statement trigger
+-- called other than as a statement trigger, or before the statement
 CREATE TABLE tg_misuse (id int);
 CREATE TRIGGER tg_misuse AFTER INSERT ON tg_misuse FOR EACH ROW EXECUTE FUNCTION acctsec.audit_bypass();
 INSERT INTO tg_misuse VALUES (1);
+DROP TABLE tg_misuse;
+CREATE TABLE tg_misuse (id int);
+CREATE TRIGGER tg_misuse BEFORE INSERT ON tg_misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_bypass();
+INSERT INTO tg_misuse VALUES (1);
+DROP TABLE tg_misuse;
+-- after a TRUNCATE, as audit_table() attaches it: nothing to record here
+CREATE TABLE tg_misuse (id int);
+CREATE TRIGGER tg_misuse AFTER TRUNCATE ON tg_misuse FOR EACH STATEMENT EXECUTE FUNCTION acctsec.audit_bypass();
+TRUNCATE tg_misuse;
 DROP TABLE tg_misuse;
 
 -- unaudit_table

@@ -372,6 +372,18 @@ SELECT * FROM pg_temp.tracked WHERE tbl = 'restored';
 CREATE TABLE restored_optout (id int, updated_at timestamptz);
 INSERT INTO acctsec.updated_at_optout (tbl) VALUES ('restored_optout');
 SELECT count(*) AS restored_optout FROM pg_temp.tracked WHERE tbl = 'restored_optout';
+-- the opt-out's own trigger fired other than AFTER INSERT FOR EACH ROW
+CREATE TABLE misfired (tbl regclass);
+CREATE TRIGGER t BEFORE INSERT ON misfired FOR EACH ROW EXECUTE FUNCTION acctsec.updated_at_optout_added();
+SELECT regress.error_of($$INSERT INTO misfired VALUES ('misfired')$$);
+DROP TRIGGER t ON misfired;
+CREATE TRIGGER t AFTER INSERT ON misfired FOR EACH STATEMENT EXECUTE FUNCTION acctsec.updated_at_optout_added();
+SELECT regress.error_of($$INSERT INTO misfired VALUES ('misfired')$$);
+DROP TRIGGER t ON misfired;
+INSERT INTO misfired VALUES ('misfired');
+CREATE TRIGGER t AFTER DELETE ON misfired FOR EACH ROW EXECUTE FUNCTION acctsec.updated_at_optout_added();
+SELECT regress.error_of($$DELETE FROM misfired$$);
+DROP TABLE misfired;
 
 -- 12. Dropped tables leave no opt-out behind
 SELECT acctsec.untrack_updated_at('manual');
