@@ -1529,6 +1529,14 @@ verify_bad_seal(VerifyState *vs, uint64 txid)
 	}
 }
 
+/* The first checkpoint found failing is the one named. */
+static void
+verify_bad_checkpoint(VerifyState *vs, int checkpoint)
+{
+	if (vs->failed_checkpoint == 0)
+		vs->failed_checkpoint = checkpoint;
+}
+
 /* A batch-reading cursor, so that two can be read side by side. */
 typedef struct VerifyCursor
 {
@@ -1623,6 +1631,19 @@ static AcctsecPlan verify_bad_row_plan = {
 	1, {XID8OID}, SPI_OK_SELECT, NULL
 };
 
+/*
+ * The walk of lane vl failed at the seal it starts from: the checkpoint that
+ * names that seal fails.
+ */
+static void
+verify_bad_start(VerifyState *vs, const VerifyLane *vl,
+				 const VerifyPoint *points, int npoints)
+{
+	for (int p = 0; p < npoints; p++)
+		if (points[p].lane == vl->lane && points[p].seq == vl->start_seq)
+			verify_bad_checkpoint(vs, points[p].checkpoint);
+}
+
 static bool
 hash_matches(const uint8 *h, int len, Datum stored, bool isnull)
 {
@@ -1680,10 +1701,7 @@ verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints)
 			/* the checkpoint's own seal: it must still be there, unchanged */
 			if (seq != vl->start_seq || !hash_matches(prev, prev_len, v[5], isnull[5]))
 			{
-				for (int p = 0; p < npoints; p++)
-					if (points[p].lane == vl->lane && points[p].seq == vl->start_seq &&
-						vs->failed_checkpoint == 0)
-						vs->failed_checkpoint = points[p].checkpoint;
+				verify_bad_start(vs, vl, points, npoints);
 				verify_fail(vs, -1, "lane %d: seal %lld is not the one the checkpoint names",
 							vl->lane, (long long) vl->start_seq);
 				verify_bad_seal(vs, txid);
@@ -1719,8 +1737,7 @@ verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints)
 				(points[p].head_len != AUDIT_HASH_BYTES ||
 				 memcmp(points[p].head, hash, AUDIT_HASH_BYTES) != 0))
 			{
-				if (vs->failed_checkpoint == 0)
-					vs->failed_checkpoint = points[p].checkpoint;
+				verify_bad_checkpoint(vs, points[p].checkpoint);
 				verify_fail(vs, -1, "lane %d: seal %lld is not the one checkpoint %d names",
 							vl->lane, (long long) seq, points[p].checkpoint);
 				verify_bad_seal(vs, txid);
@@ -1737,10 +1754,7 @@ verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints)
 
 	if (!broken && !start_seen)
 	{
-		for (int p = 0; p < npoints; p++)
-			if (points[p].lane == vl->lane && points[p].seq == vl->start_seq &&
-				vs->failed_checkpoint == 0)
-				vs->failed_checkpoint = points[p].checkpoint;
+		verify_bad_start(vs, vl, points, npoints);
 		verify_fail(vs, -1, "lane %d: seal %lld, which a checkpoint names, is gone",
 					vl->lane, (long long) vl->start_seq);
 		broken = true;
@@ -1756,8 +1770,7 @@ verify_lane(VerifyState *vs, VerifyLane *vl, VerifyPoint *points, int npoints)
 	for (int p = 0; p < npoints && start_seen; p++)
 		if (points[p].lane == vl->lane && points[p].seq >= expect)
 		{
-			if (vs->failed_checkpoint == 0)
-				vs->failed_checkpoint = points[p].checkpoint;
+			verify_bad_checkpoint(vs, points[p].checkpoint);
 			verify_fail(vs, -1, "lane %d ends before seal %lld of checkpoint %d",
 						vl->lane, (long long) points[p].seq, points[p].checkpoint);
 		}
@@ -2693,8 +2706,7 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 					 errmsg("checkpoint %d is not valid: %s", i + 1, why)));
 		if (!audit_checkpoint_signed(s, &cps[i]))
 		{
-			if (vs.failed_checkpoint == 0)
-				vs.failed_checkpoint = i + 1;
+			verify_bad_checkpoint(&vs, i + 1);
 			verify_fail(&vs, -1, "checkpoint %d: the signature does not match", i + 1);
 			continue;
 		}
@@ -2702,8 +2714,7 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 			memcmp(cps[i].key, trusted_key, crypto_sign_PUBLICKEYBYTES) != 0 :
 			!acctsec_audit_public_key_known(cps[i].key))
 		{
-			if (vs.failed_checkpoint == 0)
-				vs.failed_checkpoint = i + 1;
+			verify_bad_checkpoint(&vs, i + 1);
 			if (trusted_key != NULL)
 				verify_fail(&vs, -1, "checkpoint %d is not signed with the public key given", i + 1);
 			else
@@ -2746,8 +2757,7 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 				vl = &lanes[i];
 		if (vl == NULL)
 		{
-			if (vs.failed_checkpoint == 0)
-				vs.failed_checkpoint = points[p].checkpoint;
+			verify_bad_checkpoint(&vs, points[p].checkpoint);
 			verify_fail(&vs, -1, "lane %d of checkpoint %d is gone", points[p].lane,
 						points[p].checkpoint);
 			continue;
@@ -2764,8 +2774,7 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 				points[p].lane = -1;	/* nothing left to check it against */
 				continue;
 			}
-			if (vs.failed_checkpoint == 0)
-				vs.failed_checkpoint = points[p].checkpoint;
+			verify_bad_checkpoint(&vs, points[p].checkpoint);
 			verify_fail(&vs, -1, "lane %d now starts after seal %lld of checkpoint %d",
 						vl->lane, (long long) points[p].seq, points[p].checkpoint);
 			points[p].lane = -1;
@@ -2809,8 +2818,7 @@ verify_checkpoints(FunctionCallInfo fcinfo, ArrayType *arr, const uint8 *trusted
 			memcpy(vl->start_hash, vl->base_hash, vl->base_len);
 			if (vl->base_seq > 0 && !(last_purge_no > cps[c].no))
 			{
-				if (vs.failed_checkpoint == 0)
-					vs.failed_checkpoint = c + 1;
+				verify_bad_checkpoint(&vs, c + 1);
 				verify_fail(&vs, -1, "lane %d now starts after the start of checkpoint %d",
 							vl->lane, c + 1);
 			}
