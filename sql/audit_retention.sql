@@ -240,6 +240,43 @@ SELECT ok FROM acctsec.audit_verify();
 DROP TABLE acctsec.audit_log_p2;
 SELECT ok, first_bad_id IS NULL AS rows_missing_whole FROM acctsec.audit_verify();
 
+-- ---------------------------------------------------------------------------
+-- What a purge reads grows with what it removes, not with what it keeps.
+-- A fresh log: one transaction (two rows) before t2, then 3,000 after it,
+-- each with its seal (a DO block that commits each).  The purge at t2 reads
+-- each lane's seals from its base to its cut (by the (lane, seq) index),
+-- not every seal: no sequential scan, a handful of seals fetched where a
+-- join over all the seals read each of them; and it finds the rows of the
+-- one seal it deletes by their txid, not by reading the partition.  Counted
+-- in the purge's own transaction (pg_stat_xact_user_tables, the counts of
+-- the earlier transactions flushed first).
+SET client_min_messages = warning;
+DROP EXTENSION acctsec;
+RESET client_min_messages;
+CREATE EXTENSION acctsec;
+SELECT acctsec.audit_event('app.old_1') > 0, acctsec.audit_event('app.old_2') > 0;
+SELECT clock_timestamp() AS t2 \gset
+DO $$
+BEGIN
+  FOR i IN 1..3000 LOOP
+    PERFORM acctsec.audit_event('app.kept');
+    COMMIT;
+  END LOOP;
+END $$;
+SELECT count(*) AS seals FROM acctsec.audit_seals;
+SELECT pg_stat_force_next_flush();
+BEGIN;
+SELECT acctsec.audit_purge(now() - :'t2'::timestamptz) AS removed;
+SELECT relname, seq_scan, seq_tup_read, idx_tup_fetch < 100 AS few_fetched
+FROM pg_stat_xact_user_tables
+WHERE relid IN ('acctsec.audit_seals'::regclass, 'acctsec.audit_log_default'::regclass)
+ORDER BY relname;
+COMMIT;
+SELECT count(*) AS seals, min(sealed_at) >= :'t2' AS from_t2 FROM acctsec.audit_seals;
+SELECT statement AS cp_purge3 FROM acctsec.audit_checkpoints WHERE statement ~ ' kind=purge ' ORDER BY no DESC LIMIT 1 \gset
+SELECT ok, checked FROM acctsec.audit_verify();
+SELECT ok, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge3']);
+
 SET client_min_messages = warning;
 DROP EXTENSION acctsec;
 RESET client_min_messages;

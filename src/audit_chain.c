@@ -2164,45 +2164,137 @@ static AcctsecPlan purge_lock_plan = {
 
 /*
  * Where each lane's chain is cut at the cutoff $1: the seal before the
- * first one sealed at or after it (the lane's last seal when none is).
+ * first one sealed at or after it (the lane's last seal when none is), and
+ * where the lane now starts (base: every seal up to it is purged already).
+ * MATERIALIZED: once per lane, not once per seal where the CTE would be
+ * inlined into a join.  Each lane's seals are read in seq order from its
+ * base to the first one sealed at or after the cutoff: as many as the
+ * purge deletes, whatever the number of seals kept.
  */
 #define PURGE_CUT_SQL \
-	"cut AS (" \
-	"  SELECT l.lane, COALESCE((" \
+	"cut AS MATERIALIZED (" \
+	"  SELECT l.lane, l.base_seq AS base, COALESCE((" \
 	"    SELECT pg_catalog.min(s.seq) FROM acctsec.audit_seals s" \
 	"    WHERE s.lane OPERATOR(pg_catalog.=) l.lane" \
+	"      AND s.seq OPERATOR(pg_catalog.>) l.base_seq" \
 	"      AND s.sealed_at OPERATOR(pg_catalog.>=) $1)," \
 	"    l.last_seq OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.-) 1 AS seq" \
 	"  FROM acctsec.audit_lanes l)"
 
 /*
- * Deletes the seals up to the cut and their rows, lane by lane, and moves
- * each lane's base to the last seal deleted; counts the rows deleted and
- * the rows the seals deleted say they had.  A row is logged before its
- * transaction seals, so the rows of seals sealed before the cutoff are all
- * in partitions that start before it: the others are pruned.
+ * The purge reads what it deletes, not the log nor the seals it keeps:
+ * each lane's seals from its base to its cut, by a range of the (lane,
+ * seq) index, one lane at a time (in one statement over all lanes, the
+ * planner hashes every seal against the lanes instead), and then their
+ * transactions' rows in the partitions left after the drops, by the
+ * (txid, id) index, for the array of their txids (a join would let the
+ * planner hash the whole partition that straddles the cutoff).  A row is
+ * logged before its transaction seals, so the rows of seals sealed before
+ * the cutoff are all in partitions that start before it: the others are
+ * pruned.
  */
-static AcctsecPlan purge_plan = {
-	"WITH " PURGE_CUT_SQL ","
-	" dels AS ("
-	"  DELETE FROM acctsec.audit_seals s USING cut"
-	"  WHERE s.lane OPERATOR(pg_catalog.=) cut.lane"
-	"    AND s.seq OPERATOR(pg_catalog.<=) cut.seq"
-	"  RETURNING s.lane, s.seq, s.hash, s.txid, s.nrows),"
-	" delr AS ("
-	"  DELETE FROM acctsec.audit_log a USING dels"
-	"  WHERE a.txid OPERATOR(pg_catalog.=) dels.txid"
-	"    AND a.logged_at OPERATOR(pg_catalog.<) $1 RETURNING 1),"
-	" base AS ("
-	"  SELECT DISTINCT ON (lane) lane, seq, hash FROM dels ORDER BY lane, seq DESC),"
-	" moved AS ("
-	"  UPDATE acctsec.audit_lanes l SET base_seq = base.seq, base_hash = base.hash"
-	"  FROM base WHERE l.lane OPERATOR(pg_catalog.=) base.lane"
-	"    AND base.seq OPERATOR(pg_catalog.>) l.base_seq)"
-	"SELECT (SELECT pg_catalog.count(*) FROM delr),"
-	"  (SELECT COALESCE(pg_catalog.sum(nrows), 0)::bigint FROM dels)",
+
+/* The lanes with seals before the cutoff $1: where to cut, from where. */
+static AcctsecPlan purge_cut_plan = {
+	"WITH " PURGE_CUT_SQL " "
+	"SELECT lane, base, seq FROM cut WHERE seq OPERATOR(pg_catalog.>) base ORDER BY lane",
 	1, {TIMESTAMPTZOID}, SPI_OK_SELECT, NULL
 };
+
+/* The seals of lane $1 after $2 up to $3. */
+static AcctsecPlan purge_seals_plan = {
+	"DELETE FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
+	"  AND seq OPERATOR(pg_catalog.>) $2 AND seq OPERATOR(pg_catalog.<=) $3 "
+	"RETURNING seq, hash, txid, nrows",
+	3, {INT4OID, INT8OID, INT8OID}, SPI_OK_DELETE_RETURNING, NULL
+};
+
+/* Lane $1 now starts after seal $2, whose hash is $3. */
+static AcctsecPlan purge_base_plan = {
+	"UPDATE acctsec.audit_lanes SET base_seq = $2, base_hash = $3 "
+	"WHERE lane OPERATOR(pg_catalog.=) $1 AND base_seq OPERATOR(pg_catalog.<) $2",
+	3, {INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
+};
+
+/* The rows before the cutoff $1 of the transactions $2. */
+static AcctsecPlan purge_rows_plan = {
+	"DELETE FROM acctsec.audit_log WHERE txid OPERATOR(pg_catalog.=) ANY ($2) "
+	"  AND logged_at OPERATOR(pg_catalog.<) $1",
+	2, {TIMESTAMPTZOID, XID8ARRAYOID}, SPI_OK_DELETE, NULL
+};
+
+/*
+ * Delete the seals up to each lane's cut and their rows, and move each
+ * lane's base to the last seal deleted; returns the rows deleted, and in
+ * *sealed the rows the seals deleted say they had (connected, lanes
+ * locked, the guard open).
+ */
+static int64
+purge_seals_and_rows(TimestampTz cutoff, int64 *sealed)
+{
+	Datum		arg = TimestampTzGetDatum(cutoff);
+	SPITupleTable *cuts;
+	uint64		ncuts;
+	Datum	   *txids = NULL;
+	int			ntxids = 0;
+	int			maxtxids = 0;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+
+	*sealed = 0;
+	ncuts = acctsec_plan_run(&purge_cut_plan, &arg, NULL, false, 0);
+	cuts = SPI_tuptable;
+	for (uint64 i = 0; i < ncuts; i++)
+	{
+		uint64		n;
+		SPITupleTable *dels;
+		int64		last_seq = 0;
+		Datum		last_hash = (Datum) 0;
+		bool		last_hash_null = true;
+
+		for (int c = 0; c < 3; c++)
+			args[c] = SPI_getbinval(cuts->vals[i], cuts->tupdesc, c + 1, &isnull);
+		n = acctsec_plan_run(&purge_seals_plan, args, NULL, false, 0);
+		dels = SPI_tuptable;
+		if (n == 0)
+			continue;
+		if (ntxids + n > (uint64) maxtxids)
+		{
+			if ((uint64) ntxids + n > MaxAllocSize / sizeof(Datum))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many audit transactions to purge at once"),
+						 errhint("Purge in steps, from an older cutoff.")));
+			maxtxids = Max(ntxids + (int) n, 2 * maxtxids);
+			txids = txids ? repalloc(txids, sizeof(Datum) * maxtxids)
+				: palloc(sizeof(Datum) * maxtxids);
+		}
+		for (uint64 j = 0; j < n; j++)
+		{
+			int64		seq = DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 1, &isnull));
+
+			if (seq > last_seq)
+			{
+				last_seq = seq;
+				last_hash = SPI_getbinval(dels->vals[j], dels->tupdesc, 2, &last_hash_null);
+			}
+			txids[ntxids++] = SPI_getbinval(dels->vals[j], dels->tupdesc, 3, &isnull);
+			*sealed += DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 4, &isnull));
+		}
+		args[1] = Int64GetDatum(last_seq);
+		args[2] = last_hash;
+		nulls[2] = last_hash_null ? 'n' : ' ';
+		acctsec_plan_run(&purge_base_plan, args, nulls, false, 0);
+	}
+	if (ntxids == 0)
+		return 0;
+	args[0] = arg;
+	args[1] = PointerGetDatum(construct_array(txids, ntxids, XID8OID,
+											  sizeof(FullTransactionId),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return (int64) acctsec_plan_run(&purge_rows_plan, args, NULL, false, 0);
+}
 
 /*
  * Run a statement that writes the audit log's own tables, which their guard
@@ -2260,9 +2352,9 @@ purge_cutoff(Interval *older_than)
  * Does a partition wholly before the cutoff $1 hold rows that the purge
  * keeps, those of a transaction sealed after the cut of its lane (a long
  * one, or one that sealed out of time order) or not yet linked into a
- * lane?  Only the seals of transactions up to the partition's newest are
- * looked at, and each of those after the cut is looked up in the
- * partition's (txid, id) index (connected, lanes locked).
+ * lane?  Only the seals of transactions from the partition's oldest to
+ * its newest are looked at, and each of those after the cut is looked up
+ * in the partition's (txid, id) index (connected, lanes locked).
  */
 static bool
 partition_keeps_rows(const char *qname, TimestampTz cutoff)
@@ -2275,10 +2367,11 @@ partition_keeps_rows(const char *qname, TimestampTz cutoff)
 	sql = psprintf("WITH " PURGE_CUT_SQL " "
 				   "SELECT EXISTS (SELECT FROM acctsec.audit_seals s "
 				   "  LEFT JOIN cut ON cut.lane OPERATOR(pg_catalog.=) s.lane "
-				   "  WHERE s.txid OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(r.txid) FROM acctsec.%s r) "
+				   "  WHERE s.txid OPERATOR(pg_catalog.>=) (SELECT pg_catalog.min(r.txid) FROM acctsec.%s r) "
+				   "    AND s.txid OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(r.txid) FROM acctsec.%s r) "
 				   "    AND (s.lane IS NULL OR s.seq OPERATOR(pg_catalog.>) cut.seq) "
 				   "    AND EXISTS (SELECT FROM acctsec.%s r WHERE r.txid OPERATOR(pg_catalog.=) s.txid))",
-				   qname, qname);
+				   qname, qname, qname);
 	acctsec_sql_run(sql, SPI_OK_SELECT, 1, &argtype, &arg, NULL, true, 0);
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
@@ -2343,14 +2436,13 @@ purge_lock_partitions(TimestampTz cutoff, Oid **relids)
  * TABLE, at a cost that does not grow with its rows, and the rest (in the
  * partition that straddles the cutoff, the default partition, and any
  * partition that keeps a row) are deleted one by one.  The seals are
- * deleted one by one in either case.  The rows of a dropped partition are
- * counted by their seals, which say how many each transaction wrote.
+ * deleted one by one in either case (purge_seals_and_rows()).  The rows of
+ * a dropped partition are counted by their seals, which say how many each
+ * transaction wrote.
  */
 static int64
 purge_before(TimestampTz cutoff, int *dropped)
 {
-	Datum		arg = TimestampTzGetDatum(cutoff);
-	bool		isnull;
 	int64		deleted;
 	int64		sealed;
 	Oid		   *relids = NULL;
@@ -2378,13 +2470,17 @@ purge_before(TimestampTz cutoff, int *dropped)
 	}
 	CommandCounterIncrement();
 
-	if (run_guarded(&purge_plan, &arg, NULL) != 1)
-		elog(ERROR, "could not purge the audit log");
+	guard_open = true;
+	PG_TRY();
+	{
+		deleted = purge_seals_and_rows(cutoff, &sealed);
+	}
+	PG_FINALLY();
+	{
+		guard_open = false;
+	}
+	PG_END_TRY();
 	CommandCounterIncrement();
-	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull));
-	sealed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										 SPI_tuptable->tupdesc, 2, &isnull));
 
 	/*
 	 * The purge point is itself a checkpoint (kind=purge): kept, logged and
