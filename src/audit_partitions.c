@@ -354,9 +354,9 @@ grid_point(const Interval *step, int64 k)
 												 IntervalPGetDatum(span)));
 }
 
-/* The first grid point after ts. */
-static TimestampTz
-grid_next(const Interval *step, TimestampTz ts)
+/* The k of the grid point at or before ts: point(k) <= ts < point(k + 1). */
+static int64
+grid_index(const Interval *step, TimestampTz ts)
 {
 	double		approx = (double) step->month * DAYS_PER_MONTH * USECS_PER_DAY +
 		(double) step->day * USECS_PER_DAY + (double) step->time;
@@ -366,22 +366,21 @@ grid_next(const Interval *step, TimestampTz ts)
 		k--;
 	while (grid_point(step, k + 1) <= ts)
 		k++;
-	return grid_point(step, k + 1);
+	return k;
+}
+
+/* The first grid point after ts. */
+static TimestampTz
+grid_next(const Interval *step, TimestampTz ts)
+{
+	return grid_point(step, grid_index(step, ts) + 1);
 }
 
 /* The grid point at or before ts. */
 static TimestampTz
 grid_floor(const Interval *step, TimestampTz ts)
 {
-	double		approx = (double) step->month * DAYS_PER_MONTH * USECS_PER_DAY +
-		(double) step->day * USECS_PER_DAY + (double) step->time;
-	int64		k = (int64) floor((double) ts / approx);
-
-	while (grid_point(step, k) > ts)
-		k--;
-	while (grid_point(step, k + 1) <= ts)
-		k++;
-	return grid_point(step, k);
+	return grid_point(step, grid_index(step, ts));
 }
 
 /* ts in UTC: "2026-12-01 00:00:00+00" (literal) or "20261201" (name). */
