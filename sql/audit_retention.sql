@@ -276,6 +276,22 @@ SELECT count(*) AS seals, min(sealed_at) >= :'t2' AS from_t2 FROM acctsec.audit_
 SELECT statement AS cp_purge3 FROM acctsec.audit_checkpoints WHERE statement ~ ' kind=purge ' ORDER BY no DESC LIMIT 1 \gset
 SELECT ok, checked FROM acctsec.audit_verify();
 SELECT ok, failed_checkpoint FROM acctsec.audit_verify(ARRAY[:'cp_purge3']);
+-- a purge of more seals than one statement deletes (10,000): 12,000 more
+-- transactions, then a purge of everything (the 3,000, the last purge's
+-- event, the 12,000) leaves only its own event
+DO $$
+BEGIN
+  FOR i IN 1..12000 LOOP
+    PERFORM acctsec.audit_event('app.many');
+    COMMIT;
+  END LOOP;
+END $$;
+SELECT max(n) > 10000 AS a_lane_past_one_statement
+FROM (SELECT count(*) AS n FROM acctsec.audit_seals GROUP BY lane) l;
+SELECT acctsec.audit_purge('0') AS removed;
+SELECT count(*) AS seals FROM acctsec.audit_seals;
+SELECT operation, new_values ->> 'deleted' AS deleted FROM acctsec.audit_log;
+SELECT ok, checked FROM acctsec.audit_verify();
 
 SET client_min_messages = warning;
 DROP EXTENSION acctsec;

@@ -2224,10 +2224,75 @@ static AcctsecPlan purge_rows_plan = {
 };
 
 /*
+ * The most seals one statement deletes: what a first purge of a long log
+ * with small transactions holds in memory at once (their rows' txids).
+ */
+#define PURGE_SEALS_AT_ONCE 10000
+
+/*
+ * Delete lane's seals after from up to upto, and their rows before cutoff,
+ * and move the lane's base to the last seal deleted; returns the rows
+ * deleted, and adds to *sealed the rows the seals say they had (connected,
+ * lanes locked, the guard open).
+ */
+static int64
+purge_seal_range(int32 lane, int64 from, int64 upto, TimestampTz cutoff,
+				 int64 *sealed)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	SPITupleTable *dels;
+	uint64		n;
+	Datum	   *txids;
+	ArrayType  *txid_array;
+	int64		last_seq = from;
+	bool		isnull;
+
+	args[0] = Int32GetDatum(lane);
+	args[1] = Int64GetDatum(from);
+	args[2] = Int64GetDatum(upto);
+	n = acctsec_plan_run(&purge_seals_plan, args, NULL, false, 0);
+	dels = SPI_tuptable;
+	if (n == 0)
+	{
+		SPI_freetuptable(dels);
+		return 0;
+	}
+	txids = palloc(sizeof(Datum) * n);
+	args[2] = (Datum) 0;
+	nulls[2] = 'n';
+	for (uint64 j = 0; j < n; j++)
+	{
+		int64		seq = DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 1, &isnull));
+
+		if (seq > last_seq)
+		{
+			last_seq = seq;
+			args[2] = SPI_getbinval(dels->vals[j], dels->tupdesc, 2, &isnull);
+			nulls[2] = isnull ? 'n' : ' ';
+		}
+		txids[j] = SPI_getbinval(dels->vals[j], dels->tupdesc, 3, &isnull);
+		*sealed += DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 4, &isnull));
+	}
+	args[1] = Int64GetDatum(last_seq);
+	acctsec_plan_run(&purge_base_plan, args, nulls, false, 0);
+	txid_array = construct_array(txids, (int) n, XID8OID, sizeof(FullTransactionId),
+								 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	SPI_freetuptable(dels);
+	pfree(txids);
+
+	args[0] = TimestampTzGetDatum(cutoff);
+	args[1] = PointerGetDatum(txid_array);
+	n = acctsec_plan_run(&purge_rows_plan, args, NULL, false, 0);
+	pfree(txid_array);
+	return (int64) n;
+}
+
+/*
  * Delete the seals up to each lane's cut and their rows, and move each
- * lane's base to the last seal deleted; returns the rows deleted, and in
- * *sealed the rows the seals deleted say they had (connected, lanes
- * locked, the guard open).
+ * lane's base to the last seal deleted, PURGE_SEALS_AT_ONCE seals at a
+ * time; returns the rows deleted, and in *sealed the rows the seals
+ * deleted say they had (connected, lanes locked, the guard open).
  */
 static int64
 purge_seals_and_rows(TimestampTz cutoff, int64 *sealed)
@@ -2235,11 +2300,7 @@ purge_seals_and_rows(TimestampTz cutoff, int64 *sealed)
 	Datum		arg = TimestampTzGetDatum(cutoff);
 	SPITupleTable *cuts;
 	uint64		ncuts;
-	Datum	   *txids = NULL;
-	int			ntxids = 0;
-	int			maxtxids = 0;
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	int64		deleted = 0;
 	bool		isnull;
 
 	*sealed = 0;
@@ -2247,53 +2308,21 @@ purge_seals_and_rows(TimestampTz cutoff, int64 *sealed)
 	cuts = SPI_tuptable;
 	for (uint64 i = 0; i < ncuts; i++)
 	{
-		uint64		n;
-		SPITupleTable *dels;
-		int64		last_seq = 0;
-		Datum		last_hash = (Datum) 0;
-		bool		last_hash_null = true;
+		int32		lane = DatumGetInt32(SPI_getbinval(cuts->vals[i], cuts->tupdesc, 1, &isnull));
+		int64		from = DatumGetInt64(SPI_getbinval(cuts->vals[i], cuts->tupdesc, 2, &isnull));
+		int64		to = DatumGetInt64(SPI_getbinval(cuts->vals[i], cuts->tupdesc, 3, &isnull));
 
-		for (int c = 0; c < 3; c++)
-			args[c] = SPI_getbinval(cuts->vals[i], cuts->tupdesc, c + 1, &isnull);
-		n = acctsec_plan_run(&purge_seals_plan, args, NULL, false, 0);
-		dels = SPI_tuptable;
-		if (n == 0)
-			continue;
-		if (ntxids + n > (uint64) maxtxids)
+		while (from < to)
 		{
-			if ((uint64) ntxids + n > MaxAllocSize / sizeof(Datum))
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("too many audit transactions to purge at once"),
-						 errhint("Purge in steps, from an older cutoff.")));
-			maxtxids = Max(ntxids + (int) n, 2 * maxtxids);
-			txids = txids ? repalloc(txids, sizeof(Datum) * maxtxids)
-				: palloc(sizeof(Datum) * maxtxids);
-		}
-		for (uint64 j = 0; j < n; j++)
-		{
-			int64		seq = DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 1, &isnull));
+			int64		upto = to - from > PURGE_SEALS_AT_ONCE ? from + PURGE_SEALS_AT_ONCE : to;
 
-			if (seq > last_seq)
-			{
-				last_seq = seq;
-				last_hash = SPI_getbinval(dels->vals[j], dels->tupdesc, 2, &last_hash_null);
-			}
-			txids[ntxids++] = SPI_getbinval(dels->vals[j], dels->tupdesc, 3, &isnull);
-			*sealed += DatumGetInt64(SPI_getbinval(dels->vals[j], dels->tupdesc, 4, &isnull));
+			deleted += purge_seal_range(lane, from, upto, cutoff, sealed);
+			from = upto;
+			CHECK_FOR_INTERRUPTS();
 		}
-		args[1] = Int64GetDatum(last_seq);
-		args[2] = last_hash;
-		nulls[2] = last_hash_null ? 'n' : ' ';
-		acctsec_plan_run(&purge_base_plan, args, nulls, false, 0);
 	}
-	if (ntxids == 0)
-		return 0;
-	args[0] = arg;
-	args[1] = PointerGetDatum(construct_array(txids, ntxids, XID8OID,
-											  sizeof(FullTransactionId),
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	return (int64) acctsec_plan_run(&purge_rows_plan, args, NULL, false, 0);
+	SPI_freetuptable(cuts);
+	return deleted;
 }
 
 /*
