@@ -378,6 +378,32 @@ SELECT operation FROM acctsec.audit_log WHERE operation IN ('app.before_index', 
 SELECT operation FROM acctsec.audit_log WHERE operation IN ('app.before_index', 'app.after_index') ORDER BY 1;
 ROLLBACK;
 
+-- the log's indexes: one per query of acctsec's or of docs/audit.md's
+-- readers (the table there says which); an audited table's row enters the
+-- primary key, (txid, id), the hash of its key and the BRIN index only
+SELECT regexp_replace(pg_get_indexdef(indexrelid), '^.* USING ', '') AS default_partition_index
+FROM pg_index WHERE indrelid = 'acctsec.audit_log_default'::regclass ORDER BY 1;
+-- an optional reader index made on the log is on every partition, those
+-- made later included, and the writer fills it
+BEGIN;
+CREATE INDEX audit_log_relation_time ON acctsec.audit_log (relation, logged_at)
+  WHERE relation IS NOT NULL;
+SET LOCAL acctsec.audit_partition_interval = '1 day';
+SELECT acctsec.audit_create_partitions('2 days') > 0 AS made;
+SELECT count(*) AS partitions, count(*) FILTER (WHERE EXISTS (
+         SELECT FROM pg_inherits x WHERE x.inhparent = 'acctsec.audit_log_relation_time'::regclass
+           AND x.inhrelid IN (SELECT indexrelid FROM pg_index WHERE indrelid = i.inhrelid))) AS indexed
+FROM pg_inherits i WHERE i.inhparent = 'acctsec.audit_log'::regclass;
+CREATE TABLE indexed_history (id int PRIMARY KEY, v text);
+SELECT acctsec.audit_table('indexed_history');
+INSERT INTO indexed_history VALUES (1, 'a'), (2, 'b');
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT operation, row_key FROM acctsec.audit_log_default WHERE relation = 'public.indexed_history';
+SELECT operation, row_key FROM acctsec.audit_log_default WHERE relation = 'public.indexed_history' ORDER BY id;
+ROLLBACK;
+
 -- a transaction that wrote audit rows and then dropped the extension commits
 BEGIN;
 CREATE TABLE last_table (id int PRIMARY KEY);

@@ -112,17 +112,25 @@ CREATE TABLE acctsec.audit_checkpoints (
 COMMENT ON TABLE acctsec.audit_checkpoints IS
   'acctsec audit log: the signed checkpoints issued (keep copies outside the database)';
 CREATE SEQUENCE acctsec.audit_log_id_seq OWNED BY acctsec.audit_log.id;
-CREATE INDEX audit_log_default_relation_time ON acctsec.audit_log_default (relation, logged_at)
-  WHERE relation IS NOT NULL;
+-- Every audit row pays for each index it enters, so the log has those that
+-- acctsec's own queries or the readers docs/audit.md documents need, and
+-- no more ("Reading the log"): besides the primary key (audit_erase()'s
+-- update of a row, audit_verify()'s check of the erasure events) and
+-- (txid, id) above (audit_verify(), audit_purge()),
+-- an account's events, WHERE account = ...: only security events name an
+-- account, so the audited tables' rows never enter this index
 CREATE INDEX audit_log_default_account_time ON acctsec.audit_log_default (account, logged_at)
   WHERE account IS NOT NULL;
-CREATE INDEX audit_log_default_actor_time ON acctsec.audit_log_default (actor, logged_at)
-  WHERE actor IS NOT NULL;
 -- "the history of this row": WHERE relation = ... AND row_key = '{"id": 42}'
 -- (a hash index: no size limit on whole-row keys of tables without one)
 CREATE INDEX audit_log_default_row_key ON acctsec.audit_log_default USING hash (row_key)
   WHERE row_key IS NOT NULL;
+-- time ranges, audit_purge()'s and audit_create_partitions()' among them
+-- (the log is appended in time order: a BRIN index is a few pages)
 CREATE INDEX audit_log_default_logged_at ON acctsec.audit_log_default USING brin (logged_at);
+-- A table's whole history or an actor's (WHERE relation = ..., WHERE actor
+-- = ...) is no query of acctsec's: an application that reads it often
+-- creates the index on the log (docs/audit.md gives the statements).
 
 -- The default partition is a member of the extension, so its rows are
 -- dumped through this registration.  The other partitions are made at run

@@ -11,11 +11,13 @@
 ALTER TABLE acctsec.audit_log RENAME TO audit_log_default;
 ALTER TABLE acctsec.audit_log_default RENAME CONSTRAINT audit_log_pkey TO audit_log_default_pkey;
 ALTER INDEX acctsec.audit_log_txid RENAME TO audit_log_default_txid;
-ALTER INDEX acctsec.audit_log_relation_time RENAME TO audit_log_default_relation_time;
 ALTER INDEX acctsec.audit_log_account_time RENAME TO audit_log_default_account_time;
-ALTER INDEX acctsec.audit_log_actor_time RENAME TO audit_log_default_actor_time;
 ALTER INDEX acctsec.audit_log_row_key RENAME TO audit_log_default_row_key;
 ALTER INDEX acctsec.audit_log_logged_at RENAME TO audit_log_default_logged_at;
+-- 1.1 no longer indexes a table's or an actor's history: no query of
+-- acctsec's reads them, and every audit row paid for both (docs/audit.md
+-- says how an application that reads them creates them on the log).
+DROP INDEX acctsec.audit_log_relation_time, acctsec.audit_log_actor_time;
 -- From PostgreSQL 18 on, NOT NULL constraints are named catalog objects:
 -- they take the default partition's names too, so that the new parent's
 -- get theirs (a name is chosen unique in the schema) as a fresh install's.
