@@ -91,6 +91,8 @@ typedef struct AuditColumn
 	FmgrInfo	output;			/* AJ_TEXT, AJ_FLOAT: output; AJ_TO_JSONB:
 								 * to_jsonb */
 	char	   *name;
+	char	   *json_key;		/* the name as jsonb_out() writes a key,
+								 * then ": " */
 } AuditColumn;
 
 /* What the trigger knows about one audited relation. */
@@ -105,6 +107,8 @@ typedef struct AuditRelInfo
 	int			natts;
 	bool		has_key;		/* false: row_key is the whole row */
 	AuditColumn *cols;
+	int			nkeys;			/* the columns that are not dropped, */
+	int		   *key_order;		/* in the order of a jsonb object's keys */
 } AuditRelInfo;
 
 static HTAB *audit_rels = NULL;
@@ -243,6 +247,25 @@ audit_json_kind(Oid typid)
 	}
 }
 
+/*
+ * The order jsonb keeps an object's keys in (shorter first, then bytewise:
+ * jsonb's lengthCompareJsonbStringValue), so that a row's text can be
+ * written as jsonb_out() would write the object.
+ */
+static int
+audit_key_cmp(const void *a, const void *b, void *arg)
+{
+	AuditColumn *cols = (AuditColumn *) arg;
+	const char *na = cols[*(const int *) a].name;
+	const char *nb = cols[*(const int *) b].name;
+	size_t		la = strlen(na);
+	size_t		lb = strlen(nb);
+
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	return memcmp(na, nb, la);
+}
+
 /* Work out (again) what the trigger needs to know about rel. */
 static AuditRelInfo *
 audit_rel_info(Relation rel, Trigger *trigger)
@@ -287,6 +310,14 @@ audit_rel_info(Relation rel, Trigger *trigger)
 		if (col->dropped)
 			continue;
 		col->name = pstrdup(NameStr(att->attname));
+		{
+			StringInfoData key;
+
+			initStringInfo(&key);
+			escape_json(&key, col->name);
+			appendStringInfoString(&key, ": ");
+			col->json_key = key.data;
+		}
 		col->is_key = bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, keys);
 		col->redacted = audit_name_redacted(col->name, patterns, trigger);
 		col->typid = getBaseType(att->atttypid);
@@ -313,12 +344,25 @@ audit_rel_info(Relation rel, Trigger *trigger)
 			fmgr_info_cxt(outfn, &col->output, info->cxt);
 		}
 	}
+	info->key_order = palloc(sizeof(int) * Max(desc->natts, 1));
+	info->nkeys = 0;
+	for (int i = 0; i < desc->natts; i++)
+		if (!info->cols[i].dropped)
+			info->key_order[info->nkeys++] = i;
+	qsort_arg(info->key_order, info->nkeys, sizeof(int), audit_key_cmp, info->cols);
 	MemoryContextSwitchTo(old);
 	bms_free(keys);
 	info->generation = redact_generation;
 	info->tgoid = trigger ? trigger->tgoid : InvalidOid;
 	info->valid = true;
 	return info;
+}
+
+static inline int64
+audit_integer(AuditColumn *col, Datum value)
+{
+	return col->typid == INT8OID ? DatumGetInt64(value) :
+		col->typid == INT4OID ? DatumGetInt32(value) : DatumGetInt16(value);
 }
 
 /* One column's value as a JsonbValue (scalar or binary container). */
@@ -345,9 +389,7 @@ audit_value_to_jsonb(AuditColumn *col, Datum value, bool isnull, JsonbValue *jv)
 			return;
 		case AJ_INTEGER:
 			jv->type = jbvNumeric;
-			jv->val.numeric = int64_to_numeric(col->typid == INT8OID ? DatumGetInt64(value) :
-											   col->typid == INT4OID ? DatumGetInt32(value) :
-											   DatumGetInt16(value));
+			jv->val.numeric = int64_to_numeric(audit_integer(col, value));
 			return;
 		case AJ_NUMERIC:
 			{
@@ -421,21 +463,72 @@ audit_value_to_jsonb(AuditColumn *col, Datum value, bool isnull, JsonbValue *jv)
 	}
 }
 
-/* The row as a jsonb object: every column, or the key columns only. */
+/*
+ * A scalar value's text as jsonb_out() writes it; false for a container
+ * (json, jsonb, arrays, composites), which the writer prints from the jsonb.
+ */
+static bool
+audit_value_text(AuditColumn *col, Datum value, const JsonbValue *jv, StringInfo out)
+{
+	switch (jv->type)
+	{
+		case jbvNull:
+			appendStringInfoString(out, "null");
+			return true;
+		case jbvBool:
+			appendStringInfoString(out, jv->val.boolean ? "true" : "false");
+			return true;
+		case jbvNumeric:
+			if (col->kind == AJ_INTEGER && !col->redacted)
+			{
+				char		buf[MAXINT8LEN + 1];
+
+				appendBinaryStringInfo(out, buf, pg_lltoa(audit_integer(col, value), buf));
+			}
+			else
+				appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																				NumericGetDatum(jv->val.numeric))));
+			return true;
+		case jbvString:
+			/* every string here is terminated: names, outputs, the marker */
+			escape_json(out, jv->val.string.val);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The row as a jsonb object: every column, or the key columns only.  With
+ * text given, also the object's text as jsonb_out() writes it, which the
+ * hash of the audit row covers (without a round trip through jsonb_out);
+ * *text is NULL when a value is a container.  The keys go in in jsonb's
+ * own order, which the text follows.
+ */
 static Jsonb *
-audit_row_jsonb(AuditRelInfo *info, Datum *values, bool *nulls, bool keys_only)
+audit_row_jsonb(AuditRelInfo *info, Datum *values, bool *nulls, bool keys_only,
+				const char **text)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
+	StringInfoData out;
+	bool		have_text = text != NULL;
+	bool		first = true;
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < info->natts; i++)
+	if (have_text)
 	{
+		initStringInfo(&out);
+		appendStringInfoChar(&out, '{');
+	}
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int k = 0; k < info->nkeys; k++)
+	{
+		int			i = info->key_order[k];
 		AuditColumn *col = &info->cols[i];
 		JsonbValue	key;
 		JsonbValue	val;
 
-		if (col->dropped || (keys_only && !col->is_key))
+		if (keys_only && !col->is_key)
 			continue;
 		key.type = jbvString;
 		key.val.string.val = col->name;
@@ -443,8 +536,29 @@ audit_row_jsonb(AuditRelInfo *info, Datum *values, bool *nulls, bool keys_only)
 		pushJsonbValue(&state, WJB_KEY, &key);
 		audit_value_to_jsonb(col, values[i], nulls[i], &val);
 		pushJsonbValue(&state, WJB_VALUE, &val);
+		if (have_text)
+		{
+			if (!first)
+				appendBinaryStringInfo(&out, ", ", 2);
+			first = false;
+			appendStringInfoString(&out, col->json_key);
+			have_text = audit_value_text(col, values[i], &val, &out);
+		}
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	if (text != NULL)
+	{
+		if (have_text)
+		{
+			appendStringInfoChar(&out, '}');
+			*text = out.data;
+		}
+		else
+		{
+			pfree(out.data);
+			*text = NULL;
+		}
+	}
 	return JsonbValueToJsonb(res);
 }
 
@@ -544,7 +658,7 @@ audit_row_change(TriggerData *trigdata, AuditRelInfo *info, AcctsecAuditRow *row
 		oldv = palloc(sizeof(Datum) * Max(desc->natts, 1));
 		oldn = palloc(sizeof(bool) * Max(desc->natts, 1));
 		heap_deform_tuple(trigdata->tg_trigtuple, desc, oldv, oldn);
-		row->old_values = audit_row_jsonb(info, oldv, oldn, false);
+		row->old_values = audit_row_jsonb(info, oldv, oldn, false, &row->old_values_text);
 	}
 	if (!TRIGGER_FIRED_BY_DELETE(event))
 	{
@@ -554,7 +668,7 @@ audit_row_change(TriggerData *trigdata, AuditRelInfo *info, AcctsecAuditRow *row
 		newv = palloc(sizeof(Datum) * Max(desc->natts, 1));
 		newn = palloc(sizeof(bool) * Max(desc->natts, 1));
 		heap_deform_tuple(newtup, desc, newv, newn);
-		row->new_values = audit_row_jsonb(info, newv, newn, false);
+		row->new_values = audit_row_jsonb(info, newv, newn, false, &row->new_values_text);
 	}
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
@@ -568,10 +682,18 @@ audit_row_change(TriggerData *trigdata, AuditRelInfo *info, AcctsecAuditRow *row
 		row->operation = "DELETE";
 
 	if (info->has_key)
-		row->row_key = newv ? audit_row_jsonb(info, newv, newn, true) :
-			audit_row_jsonb(info, oldv, oldn, true);
+		row->row_key = newv ? audit_row_jsonb(info, newv, newn, true, &row->row_key_text) :
+			audit_row_jsonb(info, oldv, oldn, true, &row->row_key_text);
+	else if (newv)
+	{
+		row->row_key = row->new_values;
+		row->row_key_text = row->new_values_text;
+	}
 	else
-		row->row_key = newv ? row->new_values : row->old_values;
+	{
+		row->row_key = row->old_values;
+		row->row_key_text = row->old_values_text;
+	}
 }
 
 /*

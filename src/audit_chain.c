@@ -1212,13 +1212,24 @@ field_array(AuditField *f, Datum v, bool isnull)
 	field_cstring(f, OutputFunctionCall(&array_out_info, v));
 }
 
+/* A jsonb column as hashed: its text when the writer was given it. */
+static void
+field_jsonb(AuditField *f, const char *text, Datum v, bool isnull)
+{
+	if (text != NULL && !isnull)
+		field_cstring(f, text);
+	else
+		field_out(f, jsonb_out, v, isnull);
+}
+
 /*
  * The image of a row from its column values.  client_text, when given, is
- * the text of client_addr (the writer's cached copy).
+ * the text of client_addr (the writer's cached copy); row, when given, may
+ * have the text of its jsonb values.
  */
 static void
 row_image(AuditRowImage *img, const Datum *values, const bool *nulls,
-		  const char *client_text)
+		  const char *client_text, const AcctsecAuditRow *row)
 {
 	img->id = DatumGetInt64(values[AL_ID]);
 	img->logged_at = DatumGetTimestampTz(values[AL_LOGGED_AT]);
@@ -1234,9 +1245,12 @@ row_image(AuditRowImage *img, const Datum *values, const bool *nulls,
 	else
 		field_out(&img->client_addr, inet_out, values[AL_CLIENT_ADDR], false);
 	field_text(&img->account, values[AL_ACCOUNT], nulls[AL_ACCOUNT]);
-	field_out(&img->row_key, jsonb_out, values[AL_ROW_KEY], nulls[AL_ROW_KEY]);
-	field_out(&img->old_values, jsonb_out, values[AL_OLD_VALUES], nulls[AL_OLD_VALUES]);
-	field_out(&img->new_values, jsonb_out, values[AL_NEW_VALUES], nulls[AL_NEW_VALUES]);
+	field_jsonb(&img->row_key, row ? row->row_key_text : NULL,
+				values[AL_ROW_KEY], nulls[AL_ROW_KEY]);
+	field_jsonb(&img->old_values, row ? row->old_values_text : NULL,
+				values[AL_OLD_VALUES], nulls[AL_OLD_VALUES]);
+	field_jsonb(&img->new_values, row ? row->new_values_text : NULL,
+				values[AL_NEW_VALUES], nulls[AL_NEW_VALUES]);
 }
 
 /*
@@ -1256,7 +1270,7 @@ stored_row_hash(const Datum *values, const bool *nulls, const uint8 *prev,
 	if ((salt == NULL) == nulls[AL_ERASED_BY])
 		return false;			/* erased rows, and only they, name their
 								 * erasure */
-	row_image(&img, values, nulls, NULL);
+	row_image(&img, values, nulls, NULL, NULL);
 	if (audit_row_commitments(&img,
 							  salt ? (uint8 *) VARDATA_ANY(salt) : NULL,
 							  salt ? VARSIZE_ANY_EXHDR(salt) : 0,
@@ -1339,7 +1353,7 @@ acctsec_audit_write(const AcctsecAuditRow *row)
 	crypto_generichash(salt, sizeof(salt), idbuf, sizeof(idbuf), tx_salt, sizeof(tx_salt));
 	values[AL_SALT] = PointerGetDatum(cstring_to_text_with_len((char *) salt, sizeof(salt)));
 
-	row_image(&img, values, nulls, client_addr_text);
+	row_image(&img, values, nulls, client_addr_text, row);
 	audit_commit_actor(salt, &img, p_actor);
 	audit_commit_data(salt + AUDIT_SUBKEY_BYTES, &img, p_data);
 	audit_row_hash(tx_chain.head, tx_chain.head_len, &img, p_actor, p_data, hash);
@@ -3008,7 +3022,7 @@ erase_row(HeapTuple tuple, TupleDesc desc, const char *account_c, int64 event_id
 				 errmsg("audit row " INT64_FORMAT " has a salt of the wrong length",
 						DatumGetInt64(values[AL_ID])),
 				 errhint("Run acctsec.audit_verify().")));
-	row_image(&img, values, nulls, NULL);
+	row_image(&img, values, nulls, NULL, NULL);
 	audit_commit_actor((uint8 *) VARDATA_ANY(salt), &img, p_actor);
 	audit_commit_data((uint8 *) VARDATA_ANY(salt) + AUDIT_SUBKEY_BYTES, &img, p_data);
 	actor_gone = !nulls[AL_ACTOR] &&

@@ -20,6 +20,15 @@ typedef struct AcctsecAuditRow
 	Jsonb	   *old_values;
 	Jsonb	   *new_values;		/* security events: the details */
 	ArrayType  *changed_columns;
+
+	/*
+	 * The text jsonb_out() gives row_key, old_values and new_values, when the
+	 * caller built it with them (the hash covers it); NULL: the writer
+	 * prints the jsonb itself.
+	 */
+	const char *row_key_text;
+	const char *old_values_text;
+	const char *new_values_text;
 } AcctsecAuditRow;
 
 #if defined(__GNUC__) || defined(__clang__)
