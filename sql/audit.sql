@@ -84,7 +84,7 @@ WHERE relation = 'public.tokens' ORDER BY id DESC LIMIT 1;
 -- values print so, and the chain verifies
 CREATE TABLE json_text ("Zz" int2 PRIMARY KEY, "a""b\c" text, b int8, "é" numeric,
   ab float4, c float8, "AB" bool, d date, e timestamp, "tab	x" timestamptz, "ñame" text,
-  x jsonb, y int[]);
+  x jsonb, y int[], "Null" text, "{,}" text);
 SELECT acctsec.audit_table('json_text');
 INSERT INTO json_text VALUES
   (-32768, E'q"uo\\te\n\t\u0001 ü', 9223372036854775807, 'NaN', 'Infinity', 1e20, false,
@@ -92,7 +92,11 @@ INSERT INTO json_text VALUES
   (1, '', -9223372036854775808, '-1.500', '-0', 1.5e-7, true, '2024-02-29', 'infinity',
    '2024-01-02 03:04:05+05', 'x', '{"k": [1, "v"]}', '{1,NULL}');
 UPDATE json_text SET "é" = '-Infinity', c = 'NaN', ab = 0.1, "ñame" = NULL WHERE "Zz" = -32768;
-SELECT operation, row_key::text, coalesce(new_values, old_values)::text AS "values"
+-- (the changed columns' text too: names quoted as array_out() quotes them)
+UPDATE json_text SET "a""b\c" = 'z', "tab	x" = NULL, "Null" = 'n', "{,}" = 'b', "AB" = NOT "AB"
+WHERE "Zz" = 1;
+UPDATE json_text SET b = b WHERE "Zz" = 1;
+SELECT operation, row_key::text, coalesce(new_values, old_values)::text AS "values", changed_columns
 FROM acctsec.audit_log WHERE relation = 'public.json_text' ORDER BY id;
 SELECT ok, first_bad_id FROM acctsec.audit_verify();
 DROP TABLE json_text;

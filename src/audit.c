@@ -91,8 +91,10 @@ typedef struct AuditColumn
 	FmgrInfo	output;			/* AJ_TEXT, AJ_FLOAT: output; AJ_TO_JSONB:
 								 * to_jsonb */
 	char	   *name;
-	char	   *json_key;		/* the name as jsonb_out() writes a key,
-								 * then ": " */
+	char	   *json_key;		/* the name as jsonb_out() writes a key, then
+								 * ": " */
+	char	   *array_elem;		/* the name as array_out() writes an element
+								 * of a text[] */
 } AuditColumn;
 
 /* What the trigger knows about one audited relation. */
@@ -266,6 +268,35 @@ audit_key_cmp(const void *a, const void *b, void *arg)
 	return memcmp(na, nb, la);
 }
 
+/*
+ * A string as array_out() writes it as an element of a text[]: quoted when
+ * empty, NULL in any case, or holding a space, a brace, a comma, a quote or
+ * a backslash, the last two escaped.
+ */
+static char *
+audit_array_element(const char *s)
+{
+	bool		quote = s[0] == '\0' || pg_strcasecmp(s, "NULL") == 0;
+	StringInfoData out;
+
+	for (const char *c = s; *c && !quote; c++)
+		quote = *c == '"' || *c == '\\' || *c == '{' || *c == '}' || *c == ',' ||
+			*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '\v' ||
+			*c == '\f';
+	if (!quote)
+		return pstrdup(s);
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '"');
+	for (const char *c = s; *c; c++)
+	{
+		if (*c == '"' || *c == '\\')
+			appendStringInfoChar(&out, '\\');
+		appendStringInfoChar(&out, *c);
+	}
+	appendStringInfoChar(&out, '"');
+	return out.data;
+}
+
 /* Work out (again) what the trigger needs to know about rel. */
 static AuditRelInfo *
 audit_rel_info(Relation rel, Trigger *trigger)
@@ -318,6 +349,7 @@ audit_rel_info(Relation rel, Trigger *trigger)
 			appendStringInfoString(&key, ": ");
 			col->json_key = key.data;
 		}
+		col->array_elem = audit_array_element(col->name);
 		col->is_key = bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, keys);
 		col->redacted = audit_name_redacted(col->name, patterns, trigger);
 		col->typid = getBaseType(att->atttypid);
@@ -500,19 +532,19 @@ audit_value_text(AuditColumn *col, Datum value, const JsonbValue *jv, StringInfo
 
 /*
  * The row as a jsonb object: every column, or the key columns only.  With
- * text given, also the object's text as jsonb_out() writes it, which the
+ * printed given, also the object's text as jsonb_out() writes it, which the
  * hash of the audit row covers (without a round trip through jsonb_out);
- * *text is NULL when a value is a container.  The keys go in in jsonb's
+ * *printed is NULL when a value is a container.  The keys go in in jsonb's
  * own order, which the text follows.
  */
 static Jsonb *
 audit_row_jsonb(AuditRelInfo *info, Datum *values, bool *nulls, bool keys_only,
-				const char **text)
+				const char **printed)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *res;
 	StringInfoData out;
-	bool		have_text = text != NULL;
+	bool		have_text = printed != NULL;
 	bool		first = true;
 
 	if (have_text)
@@ -546,17 +578,17 @@ audit_row_jsonb(AuditRelInfo *info, Datum *values, bool *nulls, bool keys_only,
 		}
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	if (text != NULL)
+	if (printed != NULL)
 	{
 		if (have_text)
 		{
 			appendStringInfoChar(&out, '}');
-			*text = out.data;
+			*printed = out.data;
 		}
 		else
 		{
 			pfree(out.data);
-			*text = NULL;
+			*printed = NULL;
 		}
 	}
 	return JsonbValueToJsonb(res);
@@ -594,13 +626,17 @@ audit_values_equal(AuditColumn *col, Datum a, bool anull, Datum b, bool bnull)
 	return datumIsEqual(a, b, col->typbyval, col->typlen);
 }
 
+/* The changed columns; *printed: their text, as array_out() prints it */
 static ArrayType *
 audit_changed_columns(AuditRelInfo *info, Datum *oldv, bool *oldn,
-					  Datum *newv, bool *newn)
+					  Datum *newv, bool *newn, const char **printed)
 {
 	Datum	   *names = palloc(sizeof(Datum) * Max(info->natts, 1));
 	int			n = 0;
+	StringInfoData out;
 
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
 	for (int i = 0; i < info->natts; i++)
 	{
 		AuditColumn *col = &info->cols[i];
@@ -608,8 +644,15 @@ audit_changed_columns(AuditRelInfo *info, Datum *oldv, bool *oldn,
 		if (col->dropped)
 			continue;
 		if (!audit_values_equal(col, oldv[i], oldn[i], newv[i], newn[i]))
+		{
+			if (n > 0)
+				appendStringInfoChar(&out, ',');
+			appendStringInfoString(&out, col->array_elem);
 			names[n++] = CStringGetTextDatum(col->name);
+		}
 	}
+	appendStringInfoChar(&out, '}');
+	*printed = out.data;
 	return construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
@@ -676,7 +719,8 @@ audit_row_change(TriggerData *trigdata, AuditRelInfo *info, AcctsecAuditRow *row
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
 		row->operation = "UPDATE";
-		row->changed_columns = audit_changed_columns(info, oldv, oldn, newv, newn);
+		row->changed_columns = audit_changed_columns(info, oldv, oldn, newv, newn,
+													 &row->changed_columns_text);
 	}
 	else
 		row->operation = "DELETE";

@@ -1214,10 +1214,10 @@ field_array(AuditField *f, Datum v, bool isnull)
 
 /* A jsonb column as hashed: its text when the writer was given it. */
 static void
-field_jsonb(AuditField *f, const char *text, Datum v, bool isnull)
+field_jsonb(AuditField *f, const char *printed, Datum v, bool isnull)
 {
-	if (text != NULL && !isnull)
-		field_cstring(f, text);
+	if (printed != NULL && !isnull)
+		field_cstring(f, printed);
 	else
 		field_out(f, jsonb_out, v, isnull);
 }
@@ -1237,8 +1237,11 @@ row_image(AuditRowImage *img, const Datum *values, const bool *nulls,
 	field_text(&img->db_user, values[AL_DB_USER], nulls[AL_DB_USER]);
 	field_text(&img->relation, values[AL_RELATION], nulls[AL_RELATION]);
 	field_text(&img->operation, values[AL_OPERATION], nulls[AL_OPERATION]);
-	field_array(&img->changed_columns, values[AL_CHANGED_COLUMNS],
-				nulls[AL_CHANGED_COLUMNS]);
+	if (row != NULL && row->changed_columns_text != NULL && !nulls[AL_CHANGED_COLUMNS])
+		field_cstring(&img->changed_columns, row->changed_columns_text);
+	else
+		field_array(&img->changed_columns, values[AL_CHANGED_COLUMNS],
+					nulls[AL_CHANGED_COLUMNS]);
 	field_text(&img->actor, values[AL_ACTOR], nulls[AL_ACTOR]);
 	if (client_text != NULL || nulls[AL_CLIENT_ADDR])
 		field_cstring(&img->client_addr, nulls[AL_CLIENT_ADDR] ? NULL : client_text);

@@ -22,13 +22,14 @@ typedef struct AcctsecAuditRow
 	ArrayType  *changed_columns;
 
 	/*
-	 * The text jsonb_out() gives row_key, old_values and new_values, when the
-	 * caller built it with them (the hash covers it); NULL: the writer
-	 * prints the jsonb itself.
+	 * The text jsonb_out() gives row_key, old_values and new_values, and
+	 * array_out() changed_columns, when the caller wrote it with the values
+	 * (the hash covers it); NULL: the writer prints the value itself.
 	 */
 	const char *row_key_text;
 	const char *old_values_text;
 	const char *new_values_text;
+	const char *changed_columns_text;	/* as array_out() prints it */
 } AcctsecAuditRow;
 
 #if defined(__GNUC__) || defined(__clang__)
