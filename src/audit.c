@@ -322,6 +322,16 @@ audit_rel_info(Relation rel, Trigger *trigger)
 	info->valid = false;
 	info->cxt = NULL;
 
+	/*
+	 * Checked here, once per relation and again after its invalidation
+	 * (attaching a table to the log sends one): for a partition, the check
+	 * reads pg_inherits, which every row would otherwise pay.
+	 */
+	if (acctsec_audit_log_is(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("the audit log cannot audit itself")));
+
 	patterns = audit_redact_pattern_list();
 	info->cxt = AllocSetContextCreate(CacheMemoryContext, "acctsec audit relation",
 									  ALLOCSET_SMALL_SIZES);
@@ -656,7 +666,7 @@ audit_changed_columns(AuditRelInfo *info, Datum *oldv, bool *oldn,
 	return construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
-/* The trigger is attached as audit_table() attaches it, and not to the log. */
+/* The trigger is attached as audit_table() attaches it. */
 static void
 audit_check_trigger(FunctionCallInfo fcinfo)
 {
@@ -675,10 +685,6 @@ audit_check_trigger(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("acctsec.audit() must be fired FOR EACH ROW, or FOR EACH STATEMENT for TRUNCATE"),
 				 errhint("Use acctsec.audit_table() to attach it.")));
-	if (acctsec_audit_log_is(trigdata->tg_relation))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("the audit log cannot audit itself")));
 }
 
 /*
