@@ -79,7 +79,8 @@ awk -v n=$N -v i0=${INS_MS[t_none]} -v ip=${INS_MS[t_plpgsql]} -v ia=${INS_MS[t_
 
 # what a row costs on disk, and how fast audit_verify() reads the log
 "${PSQL[@]}" -d $DB -c "VACUUM ANALYZE acctsec.audit_log" >/dev/null
-size=$("${PSQL[@]}" -d $DB -c "SELECT pg_total_relation_size('acctsec.audit_log') / count(*) || ' bytes/row (heap + indexes, ' || count(*) || ' rows)' FROM acctsec.audit_log")
+# (the log is partitioned: its size is its partitions', the parent has none)
+size=$("${PSQL[@]}" -d $DB -c "SELECT (SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_partition_tree('acctsec.audit_log')) / count(*) || ' bytes/row (heap + indexes, ' || count(*) || ' rows)' FROM acctsec.audit_log")
 vms=$(time_ms "SELECT * FROM acctsec.audit_verify()")
 rows=$("${PSQL[@]}" -d $DB -c "SELECT count(*) FROM acctsec.audit_log")
 echo "  log size: $size"

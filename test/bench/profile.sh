@@ -92,6 +92,12 @@ DO $$ BEGIN
 END $$;
 CREATE TABLE t_plmin (LIKE t_none INCLUDING ALL);
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON t_plmin FOR EACH ROW EXECUTE FUNCTION plpgsql_audit_min();
+-- the same table partitioned (one partition), without and with acctsec.audit()
+CREATE TABLE t_pnone (LIKE t_none INCLUDING DEFAULTS, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE t_pnone_1 PARTITION OF t_pnone FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+CREATE TABLE t_pacctsec (LIKE t_pnone INCLUDING DEFAULTS, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE t_pacctsec_1 PARTITION OF t_pacctsec FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+SELECT acctsec.audit_table('t_pacctsec');
 SQL
 # sessions.sh's peer and tokens (its heredoc expands $N)
 N=$SESSIONS
@@ -170,7 +176,7 @@ for t in none plmin plpgsql acctsec; do
   path "audit_update_$t" "gen_upd_$t"
 done
 # one statement of M rows (the bulk case of audit.sh), per table
-for t in none plmin plpgsql acctsec; do
+for t in none plmin plpgsql acctsec pnone pacctsec; do
   [[ bulk_$t =~ $ONLY ]] || continue
   cat >>"$S" <<SQL
 INSERT INTO t_$t SELECT g, 'w', 'w', 0, true, now() FROM generate_series(1000001, 1000000 + $W) g;
@@ -255,6 +261,12 @@ for kind in audit_insert audit_update bulk_insert bulk_update; do
   awk -v k=$kind -v n=$n -v mn=$mn -v p=$p -v a=$a 'BEGIN {
     printf "  %-12s none %7d | added: acctsec %7d | PL/pgSQL minimal log %7d | PL/pgSQL reader indexes %7d | acctsec/minimal %.2f (target <= 0.4), acctsec/indexed %.2f (target <= 0.25)\n",
            k, n, a - n, mn - n, p - n, (a - n) / (mn - n), (a - n) / (p - n) }'
+done
+for kind in bulk_insert bulk_update; do
+  [ -n "${IR[${kind}_pnone]:-}" ] || continue
+  n=$(per ${kind}_pnone); a=$(per ${kind}_pacctsec)
+  awk -v k=$kind -v n=$n -v a=$a 'BEGIN {
+    printf "  %-12s of a partitioned table: none %7d | added: acctsec %7d\n", k, n, a - n }'
 done
 if [ -n "${IR[session_peer]:-}" ]; then
   a=$(per session_check_nowrite); aw=$(per session_check_write); p=$(per session_peer); b=$(per session_bare)
