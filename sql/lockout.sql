@@ -11,13 +11,6 @@ LANGUAGE sql AS $$
          s.login_count, s.totp_enabled, s.backup_codes_remaining
   FROM acctsec.account_status(acct) AS s
 $$;
--- pretend time has passed for an account: shift its timestamps back
-CREATE PROCEDURE pg_temp.age(acct text, by interval) LANGUAGE sql AS $$
-  UPDATE acctsec.accounts SET last_failed_at = last_failed_at - by,
-         locked_until = locked_until - by, locked_at = locked_at - by,
-         last_login_at = last_login_at - by, pending_login_at = pending_login_at - by
-  WHERE account = acct
-$$;
 
 -- an unknown account: zeros, NULLs and false, and no row is created
 SELECT * FROM acctsec.account_status('nobody');
@@ -47,20 +40,20 @@ FROM acctsec.accounts WHERE account = 'alice';
 
 -- after the lock expires, failures count from 1 again; the second lockout
 -- is twice as long (lockout_backoff 2.0), the third four times
-CALL pg_temp.age('alice', '16 min');
+CALL regress.age_account('alice', '16 min');
 SELECT n, (regress.attempt('alice', false)).* FROM generate_series(1, 5) AS n;
-CALL pg_temp.age('alice', '31 min');
+CALL regress.age_account('alice', '31 min');
 SELECT (regress.attempt('alice', false)).status FROM generate_series(1, 5);
 SELECT * FROM pg_temp.state('alice');
 
 -- the cap: max_lockout_duration
 SET acctsec.max_lockout_duration = '70min';
-CALL pg_temp.age('alice', '61 min');
+CALL regress.age_account('alice', '61 min');
 SELECT (regress.attempt('alice', false)).* FROM generate_series(1, 5) OFFSET 4;
 RESET acctsec.max_lockout_duration;
 
 -- a success (once the lock is over) resets the counter and the backoff level
-CALL pg_temp.age('alice', '71 min');
+CALL regress.age_account('alice', '71 min');
 SELECT * FROM regress.attempt('alice', false);
 SELECT * FROM regress.attempt('alice', true, '192.0.2.1');
 SELECT * FROM pg_temp.state('alice');
@@ -71,9 +64,9 @@ SELECT login_count FROM pg_temp.state('alice');
 -- failures further apart than failure_window (1 h) do not add up
 SELECT * FROM regress.attempt('bob', false);
 SELECT * FROM regress.attempt('bob', false);
-CALL pg_temp.age('bob', '61 min');
+CALL regress.age_account('bob', '61 min');
 SELECT * FROM regress.attempt('bob', false);
-CALL pg_temp.age('bob', '59 min');
+CALL regress.age_account('bob', '59 min');
 SELECT * FROM regress.attempt('bob', false);
 
 -- max_failed_attempts = 0 never locks; lockout_backoff = 1.0 keeps the
@@ -84,7 +77,7 @@ SET acctsec.max_failed_attempts = 2;
 SET acctsec.lockout_backoff = 1.0;
 SET acctsec.lockout_duration = '1min';
 SELECT (regress.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
-CALL pg_temp.age('dave', '2 min');
+CALL regress.age_account('dave', '2 min');
 SELECT (regress.attempt('dave', false)).locked_min FROM generate_series(1, 2) OFFSET 1;
 SELECT lockouts FROM pg_temp.state('dave');
 RESET acctsec.max_failed_attempts;

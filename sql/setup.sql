@@ -42,6 +42,21 @@ LANGUAGE sql AS $$
   FROM acctsec.login_attempt(acct, ok, ip, ua) AS r
 $$;
 
+-- Pretend time has passed for an account: every time of its lockout state
+-- (both sides of smart lockout, its logins, a pending second factor) and of
+-- its familiar networks shifted back by `by`
+CREATE PROCEDURE regress.age_account(acct text, by interval) LANGUAGE sql AS $$
+  UPDATE acctsec.accounts SET last_failed_at = last_failed_at - by,
+         locked_until = locked_until - by, locked_at = locked_at - by,
+         familiar_last_failed_at = familiar_last_failed_at - by,
+         familiar_locked_until = familiar_locked_until - by,
+         last_login_at = last_login_at - by, pending_login_at = pending_login_at - by
+  WHERE account = acct;
+  UPDATE acctsec.familiar_networks SET first_used_at = first_used_at - by,
+         last_used_at = last_used_at - by
+  WHERE account = acct;
+$$;
+
 -- The code an authenticator would show for a base32 secret, steps time
 -- steps from now
 CREATE FUNCTION regress.code(secret text, steps int DEFAULT 0, digits int DEFAULT 6,

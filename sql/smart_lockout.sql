@@ -21,18 +21,6 @@ LANGUAGE sql AS $$
   SELECT f.network, round(extract(epoch FROM now() - f.last_used_at) / 60)
   FROM acctsec.familiar_networks f WHERE f.account = acct ORDER BY f.last_used_at DESC, f.network
 $$;
--- pretend time has passed for an account: shift its timestamps back
-CREATE PROCEDURE pg_temp.age(acct text, by interval) LANGUAGE sql AS $$
-  UPDATE acctsec.accounts SET last_failed_at = last_failed_at - by,
-         locked_until = locked_until - by, locked_at = locked_at - by,
-         familiar_last_failed_at = familiar_last_failed_at - by,
-         familiar_locked_until = familiar_locked_until - by,
-         last_login_at = last_login_at - by
-  WHERE account = acct;
-  UPDATE acctsec.familiar_networks SET first_used_at = first_used_at - by,
-         last_used_at = last_used_at - by
-  WHERE account = acct;
-$$;
 CREATE PROCEDURE pg_temp.age_familiar(acct text, by interval) LANGUAGE sql AS $$
   UPDATE acctsec.familiar_networks SET first_used_at = first_used_at - by,
          last_used_at = last_used_at - by
@@ -70,7 +58,7 @@ SELECT * FROM regress.attempt('sam', true, '198.51.100.10');
 SELECT * FROM regress.attempt('sam', true, '192.0.2.200');
 SELECT * FROM regress.attempt('sam', true);
 -- the familiar set has its own backoff: the next familiar lockout doubles
-CALL pg_temp.age('sam', '16 min');
+CALL regress.age_account('sam', '16 min');
 SELECT (regress.attempt('sam', false, '198.51.100.10')).* FROM generate_series(1, 5) OFFSET 4;
 SELECT fam_lockouts, lockouts FROM pg_temp.split('sam');
 
@@ -113,10 +101,10 @@ SELECT familiar_networks FROM pg_temp.split('tom');
 -- The last use is noted at most once an hour (a user's every login is not
 -- a write); after that the login moves it
 SELECT (regress.attempt('una', true, '198.51.100.30')).status;
-CALL pg_temp.age('una', '30 min');
+CALL regress.age_account('una', '30 min');
 SELECT (regress.attempt('una', true, '198.51.100.30')).status;
 SELECT * FROM pg_temp.familiar('una');
-CALL pg_temp.age('una', '31 min');
+CALL regress.age_account('una', '31 min');
 SELECT (regress.attempt('una', true, '198.51.100.30')).status;
 SELECT * FROM pg_temp.familiar('una');
 
