@@ -61,26 +61,12 @@ COMMENT ON TABLE acctsec.audit_log IS
 -- its partition's primary key, whatever partitions the archive has.
 ALTER TABLE acctsec.audit_log REPLICA IDENTITY FULL;
 
--- The default partition, and the model of every other one.  Made as a
--- table and attached, as the upgrade from 1.0 attaches the log it had.
+-- The default partition, and the model of every other one: the parent's
+-- columns (LIKE copies their names, types and NOT NULL constraints, with
+-- the parent's names from PostgreSQL 18 on).  Made as a table and
+-- attached, as the upgrade from 1.0 attaches the log it had.
 CREATE TABLE acctsec.audit_log_default (
-    id              bigint NOT NULL,
-    logged_at       timestamptz NOT NULL,
-    txid            xid8 NOT NULL,
-    db_user         text NOT NULL,
-    actor           text,
-    client_addr     inet,
-    relation        text,
-    operation       text NOT NULL,
-    account         text,
-    row_key         jsonb,
-    old_values      jsonb,
-    new_values      jsonb,
-    changed_columns text[],
-    salt            bytea,
-    erased_by       bigint,
-    erasure         bytea,
-    hash            bytea NOT NULL,
+    LIKE acctsec.audit_log,
     PRIMARY KEY (id)
 ) USING heap;   -- written with heap_insert() by audit_chain.c
 ALTER TABLE acctsec.audit_log ATTACH PARTITION acctsec.audit_log_default DEFAULT;

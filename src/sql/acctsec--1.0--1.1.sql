@@ -18,45 +18,15 @@ ALTER INDEX acctsec.audit_log_logged_at RENAME TO audit_log_default_logged_at;
 -- acctsec's reads them, and every audit row paid for both (docs/audit.md
 -- says how an application that reads them creates them on the log).
 DROP INDEX acctsec.audit_log_relation_time, acctsec.audit_log_actor_time;
--- From PostgreSQL 18 on, NOT NULL constraints are named catalog objects:
--- they take the default partition's names too, so that the new parent's
--- get theirs (a name is chosen unique in the schema) as a fresh install's.
-DO $$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN
-        SELECT conname FROM pg_catalog.pg_constraint
-        WHERE conrelid = 'acctsec.audit_log_default'::pg_catalog.regclass
-          AND contype = 'n' AND conname LIKE 'audit\_log\_%\_not\_null'
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE acctsec.audit_log_default RENAME CONSTRAINT %I TO %I',
-                                  c.conname, 'audit_log_default_' || pg_catalog.substr(c.conname, 11));
-    END LOOP;
-END
-$$;
 COMMENT ON TABLE acctsec.audit_log_default IS
   'acctsec audit log: the rows no other partition of acctsec.audit_log covers, and the model of the partitions';
 
-CREATE TABLE acctsec.audit_log (
-    id              bigint NOT NULL,
-    logged_at       timestamptz NOT NULL,
-    txid            xid8 NOT NULL,
-    db_user         text NOT NULL,
-    actor           text,
-    client_addr     inet,
-    relation        text,
-    operation       text NOT NULL,
-    account         text,
-    row_key         jsonb,
-    old_values      jsonb,
-    new_values      jsonb,
-    changed_columns text[],
-    salt            bytea,      -- keys the commitments of the personal columns; NULL once erased
-    erased_by       bigint,     -- the audit.erased event that erased this row
-    erasure         bytea,      -- the commitments that stand in for erased values
-    hash            bytea NOT NULL
-) PARTITION BY RANGE (logged_at);
+-- The parent has the old log's columns: LIKE copies their names, types and
+-- NOT NULL (not the primary key or the indexes).  From PostgreSQL 18 on,
+-- NOT NULL constraints are named catalog objects, and LIKE copies their
+-- names too: the parent's are the old log's, as a fresh install's default
+-- partition takes its parent's.
+CREATE TABLE acctsec.audit_log (LIKE acctsec.audit_log_default) PARTITION BY RANGE (logged_at);
 COMMENT ON TABLE acctsec.audit_log IS
   'acctsec audit log: audited row changes and security events (append-only, hash-chained, partitioned by logged_at)';
 -- Logical replication to an archive publishes the log as the parent
