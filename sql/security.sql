@@ -15,6 +15,10 @@ WHERE c.relnamespace = 'acctsec'::regnamespace AND c.relkind IN ('r', 'p', 'S', 
 SELECT p.oid::regprocedure AS definer_without_search_path
 FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.prosecdef
   AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+-- ... the definer functions are those src/sql/90_grants.sql names ...
+SELECT p.oid::regprocedure AS definer_function
+FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.prosecdef
+ORDER BY p.oid::regprocedure::text;
 -- ... and PUBLIC can run no definer function: what PUBLIC may run is pure
 SELECT p.oid::regprocedure AS public_definer
 FROM pg_proc p WHERE p.pronamespace = 'acctsec'::regnamespace AND p.prosecdef

@@ -98,7 +98,8 @@ SELECT pg_catalog.pg_extension_config_dump('acctsec.linked_tables', '');
 
 -- ---------------------------------------------------------------------------
 -- Functions.  Everything that reads or changes account state runs as the
--- extension's owner with a fixed search_path and is not executable by PUBLIC;
+-- extension's owner with a fixed search_path (SECURITY DEFINER, given by
+-- name in 90_grants.sql) and is not executable by PUBLIC;
 -- acctsec.grant_app_role (90_grants.sql) grants the application's share.
 -- ---------------------------------------------------------------------------
 
@@ -109,8 +110,7 @@ CREATE FUNCTION acctsec.login_attempt(account text, success boolean,
                                       user_agent text DEFAULT NULL)
 RETURNS acctsec.login_result
 AS 'MODULE_PATHNAME', 'acctsec_login_attempt'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.account_status(account text,
     OUT account text, OUT failed_attempts int, OUT locked_until timestamptz,
@@ -122,26 +122,22 @@ CREATE FUNCTION acctsec.account_status(account text,
     OUT familiar_lockouts int, OUT familiar_networks int)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_account_status'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 
 CREATE FUNCTION acctsec.unlock(account text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_unlock'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.forget_account(account text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_forget_account'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.prune_login_attempts(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_login_attempts'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- ---------------------------------------------------------------------------
 -- Linked application tables: deleting a row of a linked table erases that
@@ -151,14 +147,12 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 CREATE FUNCTION acctsec.forget_linked_account()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'acctsec_forget_linked_account'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.link_account_table(tbl regclass, key_column name,
                                            mirror jsonb DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     kind "char";
@@ -231,7 +225,6 @@ $$;
 CREATE FUNCTION acctsec.unlink_account_table(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM acctsec.linked_tables l WHERE l.tbl OPERATOR(pg_catalog.=) unlink_account_table.tbl;
@@ -252,7 +245,6 @@ $$;
 CREATE FUNCTION acctsec.unlink_dropped_tables()
 RETURNS event_trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     DELETE FROM acctsec.linked_tables l

@@ -60,19 +60,16 @@ CREATE FUNCTION acctsec.network_status(ip inet,
     OUT throttled_until timestamptz)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_network_status'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 
 -- administrative: not granted by grant_app_role
 CREATE FUNCTION acctsec.unthrottle(ip inet)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_unthrottle'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- administrative: deletes expired network rows and familiar networks
 CREATE FUNCTION acctsec.prune_networks()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_networks'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

@@ -20,13 +20,11 @@ SELECT pg_catalog.pg_extension_config_dump('acctsec.database_key', '');
 CREATE FUNCTION acctsec.key_status()
 RETURNS TABLE(key_id text, source text, is_current boolean)
 AS 'MODULE_PATHNAME', 'acctsec_key_status'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- Re-encrypt every stored secret under the current key (after setting a new
 -- acctsec.secret_key and moving the old one to acctsec.secret_key_previous).
 CREATE FUNCTION acctsec.rotate_secrets()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_rotate_secrets'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

@@ -25,23 +25,19 @@ CREATE FUNCTION acctsec.totp_enroll(account text, issuer text DEFAULT NULL,
                                     period int DEFAULT 30, algorithm text DEFAULT 'SHA1')
 RETURNS TABLE(secret text, uri text)
 AS 'MODULE_PATHNAME', 'acctsec_totp_enroll'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.totp_confirm(account text, code text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_totp_confirm'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.totp_verify(account text, code text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_totp_verify'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.totp_disable(account text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_totp_disable'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

@@ -18,17 +18,14 @@ SELECT pg_catalog.pg_extension_config_dump('acctsec.backup_codes', '');
 CREATE FUNCTION acctsec.backup_codes_generate(account text, how_many int DEFAULT 10)
 RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'acctsec_backup_codes_generate'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 10
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 10;
 
 CREATE FUNCTION acctsec.backup_code_verify(account text, code text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_backup_code_verify'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.backup_codes_remaining(account text)
 RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_backup_codes_remaining'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;

@@ -51,35 +51,30 @@ CREATE FUNCTION acctsec.passkey_register_begin(account text,
                                                display_name text DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'acctsec_passkey_register_begin'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.passkey_register_finish(account text, response jsonb,
                                                 name text DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_passkey_register_finish'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.passkey_login_begin(account text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'acctsec_passkey_login_begin'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.passkey_login_finish(response jsonb, ip inet DEFAULT NULL,
                                              user_agent text DEFAULT NULL)
 RETURNS acctsec.login_result
 AS 'MODULE_PATHNAME', 'acctsec_passkey_login_finish'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.passkeys(account text)
 RETURNS TABLE(credential_id bigint, name text, alg int, transports text[],
               backup_eligible boolean, backed_up boolean, sign_count bigint,
               created_at timestamptz, last_used_at timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 3
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT c.id, c.name, c.alg, c.transports, c.backup_eligible, c.backed_up,
            c.sign_count, c.created_at, c.last_used_at
@@ -91,5 +86,4 @@ $$;
 CREATE FUNCTION acctsec.passkey_remove(account text, credential_id bigint)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_passkey_remove'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -11,15 +11,13 @@
 CREATE FUNCTION acctsec.resolve_mirror(tbl regclass, key_column name, mirror jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'acctsec_resolve_mirror'
-LANGUAGE C STABLE PARALLEL RESTRICTED
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- Adopt the table's values, write acctsec's, attach the guard.
 CREATE FUNCTION acctsec.mirror_attach(tbl regclass)
 RETURNS void
 AS 'MODULE_PATHNAME', 'acctsec_mirror_attach'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- BEFORE INSERT OR UPDATE on a mirroring table: mirrored columns always get
 -- acctsec's current values.  Definer: it reads acctsec.accounts for
@@ -27,16 +25,14 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 CREATE FUNCTION acctsec.mirror_guard()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'acctsec_mirror_guard'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- AFTER row trigger on acctsec.accounts: every state change reaches the
 -- mirroring tables in the same transaction.
 CREATE FUNCTION acctsec.mirror_account_state()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'acctsec_mirror_account_state'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- Whether any linked table mirrors account state (the trigger's WHEN
 -- condition): no trigger fires, and no row is queued, while none does.
@@ -55,8 +51,7 @@ CREATE TRIGGER acctsec_mirror AFTER INSERT OR UPDATE OR DELETE ON acctsec.accoun
 CREATE FUNCTION acctsec.linked_tables_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'acctsec_linked_tables_changed'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE TRIGGER acctsec_linked_tables_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON acctsec.linked_tables
@@ -68,8 +63,7 @@ CREATE FUNCTION acctsec.login(account text, password text,
                               ip inet DEFAULT NULL, user_agent text DEFAULT NULL)
 RETURNS acctsec.login_result
 AS 'MODULE_PATHNAME', 'acctsec_login'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- ---------------------------------------------------------------------------
 -- Importing existing second factors (src/import.c), into the TOTP and
@@ -80,11 +74,9 @@ CREATE FUNCTION acctsec.totp_import(account text, secret text, digits int DEFAUL
                                     period int DEFAULT 30, algorithm text DEFAULT 'SHA1')
 RETURNS void
 AS 'MODULE_PATHNAME', 'acctsec_totp_import'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.backup_codes_import(account text, codes text[])
 RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_backup_codes_import'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -79,28 +79,24 @@ CREATE FUNCTION acctsec.token_issue(account text, purpose text,
                                     ttl interval DEFAULT '1 hour')
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_token_issue'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.token_consume(token text, purpose text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_token_consume'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.token_peek(token text, purpose text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_token_peek'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 
 -- Sessions.
 CREATE FUNCTION acctsec.session_start(account text, ip inet DEFAULT NULL,
                                       user_agent text DEFAULT NULL)
 RETURNS TABLE(session_id bigint, token text, expires_at timestamptz)
 AS 'MODULE_PATHNAME', 'acctsec_session_start'
-LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1;
 
 -- VOLATILE: it writes last_seen_at (at most once per session_touch_interval).
 -- touch_due: that write was due but impossible here (a hot standby, a
@@ -110,59 +106,51 @@ RETURNS TABLE(account text, session_id bigint, expires_at timestamptz,
               touch_due boolean)
 AS 'MODULE_PATHNAME', 'acctsec_session_check'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 1;
--- Not SECURITY DEFINER: its lookup checks no privileges and its one write
--- runs as the table's owner with search_path pinned (src/sessions.c says
--- why; docs/security.md).
+-- Not SECURITY DEFINER (90_grants.sql does not name it): its lookup
+-- checks no privileges and its one write runs as the table's owner with
+-- search_path pinned (src/sessions.c says why; docs/security.md).
 
 CREATE FUNCTION acctsec.session_touch(token text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_session_touch'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.session_rotate(token text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_session_rotate'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.session_end(token text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_session_end'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.sessions(account text)
 RETURNS TABLE(session_id bigint, started_at timestamptz,
               last_seen_at timestamptz, expires_at timestamptz,
               ip inet, user_agent text)
 AS 'MODULE_PATHNAME', 'acctsec_sessions'
-LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
 
 CREATE FUNCTION acctsec.session_revoke(account text, session_id bigint)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'acctsec_session_revoke'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.sessions_revoke_all(account text,
                                             except_token text DEFAULT NULL)
 RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_sessions_revoke_all'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.credentials_changed(account text,
                                             keep_token text DEFAULT NULL)
 RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_credentials_changed'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- Administrative: not granted by grant_app_role.
 CREATE FUNCTION acctsec.prune_expired()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_prune_expired'
-LANGUAGE C VOLATILE PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -18,7 +18,6 @@ CREATE INDEX accounts_familiar_locked_until_idx ON acctsec.accounts (familiar_lo
 CREATE FUNCTION acctsec.metrics(recent interval DEFAULT '5 minutes')
 RETURNS TABLE(metric text, label text, value bigint)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     -- login attempts in the last `recent`, by status (every status shown)
     SELECT 'acctsec_login_attempts_recent', s::text, count(a.outcome)

@@ -74,7 +74,6 @@ COMMENT ON FUNCTION acctsec.app_functions() IS
 CREATE FUNCTION acctsec.grant_app_role(role regrole, hide_parameters boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     f pg_catalog.regprocedure;
@@ -99,7 +98,6 @@ $$;
 CREATE FUNCTION acctsec.revoke_app_role(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     f pg_catalog.regprocedure;
@@ -110,6 +108,62 @@ BEGIN
     END IF;
     FOR f IN SELECT * FROM acctsec.app_functions() LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Definer functions (docs/security.md).  The parts above declare their
+-- functions plainly, and these, by name, are made SECURITY DEFINER here:
+-- they run as the extension's owner, which owns acctsec's tables.  The same
+-- statement pins their search_path to pg_catalog, pg_temp (they name every
+-- object with its schema), so no definer function is without it.  A
+-- function added to acctsec runs as its caller until it is named here; a
+-- name that matches no function is an error.  sql/security.sql lists them.
+-- (An upgrade script, which this file is not part of, declares its own.)
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN
+        SELECT d.name, p.oid::pg_catalog.regprocedure AS fn
+        FROM pg_catalog.unnest(ARRAY[
+            -- accounts and lockout, linked tables' clean-up (20_accounts.sql)
+            'login_attempt', 'account_status', 'unlock', 'forget_account',
+            'prune_login_attempts', 'forget_linked_account', 'link_account_table',
+            'unlink_account_table', 'unlink_dropped_tables',
+            -- network throttling (25_throttle.sql), keys (30_keys.sql)
+            'network_status', 'unthrottle', 'prune_networks', 'key_status', 'rotate_secrets',
+            -- TOTP (40_totp.sql), backup codes (45_backup_codes.sql)
+            'totp_enroll', 'totp_confirm', 'totp_verify', 'totp_disable',
+            'backup_codes_generate', 'backup_code_verify', 'backup_codes_remaining',
+            -- audit log (50_audit.sql; every audit_verify)
+            'audit_event', 'audit_verify', 'audit_checkpoint', 'audit_public_key',
+            'audit_erase', 'audit_create_partitions', 'audit_purge',
+            -- passkeys (60_passkeys.sql)
+            'passkey_register_begin', 'passkey_register_finish', 'passkey_login_begin',
+            'passkey_login_finish', 'passkeys', 'passkey_remove',
+            -- existing applications (75_linked_tables.sql)
+            'resolve_mirror', 'mirror_attach', 'mirror_guard', 'mirror_account_state',
+            'linked_tables_changed', 'login', 'totp_import', 'backup_codes_import',
+            -- sessions and one-time tokens (80_tokens.sql)
+            -- (not session_check, which says why)
+            'token_issue', 'token_consume', 'token_peek', 'session_start', 'session_touch',
+            'session_rotate', 'session_end', 'sessions', 'session_revoke',
+            'sessions_revoke_all', 'credentials_changed', 'prune_expired',
+            -- monitoring (85_metrics.sql), application roles (above)
+            'metrics', 'grant_app_role', 'revoke_app_role'
+        ]::pg_catalog.name[]) AS d(name)
+        LEFT JOIN pg_catalog.pg_proc p
+          ON p.pronamespace OPERATOR(pg_catalog.=) 'acctsec'::pg_catalog.regnamespace
+         AND p.proname OPERATOR(pg_catalog.=) d.name
+    LOOP
+        IF f.fn IS NULL THEN
+            RAISE EXCEPTION 'definer function acctsec.% does not exist', f.name;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, pg_temp',
+                                  f.fn);
     END LOOP;
 END
 $$;
