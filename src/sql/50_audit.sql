@@ -160,15 +160,13 @@ CREATE FUNCTION acctsec.audit_event(event text, account text DEFAULT NULL,
                                     details jsonb DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_event'
-LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.audit_verify(OUT ok boolean, OUT checked bigint,
                                      OUT first_bad_id bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_audit_verify'
-LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- Verification that the log still extends every checkpoint given, walking
 -- each lane only from the oldest position they give for it.
@@ -177,8 +175,7 @@ CREATE FUNCTION acctsec.audit_verify(checkpoints text[], OUT ok boolean,
                                      OUT failed_checkpoint int, OUT detail text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- The same against checkpoints signed with the public key given (hex), not
 -- with a key of this database's ring: what an archive that subscribes to the
@@ -188,30 +185,26 @@ CREATE FUNCTION acctsec.audit_verify(checkpoints text[], public_key text, OUT ok
                                      OUT failed_checkpoint int, OUT detail text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'acctsec_audit_verify_checkpoints_key'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- A signed (Ed25519) statement of every lane's head, to keep elsewhere.
 CREATE FUNCTION acctsec.audit_checkpoint()
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_audit_checkpoint'
-LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- The public key checkpoints are signed with (hex), for verifiers.
 CREATE FUNCTION acctsec.audit_public_key()
 RETURNS text
 AS 'MODULE_PATHNAME', 'acctsec_audit_public_key'
-LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 -- Erase an account's personal data from its audit rows, keeping the proof.
 -- Superuser only (judged by the calling session).
 CREATE FUNCTION acctsec.audit_erase(account text)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_erase'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- Partitions of the log from the newest one up to now() + ahead, of
 -- acctsec.audit_partition_interval each, on a grid fixed in UTC; returns
@@ -219,14 +212,12 @@ SET search_path = pg_catalog, pg_temp;
 CREATE FUNCTION acctsec.audit_create_partitions(ahead interval DEFAULT '3 months')
 RETURNS int
 AS 'MODULE_PATHNAME', 'acctsec_audit_create_partitions'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION acctsec.audit_purge(older_than interval)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'acctsec_audit_purge'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- Append-only: no UPDATE, DELETE or TRUNCATE of audit rows, by anyone.
 -- ENABLE ALWAYS keeps the guard firing under session_replication_role =
