@@ -195,13 +195,13 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 static AcctsecPlan wait_lane_plan = {
 	"SELECT ctid FROM acctsec.audit_lanes "
 	"WHERE lane OPERATOR(pg_catalog.=) $1 FOR UPDATE OF audit_lanes",
-	1, {INT4OID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(INT4OID), SPI_OK_SELECT, NULL
 };
 static AcctsecPlan create_lanes_plan = {
 	"INSERT INTO acctsec.audit_lanes (lane) "
 	"SELECT g FROM pg_catalog.generate_series(0, $1 OPERATOR(pg_catalog.-) 1) AS g "
 	"ON CONFLICT DO NOTHING",
-	1, {INT4OID}, SPI_OK_INSERT, NULL
+	ACCTSEC_PLAN_ARGS(INT4OID), SPI_OK_INSERT, NULL
 };
 static AcctsecPlan pending_plan = {
 	"SELECT txid, nrows, digest, sealed_at FROM acctsec.audit_seals "
@@ -211,7 +211,7 @@ static AcctsecPlan pending_plan = {
 static AcctsecPlan link_plan = {
 	"UPDATE acctsec.audit_seals SET lane = $2, seq = $3, hash = $4 "
 	"WHERE txid OPERATOR(pg_catalog.=) $1 AND lane IS NULL",
-	4, {XID8OID, INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
+	ACCTSEC_PLAN_ARGS(XID8OID, INT4OID, INT8OID, BYTEAOID), SPI_OK_UPDATE, NULL
 };
 
 /* The connection's address as text (NULL for Unix sockets), computed once. */
@@ -1609,7 +1609,7 @@ static AcctsecPlan verify_lane_plan = {
 	"SELECT seq, txid, nrows, digest, sealed_at, hash "
 	"FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
 	"AND seq OPERATOR(pg_catalog.>) $2 ORDER BY seq",
-	2, {INT4OID, INT8OID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(INT4OID, INT8OID), SPI_OK_SELECT, NULL
 };
 
 /* the oldest seal of a prepared transaction, not yet in a lane */
@@ -1623,13 +1623,13 @@ static AcctsecPlan verify_pending_plan = {
 static AcctsecPlan verify_rows_plan = {
 	"SELECT " AUDIT_LOG_COLUMNS " FROM acctsec.audit_log "
 	"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid, id",
-	1, {XID8OID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(XID8OID), SPI_OK_SELECT, NULL
 };
 
 static AcctsecPlan verify_seals_plan = {
 	"SELECT txid, nrows, digest FROM acctsec.audit_seals "
 	"WHERE txid OPERATOR(pg_catalog.>=) $1 ORDER BY txid",
-	1, {XID8OID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(XID8OID), SPI_OK_SELECT, NULL
 };
 
 /* the first of the erasure events $1 that is not in the log */
@@ -1638,14 +1638,14 @@ static AcctsecPlan verify_erasures_plan = {
 	"WHERE NOT EXISTS (SELECT FROM acctsec.audit_log l "
 	"  WHERE l.id OPERATOR(pg_catalog.=) e "
 	"    AND l.operation OPERATOR(pg_catalog.=) 'audit.erased') LIMIT 1",
-	1, {INT8ARRAYOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(INT8ARRAYOID), SPI_OK_SELECT, NULL
 };
 
 /* a row of transaction $1, to name as the first bad one */
 static AcctsecPlan verify_bad_row_plan = {
 	"SELECT pg_catalog.min(id) FROM acctsec.audit_log "
 	"WHERE txid OPERATOR(pg_catalog.=) $1",
-	1, {XID8OID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(XID8OID), SPI_OK_SELECT, NULL
 };
 
 /*
@@ -2215,7 +2215,7 @@ static AcctsecPlan purge_lock_plan = {
 static AcctsecPlan purge_cut_plan = {
 	"WITH " PURGE_CUT_SQL " "
 	"SELECT lane, base, seq FROM cut WHERE seq OPERATOR(pg_catalog.>) base ORDER BY lane",
-	1, {TIMESTAMPTZOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID), SPI_OK_SELECT, NULL
 };
 
 /* The seals of lane $1 after $2 up to $3. */
@@ -2223,21 +2223,21 @@ static AcctsecPlan purge_seals_plan = {
 	"DELETE FROM acctsec.audit_seals WHERE lane OPERATOR(pg_catalog.=) $1 "
 	"  AND seq OPERATOR(pg_catalog.>) $2 AND seq OPERATOR(pg_catalog.<=) $3 "
 	"RETURNING seq, hash, txid, nrows",
-	3, {INT4OID, INT8OID, INT8OID}, SPI_OK_DELETE_RETURNING, NULL
+	ACCTSEC_PLAN_ARGS(INT4OID, INT8OID, INT8OID), SPI_OK_DELETE_RETURNING, NULL
 };
 
 /* Lane $1 now starts after seal $2, whose hash is $3. */
 static AcctsecPlan purge_base_plan = {
 	"UPDATE acctsec.audit_lanes SET base_seq = $2, base_hash = $3 "
 	"WHERE lane OPERATOR(pg_catalog.=) $1 AND base_seq OPERATOR(pg_catalog.<) $2",
-	3, {INT4OID, INT8OID, BYTEAOID}, SPI_OK_UPDATE, NULL
+	ACCTSEC_PLAN_ARGS(INT4OID, INT8OID, BYTEAOID), SPI_OK_UPDATE, NULL
 };
 
 /* The rows before the cutoff $1 of the transactions $2. */
 static AcctsecPlan purge_rows_plan = {
 	"DELETE FROM acctsec.audit_log WHERE txid OPERATOR(pg_catalog.=) ANY ($2) "
 	"  AND logged_at OPERATOR(pg_catalog.<) $1",
-	2, {TIMESTAMPTZOID, XID8ARRAYOID}, SPI_OK_DELETE, NULL
+	ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID, XID8ARRAYOID), SPI_OK_DELETE, NULL
 };
 
 /*
@@ -2659,7 +2659,7 @@ static AcctsecPlan checkpoint_lanes_plan = {
 static AcctsecPlan checkpoint_insert_plan = {
 	"INSERT INTO acctsec.audit_checkpoints (no, taken_at, statement) "
 	"VALUES ($1, $2, $3)",
-	3, {INT8OID, TIMESTAMPTZOID, TEXTOID}, SPI_OK_INSERT, NULL
+	ACCTSEC_PLAN_ARGS(INT8OID, TIMESTAMPTZOID, TEXTOID), SPI_OK_INSERT, NULL
 };
 
 /*
@@ -2988,7 +2988,7 @@ static AcctsecPlan erase_rows_plan = {
 	"      WHERE a.relation OPERATOR(pg_catalog.=) pg_catalog.format('%I.%I', s.nspname, c.relname) "
 	"        AND a.row_key OPERATOR(pg_catalog.->>) l.key_column::text OPERATOR(pg_catalog.=) $1))) "
 	"ORDER BY a.id FOR UPDATE OF a",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 };
 
 static AcctsecPlan erase_update_plan = {
@@ -2996,7 +2996,8 @@ static AcctsecPlan erase_update_plan = {
 	"client_addr = NULL, account = NULL, row_key = NULL, old_values = NULL, "
 	"new_values = NULL, actor = CASE WHEN $4 THEN NULL ELSE actor END "
 	"WHERE id OPERATOR(pg_catalog.=) $1 AND logged_at OPERATOR(pg_catalog.=) $5",
-	5, {INT8OID, INT8OID, BYTEAOID, BOOLOID, TIMESTAMPTZOID}, SPI_OK_UPDATE, NULL
+	ACCTSEC_PLAN_ARGS(INT8OID, INT8OID, BYTEAOID, BOOLOID, TIMESTAMPTZOID),
+	SPI_OK_UPDATE, NULL
 };
 
 /*

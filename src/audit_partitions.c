@@ -412,7 +412,7 @@ utc_literal(TimestampTz ts, char *buf, size_t len, bool for_name)
 static AcctsecPlan default_newest_plan = {
 	"SELECT pg_catalog.max(logged_at) FROM acctsec.audit_log_default "
 	"WHERE logged_at OPERATOR(pg_catalog.>=) $1",
-	1, {TIMESTAMPTZOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID), SPI_OK_SELECT, NULL
 };
 
 /* The log's grants other than its owner's, as GRANT statements for $1. */
@@ -425,7 +425,7 @@ static AcctsecPlan log_grants_plan = {
 	"LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee "
 	"WHERE c.oid OPERATOR(pg_catalog.=) 'acctsec.audit_log'::pg_catalog.regclass "
 	"  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 };
 
 static void

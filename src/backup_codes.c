@@ -65,27 +65,27 @@ static AcctsecPlan plans[] = {
 		" SET code_hash = excluded.code_hash,"
 		" created_at = pg_catalog.now(),"
 		" used_at = NULL",
-	3, {TEXTOID, INT4OID, BYTEAOID}, SPI_OK_INSERT, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID, INT4OID, BYTEAOID), SPI_OK_INSERT, NULL},
 	[PLAN_TRIM] = {"DELETE FROM acctsec.backup_codes"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND code_no OPERATOR(pg_catalog.>) $2",
-	2, {TEXTOID, INT4OID}, SPI_OK_DELETE, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID, INT4OID), SPI_OK_DELETE, NULL},
 	[PLAN_UNUSED] = {"SELECT code_no, code_hash"
 		" FROM acctsec.backup_codes"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND used_at IS NULL"
 		" ORDER BY code_no FOR UPDATE",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL},
 	[PLAN_USE] = {"UPDATE acctsec.backup_codes"
 		" SET used_at = pg_catalog.now()"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND code_no OPERATOR(pg_catalog.=) $2",
-	2, {TEXTOID, INT4OID}, SPI_OK_UPDATE, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID, INT4OID), SPI_OK_UPDATE, NULL},
 	[PLAN_REMAINING] = {"SELECT pg_catalog.count(*)::int4"
 		" FROM acctsec.backup_codes"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND used_at IS NULL",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL},
 };
 
 /*

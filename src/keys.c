@@ -150,7 +150,7 @@ static MemoryContextCallback ring_wipe_callback;
 static AcctsecPlan insert_database_key_plan = {
 	"INSERT INTO acctsec.database_key (id, key)"
 	" VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-	1, {BYTEAOID}, SPI_OK_INSERT, NULL
+	ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_INSERT, NULL
 };
 
 static void

@@ -55,7 +55,7 @@ PG_FUNCTION_INFO_V1(acctsec_forget_linked_account);
 static AcctsecPlan key_column_plan = {
 	"SELECT key_column FROM acctsec.linked_tables"
 	" WHERE tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-	1, {OIDOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(OIDOID), SPI_OK_SELECT, NULL
 };
 
 static char *table_name(Oid relid);
@@ -1104,7 +1104,8 @@ static AcctsecPlan adopt_plan = {
 	" WHERE NOT EXISTS (SELECT FROM acctsec.accounts a"
 	" WHERE a.account OPERATOR(pg_catalog.=) $1)"
 	" ON CONFLICT (account) DO NOTHING",
-	7, {TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID, BOOLOID, BOOLOID, BOOLOID},
+	ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, INT8OID, BOOLOID,
+					  BOOLOID, BOOLOID),
 	SPI_OK_INSERT, NULL
 };
 
@@ -1532,7 +1533,7 @@ check_password_table(Oid relid, bool detect, const char **used)
 		"SELECT l.tbl::pg_catalog.text FROM acctsec.linked_tables l"
 		" WHERE l.tbl OPERATOR(pg_catalog.<>) $1::pg_catalog.regclass"
 		" AND l.mirror OPERATOR(pg_catalog.?) 'password_hash'",
-		1, {OIDOID}, SPI_OK_SELECT, NULL
+		ACCTSEC_PLAN_ARGS(OIDOID), SPI_OK_SELECT, NULL
 	};
 	Datum		arg = ObjectIdGetDatum(relid);
 
@@ -1732,8 +1733,9 @@ adopt_table_history(MirrorLink *l, Oid relid, char *const *col, const char *key)
 		" AND acc.lockouts OPERATOR(pg_catalog.=) 0"
 		" AND acc.last_login_at IS NULL"
 		" AND acc.login_count OPERATOR(pg_catalog.=) 0",
-		8, {TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
-		TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID},
+		ACCTSEC_PLAN_ARGS(TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID,
+						  TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+						  TIMESTAMPTZARRAYOID, INETARRAYOID, INT8ARRAYOID),
 		SPI_OK_INSERT, NULL
 	};
 	const char *adopt[lengthof(adopt_types)];

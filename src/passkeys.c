@@ -461,22 +461,22 @@ static AcctsecPlan passkey_plans[NUM_PASSKEY_PLANS] = {
 	[PLAN_USER_HANDLE_ENSURE] = {
 		"INSERT INTO acctsec.passkey_users (account, user_handle) VALUES ($1, $2)"
 		" ON CONFLICT (account) DO NOTHING",
-		2, {TEXTOID, BYTEAOID}, SPI_OK_INSERT
+		ACCTSEC_PLAN_ARGS(TEXTOID, BYTEAOID), SPI_OK_INSERT, NULL
 	},
 	[PLAN_USER_HANDLE] = {
 		"SELECT user_handle FROM acctsec.passkey_users"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_ACCOUNT_CREDENTIALS] = {
 		"SELECT credential_id, transports FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 ORDER BY id",
-		1, {TEXTOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_CREDENTIAL_EXISTS] = {
 		"SELECT 1 FROM acctsec.passkey_credentials"
 		" WHERE credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_INSERT] = {
 		"INSERT INTO acctsec.passkey_credentials (account, credential_id,"
@@ -484,26 +484,27 @@ static AcctsecPlan passkey_plans[NUM_PASSKEY_PLANS] = {
 		" backed_up, name, created_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 		" pg_catalog.transaction_timestamp()) RETURNING id",
-		10, {TEXTOID, BYTEAOID, BYTEAOID, INT4OID, UUIDOID, INT8OID,
-		TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID}, SPI_OK_INSERT_RETURNING
+		ACCTSEC_PLAN_ARGS(TEXTOID, BYTEAOID, BYTEAOID, INT4OID, UUIDOID,
+						  INT8OID, TEXTARRAYOID, BOOLOID, BOOLOID, TEXTOID),
+		SPI_OK_INSERT_RETURNING, NULL
 	},
 	[PLAN_FIND] = {
 		"SELECT c.id, c.account, c.public_key, c.sign_count, u.user_handle"
 		" FROM acctsec.passkey_credentials c"
 		" JOIN acctsec.passkey_users u USING (account)"
 		" WHERE c.credential_id OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_USE] = {
 		"UPDATE acctsec.passkey_credentials SET sign_count = $2,"
 		" backed_up = $3, last_used_at = pg_catalog.transaction_timestamp()"
 		" WHERE id OPERATOR(pg_catalog.=) $1",
-		3, {INT8OID, INT8OID, BOOLOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(INT8OID, INT8OID, BOOLOID), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_REMOVE] = {
 		"DELETE FROM acctsec.passkey_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID, INT8OID), SPI_OK_DELETE, NULL
 	},
 };
 

@@ -146,23 +146,24 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" (account, selector, verifier_hash, started_at, last_seen_at,"
 		" expires_at, ip, user_agent)"
 		" VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING session_id",
-		7, {TEXTOID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-		INETOID, TEXTOID}, SPI_OK_INSERT_RETURNING
+		ACCTSEC_PLAN_ARGS(TEXTOID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID,
+						  TIMESTAMPTZOID, INETOID, TEXTOID),
+		SPI_OK_INSERT_RETURNING, NULL
 	},
 	[PLAN_FIND] = {
 		SESSION_BY_SELECTOR,
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	/* the new selector is in a unique index: the update needs FOR UPDATE */
 	[PLAN_FIND_FOR_UPDATE] = {
 		SESSION_BY_SELECTOR " FOR UPDATE",
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_TOUCH] = {
 		"UPDATE acctsec.account_sessions SET last_seen_at = $2"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1"
 		" AND last_seen_at OPERATOR(pg_catalog.<) $2",
-		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(INT8OID, TIMESTAMPTZOID), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_RETIRE] = {
 		"INSERT INTO acctsec.retired_session_tokens"
@@ -170,13 +171,14 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" SELECT selector, session_id, verifier_hash, $2"
 		" FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		2, {INT8OID, TIMESTAMPTZOID}, SPI_OK_INSERT
+		ACCTSEC_PLAN_ARGS(INT8OID, TIMESTAMPTZOID), SPI_OK_INSERT, NULL
 	},
 	[PLAN_ROTATE] = {
 		"UPDATE acctsec.account_sessions SET selector = $2,"
 		" verifier_hash = $3, last_seen_at = $4, rotated_at = $4"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		4, {INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(INT8OID, BYTEAOID, BYTEAOID, TIMESTAMPTZOID),
+		SPI_OK_UPDATE, NULL
 	},
 	[PLAN_FIND_RETIRED] = {
 		"SELECT r.session_id, s.account, r.verifier_hash, r.retired_at"
@@ -184,12 +186,12 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" JOIN acctsec.account_sessions s"
 		" ON s.session_id OPERATOR(pg_catalog.=) r.session_id"
 		" WHERE r.selector OPERATOR(pg_catalog.=) $1 FOR UPDATE OF s",
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_DELETE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE session_id OPERATOR(pg_catalog.=) $1",
-		1, {INT8OID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(INT8OID), SPI_OK_DELETE, NULL
 	},
 
 	/*
@@ -204,13 +206,14 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" AND ($3::pg_catalog.timestamptz IS NULL"
 		" OR last_seen_at OPERATOR(pg_catalog.>) $3)"
 		" ORDER BY started_at, session_id",
-		3, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID),
+		SPI_OK_SELECT, NULL
 	},
 	[PLAN_REVOKE_ONE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND session_id OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID, INT8OID), SPI_OK_DELETE, NULL
 	},
 	/* $2: the session to keep, or NULL */
 	[PLAN_REVOKE_ALL] = {
@@ -218,13 +221,13 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND ($2::pg_catalog.int8 IS NULL"
 		" OR session_id OPERATOR(pg_catalog.<>) $2)",
-		2, {TEXTOID, INT8OID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID, INT8OID), SPI_OK_DELETE, NULL
 	},
 	[PLAN_PRUNE] = {
 		"DELETE FROM acctsec.account_sessions"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" OR last_seen_at OPERATOR(pg_catalog.<=) $2",
-		2, {TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID, TIMESTAMPTZOID), SPI_OK_DELETE, NULL
 	},
 };
 

@@ -45,6 +45,14 @@ typedef struct AcctsecPlan
 	SPIPlanPtr	plan;			/* NULL until first run */
 } AcctsecPlan;
 
+/*
+ * An AcctsecPlan's parameters in its initializer, { sql, ACCTSEC_PLAN_ARGS(
+ * type, ...), expect }: their number counted from the list of their types,
+ * so that the two cannot disagree.
+ */
+#define ACCTSEC_PLAN_ARGS(...) \
+	lengthof(((Oid[]) {__VA_ARGS__})), {__VA_ARGS__}
+
 /* Run plan (connected); returns SPI_processed, rows in SPI_tuptable. */
 extern uint64 acctsec_plan_run(AcctsecPlan *plan, Datum *values,
 							   const char *nulls, bool read_only, long tcount);

@@ -436,7 +436,7 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_PEEK] = {
 		"SELECT " NETWORK_COLUMNS " FROM acctsec.networks"
 		" WHERE network OPERATOR(pg_catalog.=) $1",
-		1, {CIDROID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(CIDROID), SPI_OK_SELECT, NULL
 	},
 
 	/*
@@ -449,7 +449,7 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_CREATE] = {
 		"INSERT INTO acctsec.networks (network, " NETWORK_COLUMNS ")"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
-		7, {CIDROID, NETWORK_COLUMN_TYPES}, SPI_OK_INSERT
+		ACCTSEC_PLAN_ARGS(CIDROID, NETWORK_COLUMN_TYPES), SPI_OK_INSERT, NULL
 	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
@@ -457,30 +457,30 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		"SELECT ctid FROM acctsec.networks"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))",
-		2, {TIMESTAMPTZOID, INT4OID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID, INT4OID), SPI_OK_DELETE, NULL
 	},
 	[PLAN_NET_WRITE] = {
 		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
 		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
 		" WHERE ctid OPERATOR(pg_catalog.=) $1",
-		7, {TIDOID, NETWORK_COLUMN_TYPES}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TIDOID, NETWORK_COLUMN_TYPES), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_NET_DELETE] = {
 		"DELETE FROM acctsec.networks WHERE network OPERATOR(pg_catalog.=) $1"
 		" RETURNING throttled_until",
-		1, {CIDROID}, SPI_OK_DELETE_RETURNING
+		ACCTSEC_PLAN_ARGS(CIDROID), SPI_OK_DELETE_RETURNING, NULL
 	},
 	[PLAN_NET_PRUNE_ALL] = {
 		"DELETE FROM acctsec.networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 		"SELECT ctid FROM acctsec.networks"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1 FOR UPDATE SKIP LOCKED))",
-		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID), SPI_OK_DELETE, NULL
 	},
 	[PLAN_FAM_GET] = {
 		"SELECT last_used_at FROM acctsec.familiar_networks"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
-		2, {TEXTOID, CIDROID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID, CIDROID), SPI_OK_SELECT, NULL
 	},
 
 	/*
@@ -505,26 +505,28 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		"   AND network OPERATOR(pg_catalog.<>) $2"
 		"   ORDER BY last_used_at DESC, network"
 		"   OFFSET $3 OPERATOR(pg_catalog.-) 1)))",
-		5, {TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID,
+						  TIMESTAMPTZOID),
+		SPI_OK_DELETE, NULL
 	},
 	[PLAN_FAM_TOUCH] = {
 		"UPDATE acctsec.familiar_networks SET last_used_at = $3"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.=) $2",
-		3, {TEXTOID, CIDROID, TIMESTAMPTZOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, CIDROID, TIMESTAMPTZOID), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_FAM_PRUNE_ALL] = {
 		"DELETE FROM acctsec.familiar_networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 		"SELECT ctid FROM acctsec.familiar_networks"
 		" WHERE last_used_at OPERATOR(pg_catalog.<) $1 FOR UPDATE SKIP LOCKED))",
-		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID), SPI_OK_DELETE, NULL
 	},
 	/* does the account have a network still familiar ($2: oldest valid use)? */
 	[PLAN_FAM_ANY] = {
 		"SELECT 1 FROM acctsec.familiar_networks"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND last_used_at OPERATOR(pg_catalog.>=) $2 LIMIT 1",
-		2, {TEXTOID, TIMESTAMPTZOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID), SPI_OK_SELECT, NULL
 	},
 };
 

@@ -285,11 +285,13 @@ static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 		" SET selector = excluded.selector,"
 		" verifier_hash = excluded.verifier_hash,"
 		" issued_at = excluded.issued_at, expires_at = excluded.expires_at",
-		6, {BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID, TIMESTAMPTZOID}, SPI_OK_INSERT
+		ACCTSEC_PLAN_ARGS(BYTEAOID, TEXTOID, TEXTOID, BYTEAOID, TIMESTAMPTZOID,
+						  TIMESTAMPTZOID),
+		SPI_OK_INSERT, NULL
 	},
 	[PLAN_FIND] = {
 		TOKEN_BY_SELECTOR,
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 
 	/*
@@ -299,22 +301,22 @@ static AcctsecPlan token_plans[NUM_TOKEN_PLANS] = {
 	 */
 	[PLAN_FIND_FOR_UPDATE] = {
 		TOKEN_BY_SELECTOR " FOR UPDATE",
-		1, {BYTEAOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
 	},
 	[PLAN_CONSUME] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE selector OPERATOR(pg_catalog.=) $1",
-		1, {BYTEAOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_DELETE, NULL
 	},
 	[PLAN_REVOKE_ACCOUNT] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_DELETE, NULL
 	},
 	[PLAN_PRUNE] = {
 		"DELETE FROM acctsec.one_time_tokens"
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1",
-		1, {TIMESTAMPTZOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID), SPI_OK_DELETE, NULL
 	},
 };
 

@@ -118,22 +118,22 @@ static AcctsecPlan plans[] = {
 		" confirmed_at = excluded.confirmed_at, last_step = NULL,"
 		" last_used_at = NULL"
 		" WHERE c.confirmed_at IS NULL",
-		6, {TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID, BOOLOID},
+		ACCTSEC_PLAN_ARGS(TEXTOID, BYTEAOID, TEXTOID, INT4OID, INT4OID, BOOLOID),
 	SPI_OK_INSERT, NULL},
 	[PLAN_SELECT_PENDING] = {CREDENTIAL_SELECT "NULL FOR UPDATE",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL},
 	[PLAN_SELECT_ACTIVE] = {CREDENTIAL_SELECT "NOT NULL FOR UPDATE",
-	1, {TEXTOID}, SPI_OK_SELECT, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL},
 	[PLAN_ACCEPT] = {"UPDATE acctsec.totp_credentials"
 		" SET last_step = $2,"
 		" last_used_at = pg_catalog.now(),"
 		" confirmed_at = CASE WHEN $3"
 		" THEN pg_catalog.now() ELSE confirmed_at END"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-	3, {TEXTOID, INT8OID, BOOLOID}, SPI_OK_UPDATE, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID, INT8OID, BOOLOID), SPI_OK_UPDATE, NULL},
 	[PLAN_DISABLE] = {"DELETE FROM acctsec.totp_credentials"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}, SPI_OK_DELETE, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_DELETE, NULL},
 	[PLAN_RESEAL_SELECT] = {"SELECT account, secret"
 		" FROM acctsec.totp_credentials"
 		" ORDER BY account FOR UPDATE",
@@ -141,7 +141,7 @@ static AcctsecPlan plans[] = {
 	[PLAN_RESEAL_UPDATE] = {"UPDATE acctsec.totp_credentials"
 		" SET secret = $2"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-	2, {TEXTOID, BYTEAOID}, SPI_OK_UPDATE, NULL},
+	ACCTSEC_PLAN_ARGS(TEXTOID, BYTEAOID), SPI_OK_UPDATE, NULL},
 };
 
 /*

@@ -638,28 +638,28 @@ acctsec_set_updated_at(PG_FUNCTION_ARGS)
  */
 static AcctsecPlan optout_find = {
 	"SELECT 1 FROM acctsec.updated_at_optout WHERE tbl OPERATOR(pg_catalog.=) $1",
-	1, {REGCLASSOID}, SPI_OK_SELECT, NULL
+	ACCTSEC_PLAN_ARGS(REGCLASSOID), SPI_OK_SELECT, NULL
 };
 static AcctsecPlan optout_add = {
 	"INSERT INTO acctsec.updated_at_optout (tbl) VALUES ($1) ON CONFLICT (tbl) DO NOTHING",
-	1, {REGCLASSOID}, SPI_OK_INSERT, NULL
+	ACCTSEC_PLAN_ARGS(REGCLASSOID), SPI_OK_INSERT, NULL
 };
 static AcctsecPlan optout_remove = {
 	"DELETE FROM acctsec.updated_at_optout WHERE tbl OPERATOR(pg_catalog.=) $1",
-	1, {REGCLASSOID}, SPI_OK_DELETE, NULL
+	ACCTSEC_PLAN_ARGS(REGCLASSOID), SPI_OK_DELETE, NULL
 };
 static AcctsecPlan optout_forget_dropped = {
 	"DELETE FROM acctsec.updated_at_optout o WHERE NOT EXISTS"
 	" (SELECT FROM pg_catalog.pg_class c"
 	"  WHERE c.oid OPERATOR(pg_catalog.=) o.tbl::pg_catalog.oid)",
-	0, {0}, SPI_OK_DELETE, NULL
+	0, {InvalidOid}, SPI_OK_DELETE, NULL
 };
 
 /* The tables the current DDL command created or altered (event trigger). */
 static AcctsecPlan ddl_tables = {
 	"SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
 	" WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
-	0, {0}, SPI_OK_SELECT, NULL
+	0, {InvalidOid}, SPI_OK_SELECT, NULL
 };
 
 /*
