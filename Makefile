@@ -110,6 +110,11 @@ ifdef WERROR
 PG_CFLAGS += -Werror
 endif
 
+# Objects are rebuilt when a header they include changes (PGXS's own
+# dependency tracking, off by default outside PostgreSQL's tree): a module
+# compiled against an older struct layout crashes, it does not fail to build.
+override autodepend = yes
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
