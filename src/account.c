@@ -181,12 +181,12 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 	[ACCOUNT_PLAN_CREATE] = {
 		"INSERT INTO acctsec.accounts (account) VALUES ($1)"
 		" ON CONFLICT (account) DO NOTHING RETURNING " ACCOUNT_COLUMNS ", ctid",
-		1, {TEXTOID}, SPI_OK_INSERT_RETURNING
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_INSERT_RETURNING, NULL
 	},
 	[ACCOUNT_PLAN_PEEK] = {
 		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 	},
 
 	/*
@@ -199,7 +199,8 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
 		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID),
+		SPI_OK_UPDATE, NULL
 	},
 
 	/*
@@ -212,7 +213,8 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		" locked_at = CASE WHEN $4 IS NOT NULL THEN $2 ELSE locked_at END,"
 		" familiar_lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
 		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		6, {TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID),
+		SPI_OK_UPDATE, NULL
 	},
 
 	/*
@@ -232,14 +234,16 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 	[ACCOUNT_PLAN_WRITE_LOGIN] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
 		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID),
+		SPI_OK_UPDATE, NULL
 	},
 	[ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR] = {
 		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
 		" familiar_locked_until = NULL, familiar_lockouts = 0,"
 		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
 		"  THEN locked_at END," WRITE_LOGIN_COMMON,
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID),
+		SPI_OK_UPDATE, NULL
 	},
 
 	/*
@@ -250,40 +254,42 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
 		" pending_login_familiar = $5"
 		" WHERE ctid OPERATOR(pg_catalog.=) $4",
-		5, {TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID),
+		SPI_OK_UPDATE, NULL
 	},
 	/* the same with the log row, in one statement (compose_logged) */
-	[ACCOUNT_PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, SPI_OK_INSERT},
-	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT},
-	[ACCOUNT_PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, SPI_OK_INSERT},
-	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT},
-	[ACCOUNT_PLAN_LOGGED_PENDING] = {NULL, 0, {0}, SPI_OK_INSERT},
+	[ACCOUNT_PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
+	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
+	[ACCOUNT_PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
+	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
+	[ACCOUNT_PLAN_LOGGED_PENDING] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
 	/* the log row alone: a locked account's state does not change */
 	[ACCOUNT_PLAN_LOG] = {
 		"INSERT INTO acctsec.login_attempts"
 		" (account, attempted_at, outcome, ip, user_agent)"
 		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
-		5, {TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID}, SPI_OK_INSERT
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID),
+		SPI_OK_INSERT, NULL
 	},
 	/* the ip of the login waiting for its second factor (row locked) */
 	[ACCOUNT_PLAN_PENDING_IP] = {
 		"SELECT pending_login_ip FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 	},
 	[ACCOUNT_PLAN_WRITE_UNLOCK] = {
 		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
 		" locked_at = NULL, lockouts = 0, familiar_failed_attempts = 0,"
 		" familiar_locked_until = NULL, familiar_lockouts = 0"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_UPDATE, NULL
 	},
 	[ACCOUNT_PLAN_WRITE_TOTP] = {
 		"UPDATE acctsec.accounts SET totp_enabled = $2,"
 		" pending_login_at = CASE WHEN $2 THEN pending_login_at END,"
 		" pending_login_ip = CASE WHEN $2 THEN pending_login_ip END"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
-		2, {TEXTOID, BOOLOID}, SPI_OK_UPDATE
+		ACCTSEC_PLAN_ARGS(TEXTOID, BOOLOID), SPI_OK_UPDATE, NULL
 	},
 	[ACCOUNT_PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
@@ -297,11 +303,11 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"   WHERE f.account OPERATOR(pg_catalog.=) a.account"
 		"   AND f.last_used_at OPERATOR(pg_catalog.>=) $2)"
 		" FROM acctsec.accounts a WHERE account OPERATOR(pg_catalog.=) $1",
-		2, {TEXTOID, TIMESTAMPTZOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID), SPI_OK_SELECT, NULL
 	},
 	[ACCOUNT_PLAN_FORGET_ACCOUNT] = {
 		"DELETE FROM acctsec.accounts WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_DELETE, NULL
 	},
 
 	/*
@@ -329,17 +335,17 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"   OR g.familiar_locked_until OPERATOR(pg_catalog.>) pg_catalog.now()"
 		"  RETURNING GREATEST(locked_until, familiar_locked_until) AS until)"
 		" SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT k.until FROM kept k)",
-		1, {TEXTOID}, SPI_OK_SELECT
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
 	},
 	[ACCOUNT_PLAN_FORGET_ATTEMPTS] = {
 		"DELETE FROM acctsec.login_attempts WHERE account OPERATOR(pg_catalog.=) $1",
-		1, {TEXTOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_DELETE, NULL
 	},
 	[ACCOUNT_PLAN_PRUNE] = {
 		"DELETE FROM acctsec.login_attempts"
 		" WHERE attempted_at OPERATOR(pg_catalog.<)"
 		" (pg_catalog.now() OPERATOR(pg_catalog.-) $1)",
-		1, {INTERVALOID}, SPI_OK_DELETE
+		ACCTSEC_PLAN_ARGS(INTERVALOID), SPI_OK_DELETE, NULL
 	},
 };
 
