@@ -27,6 +27,15 @@
 #                         after the paths, for callgrind_annotate
 #   BENCH_PROFILE_KEYFILE 0: no key file (the default settings: tokens keyed
 #                         by the database key, read once per transaction)
+#   BENCH_PROFILE_SCALE   small (the default: 10,000 accounts, the logs
+#                         nearly empty) or large: 1,000,000 accounts,
+#                         10,000,000 login attempts and 10,000,000 audit rows
+#                         in acctsec's tables and as many in the peers', filled
+#                         before the set-up's VACUUM ANALYZE (see "the large
+#                         scale" below and docs/benchmarks.md, 2026-12-03);
+#                         the fill takes about FILL_MINUTES minutes
+#   BENCH_PROFILE_SESSIONS  the sessions made (default 100,000; at the large
+#                         scale 1,000,000)
 # Not a test: it prints instructions per call and ratios.
 set -eu -o pipefail; [ -n "${BENCH_TRACE:-}" ] && set -x
 . "$(dirname "$0")/../lib/cluster.sh"
@@ -34,8 +43,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 M=${BENCH_PROFILE_CALLS:-100}
 W=$(( M / 10 > 10 ? M / 10 : 10 ))
 ONLY=${BENCH_PROFILE_ONLY:-.}
-ACCOUNTS=10000
-SESSIONS=${BENCH_PROFILE_SESSIONS:-100000}
+case ${BENCH_PROFILE_SCALE:-small} in
+  small) SCALE=small; ACCOUNTS=10000; ACCOUNTS_SHOWN=10,000 ;;
+  large) SCALE=large; ACCOUNTS=1000000; ACCOUNTS_SHOWN=1,000,000 ;;
+  *) echo "profile: BENCH_PROFILE_SCALE is small or large"; exit 1 ;;
+esac
+SESSIONS=${BENCH_PROFILE_SESSIONS:-$([ $SCALE = large ] && echo 1000000 || echo 100000)}
 command -v valgrind >/dev/null || { echo "profile: valgrind is not installed"; exit 1; }
 
 # the first quoted heredoc (<<'SQL' ... SQL) of a bench script: its set-up
@@ -64,6 +77,7 @@ if [ "${BENCH_PROFILE_KEYFILE:-1}" != 0 ]; then
     || { echo "profile: the key file is not in force"; exit 1; }
 fi
 P -d postgres -c "CREATE DATABASE prof" >/dev/null
+t_setup=$SECONDS
 # the benches make their databases with the extension (bench_db); their
 # set-up heredocs assume it
 P -d prof -c "CREATE EXTENSION acctsec" >/dev/null
@@ -118,7 +132,111 @@ printf '%s\n' "SELECT acctsec.audit_event('app.profile.fill');" >"$ACCTSEC_TMP/p
 # the sessions are numbered as their tokens are (session_start in order)
 [ "$(P -d prof -At -c "SELECT count(*) FROM acctsec.account_sessions WHERE session_id BETWEEN 1 AND $SESSIONS")" = "$SESSIONS" ] \
   || { echo "profile: the sessions are not numbered 1..$SESSIONS"; exit 1; }
+# --- the large scale (BENCH_PROFILE_SCALE=large) ------------------------------
+# The logs as a database in use for a while holds them: 10,000,000 login
+# attempts in acctsec's log and as many in the peers', 10,000,000 audit rows
+# written through the audit chain itself (the trigger and audit_event(), in
+# transactions of a few rows each, each sealed, by FILL_CHUNKS backends one
+# after another, so on many lanes) and the same rows in both PL/pgSQL logs.
+if [ "$SCALE" = large ]; then
+  ATTEMPTS=10000000
+  FILL_ROWS=1000000      # rows of the audited fill table: 1 INSERT and FILL_PASSES UPDATEs each
+  FILL_PASSES=7
+  FILL_EVENTS=2          # security events per account (app.login.failed), one a transaction
+  FILL_TX=5              # the table's rows changed per transaction
+  FILL_CHUNKS=64         # backends writing the audit rows, two at a time
+  FILL_SLICE=10000       # rows per CALL: logged_at is the CALL's start
+  t_fill=$SECONDS
+  # login attempts: appended in time order over 30 days, spread over the
+  # accounts (each 10 times), one in five a failure from elsewhere; a plain
+  # log without a chain, written directly, the same rows into both logs
+  for t in acctsec.login_attempts pl.login_attempts; do
+    P -d prof >/dev/null <<SQL &
+INSERT INTO $t (account, attempted_at, outcome, ip, user_agent)
+SELECT 'user' || a, now() - interval '30 days' + g * (interval '30 days' / $ATTEMPTS),
+       CASE WHEN g % 5 = 0 THEN 'failed' ELSE 'ok' END::acctsec.login_status,
+       CASE WHEN g % 5 = 0 THEN '198.51.100.0'::inet + (g % 256) ELSE '10.1.0.0'::inet + (a % 2000) END,
+       'Mozilla/5.0 (pgbench)'
+FROM generate_series(1, $ATTEMPTS) g, LATERAL (SELECT (g * 7919::bigint) % $ACCOUNTS + 1 AS a) x;
+SQL
+  done
+  wait
+  echo "profile: large scale: $ATTEMPTS login attempts in each log ($((SECONDS - t_fill)) s)"
+  # audit rows: an audited table's rows inserted and updated, FILL_TX per
+  # transaction, and security events naming the accounts, one per
+  # transaction as a failed login writes it; one seal per transaction
+  t_audit=$SECONDS
+  audit_before=$(P -d prof -At -c "SELECT coalesce(max(id), 0) FROM acctsec.audit_log")
+  P -d prof >/dev/null <<'SQL'
+CREATE TABLE audit_fill (LIKE t_none INCLUDING ALL);
+SELECT acctsec.audit_table('audit_fill');
+CREATE PROCEDURE audit_fill(kind text, lo int, hi int, per_tx int, pass int, accounts int)
+LANGUAGE plpgsql AS $$
+DECLARE
+  b int := lo;
+  e int;
+BEGIN
+  WHILE b <= hi LOOP
+    e := least(b + per_tx - 1, hi);
+    -- the application user acting: an account of the fill's
+    PERFORM set_config('acctsec.actor', 'user' || (b % accounts + 1), false);
+    IF kind = 'insert' THEN
+      INSERT INTO audit_fill SELECT g, 'user' || g || '@example.com', 'User ' || g, g, true, now()
+        FROM generate_series(b, e) g;
+    ELSIF kind = 'update' THEN
+      UPDATE audit_fill SET n = n + 1, email = 'changed' || pass || '.' || id || '@example.com',
+             updated_at = now() WHERE id BETWEEN b AND e;
+    ELSE
+      PERFORM acctsec.audit_event('app.login.failed', 'user' || a,
+                jsonb_build_object('ip', '198.51.100.0'::inet + (a % 256), 'failed_attempts', pass))
+        FROM generate_series(b, e) a;
+    END IF;
+    COMMIT;
+    b := e + 1;
+  END LOOP;
+END $$;
+SQL
+  # chunk c: its share of the table's rows and of the accounts
+  fill_chunk() {
+    local c=$1 lo hi alo ahi p s
+    lo=$(( c * FILL_ROWS / FILL_CHUNKS + 1 )); hi=$(( (c + 1) * FILL_ROWS / FILL_CHUNKS ))
+    alo=$(( c * ACCOUNTS / FILL_CHUNKS + 1 )); ahi=$(( (c + 1) * ACCOUNTS / FILL_CHUNKS ))
+    {
+      for ((s = lo; s <= hi; s += FILL_SLICE)); do
+        echo "CALL audit_fill('insert', $s, $(( s + FILL_SLICE - 1 < hi ? s + FILL_SLICE - 1 : hi )), $FILL_TX, 0, $ACCOUNTS);"
+      done
+      for ((p = 1; p <= FILL_PASSES + FILL_EVENTS; p++)); do
+        if [ $p -le $FILL_PASSES ]; then k=update; a=$lo; z=$hi; else k=event; a=$alo; z=$ahi; fi
+        for ((s = a; s <= z; s += FILL_SLICE)); do
+          echo "CALL audit_fill('$k', $s, $(( s + FILL_SLICE - 1 < z ? s + FILL_SLICE - 1 : z )), $([ $k = update ] && echo $FILL_TX || echo 1), $p, $ACCOUNTS);"
+        done
+      done
+    } | P -d prof >/dev/null
+  }
+  for ((c = 0; c < FILL_CHUNKS; c++)); do
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+    fill_chunk $c &
+  done
+  wait
+  audit_rows=$(P -d prof -At -c "SELECT count(*) FROM acctsec.audit_log WHERE id > $audit_before")
+  [ "$audit_rows" = $(( FILL_ROWS * (1 + FILL_PASSES) + ACCOUNTS * FILL_EVENTS )) ] \
+    || { echo "profile: the audit fill wrote $audit_rows rows"; exit 1; }
+  echo "profile: large scale: $audit_rows audit rows, $(P -d prof -At -c "SELECT count(*) || ' seals on ' || count(DISTINCT lane) || ' lanes' FROM acctsec.audit_seals") ($((SECONDS - t_audit)) s)"
+  # the peers' logs: the same rows, in the same order (their triggers'
+  # one INSERT a row, here one INSERT of them all)
+  t_peer=$SECONDS
+  for t in plpgsql_audit_log plpgsql_audit_min_log; do
+    P -d prof >/dev/null <<SQL &
+INSERT INTO $t (logged_at, txid, db_user, actor, client_addr, relation, operation, row_key, old_values, new_values, changed_columns)
+SELECT logged_at, txid, db_user, actor, client_addr, relation, operation, row_key, old_values, new_values, changed_columns
+FROM acctsec.audit_log WHERE id > $audit_before ORDER BY id;
+SQL
+  done
+  wait
+  echo "profile: large scale: the same rows in both PL/pgSQL logs ($((SECONDS - t_peer)) s)"
+fi
 P -d prof -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+[ "$SCALE" = large ] && echo "profile: large scale: set-up with the fill and VACUUM ANALYZE $((SECONDS - t_setup)) s ($(du -sh "$ACCTSEC_TMP/prof/data" | cut -f1) on disk)"
 
 # --- the script one backend runs -------------------------------------------------
 S=$ACCTSEC_TMP/prof/script.sql
@@ -244,7 +362,7 @@ per() { # label -> instructions per call (marker cost subtracted)
 }
 echo "instructions per call (valgrind --tool=callgrind, one backend, $M calls per path, each its own transaction; synchronous_commit on)"
 printf '  EXECUTE of a prepared SELECT $1 (the floor of a call): %s\n' "$(per nop)"
-echo "login_attempt (10,000 accounts, each logged in once from home):"
+echo "login_attempt ($ACCOUNTS_SHOWN accounts, each logged in once from home):"
 for w in fail_one fail_pool ok_home; do
   [ -n "${IR[login_${w}_c]:-}" ] || continue
   c=$(per login_${w}_c); u=$(per login_${w}_u); l=$(per login_${w}_l)
