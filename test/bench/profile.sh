@@ -28,12 +28,14 @@
 #   BENCH_PROFILE_KEYFILE 0: no key file (the default settings: tokens keyed
 #                         by the database key, read once per transaction)
 #   BENCH_PROFILE_SCALE   small (the default: 10,000 accounts, the logs
-#                         nearly empty) or large: 1,000,000 accounts,
+#                         holding what the set-up writes: 104,000 audit
+#                         rows, no login attempts) or large: 1,000,000 accounts,
 #                         10,000,000 login attempts and 10,000,000 audit rows
 #                         in acctsec's tables and as many in the peers', filled
 #                         before the set-up's VACUUM ANALYZE (see "the large
 #                         scale" below and docs/benchmarks.md, 2026-12-03);
-#                         the fill takes about FILL_MINUTES minutes
+#                         the set-up then takes about 20 minutes on 2 cores
+#                         and 23 GB of disk under $ACCTSEC_TMP
 #   BENCH_PROFILE_SESSIONS  the sessions made (default 100,000; at the large
 #                         scale 1,000,000)
 # Not a test: it prints instructions per call and ratios.
