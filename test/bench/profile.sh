@@ -152,6 +152,7 @@ if [ "$SCALE" = large ]; then
   # login attempts: appended in time order over 30 days, spread over the
   # accounts (each 10 times), one in five a failure from elsewhere; a plain
   # log without a chain, written directly, the same rows into both logs
+  pids=()
   for t in acctsec.login_attempts pl.login_attempts; do
     P -d prof >/dev/null <<SQL &
 INSERT INTO $t (account, attempted_at, outcome, ip, user_agent)
@@ -161,8 +162,9 @@ SELECT 'user' || a, now() - interval '30 days' + g * (interval '30 days' / $ATTE
        'Mozilla/5.0 (pgbench)'
 FROM generate_series(1, $ATTEMPTS) g, LATERAL (SELECT (g * 7919::bigint) % $ACCOUNTS + 1 AS a) x;
 SQL
+    pids+=($!)
   done
-  wait
+  for p in "${pids[@]}"; do wait "$p"; done    # a failed fill stops the script
   echo "profile: large scale: $ATTEMPTS login attempts in each log ($((SECONDS - t_fill)) s)"
   # audit rows: an audited table's rows inserted and updated, FILL_TX per
   # transaction, and security events naming the accounts, one per
@@ -227,14 +229,16 @@ SQL
   # the peers' logs: the same rows, in the same order (their triggers'
   # one INSERT a row, here one INSERT of them all)
   t_peer=$SECONDS
+  pids=()
   for t in plpgsql_audit_log plpgsql_audit_min_log; do
     P -d prof >/dev/null <<SQL &
 INSERT INTO $t (logged_at, txid, db_user, actor, client_addr, relation, operation, row_key, old_values, new_values, changed_columns)
 SELECT logged_at, txid, db_user, actor, client_addr, relation, operation, row_key, old_values, new_values, changed_columns
 FROM acctsec.audit_log WHERE id > $audit_before ORDER BY id;
 SQL
+    pids+=($!)
   done
-  wait
+  for p in "${pids[@]}"; do wait "$p"; done
   echo "profile: large scale: the same rows in both PL/pgSQL logs ($((SECONDS - t_peer)) s)"
 fi
 P -d prof -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
