@@ -285,13 +285,28 @@ acct() { echo "user$(( ($1 * 7919) % ACCOUNTS + 1 ))"; }   # an account per call
 gen_nop() { echo "EXECUTE nop($1);"; }
 for impl in c u l; do
   eval "gen_${impl}_fail_one() { echo \"EXECUTE $impl('\$(acct \$1)', false, '192.0.2.1');\"; }"
+  # the same from another address, with acctsec's throttle off (below), on
+  # other accounts, so that the counts the other paths meet do not change
+  eval "gen_${impl}_fail_counted() { echo \"EXECUTE $impl('\$(acct \$((\$1 + 5000)))', false, '192.0.2.2');\"; }"
   eval "gen_${impl}_fail_pool() { echo \"EXECUTE $impl('\$(acct \$1)', false, '10.1.0.0'::inet + \$(( (\$1 * 613) % 2000 )));\"; }"
   # a right password from the account's home address (a familiar network)
   eval "gen_${impl}_ok_home() { local a=\$(( (\$1 * 7919) % ACCOUNTS + 1 )); echo \"EXECUTE $impl('user\$a', true, '10.1.0.0'::inet + \$(( a % 2000 )));\"; }"
 done
 path nop gen_nop
+# fail_one: acctsec throttles the address once it has tried 10 accounts, so
+# its calls are refused, not counted, while the peers count every one.
+# fail_counted: the same with the throttle's limits off (0), so acctsec
+# counts each failure against the account and the network as the peers
+# count theirs (the SET and RESET in segments not measured).
+THROTTLE_OFF="SET acctsec.network_max_failures = 0; SET acctsec.network_max_accounts = 0;"
+THROTTLE_ON="RESET acctsec.network_max_failures; RESET acctsec.network_max_accounts;"
 for impl in c u l; do
-  for w in fail_one fail_pool ok_home; do path "login_${w}_$impl" "gen_${impl}_$w"; done
+  for w in fail_one fail_counted fail_pool ok_home; do
+    counted=$([ $w = fail_counted ] && [[ login_${w}_$impl =~ $ONLY ]] && echo 1 || true)
+    [ -n "$counted" ] && { echo "$THROTTLE_OFF" >>"$S"; marker -; }
+    path "login_${w}_$impl" "gen_${impl}_$w"
+    [ -n "$counted" ] && { echo "$THROTTLE_ON" >>"$S"; marker -; }
+  done
 done
 for t in none plmin plpgsql acctsec; do
   eval "gen_ins_$t() { echo \"EXECUTE ins_$t(\$1);\"; }"
@@ -369,13 +384,13 @@ per() { # label -> instructions per call (marker cost subtracted)
 echo "instructions per call (valgrind --tool=callgrind, one backend, $M calls per path, each its own transaction; synchronous_commit on)"
 printf '  EXECUTE of a prepared SELECT $1 (the floor of a call): %s\n' "$(per nop)"
 echo "login_attempt ($ACCOUNTS_SHOWN accounts, each logged in once from home):"
-for w in fail_one fail_pool ok_home; do
+for w in fail_one fail_counted fail_pool ok_home; do
   [ -n "${IR[login_${w}_c]:-}" ] || continue
   c=$(per login_${w}_c); u=$(per login_${w}_u); l=$(per login_${w}_l)
   awk -v w=$w -v c=$c -v u=$u -v l=$l 'BEGIN {
-    printf "  %-9s acctsec %8d | PL/pgSQL upsert %8d | PL/pgSQL lock+update %8d | upsert/C %.2fx, lock/C %.2fx\n",
+    printf "  %-12s acctsec %8d | PL/pgSQL upsert %8d | PL/pgSQL lock+update %8d | upsert/C %.2fx, lock/C %.2fx\n",
            w, c, u, l, u / c, l / c }'
-  printf '            outcomes: C: %s | upsert: %s | lock: %s\n' \
+  printf '               outcomes: C: %s | upsert: %s | lock: %s\n' \
     "$(outcomes login_${w}_c)" "$(outcomes login_${w}_u)" "$(outcomes login_${w}_l)"
 done
 echo "audit, one row per statement and a statement of $M rows (added = over the table with no trigger):"
