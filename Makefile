@@ -14,6 +14,7 @@ OBJS = \
 	src/audit_partitions.o \
 	src/events.o \
 	src/row_lock.o \
+	src/row_write.o \
 	src/linked_tables.o \
 	src/login.o \
 	src/import.o \

@@ -91,6 +91,17 @@ SELECT acctsec.forget_account('hp_rel');
 -- head's update cannot be HOT: an index on last_seq, made here only for the
 -- test, makes every update of a lane a non-HOT one.
 CREATE EXTENSION amcheck;
+-- The B-tree indexes of tables, each checked to hold every row version
+-- (amcheck's heapallindexed): their names, or an error.
+CREATE FUNCTION pg_temp.btrees_whole(tables regclass[]) RETURNS SETOF name
+LANGUAGE sql AS $f$
+  SELECT c.relname
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid,
+         bt_index_check(c.oid::regclass, true)
+   WHERE i.indrelid = ANY (tables)
+     AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
+   ORDER BY c.relname
+$f$;
 -- The writer and the seal keep their tables' index lists for the backend's
 -- life: an index made on the log, the lanes or the seals after they were
 -- first written gets its entries from the next write on, and one dropped
@@ -101,12 +112,7 @@ CREATE INDEX hp_seals_nrows ON acctsec.audit_seals (nrows) WHERE nrows > 0;
 CREATE INDEX hp_log_operation ON acctsec.audit_log (operation) WHERE operation LIKE 'app.%';
 SELECT count(acctsec.audit_event('app.hp_seal')) FROM generate_series(1, 3);
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
-SELECT c.relname AS index_checked
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid,
-       bt_index_check(c.oid::regclass, true)
- WHERE i.indrelid IN ('acctsec.audit_lanes'::regclass, 'acctsec.audit_seals'::regclass)
-   AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')
- ORDER BY c.relname;
+SELECT pg_temp.btrees_whole('{acctsec.audit_lanes,acctsec.audit_seals}') AS index_checked;
 -- (the log is partitioned: the index on it is one index per partition)
 SELECT count(*) > 0 AS log_index_whole
 FROM pg_inherits i, LATERAL bt_index_check(i.inhrelid, true)
@@ -118,3 +124,92 @@ DROP INDEX acctsec.hp_log_operation;
 SELECT acctsec.audit_event('app.hp_seal') > 0 AS sealed;
 DROP EXTENSION amcheck;
 SELECT ok FROM acctsec.audit_verify();
+
+-- A login writes its account's row and its attempt's row through the table
+-- AM, and as statements where the executor is needed (a trigger that fires,
+-- a CHECK constraint, a default outside the columns written): both give the
+-- same rows.  One story of every kind of write (failures from a familiar
+-- and an unfamiliar network, a lock, a refusal, a familiar login through an
+-- unfamiliar lock, unlock, TOTP on, a pending login completed and one
+-- failed, TOTP off) is told twice in one transaction, so that now() is the
+-- same: first with nothing on the tables, then with a trigger on each.
+CREATE EXTENSION amcheck;
+CREATE TABLE regress.hp_fired (tbl text, op text);
+CREATE FUNCTION regress.hp_fire() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  INSERT INTO regress.hp_fired VALUES (TG_TABLE_NAME, TG_OP);
+  RETURN NEW;
+END $f$;
+CREATE FUNCTION pg_temp.login_story(acct text) RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE
+  s text;
+BEGIN
+  PERFORM acctsec.login_attempt(acct, true, '192.0.2.50', 'home');
+  PERFORM acctsec.login_attempt(acct, false, '192.0.2.50', 'home');
+  FOR i IN 1..5 LOOP
+    PERFORM acctsec.login_attempt(acct, false, '203.0.113.9', 'away');
+  END LOOP;
+  PERFORM acctsec.login_attempt(acct, true, '203.0.113.9');
+  PERFORM acctsec.login_attempt(acct, true, '192.0.2.50', 'home');
+  PERFORM acctsec.unlock(acct);
+  PERFORM acctsec.login_attempt(acct, true);
+  s := (acctsec.totp_enroll(acct)).secret;
+  PERFORM acctsec.totp_confirm(acct, regress.code(s));
+  PERFORM acctsec.login_attempt(acct, true, '192.0.2.51', 'phone');
+  PERFORM acctsec.totp_verify(acct, regress.code(s, 1));
+  PERFORM acctsec.login_attempt(acct, true, '192.0.2.52', 'phone');
+  PERFORM acctsec.totp_verify(acct, 'abcdef');
+  PERFORM acctsec.login_attempt(acct, true, '192.0.2.52', 'phone');
+  PERFORM acctsec.totp_disable(acct);
+END $f$;
+CREATE FUNCTION pg_temp.account_row(acct text) RETURNS jsonb LANGUAGE sql AS $f$
+  SELECT to_jsonb(a) - 'account' - 'created_at' FROM acctsec.accounts a WHERE account = acct
+$f$;
+CREATE FUNCTION pg_temp.attempt_rows(acct text) RETURNS jsonb LANGUAGE sql AS $f$
+  SELECT jsonb_agg(jsonb_build_array(attempted_at, outcome, ip, user_agent) ORDER BY id)
+  FROM acctsec.login_attempts WHERE account = acct
+$f$;
+BEGIN;
+SET LOCAL acctsec.network_max_failures = 0;
+SET LOCAL acctsec.network_max_accounts = 0;
+SELECT pg_temp.login_story('hp_direct');
+SELECT count(*) AS fired FROM regress.hp_fired;
+CREATE TRIGGER hp_fire BEFORE UPDATE ON acctsec.accounts
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+CREATE TRIGGER hp_fire BEFORE INSERT ON acctsec.login_attempts
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+SELECT pg_temp.login_story('hp_statement');
+SELECT tbl, op, count(*) AS fired FROM regress.hp_fired GROUP BY tbl, op ORDER BY tbl;
+SELECT jsonb_array_length(pg_temp.attempt_rows('hp_direct')) AS attempts,
+       pg_temp.attempt_rows('hp_direct') = pg_temp.attempt_rows('hp_statement') AS same_attempts,
+       pg_temp.account_row('hp_direct') = pg_temp.account_row('hp_statement') AS same_account,
+       (pg_temp.account_row('hp_direct') ->> 'login_count')::int AS logins,
+       (pg_temp.account_row('hp_direct') ->> 'last_login_ip') AS last_login_ip;
+-- the lock (a non-HOT update: locked_until is indexed) left every index whole
+SELECT pg_temp.btrees_whole('{acctsec.accounts,acctsec.login_attempts}') AS index_checked;
+ROLLBACK;
+
+-- What the executor would refuse or add, the direct write refuses or leaves
+-- to the statement: a NOT NULL column left NULL (23502, both ways), a CHECK
+-- constraint (23514), a column with a default outside the columns written.
+BEGIN;
+DELETE FROM acctsec.login_attempts WHERE user_agent IS NULL;
+ALTER TABLE acctsec.login_attempts ALTER COLUMN user_agent SET NOT NULL;
+SELECT regress.error_of($$SELECT acctsec.login_attempt('hp_nn', false)$$) AS no_user_agent;
+CREATE TRIGGER hp_fire BEFORE INSERT ON acctsec.login_attempts
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+SELECT regress.error_of($$SELECT acctsec.login_attempt('hp_nn', false)$$) AS no_user_agent_statement;
+ROLLBACK;
+BEGIN;
+ALTER TABLE acctsec.accounts ADD CONSTRAINT hp_check CHECK (failed_attempts < 2);
+SELECT (acctsec.login_attempt('hp_chk', false)).failed_attempts;
+SELECT regress.error_of($$SELECT acctsec.login_attempt('hp_chk', false)$$) AS second_failure;
+ROLLBACK;
+BEGIN;
+ALTER TABLE acctsec.login_attempts ADD COLUMN hp_note text DEFAULT 'noted';
+SELECT (acctsec.login_attempt('hp_def', false)).status;
+SELECT hp_note FROM acctsec.login_attempts WHERE account = 'hp_def';
+ROLLBACK;
+DROP FUNCTION regress.hp_fire();
+DROP TABLE regress.hp_fired;
+DROP EXTENSION amcheck;

@@ -6,13 +6,16 @@
  * One row of acctsec.accounts per account is the per-account serialisation
  * point.  login_attempt (lockout.c) locks it (as SELECT ... FOR NO KEY
  * UPDATE would, through row_lock.h; creating it first on an account's first
- * use), applies the policy in C and writes the new state and a row of
- * acctsec.login_attempts, all in the caller's transaction, through the
- * statements here: concurrent calls for one account queue on the row lock,
- * and each sees the state the previous one committed, so no update is
- * lost.
+ * use), applies the policy in C to the state read, and writes the new
+ * state back and a row of acctsec.login_attempts, all in the caller's
+ * transaction: concurrent calls for one account queue on the row lock, and
+ * each sees the state the previous one committed, so no update is lost.
  *
- * Every query is an AcctsecPlan (spi_util.h), run with parameters in the
+ * The two writes go through the table AM (row_write.h) while nothing about
+ * the tables needs the executor (no trigger that fires, rule, policy or
+ * CHECK constraint), and otherwise as the same write made a statement:
+ * each names its columns once, in ACCOUNT_COLUMNS and LOG_COLUMNS.  The
+ * other queries are AcctsecPlans (spi_util.h), run with parameters in the
  * caller's SPI connection.  The query texts name every object with its
  * schema; the SQL functions run with search_path = pg_catalog, pg_temp.
  *
@@ -24,6 +27,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -37,6 +41,7 @@
 #include "events.h"
 #include "relation_util.h"
 #include "row_lock.h"
+#include "row_write.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(acctsec_unlock);
@@ -143,33 +148,22 @@ acctsec_account_arg(FunctionCallInfo fcinfo, int argno)
  */
 
 /*
- * The columns read by ACCOUNT_PLAN_CREATE and ACCOUNT_PLAN_PEEK, in this
- * order (see row_from_values); the lock reads the same (accounts_table,
- * lock_row_by_key).  The lock and ACCOUNT_PLAN_CREATE also give the ctid
- * of the row version locked (or inserted): while we hold the lock nobody
- * else can update the row, so the write plans find it by ctid (a TID scan)
- * rather than through the index again.  $1 is still the account in every
- * write plan, for the log row.
+ * An account's state: the columns the lock reads and the login writes, in
+ * this order (row_from_values, row_to_values).  ACCOUNT_PLAN_CREATE and
+ * ACCOUNT_PLAN_PEEK read the same, and ACCOUNT_PLAN_CREATE also gives the
+ * ctid of the row version inserted, as the lock gives the one it locked:
+ * while we hold the lock nobody else can update the row, so the write
+ * (account_write) finds it by ctid rather than through the index again.
  */
 #define ACCOUNT_COLUMNS \
-	"failed_attempts, last_failed_at, locked_until, lockouts, totp_enabled, " \
-	"pending_login_at, familiar_failed_attempts, familiar_last_failed_at, " \
-	"familiar_locked_until, familiar_lockouts, pending_login_familiar"
-#define NUM_ACCOUNT_COLUMNS 11
+	"failed_attempts, last_failed_at, locked_until, locked_at, lockouts, " \
+	"last_login_at, last_login_ip, login_count, totp_enabled, " \
+	"pending_login_at, pending_login_ip, familiar_failed_attempts, " \
+	"familiar_last_failed_at, familiar_locked_until, familiar_lockouts, " \
+	"pending_login_familiar"
+#define NUM_ACCOUNT_COLUMNS 16
 /* the ctid's column in ACCOUNT_PLAN_CREATE, after ACCOUNT_COLUMNS */
-#define CTID_COLUMN		12
-
-/*
- * The log row of a login attempt.  $1 is the account and $2 the time in
- * every write plan; the outcome, ip and user agent follow the write plan's
- * own parameters.  The outcome is passed as text and cast, so that the saved
- * plan names the enum type rather than holding its OID.
- */
-#define LOG_INSERT \
-	"INSERT INTO acctsec.login_attempts" \
-	" (account, attempted_at, outcome, ip, user_agent)" \
-	" VALUES ($1, $2, $%d::acctsec.login_status, $%d, $%d)"
-#define LOG_NARGS	3
+#define CTID_COLUMN		17
 
 static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 
@@ -187,109 +181,6 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 		"SELECT " ACCOUNT_COLUMNS " FROM acctsec.accounts"
 		" WHERE account OPERATOR(pg_catalog.=) $1",
 		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
-	},
-
-	/*
-	 * A counted failure at $2: the counter $3, the lock $4 (NULL: none; an
-	 * expired one is cleared) and the backoff level $5.  It also ends any
-	 * pending second-factor login.
-	 */
-	[ACCOUNT_PLAN_WRITE_FAILURE] = {
-		"UPDATE acctsec.accounts SET failed_attempts = $3, last_failed_at = $2,"
-		" locked_until = $4, locked_at = CASE WHEN $4 IS NOT NULL THEN $2 END,"
-		" lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID),
-		SPI_OK_UPDATE, NULL
-	},
-
-	/*
-	 * The same for a failure from a familiar network (smart lockout,
-	 * docs/throttling.md), in the familiar_* columns.
-	 */
-	[ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR] = {
-		"UPDATE acctsec.accounts SET familiar_failed_attempts = $3,"
-		" familiar_last_failed_at = $2, familiar_locked_until = $4,"
-		" locked_at = CASE WHEN $4 IS NOT NULL THEN $2 ELSE locked_at END,"
-		" familiar_lockouts = $5, pending_login_at = NULL, pending_login_ip = NULL"
-		" WHERE ctid OPERATOR(pg_catalog.=) $6",
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, INT4OID, TIDOID),
-		SPI_OK_UPDATE, NULL
-	},
-
-	/*
-	 * A completed login at $2 from ip $3; when $4 (completion of a pending
-	 * login) the pending login's ip is the login's.  It resets the counter,
-	 * lock and backoff of its own kind only: a login from a familiar network
-	 * (ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR) leaves those earned from other
-	 * networks as they are, or an attacker elsewhere would get a fresh count
-	 * each time the user logs in.
-	 */
-#define WRITE_LOGIN_COMMON \
-	" last_login_at = $2," \
-	" last_login_ip = CASE WHEN $4 THEN pending_login_ip ELSE $3 END," \
-	" login_count = login_count OPERATOR(pg_catalog.+) 1," \
-	" pending_login_at = NULL, pending_login_ip = NULL" \
-	" WHERE ctid OPERATOR(pg_catalog.=) $5"
-	[ACCOUNT_PLAN_WRITE_LOGIN] = {
-		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0," WRITE_LOGIN_COMMON,
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID),
-		SPI_OK_UPDATE, NULL
-	},
-	[ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR] = {
-		"UPDATE acctsec.accounts SET familiar_failed_attempts = 0,"
-		" familiar_locked_until = NULL, familiar_lockouts = 0,"
-		" locked_at = CASE WHEN locked_until OPERATOR(pg_catalog.>) $2"
-		"  THEN locked_at END," WRITE_LOGIN_COMMON,
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, BOOLOID, TIDOID),
-		SPI_OK_UPDATE, NULL
-	},
-
-	/*
-	 * A right password waiting for the second factor since $2, from $3, a
-	 * network familiar to the account or not ($5).
-	 */
-	[ACCOUNT_PLAN_WRITE_PENDING] = {
-		"UPDATE acctsec.accounts SET pending_login_at = $2, pending_login_ip = $3,"
-		" pending_login_familiar = $5"
-		" WHERE ctid OPERATOR(pg_catalog.=) $4",
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, INETOID, TIDOID, BOOLOID),
-		SPI_OK_UPDATE, NULL
-	},
-	/* the same with the log row, in one statement (compose_logged) */
-	[ACCOUNT_PLAN_LOGGED_FAILURE] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
-	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
-	[ACCOUNT_PLAN_LOGGED_LOGIN] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
-	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
-	[ACCOUNT_PLAN_LOGGED_PENDING] = {NULL, 0, {0}, SPI_OK_INSERT, NULL},
-	/* the log row alone: a locked account's state does not change */
-	[ACCOUNT_PLAN_LOG] = {
-		"INSERT INTO acctsec.login_attempts"
-		" (account, attempted_at, outcome, ip, user_agent)"
-		" VALUES ($1, $2, $3::acctsec.login_status, $4, $5)",
-		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID, TEXTOID, INETOID, TEXTOID),
-		SPI_OK_INSERT, NULL
-	},
-	/* the ip of the login waiting for its second factor (row locked) */
-	[ACCOUNT_PLAN_PENDING_IP] = {
-		"SELECT pending_login_ip FROM acctsec.accounts"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_SELECT, NULL
-	},
-	[ACCOUNT_PLAN_WRITE_UNLOCK] = {
-		"UPDATE acctsec.accounts SET failed_attempts = 0, locked_until = NULL,"
-		" locked_at = NULL, lockouts = 0, familiar_failed_attempts = 0,"
-		" familiar_locked_until = NULL, familiar_lockouts = 0"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		ACCTSEC_PLAN_ARGS(TEXTOID), SPI_OK_UPDATE, NULL
-	},
-	[ACCOUNT_PLAN_WRITE_TOTP] = {
-		"UPDATE acctsec.accounts SET totp_enabled = $2,"
-		" pending_login_at = CASE WHEN $2 THEN pending_login_at END,"
-		" pending_login_ip = CASE WHEN $2 THEN pending_login_ip END"
-		" WHERE account OPERATOR(pg_catalog.=) $1",
-		ACCTSEC_PLAN_ARGS(TEXTOID, BOOLOID), SPI_OK_UPDATE, NULL
 	},
 	[ACCOUNT_PLAN_STATUS] = {
 		"SELECT failed_attempts, locked_until, lockouts, last_login_at,"
@@ -349,60 +240,73 @@ static AcctsecPlan account_plans[NUM_ACCOUNT_PLANS] = {
 	},
 };
 
-/* The write plan each "logged" plan extends with the log row. */
-static const AccountPlanId logged_write[NUM_ACCOUNT_PLANS] = {
-	[ACCOUNT_PLAN_LOGGED_FAILURE] = ACCOUNT_PLAN_WRITE_FAILURE,
-	[ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR] = ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR,
-	[ACCOUNT_PLAN_LOGGED_LOGIN] = ACCOUNT_PLAN_WRITE_LOGIN,
-	[ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR] = ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR,
-	[ACCOUNT_PLAN_LOGGED_PENDING] = ACCOUNT_PLAN_WRITE_PENDING,
-};
-
-/*
- * Compose a "logged" plan on first use: its write plan and the log insert
- * in one statement (WITH w AS (UPDATE ...) INSERT ...), one executor run
- * instead of two on the hot path.  The text lives as long as the plan.
- */
-static void
-compose_logged(AcctsecPlan *plan, const AcctsecPlan *write)
-{
-	int			n = write->nargs;
-	char		insert[256];
-
-	Assert(n + LOG_NARGS <= ACCTSEC_ACCOUNT_PLAN_ARGS);
-	memcpy(plan->argtypes, write->argtypes, sizeof(plan->argtypes));
-	plan->argtypes[n] = TEXTOID;
-	plan->argtypes[n + 1] = INETOID;
-	plan->argtypes[n + 2] = TEXTOID;
-	plan->nargs = n + LOG_NARGS;
-	snprintf(insert, sizeof(insert), LOG_INSERT, n + 1, n + 2, n + 3);
-	plan->sql = MemoryContextStrdup(TopMemoryContext,
-									psprintf("WITH w AS (%s) %s", write->sql, insert));
-}
-
 /* Run one of the statements (SPI connected); returns SPI_processed. */
 uint64
 acctsec_account_run_plan(AccountPlanId id, Datum *values, const char *nulls,
 						 bool read_only, long tcount)
 {
-	AcctsecPlan *plan = &account_plans[id];
-
-	if (unlikely(plan->sql == NULL))
-		compose_logged(plan, &account_plans[logged_write[id]]);
-	return acctsec_plan_run(plan, values, nulls, read_only, tcount);
+	return acctsec_plan_run(&account_plans[id], values, nulls, read_only, tcount);
 }
 
-/* The number of parameters of a write plan (its logged variant adds three). */
-int
-acctsec_account_plan_nargs(AccountPlanId id)
+/* ---------------------------------------------------------------------------
+ * The login's writes
+ * ---------------------------------------------------------------------------
+ */
+
+static bool (*mirror_wanted_check) (void) = NULL;
+
+void
+acctsec_account_set_mirror_check(bool (*mirror_wanted) (void))
 {
-	return account_plans[id].nargs;
+	mirror_wanted_check = mirror_wanted;
 }
+
+/*
+ * acctsec.accounts' own trigger, acctsec_mirror, does nothing while no
+ * linked table mirrors account state (its WHEN condition is false), so a
+ * write need not be a statement for it.
+ */
+static bool
+accounts_trigger_idle(const Trigger *trigger)
+{
+	return strcmp(trigger->tgname, "acctsec_mirror") == 0 &&
+		mirror_wanted_check != NULL && !mirror_wanted_check();
+}
+
+/* The state of the locked row version (row_write.h: through the table AM). */
+static AcctsecRowWrite account_write = {
+	.relname = "accounts",
+	.cmd = CMD_UPDATE,
+	.columns = ACCOUNT_COLUMNS,
+	.trigger_idle = accounts_trigger_idle
+};
+
+/*
+ * A login attempt's row of the log.  id is given (from its sequence, as its
+ * default would), so that every column is: a direct insert then stores what
+ * the statement would.
+ */
+#define LOG_COLUMNS "id, account, attempted_at, outcome, ip, user_agent"
+#define NUM_LOG_COLUMNS 6
+
+static AcctsecRowWrite log_write = {
+	.relname = "login_attempts",
+	.cmd = CMD_INSERT,
+	.columns = LOG_COLUMNS
+};
 
 /* ---------------------------------------------------------------------------
  * Row state
  * ---------------------------------------------------------------------------
  */
+
+/* An inet column's value, NULL or copied from the row. */
+static inline void
+inet_value(Datum v, bool isnull, AcctsecInet *out)
+{
+	out->isnull = isnull;
+	out->value = isnull ? (Datum) 0 : v;
+}
 
 /* The row state from the values of ACCOUNT_COLUMNS, in that order. */
 static void
@@ -411,14 +315,83 @@ row_from_values(const Datum *v, const bool *isnull, AcctsecAccount *row)
 	row->failed_attempts = DatumGetInt32(v[0]);
 	row->last_failed_at = acctsec_timestamp_value(v[1], isnull[1]);
 	row->locked_until = acctsec_timestamp_value(v[2], isnull[2]);
-	row->lockouts = DatumGetInt32(v[3]);
-	row->totp_enabled = DatumGetBool(v[4]);
-	row->pending_login_at = acctsec_timestamp_value(v[5], isnull[5]);
-	row->familiar_failed_attempts = DatumGetInt32(v[6]);
-	row->familiar_last_failed_at = acctsec_timestamp_value(v[7], isnull[7]);
-	row->familiar_locked_until = acctsec_timestamp_value(v[8], isnull[8]);
-	row->familiar_lockouts = DatumGetInt32(v[9]);
-	row->pending_login_familiar = DatumGetBool(v[10]);
+	row->locked_at = acctsec_timestamp_value(v[3], isnull[3]);
+	row->lockouts = DatumGetInt32(v[4]);
+	row->last_login_at = acctsec_timestamp_value(v[5], isnull[5]);
+	inet_value(v[6], isnull[6], &row->last_login_ip);
+	row->login_count = DatumGetInt64(v[7]);
+	row->totp_enabled = DatumGetBool(v[8]);
+	row->pending_login_at = acctsec_timestamp_value(v[9], isnull[9]);
+	inet_value(v[10], isnull[10], &row->pending_login_ip);
+	row->familiar_failed_attempts = DatumGetInt32(v[11]);
+	row->familiar_last_failed_at = acctsec_timestamp_value(v[12], isnull[12]);
+	row->familiar_locked_until = acctsec_timestamp_value(v[13], isnull[13]);
+	row->familiar_lockouts = DatumGetInt32(v[14]);
+	row->pending_login_familiar = DatumGetBool(v[15]);
+}
+
+/* A timestamptz column's value: -infinity ("never") is stored as NULL. */
+static inline void
+timestamp_datum(TimestampTz t, Datum *v, bool *isnull)
+{
+	*isnull = t == DT_NOBEGIN;
+	*v = TimestampTzGetDatum(t);
+}
+
+/* The values of ACCOUNT_COLUMNS, in that order, from the row state. */
+static void
+row_to_values(const AcctsecAccount *row, Datum *v, bool *isnull)
+{
+	memset(isnull, false, NUM_ACCOUNT_COLUMNS * sizeof(bool));
+	v[0] = Int32GetDatum(row->failed_attempts);
+	timestamp_datum(row->last_failed_at, &v[1], &isnull[1]);
+	timestamp_datum(row->locked_until, &v[2], &isnull[2]);
+	timestamp_datum(row->locked_at, &v[3], &isnull[3]);
+	v[4] = Int32GetDatum(row->lockouts);
+	timestamp_datum(row->last_login_at, &v[5], &isnull[5]);
+	v[6] = row->last_login_ip.value;
+	isnull[6] = row->last_login_ip.isnull;
+	v[7] = Int64GetDatum(row->login_count);
+	v[8] = BoolGetDatum(row->totp_enabled);
+	timestamp_datum(row->pending_login_at, &v[9], &isnull[9]);
+	v[10] = row->pending_login_ip.value;
+	isnull[10] = row->pending_login_ip.isnull;
+	v[11] = Int32GetDatum(row->familiar_failed_attempts);
+	timestamp_datum(row->familiar_last_failed_at, &v[12], &isnull[12]);
+	timestamp_datum(row->familiar_locked_until, &v[13], &isnull[13]);
+	v[14] = Int32GetDatum(row->familiar_lockouts);
+	v[15] = BoolGetDatum(row->pending_login_familiar);
+}
+
+void
+acctsec_account_write(const AcctsecAccount *row, ItemPointer tid)
+{
+	Datum		v[NUM_ACCOUNT_COLUMNS];
+	bool		isnull[NUM_ACCOUNT_COLUMNS];
+
+	row_to_values(row, v, isnull);
+	acctsec_row_write(&account_write, tid, v, isnull);
+}
+
+void
+acctsec_account_log_attempt(const text *account, TimestampTz at, Datum outcome,
+							const AcctsecInet *ip, const text *user_agent)
+{
+	Oid			seq = acctsec_relid("login_attempts_id_seq");
+	Datum		v[NUM_LOG_COLUMNS];
+	bool		isnull[NUM_LOG_COLUMNS] = {false, false, false, false, false, false};
+
+	if (!OidIsValid(seq))
+		elog(ERROR, "acctsec.login_attempts_id_seq is missing");
+	v[0] = Int64GetDatum(nextval_internal(seq, true));
+	v[1] = PointerGetDatum(account);
+	v[2] = TimestampTzGetDatum(at);
+	v[3] = outcome;
+	v[4] = ip->value;
+	isnull[4] = ip->isnull;
+	v[5] = PointerGetDatum(user_agent);
+	isnull[5] = user_agent == NULL;
+	acctsec_row_write(&log_write, NULL, v, isnull);
 }
 
 /* A row of a statement whose first columns are ACCOUNT_COLUMNS. */
@@ -528,13 +501,16 @@ acctsec_account_set_totp_enabled(const text *account, bool enabled)
 {
 	AcctsecAccount row;
 	ItemPointerData tid;
-	Datum		values[2];
 
 	acctsec_check_account(account);
 	acctsec_account_lock_row(account, &row, &tid);
-	values[0] = PointerGetDatum(account);
-	values[1] = BoolGetDatum(enabled);
-	acctsec_account_run_plan(ACCOUNT_PLAN_WRITE_TOTP, values, NULL, false, 0);
+	row.totp_enabled = enabled;
+	if (!enabled)
+	{
+		row.pending_login_at = DT_NOBEGIN;
+		row.pending_login_ip.isnull = true;
+	}
+	acctsec_account_write(&row, &tid);
 }
 
 /* ---------------------------------------------------------------------------
@@ -547,7 +523,6 @@ Datum
 acctsec_unlock(PG_FUNCTION_ARGS)
 {
 	text	   *account = acctsec_account_arg(fcinfo, 0);
-	Datum		values[1] = {PointerGetDatum(account)};
 	AcctsecAccount row;
 	ItemPointerData tid;
 	bool		was_locked = false;
@@ -558,7 +533,10 @@ acctsec_unlock(PG_FUNCTION_ARGS)
 	if (lock_row_by_key(account, &row, &tid))
 	{
 		was_locked = acctsec_account_locked_for(&row, false, GetCurrentTransactionStartTimestamp());
-		acctsec_account_run_plan(ACCOUNT_PLAN_WRITE_UNLOCK, values, NULL, false, 0);
+		row.failed_attempts = row.familiar_failed_attempts = 0;
+		row.locked_until = row.familiar_locked_until = row.locked_at = DT_NOBEGIN;
+		row.lockouts = row.familiar_lockouts = 0;
+		acctsec_account_write(&row, &tid);
 		known = true;
 	}
 	acctsec_spi_finish();

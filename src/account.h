@@ -18,15 +18,31 @@
 /* Longest account accepted, in bytes; longer is error 22023. */
 #define ACCTSEC_MAX_ACCOUNT_BYTES	1024
 
-/* An account's lockout state, as read by acctsec_account_lock. */
+/* An inet value, or NULL. */
+typedef struct AcctsecInet
+{
+	Datum		value;
+	bool		isnull;
+} AcctsecInet;
+
+/*
+ * An account's state, as read by acctsec_account_lock: every column of its
+ * row but the account and created_at.  A time is DT_NOBEGIN where the
+ * column is NULL.
+ */
 typedef struct AcctsecAccount
 {
 	int32		failed_attempts;	/* failures inside the window */
 	TimestampTz last_failed_at; /* DT_NOBEGIN when none */
 	TimestampTz locked_until;	/* DT_NOBEGIN when never locked */
+	TimestampTz locked_at;		/* when that lock began */
 	int32		lockouts;		/* backoff level */
+	TimestampTz last_login_at;
+	AcctsecInet last_login_ip;
+	int64		login_count;
 	bool		totp_enabled;
 	TimestampTz pending_login_at;	/* DT_NOBEGIN when no login is pending */
+	AcctsecInet pending_login_ip;	/* where the pending login came from */
 
 	/*
 	 * Smart lockout (throttle.c): failures from the account's familiar
@@ -92,29 +108,13 @@ extern bool acctsec_account_forget_row(const text *account,
 
 /*
  * The row's statements, for the policy (lockout.c), run in the caller's SPI
- * connection.
+ * connection.  The login's writes are acctsec_account_write and
+ * acctsec_account_log_attempt.
  */
-#define ACCTSEC_ACCOUNT_PLAN_ARGS	9
-
 typedef enum AccountPlanId
 {
 	ACCOUNT_PLAN_CREATE,
 	ACCOUNT_PLAN_PEEK,
-	/* the three state changes of a login, each also with its log row */
-	ACCOUNT_PLAN_WRITE_FAILURE,
-	ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR,
-	ACCOUNT_PLAN_WRITE_LOGIN,
-	ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR,
-	ACCOUNT_PLAN_WRITE_PENDING,
-	ACCOUNT_PLAN_LOGGED_FAILURE,
-	ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR,
-	ACCOUNT_PLAN_LOGGED_LOGIN,
-	ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR,
-	ACCOUNT_PLAN_LOGGED_PENDING,
-	ACCOUNT_PLAN_LOG,
-	ACCOUNT_PLAN_PENDING_IP,
-	ACCOUNT_PLAN_WRITE_UNLOCK,
-	ACCOUNT_PLAN_WRITE_TOTP,
 	ACCOUNT_PLAN_STATUS,
 	ACCOUNT_PLAN_FORGET_ACCOUNT,
 	ACCOUNT_PLAN_FORGET_KEEP_LOCK,
@@ -128,8 +128,24 @@ extern uint64 acctsec_account_run_plan(AccountPlanId id, Datum *values,
 									   const char *nulls, bool read_only,
 									   long tcount);
 
-/* The number of parameters of a write plan (its logged variant adds three). */
-extern int	acctsec_account_plan_nargs(AccountPlanId id);
+/*
+ * Write row, the account's whole state, to the row version at tid, which
+ * the caller locked (acctsec_account_lock_row); and append a row to
+ * acctsec.login_attempts (outcome: an acctsec.login_status value).  SPI
+ * connected.  Through the table AM where nothing needs a statement
+ * (row_write.h).
+ */
+extern void acctsec_account_write(const AcctsecAccount *row, ItemPointer tid);
+extern void acctsec_account_log_attempt(const text *account, TimestampTz at,
+										Datum outcome, const AcctsecInet *ip,
+										const text *user_agent);
+
+/*
+ * Whether some linked table mirrors account state (linked_tables.c, set at
+ * start-up): while none does, the mirroring trigger of acctsec.accounts
+ * does nothing and a write need not be a statement for it.
+ */
+extern void acctsec_account_set_mirror_check(bool (*mirror_wanted) (void));
 
 /*
  * Lock the account's row, creating it if needed, and read it and the ctid

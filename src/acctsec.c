@@ -19,6 +19,7 @@
 #include "audit_partitions.h"
 #include "events.h"
 #include "keys.h"
+#include "linked_tables.h"
 #include "passkeys.h"
 #include "passwords.h"
 #include "sessions.h"
@@ -54,6 +55,8 @@ _PG_init(void)
 	acctsec_audit_chain_init();
 	/* the chain records its purges and erasures as events (events.c) */
 	acctsec_audit_set_event_recorder(acctsec_security_event);
+	/* a login's write of its account passes over an idle mirroring trigger */
+	acctsec_account_set_mirror_check(acctsec_linked_mirror_wanted);
 
 	MarkGUCPrefixReserved("acctsec");
 }

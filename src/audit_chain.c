@@ -82,6 +82,7 @@
 #include "keys.h"
 #include "relation_util.h"
 #include "row_lock.h"
+#include "row_write.h"
 #include "spi_util.h"
 #include "audit_hash.h"
 #include "audit_checkpoint.h"
@@ -228,55 +229,13 @@ static bool callbacks_registered = false;
 static void audit_register_callbacks(void);
 
 /*
- * The indexes of the log, of the lanes and of the seals, as ExecOpenIndices
- * would find them, kept for the backend's life: their OIDs and IndexInfos
- * (BuildIndexInfo), with each partial index's predicate planned and its
- * ExprState built (ExecPrepareQual would do that again in every
- * transaction's executor state).  Every transaction that writes still opens
- * and locks each index; it gets a copy of each IndexInfo, whose lazily
- * built state (expressions, the access method's insert state) lives and
- * dies with it.  A relcache invalidation of the table or of one of its
- * indexes (CREATE, DROP, REINDEX, ALTER INDEX, the flags of CREATE INDEX
- * CONCURRENTLY) marks the cache stale; it is checked after the table's lock
- * is taken, which processes the invalidations sent until then, and rebuilt
- * when stale.  Copies made in the current transaction may still point into
- * a stale cache's memory, so that memory is freed only when the transaction
- * ends.
+ * The indexes of the log, of the lanes and of the seals (row_write.h):
+ * every transaction that writes still opens and locks each index, with
+ * the IndexInfos built once for the backend.
  */
-typedef struct IndexCache
-{
-	Oid			relid;			/* the table; InvalidOid before the first
-								 * build */
-	bool		valid;
-	MemoryContext cxt;
-	int			nindexes;
-	Oid		   *indexoids;
-	IndexInfo **infos;
-} IndexCache;
-
-static IndexCache log_indexes;
-static IndexCache lane_indexes;
-static IndexCache seal_indexes;
-static IndexCache *const index_caches[] = {&log_indexes, &lane_indexes, &seal_indexes};
-static MemoryContext index_cache_context = NULL;
-
-/* stale caches' memory, freed when the transaction ends */
-static MemoryContext index_cache_retired = NULL;
-
-static void
-index_cache_invalidate(Oid relid)
-{
-	for (int i = 0; i < (int) lengthof(index_caches); i++)
-	{
-		IndexCache *c = index_caches[i];
-		bool		hit = !OidIsValid(relid) || relid == c->relid;
-
-		for (int j = 0; j < c->nindexes && !hit; j++)
-			hit = relid == c->indexoids[j];
-		if (hit)
-			c->valid = false;
-	}
-}
+static AcctsecIndexCache log_indexes;
+static AcctsecIndexCache lane_indexes;
+static AcctsecIndexCache seal_indexes;
 
 static void
 audit_relcache_callback(Datum arg, Oid relid)
@@ -286,89 +245,6 @@ audit_relcache_callback(Datum arg, Oid relid)
 	{
 		writer_stale = true;	/* its index list may have changed */
 		log_facts_valid = false;
-	}
-	index_cache_invalidate(relid);
-}
-
-/* (Re)build c for rel, which the caller has locked. */
-static void
-index_cache_build(IndexCache *c, Relation rel)
-{
-	MemoryContext old;
-	List	   *oids;
-	ListCell   *lc;
-	int			i = 0;
-
-	audit_register_callbacks();
-	if (index_cache_context == NULL)
-	{
-		index_cache_context = AllocSetContextCreate(TopMemoryContext,
-													"acctsec audit index cache",
-													ALLOCSET_SMALL_SIZES);
-		index_cache_retired = AllocSetContextCreate(index_cache_context,
-													"acctsec stale audit index caches",
-													ALLOCSET_SMALL_SIZES);
-	}
-	if (c->cxt != NULL)
-		MemoryContextSetParent(c->cxt, index_cache_retired);
-	c->cxt = NULL;
-	c->nindexes = 0;
-	c->relid = RelationGetRelid(rel);
-	c->valid = true;			/* an invalidation during the build clears it */
-
-	c->cxt = AllocSetContextCreate(index_cache_context, "acctsec audit indexes",
-								   ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(c->cxt);
-	oids = RelationGetIndexList(rel);
-	c->indexoids = palloc(Max(list_length(oids), 1) * sizeof(Oid));
-	c->infos = palloc(Max(list_length(oids), 1) * sizeof(IndexInfo *));
-	foreach(lc, oids)
-	{
-		Oid			indexoid = lfirst_oid(lc);
-		Relation	index = index_open(indexoid, RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(index);
-
-		/* what ExecPrepareQual does, once */
-		if (ii->ii_Predicate != NIL)
-			ii->ii_PredicateState =
-				ExecInitQual((List *) expression_planner((Expr *) ii->ii_Predicate), NULL);
-		index_close(index, NoLock);
-		c->indexoids[i] = indexoid;
-		c->infos[i] = ii;
-		c->nindexes = ++i;
-	}
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * ExecOpenIndices(rri, false) from the cache: the indexes opened and locked
- * (RowExclusiveLock), their IndexInfos copied into the current memory
- * context.  rri's table is open and locked.
- */
-static void
-open_indices_cached(ResultRelInfo *rri, IndexCache *c)
-{
-	Relation	rel = rri->ri_RelationDesc;
-	int			n;
-
-	if (!c->valid || c->relid != RelationGetRelid(rel))
-		index_cache_build(c, rel);
-	n = c->nindexes;
-	rri->ri_NumIndices = n;
-	if (n == 0)
-		return;
-	rri->ri_IndexRelationDescs = palloc(n * sizeof(Relation));
-	rri->ri_IndexRelationInfo = palloc(n * sizeof(IndexInfo *));
-	for (int i = 0; i < n; i++)
-	{
-		IndexInfo  *ii = palloc(sizeof(IndexInfo));
-
-		memcpy(ii, c->infos[i], sizeof(IndexInfo));
-		ii->ii_ExpressionsState = NIL;
-		ii->ii_AmCache = NULL;
-		ii->ii_Context = CurrentMemoryContext;
-		rri->ri_IndexRelationInfo[i] = ii;
-		rri->ri_IndexRelationDescs[i] = index_open(c->indexoids[i], RowExclusiveLock);
 	}
 }
 
@@ -597,7 +473,7 @@ writer_open(TimestampTz logged_at)
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
-	open_indices_cached(w->rri, &log_indexes);
+	acctsec_index_cache_open(w->rri, &log_indexes);
 	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), &TTSOpsHeapTuple);
 	CurrentResourceOwner = save_owner;
 	MemoryContextSwitchTo(old);
@@ -616,9 +492,6 @@ tx_reset(void)
 	tx_salt_ready = false;
 	tx_sealed = false;
 	link_requested = false;
-	/* no copy of a stale index cache is left: free them */
-	if (index_cache_retired != NULL)
-		MemoryContextReset(index_cache_retired);
 }
 
 /* Remember the chain before the current subtransaction first changes it. */
@@ -734,12 +607,12 @@ seal_relids(Oid *lanes, Oid *seals)
 }
 
 static ResultRelInfo *
-seal_open_indices(Relation rel, IndexCache *cache)
+seal_open_indices(Relation rel, AcctsecIndexCache *cache)
 {
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
 
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	open_indices_cached(rri, cache);
+	acctsec_index_cache_open(rri, cache);
 	return rri;
 }
 

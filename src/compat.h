@@ -104,6 +104,21 @@ typedef bool AcctsecUpdateIndexes;
 	 ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL))
 #endif
 
+/* Does an update's new version need index entries (acctsec_update_index_tuples)? */
+#if PG_VERSION_NUM >= 160000
+#define acctsec_update_needs_indexes(update_indexes) (*(update_indexes) != TU_None)
+#else
+#define acctsec_update_needs_indexes(update_indexes) (*(update_indexes))
+#endif
+
+/* 18 added virtual generated columns beside the stored ones. */
+#if PG_VERSION_NUM >= 180000
+#define acctsec_has_generated(constr) \
+	((constr)->has_generated_stored || (constr)->has_generated_virtual)
+#else
+#define acctsec_has_generated(constr) ((constr)->has_generated_stored)
+#endif
+
 /* 18 gave index_beginscan() an instrumentation argument (NULL: none). */
 #if PG_VERSION_NUM >= 180000
 #define acctsec_index_beginscan(heap, index, snapshot, nkeys, norderbys) \

@@ -1157,8 +1157,8 @@ history_adopt(MirrorLink *l, const char *account, const bool *keep, const Datum 
  * acctsec.accounts, and without SPI: a link mirrors account state when its
  * mapping names a field other than password_hash.
  */
-Datum
-acctsec_mirror_wanted(PG_FUNCTION_ARGS)
+bool
+acctsec_linked_mirror_wanted(void)
 {
 	Relation	rel;
 	TableScanDesc scan;
@@ -1167,7 +1167,7 @@ acctsec_mirror_wanted(PG_FUNCTION_ARGS)
 	bool		wanted = false;
 
 	if (mirror_wanted_valid)
-		PG_RETURN_BOOL(mirror_wanted);
+		return mirror_wanted;
 	if (!mirror_callback_registered)
 	{
 		CacheRegisterRelcacheCallback(mirror_relcache_callback, (Datum) 0);
@@ -1211,7 +1211,13 @@ acctsec_mirror_wanted(PG_FUNCTION_ARGS)
 
 	mirror_wanted = wanted;
 	mirror_wanted_valid = true;
-	PG_RETURN_BOOL(wanted);
+	return wanted;
+}
+
+Datum
+acctsec_mirror_wanted(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(acctsec_linked_mirror_wanted());
 }
 
 /* Does an UPDATE from oldtup to newtup touch a mirrored column of l? */

@@ -24,4 +24,10 @@ extern bool acctsec_linked_password_replace(const text *account,
 											const char *hash);
 extern AcctsecRehashMode acctsec_linked_password_rehash_mode(void);
 
+/*
+ * Whether some linked table mirrors account state (the WHEN condition of
+ * acctsec.accounts' mirroring trigger), kept until the registry changes.
+ */
+extern bool acctsec_linked_mirror_wanted(void);
+
 #endif							/* ACCTSEC_LINKED_TABLES_H */

@@ -101,51 +101,41 @@ static const char *const status_labels[] = {
 /* What login_attempt logs besides the account, the time and the outcome. */
 typedef struct LoginLog
 {
-	Datum		ip;
-	bool		ip_null;
+	AcctsecInet ip;
 	text	   *user_agent;		/* NULL when none */
+	Oid			status_type;	/* acctsec.login_status */
 } LoginLog;
 
-/*
- * Run write plan "write" with its nargs parameters in values/nulls, and
- * when log is not NULL append the login_attempts row for "status" in the
- * same statement.  values and nulls have room for ACCTSEC_ACCOUNT_PLAN_ARGS.
- */
-static void
-write_state(AccountPlanId write, AccountPlanId logged, Datum *values,
-			char *nulls, const LoginLog *log, LoginStatus status)
+/* The OID of an acctsec.login_status label (enum values are OIDs). */
+static Datum
+status_datum(Oid enum_type, LoginStatus status)
 {
-	int			n = acctsec_account_plan_nargs(write);
+	static Oid	cached_type = InvalidOid;
+	static Oid	cached_labels[lengthof(status_labels)];
 
-	if (log == NULL)
+	if (cached_type != enum_type)
 	{
-		acctsec_account_run_plan(write, values, nulls, false, 0);
-		return;
+		for (int i = 0; i < (int) lengthof(status_labels); i++)
+		{
+			cached_labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+											   ObjectIdGetDatum(enum_type),
+											   CStringGetDatum(status_labels[i]));
+			if (!OidIsValid(cached_labels[i]))
+				elog(ERROR, "acctsec.login_status has no label \"%s\"",
+					 status_labels[i]);
+		}
+		cached_type = enum_type;
 	}
-	values[n] = CStringGetTextDatum(status_labels[status]);
-	nulls[n] = ' ';
-	values[n + 1] = log->ip;
-	nulls[n + 1] = log->ip_null ? 'n' : ' ';
-	values[n + 2] = PointerGetDatum(log->user_agent);
-	nulls[n + 2] = log->user_agent ? ' ' : 'n';
-	acctsec_account_run_plan(logged, values, nulls, false, 0);
+	return ObjectIdGetDatum(cached_labels[status]);
 }
 
-/* The log row alone, for an attempt that changes no state. */
+/* The attempt's row of acctsec.login_attempts, with outcome status. */
 static void
 write_log(const text *account, TimestampTz now, const LoginLog *log,
 		  LoginStatus status)
 {
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', log->ip_null ? 'n' : ' ',
-	log->user_agent ? ' ' : 'n'};
-
-	values[0] = PointerGetDatum(account);
-	values[1] = TimestampTzGetDatum(now);
-	values[2] = CStringGetTextDatum(status_labels[status]);
-	values[3] = log->ip;
-	values[4] = PointerGetDatum(log->user_agent);
-	acctsec_account_run_plan(ACCOUNT_PLAN_LOG, values, nulls, false, 0);
+	acctsec_account_log_attempt(account, now, status_datum(log->status_type, status),
+								&log->ip, log->user_agent);
 }
 
 /*
@@ -166,8 +156,6 @@ count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
 	TimestampTz *last_failed_at = familiar ? &row->familiar_last_failed_at : &row->last_failed_at;
 	TimestampTz *locked_until = familiar ? &row->familiar_locked_until : &row->locked_until;
 	int32	   *lockouts = familiar ? &row->familiar_lockouts : &row->lockouts;
-	Datum		values[ACCTSEC_ACCOUNT_PLAN_ARGS];
-	char		nulls[ACCTSEC_ACCOUNT_PLAN_ARGS];
 	bool		locks = false;
 
 	if (*failed_attempts > 0 &&
@@ -176,32 +164,29 @@ count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
 	else
 		*failed_attempts = 1;
 	*last_failed_at = now;
+	/* a failure ends any pending second-factor login */
 	row->pending_login_at = DT_NOBEGIN;
+	row->pending_login_ip.isnull = true;
 
 	if (acctsec_max_failed_attempts > 0 &&
 		*failed_attempts >= acctsec_max_failed_attempts)
 	{
 		locks = true;
 		*locked_until = now + lockout_usecs(*lockouts);
+		row->locked_at = now;
 		*failed_attempts = 0;
 		if (*lockouts < PG_INT32_MAX)
 			(*lockouts)++;
 	}
 	else
+	{
 		*locked_until = DT_NOBEGIN; /* an expired lock is cleared */
-
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(account);
-	values[1] = TimestampTzGetDatum(now);
-	values[2] = Int32GetDatum(*failed_attempts);
-	values[3] = TimestampTzGetDatum(*locked_until);
-	if (!locks)
-		nulls[3] = 'n';
-	values[4] = Int32GetDatum(*lockouts);
-	values[5] = PointerGetDatum(tid);
-	write_state(familiar ? ACCOUNT_PLAN_WRITE_FAILURE_FAMILIAR : ACCOUNT_PLAN_WRITE_FAILURE,
-				familiar ? ACCOUNT_PLAN_LOGGED_FAILURE_FAMILIAR : ACCOUNT_PLAN_LOGGED_FAILURE,
-				values, nulls, log, locks ? LOGIN_LOCKED : status);
+		if (!familiar)
+			row->locked_at = DT_NOBEGIN;
+	}
+	acctsec_account_write(row, tid);
+	if (log != NULL)
+		write_log(account, now, log, locks ? LOGIN_LOCKED : status);
 
 	/*
 	 * A lockout that stops every login ends every session and one-time token
@@ -215,42 +200,40 @@ count_failure(const text *account, AcctsecAccount *row, ItemPointer tid,
 }
 
 /*
- * Record a completed login: counter and backoff reset (of its own kind, see
- * ACCOUNT_PLAN_WRITE_LOGIN), one more login, from ip (or, completing a pending
- * login, from the pending login's ip).
+ * Record a completed login: counter, lock and backoff reset, of its own
+ * kind only: a login from a familiar network leaves those earned from other
+ * networks as they are, or an attacker elsewhere would get a fresh count
+ * each time the user logs in.  One more login, from ip (or, completing a
+ * pending login, from the pending login's ip).
  */
 static void
 write_login(const text *account, AcctsecAccount *row, ItemPointer tid,
-			TimestampTz now, Datum ip, bool ip_null, bool from_pending,
+			TimestampTz now, const AcctsecInet *ip, bool from_pending,
 			bool familiar, const LoginLog *log)
 {
-	Datum		values[ACCTSEC_ACCOUNT_PLAN_ARGS];
-	char		nulls[ACCTSEC_ACCOUNT_PLAN_ARGS];
-
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(account);
-	values[1] = TimestampTzGetDatum(now);
-	values[2] = ip;
-	nulls[2] = ip_null ? 'n' : ' ';
-	values[3] = BoolGetDatum(from_pending);
-	values[4] = PointerGetDatum(tid);
-	write_state(familiar ? ACCOUNT_PLAN_WRITE_LOGIN_FAMILIAR : ACCOUNT_PLAN_WRITE_LOGIN,
-				familiar ? ACCOUNT_PLAN_LOGGED_LOGIN_FAMILIAR : ACCOUNT_PLAN_LOGGED_LOGIN,
-				values, nulls, log, LOGIN_OK);
-
 	if (familiar)
 	{
 		row->familiar_failed_attempts = 0;
 		row->familiar_locked_until = DT_NOBEGIN;
 		row->familiar_lockouts = 0;
+		if (row->locked_until <= now)
+			row->locked_at = DT_NOBEGIN;
 	}
 	else
 	{
 		row->failed_attempts = 0;
 		row->locked_until = DT_NOBEGIN;
+		row->locked_at = DT_NOBEGIN;
 		row->lockouts = 0;
 	}
+	row->last_login_at = now;
+	row->last_login_ip = from_pending ? row->pending_login_ip : *ip;
+	row->login_count++;
 	row->pending_login_at = DT_NOBEGIN;
+	row->pending_login_ip.isnull = true;
+	acctsec_account_write(row, tid);
+	if (log != NULL)
+		write_log(account, now, log, LOGIN_OK);
 }
 
 /*
@@ -269,20 +252,11 @@ static void
 write_pending(const text *account, AcctsecAccount *row, ItemPointer tid,
 			  TimestampTz now, bool familiar, const LoginLog *log)
 {
-	Datum		values[ACCTSEC_ACCOUNT_PLAN_ARGS];
-	char		nulls[ACCTSEC_ACCOUNT_PLAN_ARGS];
-
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = PointerGetDatum(account);
-	values[1] = TimestampTzGetDatum(now);
-	values[2] = log->ip;
-	nulls[2] = log->ip_null ? 'n' : ' ';
-	values[3] = PointerGetDatum(tid);
-	values[4] = BoolGetDatum(familiar);
-	write_state(ACCOUNT_PLAN_WRITE_PENDING, ACCOUNT_PLAN_LOGGED_PENDING, values, nulls, log,
-				LOGIN_SECOND_FACTOR);
 	row->pending_login_at = now;
+	row->pending_login_ip = log->ip;
 	row->pending_login_familiar = familiar;
+	acctsec_account_write(row, tid);
+	write_log(account, now, log, LOGIN_SECOND_FACTOR);
 }
 
 /* ---------------------------------------------------------------------------
@@ -356,27 +330,19 @@ acctsec_account_complete_second_factor(const text *account)
 		now - row.pending_login_at <=
 		(int64) acctsec_second_factor_timeout * USECS_PER_SEC)
 	{
-		Datum		values[1] = {PointerGetDatum(account)};
-		bool		ip_null = true;
-		Datum		ip = (Datum) 0;
-
 		/* the login succeeded: its network becomes familiar (smart lockout) */
-		if (acctsec_account_run_plan(ACCOUNT_PLAN_PENDING_IP, values, NULL, true, 1) == 1)
-			ip = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-							   1, &ip_null);
-		if (!ip_null)
+		if (!row.pending_login_ip.isnull)
 		{
 			AcctsecNetwork net;
 			TimestampTz throttled_until;
 			TimestampTz last_used;
 
-			acctsec_network_of(ip, false, &net);
+			acctsec_network_of(row.pending_login_ip.value, false, &net);
 			acctsec_network_lookup(account, &net, now, &throttled_until,
 								   &last_used);
 			acctsec_network_make_familiar(account, &net, now, last_used);
 		}
-		write_login(account, &row, &tid, now, (Datum) 0, true, true, familiar,
-					NULL);
+		write_login(account, &row, &tid, now, NULL, true, familiar, NULL);
 		completed = true;
 	}
 	return completed;
@@ -386,29 +352,6 @@ acctsec_account_complete_second_factor(const text *account)
  * SQL-callable functions
  * ---------------------------------------------------------------------------
  */
-
-/* The OID of an acctsec.login_status label (enum values are OIDs). */
-static Datum
-status_datum(Oid enum_type, LoginStatus status)
-{
-	static Oid	cached_type = InvalidOid;
-	static Oid	cached_labels[lengthof(status_labels)];
-
-	if (cached_type != enum_type)
-	{
-		for (int i = 0; i < (int) lengthof(status_labels); i++)
-		{
-			cached_labels[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-											   ObjectIdGetDatum(enum_type),
-											   CStringGetDatum(status_labels[i]));
-			if (!OidIsValid(cached_labels[i]))
-				elog(ERROR, "acctsec.login_status has no label \"%s\"",
-					 status_labels[i]);
-		}
-		cached_type = enum_type;
-	}
-	return ObjectIdGetDatum(cached_labels[status]);
-}
 
 /*
  * The security events of one login_attempt call (docs/audit.md,
@@ -425,7 +368,7 @@ login_events(const text *account, const LoginLog *log,
 			 TimestampTz throttled_until)
 {
 	char	   *acct = text_to_cstring(account);
-	char	   *ip = event_ip(log->ip, log->ip_null);
+	char	   *ip = event_ip(log->ip.value, log->ip.isnull);
 	char	   *network = net->valid ?
 		DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
@@ -601,8 +544,8 @@ login_apply(const text *account, bool success, const LoginLog *log,
 		else
 		{
 			acctsec_network_make_familiar(account, net, now, last_used);
-			write_login(account, &out->row, &tid, now, log->ip, log->ip_null,
-						false, out->familiar, log);
+			write_login(account, &out->row, &tid, now, &log->ip, false,
+						out->familiar, log);
 			out->status = LOGIN_OK;
 		}
 	}
@@ -612,8 +555,8 @@ login_apply(const text *account, bool success, const LoginLog *log,
 static void
 login_log_args(FunctionCallInfo fcinfo, LoginLog *log)
 {
-	log->ip_null = PG_ARGISNULL(2);
-	log->ip = log->ip_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+	log->ip.isnull = PG_ARGISNULL(2);
+	log->ip.value = log->ip.isnull ? (Datum) 0 : PG_GETARG_DATUM(2);
 	log->user_agent = NULL;
 	if (!PG_ARGISNULL(3))
 	{
@@ -689,7 +632,8 @@ acctsec_login_attempt(PG_FUNCTION_ARGS)
 	success = PG_GETARG_BOOL(1);
 	login_log_args(fcinfo, &log);
 	desc = login_result_desc(fcinfo);
-	acctsec_network_of(log.ip, log.ip_null, &net);
+	log.status_type = TupleDescAttr(desc, 0)->atttypid;
+	acctsec_network_of(log.ip.value, log.ip.isnull, &net);
 
 	acctsec_spi_connect();
 	login_apply(account, success, &log, &net, now, &out);

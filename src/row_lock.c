@@ -11,7 +11,8 @@
  * (nodeLockRows.c): table_tuple_lock(), following a concurrent update only
  * where the isolation level allows it.  A lock takes no triggers, rules
  * or policies into account in a statement either, so nothing is bypassed;
- * the writes that follow stay statements.
+ * the writes that follow go through row_write.h, which makes them
+ * statements wherever one of those applies.
  */
 #include "postgres.h"
 

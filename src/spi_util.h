@@ -34,7 +34,7 @@ extern void acctsec_spi_finish(void);
  * the result; a plan whose tables change is re-planned by the plan cache,
  * as every saved plan is.
  */
-#define ACCTSEC_PLAN_MAX_ARGS	12
+#define ACCTSEC_PLAN_MAX_ARGS	20
 
 typedef struct AcctsecPlan
 {

@@ -1,0 +1,98 @@
+/*
+ * row_write.h
+ *		Rows of acctsec's own tables written through the table access
+ *		method, as the executor would write them, where nothing about the
+ *		table needs the executor; otherwise by the same write as a
+ *		statement.  And the indexes of those tables, kept for the backend.
+ */
+#ifndef ACCTSEC_ROW_WRITE_H
+#define ACCTSEC_ROW_WRITE_H
+
+#include "nodes/execnodes.h"
+#include "utils/rel.h"
+
+#include "row_lock.h"
+#include "spi_util.h"
+
+/*
+ * The indexes of one table as ExecOpenIndices would find them, kept for the
+ * backend's life: their OIDs and IndexInfos (BuildIndexInfo), each partial
+ * index's predicate planned and its ExprState built once.  Static in the
+ * module that writes the table, zero-initialised.  A relcache invalidation
+ * of the table or of one of its indexes marks it stale; it is checked after
+ * the table's lock is taken (which processes the invalidations sent until
+ * then) and rebuilt when stale.
+ */
+typedef struct AcctsecIndexCache
+{
+	Oid			relid;			/* the table; InvalidOid before the first
+								 * build */
+	bool		valid;
+	bool		deferred;		/* some unique index is DEFERRABLE */
+	MemoryContext cxt;
+	int			nindexes;
+	Oid		   *indexoids;
+	IndexInfo **infos;
+	struct AcctsecIndexCache *next; /* the caches known, for invalidations */
+	bool		registered;
+} AcctsecIndexCache;
+
+/*
+ * ExecOpenIndices(rri, false) from the cache: rri's indexes opened and
+ * locked (RowExclusiveLock), their IndexInfos copied into the current
+ * memory context.  rri's table is open and locked.
+ */
+extern void acctsec_index_cache_open(ResultRelInfo *rri, AcctsecIndexCache *c);
+
+/*
+ * May a direct write pass over this trigger of the table?  Asked only of a
+ * trigger that would fire for the write and is not a foreign key's check
+ * that the write cannot concern; NULL answers no for every trigger.
+ */
+typedef bool (*AcctsecTriggerIdle) (const Trigger *trigger);
+
+/*
+ * One write of a table in schema acctsec: CMD_UPDATE sets columns of the
+ * row version at a ctid (one the caller has locked), CMD_INSERT inserts a
+ * row with columns (every other column of the table must have no default).
+ * columns names them as a select list would ("a, b, c"), in the order of
+ * the values given.  Static in the module that owns the table; the rest is
+ * found on first use and again after the table changes.
+ *
+ * A write goes through the table AM (heap_update or heap_insert, and
+ * ExecInsertIndexTuples where index entries are due) when the calling role
+ * owns the heap table and it has no rule, no row security, no CHECK
+ * constraint, no generated or (for an insert) defaulted column outside
+ * columns, no deferrable unique index, and no trigger that would fire,
+ * other than foreign-key checks the write cannot concern and those
+ * trigger_idle passes over.  Otherwise it is the statement UPDATE
+ * acctsec.t SET a = $2, ... WHERE ctid = $1, or INSERT INTO acctsec.t (a,
+ * ...) VALUES ($1, ...), made from columns and run in the caller's SPI
+ * connection, with every trigger, rule and policy applying.
+ */
+typedef struct AcctsecRowWrite
+{
+	const char *relname;
+	CmdType		cmd;
+	const char *columns;
+	AcctsecTriggerIdle trigger_idle;
+
+	Oid			relid;			/* what the fields below were found for */
+	int			ncolumns;
+	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
+	bool		columns_ok;		/* no domain, no default outside columns */
+	AcctsecPlan statement;
+	AcctsecIndexCache indexes;
+	struct AcctsecRowWrite *next;	/* the writes known, for invalidations */
+	bool		registered;
+} AcctsecRowWrite;
+
+/*
+ * Write values (isnull: which are NULL), one per column of w, to the row
+ * at otid (CMD_UPDATE; NULL for CMD_INSERT).  SPI connected.  An update
+ * whose row version is no longer at otid is an error.
+ */
+extern void acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid,
+							  const Datum *values, const bool *isnull);
+
+#endif							/* ACCTSEC_ROW_WRITE_H */
