@@ -189,6 +189,26 @@ SELECT jsonb_array_length(pg_temp.attempt_rows('hp_direct')) AS attempts,
 SELECT pg_temp.btrees_whole('{acctsec.accounts,acctsec.login_attempts}') AS index_checked;
 ROLLBACK;
 
+-- The same for a network's row: its first failure inserts it (ON CONFLICT
+-- DO NOTHING), the next ones update it, the one that reaches
+-- network_max_accounts throttles it; told for one network directly, then
+-- for another with a trigger on the table.
+BEGIN;
+SET LOCAL acctsec.network_max_accounts = 3;
+SELECT count(acctsec.login_attempt(a, false, '198.51.100.1'))
+  FROM unnest('{hp_n1,hp_n2,hp_n2,hp_n3}'::text[]) a;
+CREATE TRIGGER hp_fire BEFORE INSERT OR UPDATE ON acctsec.networks
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+SELECT count(acctsec.login_attempt(a, false, '198.51.100.2'))
+  FROM unnest('{hp_n1,hp_n2,hp_n2,hp_n3}'::text[]) a;
+SELECT tbl, op, count(*) AS fired FROM regress.hp_fired GROUP BY tbl, op ORDER BY tbl, op;
+SELECT failures, cardinality(accounts) AS accounts, throttled_until > now() AS throttled, throttles,
+       (SELECT to_jsonb(n) - 'network' FROM acctsec.networks n WHERE network = '198.51.100.1/32') =
+       (SELECT to_jsonb(n) - 'network' FROM acctsec.networks n WHERE network = '198.51.100.2/32') AS same_network
+  FROM acctsec.networks WHERE network = '198.51.100.1/32';
+SELECT pg_temp.btrees_whole('{acctsec.networks}') AS index_checked;
+ROLLBACK;
+
 -- What the executor would refuse or add, the direct write refuses or leaves
 -- to the statement: a NOT NULL column left NULL (23502, both ways), a CHECK
 -- constraint (23514), a column with a default outside the columns written.

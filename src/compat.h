@@ -104,6 +104,26 @@ typedef bool AcctsecUpdateIndexes;
 	 ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL))
 #endif
 
+/*
+ * ON CONFLICT's two steps (nodeModifyTable.c): the check for a conflicting
+ * row in every unique index (18 added the updated row's tid: none for an
+ * insert), and the index entries of a speculative insertion.
+ */
+#if PG_VERSION_NUM >= 180000
+#define acctsec_check_index_constraints(rri, slot, estate, conflict) \
+	ExecCheckIndexConstraints((rri), (slot), (estate), (conflict), NULL, NIL)
+#else
+#define acctsec_check_index_constraints(rri, slot, estate, conflict) \
+	ExecCheckIndexConstraints((rri), (slot), (estate), (conflict), NIL)
+#endif
+#if PG_VERSION_NUM >= 160000
+#define acctsec_insert_index_tuples_speculative(rri, slot, estate, conflict) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, true, (conflict), NIL, false)
+#else
+#define acctsec_insert_index_tuples_speculative(rri, slot, estate, conflict) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, true, (conflict), NIL)
+#endif
+
 /* Does an update's new version need index entries (acctsec_update_index_tuples)? */
 #if PG_VERSION_NUM >= 160000
 #define acctsec_update_needs_indexes(update_indexes) (*(update_indexes) != TU_None)

@@ -31,6 +31,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "nodes/bitmapset.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
@@ -150,6 +151,9 @@ index_cache_build(AcctsecIndexCache *c, Relation rel)
 				ExecInitQual((List *) expression_planner((Expr *) ii->ii_Predicate), NULL);
 		if (index->rd_index->indisunique && !index->rd_index->indimmediate)
 			c->deferred = true;
+		/* what ExecOpenIndices(rri, true) adds, for ON CONFLICT */
+		if (ii->ii_Unique)
+			BuildSpeculativeIndexInfo(index, ii);
 		index_close(index, NoLock);
 		c->indexoids[i] = indexoid;
 		c->infos[i] = ii;
@@ -280,6 +284,8 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 			for (int i = 0; i < n; i++)
 				appendStringInfo(&sql, "%s$%d", i > 0 ? ", " : "", i + 1);
 			appendStringInfoChar(&sql, ')');
+			if (w->on_conflict_nothing)
+				appendStringInfoString(&sql, " ON CONFLICT DO NOTHING");
 		}
 		if (w->statement.plan != NULL)
 			SPI_freeplan(w->statement.plan);
@@ -343,6 +349,7 @@ static bool
 triggers_idle(const AcctsecRowWrite *w, Relation rel)
 {
 	TriggerDesc *td = rel->trigdesc;
+	int			key_written = -1;	/* writes_key(), once needed */
 
 	for (int i = 0; i < td->numtriggers; i++)
 	{
@@ -350,9 +357,13 @@ triggers_idle(const AcctsecRowWrite *w, Relation rel)
 
 		if (!trigger_fires(w, t))
 			continue;
-		if (w->cmd == CMD_UPDATE && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_PK &&
-			!writes_key(w, rel))
-			continue;
+		if (w->cmd == CMD_UPDATE && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_PK)
+		{
+			if (key_written < 0)
+				key_written = writes_key(w, rel) ? 1 : 0;
+			if (key_written == 0)
+				continue;
+		}
 		if (w->trigger_idle != NULL && w->trigger_idle(t))
 			continue;
 		return false;
@@ -408,6 +419,40 @@ check_not_null(Relation rel, const bool *isnull)
 }
 
 /*
+ * The executor state index insertions need: a ResultRelInfo with the
+ * table's indexes open (from the cache), and a slot holding the tuple.
+ */
+typedef struct IndexWriter
+{
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	MemoryContext old;
+} IndexWriter;
+
+static void
+index_writer_open(IndexWriter *iw, AcctsecRowWrite *w, Relation rel,
+				  HeapTuple tuple)
+{
+	iw->estate = CreateExecutorState();
+	iw->old = MemoryContextSwitchTo(iw->estate->es_query_cxt);
+	iw->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(iw->rri, rel, 1, NULL, 0);
+	acctsec_index_cache_open(iw->rri, &w->indexes);
+	iw->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tuple, iw->slot, false);
+}
+
+static void
+index_writer_close(IndexWriter *iw)
+{
+	ExecDropSingleTupleTableSlot(iw->slot);
+	ExecCloseIndices(iw->rri);
+	MemoryContextSwitchTo(iw->old);
+	FreeExecutorState(iw->estate);
+}
+
+/*
  * The index entries the new version tuple needs: all of them for an insert
  * (update_indexes NULL), those update_indexes says for an update.
  */
@@ -415,27 +460,87 @@ static void
 insert_index_entries(AcctsecRowWrite *w, Relation rel, HeapTuple tuple,
 					 AcctsecUpdateIndexes *update_indexes)
 {
-	EState	   *estate = CreateExecutorState();
-	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	TupleTableSlot *slot;
+	IndexWriter iw;
 	List	   *recheck;
 
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	acctsec_index_cache_open(rri, &w->indexes);
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
-	ExecStoreHeapTuple(tuple, slot, false);
+	index_writer_open(&iw, w, rel, tuple);
 	if (update_indexes == NULL)
-		recheck = acctsec_insert_index_tuples(rri, slot, estate);
+		recheck = acctsec_insert_index_tuples(iw.rri, iw.slot, iw.estate);
 	else
-		recheck = acctsec_update_index_tuples(rri, slot, estate, update_indexes);
+		recheck = acctsec_update_index_tuples(iw.rri, iw.slot, iw.estate, update_indexes);
 	/* no deferrable index (write_direct): nothing to recheck at commit */
 	Assert(recheck == NIL);
 	list_free(recheck);
+	index_writer_close(&iw);
+}
+
+/*
+ * A conflicting row made ON CONFLICT DO NOTHING do nothing: in REPEATABLE
+ * READ and SERIALIZABLE that is a serialization failure unless our snapshot
+ * sees the row (or we wrote it), as the executor checks it
+ * (nodeModifyTable.c, ExecCheckTIDVisible).
+ */
+static void
+check_conflict_visible(Relation rel, ItemPointer conflict)
+{
+	TupleTableSlot *slot;
+	bool		isnull;
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+	slot = table_slot_create(rel, NULL);
+	if (!table_tuple_fetch_row_version(rel, conflict, SnapshotAny, slot))
+		elog(ERROR, "failed to fetch conflicting tuple for ON CONFLICT");
+	if (!table_tuple_satisfies_snapshot(rel, slot, GetTransactionSnapshot()) &&
+		!TransactionIdIsCurrentTransactionId(
+											 DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull))))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent update")));
 	ExecDropSingleTupleTableSlot(slot);
-	ExecCloseIndices(rri);
-	MemoryContextSwitchTo(old);
-	FreeExecutorState(estate);
+}
+
+/*
+ * INSERT ... ON CONFLICT DO NOTHING of tuple, as the executor does it
+ * (nodeModifyTable.c, ExecInsert): look for a conflicting row in every
+ * unique index, and when there is none insert speculatively, so that a
+ * concurrent insert of the same key makes one of the two back out and look
+ * again rather than fail.  False when a conflicting row was found.
+ */
+static bool
+insert_unless_conflict(AcctsecRowWrite *w, Relation rel, HeapTuple tuple)
+{
+	IndexWriter iw;
+	bool		inserted = false;
+
+	index_writer_open(&iw, w, rel, tuple);
+	for (;;)
+	{
+		ItemPointerData conflict;
+		bool		spec_conflict = false;
+		uint32		token;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!acctsec_check_index_constraints(iw.rri, iw.slot, iw.estate, &conflict))
+		{
+			check_conflict_visible(rel, &conflict);
+			break;
+		}
+		token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
+		table_tuple_insert_speculative(rel, iw.slot, GetCurrentCommandId(true), 0,
+									   NULL, token);
+		list_free(acctsec_insert_index_tuples_speculative(iw.rri, iw.slot, iw.estate,
+														  &spec_conflict));
+		table_tuple_complete_speculative(rel, iw.slot, token, !spec_conflict);
+		SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+		if (!spec_conflict)
+		{
+			inserted = true;
+			break;
+		}
+	}
+	index_writer_close(&iw);
+	return inserted;
 }
 
 /*
@@ -466,7 +571,7 @@ new_version(AcctsecRowWrite *w, Relation rel, Datum *base, bool *base_null,
  * other columns as they are), or a new row (otid NULL; the other columns
  * NULL), and its index entries.
  */
-static void
+static bool
 direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 			 const Datum *values, const bool *isnull)
 {
@@ -475,6 +580,7 @@ direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 	bool	   *n = palloc(natts * sizeof(bool));
 	TupleTableSlot *old = NULL;
 	HeapTuple	tuple;
+	bool		written = true;
 
 	memset(n, true, natts * sizeof(bool));
 	if (otid != NULL)
@@ -488,7 +594,9 @@ direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 		memcpy(n, old->tts_isnull, natts * sizeof(bool));
 	}
 	tuple = new_version(w, rel, v, n, values, isnull);
-	if (otid == NULL)
+	if (otid == NULL && w->on_conflict_nothing)
+		written = insert_unless_conflict(w, rel, tuple);
+	else if (otid == NULL)
 	{
 		heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
 		insert_index_entries(w, rel, tuple, NULL);
@@ -507,10 +615,11 @@ direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 	heap_freetuple(tuple);
 	pfree(v);
 	pfree(n);
+	return written;
 }
 
 /* The same write as a statement, for whatever it needs of the executor. */
-static void
+static bool
 statement_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 				const bool *isnull)
 {
@@ -529,16 +638,17 @@ statement_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 		args[off + i] = values[i];
 		nulls[off + i] = isnull[i] ? 'n' : ' ';
 	}
-	acctsec_plan_run(&w->statement, args, nulls, false, 0);
+	return acctsec_plan_run(&w->statement, args, nulls, false, 0) > 0;
 }
 
-void
+bool
 acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 				  const bool *isnull)
 {
 	Oid			relid = acctsec_relid(w->relname);
 	Relation	rel;
 	bool		direct;
+	bool		written = false;
 
 	Assert((otid != NULL) == (w->cmd == CMD_UPDATE));
 	if (!OidIsValid(relid))
@@ -549,8 +659,9 @@ acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 		row_write_setup(w, rel);
 	direct = write_direct(w, rel);
 	if (direct)
-		direct_write(w, rel, otid, values, isnull);
+		written = direct_write(w, rel, otid, values, isnull);
 	table_close(rel, NoLock);	/* the lock is kept until commit */
 	if (!direct)
-		statement_write(w, otid, values, isnull);
+		written = statement_write(w, otid, values, isnull);
+	return written;
 }

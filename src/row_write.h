@@ -54,7 +54,9 @@ typedef bool (*AcctsecTriggerIdle) (const Trigger *trigger);
 /*
  * One write of a table in schema acctsec: CMD_UPDATE sets columns of the
  * row version at a ctid (one the caller has locked), CMD_INSERT inserts a
- * row with columns (every other column of the table must have no default).
+ * row with columns (every other column of the table must have no default),
+ * doing nothing where a row with the same key exists when
+ * on_conflict_nothing.
  * columns names them as a select list would ("a, b, c"), in the order of
  * the values given.  Static in the module that owns the table; the rest is
  * found on first use and again after the table changes.
@@ -75,6 +77,7 @@ typedef struct AcctsecRowWrite
 	const char *relname;
 	CmdType		cmd;
 	const char *columns;
+	bool		on_conflict_nothing;	/* CMD_INSERT: ON CONFLICT DO NOTHING */
 	AcctsecTriggerIdle trigger_idle;
 
 	Oid			relid;			/* what the fields below were found for */
@@ -90,9 +93,11 @@ typedef struct AcctsecRowWrite
 /*
  * Write values (isnull: which are NULL), one per column of w, to the row
  * at otid (CMD_UPDATE; NULL for CMD_INSERT).  SPI connected.  An update
- * whose row version is no longer at otid is an error.
+ * whose row version is no longer at otid is an error.  False when nothing
+ * was written: a conflict with on_conflict_nothing (or, as a statement, a
+ * trigger that skipped the row).
  */
-extern void acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid,
+extern bool acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid,
 							  const Datum *values, const bool *isnull);
 
 #endif							/* ACCTSEC_ROW_WRITE_H */

@@ -60,6 +60,7 @@
 #include "events.h"
 #include "relation_util.h"
 #include "row_lock.h"
+#include "row_write.h"
 #include "spi_util.h"
 #include "throttle.h"
 
@@ -408,9 +409,7 @@ acctsec_smart_lockout_applies(const AcctsecNetwork *net)
 typedef enum ThrottlePlanId
 {
 	PLAN_NET_PEEK,
-	PLAN_NET_CREATE,
 	PLAN_NET_PRUNE_SOME,
-	PLAN_NET_WRITE,
 	PLAN_NET_DELETE,
 	PLAN_NET_PRUNE_ALL,
 	PLAN_FAM_GET,
@@ -422,15 +421,12 @@ typedef enum ThrottlePlanId
 } ThrottlePlanId;
 
 /*
- * The columns read by PLAN_NET_PEEK, in this order, and their types;
- * network_lock() reads the same (networks_table), PLAN_NET_CREATE and
- * PLAN_NET_WRITE write them.
+ * The columns read by PLAN_NET_PEEK, in this order; network_lock() reads
+ * the same (networks_table), network_create and network_write write them.
  */
 #define NETWORK_COLUMNS \
 	"window_started_at, failures, accounts, throttled_until, throttles, expires_at"
 #define NUM_NETWORK_COLUMNS 6
-#define NETWORK_COLUMN_TYPES \
-	TIMESTAMPTZOID, INT4OID, INT8ARRAYOID, TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID
 
 static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	[PLAN_NET_PEEK] = {
@@ -439,18 +435,6 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		ACCTSEC_PLAN_ARGS(CIDROID), SPI_OK_SELECT, NULL
 	},
 
-	/*
-	 * A network's first failure: the row is inserted with that failure
-	 * already counted (the values PLAN_NET_WRITE would write), so a new
-	 * network costs one statement, not an insert, a lock and a write.  The
-	 * inserted row is ours until we commit; when a concurrent first failure
-	 * inserted it first, nothing is inserted and the caller locks it.
-	 */
-	[PLAN_NET_CREATE] = {
-		"INSERT INTO acctsec.networks (network, " NETWORK_COLUMNS ")"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (network) DO NOTHING",
-		ACCTSEC_PLAN_ARGS(CIDROID, NETWORK_COLUMN_TYPES), SPI_OK_INSERT, NULL
-	},
 	/* bounded opportunistic pruning; never waits for a locked row */
 	[PLAN_NET_PRUNE_SOME] = {
 		"DELETE FROM acctsec.networks WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
@@ -458,12 +442,6 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		" WHERE expires_at OPERATOR(pg_catalog.<=) $1"
 		" ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))",
 		ACCTSEC_PLAN_ARGS(TIMESTAMPTZOID, INT4OID), SPI_OK_DELETE, NULL
-	},
-	[PLAN_NET_WRITE] = {
-		"UPDATE acctsec.networks SET window_started_at = $2, failures = $3,"
-		" accounts = $4, throttled_until = $5, throttles = $6, expires_at = $7"
-		" WHERE ctid OPERATOR(pg_catalog.=) $1",
-		ACCTSEC_PLAN_ARGS(TIDOID, NETWORK_COLUMN_TYPES), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_NET_DELETE] = {
 		"DELETE FROM acctsec.networks WHERE network OPERATOR(pg_catalog.=) $1"
@@ -528,6 +506,26 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		" AND last_used_at OPERATOR(pg_catalog.>=) $2 LIMIT 1",
 		ACCTSEC_PLAN_ARGS(TEXTOID, TIMESTAMPTZOID), SPI_OK_SELECT, NULL
 	},
+};
+
+/*
+ * A network's failure, written through the table AM (row_write.h): to the
+ * locked row by its ctid, or, for a network's first failure, as a row
+ * inserted with that failure already counted, so that a new network costs
+ * one write, not an insert, a lock and a write.  The inserted row is ours
+ * until we commit; when a concurrent first failure inserted it first,
+ * nothing is inserted and the caller locks it.
+ */
+static AcctsecRowWrite network_write = {
+	.relname = "networks",
+	.cmd = CMD_UPDATE,
+	.columns = NETWORK_COLUMNS
+};
+static AcctsecRowWrite network_create = {
+	.relname = "networks",
+	.cmd = CMD_INSERT,
+	.columns = "network, " NETWORK_COLUMNS,
+	.on_conflict_nothing = true
 };
 
 /* ---------------------------------------------------------------------------
@@ -718,8 +716,8 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 	int64		h = account_hash(account);
 	bool		throttles = false;
 	Datum	   *elems;
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[1 + NUM_NETWORK_COLUMNS];
+	bool		nulls[1 + NUM_NETWORK_COLUMNS] = {false};
 	int			nelems;
 
 	*throttled_until = DT_NOBEGIN;
@@ -804,7 +802,7 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 			nelems = 0;
 
 		/* the locked row by its ctid, or a new network's row */
-		values[0] = found ? PointerGetDatum(&row.tid) : net->network;
+		values[0] = net->network;
 		values[1] = TimestampTzGetDatum(row.window_started_at);
 		values[2] = Int32GetDatum(row.failures);
 		values[3] = PointerGetDatum(construct_array(elems, nelems, INT8OID,
@@ -813,10 +811,10 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 		values[4] = TimestampTzGetDatum(row.throttled_until);
 		values[5] = Int32GetDatum(row.throttles);
 		values[6] = TimestampTzGetDatum(row.expires_at);
-		nulls[4] = row.throttled_until == DT_NOBEGIN ? 'n' : ' ';
+		nulls[4] = row.throttled_until == DT_NOBEGIN;
 		if (found)
 		{
-			acctsec_plan_run(&throttle_plans[PLAN_NET_WRITE], values, nulls, false, 0);
+			acctsec_row_write(&network_write, &row.tid, values + 1, nulls + 1);
 			break;
 		}
 
@@ -824,7 +822,7 @@ acctsec_network_failure(const AcctsecNetwork *net, const text *account,
 		 * inserted with this failure counted, unless a concurrent first
 		 * failure was first
 		 */
-		if (acctsec_plan_run(&throttle_plans[PLAN_NET_CREATE], values, nulls, false, 0) == 1)
+		if (acctsec_row_write(&network_create, NULL, values, nulls))
 			break;
 	}
 
