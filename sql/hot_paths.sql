@@ -209,6 +209,29 @@ SELECT failures, cardinality(accounts) AS accounts, throttled_until > now() AS t
 SELECT pg_temp.btrees_whole('{acctsec.networks}') AS index_checked;
 ROLLBACK;
 
+-- And for a session's touch: its row locked and its last_seen_at written
+-- through the table AM (the table's foreign key and CHECK constraint
+-- concern no column written), and as a statement with a trigger on the
+-- table or when the session's row was inserted by the same transaction
+-- (the foreign key's check must then run on the update).
+SELECT (acctsec.session_start('hp_t1')).token AS t1 \gset
+SELECT (acctsec.session_start('hp_t2')).token AS t2 \gset
+BEGIN;
+SELECT acctsec.session_touch(:'t1') AS touched_directly;
+CREATE TRIGGER hp_fire BEFORE UPDATE ON acctsec.account_sessions
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+SELECT acctsec.session_touch(:'t2') AS touched_by_statement;
+SELECT tbl, op, count(*) AS fired FROM regress.hp_fired GROUP BY tbl, op;
+SELECT account, last_seen_at = now() AS seen_now FROM acctsec.account_sessions
+ WHERE account IN ('hp_t1', 'hp_t2') ORDER BY account;
+SELECT pg_temp.btrees_whole('{acctsec.account_sessions}') AS index_checked;
+ROLLBACK;
+BEGIN;
+SELECT acctsec.session_touch((acctsec.session_start('hp_t3')).token) AS touched_new_session;
+SELECT count(*) AS sessions FROM acctsec.account_sessions WHERE account = 'hp_t3';
+ROLLBACK;
+SELECT acctsec.forget_account('hp_t1'), acctsec.forget_account('hp_t2');
+
 -- What the executor would refuse or add, the direct write refuses or leaves
 -- to the statement: a NOT NULL column left NULL (23502, both ways), a CHECK
 -- constraint (23514), a column with a default outside the columns written.

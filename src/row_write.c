@@ -245,6 +245,28 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 			w->columns_ok = false;
 		n++;
 	}
+
+	/*
+	 * A CHECK constraint of an update is left to the statement unless it is
+	 * valid and reads none of the columns written: the version updated
+	 * satisfies it, and so does the new one.
+	 */
+	for (int c = 0; desc->constr != NULL && c < desc->constr->num_check; c++)
+	{
+		ConstrCheck *check = &desc->constr->check[c];
+		Bitmapset  *read = NULL;
+
+		if (w->cmd == CMD_INSERT || !check->ccvalid)
+		{
+			w->columns_ok = false;
+			continue;
+		}
+		pull_varattnos(stringToNode(check->ccbin), 1, &read);
+		for (int i = 0; i < n; i++)
+			if (bms_is_member(attnums[i] - FirstLowInvalidHeapAttributeNumber, read))
+				w->columns_ok = false;
+		bms_free(read);
+	}
 	if (w->cmd == CMD_INSERT)
 	{
 		for (int a = 0; a < desc->natts; a++)
@@ -258,6 +280,18 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 				(att->atthasdef || att->attidentity || att->attgenerated))
 				w->columns_ok = false;
 		}
+	}
+
+	/* does the update change a column of one of the table's foreign keys? */
+	w->fk_written = false;
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+
+		for (int k = 0; k < fk->nkeys; k++)
+			for (int i = 0; i < n; i++)
+				if (fk->conkey[k] == attnums[i])
+					w->fk_written = true;
 	}
 
 	same = w->statement.sql != NULL && w->ncolumns == n &&
@@ -343,10 +377,13 @@ writes_key(const AcctsecRowWrite *w, Relation rel)
  * Can no trigger of rel fire for w's write?  A referenced table's
  * foreign-key triggers (RI_TRIGGER_PK) do nothing on an update that leaves
  * every key column as it is: the trigger manager does not even queue them
- * (RI_FKey_pk_upd_check_required).
+ * (RI_FKey_pk_upd_check_required).  A referencing table's (RI_TRIGGER_FK)
+ * do nothing on an update that leaves the foreign key's columns as they
+ * are, unless the row version updated was inserted by this transaction
+ * (RI_FKey_fk_upd_check_required): *check_xmin asks the caller to look.
  */
 static bool
-triggers_idle(const AcctsecRowWrite *w, Relation rel)
+triggers_idle(const AcctsecRowWrite *w, Relation rel, bool *check_xmin)
 {
 	TriggerDesc *td = rel->trigdesc;
 	int			key_written = -1;	/* writes_key(), once needed */
@@ -354,15 +391,21 @@ triggers_idle(const AcctsecRowWrite *w, Relation rel)
 	for (int i = 0; i < td->numtriggers; i++)
 	{
 		const Trigger *t = &td->triggers[i];
+		int			ri = RI_FKey_trigger_type(t->tgfoid);
 
 		if (!trigger_fires(w, t))
 			continue;
-		if (w->cmd == CMD_UPDATE && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_PK)
+		if (w->cmd == CMD_UPDATE && ri == RI_TRIGGER_PK)
 		{
 			if (key_written < 0)
 				key_written = writes_key(w, rel) ? 1 : 0;
 			if (key_written == 0)
 				continue;
+		}
+		if (w->cmd == CMD_UPDATE && ri == RI_TRIGGER_FK && !w->fk_written)
+		{
+			*check_xmin = true;
+			continue;
 		}
 		if (w->trigger_idle != NULL && w->trigger_idle(t))
 			continue;
@@ -373,7 +416,7 @@ triggers_idle(const AcctsecRowWrite *w, Relation rel)
 
 /* May w's write of rel (opened and locked) skip the executor? */
 static bool
-write_direct(AcctsecRowWrite *w, Relation rel)
+write_direct(AcctsecRowWrite *w, Relation rel, bool *check_xmin)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
 
@@ -384,9 +427,10 @@ write_direct(AcctsecRowWrite *w, Relation rel)
 		rel->rd_rel->relrowsecurity ||
 		GetUserId() != rel->rd_rel->relowner)
 		return false;
-	if (constr != NULL && (constr->num_check > 0 || acctsec_has_generated(constr)))
+	if (constr != NULL && acctsec_has_generated(constr))
 		return false;
-	if (rel->trigdesc != NULL && !triggers_idle(w, rel))
+	*check_xmin = false;
+	if (rel->trigdesc != NULL && !triggers_idle(w, rel, check_xmin))
 		return false;
 	index_cache_check(&w->indexes, rel);
 	return !w->indexes.deferred;
@@ -474,6 +518,16 @@ insert_index_entries(AcctsecRowWrite *w, Relation rel, HeapTuple tuple,
 	index_writer_close(&iw);
 }
 
+/* Was the row version in slot inserted by this transaction? */
+static bool
+inserted_by_us(TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		xmin = slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull);
+
+	return !isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+}
+
 /*
  * A conflicting row made ON CONFLICT DO NOTHING do nothing: in REPEATABLE
  * READ and SERIALIZABLE that is a serialization failure unless our snapshot
@@ -484,7 +538,6 @@ static void
 check_conflict_visible(Relation rel, ItemPointer conflict)
 {
 	TupleTableSlot *slot;
-	bool		isnull;
 
 	if (!IsolationUsesXactSnapshot())
 		return;
@@ -492,8 +545,7 @@ check_conflict_visible(Relation rel, ItemPointer conflict)
 	if (!table_tuple_fetch_row_version(rel, conflict, SnapshotAny, slot))
 		elog(ERROR, "failed to fetch conflicting tuple for ON CONFLICT");
 	if (!table_tuple_satisfies_snapshot(rel, slot, GetTransactionSnapshot()) &&
-		!TransactionIdIsCurrentTransactionId(
-											 DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull))))
+		!inserted_by_us(slot))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to concurrent update")));
@@ -566,21 +618,30 @@ new_version(AcctsecRowWrite *w, Relation rel, Datum *base, bool *base_null,
 	return heap_form_tuple(RelationGetDescr(rel), base, base_null);
 }
 
+/* What direct_write did. */
+typedef enum DirectWrite
+{
+	DIRECT_WRITTEN,
+	DIRECT_NOTHING,				/* ON CONFLICT DO NOTHING did nothing */
+	DIRECT_NEEDS_STATEMENT		/* a foreign-key trigger would fire after all */
+} DirectWrite;
+
 /*
  * The write through the table AM: the new version of the row at otid (its
  * other columns as they are), or a new row (otid NULL; the other columns
- * NULL), and its index entries.
+ * NULL), and its index entries.  With check_xmin, an update of a version
+ * this transaction inserted is left to the statement (triggers_idle).
  */
-static bool
+static DirectWrite
 direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
-			 const Datum *values, const bool *isnull)
+			 const Datum *values, const bool *isnull, bool check_xmin)
 {
 	int			natts = RelationGetDescr(rel)->natts;
 	Datum	   *v = palloc0(natts * sizeof(Datum));
 	bool	   *n = palloc(natts * sizeof(bool));
 	TupleTableSlot *old = NULL;
 	HeapTuple	tuple;
-	bool		written = true;
+	DirectWrite done = DIRECT_WRITTEN;
 
 	memset(n, true, natts * sizeof(bool));
 	if (otid != NULL)
@@ -589,13 +650,20 @@ direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 		if (!table_tuple_fetch_row_version(rel, otid, SnapshotAny, old))
 			elog(ERROR, "the row of acctsec.%s to update is not at (%u,%u)", w->relname,
 				 ItemPointerGetBlockNumber(otid), ItemPointerGetOffsetNumber(otid));
+		if (check_xmin && inserted_by_us(old))
+		{
+			ExecDropSingleTupleTableSlot(old);
+			pfree(v);
+			pfree(n);
+			return DIRECT_NEEDS_STATEMENT;
+		}
 		slot_getallattrs(old);
 		memcpy(v, old->tts_values, natts * sizeof(Datum));
 		memcpy(n, old->tts_isnull, natts * sizeof(bool));
 	}
 	tuple = new_version(w, rel, v, n, values, isnull);
 	if (otid == NULL && w->on_conflict_nothing)
-		written = insert_unless_conflict(w, rel, tuple);
+		done = insert_unless_conflict(w, rel, tuple) ? DIRECT_WRITTEN : DIRECT_NOTHING;
 	else if (otid == NULL)
 	{
 		heap_insert(rel, tuple, GetCurrentCommandId(true), 0, NULL);
@@ -615,7 +683,7 @@ direct_write(AcctsecRowWrite *w, Relation rel, ItemPointer otid,
 	heap_freetuple(tuple);
 	pfree(v);
 	pfree(n);
-	return written;
+	return done;
 }
 
 /* The same write as a statement, for whatever it needs of the executor. */
@@ -647,8 +715,8 @@ acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 {
 	Oid			relid = acctsec_relid(w->relname);
 	Relation	rel;
-	bool		direct;
-	bool		written = false;
+	bool		check_xmin;
+	DirectWrite done = DIRECT_NEEDS_STATEMENT;
 
 	Assert((otid != NULL) == (w->cmd == CMD_UPDATE));
 	if (!OidIsValid(relid))
@@ -657,11 +725,10 @@ acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 	rel = table_open(relid, RowExclusiveLock);
 	if (RelationGetRelid(rel) != w->relid)
 		row_write_setup(w, rel);
-	direct = write_direct(w, rel);
-	if (direct)
-		written = direct_write(w, rel, otid, values, isnull);
+	if (write_direct(w, rel, &check_xmin))
+		done = direct_write(w, rel, otid, values, isnull, check_xmin);
 	table_close(rel, NoLock);	/* the lock is kept until commit */
-	if (!direct)
-		written = statement_write(w, otid, values, isnull);
-	return written;
+	if (done == DIRECT_NEEDS_STATEMENT)
+		return statement_write(w, otid, values, isnull);
+	return done == DIRECT_WRITTEN;
 }

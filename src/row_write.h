@@ -56,20 +56,22 @@ typedef bool (*AcctsecTriggerIdle) (const Trigger *trigger);
  * row version at a ctid (one the caller has locked), CMD_INSERT inserts a
  * row with columns (every other column of the table must have no default),
  * doing nothing where a row with the same key exists when
- * on_conflict_nothing.
- * columns names them as a select list would ("a, b, c"), in the order of
- * the values given.  Static in the module that owns the table; the rest is
- * found on first use and again after the table changes.
+ * on_conflict_nothing.  columns names them as a select list would ("a, b,
+ * c"), in the order of the values given.  Static in the module that owns
+ * the table; the rest is found on first use and again after the table
+ * changes.
  *
- * A write goes through the table AM (heap_update or heap_insert, and
- * ExecInsertIndexTuples where index entries are due) when the calling role
- * owns the heap table and it has no rule, no row security, no CHECK
- * constraint, no generated or (for an insert) defaulted column outside
- * columns, no deferrable unique index, and no trigger that would fire,
- * other than foreign-key checks the write cannot concern and those
- * trigger_idle passes over.  Otherwise it is the statement UPDATE
- * acctsec.t SET a = $2, ... WHERE ctid = $1, or INSERT INTO acctsec.t (a,
- * ...) VALUES ($1, ...), made from columns and run in the caller's SPI
+ * A write goes through the table AM (heap_update, heap_insert or a
+ * speculative insertion, and ExecInsertIndexTuples where index entries are
+ * due) when the calling role owns the heap table and it has no rule, no
+ * row security, no CHECK constraint (but, for an update, valid ones on
+ * columns not written), no generated or (for an insert) defaulted column
+ * outside columns, no deferrable unique index, and no trigger that would
+ * fire, other than foreign-key checks the write cannot concern (an update
+ * leaving the keys as they are) and those trigger_idle passes over.
+ * Otherwise it is the statement UPDATE acctsec.t SET a = $2, ... WHERE
+ * ctid = $1, or INSERT INTO acctsec.t (a, ...) VALUES ($1, ...) [ON
+ * CONFLICT DO NOTHING], made from columns and run in the caller's SPI
  * connection, with every trigger, rule and policy applying.
  */
 typedef struct AcctsecRowWrite
@@ -83,7 +85,8 @@ typedef struct AcctsecRowWrite
 	Oid			relid;			/* what the fields below were found for */
 	int			ncolumns;
 	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
-	bool		columns_ok;		/* no domain, no default outside columns */
+	bool		columns_ok;		/* no domain, default or CHECK in the way */
+	bool		fk_written;		/* a column of a foreign key is written */
 	AcctsecPlan statement;
 	AcctsecIndexCache indexes;
 	struct AcctsecRowWrite *next;	/* the writes known, for invalidations */

@@ -54,6 +54,7 @@
 #include "events.h"
 #include "relation_util.h"
 #include "row_lock.h"
+#include "row_write.h"
 #include "sessions.h"
 #include "spi_util.h"
 #include "tokens.h"
@@ -122,7 +123,6 @@ typedef enum SessionPlanId
 	PLAN_START,
 	PLAN_FIND,
 	PLAN_FIND_FOR_UPDATE,
-	PLAN_TOUCH,
 	PLAN_RETIRE,
 	PLAN_ROTATE,
 	PLAN_FIND_RETIRED,
@@ -158,12 +158,6 @@ static AcctsecPlan session_plans[NUM_SESSION_PLANS] = {
 	[PLAN_FIND_FOR_UPDATE] = {
 		SESSION_BY_SELECTOR " FOR UPDATE",
 		ACCTSEC_PLAN_ARGS(BYTEAOID), SPI_OK_SELECT, NULL
-	},
-	[PLAN_TOUCH] = {
-		"UPDATE acctsec.account_sessions SET last_seen_at = $2"
-		" WHERE session_id OPERATOR(pg_catalog.=) $1"
-		" AND last_seen_at OPERATOR(pg_catalog.<) $2",
-		ACCTSEC_PLAN_ARGS(INT8OID, TIMESTAMPTZOID), SPI_OK_UPDATE, NULL
 	},
 	[PLAN_RETIRE] = {
 		"INSERT INTO acctsec.retired_session_tokens"
@@ -321,8 +315,8 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
 /*
  * session_check's lookup, without SPI: one probe of the selector's unique
  * index (acctsec_probe_unique).  A plan run through SPI costs an executor
- * start-up per call, several times the probe itself; the writes (the
- * touch) still go through SPI.
+ * start-up per call, several times the probe itself; the touch, too, is
+ * written without one (touch_session).
  */
 static const char *const session_probe_columns[] = {
 	"verifier_hash", "session_id", "last_seen_at", "expires_at", "account"
@@ -578,14 +572,42 @@ touch_xact_callback(XactEvent event, void *arg)
 		touch_alone = false;
 }
 
+/*
+ * The touch: the session's row locked by its id, as UPDATE ... WHERE
+ * session_id = $1 would lock it, and its last_seen_at written unless a
+ * concurrent touch already wrote a later one; both through the table AM
+ * (row_lock.h, row_write.h).
+ */
+static AcctsecKeyedTable sessions_table = {
+	.relname = "account_sessions",
+	.key_eq = F_INT8EQ,
+	.ncolumns = 1,
+	.columns = "last_seen_at"
+};
+static AcctsecRowWrite touch_write = {
+	.relname = "account_sessions",
+	.cmd = CMD_UPDATE,
+	.columns = "last_seen_at"
+};
+
 /* Write the session's last use at now (SPI connected). */
 static void
 touch_session(int64 session_id, TimestampTz now)
 {
-	Datum		args[2] = {Int64GetDatum(session_id), TimestampTzGetDatum(now)};
 	bool		first_write = !FullTransactionIdIsValid(GetTopFullTransactionIdIfAny());
+	Datum		seen;
+	bool		seen_null;
+	ItemPointerData tid;
 
-	acctsec_plan_run(&session_plans[PLAN_TOUCH], args, NULL, false, 0);
+	if (acctsec_row_lock_by_key(&sessions_table, Int64GetDatum(session_id),
+								&seen, &seen_null, &tid) &&
+		(seen_null || DatumGetTimestampTz(seen) < now))
+	{
+		Datum		value = TimestampTzGetDatum(now);
+		bool		isnull = false;
+
+		acctsec_row_write(&touch_write, &tid, &value, &isnull);
+	}
 	if (first_write)
 	{
 		if (!touch_callback_registered)
@@ -667,7 +689,7 @@ check_session(Datum token, bool force, SessionRow *row, bool *touch_due,
  * needs no rights of its own: the lookup is a probe of the index, which
  * checks no privileges (it reads for the caller what the caller's
  * EXECUTE privilege lets it ask, as the definer function did) and runs no
- * code but the index's own; the one statement, the touch, runs through the
+ * code but the index's own; the one write, the touch, runs through the
  * privilege switch, as the table's owner with search_path pinned
  * (docs/security.md).
  */
