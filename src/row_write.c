@@ -730,5 +730,11 @@ acctsec_row_write(AcctsecRowWrite *w, ItemPointer otid, const Datum *values,
 	table_close(rel, NoLock);	/* the lock is kept until commit */
 	if (done == DIRECT_NEEDS_STATEMENT)
 		return statement_write(w, otid, values, isnull);
+
+	/*
+	 * as SPI does after a statement that may write: what follows in the
+	 * caller's command sees the write
+	 */
+	CommandCounterIncrement();
 	return done == DIRECT_WRITTEN;
 }
