@@ -367,12 +367,22 @@ login_events(const text *account, const LoginLog *log,
 			 bool familiar, bool new_network, TimestampTz refused_until,
 			 TimestampTz throttled_until)
 {
-	char	   *acct = text_to_cstring(account);
-	char	   *ip = event_ip(log->ip.value, log->ip.isnull);
-	char	   *network = net->valid ?
-		DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	bool		smart = acctsec_smart_lockout_applies(net);
+	char	   *acct;
+	char	   *ip;
+	char	   *network;
+	bool		smart;
+
+	/* a login let through with nothing to report: nothing to format */
+	if ((status == LOGIN_OK || status == LOGIN_SECOND_FACTOR) &&
+		verdict != NETWORK_THROTTLED_NOW && !was_locked && !new_network &&
+		!(familiar && row->locked_until > now))
+		return;
+	acct = text_to_cstring(account);
+	ip = event_ip(log->ip.value, log->ip.isnull);
+	network = net->valid ?
+		DatumGetCString(DirectFunctionCall1(cidr_out, net->network)) : NULL;
+	smart = acctsec_smart_lockout_applies(net);
 
 	if (verdict == NETWORK_THROTTLED_NOW)
 		acctsec_security_event("network.throttled", acct,

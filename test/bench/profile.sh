@@ -291,6 +291,10 @@ for impl in c u l; do
   eval "gen_${impl}_fail_pool() { echo \"EXECUTE $impl('\$(acct \$1)', false, '10.1.0.0'::inet + \$(( (\$1 * 613) % 2000 )));\"; }"
   # a right password from the account's home address (a familiar network)
   eval "gen_${impl}_ok_home() { local a=\$(( (\$1 * 7919) % ACCOUNTS + 1 )); echo \"EXECUTE $impl('user\$a', true, '10.1.0.0'::inet + \$(( a % 2000 )));\"; }"
+  # the same with no address (no network tracking), and from an address the
+  # account has not used (it becomes familiar), on other accounts
+  eval "gen_${impl}_ok_noip() { echo \"EXECUTE $impl('\$(acct \$((\$1 + 2000)))', true, NULL);\"; }"
+  eval "gen_${impl}_ok_new() { echo \"EXECUTE $impl('\$(acct \$((\$1 + 3000)))', true, '10.3.0.0'::inet + \$1);\"; }"
 done
 path nop gen_nop
 # fail_one: acctsec throttles the address once it has tried 10 accounts, so
@@ -301,7 +305,7 @@ path nop gen_nop
 THROTTLE_OFF="SET acctsec.network_max_failures = 0; SET acctsec.network_max_accounts = 0;"
 THROTTLE_ON="RESET acctsec.network_max_failures; RESET acctsec.network_max_accounts;"
 for impl in c u l; do
-  for w in fail_one fail_counted fail_pool ok_home; do
+  for w in fail_one fail_counted fail_pool ok_home ok_noip ok_new; do
     counted=$([ $w = fail_counted ] && [[ login_${w}_$impl =~ $ONLY ]] && echo 1 || true)
     [ -n "$counted" ] && { echo "$THROTTLE_OFF" >>"$S"; marker -; }
     path "login_${w}_$impl" "gen_${impl}_$w"
@@ -384,7 +388,7 @@ per() { # label -> instructions per call (marker cost subtracted)
 echo "instructions per call (valgrind --tool=callgrind, one backend, $M calls per path, each its own transaction; synchronous_commit on)"
 printf '  EXECUTE of a prepared SELECT $1 (the floor of a call): %s\n' "$(per nop)"
 echo "login_attempt ($ACCOUNTS_SHOWN accounts, each logged in once from home):"
-for w in fail_one fail_counted fail_pool ok_home; do
+for w in fail_one fail_counted fail_pool ok_home ok_noip ok_new; do
   [ -n "${IR[login_${w}_c]:-}" ] || continue
   c=$(per login_${w}_c); u=$(per login_${w}_u); l=$(per login_${w}_l)
   awk -v w=$w -v c=$c -v u=$u -v l=$l 'BEGIN {
