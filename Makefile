@@ -101,7 +101,8 @@ ISOLATION = \
 	attack_lock \
 	mirror_history \
 	password_change_rehash \
-	row_lock_isolation
+	row_lock_isolation \
+	familiar_network_race
 # the tests write and compare UTF-8 text (user agents, hostile input)
 ENCODING = UTF8
 

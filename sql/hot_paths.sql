@@ -131,8 +131,9 @@ SELECT ok FROM acctsec.audit_verify();
 -- same rows.  One story of every kind of write (failures from a familiar
 -- and an unfamiliar network, a lock, a refusal, a familiar login through an
 -- unfamiliar lock, unlock, TOTP on, a pending login completed and one
--- failed, TOTP off) is told twice in one transaction, so that now() is the
--- same: first with nothing on the tables, then with a trigger on each.
+-- failed, TOTP off; the familiar networks it adds) is told twice in one
+-- transaction, so that now() is the same: first with nothing on the
+-- tables, then with a trigger on each.
 CREATE EXTENSION amcheck;
 CREATE TABLE regress.hp_fired (tbl text, op text);
 CREATE FUNCTION regress.hp_fire() RETURNS trigger LANGUAGE plpgsql AS $f$
@@ -165,6 +166,10 @@ END $f$;
 CREATE FUNCTION pg_temp.account_row(acct text) RETURNS jsonb LANGUAGE sql AS $f$
   SELECT to_jsonb(a) - 'account' - 'created_at' FROM acctsec.accounts a WHERE account = acct
 $f$;
+CREATE FUNCTION pg_temp.familiar_rows(acct text) RETURNS jsonb LANGUAGE sql AS $f$
+  SELECT jsonb_agg(to_jsonb(f) - 'account' ORDER BY network)
+  FROM acctsec.familiar_networks f WHERE account = acct
+$f$;
 CREATE FUNCTION pg_temp.attempt_rows(acct text) RETURNS jsonb LANGUAGE sql AS $f$
   SELECT jsonb_agg(jsonb_build_array(attempted_at, outcome, ip, user_agent) ORDER BY id)
   FROM acctsec.login_attempts WHERE account = acct
@@ -178,15 +183,19 @@ CREATE TRIGGER hp_fire BEFORE UPDATE ON acctsec.accounts
   FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
 CREATE TRIGGER hp_fire BEFORE INSERT ON acctsec.login_attempts
   FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
+CREATE TRIGGER hp_fire BEFORE INSERT ON acctsec.familiar_networks
+  FOR EACH ROW EXECUTE FUNCTION regress.hp_fire();
 SELECT pg_temp.login_story('hp_statement');
 SELECT tbl, op, count(*) AS fired FROM regress.hp_fired GROUP BY tbl, op ORDER BY tbl;
 SELECT jsonb_array_length(pg_temp.attempt_rows('hp_direct')) AS attempts,
        pg_temp.attempt_rows('hp_direct') = pg_temp.attempt_rows('hp_statement') AS same_attempts,
        pg_temp.account_row('hp_direct') = pg_temp.account_row('hp_statement') AS same_account,
        (pg_temp.account_row('hp_direct') ->> 'login_count')::int AS logins,
-       (pg_temp.account_row('hp_direct') ->> 'last_login_ip') AS last_login_ip;
+       (pg_temp.account_row('hp_direct') ->> 'last_login_ip') AS last_login_ip,
+       pg_temp.familiar_rows('hp_direct') = pg_temp.familiar_rows('hp_statement') AS same_familiar,
+       jsonb_array_length(pg_temp.familiar_rows('hp_direct')) AS familiar;
 -- the lock (a non-HOT update: locked_until is indexed) left every index whole
-SELECT pg_temp.btrees_whole('{acctsec.accounts,acctsec.login_attempts}') AS index_checked;
+SELECT pg_temp.btrees_whole('{acctsec.accounts,acctsec.login_attempts,acctsec.familiar_networks}') AS index_checked;
 ROLLBACK;
 
 -- The same for a network's row: its first failure inserts it (ON CONFLICT

@@ -41,8 +41,13 @@
 #include <math.h>
 #include <sys/socket.h>
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -53,6 +58,7 @@
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "account.h"
@@ -413,7 +419,7 @@ typedef enum ThrottlePlanId
 	PLAN_NET_DELETE,
 	PLAN_NET_PRUNE_ALL,
 	PLAN_FAM_GET,
-	PLAN_FAM_ADD,
+	PLAN_FAM_TRIM,
 	PLAN_FAM_TOUCH,
 	PLAN_FAM_PRUNE_ALL,
 	PLAN_FAM_ANY,
@@ -462,18 +468,13 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 	},
 
 	/*
-	 * A new familiar network, and the account's others trimmed, in one
-	 * statement: its expired ones go ($4 is the oldest last use still valid),
-	 * and all but the $3 - 1 most recently used others, the new one being the
-	 * most recent.  (The DELETE sees the table as it was before the INSERT,
-	 * so it names the others only.)
+	 * Before a new familiar network is added, the account's others trimmed:
+	 * its expired ones go ($4 is the oldest last use still valid), and all
+	 * but the $3 - 1 most recently used others, the new one being the most
+	 * recent.  Run only when familiar_trim_due says it deletes something.
 	 */
-	[PLAN_FAM_ADD] = {
-		"WITH add AS ("
-		"INSERT INTO acctsec.familiar_networks (account, network, first_used_at, last_used_at)"
-		" VALUES ($1, $2, $5, $5) ON CONFLICT (account, network)"
-		" DO UPDATE SET last_used_at = excluded.last_used_at)"
-		" DELETE FROM acctsec.familiar_networks"
+	[PLAN_FAM_TRIM] = {
+		"DELETE FROM acctsec.familiar_networks"
 		" WHERE account OPERATOR(pg_catalog.=) $1"
 		" AND network OPERATOR(pg_catalog.<>) $2"
 		" AND (last_used_at OPERATOR(pg_catalog.<) $4"
@@ -483,8 +484,7 @@ static AcctsecPlan throttle_plans[NUM_THROTTLE_PLANS] = {
 		"   AND network OPERATOR(pg_catalog.<>) $2"
 		"   ORDER BY last_used_at DESC, network"
 		"   OFFSET $3 OPERATOR(pg_catalog.-) 1)))",
-		ACCTSEC_PLAN_ARGS(TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID,
-						  TIMESTAMPTZOID),
+		ACCTSEC_PLAN_ARGS(TEXTOID, CIDROID, INT4OID, TIMESTAMPTZOID),
 		SPI_OK_DELETE, NULL
 	},
 	[PLAN_FAM_TOUCH] = {
@@ -906,6 +906,88 @@ acctsec_network_lookup(const text *account, AcctsecNetwork *net,
 	return *last_used != DT_NOBEGIN && *last_used >= familiar_since(now);
 }
 
+/*
+ * A new familiar network's row, through the table AM where nothing needs a
+ * statement (row_write.h).  Its foreign key's check would look the account
+ * up and lock its row FOR KEY SHARE; acctsec_network_make_familiar's caller
+ * already holds that row locked FOR NO KEY UPDATE in this transaction (a
+ * stronger lock on the same row, which nobody else can delete or re-key
+ * until it ends), so the check would find what is known, and it alone is
+ * passed over.
+ */
+static bool
+familiar_trigger_idle(const Trigger *trigger)
+{
+	return RI_FKey_trigger_type(trigger->tgfoid) == RI_TRIGGER_FK &&
+		trigger->tgconstrrelid == acctsec_relid("accounts");
+}
+
+static AcctsecRowWrite familiar_add = {
+	.relname = "familiar_networks",
+	.cmd = CMD_INSERT,
+	.columns = "account, network, first_used_at, last_used_at",
+	.on_conflict_nothing = true,
+	.trigger_idle = familiar_trigger_idle
+};
+
+/*
+ * Would PLAN_FAM_TRIM delete anything before network is added to the
+ * account's familiar networks: has the account another one last used
+ * before since, or acctsec.max_familiar_networks others already?  Read
+ * from the primary key's index (account first), as a volatile function's
+ * next statement would see the table, without a statement.
+ */
+static bool
+familiar_trim_due(const text *account, Datum network, TimestampTz since)
+{
+	Oid			relid = acctsec_relid("familiar_networks");
+	Relation	rel;
+	Relation	index;
+	ScanKeyData key;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	AttrNumber	network_att;
+	AttrNumber	last_used_att;
+	int			others = 0;
+	bool		due = false;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "acctsec.familiar_networks is missing");
+	rel = table_open(relid, AccessShareLock);
+	list_free(RelationGetIndexList(rel));	/* sets rd_pkindex */
+	if (!OidIsValid(rel->rd_pkindex))
+		elog(ERROR, "acctsec.familiar_networks has no primary key");
+	index = index_open(rel->rd_pkindex, AccessShareLock);
+	network_att = acctsec_attnum(rel, "network");
+	last_used_att = acctsec_attnum(rel, "last_used_at");
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(account));
+	key.sk_collation = index->rd_indcollation[0];
+	snapshot = acctsec_statement_snapshot();
+	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	while (!due && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		other = slot_getattr(slot, network_att, &isnull);
+		Datum		last_used;
+
+		if (isnull ||
+			DatumGetBool(DirectFunctionCall2(network_eq, other, network)))
+			continue;
+		last_used = slot_getattr(slot, last_used_att, &isnull);
+		due = (!isnull && DatumGetTimestampTz(last_used) < since) ||
+			++others >= acctsec_max_familiar_networks;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return due;
+}
+
 void
 acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 							  TimestampTz now, TimestampTz last_used)
@@ -925,13 +1007,25 @@ acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
 		return;
 	}
 
+	if (familiar_trim_due(account, net->network, familiar_since(now)))
 	{
-		Datum		add[5] = {PointerGetDatum(account), net->network,
+		Datum		trim[4] = {PointerGetDatum(account), net->network,
 			Int32GetDatum(acctsec_max_familiar_networks),
-			TimestampTzGetDatum(familiar_since(now)),
-		TimestampTzGetDatum(now)};
+		TimestampTzGetDatum(familiar_since(now))};
 
-		acctsec_plan_run(&throttle_plans[PLAN_FAM_ADD], add, NULL, false, 0);
+		acctsec_plan_run(&throttle_plans[PLAN_FAM_TRIM], trim, NULL, false, 0);
+	}
+	{
+		Datum		add[4] = {PointerGetDatum(account), net->network,
+		TimestampTzGetDatum(now), TimestampTzGetDatum(now)};
+		bool		add_null[4] = {false, false, false, false};
+
+		/*
+		 * a login of the account from the same network that committed after
+		 * this call's lookup made it familiar already: note this use
+		 */
+		if (!acctsec_row_write(&familiar_add, NULL, add, add_null))
+			acctsec_plan_run(&throttle_plans[PLAN_FAM_TOUCH], values, NULL, false, 0);
 	}
 }
 
