@@ -471,9 +471,7 @@ writer_open(TimestampTz logged_at)
 				 errhint("Create partitions with acctsec.audit_create_partitions().")));
 	}
 	w->estate = CreateExecutorState();
-	w->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
-	acctsec_index_cache_open(w->rri, &log_indexes);
+	w->rri = acctsec_index_cache_open(w->rel, &log_indexes);
 	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), &TTSOpsHeapTuple);
 	CurrentResourceOwner = save_owner;
 	MemoryContextSwitchTo(old);
@@ -606,24 +604,14 @@ seal_relids(Oid *lanes, Oid *seals)
 	return OidIsValid(*lanes) && OidIsValid(*seals);
 }
 
-static ResultRelInfo *
-seal_open_indices(Relation rel, AcctsecIndexCache *cache)
-{
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	acctsec_index_cache_open(rri, cache);
-	return rri;
-}
-
 static void
 seal_tables_open(SealTables *st, Oid lanes_relid, Oid seals_relid)
 {
 	st->lanes = table_open(lanes_relid, RowExclusiveLock);
 	st->seals = table_open(seals_relid, RowExclusiveLock);
 	st->estate = CreateExecutorState();
-	st->lanes_rri = seal_open_indices(st->lanes, &lane_indexes);
-	st->seals_rri = seal_open_indices(st->seals, &seal_indexes);
+	st->lanes_rri = acctsec_index_cache_open(st->lanes, &lane_indexes);
+	st->seals_rri = acctsec_index_cache_open(st->seals, &seal_indexes);
 	st->lanes_pkey = NULL;
 	for (int i = 0; i < st->lanes_rri->ri_NumIndices; i++)
 		if (RelationGetRelid(st->lanes_rri->ri_IndexRelationDescs[i]) == st->lanes->rd_pkindex)

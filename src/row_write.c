@@ -169,17 +169,18 @@ index_cache_check(AcctsecIndexCache *c, Relation rel)
 		index_cache_build(c, rel);
 }
 
-void
-acctsec_index_cache_open(ResultRelInfo *rri, AcctsecIndexCache *c)
+ResultRelInfo *
+acctsec_index_cache_open(Relation rel, AcctsecIndexCache *c)
 {
-	Relation	rel = rri->ri_RelationDesc;
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
 	int			n;
 
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	index_cache_check(c, rel);
 	n = c->nindexes;
 	rri->ri_NumIndices = n;
 	if (n == 0)
-		return;
+		return rri;
 	rri->ri_IndexRelationDescs = palloc(n * sizeof(Relation));
 	rri->ri_IndexRelationInfo = palloc(n * sizeof(IndexInfo *));
 	for (int i = 0; i < n; i++)
@@ -193,6 +194,7 @@ acctsec_index_cache_open(ResultRelInfo *rri, AcctsecIndexCache *c)
 		rri->ri_IndexRelationInfo[i] = ii;
 		rri->ri_IndexRelationDescs[i] = index_open(c->indexoids[i], RowExclusiveLock);
 	}
+	return rri;
 }
 
 /* ---------------------------------------------------------------------------
@@ -218,6 +220,7 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 	Oid			argtypes[ACCTSEC_PLAN_MAX_ARGS];
 	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
 	bool		same;
+	Bitmapset  *keys;
 	StringInfoData sql;
 
 	register_callbacks();
@@ -282,7 +285,17 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 		}
 	}
 
-	/* does the update change a column of one of the table's foreign keys? */
+	/*
+	 * Does the update change a column of a key a foreign key can reference,
+	 * or of one of the table's foreign keys?  (A new index or constraint
+	 * invalidates the relation, and so this.)
+	 */
+	keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
+	w->key_written = false;
+	for (int i = 0; i < n; i++)
+		if (bms_is_member(attnums[i] - FirstLowInvalidHeapAttributeNumber, keys))
+			w->key_written = true;
+	bms_free(keys);
 	w->fk_written = false;
 	foreach(lc, RelationGetFKeyList(rel))
 	{
@@ -360,19 +373,6 @@ trigger_fires(const AcctsecRowWrite *w, const Trigger *trigger)
 		TRIGGER_FOR_INSERT(trigger->tgtype);
 }
 
-/* Does w set a column of a key a foreign key can reference? */
-static bool
-writes_key(const AcctsecRowWrite *w, Relation rel)
-{
-	Bitmapset  *keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_KEY);
-	bool		hit = false;
-
-	for (int i = 0; i < w->ncolumns && !hit; i++)
-		hit = bms_is_member(w->attnums[i] - FirstLowInvalidHeapAttributeNumber, keys);
-	bms_free(keys);
-	return hit;
-}
-
 /*
  * Can no trigger of rel fire for w's write?  A referenced table's
  * foreign-key triggers (RI_TRIGGER_PK) do nothing on an update that leaves
@@ -386,7 +386,6 @@ static bool
 triggers_idle(const AcctsecRowWrite *w, Relation rel, bool *check_xmin)
 {
 	TriggerDesc *td = rel->trigdesc;
-	int			key_written = -1;	/* writes_key(), once needed */
 
 	for (int i = 0; i < td->numtriggers; i++)
 	{
@@ -395,13 +394,8 @@ triggers_idle(const AcctsecRowWrite *w, Relation rel, bool *check_xmin)
 
 		if (!trigger_fires(w, t))
 			continue;
-		if (w->cmd == CMD_UPDATE && ri == RI_TRIGGER_PK)
-		{
-			if (key_written < 0)
-				key_written = writes_key(w, rel) ? 1 : 0;
-			if (key_written == 0)
-				continue;
-		}
+		if (w->cmd == CMD_UPDATE && ri == RI_TRIGGER_PK && !w->key_written)
+			continue;
 		if (w->cmd == CMD_UPDATE && ri == RI_TRIGGER_FK && !w->fk_written)
 		{
 			*check_xmin = true;
@@ -480,9 +474,7 @@ index_writer_open(IndexWriter *iw, AcctsecRowWrite *w, Relation rel,
 {
 	iw->estate = CreateExecutorState();
 	iw->old = MemoryContextSwitchTo(iw->estate->es_query_cxt);
-	iw->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(iw->rri, rel, 1, NULL, 0);
-	acctsec_index_cache_open(iw->rri, &w->indexes);
+	iw->rri = acctsec_index_cache_open(rel, &w->indexes);
 	iw->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tuple, iw->slot, false);
 }

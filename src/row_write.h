@@ -38,11 +38,12 @@ typedef struct AcctsecIndexCache
 } AcctsecIndexCache;
 
 /*
- * ExecOpenIndices(rri, false) from the cache: rri's indexes opened and
- * locked (RowExclusiveLock), their IndexInfos copied into the current
- * memory context.  rri's table is open and locked.
+ * A ResultRelInfo for rel (open and locked) with its indexes open, as
+ * InitResultRelInfo and ExecOpenIndices(rri, false) would make it, from
+ * the cache: the indexes locked (RowExclusiveLock), their IndexInfos
+ * copied, all in the current memory context.  ExecCloseIndices closes it.
  */
-extern void acctsec_index_cache_open(ResultRelInfo *rri, AcctsecIndexCache *c);
+extern ResultRelInfo *acctsec_index_cache_open(Relation rel, AcctsecIndexCache *c);
 
 /*
  * May a direct write pass over this trigger of the table?  Asked only of a
@@ -87,6 +88,7 @@ typedef struct AcctsecRowWrite
 	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
 	bool		columns_ok;		/* no domain, default or CHECK in the way */
 	bool		fk_written;		/* a column of a foreign key is written */
+	bool		key_written;	/* a column of a referenceable key is */
 	AcctsecPlan statement;
 	AcctsecIndexCache indexes;
 	struct AcctsecRowWrite *next;	/* the writes known, for invalidations */
