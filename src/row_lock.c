@@ -17,10 +17,12 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am_d.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -113,6 +115,96 @@ acctsec_row_lock(Relation rel, Relation index, ScanKey keys, int nkeys,
 				 (int) result, RelationGetRelationName(rel));
 	}
 	return ACCTSEC_ROW_NONE;	/* keep the compiler quiet */
+}
+
+/*
+ * The function of the equality operator of column i of a B-tree index, as
+ * the scan key needs it.  Two catalogue lookups per column, so the last few
+ * indexes' are kept, with the operator family and type they were found for
+ * (an index's are fixed when it is made; the relation cache keeps their
+ * support functions the same way).
+ */
+#define EQ_PROC_CACHE_SIZE	8
+
+typedef struct EqProcEntry
+{
+	Oid			indexid;
+	Oid			opfamily[INDEX_MAX_KEYS];
+	Oid			type[INDEX_MAX_KEYS];
+	RegProcedure procs[INDEX_MAX_KEYS];
+} EqProcEntry;
+
+static RegProcedure
+index_equality_proc(Relation irel, int i)
+{
+	static EqProcEntry cache[EQ_PROC_CACHE_SIZE];
+	static int	next = 0;
+	Oid			indexid = RelationGetRelid(irel);
+	EqProcEntry *e = NULL;
+	Oid			type;
+	Oid			eq;
+
+	for (int k = 0; k < EQ_PROC_CACHE_SIZE && e == NULL; k++)
+		if (cache[k].indexid == indexid)
+			e = &cache[k];
+	type = irel->rd_opcintype[i];
+	if (e != NULL && OidIsValid(e->procs[i]) &&
+		e->opfamily[i] == irel->rd_opfamily[i] && e->type[i] == type)
+		return e->procs[i];
+
+	eq = get_opfamily_member(irel->rd_opfamily[i], type, type, BTEqualStrategyNumber);
+	if (!OidIsValid(eq))
+		elog(ERROR, "no equality operator for column %d of index %s",
+			 i + 1, RelationGetRelationName(irel));
+	if (e == NULL)
+	{
+		e = &cache[next];
+		next = (next + 1) % EQ_PROC_CACHE_SIZE;
+		memset(e, 0, sizeof(EqProcEntry));
+		e->indexid = indexid;
+	}
+	e->opfamily[i] = irel->rd_opfamily[i];
+	e->type[i] = type;
+	e->procs[i] = get_opcode(eq);
+	return e->procs[i];
+}
+
+/*
+ * The scan every read by key shares (row_lock.h): scan keys from the
+ * equality functions of the index's own operator classes, one index scan,
+ * and each version the snapshot sees handed to visit.
+ */
+bool
+acctsec_index_scan_equal(Relation rel, Relation index, int nkeys,
+						 const Datum *keys, Snapshot snapshot,
+						 AcctsecRowVisitor visit, void *arg)
+{
+	ScanKeyData skeys[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found = false;
+
+	if (nkeys < 1 || nkeys > IndexRelationGetNumberOfKeyAttributes(index) ||
+		index->rd_rel->relam != BTREE_AM_OID)
+		elog(ERROR, "cannot scan the first %d columns of index \"%s\"",
+			 nkeys, RelationGetRelationName(index));
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
+							   InvalidOid, index->rd_indcollation[i],
+							   index_equality_proc(index, i), keys[i]);
+
+	scan = acctsec_index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, skeys, nkeys, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		found = true;
+		if (!visit(slot, arg))
+			break;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	return found;
 }
 
 /*

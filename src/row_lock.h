@@ -40,6 +40,21 @@ extern AcctsecRowLockResult acctsec_row_lock(Relation rel, Relation index,
 											 TupleTableSlot *slot);
 
 /*
+ * Visit the rows of rel whose first nkeys columns of B-tree index index
+ * equal keys[0 .. nkeys - 1] (a unique key, or a prefix of one), in the
+ * index's order, as a statement seeing snapshot would see them: each
+ * version is handed to visit in a slot of rel's, until visit returns
+ * false.  The equality is the index's own (its operator classes and
+ * collations).  True when any row was visited.  Locks nothing: the
+ * caller has opened and locked rel and index.
+ */
+typedef bool (*AcctsecRowVisitor) (TupleTableSlot *slot, void *arg);
+
+extern bool acctsec_index_scan_equal(Relation rel, Relation index, int nkeys,
+									 const Datum *keys, Snapshot snapshot,
+									 AcctsecRowVisitor visit, void *arg);
+
+/*
  * One of acctsec's tables whose rows the hot paths lock by a primary key of
  * one column: its name in schema acctsec, the key's equality function
  * (F_TEXTEQ, ...) and the ncolumns columns read, named as a select list

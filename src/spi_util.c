@@ -8,7 +8,8 @@
  * acts as a role other than the one its function runs as.
  *
  * And the one read that needs no executor: a row found by the values of a
- * unique index (acctsec_probe_unique), for lookups on the hot path.
+ * unique index (acctsec_probe_unique, over row_lock.h's index scan), for
+ * lookups on the hot path.
  */
 #include "postgres.h"
 
@@ -177,6 +178,27 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
 	SetUserIdAndSecContext(sw->save_userid, sw->save_sec_context);
 }
 
+/* probe_unique's visitor: copy the columns named, and stop at the first row */
+typedef struct ProbeCopy
+{
+	Relation	rel;
+	int			natts;
+	const char *const *attnames;
+	Datum	   *values;
+	bool	   *nulls;
+} ProbeCopy;
+
+static bool
+probe_copy(TupleTableSlot *slot, void *arg)
+{
+	ProbeCopy  *pc = (ProbeCopy *) arg;
+
+	for (int c = 0; c < pc->natts; c++)
+		pc->values[c] = acctsec_slot_value(slot, acctsec_attnum(pc->rel, pc->attnames[c]),
+										   &pc->nulls[c]);
+	return false;
+}
+
 /*
  * Read columns of the row of acctsec.<table> whose unique index <index>
  * holds the nkeys key values given (one per index column, in order), as a
@@ -188,58 +210,6 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
  * context).  Returns false, leaving values alone, when there is no row.
  * Locks nothing but the relations (AccessShareLock, as a query would).
  */
-/*
- * The function of the equality operator of column i of a B-tree index, as
- * the scan key needs it.  Two catalogue lookups per column, so the last few
- * indexes' are kept, with the operator family and type they were found for
- * (an index's are fixed when it is made; the relation cache keeps their
- * support functions the same way).
- */
-#define EQ_PROC_CACHE_SIZE	8
-
-typedef struct EqProcEntry
-{
-	Oid			indexid;
-	Oid			opfamily[INDEX_MAX_KEYS];
-	Oid			type[INDEX_MAX_KEYS];
-	RegProcedure procs[INDEX_MAX_KEYS];
-} EqProcEntry;
-
-static RegProcedure
-index_equality_proc(Relation irel, int i)
-{
-	static EqProcEntry cache[EQ_PROC_CACHE_SIZE];
-	static int	next = 0;
-	Oid			indexid = RelationGetRelid(irel);
-	EqProcEntry *e = NULL;
-	Oid			type;
-	Oid			eq;
-
-	for (int k = 0; k < EQ_PROC_CACHE_SIZE && e == NULL; k++)
-		if (cache[k].indexid == indexid)
-			e = &cache[k];
-	type = irel->rd_opcintype[i];
-	if (e != NULL && OidIsValid(e->procs[i]) &&
-		e->opfamily[i] == irel->rd_opfamily[i] && e->type[i] == type)
-		return e->procs[i];
-
-	eq = get_opfamily_member(irel->rd_opfamily[i], type, type, BTEqualStrategyNumber);
-	if (!OidIsValid(eq))
-		elog(ERROR, "no equality operator for column %d of index %s",
-			 i + 1, RelationGetRelationName(irel));
-	if (e == NULL)
-	{
-		e = &cache[next];
-		next = (next + 1) % EQ_PROC_CACHE_SIZE;
-		memset(e, 0, sizeof(EqProcEntry));
-		e->indexid = indexid;
-	}
-	e->opfamily[i] = irel->rd_opfamily[i];
-	e->type[i] = type;
-	e->procs[i] = get_opcode(eq);
-	return e->procs[i];
-}
-
 bool
 acctsec_probe_unique(const char *table, const char *index, int nkeys,
 					 const Datum *keys, int natts, const char *const *attnames,
@@ -249,42 +219,27 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 	Oid			indexid = acctsec_relid(index);
 	Relation	rel;
 	Relation	irel;
-	ScanKeyData skeys[INDEX_MAX_KEYS];
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
 	Snapshot	snapshot;
-	bool		found = false;
+	ProbeCopy	pc;
+	bool		found;
 
 	if (!OidIsValid(relid) || !OidIsValid(indexid))
 		elog(ERROR, "acctsec.%s or its index %s is missing", table, index);
 	rel = table_open(relid, AccessShareLock);
 	irel = index_open(indexid, AccessShareLock);
 	if (irel->rd_index->indrelid != relid || !irel->rd_index->indisunique ||
-		IndexRelationGetNumberOfKeyAttributes(irel) != nkeys ||
-		nkeys > INDEX_MAX_KEYS)
+		IndexRelationGetNumberOfKeyAttributes(irel) != nkeys)
 		elog(ERROR, "index %s is not a unique index of %d columns on acctsec.%s",
 			 index, nkeys, table);
 
-	for (int i = 0; i < nkeys; i++)
-		ScanKeyEntryInitialize(&skeys[i], 0, i + 1, BTEqualStrategyNumber,
-							   InvalidOid, irel->rd_indcollation[i],
-							   index_equality_proc(irel, i), keys[i]);
-
 	/* what a volatile function's query would see (as SPI does it) */
 	snapshot = acctsec_statement_snapshot();
-
-	scan = acctsec_index_beginscan(rel, irel, snapshot, nkeys, 0);
-	index_rescan(scan, skeys, nkeys, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		for (int c = 0; c < natts; c++)
-			values[c] = acctsec_slot_value(slot, acctsec_attnum(rel, attnames[c]),
-										   &nulls[c]);
-		found = true;
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	pc.rel = rel;
+	pc.natts = natts;
+	pc.attnames = attnames;
+	pc.values = values;
+	pc.nulls = nulls;
+	found = acctsec_index_scan_equal(rel, irel, nkeys, keys, snapshot, probe_copy, &pc);
 	UnregisterSnapshot(snapshot);
 	index_close(irel, NoLock);
 	table_close(rel, NoLock);

@@ -931,6 +931,36 @@ static AcctsecRowWrite familiar_add = {
 };
 
 /*
+ * familiar_trim_due's look at the account's familiar networks, one row at a
+ * time: the columns' numbers are found once per relation.
+ */
+typedef struct TrimLook
+{
+	Datum		network;		/* the network about to be added */
+	TimestampTz since;
+	AttrNumber	network_att;
+	AttrNumber	last_used_att;
+	int			others;
+	bool		due;
+} TrimLook;
+
+static bool
+trim_look(TupleTableSlot *slot, void *arg)
+{
+	TrimLook   *t = (TrimLook *) arg;
+	bool		isnull;
+	Datum		other = slot_getattr(slot, t->network_att, &isnull);
+	Datum		last_used;
+
+	if (isnull || DatumGetBool(DirectFunctionCall2(network_eq, other, t->network)))
+		return true;
+	last_used = slot_getattr(slot, t->last_used_att, &isnull);
+	t->due = (!isnull && DatumGetTimestampTz(last_used) < t->since) ||
+		++t->others >= acctsec_max_familiar_networks;
+	return !t->due;
+}
+
+/*
  * Would PLAN_FAM_TRIM delete anything before network is added to the
  * account's familiar networks: has the account another one last used
  * before since, or acctsec.max_familiar_networks others already?  Read
@@ -940,17 +970,15 @@ static AcctsecRowWrite familiar_add = {
 static bool
 familiar_trim_due(const text *account, Datum network, TimestampTz since)
 {
+	static Oid	columns_of = InvalidOid;
+	static AttrNumber network_att;
+	static AttrNumber last_used_att;
 	Oid			relid = acctsec_relid("familiar_networks");
 	Relation	rel;
 	Relation	index;
-	ScanKeyData key;
+	Datum		key = PointerGetDatum(account);
 	Snapshot	snapshot;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	AttrNumber	network_att;
-	AttrNumber	last_used_att;
-	int			others = 0;
-	bool		due = false;
+	TrimLook	look;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "acctsec.familiar_networks is missing");
@@ -959,33 +987,25 @@ familiar_trim_due(const text *account, Datum network, TimestampTz since)
 	if (!OidIsValid(rel->rd_pkindex))
 		elog(ERROR, "acctsec.familiar_networks has no primary key");
 	index = index_open(rel->rd_pkindex, AccessShareLock);
-	network_att = acctsec_attnum(rel, "network");
-	last_used_att = acctsec_attnum(rel, "last_used_at");
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(account));
-	key.sk_collation = index->rd_indcollation[0];
-	snapshot = acctsec_statement_snapshot();
-	scan = acctsec_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (!due && index_getnext_slot(scan, ForwardScanDirection, slot))
+	if (relid != columns_of)
 	{
-		bool		isnull;
-		Datum		other = slot_getattr(slot, network_att, &isnull);
-		Datum		last_used;
-
-		if (isnull ||
-			DatumGetBool(DirectFunctionCall2(network_eq, other, network)))
-			continue;
-		last_used = slot_getattr(slot, last_used_att, &isnull);
-		due = (!isnull && DatumGetTimestampTz(last_used) < since) ||
-			++others >= acctsec_max_familiar_networks;
+		columns_of = InvalidOid;	/* until both are found */
+		network_att = acctsec_attnum(rel, "network");
+		last_used_att = acctsec_attnum(rel, "last_used_at");
+		columns_of = relid;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	look.network = network;
+	look.since = since;
+	look.network_att = network_att;
+	look.last_used_att = last_used_att;
+	look.others = 0;
+	look.due = false;
+	snapshot = acctsec_statement_snapshot();
+	acctsec_index_scan_equal(rel, index, 1, &key, snapshot, trim_look, &look);
 	UnregisterSnapshot(snapshot);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
-	return due;
+	return look.due;
 }
 
 void
