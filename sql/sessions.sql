@@ -295,7 +295,8 @@ SELECT (SELECT count(*) FROM acctsec.account_sessions) AS sessions_left,
 -- key rotation: a session made under one key keeps working while that key
 -- is the previous one, and is simply invalid (no error) once it is gone.
 -- The keys are in a key file (acctsec.secret_key_file: current key, then the
--- previous one), which needs no preloading and is read in every transaction.
+-- previous one), which needs no preloading and whose edits the next
+-- transaction sees.
 -- COPY writes it as the server's user (mode 0644: chmod makes it 0600, as
 -- acctsec requires; later COPYs into the file keep its mode).
 CREATE FUNCTION pg_temp.write_key_file(keys text[]) RETURNS void LANGUAGE plpgsql AS $f$

@@ -135,12 +135,32 @@ typedef struct KeyEntry
 	uint8		key[KEY_BYTES];
 } KeyEntry;
 
+/*
+ * What identifies the key file's content as it was read: the file (device,
+ * inode), its size, owner and mode, and when it and its inode last changed.
+ * An edit, a replacement, a chmod or a chown changes one of them.
+ */
+typedef struct KeyFileStamp
+{
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	mode_t		mode;
+	uid_t		uid;
+	time_t		mtime;
+	time_t		ctime;
+} KeyFileStamp;
+
 typedef struct KeyRing
 {
 	KeyEntry	slot[KEY_SLOTS];
 	bool		settings_loaded;	/* slots 0 and 1 reflect the settings */
-	bool		file_loaded;	/* slots 0 and 1 were read from the key file
-								 * in this transaction */
+	bool		file_loaded;	/* slots 0 and 1 hold the key file's keys,
+								 * read when it was as file_stamp says */
+	bool		file_trusted;	/* file_stamp was old enough to compare */
+	bool		file_checked;	/* looked at in this transaction */
+	KeyFileStamp file_stamp;
+	char		file_path[MAXPGPATH];
 	bool		database_loaded;	/* slot 2 was read in this transaction */
 } KeyRing;
 
@@ -231,9 +251,12 @@ check_secret_key_previous(char **newval, void **extra, GucSource source)
 static void
 assign_key_setting(const char *newval, void *extra)
 {
-	/* re-read the settings into the ring on next use */
+	/* re-read the settings, or the file, into the ring on next use */
 	if (ring != NULL)
+	{
 		ring->settings_loaded = false;
+		ring->file_loaded = false;
+	}
 }
 
 /* The database key is read again in every transaction: forget it at the end. */
@@ -252,14 +275,9 @@ keys_xact_callback(XactEvent event, void *arg)
 				sodium_memzero(&ring->slot[KEY_DATABASE], sizeof(KeyEntry));
 				ring->database_loaded = false;
 			}
-			/* the key file is read again in every transaction, too */
-			if (ring != NULL && ring->file_loaded)
-			{
-				sodium_memzero(&ring->slot[KEY_CONFIGURED], sizeof(KeyEntry));
-				sodium_memzero(&ring->slot[KEY_PREVIOUS], sizeof(KeyEntry));
-				ring->file_loaded = false;
-				ring->settings_loaded = false;
-			}
+			/* the key file is looked at again in every transaction, too */
+			if (ring != NULL)
+				ring->file_checked = false;
 			break;
 		default:
 			break;
@@ -364,6 +382,49 @@ key_file_error(uint8 *buf, const char *path, const char *detail)
 			 errhint("The file holds the current key on its first line and, optionally, the previous key on its second, 64 hexadecimal digits each, and belongs to the server's user with mode 0600 or 0400.")));
 }
 
+static KeyFileStamp
+key_file_stamp(const struct stat *st)
+{
+	KeyFileStamp stamp;
+
+	memset(&stamp, 0, sizeof(stamp));
+	stamp.dev = st->st_dev;
+	stamp.ino = st->st_ino;
+	stamp.size = st->st_size;
+	stamp.mode = st->st_mode;
+	stamp.uid = st->st_uid;
+	stamp.mtime = st->st_mtime;
+	stamp.ctime = st->st_ctime;
+	return stamp;
+}
+
+/*
+ * How long the key file must have been left alone before a stamp is
+ * trusted: file times are kept in whole seconds on some file systems (and
+ * in clock ticks on others), so an edit in the same second as a read could
+ * leave the stamp unchanged.  Until then the file is read in every
+ * transaction, as git treats a file changed in the second of its index.
+ */
+#define KEY_FILE_SETTLE_SECS	2
+
+/*
+ * Does the file at path still look as it did when the ring's keys were read
+ * from it?  One stat() per transaction instead of an open, a read and the
+ * decoding: the file is read again only when this says no.
+ */
+static bool
+key_file_unchanged(const KeyRing *r, const char *path)
+{
+	struct stat st;
+	KeyFileStamp now;
+
+	if (!r->file_loaded || !r->file_trusted || strcmp(r->file_path, path) != 0 ||
+		stat(path, &st) != 0)
+		return false;
+	now = key_file_stamp(&st);
+	return memcmp(&now, &r->file_stamp, sizeof(now)) == 0;
+}
+
 /*
  * Read the key file into the configured and previous slots.  Like the
  * server's own TLS key file, it must be a regular file owned by the user the
@@ -409,6 +470,7 @@ load_key_file(KeyRing *r, const char *path)
 		CloseTransientFile(fd);
 		key_file_error(buf, path, "Its group or others have access to it.");
 	}
+	r->file_stamp = key_file_stamp(&st);
 	len = read(fd, buf, sizeof(buf));
 	CloseTransientFile(fd);
 	if (len < 0)
@@ -496,12 +558,19 @@ get_ring(void)
 				 errhint("Keep the keys in the file and reset acctsec.secret_key and acctsec.secret_key_previous.")));
 	if (use_file)
 	{
-		if (!ring->file_loaded)
+		if (!ring->file_checked && !key_file_unchanged(ring, secret_key_file_setting))
 		{
-			load_key_file(ring, secret_key_file_setting);
-			ring->file_loaded = true;
+			time_t		changed;
+
+			ring->file_loaded = false;
 			ring->settings_loaded = false;
+			load_key_file(ring, secret_key_file_setting);
+			strlcpy(ring->file_path, secret_key_file_setting, MAXPGPATH);
+			changed = Max(ring->file_stamp.mtime, ring->file_stamp.ctime);
+			ring->file_trusted = time(NULL) - changed >= KEY_FILE_SETTLE_SECS;
+			ring->file_loaded = true;
 		}
+		ring->file_checked = true;
 		return ring;
 	}
 	if (!ring->settings_loaded)

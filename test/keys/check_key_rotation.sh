@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keys and rotation with a real key file (acctsec.secret_key_file, set with
-# ALTER SYSTEM + reload; the file is read in every transaction):
+# ALTER SYSTEM + reload; each transaction sees the file as it is):
 #  - from the default database key to a configured acctsec.secret_key, then
 #    a rotation to a new key with the old one as acctsec.secret_key_previous;
 #    rotate_secrets re-encrypts every TOTP secret; backup-code hashes keep
@@ -9,6 +9,7 @@
 #  - a value the server rejects from its configuration makes key use fail
 #    (22023) instead of silently falling back to the database key;
 #  - a key file that others can read, or that is not a key file, is refused;
+#  - one backend sees every edit of the key file in its next transaction;
 #  - who can read the key (test/keys/check_key_preloading.sh covers the key
 #    in the setting acctsec.secret_key, which needs shared_preload_libraries);
 #  - no key ever reaches the server log.
@@ -164,7 +165,27 @@ for d in $DB template1; do
     "$(sql_err "SELECT pg_read_file(current_setting('acctsec.secret_key_file'));" -U regress_keys_app -d $d)"
 done
 
-echo "== 8. no key in the server log"
+echo "== 8. one backend across edits of its key file: each transaction sees the file as it is"
+# A backend keeps the keys it read and looks at the file (one stat) at the
+# first key use of each transaction: an edit in place that keeps the size, a
+# chmod, must each be seen by the next transaction.  The sleeps put the file
+# past acctsec's settle time (2 s), after which the backend trusts what it
+# kept until the file's stamp changes.
+set_keys "$W/k2" "$W/none"
+sleep 3
+current="SELECT 'current ' || key_id FROM acctsec.key_status() WHERE is_current;"
+out=$(printf '%s\n' '\set ON_ERROR_STOP 0' '\set VERBOSITY terse' "$current" "$current" \
+  "\\! printf '%s\\n' $(cat "$W/k3") > '$KEYFILE'" "$current" \
+  '\! sleep 3' "$current" "\\! chmod 0644 '$KEYFILE'" "$current" \
+  "\\! chmod 0600 '$KEYFILE'" "$current" | "${PSQL[@]}" -d $DB 2>&1 | tr '\n' ' ' | sed 's/ *$//')
+k3=$(sql "SELECT key_id FROM acctsec.key_status() WHERE is_current")
+expect "the file's key size kept" 65 "$(stat -c %s "$KEYFILE")"
+expect "k2 twice, k3 after the edit and after it settled, refused at mode 0644, k3 at 0600" \
+  "current $k2 current $k2 current $k3 current $k3 ERROR:  could not use the key file \"$KEYFILE\" (acctsec.secret_key_file) current $k3" \
+  "$out"
+set_keys "$W/k2" "$W/none"
+
+echo "== 9. no key in the server log"
 # PostgreSQL's own reload message "parameter ... changed to ..." (postmaster,
 # level LOG) carries any setting's new value: that is why docs/keys.md says to
 # change the key with a restart or to keep the server log as secret as the
