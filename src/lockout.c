@@ -340,7 +340,7 @@ acctsec_account_complete_second_factor(const text *account)
 			acctsec_network_of(row.pending_login_ip.value, false, &net);
 			acctsec_network_lookup(account, &net, now, &throttled_until,
 								   &last_used);
-			acctsec_network_make_familiar(account, &net, now, last_used);
+			acctsec_network_make_familiar(account, &tid, &net, now, last_used);
 		}
 		write_login(account, &row, &tid, now, NULL, true, familiar, NULL);
 		completed = true;
@@ -553,7 +553,7 @@ login_apply(const text *account, bool success, const LoginLog *log,
 		}
 		else
 		{
-			acctsec_network_make_familiar(account, net, now, last_used);
+			acctsec_network_make_familiar(account, &tid, net, now, last_used);
 			write_login(account, &out->row, &tid, now, &log->ip, false,
 						out->familiar, log);
 			out->status = LOGIN_OK;

@@ -912,8 +912,8 @@ acctsec_network_lookup(const text *account, AcctsecNetwork *net,
  * up and lock its row FOR KEY SHARE; acctsec_network_make_familiar's caller
  * already holds that row locked FOR NO KEY UPDATE in this transaction (a
  * stronger lock on the same row, which nobody else can delete or re-key
- * until it ends), so the check would find what is known, and it alone is
- * passed over.
+ * until it ends), and hands in the locked version's ctid to show it.  So
+ * the check would find what is known, and it alone is passed over.
  */
 static bool
 familiar_trigger_idle(const Trigger *trigger)
@@ -1009,14 +1009,17 @@ familiar_trim_due(const text *account, Datum network, TimestampTz since)
 }
 
 void
-acctsec_network_make_familiar(const text *account, const AcctsecNetwork *net,
-							  TimestampTz now, TimestampTz last_used)
+acctsec_network_make_familiar(const text *account, ItemPointer account_row,
+							  const AcctsecNetwork *net, TimestampTz now,
+							  TimestampTz last_used)
 {
 	Datum		values[3] = {PointerGetDatum(account), net->network,
 	TimestampTzGetDatum(now)};
 	int64		touch = Min((int64) FAMILIAR_TOUCH_S,
 							(int64) acctsec_familiar_network_ttl / 4) * USECS_PER_SEC;
 
+	if (account_row == NULL || !ItemPointerIsValid(account_row))
+		elog(ERROR, "a familiar network is added only with its account's row locked");
 	if (!acctsec_smart_lockout_applies(net))
 		return;
 	if (last_used != DT_NOBEGIN)

@@ -10,6 +10,7 @@
 #define ACCTSEC_THROTTLE_H
 
 #include "datatype/timestamp.h"
+#include "storage/itemptr.h"
 
 /* The network a login comes from. */
 typedef struct AcctsecNetwork
@@ -70,9 +71,14 @@ extern AcctsecNetworkVerdict acctsec_network_failure(const AcctsecNetwork *net,
 
 /*
  * A login from net succeeded: make it familiar to the account (or note its
- * use), keeping at most acctsec.max_familiar_networks.  Account row locked.
+ * use), keeping at most acctsec.max_familiar_networks.  account_row is the
+ * version of the account's row this transaction holds locked, as
+ * acctsec_account_lock_row() gave it: the new row's foreign-key check is
+ * passed over on the strength of that lock (throttle.c says why), so the
+ * caller must show it; an invalid one is an error.
  */
 extern void acctsec_network_make_familiar(const text *account,
+										  ItemPointer account_row,
 										  const AcctsecNetwork *net,
 										  TimestampTz now,
 										  TimestampTz last_used);
