@@ -160,7 +160,6 @@ typedef struct KeyRing
 	bool		file_trusted;	/* file_stamp was old enough to compare */
 	bool		file_checked;	/* looked at in this transaction */
 	KeyFileStamp file_stamp;
-	char		file_path[MAXPGPATH];
 	bool		database_loaded;	/* slot 2 was read in this transaction */
 } KeyRing;
 
@@ -410,7 +409,8 @@ key_file_stamp(const struct stat *st)
 /*
  * Does the file at path still look as it did when the ring's keys were read
  * from it?  One stat() per transaction instead of an open, a read and the
- * decoding: the file is read again only when this says no.
+ * decoding: the file is read again only when this says no.  A new path
+ * needs no check here: assign_key_setting has forgotten the file.
  */
 static bool
 key_file_unchanged(const KeyRing *r, const char *path)
@@ -418,8 +418,7 @@ key_file_unchanged(const KeyRing *r, const char *path)
 	struct stat st;
 	KeyFileStamp now;
 
-	if (!r->file_loaded || !r->file_trusted || strcmp(r->file_path, path) != 0 ||
-		stat(path, &st) != 0)
+	if (!r->file_loaded || !r->file_trusted || stat(path, &st) != 0)
 		return false;
 	now = key_file_stamp(&st);
 	return memcmp(&now, &r->file_stamp, sizeof(now)) == 0;
@@ -565,7 +564,6 @@ get_ring(void)
 			ring->file_loaded = false;
 			ring->settings_loaded = false;
 			load_key_file(ring, secret_key_file_setting);
-			strlcpy(ring->file_path, secret_key_file_setting, MAXPGPATH);
 			changed = Max(ring->file_stamp.mtime, ring->file_stamp.ctime);
 			ring->file_trusted = time(NULL) - changed >= KEY_FILE_SETTLE_SECS;
 			ring->file_loaded = true;
