@@ -85,6 +85,63 @@ SELECT account FROM acctsec.session_check(:'reltok');
 SELECT (acctsec.login_attempt('hp_rel', true)).status;
 SELECT acctsec.forget_account('hp_rel');
 
+-- The hot paths find the numbers of the columns they read once per
+-- relation, and again after any change of the relation: a column renamed,
+-- or dropped and added again, has another number.  Here two columns of
+-- each table swap names and values, so each name's column moves while
+-- every row means the same; the calls after the swap must read the same
+-- state as before it (without the invalidation, they read the other
+-- column).  Each path has run once in this backend before its swap.
+CREATE PROCEDURE pg_temp.swap_columns(tbl regclass, a name, b name)
+LANGUAGE plpgsql AS $p$
+BEGIN
+  EXECUTE format('ALTER TABLE %s RENAME %I TO hp_swap', tbl, a);
+  EXECUTE format('ALTER TABLE %s RENAME %I TO %I', tbl, b, a);
+  EXECUTE format('ALTER TABLE %s RENAME hp_swap TO %I', tbl, b);
+  EXECUTE format('UPDATE %s SET %I = %I, %I = %I', tbl, a, b, b, a);
+END
+$p$;
+SELECT (acctsec.login_attempt('hp_col', false)).failed_attempts;
+BEGIN;
+CALL pg_temp.swap_columns('acctsec.accounts', 'failed_attempts', 'lockouts');
+SELECT (acctsec.login_attempt('hp_col', false)).failed_attempts AS after_swap;
+SELECT failed_attempts, lockouts FROM acctsec.accounts WHERE account = 'hp_col';
+ROLLBACK;
+SELECT (acctsec.login_attempt('hp_col', false)).failed_attempts AS after_rollback;
+-- the network's row, read on every failure from an address
+SELECT (acctsec.login_attempt('hp_net', false, '198.51.100.88')).status;
+SELECT (acctsec.login_attempt('hp_net', false, '198.51.100.88')).status;
+BEGIN;
+CALL pg_temp.swap_columns('acctsec.networks', 'failures', 'throttles');
+SELECT (acctsec.login_attempt('hp_net', false, '198.51.100.88')).status;
+SELECT failures, throttles FROM acctsec.networks WHERE network = '198.51.100.88';
+ROLLBACK;
+SELECT acctsec.unthrottle('198.51.100.88');
+-- the account's familiar networks, read when a login adds one: one expired
+-- is trimmed
+SELECT (acctsec.login_attempt('hp_fam', true, '198.51.100.61')).status;
+SELECT (acctsec.login_attempt('hp_fam', true, '198.51.100.62')).status;
+BEGIN;
+CALL pg_temp.swap_columns('acctsec.familiar_networks', 'first_used_at', 'last_used_at');
+UPDATE acctsec.familiar_networks SET last_used_at = now() - interval '31 days'
+ WHERE account = 'hp_fam' AND network = '198.51.100.61/32';
+SELECT (acctsec.login_attempt('hp_fam', true, '198.51.100.63')).status;
+SELECT network FROM acctsec.familiar_networks WHERE account = 'hp_fam' ORDER BY network;
+ROLLBACK;
+-- the session's last use, read by the lookup and by the touch
+SELECT (acctsec.session_start('hp_col')).token AS coltok \gset
+SELECT acctsec.session_touch(:'coltok') AS touched;
+UPDATE acctsec.account_sessions SET last_seen_at = last_seen_at - interval '1 hour'
+ WHERE account = 'hp_col';
+BEGIN;
+CALL pg_temp.swap_columns('acctsec.account_sessions', 'last_seen_at', 'expires_at');
+SELECT account FROM acctsec.session_check(:'coltok');
+SELECT now() - last_seen_at < interval '1 minute' AS seen_now
+  FROM acctsec.account_sessions WHERE account = 'hp_col';
+ROLLBACK;
+SELECT acctsec.forget_account('hp_col'), acctsec.forget_account('hp_net'),
+       acctsec.forget_account('hp_fam');
+
 -- The seal locks its lane, inserts its seal and moves the lane's head
 -- through the table AM, not through statements.  Its tables' indexes stay
 -- whole (amcheck: every row version has its index entry), also when the

@@ -409,8 +409,7 @@ row_from_tuple(HeapTuple tuple, TupleDesc desc, AcctsecAccount *row)
 static AcctsecKeyedTable accounts_table = {
 	.relname = "accounts",
 	.key_eq = F_TEXTEQ,
-	.ncolumns = NUM_ACCOUNT_COLUMNS,
-	.columns = ACCOUNT_COLUMNS
+	.columns = ACCTSEC_COLUMNS(ACCOUNT_COLUMNS, NUM_ACCOUNT_COLUMNS)
 };
 
 /*

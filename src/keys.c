@@ -599,7 +599,7 @@ get_ring(void)
 static bool
 read_database_key(KeyRing *r)
 {
-	static const char *const attnames[] = {"key"};
+	static AcctsecColumns key_column = ACCTSEC_COLUMNS("key", 1);
 	Datum		id = Int32GetDatum(1);
 	Datum		value;
 	bool		isnull;
@@ -607,7 +607,7 @@ read_database_key(KeyRing *r)
 	bool		ok;
 
 	if (!acctsec_probe_unique("database_key", "database_key_pkey", 1, &id,
-							  1, attnames, &value, &isnull))
+							  &key_column, &value, &isnull))
 		return false;
 	if (isnull)
 		elog(ERROR, "the database key is NULL");

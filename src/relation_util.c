@@ -22,6 +22,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "compat.h"
 #include "relation_util.h"
@@ -48,6 +49,48 @@ acctsec_attnum(Relation rel, const char *attname)
 		elog(ERROR, "%s has no column \"%s\"",
 			 RelationGetRelationName(rel), attname);
 	return attnum;
+}
+
+/* every column list known, for the relcache callback */
+static AcctsecColumns *column_lists = NULL;
+
+static void
+columns_relcache_callback(Datum arg, Oid relid)
+{
+	for (AcctsecColumns *c = column_lists; c != NULL; c = c->next)
+		if (!OidIsValid(relid) || relid == c->relid)
+			c->relid = InvalidOid;
+}
+
+const AttrNumber *
+acctsec_columns(AcctsecColumns *c, Relation rel)
+{
+	char	   *names;
+	List	   *list;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (c->relid == RelationGetRelid(rel))
+		return c->attnums;
+	if (column_lists == NULL)
+		CacheRegisterRelcacheCallback(columns_relcache_callback, (Datum) 0);
+	if (!c->registered)
+	{
+		c->next = column_lists;
+		column_lists = c;
+		c->registered = true;
+	}
+	names = pstrdup(c->names);
+	if (!SplitIdentifierString(names, ',', &list) ||
+		list_length(list) != c->ncolumns || c->ncolumns > ACCTSEC_MAX_COLUMNS)
+		elog(ERROR, "the columns read of %s are not %d names: %s",
+			 RelationGetRelationName(rel), c->ncolumns, c->names);
+	foreach(lc, list)
+		c->attnums[n++] = acctsec_attnum(rel, (const char *) lfirst(lc));
+	list_free(list);
+	pfree(names);
+	c->relid = RelationGetRelid(rel);	/* only once every number is found */
+	return c->attnums;
 }
 
 Datum

@@ -21,6 +21,33 @@ extern Oid	acctsec_rel_owner(Oid relid);
 /* The number of rel's column attname; an error when it has none. */
 extern AttrNumber acctsec_attnum(Relation rel, const char *attname);
 
+/*
+ * The numbers of a fixed list of columns of one of acctsec's tables, named
+ * as a select list names them ("a, b, c"): static in the module that reads
+ * them, found by name on first use and again after any invalidation of the
+ * relation, so a hot path pays no lookup by name per call and a column
+ * renamed, or dropped and added again (as an upgrade script may do), is
+ * read under its new number, never under the old one.
+ */
+#define ACCTSEC_MAX_COLUMNS 16
+
+typedef struct AcctsecColumns
+{
+	const char *names;			/* "a, b, c" */
+	int			ncolumns;		/* how many names there are */
+	/* found by acctsec_columns */
+	Oid			relid;			/* the relation attnums belong to, or none */
+	AttrNumber	attnums[ACCTSEC_MAX_COLUMNS];
+	struct AcctsecColumns *next;	/* the lists known, for invalidations */
+	bool		registered;
+} AcctsecColumns;
+
+/* a static AcctsecColumns' initializer */
+#define ACCTSEC_COLUMNS(list, n) {.names = (list), .ncolumns = (n)}
+
+/* c's column numbers in rel, in the order of c->names; an error if any is missing. */
+extern const AttrNumber *acctsec_columns(AcctsecColumns *c, Relation rel);
+
 /* Column attnum of the row in slot, copied into the current memory context. */
 extern Datum acctsec_slot_value(TupleTableSlot *slot, AttrNumber attnum,
 								bool *isnull);

@@ -30,7 +30,6 @@
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "utils/varlena.h"
 
 #include "compat.h"
 #include "relation_util.h"
@@ -292,27 +291,6 @@ acctsec_statement_snapshot(void)
 	return RegisterSnapshot(GetTransactionSnapshot());
 }
 
-/* The numbers of t's columns in rel, found when rel is not the one known. */
-static void
-keyed_table_columns(AcctsecKeyedTable *t, Relation rel)
-{
-	char	   *names = pstrdup(t->columns);
-	List	   *list;
-	int			n = 0;
-	ListCell   *lc;
-
-	t->relid = InvalidOid;		/* until every number is found */
-	if (!SplitIdentifierString(names, ',', &list) ||
-		list_length(list) != t->ncolumns || t->ncolumns > ACCTSEC_ROW_MAX_COLUMNS)
-		elog(ERROR, "the columns of acctsec.%s are not %d names: %s",
-			 t->relname, t->ncolumns, t->columns);
-	foreach(lc, list)
-		t->attnums[n++] = acctsec_attnum(rel, (const char *) lfirst(lc));
-	list_free(list);
-	pfree(names);
-	t->relid = RelationGetRelid(rel);
-}
-
 bool
 acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 						bool *isnull, ItemPointer tid)
@@ -323,14 +301,14 @@ acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 	ScanKeyData skey;
 	Snapshot	snapshot;
 	TupleTableSlot *slot;
+	const AttrNumber *attnums;
 	bool		locked;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "acctsec.%s is missing", t->relname);
 	/* the lock SELECT ... FOR NO KEY UPDATE takes on the table */
 	rel = table_open(relid, RowShareLock);
-	if (RelationGetRelid(rel) != t->relid)
-		keyed_table_columns(t, rel);
+	attnums = acctsec_columns(&t->columns, rel);
 	list_free(RelationGetIndexList(rel));	/* sets rd_pkindex */
 	if (!OidIsValid(rel->rd_pkindex))
 		elog(ERROR, "acctsec.%s has no primary key", t->relname);
@@ -344,8 +322,8 @@ acctsec_row_lock_by_key(AcctsecKeyedTable *t, Datum key, Datum *values,
 							  LockWaitBlock, false, slot) == ACCTSEC_ROW_LOCKED;
 	if (locked)
 	{
-		for (int i = 0; i < t->ncolumns; i++)
-			values[i] = acctsec_slot_value(slot, t->attnums[i], &isnull[i]);
+		for (int i = 0; i < t->columns.ncolumns; i++)
+			values[i] = acctsec_slot_value(slot, attnums[i], &isnull[i]);
 		*tid = slot->tts_tid;
 	}
 	ExecDropSingleTupleTableSlot(slot);

@@ -14,6 +14,8 @@
 #include "utils/rel.h"
 #include "utils/snapshot.h"
 
+#include "relation_util.h"
+
 typedef enum AcctsecRowLockResult
 {
 	ACCTSEC_ROW_LOCKED,			/* the version locked is in the slot */
@@ -57,22 +59,15 @@ extern bool acctsec_index_scan_equal(Relation rel, Relation index, int nkeys,
 /*
  * One of acctsec's tables whose rows the hot paths lock by a primary key of
  * one column: its name in schema acctsec, the key's equality function
- * (F_TEXTEQ, ...) and the ncolumns columns read, named as a select list
- * names them ("a, b, c"), so that the module's statements that read the
- * same row can use the same string.  Static in the module that owns the
- * table; the columns' numbers are found once per relation, so a changed
- * table is an error rather than a misread.
+ * (F_TEXTEQ, ...) and the columns read (relation_util.h), named as a select
+ * list names them, so that the module's statements that read the same row
+ * can use the same string.  Static in the module that owns the table.
  */
-#define ACCTSEC_ROW_MAX_COLUMNS 16
-
 typedef struct AcctsecKeyedTable
 {
 	const char *relname;
 	Oid			key_eq;
-	int			ncolumns;
-	const char *columns;
-	Oid			relid;			/* the relation attnums belong to */
-	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
+	AcctsecColumns columns;
 } AcctsecKeyedTable;
 
 /*

@@ -218,7 +218,7 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 	int			n = 0;
 	int			off = w->cmd == CMD_UPDATE ? 1 : 0;
 	Oid			argtypes[ACCTSEC_PLAN_MAX_ARGS];
-	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
+	AttrNumber	attnums[ACCTSEC_MAX_COLUMNS];
 	bool		same;
 	Bitmapset  *keys;
 	StringInfoData sql;
@@ -231,7 +231,7 @@ row_write_setup(AcctsecRowWrite *w, Relation rel)
 		w->registered = true;
 	}
 	if (!SplitIdentifierString(names, ',', &list) ||
-		list_length(list) > ACCTSEC_ROW_MAX_COLUMNS ||
+		list_length(list) > ACCTSEC_MAX_COLUMNS ||
 		list_length(list) + off > ACCTSEC_PLAN_MAX_ARGS)
 		elog(ERROR, "the columns written to acctsec.%s are not names: %s",
 			 w->relname, w->columns);

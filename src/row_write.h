@@ -85,7 +85,7 @@ typedef struct AcctsecRowWrite
 
 	Oid			relid;			/* what the fields below were found for */
 	int			ncolumns;
-	AttrNumber	attnums[ACCTSEC_ROW_MAX_COLUMNS];
+	AttrNumber	attnums[ACCTSEC_MAX_COLUMNS];
 	bool		columns_ok;		/* no domain, default or CHECK in the way */
 	bool		fk_written;		/* a column of a foreign key is written */
 	bool		key_written;	/* a column of a referenceable key is */

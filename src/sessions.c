@@ -318,20 +318,21 @@ find_session(const AcctsecToken *tok, bool for_update, MemoryContext outer,
  * start-up per call, several times the probe itself; the touch, too, is
  * written without one (touch_session).
  */
-static const char *const session_probe_columns[] = {
-	"verifier_hash", "session_id", "last_seen_at", "expires_at", "account"
-};
+#define SESSION_PROBE_COLUMNS \
+	"verifier_hash, session_id, last_seen_at, expires_at, account"
+#define NUM_SESSION_PROBE_COLUMNS 5
+static AcctsecColumns session_probe_columns =
+ACCTSEC_COLUMNS(SESSION_PROBE_COLUMNS, NUM_SESSION_PROBE_COLUMNS);
 
 static bool
 find_session_by_index(const AcctsecToken *tok, SessionRow *row)
 {
 	Datum		key = PointerGetDatum(acctsec_token_selector(tok));
-	Datum		v[lengthof(session_probe_columns)];
-	bool		isnull[lengthof(session_probe_columns)];
+	Datum		v[NUM_SESSION_PROBE_COLUMNS];
+	bool		isnull[NUM_SESSION_PROBE_COLUMNS];
 
 	if (!acctsec_probe_unique("account_sessions", "account_sessions_selector_key",
-							  1, &key, lengthof(session_probe_columns),
-							  session_probe_columns, v, isnull) ||
+							  1, &key, &session_probe_columns, v, isnull) ||
 		isnull[0] ||
 		!acctsec_token_verify(ACCTSEC_TOKEN_SESSION, tok, DatumGetByteaPP(v[0])))
 		return false;
@@ -581,8 +582,7 @@ touch_xact_callback(XactEvent event, void *arg)
 static AcctsecKeyedTable sessions_table = {
 	.relname = "account_sessions",
 	.key_eq = F_INT8EQ,
-	.ncolumns = 1,
-	.columns = "last_seen_at"
+	.columns = ACCTSEC_COLUMNS("last_seen_at", 1)
 };
 static AcctsecRowWrite touch_write = {
 	.relname = "account_sessions",

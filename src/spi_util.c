@@ -178,12 +178,11 @@ acctsec_restore_role(AcctsecRoleSwitch *sw)
 	SetUserIdAndSecContext(sw->save_userid, sw->save_sec_context);
 }
 
-/* probe_unique's visitor: copy the columns named, and stop at the first row */
+/* probe_unique's visitor: copy the columns, and stop at the first row */
 typedef struct ProbeCopy
 {
-	Relation	rel;
-	int			natts;
-	const char *const *attnames;
+	int			ncolumns;
+	const AttrNumber *attnums;
 	Datum	   *values;
 	bool	   *nulls;
 } ProbeCopy;
@@ -193,9 +192,8 @@ probe_copy(TupleTableSlot *slot, void *arg)
 {
 	ProbeCopy  *pc = (ProbeCopy *) arg;
 
-	for (int c = 0; c < pc->natts; c++)
-		pc->values[c] = acctsec_slot_value(slot, acctsec_attnum(pc->rel, pc->attnames[c]),
-										   &pc->nulls[c]);
+	for (int c = 0; c < pc->ncolumns; c++)
+		pc->values[c] = acctsec_slot_value(slot, pc->attnums[c], &pc->nulls[c]);
 	return false;
 }
 
@@ -205,14 +203,15 @@ probe_copy(TupleTableSlot *slot, void *arg)
  * query of a volatile function would see it (a new snapshot after
  * CommandCounterIncrement, as SPI takes one), with one probe of the index:
  * no plan, so no executor start-up, and no plan that the planner could have
- * made as a sequential scan while the table was empty.  The natts columns
- * named in attnames are copied into values/nulls (in the caller's memory
- * context).  Returns false, leaving values alone, when there is no row.
- * Locks nothing but the relations (AccessShareLock, as a query would).
+ * made as a sequential scan while the table was empty.  The columns (a
+ * static list of the caller's, relation_util.h) are copied into
+ * values/nulls (in the caller's memory context).  Returns false, leaving
+ * values alone, when there is no row.  Locks nothing but the relations
+ * (AccessShareLock, as a query would).
  */
 bool
 acctsec_probe_unique(const char *table, const char *index, int nkeys,
-					 const Datum *keys, int natts, const char *const *attnames,
+					 const Datum *keys, AcctsecColumns *columns,
 					 Datum *values, bool *nulls)
 {
 	Oid			relid = acctsec_relid(table);
@@ -234,9 +233,8 @@ acctsec_probe_unique(const char *table, const char *index, int nkeys,
 
 	/* what a volatile function's query would see (as SPI does it) */
 	snapshot = acctsec_statement_snapshot();
-	pc.rel = rel;
-	pc.natts = natts;
-	pc.attnames = attnames;
+	pc.ncolumns = columns->ncolumns;
+	pc.attnums = acctsec_columns(columns, rel);
 	pc.values = values;
 	pc.nulls = nulls;
 	found = acctsec_index_scan_equal(rel, irel, nkeys, keys, snapshot, probe_copy, &pc);

@@ -8,6 +8,8 @@
 
 #include "executor/spi.h"
 
+#include "relation_util.h"
+
 /*
  * The nesting rule.  Only a function PostgreSQL calls (an SQL-callable
  * function, a trigger, an event trigger), or the body it hands its fcinfo
@@ -84,8 +86,8 @@ extern void acctsec_spi_row_values(HeapTuple tuple, TupleDesc desc,
 								   int ncolumns, Datum *values, bool *isnull);
 
 extern bool acctsec_probe_unique(const char *table, const char *index,
-								 int nkeys, const Datum *keys, int natts,
-								 const char *const *attnames, Datum *values,
+								 int nkeys, const Datum *keys,
+								 AcctsecColumns *columns, Datum *values,
 								 bool *nulls);
 
 /*

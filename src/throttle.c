@@ -595,8 +595,7 @@ network_from_tuple(HeapTuple tuple, TupleDesc desc, NetworkRow *row,
 static AcctsecKeyedTable networks_table = {
 	.relname = "networks",
 	.key_eq = F_NETWORK_EQ,
-	.ncolumns = NUM_NETWORK_COLUMNS,
-	.columns = NETWORK_COLUMNS
+	.columns = ACCTSEC_COLUMNS(NETWORK_COLUMNS, NUM_NETWORK_COLUMNS)
 };
 
 /*
@@ -885,21 +884,21 @@ acctsec_network_lookup(const text *account, AcctsecNetwork *net,
 	 */
 	if (!net->trusted)
 	{
-		static const char *const cols[] = {"throttled_until"};
+		static AcctsecColumns cols = ACCTSEC_COLUMNS("throttled_until", 1);
 
 		if (!acctsec_probe_unique("networks", "networks_pkey", 1, &net->network,
-								  1, cols, &d, &isnull))
+								  &cols, &d, &isnull))
 			net->no_row = true;
 		else if (!isnull && DatumGetTimestampTz(d) > now)
 			*throttled_until = DatumGetTimestampTz(d);
 	}
 	if (smart)
 	{
-		static const char *const cols[] = {"last_used_at"};
+		static AcctsecColumns cols = ACCTSEC_COLUMNS("last_used_at", 1);
 		Datum		keys[2] = {PointerGetDatum(account), net->network};
 
 		if (acctsec_probe_unique("familiar_networks", "familiar_networks_pkey",
-								 2, keys, 1, cols, &d, &isnull) &&
+								 2, keys, &cols, &d, &isnull) &&
 			!isnull)
 			*last_used = DatumGetTimestampTz(d);
 	}
@@ -930,10 +929,9 @@ static AcctsecRowWrite familiar_add = {
 	.trigger_idle = familiar_trigger_idle
 };
 
-/*
- * familiar_trim_due's look at the account's familiar networks, one row at a
- * time: the columns' numbers are found once per relation.
- */
+/* familiar_trim_due's look at the account's familiar networks, one row at a time */
+static AcctsecColumns trim_columns = ACCTSEC_COLUMNS("network, last_used_at", 2);
+
 typedef struct TrimLook
 {
 	Datum		network;		/* the network about to be added */
@@ -970,14 +968,12 @@ trim_look(TupleTableSlot *slot, void *arg)
 static bool
 familiar_trim_due(const text *account, Datum network, TimestampTz since)
 {
-	static Oid	columns_of = InvalidOid;
-	static AttrNumber network_att;
-	static AttrNumber last_used_att;
 	Oid			relid = acctsec_relid("familiar_networks");
 	Relation	rel;
 	Relation	index;
 	Datum		key = PointerGetDatum(account);
 	Snapshot	snapshot;
+	const AttrNumber *attnums;
 	TrimLook	look;
 
 	if (!OidIsValid(relid))
@@ -987,17 +983,11 @@ familiar_trim_due(const text *account, Datum network, TimestampTz since)
 	if (!OidIsValid(rel->rd_pkindex))
 		elog(ERROR, "acctsec.familiar_networks has no primary key");
 	index = index_open(rel->rd_pkindex, AccessShareLock);
-	if (relid != columns_of)
-	{
-		columns_of = InvalidOid;	/* until both are found */
-		network_att = acctsec_attnum(rel, "network");
-		last_used_att = acctsec_attnum(rel, "last_used_at");
-		columns_of = relid;
-	}
+	attnums = acctsec_columns(&trim_columns, rel);
 	look.network = network;
 	look.since = since;
-	look.network_att = network_att;
-	look.last_used_att = last_used_att;
+	look.network_att = attnums[0];
+	look.last_used_att = attnums[1];
 	look.others = 0;
 	look.due = false;
 	snapshot = acctsec_statement_snapshot();
