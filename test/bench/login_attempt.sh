@@ -24,6 +24,11 @@
 # Every account has logged in once from home before each run, for every
 # implementation.  The implementations take turns, ROUNDS times; medians.
 #
+# Besides tps, each run prints the server's CPU per transaction, the
+# kernel's share of it, and the WAL written per transaction: the kernel's
+# share (the round trip, the commit's flush) is the same for every
+# implementation, and bounds the ratio any of them can reach in tps.
+#
 # Then a correctness check under the same concurrency: with lockout and
 # network throttling off, the failures counted and the attempts logged must
 # both equal the failing calls made (no lost update), for every
@@ -243,21 +248,27 @@ reset_state() {
 # machine hardly changes.
 HZ=$(getconf CLK_TCK)
 PM=$("${PSQL[@]}" -d $DB -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 4)")  # our backend's parent
-server_ticks() { awk '{ print $16 + $17 }' "/proc/$PM/stat"; }
-# run script-name seconds -> "tps cpu_us_per_transaction"
+server_ticks() { awk '{ print $16 + $17, $17 }' "/proc/$PM/stat"; }
+# the WAL written so far, in bytes (the insert position: autovacuum's included)
+wal_mark() { "${PSQL[@]}" -d $DB -c "SELECT pg_current_wal_insert_lsn() - '0/0'"; }
+# run script-name seconds -> "tps cpu_us_per_transaction kernel_us_per_transaction
+# wal_bytes_per_transaction"
 run() {
-  local before after
-  sleep 0.3; before=$(server_ticks)
+  local before after wb wa
+  sleep 0.3; before=$(server_ticks); wb=$(wal_mark)
   pgb "$1" -T "$2"
-  sleep 0.5; after=$(server_ticks)
+  sleep 0.5; after=$(server_ticks); wa=$(wal_mark)
   awk -v t="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$S/$1.log")" -v b="$before" -v a="$after" \
-      -v n="$(logged_tx "$1")" -v hz="$HZ" 'BEGIN { printf "%.0f %.1f\n", t, (a - b) * 1e6 / hz / n }'
+      -v wb="$wb" -v wa="$wa" -v n="$(logged_tx "$1")" -v hz="$HZ" 'BEGIN {
+        split(b, B, " "); split(a, A, " ")
+        printf "%.0f %.1f %.1f %.0f\n", t, (A[1] - B[1]) * 1e6 / hz / n, (A[2] - B[2]) * 1e6 / hz / n,
+               (wa - wb) / n }'
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 IMPLS=(c:acctsec.login_attempt plpgsql_upsert:pl.login_attempt_upsert plpgsql_lock:pl.login_attempt_lock)
 WORKLOADS=(${BENCH_WORKLOADS:-normal_one normal_pool attack_one attack_pool})
-declare -A TPS CPU
+declare -A TPS CPU SYS WAL
 for w in "${WORKLOADS[@]}"; do
   mix=${w%_*}; addr=${w#*_}
   case $mix in normal) ok=":r <= 80" ;; attack) ok=":r <= 10" ;; esac
@@ -273,8 +284,8 @@ for round in $(seq 1 "$ROUNDS"); do
     for impl in "${IMPLS[@]}"; do
       label=${w}_${impl%%:*}
       reset_state
-      read -r t c < <(run "$label" "$SECS")
-      TPS[$label]+=" $t"; CPU[$label]+=" $c"
+      read -r t c k b < <(run "$label" "$SECS")
+      TPS[$label]+=" $t"; CPU[$label]+=" $c"; SYS[$label]+=" $k"; WAL[$label]+=" $b"
     done
   done
 done
@@ -291,6 +302,16 @@ for w in "${WORKLOADS[@]}"; do
            n, tc, tu, tl, tc / tu, tc / tl
     printf "  %-11s server CPU/tx: acctsec (C) %6.1f | PL/pgSQL upsert %6.1f | PL/pgSQL lock+update %6.1f us | C/upsert %.2fx, C/lock %.2fx\n",
            n, cc, cu, cl, cu / cc, cl / cc }'
+  # where server time goes besides the instructions profile.sh counts: the
+  # kernel's share of it, and the WAL each transaction writes and flushes
+  for label in c plpgsql_upsert plpgsql_lock; do
+    printf -v "k_$label" '%s' "$(median <<<"${SYS[${w}_$label]}")"
+    printf -v "b_$label" '%s' "$(median <<<"${WAL[${w}_$label]}")"
+  done
+  printf '  %-11s kernel CPU/tx: acctsec (C) %6.1f | PL/pgSQL upsert %6.1f | PL/pgSQL lock+update %6.1f us\n' \
+    "$w" "$k_c" "$k_plpgsql_upsert" "$k_plpgsql_lock"
+  printf '  %-11s WAL/tx:        acctsec (C) %6s | PL/pgSQL upsert %6s | PL/pgSQL lock+update %6s bytes\n' \
+    "$w" "$b_c" "$b_plpgsql_upsert" "$b_plpgsql_lock"
   echo "              tps runs: C${TPS[${w}_c]} | upsert${TPS[${w}_plpgsql_upsert]} | lock${TPS[${w}_plpgsql_lock]}"
 done
 
